@@ -1,0 +1,32 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { LifecycleDeps, LifecycleOutcome, handleLifecycleEvent } from '../../shared/lifecycle/handle';
+import { createLogger, createMetrics } from '../lib/observability';
+
+/**
+ * createLifecycleHandler wires lifecycle events (EventBridge) to the state pipeline. An event
+ * that cannot be applied throws: Lambda retries it and then sends it to the dead-letter queue
+ * with the error that names the event and the problem.
+ */
+export function createLifecycleHandler(deps: LifecycleDeps) {
+  const logger = createLogger('lifecycle');
+  const metrics = createMetrics('lifecycle');
+  const handle = async (event: EventBridgeEvent<string, unknown>): Promise<LifecycleOutcome> => {
+    try {
+      const outcome = await handleLifecycleEvent(deps, event);
+      metrics.addMetric(`Events_${outcome.outcome}`, MetricUnit.Count, 1);
+      const lagMs = Date.now() - Date.parse(event.time);
+      if (Number.isFinite(lagMs)) metrics.addMetric('EventLag', MetricUnit.Milliseconds, Math.max(0, lagMs));
+      logger.info('lifecycle event', { ...outcome });
+      return outcome;
+    } catch (err) {
+      metrics.addMetric('EventsFailed', MetricUnit.Count, 1);
+      logger.error('lifecycle event failed', { eventId: event?.id, error: err as Error });
+      throw err;
+    }
+  };
+  return middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+}

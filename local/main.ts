@@ -1,0 +1,51 @@
+import { parseArgs } from 'node:util';
+import { startLocalControlPlane } from './server';
+
+/**
+ * `npm start`: the control plane on this machine, on embedded DynamoDB (in memory unless
+ * --data-dir is given), serving REST xDS, lifecycle events and the management API.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log('usage: npm start -- [--port 18000] [--host 127.0.0.1] [--data-dir ./.data] [--verbose]');
+    return;
+  }
+  process.env.POWERTOOLS_LOG_LEVEL ??= values.verbose ? 'INFO' : 'WARN';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const rawPort = values.port ?? process.env.PORT ?? '18000';
+  const port = Number(rawPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`--port must be a port number, got "${rawPort}"`);
+    process.exit(2);
+  }
+  const cp = await startLocalControlPlane({ port, host: values.host, dataDir: values['data-dir'] });
+  const store = values['data-dir'] ? `embedded DynamoDB in ${values['data-dir']}` : 'embedded DynamoDB in memory';
+  console.log(`Envoy control plane listening on ${cp.url} (${store})
+
+Try:
+  curl -s -X PUT ${cp.url}/services/payments -d '{"name":"payments","inboundPort":15000,"appPort":8080,"protocol":"http"}'
+  curl -s -X PUT ${cp.url}/services/orders -d '{"name":"orders","inboundPort":15000,"appPort":8080,"protocol":"http","dependencies":[{"service":"payments","localPort":9001}]}'
+  curl -s ${cp.url}/services
+  curl -s -X POST ${cp.url}/v3/discovery:clusters -d '{"node":{"id":"orders-1","cluster":"orders"}}'
+See README.md for events, endpoints and the Envoy bootstrap.`);
+  const stop = async () => {
+    await cp.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,169 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyStructuredResultV2, EventBridgeEvent } from 'aws-lambda';
+import { HttpError, errorResponse, parseJsonBody, HttpResponse } from '../shared/api/http';
+import { LifecycleEventError } from '../shared/lifecycle/envelope';
+import { validateLifecycleEvent } from '../shared/lifecycle/handle';
+import { FunctionConfig } from '../functions/lib/config';
+import { createRuntime, Runtime } from '../functions/lib/runtime';
+import { createXdsHandler } from '../functions/xds/handler';
+import { createAdminHandler } from '../functions/admin/handler';
+import { createLifecycleHandler } from '../functions/lifecycle/handler';
+import { defaultRenderSettings } from '../shared/render/settings';
+import { startEmbeddedDynamoDb } from './embedded-dynamodb';
+import { functionUrlEvent, lambdaContext } from './lambda-invoke';
+
+/** The largest body the local server reads: a batch of events (EventBridge caps one at 256 KB). */
+export const localBodyLimitBytes = 1024 * 1024;
+
+export interface LocalControlPlaneOptions {
+  readonly port?: number;
+  readonly host?: string;
+  readonly dataDir?: string;
+  readonly tableName?: string;
+  /** Overrides for the functions' configuration (cache TTL, render settings). */
+  readonly config?: Partial<FunctionConfig>;
+}
+
+export interface LocalControlPlane {
+  readonly url: string;
+  readonly port: number;
+  readonly runtime: Runtime;
+  close(): Promise<void>;
+}
+
+/**
+ * startLocalControlPlane runs the whole control plane in one process: embedded DynamoDB,
+ * and one HTTP server that hands each request to the Lambda handler AWS would invoke for it.
+ */
+export async function startLocalControlPlane(options: LocalControlPlaneOptions = {}): Promise<LocalControlPlane> {
+  const tableName = options.tableName ?? 'envoy-control-plane';
+  const db = await startEmbeddedDynamoDb({ dataDir: options.dataDir, tableName });
+  const config: FunctionConfig = {
+    tableName,
+    region: 'local',
+    render: defaultRenderSettings,
+    snapshotCacheTtlMs: 1000,
+    meshTagKey: 'mesh:service',
+    ...options.config,
+  };
+  const runtime = createRuntime(config, db.doc);
+  const xds = createXdsHandler(runtime);
+  const admin = createAdminHandler(runtime);
+  const lifecycle = createLifecycleHandler({ store: runtime.store });
+
+  const server = createServer((req, res) => {
+    serve(req, res).catch((err) => send(res, errorResponse(err)));
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const body = await readBody(req, localBodyLimitBytes);
+    const path = url.pathname;
+
+    if (path.startsWith('/v3/')) {
+      const event = functionUrlEvent({ method, url, headers: req.headers, body, sourceIp: req.socket.remoteAddress ?? '' });
+      return sendLambda(res, await xds(event, lambdaContext('xds')));
+    }
+    if (path === '/events') {
+      if (method !== 'POST') throw new HttpError(405, `${method} is not allowed on /events; POST an EventBridge event or an array of them`);
+      return send(res, await postEvents(body));
+    }
+    if (path === '/services' || path.startsWith('/services/') || path === '/nodes') {
+      const event = functionUrlEvent({ method, url, headers: req.headers, body, sourceIp: req.socket.remoteAddress ?? '' });
+      return sendLambda(res, await admin(event, lambdaContext('admin')));
+    }
+    throw new HttpError(404, `no route for ${method} ${path}; see README.md for the local API`);
+  }
+
+  /** postEvents validates every event before applying any, so a bad batch changes nothing. */
+  async function postEvents(body: string): Promise<HttpResponse> {
+    const parsed = parseJsonBody(body, localBodyLimitBytes);
+    const events = Array.isArray(parsed) ? parsed : [parsed];
+    if (events.length === 0) throw new HttpError(400, 'no events: POST one EventBridge event or a non-empty array of them');
+    const problems: string[] = [];
+    for (const raw of events) {
+      try {
+        validateLifecycleEvent(raw);
+      } catch (err) {
+        if (err instanceof LifecycleEventError) problems.push(err.message);
+        else throw err;
+      }
+    }
+    if (problems.length > 0) return { status: 400, body: { error: 'rejected events; none were applied', problems } };
+    const results = [];
+    for (const raw of events) {
+      try {
+        results.push(await lifecycle(raw as EventBridgeEvent<string, unknown>, lambdaContext('lifecycle')));
+      } catch (err) {
+        // In AWS the event would be retried and then dead-lettered; locally the caller sees why.
+        if (err instanceof LifecycleEventError) {
+          return { status: 422, body: { error: err.message, eventId: err.eventId, applied: results } };
+        }
+        throw err;
+      }
+    }
+    return { status: 200, body: { results } };
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 18000, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    runtime,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await db.close();
+    },
+  };
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      reject(new HttpError(413, `request body is ${declared} bytes; the limit is ${limit}`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new HttpError(413, `request body exceeds the limit of ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, response: HttpResponse): void {
+  if (res.headersSent) return;
+  const hasBody = response.body !== undefined && response.status !== 304 && response.status !== 204;
+  res.writeHead(response.status, { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...response.headers });
+  res.end(hasBody ? JSON.stringify(response.body) : undefined);
+}
+
+function sendLambda(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
+  if (res.headersSent) return;
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+  res.writeHead(result.statusCode ?? 200, headers);
+  res.end(result.statusCode === 304 ? undefined : result.body);
+}
+
+export type { Server };

@@ -1,0 +1,45 @@
+/**
+ * Domain errors. Each carries what went wrong and where, so an adapter (HTTP, Lambda,
+ * EventBridge) can turn it into the right status or dead-letter reason without parsing text.
+ */
+
+/** Problem is one thing wrong with an input, located by a dotted field path (like `istioctl analyze`). */
+export interface Problem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** ValidationError says an input was rejected; nothing was written. Maps to HTTP 400. */
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(
+    readonly subject: string,
+    readonly problems: readonly Problem[],
+  ) {
+    super(`${subject}: ${problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ')}`);
+  }
+}
+
+/** NotFoundError says the named thing does not exist. Maps to HTTP 404. */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+  constructor(readonly what: string) {
+    super(`${what} not found`);
+  }
+}
+
+/** ConflictError says a conditional write lost to a concurrent or newer one. Maps to HTTP 409. */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** StoreUnavailableError wraps a failed read or write of the state table: retryable, never a client mistake. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  constructor(operation: string, options?: { cause?: unknown }) {
+    super(`state store unavailable during ${operation}`, options);
+  }
+}

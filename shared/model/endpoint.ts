@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { port, serviceName } from './spec';
+
+/**
+ * An endpoint is one running instance of a service, as learnt from a lifecycle event or
+ * the reconciler: where to reach its Envoy, in which zone, and whether to send it traffic.
+ */
+
+export const endpointHealths = ['healthy', 'unhealthy', 'draining'] as const;
+export type EndpointHealth = (typeof endpointHealths)[number];
+
+export const endpointSourceKinds = ['ecs-task', 'ec2-instance', 'reconciler', 'manual'] as const;
+
+export const endpointSchema = z.strictObject({
+  service: serviceName,
+  /** Stable identity of the instance: an ECS task ARN or an EC2 instance id. */
+  id: z.string().min(1).max(512),
+  address: z.union([z.ipv4(), z.ipv6()]),
+  port,
+  zone: z.string().min(1).max(64).optional(),
+  health: z.enum(endpointHealths),
+  /** e.g. `revision: "12"`, `family: "orders"`, `capacityProvider: "FARGATE_SPOT"`. */
+  labels: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+  /** Where this state came from, to trace it back and to order it against newer state. */
+  source: z.strictObject({
+    kind: z.enum(endpointSourceKinds),
+    /** The EventBridge event id (or reconciler run id). */
+    eventId: z.string().min(1),
+    /** ISO time of the source event. */
+    eventTime: z.iso.datetime({ offset: true }),
+    /**
+     * A number that only grows for this instance: ECS's per-task `detail.version`, or the
+     * event time in milliseconds for EC2. A change with an ordering key not greater than the
+     * stored one is stale and is dropped.
+     */
+    orderingKey: z.number().int().nonnegative(),
+  }),
+});
+
+export type Endpoint = z.output<typeof endpointSchema>;
+
+/**
+ * EndpointChange is what the lifecycle pipeline asks the store to apply to one instance:
+ * either it is (still) there in some health, or it is gone.
+ */
+export type EndpointChange =
+  | { readonly kind: 'upsert'; readonly endpoint: Endpoint }
+  | {
+      readonly kind: 'remove';
+      readonly service: string;
+      readonly id: string;
+      readonly source: Endpoint['source'];
+    };
+
+export function endpointChangeTarget(change: EndpointChange): { service: string; id: string } {
+  return change.kind === 'upsert' ? { service: change.endpoint.service, id: change.endpoint.id } : change;
+}

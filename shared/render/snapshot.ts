@@ -1,0 +1,93 @@
+import { ServiceSpec } from '../model/spec';
+import { EnvoyResource, SnapshotResources } from '../store/records';
+import { XdsTypeName } from '../xds/types';
+import { dependencyCluster, localAppCluster } from './cluster';
+import { inboundListener, outboundListener } from './listener';
+import { inboundRouteConfiguration, outboundRouteConfiguration } from './route';
+import { RenderSettings } from './settings';
+import { contentVersion } from './version';
+
+/**
+ * NodeWorld is everything the Envoys of one service need to know: its own spec and the specs
+ * of the services it calls. Endpoints are not part of it: they are EDS, rendered per service.
+ */
+export interface NodeWorld {
+  readonly spec: ServiceSpec;
+  readonly dependencies: ReadonlyMap<string, ServiceSpec>;
+}
+
+const byName = (a: EnvoyResource, b: EnvoyResource) => {
+  const x = String(a.name);
+  const y = String(b.name);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+/**
+ * renderSnapshot turns a node's world into its LDS, RDS and CDS resources, each list sorted
+ * by name, so equal worlds give byte-identical snapshots.
+ */
+export function renderSnapshot(world: NodeWorld, settings: RenderSettings): SnapshotResources {
+  const { spec } = world;
+  const listeners = [inboundListener(spec, settings)];
+  const routes = spec.protocol === 'tcp' ? [] : [inboundRouteConfiguration(spec)];
+  const clusters = [localAppCluster(spec)];
+  for (const dep of spec.dependencies) {
+    const dependency = world.dependencies.get(dep.service);
+    if (!dependency) throw new Error(`dependency "${dep.service}" of "${spec.name}" is not declared`);
+    listeners.push(outboundListener(dep, dependency, settings));
+    if (dependency.protocol !== 'tcp') routes.push(outboundRouteConfiguration(dependency));
+    clusters.push(dependencyCluster(dependency, settings));
+  }
+  return {
+    listeners: listeners.sort(byName),
+    routes: routes.sort(byName),
+    clusters: clusters.sort(byName),
+  };
+}
+
+/** snapshotVersions hashes each type's resources: the version a wildcard poll compares. */
+export function snapshotVersions(resources: SnapshotResources): Partial<Record<XdsTypeName, string>> {
+  const versions: Partial<Record<XdsTypeName, string>> = {};
+  for (const [type, list] of Object.entries(resources) as [XdsTypeName, EnvoyResource[]][]) {
+    versions[type] = contentVersion(list);
+  }
+  return versions;
+}
+
+/**
+ * checkSnapshotConsistency verifies that every reference resolves within the snapshot (every
+ * RDS name a listener uses is in RDS, every cluster a route or TCP proxy names is in CDS), as
+ * go-control-plane's `Consistent()` does. EDS names are checked against the catalog elsewhere.
+ */
+export function checkSnapshotConsistency(resources: SnapshotResources): string[] {
+  const problems: string[] = [];
+  const routeNames = new Set((resources.routes ?? []).map((r) => String(r.name)));
+  const clusterNames = new Set((resources.clusters ?? []).map((c) => String(c.name)));
+  const walk = (value: unknown, visit: (key: string, v: unknown) => void) => {
+    if (Array.isArray(value)) value.forEach((v) => walk(v, visit));
+    else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        visit(k, v);
+        walk(v, visit);
+      }
+    }
+  };
+  for (const l of resources.listeners ?? []) {
+    walk(l, (k, v) => {
+      if (k === 'route_config_name' && !routeNames.has(String(v))) {
+        problems.push(`listener "${l.name}" uses route configuration "${v}", which is not in RDS`);
+      }
+      if (k === 'cluster' && !clusterNames.has(String(v))) {
+        problems.push(`listener "${l.name}" sends to cluster "${v}", which is not in CDS`);
+      }
+    });
+  }
+  for (const r of resources.routes ?? []) {
+    walk(r, (k, v) => {
+      if (k === 'cluster' && !clusterNames.has(String(v))) {
+        problems.push(`route configuration "${r.name}" sends to cluster "${v}", which is not in CDS`);
+      }
+    });
+  }
+  return problems;
+}

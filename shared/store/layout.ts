@@ -1,0 +1,45 @@
+/**
+ * The single-table layout. Every key the control plane reads or writes is built here, so the
+ * whole layout can be read in one place (docs/table-layout.md explains the why).
+ *
+ * | pk              | sk                 | item                                                   |
+ * |-----------------|--------------------|--------------------------------------------------------|
+ * | CATALOG         | SVC#<name>         | a declared service spec, with its revision              |
+ * | CATALOG         | ECS#<ecsService>   | which mesh service an ECS service's tasks belong to     |
+ * | SVC#<name>      | DEPENDENT#<caller> | <caller> depends on <name> (reverse index for re-render)|
+ * | SVC#<name>      | EP#<endpointId>    | one endpoint, or its tombstone (TTL) once removed      |
+ * | SVC#<name>      | EDS                | the rendered ClusterLoadAssignment of <name>           |
+ * | SVC#<name>      | SNAPSHOT           | rendered LDS/RDS/CDS for the nodes of <name>           |
+ * | SVC#<name>      | NODE#<nodeId>      | what one Envoy of <name> last polled and applied (TTL) |
+ */
+
+export const catalogPk = 'CATALOG';
+
+export const keys = {
+  service: (name: string) => ({ pk: catalogPk, sk: `SVC#${name}` }),
+  ecsAlias: (ecsService: string) => ({ pk: catalogPk, sk: `ECS#${ecsService}` }),
+  dependent: (service: string, caller: string) => ({ pk: `SVC#${service}`, sk: `DEPENDENT#${caller}` }),
+  endpoint: (service: string, id: string) => ({ pk: `SVC#${service}`, sk: `EP#${id}` }),
+  endpointAssignment: (service: string) => ({ pk: `SVC#${service}`, sk: 'EDS' }),
+  snapshot: (service: string) => ({ pk: `SVC#${service}`, sk: 'SNAPSHOT' }),
+  nodeStatus: (service: string, nodeId: string) => ({ pk: `SVC#${service}`, sk: `NODE#${nodeId}` }),
+} as const;
+
+export const prefixes = {
+  service: 'SVC#',
+  dependent: 'DEPENDENT#',
+  endpoint: 'EP#',
+  node: 'NODE#',
+} as const;
+
+export const servicePartition = (service: string) => `SVC#${service}`;
+
+/** ttlAttribute is the table's TTL attribute (epoch seconds): tombstones and node status expire by it. */
+export const ttlAttribute = 'expiresAt';
+
+/** tableDefinition is the key schema shared by the CDK table, the local runner and tests. */
+export const tableDefinition = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute,
+} as const;

@@ -1,0 +1,45 @@
+import { Endpoint } from '../model/endpoint';
+import { ServiceSpec } from '../model/spec';
+import { XdsTypeName } from '../xds/types';
+
+/** ServiceRecord is a declared spec with its revision, which guards concurrent edits. */
+export interface ServiceRecord {
+  readonly spec: ServiceSpec;
+  readonly revision: number;
+  readonly updatedAt: string;
+}
+
+/** StoredEndpoint is an endpoint item as stored: live, or a tombstone that outlives it. */
+export type StoredEndpoint =
+  | { readonly removed: false; readonly service: string; readonly id: string; readonly orderingKey: number; readonly endpoint: Endpoint }
+  | {
+      readonly removed: true;
+      readonly service: string;
+      readonly id: string;
+      readonly orderingKey: number;
+      readonly source: Endpoint['source'];
+    };
+
+/** A rendered Envoy resource in proto3 JSON, with its `@type` when served. */
+export type EnvoyResource = Record<string, unknown> & { name?: string };
+
+/** EndpointAssignmentItem is a service's rendered ClusterLoadAssignment, stored once for every caller. */
+export interface EndpointAssignmentItem {
+  readonly resource: EnvoyResource;
+  readonly version: string;
+  /** The endpoint revision it was rendered from. */
+  readonly revision: number;
+  readonly renderedAt: string;
+}
+
+/** SnapshotResources are the per-type resources of one service's nodes, each list sorted by name. */
+export type SnapshotResources = Partial<Record<Exclude<XdsTypeName, 'endpoints'>, EnvoyResource[]>>;
+
+/** SnapshotItem is what the nodes of one service get for LDS, RDS, CDS (and SDS). */
+export interface SnapshotItem {
+  readonly resources: SnapshotResources;
+  /** A content hash per type, so a wildcard poll can answer 304 without hashing. */
+  readonly versions: Partial<Record<XdsTypeName, string>>;
+  readonly specRevision: number;
+  readonly renderedAt: string;
+}

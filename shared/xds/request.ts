@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { HttpError } from '../api/http';
+import { toProblems } from '../model/spec';
+
+/**
+ * The parts of a DiscoveryRequest we act on. Envoy sends proto3 JSON with the original
+ * snake_case names (`version_info`, `resource_names`, `type_url`); proto3 JSON parsers also
+ * accept lowerCamelCase, so we do too. The node carries much more (its build, every compiled-in
+ * extension): we read what we need and tolerate the rest, as Envoy's own parser would.
+ */
+const nodeSchema = z
+  .object({
+    id: z.string().max(1024).optional(),
+    cluster: z.string().max(1024).optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    locality: z
+      .object({ region: z.string().optional(), zone: z.string().optional(), sub_zone: z.string().optional() })
+      .loose()
+      .optional(),
+  })
+  .loose();
+
+const requestSchema = z
+  .object({
+    version_info: z.string().max(256).optional(),
+    node: nodeSchema.optional(),
+    resource_names: z.array(z.string().max(1024)).max(10000).optional(),
+    type_url: z.string().max(512).optional(),
+    response_nonce: z.string().max(256).optional(),
+    error_detail: z
+      .object({ code: z.number().int().optional(), message: z.string().max(65536).optional() })
+      .loose()
+      .optional(),
+  })
+  .loose();
+
+export type DiscoveryRequest = z.output<typeof requestSchema>;
+export type DiscoveryNode = z.output<typeof nodeSchema>;
+
+const camelToSnake: Record<string, string> = {
+  versionInfo: 'version_info',
+  resourceNames: 'resource_names',
+  typeUrl: 'type_url',
+  responseNonce: 'response_nonce',
+  errorDetail: 'error_detail',
+  subZone: 'sub_zone',
+};
+
+function normaliseKeys(value: unknown, depth = 0): unknown {
+  if (depth > 2 || !value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const key = camelToSnake[k] ?? k;
+    out[key] = key === 'node' || key === 'locality' ? normaliseKeys(v, depth + 1) : v;
+  }
+  return out;
+}
+
+/** parseDiscoveryRequest validates a request body, naming the field that is wrong. */
+export function parseDiscoveryRequest(body: unknown): DiscoveryRequest {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new HttpError(400, 'a DiscoveryRequest must be a JSON object');
+  }
+  const parsed = requestSchema.safeParse(normaliseKeys(body));
+  if (!parsed.success) {
+    throw new HttpError(400, 'invalid DiscoveryRequest', { problems: toProblems(parsed.error) });
+  }
+  return parsed.data;
+}
