@@ -1,0 +1,58 @@
+import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BenchReport, BenchScale, BenchSuite, machineInfo } from './harness';
+
+/**
+ * `npm run bench [-- --smoke] [-- --only name]`: runs every suite in bench/suites, prints a
+ * table and writes bench/results.json (bench/results.smoke.json for --smoke).
+ */
+export async function runBenchmarks(scale: BenchScale, only?: string, write = true): Promise<BenchReport> {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const dir = join(__dirname, 'suites');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
+  const report: BenchReport = { generatedAt: new Date().toISOString(), machine: machineInfo(), scale, suites: [] };
+  for (const file of files) {
+    const mod = (await import(join(dir, file))) as { suite?: BenchSuite };
+    const suite = mod.suite;
+    if (!suite || (only && !suite.name.includes(only))) continue;
+    const start = Date.now();
+    const rows = await suite.run({ scale, log: (m) => console.error(`[${suite.name}] ${m}`) });
+    report.suites.push({ name: suite.name, seconds: (Date.now() - start) / 1000, rows });
+  }
+  if (write) {
+    mkdirSync(__dirname, { recursive: true });
+    const out = join(__dirname, scale === 'full' ? 'results.json' : 'results.smoke.json');
+    writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  }
+  return report;
+}
+
+export function formatTable(report: BenchReport): string {
+  const lines = [`machine: ${report.machine.cpu} x${report.machine.cores}, node ${report.machine.node}`];
+  for (const s of report.suites) {
+    lines.push('', `## ${s.name} (${s.seconds.toFixed(1)} s)`);
+    for (const row of s.rows) {
+      const params = Object.entries(row.params).map(([k, v]) => `${k}=${v}`).join(' ');
+      const metrics = Object.entries(row.metrics).map(([k, v]) => `${k}=${v}`).join('  ');
+      lines.push(`- ${row.name}${params ? ` [${params}]` : ''}: ${metrics}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  const scale: BenchScale = args.includes('--smoke') ? 'smoke' : 'full';
+  const onlyIndex = args.indexOf('--only');
+  const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+  runBenchmarks(scale, only)
+    .then((report) => {
+      console.log(formatTable(report));
+      process.exit(0);
+    })
+    .catch((err) => {
+      console.error(err);
+      process.exit(1);
+    });
+}
