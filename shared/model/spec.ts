@@ -40,10 +40,15 @@ export const serviceSpecSchema = z.strictObject({
     .strictObject({
       /** The ECS service name (the task's `group` is `service:<serviceName>`). */
       serviceName: z.string().min(1).max(255).regex(/^[A-Za-z0-9_-]+$/, 'must be an ECS service name').optional(),
+      /** The ECS cluster (name or ARN) the service runs in: the reconciler lists its tasks there. */
+      cluster: z.string().min(1).max(2048).optional(),
     })
     .optional(),
-  /** How long a leaving VM or task drains before it is let go (Auto Scaling terminate hook). */
-  drainSeconds: z.int().min(0).max(3600).optional(),
+  /**
+   * How long a leaving VM drains before the Auto Scaling terminate hook is completed. At most
+   * 900 s: the completion is scheduled as a delayed SQS message, whose delay caps there.
+   */
+  drainSeconds: z.int().min(0).max(900).optional(),
 });
 
 export type ServiceSpecInput = z.input<typeof serviceSpecSchema>;
