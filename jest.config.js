@@ -8,7 +8,7 @@ module.exports = {
   transform: {
     '^.+\\.(ts|js)$': [
       'ts-jest',
-      { isolatedModules: true, diagnostics: false, tsconfig: { module: 'commonjs', moduleResolution: 'node10', allowJs: true } },
+      { diagnostics: false, tsconfig: { module: 'commonjs', moduleResolution: 'node10', allowJs: true, isolatedModules: true } },
     ],
   },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],

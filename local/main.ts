@@ -21,6 +21,8 @@ async function main(): Promise<void> {
   }
   process.env.POWERTOOLS_LOG_LEVEL ??= values.verbose ? 'INFO' : 'WARN';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  // The SDK warns that it will need Node 22 from 2027; Lambdas run 22, the local runner may run 20.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const rawPort = values.port ?? process.env.PORT ?? '18000';
   const port = Number(rawPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {

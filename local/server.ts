@@ -57,7 +57,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
   });
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://local');
+    const url = requestUrl(req.url);
     const method = (req.method ?? 'GET').toUpperCase();
     const body = await readBody(req, localBodyLimitBytes);
     const path = url.pathname;
@@ -124,6 +124,17 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
       await db.close();
     },
   };
+}
+
+/** requestUrl parses the request target as a path on this server, whatever its form ('//x', absolute). */
+function requestUrl(target: string | undefined): URL {
+  try {
+    const url = new URL(`http://local${target?.startsWith('/') ? target : `/${target ?? ''}`}`);
+    if (url.host !== 'local') throw new Error('absolute-form target');
+    return url;
+  } catch {
+    throw new HttpError(400, `request target "${String(target).slice(0, 200)}" is not a path`);
+  }
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
