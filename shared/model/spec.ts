@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Problem, ValidationError } from '../errors';
+import { dependencyDefaults } from './defaults';
 
 /**
  * The service spec is what an operator declares about one mesh service. Its core fields
@@ -20,11 +21,118 @@ export const port = z.int().min(1, 'must be a port from 1 to 65535').max(65535, 
 export const protocols = ['http', 'http2', 'grpc', 'tcp'] as const;
 export type Protocol = (typeof protocols)[number];
 
+/** Durations in the spec are whole milliseconds (`...Ms`); rendering turns them into proto Durations ("2.5s"). */
+const DAY_MS = 86_400_000;
+const millis = z.int().min(0, 'must be 0 or more milliseconds').max(DAY_MS, 'must be at most 86400000 ms (one day)');
+const positiveMillis = z.int().min(1, 'must be at least 1 ms').max(DAY_MS, 'must be at most 86400000 ms (one day)');
+const count = (max: number) => z.int().min(0).max(max);
+
+/** HTTP retry conditions (Envoy's x-envoy-retry-on) that need no further configuration than statusCodes. */
+export const httpRetryConditions = [
+  '5xx',
+  'gateway-error',
+  'reset',
+  'reset-before-request',
+  'connect-failure',
+  'retriable-4xx',
+  'refused-stream',
+  'retriable-status-codes',
+] as const;
+/** gRPC retry conditions (x-envoy-retry-grpc-on): only meaningful on a gRPC dependency. */
+export const grpcRetryConditions = ['cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable'] as const;
+export const retryConditions = [...httpRetryConditions, ...grpcRetryConditions] as const;
+export type RetryCondition = (typeof retryConditions)[number];
+
+/** Endpoint labels that select a subset of a dependency's endpoints, e.g. `{ revision: "13" }`. */
+const subsetLabels = z
+  .record(z.string().min(1).max(128), z.string().max(256))
+  .refine((labels) => Object.keys(labels).length > 0, 'must name at least one label');
+
+export const retriesSchema = z.strictObject({
+  /** When to retry; defaults differ for HTTP and gRPC (see defaults.ts). */
+  retryOn: z.array(z.enum(retryConditions)).min(1).max(retryConditions.length).optional(),
+  /** Status codes retried by `retriable-status-codes`. */
+  statusCodes: z.array(z.int().min(100).max(599)).min(1).max(20).optional(),
+  numRetries: count(10).optional(),
+  perTryTimeoutMs: millis.optional(),
+  backOff: z.strictObject({ baseIntervalMs: positiveMillis.optional(), maxIntervalMs: positiveMillis.optional() }).optional(),
+});
+
+export const circuitBreakersSchema = z.strictObject({
+  maxConnections: z.int().min(1).max(1_000_000).optional(),
+  maxPendingRequests: z.int().min(1).max(1_000_000).optional(),
+  maxRequests: z.int().min(1).max(1_000_000).optional(),
+  maxRetries: count(1_000_000).optional(),
+});
+
+export const outlierDetectionSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  consecutive5xx: z.int().min(1).max(1000).optional(),
+  consecutiveGatewayErrors: z.int().min(1).max(1000).optional(),
+  intervalMs: positiveMillis.optional(),
+  baseEjectionTimeMs: positiveMillis.optional(),
+  maxEjectionPercent: z.int().min(0).max(100).optional(),
+});
+
+export const healthCheckSchema = z.strictObject({
+  /** HTTP path probed on each host (HTTP and HTTP/2 dependencies). */
+  path: z.string().min(1).max(1024).regex(/^\/[\x21-\x7e]*$/, 'must be an absolute path of printable characters').optional(),
+  /** gRPC health service name (grpc.health.v1) for gRPC dependencies; empty checks the whole server. */
+  grpcServiceName: z.string().max(256).optional(),
+  intervalMs: positiveMillis.optional(),
+  timeoutMs: positiveMillis.optional(),
+  unhealthyThreshold: z.int().min(1).max(100).optional(),
+  healthyThreshold: z.int().min(1).max(100).optional(),
+});
+
+export const splitSchema = z.strictObject({
+  /** What the weights add up to (default 100). */
+  total: z.int().min(1).max(10_000).optional(),
+  subsets: z
+    .array(z.strictObject({ labels: subsetLabels, weight: z.int().min(0).max(10_000) }))
+    .min(1)
+    .max(20),
+});
+
+export const headerRouteSchema = z.strictObject({
+  /** Request header to match, e.g. `x-canary`. */
+  header: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[0-9a-z!#$%&'*+\-.^_|~`]+$/, 'must be a lowercase HTTP header name'),
+  /** Exact value to match; absent: the header being present is enough. */
+  exact: z.string().min(1).max(1024).optional(),
+  /** The subset that matching requests go to. */
+  subset: subsetLabels,
+});
+
+export const zoneAwareSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  /** Below this many hosts, the dependency is balanced across zones as usual. */
+  minClusterSize: z.int().min(0).max(10_000).optional(),
+  routingEnabledPercent: z.int().min(0).max(100).optional(),
+});
+
 export const dependencySchema = z.strictObject({
   /** The mesh service this one calls. */
   service: serviceName,
   /** Where the payload reaches it: 127.0.0.1:localPort on the same host. */
   localPort: port,
+  connectTimeoutMs: positiveMillis.optional(),
+  /** Whole-call timeout, retries included (HTTP protocols); 0 disables it. */
+  timeoutMs: millis.optional(),
+  /** Idle timeout of a request (HTTP) or a connection (TCP); 0 disables it. */
+  idleTimeoutMs: millis.optional(),
+  retries: retriesSchema.optional(),
+  circuitBreakers: circuitBreakersSchema.optional(),
+  outlierDetection: outlierDetectionSchema.optional(),
+  healthCheck: healthCheckSchema.optional(),
+  /** Traffic split between endpoint subsets, e.g. 90 % revision 12, 10 % revision 13. */
+  split: splitSchema.optional(),
+  /** Requests matching a header go to a subset, before the split applies (HTTP protocols). */
+  headerRoutes: z.array(headerRouteSchema).max(20).optional(),
+  zoneAware: zoneAwareSchema.optional(),
 });
 
 export const serviceSpecSchema = z.strictObject({
@@ -49,6 +157,18 @@ export const serviceSpecSchema = z.strictObject({
    * 900 s: the completion is scheduled as a delayed SQS message, whose delay caps there.
    */
   drainSeconds: z.int().min(0).max(900).optional(),
+  /** JSON access log on stdout; on unless disabled. */
+  accessLog: z.strictObject({ enabled: z.boolean().optional() }).optional(),
+  /** Stat prefix of the inbound listener (default "inbound"). */
+  statsPrefix: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-zA-Z0-9_]+$/, 'must be letters, digits or "_" (it becomes part of stat names)')
+    .optional(),
+  requestId: z.strictObject({ generate: z.boolean().optional(), preserveExternal: z.boolean().optional() }).optional(),
+  /** The inbound route to the payload: its timeout (0: none) and idle timeout. */
+  inbound: z.strictObject({ timeoutMs: millis.optional(), idleTimeoutMs: millis.optional() }).optional(),
 });
 
 export type ServiceSpecInput = z.input<typeof serviceSpecSchema>;
@@ -102,8 +222,91 @@ export function checkSpecConsistency(spec: ServiceSpec): Problem[] {
     } else {
       portOwners.set(dep.localPort, `${where}.localPort`);
     }
+    problems.push(...checkDependencyPolicy(dep, where));
   });
   return problems;
+}
+
+/**
+ * checkDependencyPolicy finds traffic policy that is well-typed but contradictory: it would
+ * render config Envoy rejects (a back-off whose maximum is below its base) or that cannot do
+ * what it says (a per-try timeout the whole-call timeout never lets run out, weights that do
+ * not add up to the declared total).
+ */
+function checkDependencyPolicy(dep: Dependency, where: string): Problem[] {
+  const problems: Problem[] = [];
+  const timeoutMs = dep.timeoutMs ?? dependencyDefaults.timeoutMs;
+  const timeoutPath = dep.timeoutMs === undefined ? `${where}.timeoutMs (default)` : `${where}.timeoutMs`;
+  const retries = dep.retries;
+  if (retries) {
+    const perTry = retries.perTryTimeoutMs;
+    if (perTry !== undefined && perTry > 0 && timeoutMs > 0 && perTry > timeoutMs) {
+      problems.push({
+        path: `${where}.retries.perTryTimeoutMs`,
+        message: `${perTry} is longer than ${timeoutPath} ${timeoutMs}`,
+      });
+    }
+    const base = retries.backOff?.baseIntervalMs ?? dependencyDefaults.retries.backOff.baseIntervalMs;
+    const max = retries.backOff?.maxIntervalMs;
+    if (max !== undefined && max < base) {
+      problems.push({
+        path: `${where}.retries.backOff.maxIntervalMs`,
+        message: `${max} is shorter than ${where}.retries.backOff.baseIntervalMs ${base}`,
+      });
+    }
+    const on = retries.retryOn ?? [];
+    const seen = new Set<string>();
+    on.forEach((condition, j) => {
+      if (seen.has(condition)) problems.push({ path: `${where}.retries.retryOn.${j}`, message: `"${condition}" is listed twice` });
+      seen.add(condition);
+    });
+    const wantsCodes = on.includes('retriable-status-codes');
+    if (wantsCodes && !retries.statusCodes) {
+      problems.push({ path: `${where}.retries.statusCodes`, message: 'is required by retryOn "retriable-status-codes"' });
+    }
+    if (!wantsCodes && retries.statusCodes) {
+      problems.push({
+        path: `${where}.retries.statusCodes`,
+        message: 'has no effect unless retryOn includes "retriable-status-codes"',
+      });
+    }
+  }
+  if (dep.split) {
+    const total = dep.split.total ?? dependencyDefaults.splitTotal;
+    const sum = dep.split.subsets.reduce((acc, s) => acc + s.weight, 0);
+    if (sum !== total) {
+      const of = dep.split.total === undefined ? `the default total ${total}` : `${where}.split.total ${total}`;
+      problems.push({ path: `${where}.split.subsets`, message: `weights add up to ${sum}, not ${of}` });
+    }
+    const keys = new Map<string, number>();
+    dep.split.subsets.forEach((subset, j) => {
+      const key = labelsKey(subset.labels);
+      const first = keys.get(key);
+      if (first !== undefined) {
+        problems.push({
+          path: `${where}.split.subsets.${j}.labels`,
+          message: `selects the same subset as ${where}.split.subsets.${first}.labels`,
+        });
+      } else keys.set(key, j);
+    });
+  }
+  const matches = new Map<string, number>();
+  (dep.headerRoutes ?? []).forEach((route, j) => {
+    const key = `${route.header}\u0000${route.exact ?? ''}`;
+    const first = matches.get(key);
+    if (first !== undefined) {
+      problems.push({
+        path: `${where}.headerRoutes.${j}`,
+        message: `matches the same requests as ${where}.headerRoutes.${first}, so it is never used`,
+      });
+    } else matches.set(key, j);
+  });
+  return problems;
+}
+
+/** labelsKey is a canonical form of a label set, to compare subsets. */
+export function labelsKey(labels: Readonly<Record<string, string>>): string {
+  return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
 }
 
 /**

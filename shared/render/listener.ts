@@ -1,57 +1,149 @@
 import { Dependency, ServiceSpec } from '../model/spec';
 import { EnvoyResource } from '../store/records';
 import { typeUrls } from '../xds/types';
+import { httpAccessLog, tcpAccessLog } from './access-log';
 import { names } from './names';
+import { DependencyPolicy, dependencyPolicy, duration, servicePolicy } from './policy';
+import { subsetMatch } from './route';
 import { RenderSettings, restConfigSource } from './settings';
 
 const hcmType = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const tcpProxyType = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 const routerType = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+const uuidRequestIdType = 'type.googleapis.com/envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig';
 
-function httpConnectionManager(statPrefix: string, routeName: string, settings: RenderSettings): Record<string, unknown> {
+/**
+ * ListenerOptions are what later layers add to a listener without this file knowing them:
+ * a downstream transport socket (mTLS) and HTTP filters that run before the router (RBAC, JWT).
+ */
+export interface ListenerOptions {
+  readonly transportSocket?: Record<string, unknown>;
+  readonly httpFilters?: readonly Record<string, unknown>[];
+}
+
+/** OutboundListenerOptions add the caller's policy for the dependency (its split, for TCP). */
+export interface OutboundListenerOptions extends ListenerOptions {
+  readonly policy?: DependencyPolicy;
+}
+
+interface HcmParams {
+  readonly statPrefix: string;
+  readonly routeName: string;
+  readonly direction: 'inbound' | 'outbound';
+  readonly spec: ServiceSpec;
+  readonly preserveExternalRequestId: boolean;
+}
+
+function httpConnectionManager(p: HcmParams, settings: RenderSettings, options: ListenerOptions): Record<string, unknown> {
+  const policy = servicePolicy(p.spec);
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
       '@type': hcmType,
-      stat_prefix: statPrefix,
+      stat_prefix: p.statPrefix,
       codec_type: 'AUTO',
-      rds: { config_source: restConfigSource(settings), route_config_name: routeName },
-      http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': routerType } }],
+      rds: { config_source: restConfigSource(settings), route_config_name: p.routeName },
+      http_filters: [...(options.httpFilters ?? []), { name: 'envoy.filters.http.router', typed_config: { '@type': routerType } }],
+      ...(policy.accessLog ? { access_log: [httpAccessLog(p.spec.name, p.direction)] } : {}),
+      generate_request_id: policy.generateRequestId,
+      preserve_external_request_id: p.preserveExternalRequestId,
+      ...(policy.generateRequestId ? { request_id_extension: { typed_config: { '@type': uuidRequestIdType } } } : {}),
     },
   };
 }
 
-function tcpProxy(statPrefix: string, cluster: string): Record<string, unknown> {
+/** tcpTarget is the dependency's cluster, or its subsets by weight (TCP proxy weights must be at least 1). */
+function tcpTarget(cluster: string, policy: DependencyPolicy): Record<string, unknown> {
+  const split = policy.split.filter((s) => s.weight > 0);
+  if (split.length === 0) return { cluster };
   return {
-    name: 'envoy.filters.network.tcp_proxy',
-    typed_config: { '@type': tcpProxyType, stat_prefix: statPrefix, cluster },
+    weighted_clusters: {
+      clusters: split.map((s) => ({ name: cluster, weight: s.weight, metadata_match: subsetMatch(s.labels) })),
+    },
   };
 }
 
-function listener(name: string, address: string, port: number, filter: Record<string, unknown>): EnvoyResource {
+function tcpProxy(
+  statPrefix: string,
+  target: Record<string, unknown>,
+  idleTimeoutMs: number,
+  spec: ServiceSpec,
+  direction: 'inbound' | 'outbound',
+): Record<string, unknown> {
+  return {
+    name: 'envoy.filters.network.tcp_proxy',
+    typed_config: {
+      '@type': tcpProxyType,
+      stat_prefix: statPrefix,
+      ...target,
+      idle_timeout: duration(idleTimeoutMs),
+      ...(servicePolicy(spec).accessLog ? { access_log: [tcpAccessLog(spec.name, direction)] } : {}),
+    },
+  };
+}
+
+function listener(
+  name: string,
+  address: string,
+  port: number,
+  filter: Record<string, unknown>,
+  options: ListenerOptions,
+): EnvoyResource {
   return {
     '@type': typeUrls.listeners,
     name,
     address: { socket_address: { address, port_value: port } },
-    filter_chains: [{ filters: [filter] }],
+    filter_chains: [{ filters: [filter], ...(options.transportSocket ? { transport_socket: options.transportSocket } : {}) }],
   };
 }
 
 /** inboundListener accepts mesh traffic on every interface at the service's inbound port. */
-export function inboundListener(spec: ServiceSpec, settings: RenderSettings): EnvoyResource {
+export function inboundListener(spec: ServiceSpec, settings: RenderSettings, options: ListenerOptions = {}): EnvoyResource {
+  const policy = servicePolicy(spec);
   const filter =
     spec.protocol === 'tcp'
-      ? tcpProxy(names.inboundStatPrefix, names.localAppCluster)
-      : httpConnectionManager(names.inboundStatPrefix, names.inboundRoute, settings);
-  return listener(names.inboundListener, '0.0.0.0', spec.inboundPort, filter);
+      ? tcpProxy(policy.statsPrefix, { cluster: names.localAppCluster }, policy.inboundIdleTimeoutMs, spec, 'inbound')
+      : httpConnectionManager(
+          {
+            statPrefix: policy.statsPrefix,
+            routeName: names.inboundRoute,
+            direction: 'inbound',
+            spec,
+            preserveExternalRequestId: policy.preserveExternalRequestId,
+          },
+          settings,
+          options,
+        );
+  return listener(names.inboundListener, '0.0.0.0', spec.inboundPort, filter, options);
 }
 
-/** outboundListener is where the payload reaches one dependency: loopback only, at its local port. */
-export function outboundListener(dep: Dependency, dependency: ServiceSpec, settings: RenderSettings): EnvoyResource {
+/**
+ * outboundListener is where the caller's payload reaches one dependency: loopback only, at
+ * its local port. The payload's request id is always kept, so a trace follows the call
+ * through; the caller's access-log and request-id settings apply.
+ */
+export function outboundListener(
+  caller: ServiceSpec,
+  dep: Dependency,
+  dependency: ServiceSpec,
+  settings: RenderSettings,
+  options: OutboundListenerOptions = {},
+): EnvoyResource {
   const statPrefix = names.outboundStatPrefix(dependency.name);
+  const policy = options.policy ?? dependencyPolicy(dep, dependency.protocol);
   const filter =
     dependency.protocol === 'tcp'
-      ? tcpProxy(statPrefix, names.serviceCluster(dependency.name))
-      : httpConnectionManager(statPrefix, names.outboundRoute(dependency.name), settings);
-  return listener(names.outboundListener(dependency.name), '127.0.0.1', dep.localPort, filter);
+      ? tcpProxy(statPrefix, tcpTarget(names.serviceCluster(dependency.name), policy), policy.idleTimeoutMs, caller, 'outbound')
+      : httpConnectionManager(
+          {
+            statPrefix,
+            routeName: names.outboundRoute(dependency.name),
+            direction: 'outbound',
+            spec: caller,
+            preserveExternalRequestId: true,
+          },
+          settings,
+          options,
+        );
+  return listener(names.outboundListener(dependency.name), '127.0.0.1', dep.localPort, filter, options);
 }

@@ -7,6 +7,12 @@ export const names = {
   localAppCluster: 'local_app',
   /** The cluster (and EDS resource) of a dependency: the service's own name, the same for every caller. */
   serviceCluster: (service: string) => service,
+  /**
+   * The service's own EDS cluster, which the bootstrap names as `cluster_manager.local_cluster_name`
+   * for zone-aware routing. It is the service's cluster name: a service never depends on itself
+   * (the spec rejects it), so it cannot collide with a dependency's cluster.
+   */
+  localServiceCluster: (service: string) => service,
   inboundListener: 'inbound',
   outboundListener: (service: string) => `outbound_${service}`,
   inboundRoute: 'inbound',
@@ -14,4 +20,8 @@ export const names = {
   /** Stat prefixes, so dashboards can tell directions and peers apart. */
   inboundStatPrefix: 'inbound',
   outboundStatPrefix: (service: string) => `outbound_${service}`,
+  /** The SDS secret with a service's certificate and key: only that service's nodes are served it. */
+  serviceCertificateSecret: (service: string) => `service_certificate_${service}`,
+  /** The SDS secret with the mesh CA certificates every service verifies its peers against. */
+  trustBundleSecret: 'mesh_trust_bundle',
 } as const;

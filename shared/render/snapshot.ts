@@ -4,6 +4,7 @@ import { XdsTypeName } from '../xds/types';
 import { dependencyCluster, localAppCluster } from './cluster';
 import { inboundListener, outboundListener } from './listener';
 import { inboundRouteConfiguration, outboundRouteConfiguration } from './route';
+import { dependencyPolicy } from './policy';
 import { RenderSettings } from './settings';
 import { contentVersion } from './version';
 
@@ -34,9 +35,10 @@ export function renderSnapshot(world: NodeWorld, settings: RenderSettings): Snap
   for (const dep of spec.dependencies) {
     const dependency = world.dependencies.get(dep.service);
     if (!dependency) throw new Error(`dependency "${dep.service}" of "${spec.name}" is not declared`);
-    listeners.push(outboundListener(dep, dependency, settings));
-    if (dependency.protocol !== 'tcp') routes.push(outboundRouteConfiguration(dependency));
-    clusters.push(dependencyCluster(dependency, settings));
+    const policy = dependencyPolicy(dep, dependency.protocol);
+    listeners.push(outboundListener(spec, dep, dependency, settings, { policy }));
+    if (dependency.protocol !== 'tcp') routes.push(outboundRouteConfiguration(dependency, { policy }));
+    clusters.push(dependencyCluster(dependency, settings, { policy }));
   }
   return {
     listeners: listeners.sort(byName),

@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, Problem, ValidationError } from '../errors';
-import { ServiceSpec, parseServiceSpec } from '../model/spec';
+import { Dependency, ServiceSpec, grpcRetryConditions, parseServiceSpec } from '../model/spec';
 import { MeshStore } from '../store/mesh-store';
 import { ServiceRecord } from '../store/records';
 import { refreshEndpointAssignment } from './endpoints';
@@ -8,15 +8,79 @@ import { RenderSettings } from '../render/settings';
 
 /**
  * analyzeSpec checks a spec against the rest of the catalog, as `istioctl analyze` does:
- * every dependency must be a declared service.
+ * every dependency must be a declared service, and its traffic policy must make sense for
+ * the protocol that service speaks (no HTTP retries on a TCP dependency, no gRPC retry
+ * conditions on an HTTP one).
+ *
+ * Dependency cycles are allowed: every hop is an independent sidecar-to-sidecar call with its
+ * own listener, route and cluster, so a cycle renders nothing invalid (whether the payloads
+ * loop forever is theirs to decide, and their timeouts bound it).
  */
 export function analyzeSpec(spec: ServiceSpec, declared: ReadonlyMap<string, ServiceSpec>): Problem[] {
   const problems: Problem[] = [];
   spec.dependencies.forEach((dep, i) => {
-    if (!declared.has(dep.service)) {
+    const target = declared.get(dep.service);
+    if (!target) {
       problems.push({ path: `dependencies.${i}.service`, message: `"${dep.service}" is not a declared service` });
+      return;
     }
+    problems.push(...analyzeDependencyProtocol(dep, i, target));
   });
+  return problems;
+}
+
+/** analyzeDependencyProtocol finds policy that the dependency's protocol cannot carry out. */
+function analyzeDependencyProtocol(dep: Dependency, i: number, target: ServiceSpec): Problem[] {
+  const problems: Problem[] = [];
+  const where = `dependencies.${i}`;
+  const speaks = `"${target.name}" speaks ${target.protocol}`;
+  if (target.protocol === 'tcp') {
+    const httpOnly: [keyof Dependency, string][] = [
+      ['timeoutMs', 'a request timeout'],
+      ['retries', 'request retries'],
+      ['headerRoutes', 'header routes'],
+    ];
+    for (const [field, what] of httpOnly) {
+      if (dep[field] !== undefined) problems.push({ path: `${where}.${field}`, message: `${what} need HTTP; ${speaks}` });
+    }
+    if (dep.healthCheck?.path !== undefined) {
+      problems.push({ path: `${where}.healthCheck.path`, message: `TCP dependencies are checked by connecting; ${speaks}` });
+    }
+  }
+  if (target.protocol !== 'grpc') {
+    const grpcOnly: ReadonlySet<string> = new Set(grpcRetryConditions);
+    (dep.retries?.retryOn ?? []).forEach((condition, j) => {
+      if (grpcOnly.has(condition)) {
+        problems.push({ path: `${where}.retries.retryOn.${j}`, message: `"${condition}" is a gRPC retry condition; ${speaks}` });
+      }
+    });
+    if (dep.healthCheck?.grpcServiceName !== undefined) {
+      problems.push({ path: `${where}.healthCheck.grpcServiceName`, message: `applies to gRPC health checks only; ${speaks}` });
+    }
+  } else if (dep.healthCheck?.path !== undefined) {
+    problems.push({
+      path: `${where}.healthCheck.path`,
+      message: `gRPC dependencies are checked with grpc.health.v1 (set grpcServiceName); ${speaks}`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * analyzeDependents checks that a changed spec leaves its callers valid: a service that turns
+ * from HTTP to TCP would strand its callers' retries. Problems are reported on the field that
+ * changed, naming the caller's field that no longer applies.
+ */
+export function analyzeDependents(spec: ServiceSpec, dependents: readonly ServiceSpec[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const caller of [...dependents].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    caller.dependencies.forEach((dep, i) => {
+      if (dep.service !== spec.name) return;
+      for (const p of analyzeDependencyProtocol(dep, i, spec)) {
+        problems.push({ path: 'protocol', message: `service "${caller.name}" calls this one with ${p.path}: ${p.message}` });
+      }
+    });
+  }
   return problems;
 }
 
@@ -30,7 +94,7 @@ export interface DeclareResult {
 /**
  * declareService validates a spec (on its own and against the catalog), stores it and
  * re-renders what it changes: its own snapshot and those of the services that call it.
- * A rejected spec writes nothing.
+ * A protocol change is also checked against its callers' specs. A rejected spec writes nothing.
  */
 export async function declareService(
   store: MeshStore,
@@ -49,6 +113,10 @@ export async function declareService(
     store.getServices(spec.dependencies.map((d) => d.service)),
   ]);
   const problems = analyzeSpec(spec, new Map([...deps].map(([name, r]) => [name, r.spec])));
+  if (previous && previous.spec.protocol !== spec.protocol) {
+    const dependents = await store.getServices(await store.listDependents(spec.name));
+    problems.push(...analyzeDependents(spec, [...dependents.values()].map((r) => r.spec)));
+  }
   if (problems.length > 0) throw new ValidationError(`invalid service spec "${spec.name}"`, problems);
 
   const record = await store.putService(spec, previous);

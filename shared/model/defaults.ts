@@ -1,0 +1,86 @@
+/**
+ * Every default of the service spec, in one place. A spec field left out takes the value
+ * here; rendering reads these and nothing else, so docs/rendering.md can list them and an
+ * operator can tell what a sidecar does from the spec alone. Durations are milliseconds.
+ */
+
+/** defaults for what a caller does on its way to one dependency (`dependencies[]`). */
+export const dependencyDefaults = {
+  /** Envoy's own connect timeout default is 5 s; inside a VPC a healthy host answers well under 1 s. */
+  connectTimeoutMs: 1_000,
+  /** Route timeout for the whole call, retries included. Envoy's default; 0 disables it (streams). */
+  timeoutMs: 15_000,
+  /**
+   * How long a request or TCP connection may sit without activity. HTTP: the route's
+   * idle_timeout (Envoy's HCM stream idle default, 5 min). TCP: tcp_proxy idle_timeout (Envoy's, 1 h).
+   */
+  idleTimeoutMs: { http: 300_000, tcp: 3_600_000 },
+  retries: {
+    /**
+     * Retry what never reached the payload, or was refused before any work: safe for any
+     * method. `5xx` or `gateway-error` must be asked for, because they retry non-idempotent calls.
+     */
+    retryOn: {
+      http: ['connect-failure', 'refused-stream', 'reset'],
+      /** gRPC: also `unavailable` and `cancelled` (the server shed or dropped the call). */
+      grpc: ['connect-failure', 'refused-stream', 'reset', 'unavailable', 'cancelled'],
+    },
+    numRetries: 2,
+    /** 0 leaves each try bounded only by the route timeout. */
+    perTryTimeoutMs: 0,
+    /** Envoy's defaults: 25 ms base; unless set, the maximum is 10 × the base. */
+    backOff: { baseIntervalMs: 25, maxIntervalFactor: 10 },
+    /** Retry on another host than the one that just failed (previous_hosts predicate), up to this many picks. */
+    hostSelectionRetryMaxAttempts: 3,
+  },
+  /** Envoy's own thresholds, written out so dashboards (remaining_*) and reviews can see them. */
+  circuitBreakers: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 },
+  /**
+   * Passive health: eject a host after 5 straight 5xx or 5 straight gateway errors (502, 503,
+   * 504, connect failures), check every 10 s, eject for 30 s × times ejected, never more than
+   * half the hosts (Envoy's 10 % would never eject one of 3 hosts).
+   */
+  outlierDetection: {
+    enabled: true,
+    consecutive5xx: 5,
+    consecutiveGatewayErrors: 5,
+    intervalMs: 10_000,
+    baseEjectionTimeMs: 30_000,
+    maxEjectionPercent: 50,
+  },
+  /** Active health checking is off unless declared; when declared, these fill the gaps. */
+  healthCheck: { path: '/healthz', intervalMs: 10_000, timeoutMs: 2_000, unhealthyThreshold: 3, healthyThreshold: 2 },
+  /** Weights of a traffic split add up to this unless the split says otherwise. */
+  splitTotal: 100,
+  /**
+   * Zone-aware routing is off unless asked for: it needs the bootstrap's local cluster. With it
+   * on, Envoy keeps traffic in the caller's AZ while the AZ has enough capacity.
+   */
+  zoneAware: { enabled: false, minClusterSize: 6, routingEnabledPercent: 100 },
+} as const;
+
+/** defaults for the service's own sidecar (the inbound side and the whole node). */
+export const serviceDefaults = {
+  /** Access log: one JSON line per request (or TCP connection) on stdout, for CloudWatch/FireLens. */
+  accessLog: { enabled: true },
+  /** The inbound listener's stat prefix; outbound listeners use `outbound_<dependency>`. */
+  statsPrefix: 'inbound',
+  requestId: {
+    /** Give every request an x-request-id (UUID) if it has none. */
+    generate: true,
+    /** Inbound: replace an id from outside the mesh; outbound calls always keep the payload's id. */
+    preserveExternal: false,
+  },
+  inbound: {
+    /** 0: the caller's sidecar enforces the deadline; the inbound side does not add a second one. */
+    timeoutMs: 0,
+    idleTimeoutMs: { http: 300_000, tcp: 3_600_000 },
+  },
+} as const;
+
+/** Endpoint label that carries an endpoint's load-balancing weight (1-128); absent or invalid means 1. */
+export const endpointWeightLabel = 'weight';
+export const maxEndpointWeight = 128;
+
+/** How long a leaving VM drains (Auto Scaling terminate hook) when its spec sets no `drainSeconds`. */
+export const defaultDrainSeconds = 30;

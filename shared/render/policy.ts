@@ -1,0 +1,170 @@
+import { dependencyDefaults, serviceDefaults } from '../model/defaults';
+import { Dependency, Protocol, RetryCondition, ServiceSpec, grpcRetryConditions } from '../model/spec';
+
+/**
+ * The effective traffic policy of one dependency or of the service itself: the spec with
+ * every gap filled from defaults.ts. Builders read only these, so a default lives in one place
+ * and a rendered field can always be traced to a spec field or a named default.
+ */
+
+export interface RetryPolicy {
+  readonly retryOn: readonly RetryCondition[];
+  readonly statusCodes: readonly number[];
+  readonly numRetries: number;
+  readonly perTryTimeoutMs: number;
+  readonly baseIntervalMs: number;
+  readonly maxIntervalMs: number;
+  readonly hostSelectionRetryMaxAttempts: number;
+}
+
+export interface HealthCheckPolicy {
+  readonly path: string;
+  readonly grpcServiceName: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly unhealthyThreshold: number;
+  readonly healthyThreshold: number;
+}
+
+export interface SubsetWeight {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly weight: number;
+}
+
+export interface HeaderRoute {
+  readonly header: string;
+  readonly exact: string | undefined;
+  readonly subset: Readonly<Record<string, string>>;
+}
+
+export interface DependencyPolicy {
+  readonly protocol: Protocol;
+  readonly connectTimeoutMs: number;
+  readonly timeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly retries: RetryPolicy;
+  readonly circuitBreakers: {
+    readonly maxConnections: number;
+    readonly maxPendingRequests: number;
+    readonly maxRequests: number;
+    readonly maxRetries: number;
+  };
+  readonly outlierDetection:
+    | {
+        readonly consecutive5xx: number;
+        readonly consecutiveGatewayErrors: number;
+        readonly intervalMs: number;
+        readonly baseEjectionTimeMs: number;
+        readonly maxEjectionPercent: number;
+      }
+    | undefined;
+  readonly healthCheck: HealthCheckPolicy | undefined;
+  readonly split: readonly SubsetWeight[];
+  readonly headerRoutes: readonly HeaderRoute[];
+  readonly zoneAware: { readonly minClusterSize: number; readonly routingEnabledPercent: number } | undefined;
+}
+
+const grpcOnly: ReadonlySet<string> = new Set(grpcRetryConditions);
+
+/**
+ * dependencyPolicy resolves a dependency's policy for the protocol its service speaks.
+ * gRPC retry conditions are dropped for other protocols (write-time analysis rejects them;
+ * rendering stays total so a stored spec can never make it throw).
+ */
+export function dependencyPolicy(dep: Dependency, protocol: Protocol): DependencyPolicy {
+  const d = dependencyDefaults;
+  const tcp = protocol === 'tcp';
+  const r = dep.retries;
+  const retryOn = (r?.retryOn ?? (protocol === 'grpc' ? d.retries.retryOn.grpc : d.retries.retryOn.http)).filter(
+    (c) => protocol === 'grpc' || !grpcOnly.has(c),
+  );
+  const baseIntervalMs = r?.backOff?.baseIntervalMs ?? d.retries.backOff.baseIntervalMs;
+  const od = dep.outlierDetection;
+  const hc = dep.healthCheck;
+  const za = dep.zoneAware;
+  return {
+    protocol,
+    connectTimeoutMs: dep.connectTimeoutMs ?? d.connectTimeoutMs,
+    timeoutMs: dep.timeoutMs ?? d.timeoutMs,
+    idleTimeoutMs: dep.idleTimeoutMs ?? (tcp ? d.idleTimeoutMs.tcp : d.idleTimeoutMs.http),
+    retries: {
+      retryOn: [...new Set(retryOn)],
+      statusCodes: [...new Set(r?.statusCodes ?? [])].sort((a, b) => a - b),
+      numRetries: r?.numRetries ?? d.retries.numRetries,
+      perTryTimeoutMs: r?.perTryTimeoutMs ?? d.retries.perTryTimeoutMs,
+      baseIntervalMs,
+      maxIntervalMs: r?.backOff?.maxIntervalMs ?? baseIntervalMs * d.retries.backOff.maxIntervalFactor,
+      hostSelectionRetryMaxAttempts: d.retries.hostSelectionRetryMaxAttempts,
+    },
+    circuitBreakers: { ...d.circuitBreakers, ...dep.circuitBreakers },
+    outlierDetection:
+      (od?.enabled ?? d.outlierDetection.enabled)
+        ? {
+            consecutive5xx: od?.consecutive5xx ?? d.outlierDetection.consecutive5xx,
+            consecutiveGatewayErrors: od?.consecutiveGatewayErrors ?? d.outlierDetection.consecutiveGatewayErrors,
+            intervalMs: od?.intervalMs ?? d.outlierDetection.intervalMs,
+            baseEjectionTimeMs: od?.baseEjectionTimeMs ?? d.outlierDetection.baseEjectionTimeMs,
+            maxEjectionPercent: od?.maxEjectionPercent ?? d.outlierDetection.maxEjectionPercent,
+          }
+        : undefined,
+    healthCheck: hc
+      ? {
+          path: hc.path ?? d.healthCheck.path,
+          grpcServiceName: hc.grpcServiceName ?? '',
+          intervalMs: hc.intervalMs ?? d.healthCheck.intervalMs,
+          timeoutMs: hc.timeoutMs ?? d.healthCheck.timeoutMs,
+          unhealthyThreshold: hc.unhealthyThreshold ?? d.healthCheck.unhealthyThreshold,
+          healthyThreshold: hc.healthyThreshold ?? d.healthCheck.healthyThreshold,
+        }
+      : undefined,
+    split: dep.split?.subsets ?? [],
+    headerRoutes: tcp ? [] : (dep.headerRoutes ?? []).map((h) => ({ header: h.header, exact: h.exact, subset: h.subset })),
+    zoneAware:
+      (za?.enabled ?? d.zoneAware.enabled)
+        ? {
+            minClusterSize: za?.minClusterSize ?? d.zoneAware.minClusterSize,
+            routingEnabledPercent: za?.routingEnabledPercent ?? d.zoneAware.routingEnabledPercent,
+          }
+        : undefined,
+  };
+}
+
+/** subsetKeySets lists the distinct label-key sets a dependency's splits and header routes select on, sorted. */
+export function subsetKeySets(policy: DependencyPolicy): string[][] {
+  const sets = new Map<string, string[]>();
+  for (const labels of [...policy.split.map((s) => s.labels), ...policy.headerRoutes.map((h) => h.subset)]) {
+    const keys = Object.keys(labels).sort();
+    sets.set(JSON.stringify(keys), keys);
+  }
+  return [...sets.keys()].sort().map((k) => sets.get(k)!);
+}
+
+export interface ServicePolicy {
+  readonly accessLog: boolean;
+  readonly statsPrefix: string;
+  readonly generateRequestId: boolean;
+  readonly preserveExternalRequestId: boolean;
+  readonly inboundTimeoutMs: number;
+  readonly inboundIdleTimeoutMs: number;
+}
+
+/** servicePolicy resolves what the service's own sidecar does, for its inbound side and every listener. */
+export function servicePolicy(spec: ServiceSpec): ServicePolicy {
+  const d = serviceDefaults;
+  return {
+    accessLog: spec.accessLog?.enabled ?? d.accessLog.enabled,
+    statsPrefix: spec.statsPrefix ?? d.statsPrefix,
+    generateRequestId: spec.requestId?.generate ?? d.requestId.generate,
+    preserveExternalRequestId: spec.requestId?.preserveExternal ?? d.requestId.preserveExternal,
+    inboundTimeoutMs: spec.inbound?.timeoutMs ?? d.inbound.timeoutMs,
+    inboundIdleTimeoutMs:
+      spec.inbound?.idleTimeoutMs ?? (spec.protocol === 'tcp' ? d.inbound.idleTimeoutMs.tcp : d.inbound.idleTimeoutMs.http),
+  };
+}
+
+/** duration renders whole milliseconds as a proto3 JSON Duration: 2500 → "2.5s", 0 → "0s". */
+export function duration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  const rest = ms % 1000;
+  return rest === 0 ? `${seconds}s` : `${seconds}.${String(rest).padStart(3, '0').replace(/0+$/, '')}s`;
+}

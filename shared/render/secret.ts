@@ -1,0 +1,130 @@
+import { ServiceSpec } from '../model/spec';
+import { spiffeId } from '../pki/identity';
+import { EnvoyResource } from '../store/records';
+import { typeUrls } from '../xds/types';
+import { names } from './names';
+import { RenderSettings, restConfigSource } from './settings';
+
+/**
+ * SDS secrets and the TLS transport sockets that consume them. Listeners and clusters name
+ * their secrets and fetch them from the control plane's REST SDS, so a certificate renewal is a
+ * new secret version and never a listener or cluster update (which would drain connections).
+ *
+ * Envoy opens one SDS subscription per secret name and wants exactly that one secret in each
+ * response (source/common/secret/sds_api.cc, `validateUpdateSize`), so discovery must answer a
+ * `:secrets` poll with the single secret its `resource_names` asks for.
+ */
+
+const downstreamTlsContextType = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
+const upstreamTlsContextType = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+const tlsTransportSocketName = 'envoy.transport_sockets.tls';
+
+/** The certificate and key a service proves its identity with, as PEM. */
+export interface ServiceKeyPair {
+  readonly certificatePem: string;
+  readonly privateKeyPem: string;
+}
+
+/** SecretRenderError says a secret could not be rendered; it names the field, never its contents. */
+export class SecretRenderError extends Error {
+  override readonly name = 'SecretRenderError';
+}
+
+function requirePem(value: string, label: string, field: string): string {
+  if (typeof value !== 'string' || !value.includes(`-----BEGIN ${label}-----`) || !value.includes(`-----END ${label}-----`)) {
+    throw new SecretRenderError(`${field}: must be PEM with at least one ${label} block`);
+  }
+  return value;
+}
+
+/**
+ * tlsCertificateSecret is the SDS secret with a service's certificate chain and private key,
+ * inline: Envoy gets them over SDS, never from a file on the host.
+ */
+export function tlsCertificateSecret(service: string, keyPair: ServiceKeyPair): EnvoyResource {
+  return {
+    '@type': typeUrls.secrets,
+    name: names.serviceCertificateSecret(service),
+    tls_certificate: {
+      certificate_chain: { inline_string: requirePem(keyPair.certificatePem, 'CERTIFICATE', 'certificatePem') },
+      private_key: { inline_string: requirePem(keyPair.privateKeyPem, 'PRIVATE KEY', 'privateKeyPem') },
+    },
+  };
+}
+
+/**
+ * trustBundleSecret is the SDS secret with the mesh CA certificates peers are verified against.
+ * It may hold several CA certificates (concatenated PEM) while the CA itself is being rotated.
+ */
+export function trustBundleSecret(trustBundlePem: string): EnvoyResource {
+  return {
+    '@type': typeUrls.secrets,
+    name: names.trustBundleSecret,
+    validation_context: { trusted_ca: { inline_string: requirePem(trustBundlePem, 'CERTIFICATE', 'trustBundlePem') } },
+  };
+}
+
+/** serviceSecrets are all the SDS secrets the nodes of `service` may ask for, sorted by name. */
+export function serviceSecrets(keyPair: ServiceKeyPair, trustBundlePem: string, service: string): EnvoyResource[] {
+  return [tlsCertificateSecret(service, keyPair), trustBundleSecret(trustBundlePem)].sort((a, b) =>
+    String(a.name) < String(b.name) ? -1 : String(a.name) > String(b.name) ? 1 : 0,
+  );
+}
+
+/** sdsSecretConfig points at one secret on the control plane's REST SDS. */
+function sdsSecretConfig(name: string, settings: RenderSettings): Record<string, unknown> {
+  return { name, sds_config: restConfigSource(settings) };
+}
+
+/**
+ * downstreamTlsTransportSocket makes an inbound listener's filter chain terminate mTLS: it
+ * presents the service's certificate and accepts only clients whose certificate chains to the
+ * mesh CA. Which callers may then talk to it is authorization, decided after the handshake.
+ */
+export function downstreamTlsTransportSocket(spec: Pick<ServiceSpec, 'name'>, settings: RenderSettings): Record<string, unknown> {
+  return {
+    name: tlsTransportSocketName,
+    typed_config: {
+      '@type': downstreamTlsContextType,
+      require_client_certificate: true,
+      common_tls_context: {
+        tls_certificate_sds_secret_configs: [sdsSecretConfig(names.serviceCertificateSecret(spec.name), settings)],
+        validation_context_sds_secret_config: sdsSecretConfig(names.trustBundleSecret, settings),
+      },
+    },
+  };
+}
+
+/** The two ends of one outbound mTLS connection, and the mesh whose CA both trust. */
+export interface MeshPeer {
+  /** The calling service: its certificate is presented. */
+  readonly caller: string;
+  /** The service called: its certificate must carry this service's SPIFFE ID. */
+  readonly dependency: string;
+  readonly mesh: string;
+}
+
+/**
+ * upstreamTlsTransportSocket makes a dependency's cluster originate mTLS: it presents the
+ * caller's certificate and accepts the peer only if its certificate chains to the mesh CA and
+ * carries the dependency's SPIFFE ID, so a valid certificate of some other service is refused.
+ */
+export function upstreamTlsTransportSocket(peer: MeshPeer, settings: RenderSettings): Record<string, unknown> {
+  return {
+    name: tlsTransportSocketName,
+    typed_config: {
+      '@type': upstreamTlsContextType,
+      // SNI is informational here (identity is checked by SAN), but a stable one helps in traces.
+      sni: `${peer.dependency}.${peer.mesh}`,
+      common_tls_context: {
+        tls_certificate_sds_secret_configs: [sdsSecretConfig(names.serviceCertificateSecret(peer.caller), settings)],
+        combined_validation_context: {
+          default_validation_context: {
+            match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: spiffeId(peer.mesh, peer.dependency) } }],
+          },
+          validation_context_sds_secret_config: sdsSecretConfig(names.trustBundleSecret, settings),
+        },
+      },
+    },
+  };
+}

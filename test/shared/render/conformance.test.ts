@@ -1,0 +1,118 @@
+import { Protocol, ServiceSpec } from '../../../shared/model/spec';
+import { localServiceCluster } from '../../../shared/render/cluster';
+import { clusterLoadAssignment } from '../../../shared/render/endpoint';
+import { checkSnapshotConsistency, renderSnapshot } from '../../../shared/render/snapshot';
+import { EnvoyResource } from '../../../shared/store/records';
+import { assertConformant } from '../../support/envoy-schema';
+import { endpoint, fullPolicy, protocols, settings, spec, world } from './fixtures';
+
+/**
+ * Conformance: a matrix of specs that together use every spec option is rendered, and every
+ * resource decodes strictly against Envoy's v3 protos (unknown fields, wrong types, bad enums
+ * all fail) and passes the protoc-gen-validate rules Envoy enforces on ingest.
+ */
+
+const dependencySpecs: ServiceSpec[] = protocols.map((protocol, i) =>
+  spec({ name: `dep-${protocol}`, protocol, inboundPort: 15000 + i, appPort: 9000 + i }),
+);
+
+interface Case {
+  readonly name: string;
+  readonly caller: ServiceSpec;
+  readonly deps: readonly ServiceSpec[];
+}
+
+function callerWithEveryPolicy(protocol: Protocol, serviceOptions: Record<string, unknown>): ServiceSpec {
+  return spec({
+    name: `caller-${protocol}`,
+    protocol,
+    dependencies: dependencySpecs.map((d, i) => fullPolicy(d.name, d.protocol, 7000 + i)),
+    ...serviceOptions,
+  });
+}
+
+const serviceVariants: [string, Record<string, unknown>][] = [
+  ['service defaults', {}],
+  [
+    'every service option set',
+    {
+      accessLog: { enabled: true },
+      statsPrefix: 'orders_in',
+      requestId: { generate: true, preserveExternal: true },
+      inbound: { timeoutMs: 30_000, idleTimeoutMs: 120_000 },
+    },
+  ],
+  ['access log and request ids off', { accessLog: { enabled: false }, requestId: { generate: false } }],
+];
+
+const cases: Case[] = [
+  ...protocols.flatMap((protocol) =>
+    serviceVariants.map(([variant, options]) => ({
+      name: `a ${protocol} service calling every protocol with every policy, ${variant}`,
+      caller: callerWithEveryPolicy(protocol, options),
+      deps: dependencySpecs,
+    })),
+  ),
+  ...protocols.map((protocol) => ({
+    name: `a minimal ${protocol} service calling every protocol with defaults`,
+    caller: spec({
+      name: `plain-${protocol}`,
+      protocol,
+      dependencies: dependencySpecs.map((d, i) => ({ service: d.name, localPort: 7000 + i })),
+    }),
+    deps: dependencySpecs,
+  })),
+  {
+    name: 'a service with timeouts, retries and outlier detection switched off',
+    caller: spec({
+      name: 'switched-off',
+      dependencies: [
+        {
+          service: 'dep-http',
+          localPort: 7000,
+          timeoutMs: 0,
+          idleTimeoutMs: 0,
+          retries: { numRetries: 0 },
+          outlierDetection: { enabled: false },
+          zoneAware: { enabled: false },
+        },
+        { service: 'dep-tcp', localPort: 7001, idleTimeoutMs: 0, split: { total: 3, subsets: [{ labels: { revision: '1' }, weight: 3 }, { labels: { revision: '2' }, weight: 0 }] } },
+      ],
+    }),
+    deps: dependencySpecs,
+  },
+];
+
+function everyResource(resources: ReturnType<typeof renderSnapshot>): EnvoyResource[] {
+  return [...(resources.listeners ?? []), ...(resources.routes ?? []), ...(resources.clusters ?? [])];
+}
+
+describe('rendered resources conform to Envoy v3', () => {
+  it.each(cases)('$name', ({ caller, deps }) => {
+    const resources = renderSnapshot(world(caller, deps), settings);
+    const all = everyResource(resources);
+    expect(all.length).toBeGreaterThan(caller.dependencies.length * 2);
+    for (const resource of all) {
+      expect(() => assertConformant(resource)).not.toThrow();
+    }
+    expect(checkSnapshotConsistency(resources)).toEqual([]);
+  });
+
+  it('a ClusterLoadAssignment with zones, every health status, labels and weights conforms', () => {
+    const cla = clusterLoadAssignment('dep-http', [
+      endpoint('dep-http', 'task-a', { zone: 'eu-west-1a', labels: { revision: '12', weight: '5' } }),
+      endpoint('dep-http', 'task-b', { zone: 'eu-west-1b', health: 'draining', labels: { revision: '13' } }),
+      endpoint('dep-http', 'task-c', { zone: 'eu-west-1b', health: 'unhealthy' }),
+      endpoint('dep-http', 'task-d', { address: 'fd00::1' }),
+    ]);
+    expect(() => assertConformant(cla)).not.toThrow();
+  });
+
+  it('an empty ClusterLoadAssignment conforms', () => {
+    expect(() => assertConformant(clusterLoadAssignment('dep-http', []))).not.toThrow();
+  });
+
+  it('the local service cluster for the bootstrap conforms', () => {
+    expect(() => assertConformant(localServiceCluster(callerWithEveryPolicy('http', {}), settings))).not.toThrow();
+  });
+});
