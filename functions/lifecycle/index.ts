@@ -1,6 +1,8 @@
 import { readConfig } from '../lib/config';
 import { createRuntime } from '../lib/runtime';
+import { awsLifecycleDeps, readLifecycleEnvironment } from './aws/clients';
 import { createLifecycleHandler } from './handler';
 
 const runtime = createRuntime(readConfig());
-export const handler = createLifecycleHandler({ store: runtime.store });
+const env = readLifecycleEnvironment(process.env, runtime.config.region, runtime.config.meshTagKey);
+export const handler = createLifecycleHandler(awsLifecycleDeps(runtime.store, env));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Endpoint, EndpointChange, EndpointHealth } from '../model/endpoint';
 import { ServiceSpec } from '../model/spec';
 import { EventEnvelope, LifecycleEventError } from './envelope';
+import { ContainerInstanceDirectory } from './ports';
 import { toProblems } from '../model/spec';
 
 export const ecsTaskStateChange = { source: 'aws.ecs', detailType: 'ECS Task State Change' } as const;
@@ -60,10 +61,15 @@ export const ecsTaskDetailSchema = z
 export type EcsTaskDetail = z.output<typeof ecsTaskDetailSchema>;
 
 export function parseEcsTaskDetail(event: EventEnvelope): EcsTaskDetail {
-  const parsed = ecsTaskDetailSchema.safeParse(event.detail);
+  return parseTaskDescription(event.id, event.detail, 'invalid ECS task state change');
+}
+
+/** parseTaskDescription checks a task in the event detail shape (DescribeTasks returns the same fields). */
+export function parseTaskDescription(originId: string, raw: unknown, what = 'invalid ECS task'): EcsTaskDetail {
+  const parsed = ecsTaskDetailSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = toProblems(parsed.error).map((p) => `detail.${p.path}: ${p.message}`);
-    throw new LifecycleEventError(event.id, `invalid ECS task state change: ${problems.join('; ')}`);
+    throw new LifecycleEventError(originId, `${what}: ${problems.join('; ')}`);
   }
   return parsed.data;
 }
@@ -80,14 +86,16 @@ const startingStatuses = new Set(['PROVISIONING', 'PENDING', 'ACTIVATING']);
 /**
  * taskPhase decides what an ECS task state means for traffic:
  * - STOPPED: the task is gone, remove it;
+ * - still starting (even if already asked to stop): not an endpoint yet, nothing to do;
  * - desired STOPPED while still up, or already deactivating: drain it (finish in-flight, no new);
- * - RUNNING: healthy, or unhealthy when its health check says so;
- * - still starting: not an endpoint yet (nothing to do).
+ * - RUNNING: healthy, or unhealthy when its health check says so (UNKNOWN: no check, or not
+ *   evaluated yet, counts as healthy, as ECS itself does for tasks without a health check).
  */
 export function taskPhase(detail: EcsTaskDetail): 'remove' | 'starting' | EndpointHealth {
   if (detail.lastStatus === 'STOPPED') return 'remove';
-  if (detail.desiredStatus === 'STOPPED' || stoppingStatuses.has(detail.lastStatus)) return 'draining';
+  // A task stopped before it ever ran was never an endpoint: nothing to drain.
   if (startingStatuses.has(detail.lastStatus)) return 'starting';
+  if (detail.desiredStatus === 'STOPPED' || stoppingStatuses.has(detail.lastStatus)) return 'draining';
   if (detail.lastStatus !== 'RUNNING') return 'starting';
   return detail.healthStatus === 'UNHEALTHY' ? 'unhealthy' : 'healthy';
 }
@@ -130,49 +138,37 @@ export function taskLabels(detail: EcsTaskDetail): Record<string, string> {
   return labels;
 }
 
-/** Resolves a container instance ARN to its private IP (bridge/host tasks on EC2). */
-export type ContainerInstanceResolver = (clusterArn: string, containerInstanceArn: string) => Promise<string>;
+/** ChangeOrigin says who observed a task state: an EventBridge event, or a reconciler run. */
+export interface ChangeOrigin {
+  readonly kind: 'ecs-task' | 'reconciler';
+  /** The event id, or the reconciler run id. */
+  readonly id: string;
+  readonly time: string;
+}
 
 /**
- * endpointChangeOfTask turns one task state change into the change it means for the mesh
- * service's endpoints, or undefined when the task is not (yet) an endpoint.
+ * endpointChangeOfTask turns one observed task state into the change it means for the mesh
+ * service's endpoints, or undefined when the task is not (yet) an endpoint. The ordering key
+ * is the task's own `version`, whoever observed it, so events and reconciler cannot fight.
+ * Throws a LifecycleEventError (naming `origin.id`) when the task's address cannot be found.
  */
 export async function endpointChangeOfTask(
-  event: EventEnvelope,
+  origin: ChangeOrigin,
   detail: EcsTaskDetail,
   spec: ServiceSpec,
-  resolveContainerInstance?: ContainerInstanceResolver,
+  containerInstances?: ContainerInstanceDirectory,
 ): Promise<EndpointChange | undefined> {
   const source: Endpoint['source'] = {
-    kind: 'ecs-task',
-    eventId: event.id,
-    eventTime: event.time,
+    kind: origin.kind,
+    eventId: origin.id,
+    eventTime: origin.time,
     orderingKey: detail.version,
   };
   const phase = taskPhase(detail);
   if (phase === 'starting') return undefined;
   if (phase === 'remove') return { kind: 'remove', service: spec.name, id: detail.taskArn, source };
 
-  let address = awsvpcAddress(detail);
-  let port = spec.inboundPort;
-  if (!address) {
-    const binding = hostBinding(detail, spec.inboundPort);
-    if (!binding) {
-      throw new LifecycleEventError(
-        event.id,
-        `task ${detail.taskArn} has no ENI address and no network binding for the Envoy port ${spec.inboundPort}`,
-      );
-    }
-    port = binding.hostPort;
-    if (binding.bindIP && binding.bindIP !== '0.0.0.0' && binding.bindIP !== '::') {
-      address = binding.bindIP;
-    } else {
-      if (!detail.containerInstanceArn || !resolveContainerInstance) {
-        throw new LifecycleEventError(event.id, `task ${detail.taskArn} runs in bridge/host mode but names no container instance`);
-      }
-      address = await resolveContainerInstance(detail.clusterArn, detail.containerInstanceArn);
-    }
-  }
+  const { address, port } = await taskAddress(origin, detail, spec, containerInstances);
   const endpoint: Endpoint = {
     service: spec.name,
     id: detail.taskArn,
@@ -184,4 +180,46 @@ export async function endpointChangeOfTask(
     source,
   };
   return { kind: 'upsert', endpoint };
+}
+
+/**
+ * taskAddress finds where a task's Envoy listens. awsvpc tasks (Fargate, EC2) have their own
+ * ENI and listen on the spec's inboundPort; bridge and host tasks publish the Envoy's
+ * container port (the inboundPort) on a host port of their container instance.
+ */
+async function taskAddress(
+  origin: ChangeOrigin,
+  detail: EcsTaskDetail,
+  spec: ServiceSpec,
+  containerInstances?: ContainerInstanceDirectory,
+): Promise<{ address: string; port: number }> {
+  const eni = awsvpcAddress(detail);
+  if (eni) return { address: eni, port: spec.inboundPort };
+  const binding = hostBinding(detail, spec.inboundPort);
+  if (!binding) {
+    throw new LifecycleEventError(
+      origin.id,
+      `task ${detail.taskArn} has no ENI address and no network binding for the Envoy port ${spec.inboundPort}`,
+    );
+  }
+  if (binding.bindIP && binding.bindIP !== '0.0.0.0' && binding.bindIP !== '::') {
+    return { address: binding.bindIP, port: binding.hostPort };
+  }
+  if (!detail.containerInstanceArn) {
+    throw new LifecycleEventError(origin.id, `task ${detail.taskArn} runs in bridge/host mode but names no container instance`);
+  }
+  if (!containerInstances) {
+    throw new LifecycleEventError(
+      origin.id,
+      `task ${detail.taskArn} runs in bridge/host mode, and no ECS/EC2 lookup is configured to resolve container instance ${detail.containerInstanceArn}`,
+    );
+  }
+  const address = await containerInstances.privateIpOf(detail.clusterArn, detail.containerInstanceArn);
+  if (!address) {
+    throw new LifecycleEventError(
+      origin.id,
+      `container instance ${detail.containerInstanceArn} of task ${detail.taskArn} has no private IP (not found in ECS/EC2)`,
+    );
+  }
+  return { address, port: binding.hostPort };
 }

@@ -1,14 +1,51 @@
 import { EndpointChange } from '../model/endpoint';
-import { toProblems } from '../model/spec';
+import { defaultDrainSeconds } from '../model/defaults';
+import { ServiceSpec, toProblems } from '../model/spec';
 import { applyEndpointChanges } from '../state/endpoints';
 import { MeshStore } from '../store/mesh-store';
-import { ContainerInstanceResolver, ecsServiceOfTask, ecsTaskStateChange, endpointChangeOfTask, parseEcsTaskDetail } from './ecs-task';
+import { isLifecycleActionEvent, LifecycleAction, parseLifecycleAction } from './autoscaling';
+import {
+  ec2InstanceStateChange,
+  endpointChangeOfInstance,
+  instanceOrderingKey,
+  instancePhase,
+  instanceStateRank,
+  meshServiceOfInstance,
+  parseEc2InstanceDetail,
+  terminalOrderingKey,
+} from './ec2-instance';
+import { ecsServiceOfTask, ecsTaskStateChange, endpointChangeOfTask, parseEcsTaskDetail } from './ecs-task';
 import { EventEnvelope, LifecycleEventError, eventEnvelopeSchema } from './envelope';
+import {
+  ContainerInstanceDirectory,
+  DrainScheduler,
+  InstanceDescription,
+  InstanceDirectory,
+  LifecycleActions,
+} from './ports';
 
+/** defaultMeshTagKey is the EC2 tag naming the mesh service of an instance (env MESH_TAG_KEY in AWS). */
+export const defaultMeshTagKey = 'mesh:service';
+
+/**
+ * LifecycleDeps are the store and the AWS ports an event may need. Only the store is
+ * required: ECS awsvpc tasks need nothing else. An event that needs a port that is not
+ * configured (an EC2 event without an instance directory, say) is rejected with a clear error.
+ */
 export interface LifecycleDeps {
   readonly store: MeshStore;
-  /** Looks up a container instance's private IP (bridge/host tasks); cached by the caller. */
-  readonly resolveContainerInstance?: ContainerInstanceResolver;
+  /** Resolves container instances to IPs for bridge/host mode tasks (cached by the adapter). */
+  readonly containerInstances?: ContainerInstanceDirectory;
+  /** Looks up EC2 instances: EC2 state changes and Auto Scaling hooks. */
+  readonly instances?: InstanceDirectory;
+  /** Completes Auto Scaling lifecycle actions. */
+  readonly lifecycleActions?: LifecycleActions;
+  /** Runs the end of a terminate hook after the drain period. */
+  readonly drainScheduler?: DrainScheduler;
+  /** @default defaultMeshTagKey */
+  readonly meshTagKey?: string;
+  /** When set, hooks with other names belong to other tools and are left alone. */
+  readonly lifecycleHookNames?: ReadonlySet<string>;
 }
 
 /** LifecycleOutcome reports what one event did, for logs, metrics and the local API's answer. */
@@ -18,6 +55,9 @@ export interface LifecycleOutcome {
   readonly service?: string;
   readonly endpointId?: string;
   readonly reason?: string;
+  /** For lifecycle hooks: completed now, found no longer waiting, or scheduled after the drain. */
+  readonly completion?: 'completed' | 'expired' | 'scheduled';
+  readonly drainSeconds?: number;
 }
 
 /** parseEnvelope checks an event's envelope, naming the event (when it has an id) and the problem. */
@@ -30,15 +70,18 @@ export function parseEnvelope(raw: unknown): EventEnvelope {
   throw new LifecycleEventError(id, `not an EventBridge event: ${problems.join('; ')}`);
 }
 
+const isKind = (event: EventEnvelope, kind: { source: string; detailType: string }) =>
+  event.source === kind.source && event['detail-type'] === kind.detailType;
+
 /**
  * validateLifecycleEvent checks an event without touching state: its envelope, and the detail
  * of the kinds we handle. Batches are validated whole before any event is applied.
  */
 export function validateLifecycleEvent(raw: unknown): EventEnvelope {
   const event = parseEnvelope(raw);
-  if (event.source === ecsTaskStateChange.source && event['detail-type'] === ecsTaskStateChange.detailType) {
-    parseEcsTaskDetail(event);
-  }
+  if (isKind(event, ecsTaskStateChange)) parseEcsTaskDetail(event);
+  else if (isKind(event, ec2InstanceStateChange)) parseEc2InstanceDetail(event);
+  else if (isLifecycleActionEvent(event)) parseLifecycleAction(event);
   return event;
 }
 
@@ -46,13 +89,14 @@ export function validateLifecycleEvent(raw: unknown): EventEnvelope {
  * handleLifecycleEvent applies one AWS lifecycle event to the fleet's state: it maps the
  * event to the mesh service it concerns (ignoring, cheaply, what concerns no declared
  * service), turns it into an endpoint change and applies it, dropping it if it is stale.
- * An invalid or unresolvable event throws a LifecycleEventError and writes nothing.
+ * An invalid or unresolvable event throws a LifecycleEventError and writes nothing; a
+ * failing AWS or DynamoDB call throws its own error, so the platform retries the event.
  */
 export async function handleLifecycleEvent(deps: LifecycleDeps, raw: unknown): Promise<LifecycleOutcome> {
   const event = parseEnvelope(raw);
-  if (event.source === ecsTaskStateChange.source && event['detail-type'] === ecsTaskStateChange.detailType) {
-    return handleEcsTask(deps, event);
-  }
+  if (isKind(event, ecsTaskStateChange)) return handleEcsTask(deps, event);
+  if (isKind(event, ec2InstanceStateChange)) return handleEc2Instance(deps, event);
+  if (isLifecycleActionEvent(event)) return handleLifecycleAction(deps, event);
   return { eventId: event.id, outcome: 'ignored', reason: `no handler for ${event.source} "${event['detail-type']}"` };
 }
 
@@ -64,11 +108,111 @@ async function handleEcsTask(deps: LifecycleDeps, event: EventEnvelope): Promise
   if (!service) return { eventId: event.id, outcome: 'ignored', reason: `ECS service "${ecsService}" is not in the mesh` };
   const record = await deps.store.getService(service);
   if (!record) return { eventId: event.id, outcome: 'ignored', reason: `mesh service "${service}" was deleted` };
-  const change = await endpointChangeOfTask(event, detail, record.spec, deps.resolveContainerInstance);
+  const origin = { kind: 'ecs-task', id: event.id, time: event.time } as const;
+  const change = await endpointChangeOfTask(origin, detail, record.spec, deps.containerInstances);
   if (!change) {
     return { eventId: event.id, outcome: 'ignored', service, endpointId: detail.taskArn, reason: `task is ${detail.lastStatus}` };
   }
   return applyOne(deps, event, change);
+}
+
+async function handleEc2Instance(deps: LifecycleDeps, event: EventEnvelope): Promise<LifecycleOutcome> {
+  const detail = parseEc2InstanceDetail(event);
+  const instanceId = detail['instance-id'];
+  const phase = instancePhase(detail.state);
+  if (phase === 'starting') {
+    return { eventId: event.id, outcome: 'ignored', endpointId: instanceId, reason: `instance is ${detail.state}` };
+  }
+  const instance = await describeInstance(deps, event, instanceId);
+  const spec = await meshSpecOfInstance(deps, instance);
+  if (!spec.ok) return { eventId: event.id, outcome: 'ignored', endpointId: instanceId, reason: spec.reason };
+  const orderingKey =
+    detail.state === 'terminated' ? terminalOrderingKey : instanceOrderingKey(event.time, instanceStateRank(detail.state));
+  const change = endpointChangeOfInstance({
+    instance,
+    spec: spec.spec,
+    phase,
+    source: { kind: 'ec2-instance', eventId: event.id, eventTime: event.time, orderingKey },
+  });
+  return applyOne(deps, event, change);
+}
+
+/**
+ * handleLifecycleAction is how a VM joins or leaves without dropping requests. Launch:
+ * register the instance healthy, then let it go in service. Terminate: drain it now, and
+ * schedule the completion (and the endpoint's removal) after the service's drain period.
+ * Instances of no declared service are let through at once: the hook is ours, nobody else
+ * would complete it.
+ */
+async function handleLifecycleAction(deps: LifecycleDeps, event: EventEnvelope): Promise<LifecycleOutcome> {
+  const action = parseLifecycleAction(event);
+  const { hook } = action;
+  if (deps.lifecycleHookNames && !deps.lifecycleHookNames.has(hook.lifecycleHookName)) {
+    return { eventId: event.id, outcome: 'ignored', endpointId: hook.instanceId, reason: `hook "${hook.lifecycleHookName}" is not ours` };
+  }
+  const lifecycleActions = deps.lifecycleActions;
+  if (!lifecycleActions) {
+    throw new LifecycleEventError(event.id, 'cannot complete lifecycle actions: no Auto Scaling client is configured');
+  }
+  if (action.transition === 'terminate' && !deps.drainScheduler) {
+    throw new LifecycleEventError(event.id, 'cannot drain before termination: no drain scheduler (DRAIN_QUEUE_URL) is configured');
+  }
+  const instance = await describeInstance(deps, event, hook.instanceId);
+  const spec = await meshSpecOfInstance(deps, instance);
+  if (!spec.ok) {
+    const completion = await lifecycleActions.complete(hook, 'CONTINUE');
+    return { eventId: event.id, outcome: 'ignored', endpointId: hook.instanceId, reason: spec.reason, completion };
+  }
+  const change = lifecycleActionChange(event, action, instance, spec.spec);
+  const outcome = await applyOne(deps, event, change);
+  if (action.transition === 'launch') {
+    return { ...outcome, completion: await lifecycleActions.complete(hook, 'CONTINUE') };
+  }
+  const drainSeconds = spec.spec.drainSeconds ?? defaultDrainSeconds;
+  await deps.drainScheduler!.schedule({ eventId: event.id, service: spec.spec.name, hook }, drainSeconds);
+  return { ...outcome, completion: 'scheduled', drainSeconds };
+}
+
+/**
+ * lifecycleActionChange: a launching instance is healthy (ranked as `running`); a terminating
+ * one is still running in EC2 but drains (ranked as `stopping`, so it wins over a `running`
+ * event of the same second).
+ */
+function lifecycleActionChange(
+  event: EventEnvelope,
+  action: LifecycleAction,
+  instance: InstanceDescription,
+  spec: ServiceSpec,
+): EndpointChange {
+  const launch = action.transition === 'launch';
+  const orderingKey = instanceOrderingKey(event.time, instanceStateRank(launch ? 'running' : 'stopping'));
+  return endpointChangeOfInstance({
+    instance,
+    spec,
+    phase: launch ? 'healthy' : 'draining',
+    source: { kind: 'ec2-instance', eventId: event.id, eventTime: event.time, orderingKey },
+  });
+}
+
+async function describeInstance(deps: LifecycleDeps, event: EventEnvelope, instanceId: string): Promise<InstanceDescription> {
+  if (!deps.instances) {
+    throw new LifecycleEventError(event.id, `cannot look up instance ${instanceId}: no EC2 client is configured`);
+  }
+  const instance = await deps.instances.describeInstance(instanceId);
+  if (!instance) throw new LifecycleEventError(event.id, `instance ${instanceId} is not known to EC2`);
+  return instance;
+}
+
+type SpecLookup = { ok: true; spec: ServiceSpec } | { ok: false; reason: string };
+
+/** meshSpecOfInstance finds the declared service an instance's tag names (one GetItem), if any. */
+async function meshSpecOfInstance(deps: LifecycleDeps, instance: InstanceDescription): Promise<SpecLookup> {
+  const tagKey = deps.meshTagKey ?? defaultMeshTagKey;
+  const service = meshServiceOfInstance(instance, tagKey);
+  if (!service) return { ok: false, reason: `instance has no ${tagKey} tag` };
+  const record = await deps.store.getService(service);
+  if (!record) return { ok: false, reason: `mesh service "${service}" (tag ${tagKey}) is not declared` };
+  return { ok: true, spec: record.spec };
 }
 
 async function applyOne(deps: LifecycleDeps, event: EventEnvelope, change: EndpointChange): Promise<LifecycleOutcome> {

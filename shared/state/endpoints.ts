@@ -1,5 +1,6 @@
 import { EndpointChange, endpointChangeTarget } from '../model/endpoint';
 import { MeshStore } from '../store/mesh-store';
+import { StoredEndpoint } from '../store/records';
 import { clusterLoadAssignment } from '../render/endpoint';
 import { contentVersion } from '../render/version';
 
@@ -12,6 +13,10 @@ export interface EndpointChangeOutcome {
  * applyEndpointChanges writes each change (stale ones are dropped by the store's ordering
  * condition) and then re-renders the EDS resource of each service that actually changed:
  * one per service, whatever the size of the fleet.
+ *
+ * A redelivery of the very change that is stored (same source event, same ordering key)
+ * counts as applied and re-renders too: the first delivery may have failed between its
+ * write and its render, and the retry is what completes it.
  */
 export async function applyEndpointChanges(
   store: MeshStore,
@@ -20,12 +25,28 @@ export async function applyEndpointChanges(
   const outcomes: EndpointChangeOutcome[] = [];
   const touched = new Set<string>();
   for (const change of changes) {
-    const result = await store.applyEndpointChange(change);
+    let result = await store.applyEndpointChange(change);
+    if (result === 'stale' && (await isStoredChange(store, change))) result = 'applied';
     outcomes.push({ change, result });
     if (result === 'applied') touched.add(endpointChangeTarget(change).service);
   }
   for (const service of touched) await refreshEndpointAssignment(store, service);
   return outcomes;
+}
+
+/** isStoredChange tells whether the stored state of the change's endpoint was written by this very change. */
+async function isStoredChange(store: MeshStore, change: EndpointChange): Promise<boolean> {
+  const { service, id } = endpointChangeTarget(change);
+  const source = change.kind === 'upsert' ? change.endpoint.source : change.source;
+  const stored = await store.getEndpoint(service, id);
+  if (!stored || stored.removed !== (change.kind === 'remove')) return false;
+  const storedSource = storedSourceOf(stored);
+  return stored.orderingKey === source.orderingKey && storedSource.eventId === source.eventId && storedSource.kind === source.kind;
+}
+
+/** storedSourceOf is the source of what is stored: the live endpoint's, or the tombstone's. */
+export function storedSourceOf(stored: StoredEndpoint) {
+  return stored.removed ? stored.source : stored.endpoint.source;
 }
 
 /**

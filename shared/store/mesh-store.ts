@@ -218,6 +218,46 @@ export class MeshStore {
     }
   }
 
+  /**
+   * replaceLiveEndpoint writes a change over a live endpoint only if it is still exactly as the
+   * caller read it (same ordering key and health). The reconciler drains and removes vanished
+   * endpoints this way, keeping their ordering key, so any newer event still wins over it.
+   */
+  async replaceLiveEndpoint(
+    change: EndpointChange,
+    expected: { readonly orderingKey: number; readonly health: string },
+  ): Promise<'applied' | 'stale'> {
+    const { service, id } = endpointChangeTarget(change);
+    const source = change.kind === 'upsert' ? change.endpoint.source : change.source;
+    const nowSeconds = Math.floor(this.now().getTime() / 1000);
+    const item =
+      change.kind === 'upsert'
+        ? { ...keys.endpoint(service, id), kind: 'endpoint', endpoint: change.endpoint, orderingKey: source.orderingKey, removed: false }
+        : {
+            ...keys.endpoint(service, id),
+            kind: 'endpoint',
+            removed: true,
+            removedSource: source,
+            orderingKey: source.orderingKey,
+            expiresAt: nowSeconds + this.tombstoneTtlSeconds,
+          };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: '#k = :k AND #removed = :false AND #ep.#health = :health',
+          ExpressionAttributeNames: { '#k': 'orderingKey', '#removed': 'removed', '#ep': 'endpoint', '#health': 'health' },
+          ExpressionAttributeValues: { ':k': expected.orderingKey, ':false': false, ':health': expected.health },
+        }),
+      );
+      return 'applied';
+    } catch (err) {
+      if (isConditionFailure(err)) return 'stale';
+      throw new StoreUnavailableError('replaceLiveEndpoint', { cause: err });
+    }
+  }
+
   /** getEndpoint returns one stored endpoint or tombstone. */
   async getEndpoint(service: string, id: string): Promise<StoredEndpoint | undefined> {
     const out = await this.call('getEndpoint', () =>
@@ -263,13 +303,15 @@ export class MeshStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.endpointAssignment(service),
-          UpdateExpression: 'SET body = :body, version = :version, renderedRevision = :rev, renderedAt = :at, kind = :kind',
+          UpdateExpression:
+            'SET body = :body, version = :version, renderedRevision = :rev, renderedAt = :at, changedAt = :changedAt, kind = :kind',
           ConditionExpression: 'attribute_not_exists(renderedRevision) OR renderedRevision < :rev',
           ExpressionAttributeValues: {
             ':body': packJson(assignment.resource),
             ':version': assignment.version,
             ':rev': assignment.revision,
             ':at': assignment.renderedAt,
+            ':changedAt': assignment.changedAt ?? assignment.renderedAt,
             ':kind': 'eds',
           },
         }),
@@ -296,6 +338,7 @@ export class MeshStore {
         version: String(item.version),
         revision: Number(item.renderedRevision),
         renderedAt: String(item.renderedAt),
+        changedAt: String(item.changedAt ?? item.renderedAt),
       });
     }
     return out;
@@ -315,6 +358,7 @@ export class MeshStore {
             versions: snapshot.versions,
             specRevision: snapshot.specRevision,
             renderedAt: snapshot.renderedAt,
+            changedAt: snapshot.changedAt ?? snapshot.renderedAt,
           },
         }),
       ),
@@ -332,6 +376,7 @@ export class MeshStore {
       versions: item.versions as SnapshotItem['versions'],
       specRevision: Number(item.specRevision),
       renderedAt: String(item.renderedAt),
+      changedAt: String(item.changedAt ?? item.renderedAt),
     };
   }
 
@@ -347,6 +392,15 @@ export class MeshStore {
         }),
       ),
     );
+  }
+
+  async getNodeStatus(service: string, nodeId: string): Promise<NodeStatus | undefined> {
+    const out = await this.call('getNodeStatus', () =>
+      this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.nodeStatus(service, nodeId) })),
+    );
+    const nowSeconds = Math.floor(this.now().getTime() / 1000);
+    if (!out.Item || Number(out.Item.expiresAt) <= nowSeconds) return undefined;
+    return out.Item.status as NodeStatus;
   }
 
   /** listNodeStatus lists the live nodes of a service (expired ones are filtered, TTL deletion lags). */

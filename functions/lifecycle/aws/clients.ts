@@ -1,0 +1,49 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { LifecycleDeps } from '../../../shared/lifecycle/handle';
+import { MeshStore } from '../../../shared/store/mesh-store';
+import { AutoScalingLifecycleActions } from './autoscaling';
+import { Ec2Instances } from './ec2';
+import { EcsContainerInstances } from './ecs';
+import { SqsDrainScheduler } from './sqs';
+
+/** LifecycleEnvironment is the part of a function's environment the lifecycle ports read. */
+export interface LifecycleEnvironment {
+  readonly region: string;
+  readonly meshTagKey: string;
+  /** The queue of delayed drain completions (DRAIN_QUEUE_URL); without it terminate hooks are rejected. */
+  readonly drainQueueUrl?: string;
+  /** The hooks that are ours (LIFECYCLE_HOOK_NAMES, comma-separated); unset: every hook the rule delivers. */
+  readonly lifecycleHookNames?: ReadonlySet<string>;
+}
+
+export function readLifecycleEnvironment(env: NodeJS.ProcessEnv, region: string, meshTagKey: string): LifecycleEnvironment {
+  const names = (env.LIFECYCLE_HOOK_NAMES ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  return {
+    region,
+    meshTagKey,
+    ...(env.DRAIN_QUEUE_URL ? { drainQueueUrl: env.DRAIN_QUEUE_URL } : {}),
+    ...(names.length > 0 ? { lifecycleHookNames: new Set(names) } : {}),
+  };
+}
+
+/** awsLifecycleDeps wires the AWS SDK adapters of every lifecycle port: one client per service, per container. */
+export function awsLifecycleDeps(store: MeshStore, env: LifecycleEnvironment): LifecycleDeps {
+  const ec2 = new EC2Client({ region: env.region });
+  const ecs = new ECSClient({ region: env.region });
+  const autoScaling = new AutoScalingClient({ region: env.region });
+  return {
+    store,
+    containerInstances: new EcsContainerInstances(ecs, ec2),
+    instances: new Ec2Instances(ec2, autoScaling),
+    lifecycleActions: new AutoScalingLifecycleActions(autoScaling),
+    ...(env.drainQueueUrl ? { drainScheduler: new SqsDrainScheduler(new SQSClient({ region: env.region }), env.drainQueueUrl) } : {}),
+    meshTagKey: env.meshTagKey,
+    ...(env.lifecycleHookNames ? { lifecycleHookNames: env.lifecycleHookNames } : {}),
+  };
+}

@@ -1,0 +1,76 @@
+import { DescribeInstancesCommand, EC2Client, Instance } from '@aws-sdk/client-ec2';
+import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { InstanceDescription, InstanceDirectory, InstanceInventory } from '../../../shared/lifecycle/ports';
+
+const notFound = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
+
+/** toInstanceDescription reads the fields the mesh uses from a DescribeInstances result. */
+export function toInstanceDescription(instance: Instance, lifecycleState?: string): InstanceDescription {
+  const tags: Record<string, string> = {};
+  for (const tag of instance.Tags ?? []) if (tag.Key) tags[tag.Key] = tag.Value ?? '';
+  return {
+    instanceId: instance.InstanceId ?? '',
+    state: instance.State?.Name ?? 'unknown',
+    ...(instance.PrivateIpAddress ? { privateIp: instance.PrivateIpAddress } : {}),
+    ...(instance.Placement?.AvailabilityZone ? { zone: instance.Placement.AvailabilityZone } : {}),
+    ...(instance.InstanceType ? { instanceType: instance.InstanceType } : {}),
+    tags,
+    ...(lifecycleState ? { lifecycleState } : {}),
+  };
+}
+
+/**
+ * Ec2Instances looks instances up with DescribeInstances. Tags and state change, so nothing is
+ * cached here; the instance listing adds each Auto Scaling member's lifecycle state, which
+ * says whether a running instance is in service or waiting to terminate.
+ */
+export class Ec2Instances implements InstanceDirectory, InstanceInventory {
+  constructor(
+    private readonly ec2: EC2Client,
+    private readonly autoScaling?: AutoScalingClient,
+  ) {}
+
+  async describeInstance(instanceId: string): Promise<InstanceDescription | undefined> {
+    try {
+      const out = await this.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+      const instance = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
+      return instance ? toInstanceDescription(instance) : undefined;
+    } catch (err) {
+      if (err instanceof Error && notFound.has(err.name)) return undefined;
+      throw err;
+    }
+  }
+
+  async listTaggedInstances(tagKey: string): Promise<InstanceDescription[]> {
+    const instances: Instance[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await this.ec2.send(
+        new DescribeInstancesCommand({ Filters: [{ Name: 'tag-key', Values: [tagKey] }], MaxResults: 1000, NextToken: nextToken }),
+      );
+      for (const r of out.Reservations ?? []) instances.push(...(r.Instances ?? []));
+      nextToken = out.NextToken;
+    } while (nextToken);
+    const states = await this.lifecycleStates(
+      instances.filter((i) => i.Tags?.some((t) => t.Key === 'aws:autoscaling:groupName')).map((i) => i.InstanceId!),
+    );
+    return instances.filter((i) => i.InstanceId).map((i) => toInstanceDescription(i, states.get(i.InstanceId!)));
+  }
+
+  /** lifecycleStates asks Auto Scaling for its members' states, 50 ids per call (the API's limit). */
+  private async lifecycleStates(instanceIds: string[]): Promise<Map<string, string>> {
+    const states = new Map<string, string>();
+    if (!this.autoScaling) return states;
+    for (let i = 0; i < instanceIds.length; i += 50) {
+      let nextToken: string | undefined;
+      do {
+        const out = await this.autoScaling.send(
+          new DescribeAutoScalingInstancesCommand({ InstanceIds: instanceIds.slice(i, i + 50), MaxRecords: 50, NextToken: nextToken }),
+        );
+        for (const a of out.AutoScalingInstances ?? []) if (a.InstanceId && a.LifecycleState) states.set(a.InstanceId, a.LifecycleState);
+        nextToken = out.NextToken;
+      } while (nextToken);
+    }
+    return states;
+  }
+}

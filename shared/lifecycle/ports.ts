@@ -1,0 +1,74 @@
+/**
+ * The AWS lookups and actions the lifecycle pipeline needs, as small ports. The domain core
+ * only sees these interfaces; the adapters in `functions/lifecycle/aws/` implement them with
+ * the AWS SDK (and are what tests run, against aws-sdk-client-mock).
+ */
+
+/** InstanceDescription is what DescribeInstances (and, for the reconciler, Auto Scaling) tells about one EC2 instance. */
+export interface InstanceDescription {
+  readonly instanceId: string;
+  /** EC2 state name: pending, running, stopping, stopped, shutting-down, terminated. */
+  readonly state: string;
+  readonly privateIp?: string;
+  readonly zone?: string;
+  readonly instanceType?: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** The Auto Scaling lifecycle state (e.g. `InService`, `Terminating:Wait`), when known. */
+  readonly lifecycleState?: string;
+}
+
+/** InstanceDirectory looks up one EC2 instance; undefined when EC2 does not know it. */
+export interface InstanceDirectory {
+  describeInstance(instanceId: string): Promise<InstanceDescription | undefined>;
+}
+
+/** InstanceInventory lists every instance carrying a tag key, with its Auto Scaling lifecycle state (reconciler). */
+export interface InstanceInventory {
+  listTaggedInstances(tagKey: string): Promise<InstanceDescription[]>;
+}
+
+/**
+ * ContainerInstanceDirectory resolves an ECS container instance to its EC2 private IP: bridge
+ * and host mode tasks are reached on their host's address. Undefined when it cannot be found.
+ */
+export interface ContainerInstanceDirectory {
+  privateIpOf(clusterArn: string, containerInstanceArn: string): Promise<string | undefined>;
+}
+
+/** LifecycleHookRef names one pending Auto Scaling lifecycle action. */
+export interface LifecycleHookRef {
+  readonly autoScalingGroupName: string;
+  readonly lifecycleHookName: string;
+  readonly lifecycleActionToken: string;
+  readonly instanceId: string;
+}
+
+/**
+ * LifecycleActions completes lifecycle actions. `expired` means Auto Scaling no longer waits
+ * on this action (completed before, or the hook timed out): the instance has moved on, which
+ * is what completing would have achieved.
+ */
+export interface LifecycleActions {
+  complete(hook: LifecycleHookRef, result: 'CONTINUE' | 'ABANDON'): Promise<'completed' | 'expired'>;
+}
+
+/**
+ * DrainCompletion is the deferred second half of a terminate hook: after the drain period,
+ * complete the action and remove the endpoint.
+ */
+export interface DrainCompletion {
+  readonly eventId: string;
+  readonly service: string;
+  readonly hook: LifecycleHookRef;
+}
+
+/** DrainScheduler runs a DrainCompletion after a delay (SQS DelaySeconds in AWS, a timer locally). */
+export interface DrainScheduler {
+  schedule(completion: DrainCompletion, delaySeconds: number): Promise<void>;
+}
+
+/** EcsTaskInventory lists the tasks of one ECS service as DescribeTasks reports them (reconciler). */
+export interface EcsTaskInventory {
+  /** Tasks whose desired status is RUNNING; each in the shape of an ECS task state change's `detail`. */
+  listServiceTasks(cluster: string, serviceName: string): Promise<Record<string, unknown>[]>;
+}
