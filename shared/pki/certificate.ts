@@ -117,7 +117,7 @@ export async function issueServiceCertificate(
   options: IssueOptions,
 ): Promise<IssuedCertificate> {
   const ca = readCaCertificate(caCertificatePem);
-  const caKey = normalizedSpki(signer.publicKey, 'the CA signer public key');
+  const caKey = signerKey(signer);
   if (!Buffer.from(caKey).equals(ca.publicKey)) {
     throw new PkiError('the CA signer key is not the key of the CA certificate: issued certificates would not chain');
   }
@@ -244,8 +244,32 @@ function describe(validity: Validity, serial: string) {
   return { notBefore: validity.notBefore.toISOString(), notAfter: validity.notAfter.toISOString(), serial };
 }
 
-/** readCaCertificate parses the CA certificate for what issuance copies from it: its subject, key and expiry. */
-function readCaCertificate(pem: string): { subject: Uint8Array; publicKey: Buffer; notAfter: Date } {
+interface CaFields {
+  readonly subject: Uint8Array;
+  readonly publicKey: Buffer;
+  readonly notAfter: Date;
+}
+
+/**
+ * Parsing the CA certificate and re-encoding the signer's key cost OpenSSL more than signing a
+ * certificate does; both are the same for every certificate a process issues, so they are kept.
+ */
+let lastCa: { readonly pem: string; readonly fields: CaFields } | undefined;
+const signerKeys = new WeakMap<CaSigner, Buffer>();
+
+function signerKey(signer: CaSigner): Buffer {
+  let key = signerKeys.get(signer);
+  if (!key) signerKeys.set(signer, (key = normalizedSpki(signer.publicKey, 'the CA signer public key')));
+  return key;
+}
+
+function readCaCertificate(pem: string): CaFields {
+  if (lastCa?.pem !== pem) lastCa = { pem, fields: parseCaCertificate(pem) };
+  return lastCa.fields;
+}
+
+/** parseCaCertificate reads what issuance copies from the CA certificate: its subject, key and expiry. */
+function parseCaCertificate(pem: string): CaFields {
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(pem);
