@@ -29,6 +29,8 @@ export interface LocalControlPlane {
   readonly url: string;
   readonly port: number;
   readonly runtime: Runtime;
+  /** The xDS handler's per-container state (cache, node tracker), as a Lambda container would hold it. */
+  readonly xds: ReturnType<typeof createXdsHandler>;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,8 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     region: 'local',
     render: defaultRenderSettings,
     snapshotCacheTtlMs: 1000,
+    nodeStatusMinWriteGapMs: 1000,
+    nodeStatusLivenessMs: 30000,
     meshTagKey: 'mesh:service',
     ...options.config,
   };
@@ -116,6 +120,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
     runtime,
+    xds,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -11,6 +11,10 @@ export interface FunctionConfig {
   readonly region: string;
   readonly render: RenderSettings;
   readonly snapshotCacheTtlMs: number;
+  /** A node's status is written at most once per this gap (cost: one write per node per gap at most). */
+  readonly nodeStatusMinWriteGapMs: number;
+  /** An unchanged node's status is refreshed this often, so it stays listed as live. */
+  readonly nodeStatusLivenessMs: number;
   /** The EC2 tag that says which mesh service an instance belongs to. */
   readonly meshTagKey: string;
 }
@@ -28,6 +32,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
       requestTimeout: env.XDS_REQUEST_TIMEOUT ?? defaultRenderSettings.requestTimeout,
     },
     snapshotCacheTtlMs: positiveInt(env, 'SNAPSHOT_CACHE_TTL_MS', 2000),
+    nodeStatusMinWriteGapMs: positiveInt(env, 'NODE_STATUS_MIN_WRITE_GAP_MS', 5000),
+    nodeStatusLivenessMs: positiveInt(env, 'NODE_STATUS_LIVENESS_MS', 60000),
     meshTagKey: env.MESH_TAG_KEY ?? 'mesh:service',
   };
 }

@@ -4,6 +4,8 @@ import { RenderSettings } from '../render/settings';
 import { serviceName } from '../model/spec';
 import { HttpError, HttpRequest, HttpResponse, errorResponse, jsonResponse, parseJsonBody } from './http';
 import { nodesReport } from './nodes';
+import { BootstrapOptions, envoyBootstrap } from '../bootstrap/envoy-bootstrap';
+import { localClusterName, localServiceCluster } from '../render/cluster';
 
 /** The management API's body limit: a spec with hundreds of dependencies fits well under it. */
 export const adminBodyLimitBytes = 256 * 1024;
@@ -11,7 +13,11 @@ export const adminBodyLimitBytes = 256 * 1024;
 export interface AdminApiDeps {
   readonly store: MeshStore;
   readonly settings: RenderSettings;
-  readonly now?: () => Date;
+  /**
+   * What generated bootstraps point at. Without a URL (the local runner), the bootstrap points
+   * at the host the request came to, over plain HTTP.
+   */
+  readonly bootstrap?: Pick<BootstrapOptions, 'signing' | 'ldsRefreshDelay' | 'cdsRefreshDelay'> & { readonly controlPlaneUrl?: string };
 }
 
 /**
@@ -54,9 +60,47 @@ async function route(deps: AdminApiDeps, req: HttpRequest): Promise<HttpResponse
   }
   if (segments[0] === 'nodes' && segments.length === 1) {
     allow(req, ['GET']);
-    return jsonResponse(200, await nodesReport(deps.store, deps.now?.() ?? new Date()));
+    const only = req.query.service;
+    if (only !== undefined && !serviceName.safeParse(only).success) {
+      throw new HttpError(400, `"${only}" is not a valid service name: it must be a DNS label`);
+    }
+    if (only !== undefined && !(await deps.store.getService(only))) throw new HttpError(404, `service "${only}" is not declared`);
+    return jsonResponse(200, await nodesReport(deps.store, only));
+  }
+  if (segments[0] === 'bootstrap' && segments.length === 2) {
+    allow(req, ['GET']);
+    return jsonResponse(200, await bootstrapFor(deps, req, decodeSegment(segments[1]!)));
   }
   throw new HttpError(404, `no route for ${req.method} ${req.path}`);
+}
+
+const nodeIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+const zonePattern = /^[a-z0-9-]{1,64}$/;
+
+/** bootstrapFor renders the Envoy bootstrap of one node of a declared service (`?node=<id>&zone=<az>`). */
+async function bootstrapFor(deps: AdminApiDeps, req: HttpRequest, service: string): Promise<Record<string, unknown>> {
+  const record = await deps.store.getService(service);
+  if (!record) throw new HttpError(404, `service "${service}" is not declared`);
+  const nodeId = req.query.node;
+  if (!nodeId || !nodeIdPattern.test(nodeId)) {
+    throw new HttpError(400, 'query parameter "node" is required: the Envoy\'s unique id (letters, digits, ".", "_", ":", "-"; up to 128)');
+  }
+  const zone = req.query.zone;
+  if (zone !== undefined && !zonePattern.test(zone)) throw new HttpError(400, `query parameter "zone" is not an availability zone: "${zone}"`);
+  const host = req.headers.host;
+  const controlPlaneUrl = deps.bootstrap?.controlPlaneUrl ?? (host ? `http://${host}` : undefined);
+  if (!controlPlaneUrl) throw new HttpError(400, 'no control plane URL is configured and the request has no Host header');
+  return envoyBootstrap(
+    {
+      ...deps.bootstrap,
+      service,
+      nodeId,
+      ...(zone ? { zone } : {}),
+      controlPlaneUrl,
+      ...(localClusterName(record.spec) ? { localCluster: localServiceCluster(record.spec, deps.settings) } : {}),
+    },
+    deps.settings,
+  );
 }
 
 function allow(req: HttpRequest, methods: string[]): void {

@@ -1,22 +1,98 @@
 import { MeshStore } from '../store/mesh-store';
 import { NodeStatus } from '../model/node-status';
+import { selectAssignments, selectFromSnapshot } from '../xds/selection';
+import { EndpointAssignmentItem, SnapshotItem } from '../store/records';
 
-/**
- * nodesReport tells, per service, which Envoys poll it and what they have applied. The
- * convergence view (who is on the latest version, and how long the last change took to
- * reach them) is built from the same node status items.
- */
-export async function nodesReport(store: MeshStore, _now: Date): Promise<{ services: ServiceNodes[] }> {
-  const services = await store.listServices();
-  const out: ServiceNodes[] = [];
-  for (const { spec } of services) {
-    const nodes = await store.listNodeStatus(spec.name);
-    out.push({ service: spec.name, nodes: nodes.sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1)) });
-  }
-  return { services: out };
+/** ServiceConvergence is the fleet view of one service: who polls it, who is on the latest config, and how fast it got there. */
+export interface ServiceConvergence {
+  readonly service: string;
+  /** Nodes that polled within their status TTL. */
+  readonly liveNodes: number;
+  /** Nodes whose every subscription has applied the current version. */
+  readonly onLatest: number;
+  readonly behind: readonly NodeBehind[];
+  /** The newest change among the versions nodes have applied, and how long it took to reach them. */
+  readonly lastChange?: {
+    readonly at: string;
+    readonly reachedNodes: number;
+    readonly convergenceMs: { readonly p50: number; readonly max: number };
+  };
+  readonly nodes: readonly NodeStatus[];
 }
 
-export interface ServiceNodes {
-  readonly service: string;
-  readonly nodes: NodeStatus[];
+export interface NodeBehind {
+  readonly nodeId: string;
+  /** Subscriptions whose applied version is not the current one, with both versions. */
+  readonly subscriptions: readonly { key: string; applied: string; current: string }[];
+  readonly lastNack?: NodeStatus['lastNack'];
+}
+
+/** currentVersionOf computes what a subscription should have now, from the same selection the xDS handler serves. */
+function currentVersionOf(
+  sub: NodeStatus['subscriptions'][string],
+  snapshot: SnapshotItem | undefined,
+  assignments: ReadonlyMap<string, EndpointAssignmentItem>,
+): string {
+  if (sub.type === 'endpoints') return selectAssignments(assignments, sub.resourceNames).version;
+  return snapshot ? selectFromSnapshot(snapshot, sub.type, sub.resourceNames).version : '';
+}
+
+/** convergenceOf builds one service's fleet view from its node status items. */
+export function convergenceOf(
+  service: string,
+  nodes: readonly NodeStatus[],
+  snapshot: SnapshotItem | undefined,
+  assignments: ReadonlyMap<string, EndpointAssignmentItem>,
+): ServiceConvergence {
+  const behind: NodeBehind[] = [];
+  let newest = '';
+  for (const node of nodes) {
+    const stale = Object.entries(node.subscriptions).flatMap(([key, sub]) => {
+      const current = currentVersionOf(sub, snapshot, assignments);
+      if (sub.appliedChangedAt && sub.appliedVersion === current && sub.appliedChangedAt > newest) newest = sub.appliedChangedAt;
+      return sub.appliedVersion === current ? [] : [{ key, applied: sub.appliedVersion, current }];
+    });
+    if (stale.length > 0) behind.push({ nodeId: node.nodeId, subscriptions: stale, ...(node.lastNack ? { lastNack: node.lastNack } : {}) });
+  }
+  const times = nodes
+    .flatMap((n) => Object.values(n.subscriptions))
+    .filter((s) => s.appliedChangedAt === newest && s.convergenceMs !== undefined)
+    .map((s) => s.convergenceMs!)
+    .sort((a, b) => a - b);
+  const reached = nodes.filter((n) => Object.values(n.subscriptions).some((s) => s.appliedChangedAt === newest)).length;
+  return {
+    service,
+    liveNodes: nodes.length,
+    onLatest: nodes.length - behind.length,
+    behind,
+    ...(newest && times.length > 0
+      ? {
+          lastChange: {
+            at: newest,
+            reachedNodes: reached,
+            convergenceMs: { p50: times[Math.ceil(times.length / 2) - 1]!, max: times[times.length - 1]! },
+          },
+        }
+      : {}),
+    nodes: [...nodes].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0)),
+  };
+}
+
+/**
+ * nodesReport tells, per service (or for one), how many live Envoys poll it, how many are on
+ * the latest version of everything they subscribe to, and how long the last change took to
+ * reach them (change time → first poll that applied it): the control plane's convergence.
+ */
+export async function nodesReport(store: MeshStore, only?: string): Promise<{ services: ServiceConvergence[] }> {
+  const names = only ? [only] : (await store.listServices()).map((r) => r.spec.name);
+  const services: ServiceConvergence[] = [];
+  for (const service of names.sort()) {
+    const [nodes, snapshot] = await Promise.all([store.listNodeStatus(service), store.getSnapshot(service)]);
+    const edsNames = new Set(
+      nodes.flatMap((n) => Object.values(n.subscriptions).filter((s) => s.type === 'endpoints').flatMap((s) => s.resourceNames)),
+    );
+    const assignments = edsNames.size > 0 ? await store.getEndpointAssignments([...edsNames]) : new Map();
+    services.push(convergenceOf(service, nodes, snapshot, assignments));
+  }
+  return { services };
 }

@@ -1,32 +1,53 @@
 import { XdsTypeName } from '../xds/types';
 
 /**
- * NodeStatus is what the control plane knows of one polling Envoy: which service it
- * belongs to, what it last asked for and applied per resource type, and its last rejection.
+ * NodeStatus is what the control plane knows of one polling Envoy: which service it belongs
+ * to, what each of its subscriptions last applied, and its last rejection. Envoy polls each
+ * subscription on its own (LDS, CDS, one RDS per route name, one EDS per cluster), so status
+ * is kept per subscription.
  */
 export interface NodeStatus {
   readonly nodeId: string;
   readonly service: string;
   readonly zone?: string;
+  readonly firstSeenAt: string;
   readonly lastPollAt: string;
-  readonly types: Partial<Record<XdsTypeName, TypeStatus>>;
+  readonly subscriptions: Readonly<Record<string, SubscriptionStatus>>;
   readonly lastNack?: Nack;
 }
 
-export interface TypeStatus {
-  /** The version the node says it has applied (its request's `version_info`). */
+export interface SubscriptionStatus {
+  readonly type: XdsTypeName;
+  /** The names it asks for (empty for the wildcard LDS and CDS). */
+  readonly resourceNames: readonly string[];
+  /** The version the node says it has applied: its request's `version_info` ('' before its first update). */
   readonly appliedVersion: string;
-  /** The version we last served it. */
-  readonly servedVersion?: string;
+  /** When the node first reported `appliedVersion`. */
+  readonly appliedAt: string;
+  /** When the change that produced `appliedVersion` happened (lifecycle event or spec change), if known. */
+  readonly appliedChangedAt?: string;
+  /** From that change to the first poll that applied it: the convergence time of this node. */
+  readonly convergenceMs?: number;
+  /** The version we last answered with. */
+  readonly servedVersion: string;
   readonly lastPollAt: string;
-  /** When the node first reported `appliedVersion`: the end of that change's convergence. */
-  readonly appliedAt?: string;
 }
 
-/** Nack records an update the node rejected (it kept polling with its older version). */
+/**
+ * Nack records an update the node rejected. Envoy's REST client never sends `error_detail`:
+ * a rejection shows only as the next poll still carrying the version from before the update.
+ */
 export interface Nack {
+  readonly subscription: string;
   readonly type: XdsTypeName;
   readonly rejectedVersion: string;
+  /** The version the node kept. */
+  readonly keptVersion: string;
   readonly message: string;
   readonly at: string;
+}
+
+/** subscriptionKey names one of a node's subscriptions: `clusters`, `routes:inbound`, `endpoints:payments`. */
+export function subscriptionKey(type: XdsTypeName, resourceNames: readonly string[]): string {
+  return resourceNames.length === 0 ? type : `${type}:${[...resourceNames].sort().join(',')}`;
 }

@@ -30,6 +30,8 @@ export interface EndpointAssignmentItem {
   /** The endpoint revision it was rendered from. */
   readonly revision: number;
   readonly renderedAt: string;
+  /** When the newest change it reflects happened (the lifecycle event's time), for convergence. */
+  readonly changedAt?: string;
 }
 
 /** SnapshotResources are the per-type resources of one service's nodes, each list sorted by name. */
@@ -42,4 +44,6 @@ export interface SnapshotItem {
   readonly versions: Partial<Record<XdsTypeName, string>>;
   readonly specRevision: number;
   readonly renderedAt: string;
+  /** When the change it reflects happened (the spec write), for convergence. */
+  readonly changedAt?: string;
 }

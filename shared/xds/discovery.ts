@@ -1,95 +1,164 @@
 import { randomBytes } from 'node:crypto';
 import { HttpError, HttpRequest, HttpResponse, errorResponse, jsonResponse, parseJsonBody } from '../api/http';
-import { contentVersion } from '../render/version';
-import { EnvoyResource } from '../store/records';
+import { Nack } from '../model/node-status';
 import { SnapshotCache } from './snapshot-cache';
+import { NodeTracker } from './node-tracker';
 import { DiscoveryNode, DiscoveryRequest, parseDiscoveryRequest } from './request';
-import { XdsTypeName, typeNameFromPath, typeUrls, wildcardTypes } from './types';
+import { Selection, selectAssignments, selectFromSnapshot } from './selection';
+import { XdsTypeName, typeNameFromPath, typeUrls } from './types';
 
 /** Envoy's node carries every compiled-in extension: several KB, rarely more than 64 KB. */
 export const discoveryBodyLimitBytes = 1024 * 1024;
 
 export interface DiscoveryDeps {
   readonly cache: SnapshotCache;
+  /** Follows nodes for status, convergence and NACKs; without it polls are answered untracked. */
+  readonly tracker?: NodeTracker;
 }
 
-/** What a poll resolved to, before it became a response: the adapters log and count it. */
-export interface Selection {
+/** PollSummary says what a poll was and how it was answered, for logs and metrics. */
+export interface PollSummary {
+  readonly nodeId: string;
   readonly service: string;
   readonly type: XdsTypeName;
-  readonly version: string;
-  readonly resources: readonly EnvoyResource[];
+  readonly resourceNames: readonly string[];
+  readonly reportedVersion: string;
+  readonly answeredVersion: string;
+  /** LDS/RDS held back until the node has the clusters they reference. */
+  readonly held: boolean;
+  readonly nack?: Nack;
+  readonly trackingError?: string;
+}
+
+export interface DiscoveryAnswer extends HttpResponse {
+  readonly poll?: PollSummary;
 }
 
 /**
  * handleDiscovery answers one REST xDS poll (`POST /v3/discovery:<type>`): it finds the
  * node's service, selects the resources of the asked type from that service's snapshot (or
- * the EDS items of the asked services), and answers 304 when the node already has that
- * version, else a DiscoveryResponse. Transport-free: Lambda and the local server adapt it.
+ * the EDS items it names), and answers 304 when the node already has that version, else a
+ * DiscoveryResponse. A failed read is a 503 (Envoy keeps its config), never fewer resources.
+ * Transport-free: the Lambda and the local server adapt it.
  */
-export async function handleDiscovery(deps: DiscoveryDeps, req: HttpRequest): Promise<HttpResponse> {
+export async function handleDiscovery(deps: DiscoveryDeps, req: HttpRequest): Promise<DiscoveryAnswer> {
   try {
     const type = typeNameFromPath(req.path);
-    if (!type) throw new HttpError(404, `no discovery service at ${req.path}; use /v3/discovery:<listeners|routes|clusters|endpoints|secrets>`);
+    if (!type) {
+      throw new HttpError(404, `no discovery service at ${req.path}; use /v3/discovery:<listeners|routes|clusters|endpoints|secrets>`);
+    }
     if (req.method !== 'POST') throw new HttpError(405, `${req.method} is not allowed; Envoy's REST xDS uses POST`);
     const request = parseDiscoveryRequest(parseJsonBody(req.body, discoveryBodyLimitBytes));
     if (request.type_url !== undefined && request.type_url !== typeUrls[type]) {
       throw new HttpError(400, `type_url "${request.type_url}" does not match ${req.path}, which serves "${typeUrls[type]}"`);
     }
-    const service = serviceOfNode(request.node);
-    const selection = await select(deps, service, type, request);
+    const node = identifyNode(request.node);
+    const names = [...new Set(request.resource_names ?? [])].sort();
+    const reported = request.version_info ?? '';
+    const { selection: current, clustersVersion } = await select(deps, node.service, type, names);
+    const held = shouldHold(deps.tracker, node.id, type, reported, current, clustersVersion);
+    const answered = held ? reported : current.version;
+
+    let nack: Nack | undefined;
+    let trackingError: string | undefined;
+    if (deps.tracker) {
+      try {
+        nack = await deps.tracker.observe({
+          nodeId: node.id,
+          service: node.service,
+          zone: node.zone,
+          type,
+          resourceNames: names,
+          reportedVersion: reported,
+          errorMessage: request.error_detail ? (request.error_detail.message ?? `error code ${request.error_detail.code}`) : undefined,
+          currentVersion: answered,
+          currentChangedAt: current.changedAt,
+        });
+      } catch (err) {
+        trackingError = (err as Error).message;
+      }
+    }
+    const poll: PollSummary = {
+      nodeId: node.id,
+      service: node.service,
+      type,
+      resourceNames: names,
+      reportedVersion: reported,
+      answeredVersion: answered,
+      held,
+      ...(nack ? { nack } : {}),
+      ...(trackingError ? { trackingError } : {}),
+    };
     // Never 304 an empty version_info: Envoy waits for a real answer while it starts.
-    if (request.version_info && request.version_info === selection.version) return { status: 304 };
-    return jsonResponse(200, {
-      version_info: selection.version,
-      resources: selection.resources,
-      type_url: typeUrls[type],
-      nonce: randomBytes(6).toString('base64url'),
-    });
+    if (reported !== '' && reported === answered) return { status: 304, poll };
+    return {
+      ...jsonResponse(200, {
+        version_info: current.version,
+        resources: current.resources,
+        type_url: typeUrls[type],
+        nonce: randomBytes(6).toString('base64url'),
+      }),
+      poll,
+    };
   } catch (err) {
     return errorResponse(err);
   }
 }
 
-/** serviceOfNode reads the node's service from `node.cluster`, as the generated bootstrap sets it. */
-export function serviceOfNode(node: DiscoveryNode | undefined): string {
+export interface NodeIdentity {
+  readonly id: string;
+  readonly service: string;
+  readonly zone?: string;
+}
+
+/**
+ * identifyNode reads who is polling: `node.id` names the Envoy, `node.cluster` its mesh
+ * service (the generated bootstrap sets both; `mesh.service` metadata is accepted too).
+ */
+export function identifyNode(node: DiscoveryNode | undefined): NodeIdentity {
   if (!node) throw new HttpError(400, 'DiscoveryRequest has no node: Envoy identifies itself with node.id and node.cluster');
   const fromMetadata = node.metadata?.['mesh.service'];
   const service = node.cluster || (typeof fromMetadata === 'string' ? fromMetadata : undefined);
   if (!service) throw new HttpError(400, 'node.cluster is empty: it must name the mesh service of this Envoy');
-  return service;
+  if (!node.id) throw new HttpError(400, 'node.id is empty: every Envoy must have a unique node id');
+  return { id: node.id, service, ...(node.locality?.zone ? { zone: node.locality.zone } : {}) };
 }
 
 async function select(
   deps: DiscoveryDeps,
   service: string,
   type: XdsTypeName,
-  request: DiscoveryRequest,
-): Promise<Selection> {
+  names: readonly string[],
+): Promise<{ selection: Selection; clustersVersion?: string }> {
   const snapshot = await deps.cache.snapshot(service);
   if (!snapshot) throw new HttpError(404, `service "${service}" is not declared`);
-  const names = [...new Set(request.resource_names ?? [])].sort();
-
-  if (type === 'endpoints') {
-    const allowed = new Set((snapshot.resources.clusters ?? []).map((c) => String(c.name)));
-    const refused = names.filter((n) => !allowed.has(n));
-    if (refused.length > 0) {
-      throw new HttpError(403, `service "${service}" does not depend on ${refused.map((n) => `"${n}"`).join(', ')}`);
-    }
-    const assignments = await deps.cache.assignments(names);
-    const found = names.flatMap((n) => {
-      const a = assignments.get(n);
-      return a ? [a] : [];
-    });
-    const version = found.length === 1 ? found[0]!.version : contentVersion(found.map((a) => a.version));
-    return { service, type, version, resources: found.map((a) => a.resource) };
+  const clustersVersion = snapshot.versions.clusters;
+  if (type !== 'endpoints') return { selection: selectFromSnapshot(snapshot, type, names), clustersVersion };
+  if (names.length === 0) throw new HttpError(400, 'an endpoints request must name the clusters it wants in resource_names');
+  const allowed = new Set((snapshot.resources.clusters ?? []).map((c) => String(c.name)));
+  const refused = names.filter((n) => !allowed.has(n));
+  if (refused.length > 0) {
+    throw new HttpError(403, `service "${service}" has no cluster ${refused.map((n) => `"${n}"`).join(', ')}`);
   }
+  return { selection: selectAssignments(await deps.cache.assignments(names), names), clustersVersion };
+}
 
-  const all = snapshot.resources[type] ?? [];
-  if (wildcardTypes.has(type) || names.length === 0) {
-    return { service, type, version: snapshot.versions[type] ?? contentVersion([]), resources: all };
-  }
-  const wanted = new Set(names);
-  const resources = all.filter((r) => wanted.has(String(r.name)));
-  return { service, type, version: contentVersion(resources), resources };
+/**
+ * shouldHold keeps a node's listeners and routes where they are until it has applied the
+ * clusters of the same snapshot: REST polls of LDS, RDS and CDS are independent, and a route
+ * to a cluster Envoy does not have yet is a 503 (make before break, ENVOY-REST.md). Only a
+ * node this container knows is held, and never one that has no version at all.
+ */
+function shouldHold(
+  tracker: NodeTracker | undefined,
+  nodeId: string,
+  type: XdsTypeName,
+  reported: string,
+  current: Selection,
+  clustersVersion: string | undefined,
+): boolean {
+  if (!tracker || !clustersVersion || reported === '' || reported === current.version) return false;
+  if (type !== 'listeners' && type !== 'routes') return false;
+  const clusters = tracker.status(nodeId)?.subscriptions.clusters;
+  return clusters !== undefined && clusters.appliedVersion !== clustersVersion;
 }
