@@ -3,7 +3,7 @@ import { HttpError, HttpRequest, HttpResponse, errorResponse, jsonResponse, pars
 import { Nack } from '../model/node-status';
 import { SnapshotCache } from './snapshot-cache';
 import { NodeTracker } from './node-tracker';
-import { DiscoveryNode, DiscoveryRequest, parseDiscoveryRequest } from './request';
+import { DiscoveryNode, parseDiscoveryRequest } from './request';
 import { Selection, selectAssignments, selectFromSnapshot } from './selection';
 import { XdsTypeName, typeNameFromPath, typeUrls } from './types';
 
