@@ -126,6 +126,10 @@ async function handleEc2Instance(deps: LifecycleDeps, event: EventEnvelope): Pro
   const instance = await describeInstance(deps, event, instanceId);
   const spec = await meshSpecOfInstance(deps, instance);
   if (!spec.ok) return { eventId: event.id, outcome: 'ignored', endpointId: instanceId, reason: spec.reason };
+  if (phase !== 'remove' && !instance.privateIp && instance.state === 'terminated') {
+    // A late event of an instance that is gone: it has no address left, and its terminal tombstone decides.
+    return { eventId: event.id, outcome: 'ignored', service: spec.spec.name, endpointId: instanceId, reason: 'instance is already terminated' };
+  }
   const orderingKey =
     detail.state === 'terminated' ? terminalOrderingKey : instanceOrderingKey(event.time, instanceStateRank(detail.state));
   const change = endpointChangeOfInstance({

@@ -1,0 +1,63 @@
+import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, EventBridgeEvent } from 'aws-lambda';
+import { createLifecycleHandler } from '../../../functions/lifecycle/handler';
+import { awsLifecycleDeps, readLifecycleEnvironment } from '../../../functions/lifecycle/aws/clients';
+import { LifecycleEventError } from '../../../shared/lifecycle/envelope';
+import { useDynalite } from '../../support/dynamo';
+import { declare, ec2Instance, ecsTaskEvent, lifecycleActionEvent, spec } from '../../shared/lifecycle/fixtures';
+
+const dynamo = useDynalite();
+const ec2 = mockClient(EC2Client);
+const autoScaling = mockClient(AutoScalingClient);
+const sqs = mockClient(SQSClient);
+beforeEach(() => {
+  ec2.reset();
+  autoScaling.reset();
+  sqs.reset();
+});
+
+const context = { functionName: 'lifecycle', awsRequestId: 'req-1' } as Context;
+const asEvent = (e: Record<string, unknown>) => e as unknown as EventBridgeEvent<string, unknown>;
+
+describe('lifecycle handler', () => {
+  it('reads its AWS settings from the environment', () => {
+    expect(
+      readLifecycleEnvironment({ DRAIN_QUEUE_URL: 'https://sqs/q', LIFECYCLE_HOOK_NAMES: 'mesh-drain, mesh-launch' }, 'eu-west-1', 'mesh:service'),
+    ).toEqual({
+      region: 'eu-west-1',
+      meshTagKey: 'mesh:service',
+      drainQueueUrl: 'https://sqs/q',
+      lifecycleHookNames: new Set(['mesh-drain', 'mesh-launch']),
+    });
+    expect(readLifecycleEnvironment({}, 'eu-west-1', 'mesh:service')).toEqual({ region: 'eu-west-1', meshTagKey: 'mesh:service' });
+  });
+
+  it('applies an event with the AWS-wired dependencies, hook to queue', async () => {
+    const store = await dynamo.newStore();
+    await declare(store, spec({ name: 'web', drainSeconds: 45 }));
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [ec2Instance({ instanceId: 'i-0000000000000000a', tags: { 'mesh:service': 'web' } })] }],
+    });
+    sqs.on(SendMessageCommand).resolves({});
+    autoScaling.on(CompleteLifecycleActionCommand).resolves({});
+    const deps = awsLifecycleDeps(store, readLifecycleEnvironment({ DRAIN_QUEUE_URL: 'https://sqs/q' }, 'us-east-1', 'mesh:service'));
+    const handler = createLifecycleHandler(deps);
+    const outcome = await handler(
+      asEvent(lifecycleActionEvent({ transition: 'terminate', instanceId: 'i-0000000000000000a', time: '2026-11-25T11:00:00Z' })),
+      context,
+    );
+    expect(outcome).toMatchObject({ outcome: 'applied', completion: 'scheduled', drainSeconds: 45 });
+    expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input).toMatchObject({ QueueUrl: 'https://sqs/q', DelaySeconds: 45 });
+  });
+
+  it('throws the LifecycleEventError of a bad event, so Lambda retries and dead-letters it', async () => {
+    const store = await dynamo.newStore();
+    const handler = createLifecycleHandler({ store });
+    const event = ecsTaskEvent({ taskId: 't1', ecsService: 'orders', version: 1, eventId: 'evt-bad' });
+    delete (event.detail as Record<string, unknown>).clusterArn;
+    await expect(handler(asEvent(event), context)).rejects.toBeInstanceOf(LifecycleEventError);
+  });
+});
