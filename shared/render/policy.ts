@@ -134,8 +134,9 @@ export function subsetKeySets(policy: DependencyPolicy): string[][] {
   const sets = new Map<string, string[]>();
   for (const labels of [...policy.split.map((s) => s.labels), ...policy.headerRoutes.map((h) => h.subset)]) {
     const keys = Object.keys(labels).sort();
-    sets.set(JSON.stringify(keys), keys);
+    sets.set(keys.join('\n'), keys);
   }
+  // '\n' sorts below any label character, so ['revision'] comes before ['revision', 'track'].
   return [...sets.keys()].sort().map((k) => sets.get(k)!);
 }
 

@@ -36,12 +36,12 @@ function analyzeDependencyProtocol(dep: Dependency, i: number, target: ServiceSp
   const speaks = `"${target.name}" speaks ${target.protocol}`;
   if (target.protocol === 'tcp') {
     const httpOnly: [keyof Dependency, string][] = [
-      ['timeoutMs', 'a request timeout'],
-      ['retries', 'request retries'],
-      ['headerRoutes', 'header routes'],
+      ['timeoutMs', 'a request timeout needs'],
+      ['retries', 'request retries need'],
+      ['headerRoutes', 'header routes need'],
     ];
     for (const [field, what] of httpOnly) {
-      if (dep[field] !== undefined) problems.push({ path: `${where}.${field}`, message: `${what} need HTTP; ${speaks}` });
+      if (dep[field] !== undefined) problems.push({ path: `${where}.${field}`, message: `${what} HTTP; ${speaks}` });
     }
     if (dep.healthCheck?.path !== undefined) {
       problems.push({ path: `${where}.healthCheck.path`, message: `TCP dependencies are checked by connecting; ${speaks}` });

@@ -69,7 +69,7 @@ export function fullPolicy(service: string, protocol: Protocol, localPort: numbe
     ...common,
     timeoutMs: 2_000,
     headerRoutes: [
-      { header: 'x-canary', exact: '1', subset: { revision: '13' } },
+      { header: 'x-canary', exact: '1', subset: { revision: '13' } as Record<string, string> },
       { header: 'x-debug', subset: { revision: '13', track: 'debug' } },
     ],
   };
