@@ -74,7 +74,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
       if (method !== 'POST') throw new HttpError(405, `${method} is not allowed on /events; POST an EventBridge event or an array of them`);
       return send(res, await postEvents(body));
     }
-    if (path === '/services' || path.startsWith('/services/') || path === '/nodes') {
+    if (path === '/services' || path.startsWith('/services/') || path === '/nodes' || path.startsWith('/bootstrap/')) {
       const event = functionUrlEvent({ method, url, headers: req.headers, body, sourceIp: req.socket.remoteAddress ?? '' });
       return sendLambda(res, await admin(event, lambdaContext('admin')));
     }

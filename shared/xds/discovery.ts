@@ -135,7 +135,8 @@ async function select(
   const clustersVersion = snapshot.versions.clusters;
   if (type !== 'endpoints') return { selection: selectFromSnapshot(snapshot, type, names), clustersVersion };
   if (names.length === 0) throw new HttpError(400, 'an endpoints request must name the clusters it wants in resource_names');
-  const allowed = new Set((snapshot.resources.clusters ?? []).map((c) => String(c.name)));
+  // Its dependencies' clusters, and its own: the bootstrap's local cluster for zone-aware routing.
+  const allowed = new Set([service, ...(snapshot.resources.clusters ?? []).map((c) => String(c.name))]);
   const refused = names.filter((n) => !allowed.has(n));
   if (refused.length > 0) {
     throw new HttpError(403, `service "${service}" has no cluster ${refused.map((n) => `"${n}"`).join(', ')}`);
