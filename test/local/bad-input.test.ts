@@ -60,7 +60,8 @@ const brokenEvent = fc
   })
   // Any non-empty string is a valid id, ARN or status: those fields are broken by other types.
   .filter(({ path, value }) => !(['id', 'detail.taskArn', 'detail.clusterArn', 'detail.lastStatus'].includes(path) && typeof value === 'string' && value !== ''))
-  // A task's version is any non-negative integer.
+  // The envelope's version is "0"; a task's version is any non-negative integer.
+  .filter(({ path, value }) => !(path === 'version' && value === '0'))
   .filter(({ path, value }) => !(path === 'detail.version' && Number.isInteger(value) && (value as number) >= 0))
   .map(({ path, value }) => {
     const event = ecsTaskEvent({ ecsService: 'payments', taskId: 'broken' });
