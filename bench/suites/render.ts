@@ -1,0 +1,166 @@
+import { Endpoint } from '../../shared/model/endpoint';
+import { Protocol, ServiceSpec, parseServiceSpec } from '../../shared/model/spec';
+import { clusterLoadAssignment } from '../../shared/render/endpoint';
+import { defaultRenderSettings } from '../../shared/render/settings';
+import { renderSnapshot, snapshotVersions } from '../../shared/render/snapshot';
+import { contentVersion } from '../../shared/render/version';
+import { BenchContext, BenchRow, BenchSuite, percentile, round, timeSamples } from '../harness';
+
+/**
+ * Rendering cost, pure CPU (no store): one node's LDS/RDS/CDS with many dependencies and
+ * their EDS, and a full rebuild of a whole mesh (every snapshot and every EDS resource,
+ * versions included), as after a change of defaults or a redeploy that re-renders all.
+ */
+
+const protocols: readonly Protocol[] = ['http', 'http2', 'grpc', 'tcp'];
+const zones = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
+
+function serviceName(i: number): string {
+  return `svc-${String(i).padStart(5, '0')}`;
+}
+
+/** dependencyEntry sets a realistic policy: retries, timeouts, breakers, a canary split, a header route, zone awareness. */
+function dependencyEntry(service: string, protocol: Protocol, localPort: number): Record<string, unknown> {
+  const common = {
+    service,
+    localPort,
+    circuitBreakers: { maxConnections: 512, maxRequests: 1024 },
+    outlierDetection: { consecutive5xx: 3 },
+    split: { subsets: [{ labels: { revision: '12' }, weight: 90 }, { labels: { revision: '13' }, weight: 10 }] },
+    zoneAware: { enabled: true },
+  };
+  if (protocol === 'tcp') return { ...common, idleTimeoutMs: 600_000 };
+  return {
+    ...common,
+    timeoutMs: 3_000,
+    retries: { numRetries: 3, perTryTimeoutMs: 1_000 },
+    healthCheck: protocol === 'grpc' ? { grpcServiceName: '' } : { path: '/healthz' },
+    headerRoutes: [{ header: 'x-canary', exact: '1', subset: { revision: '13' } }],
+  };
+}
+
+function serviceSpec(i: number, dependencies: readonly number[], protocolOf: (j: number) => Protocol): ServiceSpec {
+  return parseServiceSpec({
+    name: serviceName(i),
+    inboundPort: 15000,
+    appPort: 8080,
+    protocol: protocolOf(i),
+    dependencies: dependencies.map((d, k) => dependencyEntry(serviceName(d), protocolOf(d), 20000 + k)),
+  });
+}
+
+function endpoints(service: string, count: number): Endpoint[] {
+  return Array.from({ length: count }, (_, k) => ({
+    service,
+    id: `arn:aws:ecs:eu-west-1:123456789012:task/prod/${service}-${String(k).padStart(4, '0')}`,
+    address: `10.${(k >> 8) & 255}.${k & 255}.${(service.length * 7 + k) % 250}`,
+    port: 15000,
+    zone: zones[k % zones.length]!,
+    health: k % 25 === 0 ? 'draining' : 'healthy',
+    labels: { revision: k % 10 === 0 ? '13' : '12' },
+    source: { kind: 'ecs-task', eventId: `ev-${k}`, eventTime: '2026-01-01T00:00:00Z', orderingKey: k + 1 },
+  }));
+}
+
+const bytesOf = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+async function oneNode(ctx: BenchContext, depCount: number, endpointCount: number): Promise<BenchRow[]> {
+  const protocolOf = (j: number) => protocols[j % protocols.length]!;
+  const deps = Array.from({ length: depCount }, (_, k) => serviceSpec(k + 1, [], protocolOf));
+  const caller = serviceSpec(0, deps.map((_, k) => k + 1), () => 'http');
+  const world = { spec: caller, dependencies: new Map(deps.map((d) => [d.name, d])) };
+  const eps = new Map(deps.map((d) => [d.name, endpoints(d.name, endpointCount)]));
+  const samples = ctx.scale === 'full' ? 200 : 5;
+
+  const resources = renderSnapshot(world, defaultRenderSettings);
+  const snapshotTimes = await timeSamples(samples, () => snapshotVersions(renderSnapshot(world, defaultRenderSettings)));
+  const edsTimes = await timeSamples(samples, () => {
+    for (const d of deps) contentVersion(clusterLoadAssignment(d.name, eps.get(d.name)!));
+  });
+  const assignments = deps.map((d) => clusterLoadAssignment(d.name, eps.get(d.name)!));
+  ctx.log(`one node: ${depCount} dependencies x ${endpointCount} endpoints`);
+  return [
+    {
+      name: 'render one node LDS/RDS/CDS + versions',
+      params: { dependencies: depCount },
+      metrics: {
+        p50_ms: round(percentile(snapshotTimes, 50)),
+        p99_ms: round(percentile(snapshotTimes, 99)),
+        bytes: bytesOf(resources),
+        listeners: resources.listeners?.length ?? 0,
+        routes: resources.routes?.length ?? 0,
+        clusters: resources.clusters?.length ?? 0,
+      },
+    },
+    {
+      name: 'render its dependencies\u2019 EDS + versions',
+      params: { services: depCount, endpoints_per_service: endpointCount },
+      metrics: {
+        p50_ms: round(percentile(edsTimes, 50)),
+        p99_ms: round(percentile(edsTimes, 99)),
+        per_service_ms: round(percentile(edsTimes, 50) / depCount, 4),
+        bytes: bytesOf(assignments),
+        resources: assignments.length,
+      },
+    },
+  ];
+}
+
+async function fullRebuild(ctx: BenchContext, serviceCount: number, depsPerService: number, endpointCount: number): Promise<BenchRow> {
+  // Each service calls the next depsPerService services (wrapping): every service is called by as many.
+  const protocolOf = (j: number) => protocols[j % protocols.length]!;
+  const specs = Array.from({ length: serviceCount }, (_, i) =>
+    serviceSpec(
+      i,
+      Array.from({ length: Math.min(depsPerService, serviceCount - 1) }, (_, k) => (i + k + 1) % serviceCount),
+      protocolOf,
+    ),
+  );
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  const eps = specs.map((s) => endpoints(s.name, endpointCount));
+
+  const heapBefore = process.memoryUsage().heapUsed;
+  const start = process.hrtime.bigint();
+  // Everything rendered is kept, so the heap figure is the whole mesh's rendered state at once.
+  const retained: { snapshot: ReturnType<typeof renderSnapshot>; assignment: unknown; versions: unknown; version: string }[] = [];
+  for (const [i, spec] of specs.entries()) {
+    const dependencies = new Map(spec.dependencies.map((d) => [d.service, byName.get(d.service)!]));
+    const snapshot = renderSnapshot({ spec, dependencies }, defaultRenderSettings);
+    const versions = snapshotVersions(snapshot);
+    const assignment = clusterLoadAssignment(spec.name, eps[i]!);
+    retained.push({ snapshot, versions, assignment, version: contentVersion(assignment) });
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const memory = process.memoryUsage();
+  let bytes = 0;
+  let resources = 0;
+  for (const { snapshot, assignment } of retained) {
+    bytes += bytesOf(snapshot) + bytesOf(assignment);
+    resources += (snapshot.listeners?.length ?? 0) + (snapshot.routes?.length ?? 0) + (snapshot.clusters?.length ?? 0) + 1;
+  }
+  ctx.log(`full rebuild: ${serviceCount} services in ${seconds.toFixed(2)} s`);
+  return {
+    name: 'full rebuild: every snapshot and EDS resource, versions included',
+    params: { services: serviceCount, dependencies_per_service: depsPerService, endpoints_per_service: endpointCount },
+    metrics: {
+      total_s: round(seconds),
+      per_service_ms: round((seconds * 1000) / serviceCount, 4),
+      resources,
+      bytes,
+      heap_delta_mb: round((memory.heapUsed - heapBefore) / 2 ** 20, 1),
+      rss_mb: round(memory.rss / 2 ** 20, 1),
+      retained: retained.length,
+    },
+  };
+}
+
+export const suite: BenchSuite = {
+  name: 'render',
+  async run(ctx) {
+    const full = ctx.scale === 'full';
+    return [
+      ...(await oneNode(ctx, full ? 100 : 5, full ? 50 : 3)),
+      await fullRebuild(ctx, full ? 10_000 : 20, full ? 10 : 3, full ? 20 : 3),
+    ];
+  },
+};
