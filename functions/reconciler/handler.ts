@@ -1,0 +1,40 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { reconcileFleet, ReconcileDeps, ReconcileOptions, ReconcileReport } from '../../shared/reconcile/reconcile';
+import { createLogger, createMetrics } from '../lib/observability';
+
+/** ReconcileIncompleteError says a run repaired what it could but some listings or repairs failed. */
+export class ReconcileIncompleteError extends Error {
+  override readonly name = 'ReconcileIncompleteError';
+  constructor(readonly report: ReconcileReport) {
+    super(`reconcile run ${report.runId} left ${report.errors.length} problem(s): ${report.errors.slice(0, 5).join('; ')}`);
+  }
+}
+
+/**
+ * createReconcilerHandler runs the fleet reconciliation on a schedule and publishes its drift
+ * as metrics (DriftAdded, DriftUpdated, DriftDrained, DriftRemoved): steady non-zero drift
+ * means events are being lost. A run with errors still repairs the rest, then fails, so the
+ * failure is visible and Lambda retries it (a run is idempotent).
+ */
+export function createReconcilerHandler(deps: ReconcileDeps, options: Omit<ReconcileOptions, 'runId'> = {}) {
+  const logger = createLogger('reconciler');
+  const metrics = createMetrics('reconciler');
+  const handle = async (event: ScheduledEvent, context: Context): Promise<ReconcileReport> => {
+    const runId = `reconcile-${event?.id ?? context.awsRequestId}`;
+    const report = await reconcileFleet(deps, { ...options, runId });
+    metrics.addMetric('DriftAdded', MetricUnit.Count, report.drift.added);
+    metrics.addMetric('DriftUpdated', MetricUnit.Count, report.drift.updated);
+    metrics.addMetric('DriftDrained', MetricUnit.Count, report.drift.drained);
+    metrics.addMetric('DriftRemoved', MetricUnit.Count, report.drift.removed);
+    metrics.addMetric('ReconcileErrors', MetricUnit.Count, report.errors.length);
+    metrics.addMetric('UndeclaredInstances', MetricUnit.Count, report.undeclaredInstances);
+    logger.info('reconcile run', { ...report, errors: report.errors.slice(0, 20) });
+    if (report.errors.length > 0) throw new ReconcileIncompleteError(report);
+    return report;
+  };
+  return middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+}

@@ -1,0 +1,20 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { readConfig } from '../lib/config';
+import { createRuntime } from '../lib/runtime';
+import { Ec2Instances } from '../lifecycle/aws/ec2';
+import { EcsContainerInstances, EcsTasks } from '../lifecycle/aws/ecs';
+import { createReconcilerHandler } from './handler';
+
+const runtime = createRuntime(readConfig());
+const region = runtime.config.region;
+const ec2 = new EC2Client({ region });
+const ecs = new ECSClient({ region });
+export const handler = createReconcilerHandler({
+  store: runtime.store,
+  tasks: new EcsTasks(ecs),
+  containerInstances: new EcsContainerInstances(ecs, ec2),
+  instances: new Ec2Instances(ec2, new AutoScalingClient({ region })),
+  meshTagKey: runtime.config.meshTagKey,
+});

@@ -1,0 +1,202 @@
+import { defaultDrainSeconds } from '../model/defaults';
+import { EndpointChange } from '../model/endpoint';
+import { ecsServiceNameOf, ServiceSpec } from '../model/spec';
+import { endpointChangeOfTask, parseTaskDescription } from '../lifecycle/ecs-task';
+import { meshServiceOfInstance } from '../lifecycle/ec2-instance';
+import { defaultMeshTagKey } from '../lifecycle/handle';
+import { ContainerInstanceDirectory, EcsTaskInventory, InstanceDescription, InstanceInventory } from '../lifecycle/ports';
+import { refreshEndpointAssignment } from '../state/endpoints';
+import { MeshStore } from '../store/mesh-store';
+import { ServiceRecord } from '../store/records';
+import { clusterName, instanceObservationChange, isInstanceId, isTaskArn, taskArnCluster } from './observe';
+import { planRepairs, Repair } from './plan';
+
+export interface ReconcileDeps {
+  readonly store: MeshStore;
+  /** Lists ECS services' tasks; without it ECS endpoints are left as they are. */
+  readonly tasks?: EcsTaskInventory;
+  /** Resolves container instances for bridge/host mode tasks. */
+  readonly containerInstances?: ContainerInstanceDirectory;
+  /** Lists tagged EC2 instances; without it EC2 endpoints are left as they are. */
+  readonly instances?: InstanceInventory;
+  /** @default defaultMeshTagKey */
+  readonly meshTagKey?: string;
+  readonly now?: () => Date;
+}
+
+export interface ReconcileOptions {
+  /** Names this run in the endpoints it writes (their source.eventId). */
+  readonly runId: string;
+  /** @default 60 — state younger than this is never taken for vanished (listings lag). */
+  readonly settleSeconds?: number;
+  /** @default 60 — an instance observation ranks this much before the listing, so events around it win. */
+  readonly observationSkewSeconds?: number;
+  /** @default 4 — services reconciled at once. */
+  readonly concurrency?: number;
+}
+
+/** DriftCounts counts the repairs a run applied: each is a way the table had drifted from AWS. */
+export interface DriftCounts {
+  added: number;
+  updated: number;
+  drained: number;
+  removed: number;
+}
+
+export interface ReconcileReport {
+  readonly runId: string;
+  readonly services: number;
+  readonly drift: DriftCounts;
+  /** Services whose EDS item was re-rendered (one render per service that changed). */
+  readonly rendered: number;
+  /** Tagged instances whose mesh service is not declared. */
+  readonly undeclaredInstances: number;
+  /** What could not be listed or repaired; the rest of the run went on. */
+  readonly errors: readonly string[];
+}
+
+const driftOf: Record<Repair['kind'], keyof DriftCounts> = {
+  add: 'added',
+  update: 'updated',
+  remove: 'removed',
+  drain: 'drained',
+  expire: 'removed',
+};
+
+/**
+ * reconcileFleet is the rediscovery: it lists what runs in AWS (the tasks of every declared
+ * ECS service, every instance carrying the mesh tag), diffs it with the table service by
+ * service and repairs the difference (see planRepairs for the rules). It is idempotent and
+ * safe while events arrive: its writes are ordered like events' or compare-and-set on what
+ * it read. A listing that fails leaves that part of the table alone and is reported.
+ */
+export async function reconcileFleet(deps: ReconcileDeps, options: ReconcileOptions): Promise<ReconcileReport> {
+  const now = deps.now?.() ?? new Date();
+  const tagKey = deps.meshTagKey ?? defaultMeshTagKey;
+  const errors: string[] = [];
+  const services = await deps.store.listServices();
+  const declared = new Set(services.map((s) => s.spec.name));
+
+  let instancesByService: Map<string, InstanceDescription[]> | undefined;
+  let undeclaredInstances = 0;
+  if (deps.instances) {
+    try {
+      instancesByService = new Map();
+      for (const instance of await deps.instances.listTaggedInstances(tagKey)) {
+        const service = meshServiceOfInstance(instance, tagKey);
+        if (!service) continue;
+        if (!declared.has(service)) undeclaredInstances++;
+        instancesByService.set(service, [...(instancesByService.get(service) ?? []), instance]);
+      }
+    } catch (err) {
+      instancesByService = undefined;
+      errors.push(`listing EC2 instances tagged ${tagKey}: ${describe(err)}`);
+    }
+  }
+
+  const drift: DriftCounts = { added: 0, updated: 0, drained: 0, removed: 0 };
+  let rendered = 0;
+  await forEachLimited(services, options.concurrency ?? 4, async (record) => {
+    try {
+      const result = await reconcileService(deps, options, now, record, instancesByService, errors);
+      for (const [kind, n] of Object.entries(result.drift) as [keyof DriftCounts, number][]) drift[kind] += n;
+      if (result.rendered) rendered++;
+    } catch (err) {
+      errors.push(`service ${record.spec.name}: ${describe(err)}`);
+    }
+  });
+  return { runId: options.runId, services: services.length, drift, rendered, undeclaredInstances, errors };
+}
+
+async function reconcileService(
+  deps: ReconcileDeps,
+  options: ReconcileOptions,
+  now: Date,
+  record: ServiceRecord,
+  instancesByService: Map<string, InstanceDescription[]> | undefined,
+  errors: string[],
+): Promise<{ drift: DriftCounts; rendered: boolean }> {
+  const { spec } = record;
+  // The table is read before AWS is listed: what an event adds meanwhile is not in this diff.
+  const stored = await deps.store.listEndpoints(spec.name);
+  const observed = new Map<string, EndpointChange | undefined>();
+  const origin = { kind: 'reconciler', id: options.runId, time: now.toISOString() } as const;
+
+  let ecsCluster: string | undefined;
+  if (deps.tasks && spec.ecs) {
+    const cluster = spec.ecs.cluster ?? 'default';
+    try {
+      const tasks = await deps.tasks.listServiceTasks(cluster, ecsServiceNameOf(spec));
+      for (const raw of tasks) {
+        const detail = parseTaskDescription(options.runId, raw);
+        try {
+          observed.set(detail.taskArn, await endpointChangeOfTask(origin, detail, spec, deps.containerInstances));
+        } catch (err) {
+          observed.set(detail.taskArn, undefined); // seen, so not vanished; but not resolvable now
+          errors.push(`service ${spec.name}: task ${detail.taskArn}: ${describe(err)}`);
+        }
+      }
+      ecsCluster = clusterName(cluster);
+    } catch (err) {
+      errors.push(`service ${spec.name}: listing ECS service ${ecsServiceNameOf(spec)} in cluster ${cluster}: ${describe(err)}`);
+    }
+  }
+  if (instancesByService) {
+    for (const instance of instancesByService.get(spec.name) ?? []) {
+      try {
+        observed.set(instance.instanceId, instanceObservationChange(instance, spec, observation(options, now)));
+      } catch (err) {
+        observed.set(instance.instanceId, undefined);
+        errors.push(`service ${spec.name}: instance ${instance.instanceId}: ${describe(err)}`);
+      }
+    }
+  }
+
+  const covers = (id: string) =>
+    (ecsCluster !== undefined && isTaskArn(id) && (taskArnCluster(id) ?? ecsCluster) === ecsCluster) ||
+    (instancesByService !== undefined && isInstanceId(id));
+  const repairs = planRepairs({
+    stored,
+    observed,
+    covers,
+    runId: options.runId,
+    now,
+    settleMs: (options.settleSeconds ?? 60) * 1000,
+    drainMs: drainSecondsOf(spec) * 1000,
+  });
+
+  const drift: DriftCounts = { added: 0, updated: 0, drained: 0, removed: 0 };
+  for (const repair of repairs) {
+    const result =
+      repair.kind === 'drain' || repair.kind === 'expire'
+        ? await deps.store.replaceLiveEndpoint(repair.change, repair.expected)
+        : await deps.store.applyEndpointChange(repair.change);
+    if (result === 'applied') drift[driftOf[repair.kind]]++;
+  }
+  const changed = drift.added + drift.updated + drift.drained + drift.removed > 0;
+  if (changed) await refreshEndpointAssignment(deps.store, spec.name);
+  return { drift, rendered: changed };
+}
+
+const drainSecondsOf = (spec: ServiceSpec) => spec.drainSeconds ?? defaultDrainSeconds;
+
+function observation(options: ReconcileOptions, now: Date) {
+  return { runId: options.runId, observedAt: now, skewMs: (options.observationSkewSeconds ?? 60) * 1000 };
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+/** forEachLimited runs `fn` over `items` with at most `limit` running at once. */
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
