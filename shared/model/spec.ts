@@ -290,16 +290,19 @@ function checkDependencyPolicy(dep: Dependency, where: string): Problem[] {
       } else keys.set(key, j);
     });
   }
+  // Header routes match in order: an earlier route on the same header with the same value, or
+  // with no value (any value), takes every request a later one would match.
   const matches = new Map<string, number>();
   (dep.headerRoutes ?? []).forEach((route, j) => {
-    const key = `${route.header}\u0000${route.exact ?? ''}`;
-    const first = matches.get(key);
+    const same = matches.get(`${route.header}\u0000${route.exact ?? ''}`);
+    const any = matches.get(`${route.header}\u0000`);
+    const first = same ?? any;
     if (first !== undefined) {
       problems.push({
         path: `${where}.headerRoutes.${j}`,
-        message: `matches the same requests as ${where}.headerRoutes.${first}, so it is never used`,
+        message: `matches only requests that ${where}.headerRoutes.${first} already takes, so it is never used`,
       });
-    } else matches.set(key, j);
+    } else matches.set(`${route.header}\u0000${route.exact ?? ''}`, j);
   });
   return problems;
 }

@@ -84,10 +84,24 @@ export function checkSnapshotConsistency(resources: SnapshotResources): string[]
       }
     });
   }
+  // A weighted target names its clusters in `weighted_clusters.clusters[].name`.
+  const targets = (k: string, v: unknown): string[] => {
+    if (k === 'cluster') return [String(v)];
+    if (k === 'weighted_clusters') return ((v as { clusters?: { name?: unknown }[] }).clusters ?? []).map((c) => String(c.name));
+    return [];
+  };
+  for (const l of resources.listeners ?? []) {
+    walk(l, (k, v) => {
+      if (k !== 'weighted_clusters') return;
+      for (const c of targets(k, v).filter((n) => !clusterNames.has(n))) {
+        problems.push(`listener "${l.name}" sends to cluster "${c}", which is not in CDS`);
+      }
+    });
+  }
   for (const r of resources.routes ?? []) {
     walk(r, (k, v) => {
-      if (k === 'cluster' && !clusterNames.has(String(v))) {
-        problems.push(`route configuration "${r.name}" sends to cluster "${v}", which is not in CDS`);
+      for (const c of targets(k, v).filter((n) => !clusterNames.has(n))) {
+        problems.push(`route configuration "${r.name}" sends to cluster "${c}", which is not in CDS`);
       }
     });
   }

@@ -105,7 +105,12 @@ describe('parseServiceSpec', () => {
     [
       'two header routes that match the same requests',
       withDep({ headerRoutes: [{ header: 'x-canary', subset: { revision: '13' } }, { header: 'x-canary', subset: { revision: '14' } }] }),
-      { path: 'dependencies.0.headerRoutes.1', message: 'matches the same requests as dependencies.0.headerRoutes.0, so it is never used' },
+      { path: 'dependencies.0.headerRoutes.1', message: 'matches only requests that dependencies.0.headerRoutes.0 already takes, so it is never used' },
+    ],
+    [
+      'a header route on a value after one on any value of the same header',
+      withDep({ headerRoutes: [{ header: 'x-canary', subset: { revision: '13' } }, { header: 'x-canary', exact: '1', subset: { revision: '14' } }] }),
+      { path: 'dependencies.0.headerRoutes.1', message: 'matches only requests that dependencies.0.headerRoutes.0 already takes, so it is never used' },
     ],
     [
       'an unknown retry condition',
@@ -148,6 +153,14 @@ describe('parseServiceSpec', () => {
 
   it('accepts a per-try timeout under a disabled request timeout', () => {
     expect(problemsOf(withDep({ timeoutMs: 0, retries: { perTryTimeoutMs: 60_000 } }))).toEqual([]);
+  });
+
+  it('accepts a header route on any value after routes on given values of the same header', () => {
+    const routes = [
+      { header: 'x-canary', exact: '1', subset: { revision: '13' } },
+      { header: 'x-canary', subset: { revision: '14' } },
+    ];
+    expect(problemsOf(withDep({ headerRoutes: routes }))).toEqual([]);
   });
 
   it('accepts a per-try timeout equal to the request timeout', () => {

@@ -75,6 +75,7 @@ const cases: Case[] = [
           retries: { numRetries: 0 },
           outlierDetection: { enabled: false },
           zoneAware: { enabled: false },
+          split: { subsets: [{ labels: { revision: '1' }, weight: 100 }, { labels: { revision: '2' }, weight: 0 }] },
         },
         { service: 'dep-tcp', localPort: 7001, idleTimeoutMs: 0, split: { total: 3, subsets: [{ labels: { revision: '1' }, weight: 3 }, { labels: { revision: '2' }, weight: 0 }] } },
       ],

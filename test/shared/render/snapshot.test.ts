@@ -67,3 +67,23 @@ describe('duration', () => {
     expect(duration(ms)).toBe(text);
   });
 });
+
+describe('checkSnapshotConsistency', () => {
+  const caller = spec({ name: 'web', dependencies: entries });
+  const resources = renderSnapshot(world(caller, deps), settings);
+  const without = (name: string) => ({ ...resources, clusters: (resources.clusters ?? []).filter((c) => c.name !== name) });
+
+  it.each([
+    ['an HTTP dependency', 'dep-http', 'route configuration "outbound_dep-http" sends to cluster "dep-http", which is not in CDS'],
+    ['a TCP dependency split by weight', 'dep-tcp', 'listener "outbound_dep-tcp" sends to cluster "dep-tcp", which is not in CDS'],
+  ])('finds the missing cluster of %s, weighted targets included', (_what, name, problem) => {
+    expect(checkSnapshotConsistency(without(name))).toContain(problem);
+  });
+
+  it('finds a listener whose route configuration is missing', () => {
+    const routes = (resources.routes ?? []).filter((r) => r.name !== 'inbound');
+    expect(checkSnapshotConsistency({ ...resources, routes })).toEqual([
+      'listener "inbound" uses route configuration "inbound", which is not in RDS',
+    ]);
+  });
+});
