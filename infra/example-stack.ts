@@ -1,0 +1,128 @@
+import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { ControlPlane } from './control-plane';
+import { MeshService } from './mesh-service';
+import { addMeshSidecar, addMeshUserData } from './sidecar';
+
+export interface ExampleMeshStackProps extends StackProps {
+  /** Run in this VPC. @default - a new two-AZ VPC with one NAT gateway */
+  readonly vpc?: ec2.IVpc;
+  /** The payload image of both services (it listens on port 80). @default nginx from ECR Public */
+  readonly appImage?: string;
+}
+
+/**
+ * ExampleMeshStack is the control plane with two services: `orders` on ECS Fargate calls
+ * `payments` on an EC2 Auto Scaling group. Environment-agnostic and lookup-free, so it
+ * synthesizes offline.
+ */
+export class ExampleMeshStack extends Stack {
+  public readonly controlPlane: ControlPlane;
+  public readonly orders: MeshService;
+  public readonly payments: MeshService;
+  public readonly ordersService: ecs.FargateService;
+  public readonly paymentsGroup: autoscaling.AutoScalingGroup;
+  public readonly cluster: ecs.Cluster;
+  public readonly paymentsTemplate: ec2.LaunchTemplate;
+
+  constructor(scope: Construct, id: string, props: ExampleMeshStackProps = {}) {
+    super(scope, id, props);
+    const appImage = props.appImage ?? 'public.ecr.aws/nginx/nginx:stable';
+    const vpc =
+      props.vpc ??
+      new ec2.Vpc(this, 'Vpc', {
+        maxAzs: 2,
+        natGateways: 1,
+        subnetConfiguration: [
+          { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+          { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+        ],
+        // Nothing here uses the default security group; restricting it would add a helper Lambda.
+        restrictDefaultSecurityGroup: false,
+      });
+    const cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    this.cluster = cluster;
+
+    this.controlPlane = new ControlPlane(this, 'ControlPlane', {
+      ecsClusterArns: [cluster.clusterArn],
+      // An example is meant to be torn down: production keeps the defaults (retain, protected).
+      tableRemovalPolicy: RemovalPolicy.DESTROY,
+      deletionProtection: false,
+    });
+
+    this.payments = new MeshService(this, 'Payments', {
+      controlPlane: this.controlPlane,
+      name: 'payments',
+      inboundPort: 15000,
+      appPort: 80,
+      protocol: 'http',
+      drainSeconds: 60,
+    });
+    this.orders = new MeshService(this, 'Orders', {
+      controlPlane: this.controlPlane,
+      name: 'orders',
+      inboundPort: 15000,
+      appPort: 80,
+      protocol: 'http',
+      dependencies: [{ service: 'payments', localPort: 9001 }],
+      ecs: { serviceName: 'orders', cluster: cluster.clusterArn },
+    });
+
+    // Mesh traffic between the services: their Envoys' inbound port, inside the VPC only.
+    const meshPeers = new ec2.SecurityGroup(this, 'MeshPeers', { vpc, description: 'Envoy sidecars of the example mesh' });
+    meshPeers.addIngressRule(meshPeers, ec2.Port.tcp(15000), 'Envoy inbound from mesh peers');
+
+    // orders: Fargate tasks with an Envoy sidecar.
+    const ordersTask = new ecs.FargateTaskDefinition(this, 'OrdersTask', {
+      cpu: 512,
+      memoryLimitMiB: 1024,
+      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    });
+    const ordersApp = ordersTask.addContainer('app', {
+      image: ecs.ContainerImage.fromRegistry(appImage),
+      essential: true,
+      portMappings: [{ containerPort: 80 }],
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'orders' }),
+    });
+    addMeshSidecar(ordersTask, { controlPlane: this.controlPlane, service: this.orders, appContainers: [ordersApp] });
+    this.ordersService = new ecs.FargateService(this, 'OrdersService', {
+      cluster,
+      serviceName: 'orders',
+      taskDefinition: ordersTask,
+      desiredCount: 2,
+      minHealthyPercent: 100,
+      circuitBreaker: { rollback: true },
+      securityGroups: [meshPeers],
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    });
+    // The service is created after its spec: its first tasks' events find it declared.
+    this.ordersService.node.addDependency(this.orders);
+
+    // payments: an Auto Scaling group of Graviton instances, Envoy started from user data.
+    const paymentsRole = new iam.Role(this, 'PaymentsRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+    paymentsRole.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'));
+    const paymentsTemplate = (this.paymentsTemplate = new ec2.LaunchTemplate(this, 'PaymentsTemplate', {
+      instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL),
+      machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
+      userData: ec2.UserData.forLinux(),
+      role: paymentsRole,
+      securityGroup: meshPeers,
+      requireImdsv2: true,
+    }));
+    addMeshUserData(paymentsTemplate, { controlPlane: this.controlPlane, service: this.payments });
+    paymentsTemplate.userData!.addCommands(`docker run -d --restart always --name app -p 127.0.0.1:80:80 ${appImage}`);
+    this.paymentsGroup = new autoscaling.AutoScalingGroup(this, 'PaymentsGroup', {
+      vpc,
+      launchTemplate: paymentsTemplate,
+      minCapacity: 2,
+      maxCapacity: 4,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    });
+    this.paymentsGroup.node.addDependency(this.payments);
+    this.controlPlane.attachAutoScalingGroup(this.paymentsGroup, { service: this.payments });
+  }
+}

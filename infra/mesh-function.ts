@@ -1,0 +1,79 @@
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import * as path from 'node:path';
+import { repoRoot } from './paths';
+
+export interface MeshFunctionProps {
+  /** The source entry: a TypeScript file exporting `handler`. */
+  readonly entry: string;
+  /** Powertools' service name: the `service` dimension of the function's metrics and the logger's `service`. */
+  readonly serviceName: string;
+  readonly description: string;
+  /** MB. Chosen per function; see docs/deploy.md ("Memory and timeouts"). */
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly environment: Record<string, string>;
+  /** Caps the function's concurrency where bursts would only contend on the same table items. @default - unreserved */
+  readonly reservedConcurrentExecutions?: number;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * MeshFunction fixes what every control-plane Lambda shares, so they are all alike: Node.js 22
+ * on arm64 (Graviton: about 20% cheaper per GB-second than x86), active X-Ray tracing, JSON logs
+ * in a log group the stack owns (no LogRetention helper function), and a local esbuild bundle
+ * (never Docker) with source maps.
+ *
+ * The AWS SDK v3 is bundled (externalModules is empty), not taken from the runtime: the code
+ * then runs with exactly the SDK versions in package-lock.json that the tests ran against, and
+ * esbuild keeps only the clients and commands used. The cost is a larger bundle to load on a
+ * cold start; docs/deploy.md records the sizes and load times measured.
+ */
+export class MeshFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: MeshFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    super(scope, id, {
+      entry: props.entry,
+      handler: 'handler',
+      projectRoot: repoRoot,
+      depsLockFilePath: path.join(repoRoot, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      description: props.description,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      tracing: lambda.Tracing.ACTIVE,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      logGroup,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        ...props.environment,
+      },
+      bundling: meshBundling,
+    });
+  }
+}
+
+/**
+ * meshBundling is the esbuild configuration of every function. CommonJS output: esbuild turns
+ * the ESM-only @middy/core into CommonJS without complaint (checked by test/infra/bundle.test.ts,
+ * which loads a bundle and finds its handler).
+ */
+export const meshBundling = {
+  forceDockerBundling: false,
+  format: OutputFormat.CJS,
+  minify: true,
+  sourceMap: true,
+  sourceMapMode: SourceMapMode.DEFAULT,
+  sourcesContent: false,
+  externalModules: [] as string[],
+  target: 'node22',
+  logLevel: LogLevel.ERROR,
+} as const;

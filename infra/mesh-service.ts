@@ -1,0 +1,68 @@
+import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { ServiceSpec, ServiceSpecInput, parseServiceSpec } from '../shared/model/spec';
+import type { ControlPlane } from './control-plane';
+
+/**
+ * MeshServiceProps are the service spec itself (the same type the management API accepts,
+ * imported so the two cannot drift) plus the control plane to declare it in.
+ */
+export type MeshServiceProps = ServiceSpecInput & {
+  readonly controlPlane: ControlPlane;
+};
+
+/** The services declared in each control plane, so dependencies can be ordered and names kept unique. */
+const declared = new WeakMap<ControlPlane, Map<string, MeshService>>();
+
+/**
+ * MeshService declares a service spec as code. The spec is validated when the construct is
+ * created, by the same `parseServiceSpec` the management API uses, so an invalid spec fails
+ * `cdk synth` with the message the API would answer. On deploy a custom resource declares it
+ * (`declareService`, checking its dependencies exist); on delete it is removed.
+ *
+ * A MeshService depends on the MeshServices of its dependencies in the same control plane:
+ * CloudFormation then declares a dependency before its callers and deletes callers first,
+ * so neither step trips over the catalog's "unknown dependency" and "still depended on" checks.
+ */
+export class MeshService extends Construct {
+  public readonly serviceName: string;
+  /** The validated spec, defaults applied. */
+  public readonly spec: ServiceSpec;
+  public readonly drainSeconds?: number;
+  public readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: MeshServiceProps) {
+    super(scope, id);
+    const { controlPlane, ...input } = props;
+    this.spec = parseServiceSpec(input);
+    this.serviceName = this.spec.name;
+    this.drainSeconds = this.spec.drainSeconds;
+
+    const services = declared.get(controlPlane) ?? new Map<string, MeshService>();
+    declared.set(controlPlane, services);
+    const existing = services.get(this.serviceName);
+    if (existing) {
+      throw new Error(`MeshService "${this.serviceName}" is already declared at ${existing.node.path}`);
+    }
+    services.set(this.serviceName, this);
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: controlPlane.catalogFunction.functionArn,
+      resourceType: 'Custom::MeshService',
+      // A JSON string keeps numbers numbers (CloudFormation hands every property value over as a string).
+      properties: { Spec: Stack.of(this).toJsonString(input) },
+      serviceTimeout: Duration.minutes(2),
+    });
+    this.resource.node.addDependency(controlPlane.table);
+
+    for (const dep of this.spec.dependencies) services.get(dep.service)?.dependOnService(this);
+    for (const other of services.values()) {
+      if (other.spec.dependencies.some((d) => d.service === this.serviceName)) this.dependOnService(other);
+    }
+  }
+
+  /** dependOnService makes `caller` depend on this service's resource (deployed after it, deleted before it). */
+  private dependOnService(caller: MeshService): void {
+    caller.resource.node.addDependency(this.resource);
+  }
+}

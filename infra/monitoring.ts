@@ -1,0 +1,116 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { metricsNamespace } from '../functions/lib/observability';
+
+export interface ControlPlaneMonitoringProps {
+  readonly functions: readonly lambda.Function[];
+  readonly deadLetterQueues: readonly sqs.IQueue[];
+  readonly alarmTopic?: sns.ITopic;
+}
+
+/**
+ * meshMetric reads one of the functions' Powertools metrics: namespace EnvoyControlPlane,
+ * dimension `service` = the emitting function's service name.
+ */
+export function meshMetric(service: string, metricName: string, statistic = 'Sum', period = Duration.minutes(1)): cloudwatch.Metric {
+  return new cloudwatch.Metric({ namespace: metricsNamespace, metricName, dimensionsMap: { service }, statistic, period });
+}
+
+/**
+ * ControlPlaneMonitoring alarms on what needs a person (a dead letter, a failing or throttled
+ * function, an Envoy rejecting config) and draws what shows the fleet's health: polls and
+ * their 304 ratio, NACKs, event lag, reconciler drift, nodes behind the latest version.
+ */
+export class ControlPlaneMonitoring extends Construct {
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneMonitoringProps) {
+    super(scope, id);
+    const alarm = (alarmId: string, metric: cloudwatch.Metric, description: string, threshold = 0) => {
+      const created = metric.createAlarm(this, alarmId, {
+        alarmDescription: description,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (props.alarmTopic) created.addAlarmAction(new actions.SnsAction(props.alarmTopic));
+      this.alarms.push(created);
+      return created;
+    };
+
+    props.deadLetterQueues.forEach((queue) => {
+      const id = queue.node.id;
+      alarm(
+        `${id}Depth`,
+        queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        `${id}: messages are waiting in a dead-letter queue; each holds an event or drain the control plane gave up on`,
+      );
+    });
+    props.functions.forEach((fn) => {
+      const id = fn.node.id;
+      alarm(`${id}Errors`, fn.metricErrors({ period: Duration.minutes(1) }), `${id}: the function failed`);
+      alarm(`${id}Throttles`, fn.metricThrottles({ period: Duration.minutes(1) }), `${id}: invocations were throttled`);
+    });
+    alarm('Nacks', meshMetric('xds', 'Nacks'), 'An Envoy rejected served configuration (NACK): see the nodes report');
+
+    const polls = {
+      answered: meshMetric('xds', 'PollsAnswered'),
+      notModified: meshMetric('xds', 'PollsNotModified'),
+      failed: meshMetric('xds', 'PollsFailed'),
+    };
+    const notModifiedRatio = new cloudwatch.MathExpression({
+      expression: '100 * nm / (nm + ans + fail)',
+      usingMetrics: { nm: polls.notModified, ans: polls.answered, fail: polls.failed },
+      label: '304 ratio (%)',
+      period: Duration.minutes(1),
+    });
+    const lag = (stat: string) => meshMetric('lifecycle', 'EventLag', stat).with({ label: `EventLag ${stat}` });
+    const search = (metricName: string, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${metricsNamespace}} MetricName="${metricName}"', 'Maximum', 60)`,
+        label,
+        period: Duration.minutes(1),
+      });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'xDS polls', left: [polls.answered, polls.notModified, polls.failed], width: 8 }),
+      new cloudwatch.GraphWidget({ title: '304 ratio', left: [notModifiedRatio], leftYAxis: { min: 0, max: 100 }, width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'NACKs', left: [meshMetric('xds', 'Nacks')], width: 8 }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Lifecycle events',
+        left: ['applied', 'stale', 'ignored'].map((o) => meshMetric('lifecycle', `Events_${o}`)).concat(meshMetric('lifecycle', 'EventsFailed')),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({ title: 'Event lag (ms)', left: [lag('p50'), lag('p99'), lag('Maximum')], width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Reconciler drift',
+        left: ['DriftAdded', 'DriftRemoved', 'DriftDrained', 'DriftUpdated'].map((m) => meshMetric('reconciler', m)),
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Nodes behind the latest version', left: [search('NodesBehind', 'NodesBehind')], width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Function errors and throttles',
+        left: props.functions.map((fn) => fn.metricErrors({ label: `${fn.node.id} errors` })),
+        right: props.functions.map((fn) => fn.metricThrottles({ label: `${fn.node.id} throttles` })),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead-letter queues',
+        left: props.deadLetterQueues.map((q) => q.metricApproximateNumberOfMessagesVisible({ label: q.node.id })),
+        width: 8,
+      }),
+    );
+  }
+}

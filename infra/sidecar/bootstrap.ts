@@ -1,0 +1,42 @@
+import { Stack } from 'aws-cdk-lib';
+import { envoyBootstrap } from '../../shared/bootstrap/envoy-bootstrap';
+import { ServiceSpec } from '../../shared/model/spec';
+import { localClusterName, localServiceCluster } from '../../shared/render/cluster';
+import type { ControlPlane } from '../control-plane';
+import { placeholders, substitute } from './placeholders';
+
+export interface SidecarBootstrapOptions {
+  /** Envoy's admin port (localhost). @default the generator's default, 9901 */
+  readonly adminPort?: number;
+}
+
+/**
+ * sidecarBootstrapJson renders the Envoy bootstrap for a service's nodes at synth time, with
+ * the generator the management API's bootstrap endpoint uses, and the same inputs. What synth
+ * cannot know is left as placeholders: the node id and zone (replaced on the host at boot)
+ * and the front door's host and region (replaced here by CloudFormation tokens, resolved at
+ * deploy).
+ *
+ * The xDS cluster keeps the control plane's fixed name (`xds_cluster` by default) that the
+ * functions render into config sources; the bootstrap's signing filter rewrites the Host
+ * header to the front door's real host before signing (docs/deploy.md, "The xDS host").
+ */
+export function sidecarBootstrapJson(controlPlane: ControlPlane, spec: ServiceSpec, options: SidecarBootstrapOptions = {}): string {
+  const settings = controlPlane.renderSettings;
+  const bootstrap = envoyBootstrap(
+    {
+      service: spec.name,
+      nodeId: placeholders.nodeId,
+      zone: placeholders.zone,
+      controlPlaneUrl: `https://${placeholders.xdsHost}`,
+      signing: { region: placeholders.region, serviceName: 'lambda' },
+      ...(options.adminPort !== undefined ? { adminPort: options.adminPort } : {}),
+      ...(localClusterName(spec) ? { localCluster: localServiceCluster(spec, settings) } : {}),
+    },
+    settings,
+  );
+  return substitute(JSON.stringify(bootstrap), {
+    [placeholders.xdsHost]: controlPlane.xdsHost,
+    [placeholders.region]: Stack.of(controlPlane).region,
+  });
+}

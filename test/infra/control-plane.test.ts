@@ -1,0 +1,120 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { ControlPlane, ControlPlaneProps, lifecycleHookNames } from '../../infra/control-plane';
+import { newUnbundledStack } from './support/synth';
+
+function synth(props?: ControlPlaneProps, extend?: (stack: Stack, cp: ControlPlane) => void) {
+  const stack = newUnbundledStack();
+  const controlPlane = new ControlPlane(stack, 'ControlPlane', props);
+  extend?.(stack, controlPlane);
+  return { stack, controlPlane, template: Template.fromStack(stack) };
+}
+
+function group(stack: Stack, id = 'Group'): autoscaling.AutoScalingGroup {
+  const vpc = ec2.Vpc.fromVpcAttributes(stack, `${id}Vpc`, { vpcId: 'vpc-1', availabilityZones: ['a'], privateSubnetIds: ['subnet-1'] });
+  const launchTemplate = new ec2.LaunchTemplate(stack, `${id}Template`, {
+    instanceType: new ec2.InstanceType('t4g.small'),
+    machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
+  });
+  return new autoscaling.AutoScalingGroup(stack, id, { vpc, launchTemplate });
+}
+
+describe('ControlPlane defaults', () => {
+  const { template } = synth();
+
+  it('keep the table: retained on stack deletion, deletion-protected, point-in-time recoverable', () => {
+    const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0]!;
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+    expect(table.Properties).toMatchObject({
+      DeletionProtectionEnabled: true,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+  });
+
+  it('listen to task events of every cluster when no cluster is given, and do not condition ECS reads on one', () => {
+    const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.EventPattern?.source?.[0] === 'aws.ecs')!;
+    expect(rule.Properties.EventPattern.detail).toEqual({
+      group: [{ prefix: 'service:' }],
+      lastStatus: ['RUNNING', 'DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED'],
+    });
+    const ecsStatements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string; Condition?: unknown }[])
+      .filter((s) => String(s.Action).startsWith('ecs:'));
+    expect(ecsStatements.length).toBeGreaterThan(0);
+    for (const s of ecsStatements) expect(s.Condition).toBeUndefined();
+  });
+
+  it('match only the mesh hooks while no group is attached, and grant no CompleteLifecycleAction', () => {
+    const rule = Object.values(template.findResources('AWS::Events::Rule')).find(
+      (r) => r.Properties.EventPattern?.source?.[0] === 'aws.autoscaling',
+    )!;
+    expect(rule.Properties.EventPattern.detail).toEqual({ LifecycleHookName: [lifecycleHookNames.launch, lifecycleHookNames.terminate] });
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('CompleteLifecycleAction');
+  });
+});
+
+describe('ControlPlane props', () => {
+  it('turn off deletion protection and the lifecycle reservation, and rename the xDS cluster everywhere', () => {
+    const { template, controlPlane, stack } = synth({ deletionProtection: false, lifecycleConcurrency: null, xdsClusterName: 'mesh_xds' });
+    template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+    const fns = template.toJSON().Resources;
+    const lifecycle = fns[stack.getLogicalId(controlPlane.lifecycleFunction.node.defaultChild as never)].Properties;
+    expect(lifecycle.ReservedConcurrentExecutions).toBeUndefined();
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment.Variables.XDS_CLUSTER_NAME).toBe('mesh_xds');
+    }
+    expect(controlPlane.renderSettings.xdsClusterName).toBe('mesh_xds');
+  });
+
+  it('run the reconciler on the given schedule', () => {
+    const { template } = synth({ reconcileSchedule: events.Schedule.rate(Duration.minutes(10)) });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(10 minutes)' });
+  });
+});
+
+describe('attachAutoScalingGroup', () => {
+  it('waits out the longest drain when the service says none', () => {
+    const { template } = synth({}, (stack, cp) => cp.attachAutoScalingGroup(group(stack), { service: 'payments' }));
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
+      LifecycleHookName: lifecycleHookNames.terminate,
+      HeartbeatTimeout: 900 + 120,
+      DefaultResult: 'CONTINUE',
+    });
+  });
+
+  it('refuses a terminate heartbeat that ends before the drain does', () => {
+    expect(() =>
+      synth({}, (stack, cp) =>
+        cp.attachAutoScalingGroup(group(stack), {
+          service: { serviceName: 'payments', drainSeconds: 300 },
+          terminateHeartbeat: Duration.seconds(300),
+        }),
+      ),
+    ).toThrow('attachAutoScalingGroup: terminateHeartbeat (300 s) must exceed the drain period of "payments" (300 s)');
+  });
+
+  it('narrows the rule to every attached group and scopes CompleteLifecycleAction to exactly them', () => {
+    let groups: autoscaling.AutoScalingGroup[] = [];
+    const { template, stack } = synth({}, (s, cp) => {
+      groups = [group(s, 'A'), group(s, 'B')];
+      groups.forEach((g, i) => cp.attachAutoScalingGroup(g, { service: `svc-${i}` }));
+    });
+    const rule = Object.values(template.findResources('AWS::Events::Rule')).find(
+      (r) => r.Properties.EventPattern?.source?.[0] === 'aws.autoscaling',
+    )!;
+    expect(rule.Properties.EventPattern.detail.AutoScalingGroupName).toEqual(groups.map((g) => stack.resolve(g.autoScalingGroupName)));
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string; Resource: unknown }[])
+      .filter((s) => s.Action === 'autoscaling:CompleteLifecycleAction');
+    expect(statements).toHaveLength(2);
+    for (const s of statements) expect(s.Resource).toEqual(groups.map((g) => stack.resolve(g.autoScalingGroupArn)));
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      Tags: [{ Key: 'mesh:service', Value: 'svc-0', PropagateAtLaunch: true }],
+    });
+  });
+});

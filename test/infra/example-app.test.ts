@@ -1,0 +1,376 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ExampleMeshStack } from '../../infra/example-stack';
+import { autoScalingLifecycleDetailTypes, ec2InstanceStates, ecsTaskStatuses } from '../../infra/event-patterns';
+import { lifecycleHookNames } from '../../infra/control-plane';
+import { placeholders } from '../../infra/sidecar/placeholders';
+import { metricsNamespace } from '../../functions/lib/observability';
+import { tableDefinition } from '../../shared/store/layout';
+import { findCycle } from './support/template-graph';
+import { resourcesOf, synthExample } from './support/synth';
+
+/**
+ * The example app, synthesized once for every assertion here, as `cdk synth` does: all six
+ * functions bundled by the local esbuild (about 15 s on two cores; the other infra tests skip
+ * bundling).
+ */
+let stack: ExampleMeshStack;
+let template: Template;
+beforeAll(() => {
+  ({ stack, template } = synthExample());
+}, 120_000);
+
+const logicalId = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as never);
+const arnOf = (construct: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
+const resolve = (value: unknown) => Stack.of(stack).resolve(value);
+
+describe('the state table', () => {
+  it('is on-demand, point-in-time recoverable, expires tombstones by expiresAt, and is keyed as the code expects', () => {
+    const tables = Object.values(resourcesOf(template, 'AWS::DynamoDB::Table'));
+    expect(tables).toHaveLength(1);
+    expect(tables[0]!.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: tableDefinition.ttlAttribute, Enabled: true },
+      KeySchema: [
+        { AttributeName: tableDefinition.partitionKey, KeyType: 'HASH' },
+        { AttributeName: tableDefinition.sortKey, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: tableDefinition.partitionKey, AttributeType: 'S' },
+        { AttributeName: tableDefinition.sortKey, AttributeType: 'S' },
+      ],
+    });
+  });
+
+  it('follows the example props: deletable, no deletion protection', () => {
+    const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0]!;
+    expect(table.Properties.DeletionProtectionEnabled).toBe(false);
+    expect(table.DeletionPolicy).toBe('Delete');
+  });
+});
+
+describe('the lifecycle rules', () => {
+  const ruleNamed = (description: string) => {
+    const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule')).filter((r) => r.Properties?.Description === description);
+    expect(rules).toHaveLength(1);
+    return rules[0]!.Properties!;
+  };
+
+  it('deliver ECS task state changes of service tasks, in the mesh clusters, in the states that move endpoints', () => {
+    expect(ruleNamed('ECS task state changes of service tasks → lifecycle').EventPattern).toEqual({
+      source: ['aws.ecs'],
+      'detail-type': ['ECS Task State Change'],
+      detail: {
+        group: [{ prefix: 'service:' }],
+        lastStatus: [...ecsTaskStatuses],
+        clusterArn: [resolve(stack.cluster.clusterArn)],
+      },
+    });
+  });
+
+  it('deliver EC2 state changes to running and towards stopped or terminated', () => {
+    expect(ruleNamed('EC2 instance state changes → lifecycle').EventPattern).toEqual({
+      source: ['aws.ec2'],
+      'detail-type': ['EC2 Instance State-change Notification'],
+      detail: { state: ['running', 'stopping', 'stopped', 'shutting-down', 'terminated'] },
+    });
+    expect(ec2InstanceStates).not.toContain('pending');
+  });
+
+  it('deliver only the mesh hooks’ lifecycle actions of the attached groups', () => {
+    expect(ruleNamed('Auto Scaling lifecycle actions of the mesh hooks → lifecycle').EventPattern).toEqual({
+      source: ['aws.autoscaling'],
+      'detail-type': [...autoScalingLifecycleDetailTypes],
+      detail: {
+        LifecycleHookName: [lifecycleHookNames.launch, lifecycleHookNames.terminate],
+        AutoScalingGroupName: [resolve(stack.paymentsGroup.autoScalingGroupName)],
+      },
+    });
+  });
+
+  it('run the reconciler every five minutes', () => {
+    expect(ruleNamed('Runs the reconciler').ScheduleExpression).toBe('rate(5 minutes)');
+  });
+
+  it('retry delivery and dead-letter what EventBridge cannot deliver', () => {
+    const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule'));
+    expect(rules).toHaveLength(4);
+    for (const rule of rules) {
+      expect(rule.Properties!.Targets).toEqual([
+        expect.objectContaining({
+          DeadLetterConfig: { Arn: arnOf(stack.controlPlane.deliveryDlq) },
+          RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 7200 },
+        }),
+      ]);
+    }
+  });
+});
+
+describe('dead-letter queues', () => {
+  it('receive the events the lifecycle function failed on, with their error (async on-failure destination)', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(stack.controlPlane.lifecycleFunction) },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 21600,
+      DestinationConfig: { OnFailure: { Destination: arnOf(stack.controlPlane.lifecycleDlq) } },
+    });
+  });
+
+  it('catch drain messages the completer failed on five times', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: arnOf(stack.controlPlane.drainDlq), maxReceiveCount: 5 },
+    });
+  });
+
+  it('keep messages for the longest SQS allows and are encrypted', () => {
+    for (const queue of [stack.controlPlane.deliveryDlq, stack.controlPlane.lifecycleDlq, stack.controlPlane.drainDlq]) {
+      expect(template.toJSON().Resources[logicalId(queue)].Properties).toMatchObject({
+        MessageRetentionPeriod: 1209600,
+        SqsManagedSseEnabled: true,
+      });
+    }
+  });
+});
+
+describe('IAM', () => {
+  /** The actions that support no resource-level permissions (ListTasks: only by condition): named, with resource `*`. */
+  const allowedOnAnyResource = [
+    'autoscaling:DescribeAutoScalingInstances',
+    'ec2:DescribeInstances',
+    'ecs:ListTasks',
+    'xray:PutTelemetryRecords',
+    'xray:PutTraceSegments',
+  ];
+  const statements = () =>
+    Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(([policy, r]) =>
+      (r.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement.map((s) => ({
+        policy,
+        actions: [s.Action].flat(),
+        resources: [s.Resource].flat(),
+      })),
+    );
+
+  it('names every action: no wildcard in any statement', () => {
+    const wildcards = statements().flatMap((s) => s.actions.filter((a) => a.includes('*')).map((a) => `${s.policy}: ${a}`));
+    expect(wildcards).toEqual([]);
+  });
+
+  it('grants resource "*" only to the describe and list actions that cannot be scoped', () => {
+    const onAnyResource = statements()
+      .filter((s) => s.resources.includes('*'))
+      .flatMap((s) => s.actions);
+    expect([...new Set(onAnyResource)].sort()).toEqual(allowedOnAnyResource);
+  });
+
+  it('scopes table access to the state table and CompleteLifecycleAction to the attached group', () => {
+    const tableArn = arnOf(stack.controlPlane.table);
+    for (const s of statements().filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')))) {
+      expect(s.resources).toEqual([tableArn]);
+      expect(s.actions).not.toContain('dynamodb:Scan');
+    }
+    const complete = statements().filter((s) => s.actions.includes('autoscaling:CompleteLifecycleAction'));
+    expect(complete.map((s) => s.policy).sort()).toEqual(
+      [stack.controlPlane.lifecycleCompleteFunction, stack.controlPlane.lifecycleFunction].map(
+        (fn) => stack.getLogicalId(fn.role!.node.findChild('DefaultPolicy').node.defaultChild as never),
+      ).sort(),
+    );
+    for (const s of complete) expect(s.resources).toEqual([resolve(stack.paymentsGroup.autoScalingGroupArn)]);
+  });
+
+  it('gives the xds function only reads and node-status writes', () => {
+    const xdsPolicy = stack.getLogicalId(stack.controlPlane.xdsFunction.role!.node.findChild('DefaultPolicy').node.defaultChild as never);
+    const actions = statements()
+      .filter((s) => s.policy === xdsPolicy)
+      .flatMap((s) => s.actions)
+      .filter((a) => a.startsWith('dynamodb:'));
+    expect(actions.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+  });
+
+  it('lets the nodes’ roles call the front door only through its URL', () => {
+    for (const role of [stack.ordersService.taskDefinition.taskRole, stack.paymentsTemplate.role!]) {
+      const policy = stack.getLogicalId(role.node.findChild('DefaultPolicy').node.defaultChild as never);
+      const granted = statements().filter((s) => s.policy === policy);
+      expect(granted.map((s) => s.actions).flat().sort()).toEqual(['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl']);
+      for (const s of granted) expect(s.resources).toEqual([arnOf(stack.controlPlane.xdsFunction)]);
+    }
+  });
+});
+
+describe('the front door', () => {
+  it('is a function URL with AWS_IAM auth on the xds function, and so is the management API', () => {
+    const urls = Object.values(resourcesOf(template, 'AWS::Lambda::Url')).map((r) => r.Properties);
+    expect(urls).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ AuthType: 'AWS_IAM', TargetFunctionArn: arnOf(stack.controlPlane.xdsFunction) }),
+        expect.objectContaining({ AuthType: 'AWS_IAM', TargetFunctionArn: arnOf(stack.controlPlane.adminFunction) }),
+      ]),
+    );
+    expect(urls).toHaveLength(2);
+  });
+
+  it('exports its host, cut from the URL', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const host = Object.entries(outputs).find(([id]) => id.includes('XdsHost'))![1].Value;
+    expect(host).toEqual({ 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [logicalId(stack.controlPlane.xdsUrl), 'FunctionUrl'] }] }] });
+  });
+});
+
+describe('the functions', () => {
+  it('all run Node.js 22 on arm64 with active tracing', () => {
+    const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
+    expect(functions).toHaveLength(6);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+    }
+  });
+
+  it('that render share the same settings, with the fixed xDS cluster name (never their own URL)', () => {
+    const cp = stack.controlPlane;
+    for (const fn of [cp.xdsFunction, cp.adminFunction, cp.lifecycleFunction, cp.reconcilerFunction, cp.catalogFunction]) {
+      const env = (template.toJSON().Resources[logicalId(fn)].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env).toMatchObject({
+        TABLE_NAME: { Ref: logicalId(cp.table) },
+        XDS_CLUSTER_NAME: 'xds_cluster',
+        XDS_REFRESH_DELAY: '5s',
+        XDS_REQUEST_TIMEOUT: '5s',
+        MESH_TAG_KEY: 'mesh:service',
+      });
+    }
+  });
+
+  it('give the lifecycle function the drain queue and reserve its concurrency, and run the reconciler one at a time', () => {
+    const resources = template.toJSON().Resources;
+    expect(resources[logicalId(stack.controlPlane.lifecycleFunction)].Properties).toMatchObject({
+      Environment: { Variables: { DRAIN_QUEUE_URL: { Ref: logicalId(stack.controlPlane.drainQueue) } } },
+      ReservedConcurrentExecutions: 10,
+    });
+    expect(resources[logicalId(stack.controlPlane.reconcilerFunction)].Properties.ReservedConcurrentExecutions).toBe(1);
+  });
+
+  it('are bundled into code that loads: the xds bundle exports its handler', () => {
+    const assembly = (stack.node.root as App).synth();
+    const code = template.toJSON().Resources[logicalId(stack.controlPlane.xdsFunction)].Properties.Code as { S3Key: string };
+    const bundle = path.join(assembly.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.js');
+    expect(fs.existsSync(bundle)).toBe(true);
+    // A fresh Node process, as Lambda would load it: not Jest's module loader.
+    const loaded = spawnSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`], {
+      env: { ...process.env, TABLE_NAME: 'mesh', AWS_REGION: 'us-east-1' },
+      encoding: 'utf8',
+    });
+    expect(loaded.stderr).toBe('');
+    expect(loaded.stdout).toBe('function');
+  });
+});
+
+describe('alarms and dashboard', () => {
+  it('alarm on each dead-letter queue, each function’s errors and throttles, and NACKs', () => {
+    const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
+    expect(alarms).toHaveLength(3 + 6 * 2 + 1);
+    expect(alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
+    expect(alarms.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda')).toHaveLength(6);
+    expect(alarms.filter((a) => a.MetricName === 'Throttles' && a.Namespace === 'AWS/Lambda')).toHaveLength(6);
+    expect(alarms.filter((a) => a.MetricName === 'Nacks')).toEqual([
+      expect.objectContaining({ Namespace: metricsNamespace, Dimensions: [{ Name: 'service', Value: 'xds' }], Threshold: 0 }),
+    ]);
+  });
+
+  it('draw polls and their 304 ratio, NACKs, event lag, drift and nodes behind', () => {
+    const [dashboard] = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard!.Properties!.DashboardBody);
+    for (const metric of ['PollsAnswered', 'PollsNotModified', 'PollsFailed', 'Nacks', 'EventLag', 'DriftAdded', 'DriftRemoved', 'DriftDrained', 'DriftUpdated', 'NodesBehind']) {
+      expect(body).toContain(metric);
+    }
+    expect(body).toContain('100 * nm / (nm + ans + fail)');
+  });
+});
+
+describe('mesh services', () => {
+  const meshResources = () => resourcesOf(template, 'Custom::MeshService');
+
+  it('carry their spec to the catalog handler', () => {
+    const payments = template.toJSON().Resources[logicalId(stack.payments)].Properties;
+    expect(payments.ServiceToken).toEqual(arnOf(stack.controlPlane.catalogFunction));
+    expect(JSON.parse(payments.Spec)).toEqual({ name: 'payments', inboundPort: 15000, appPort: 80, protocol: 'http', drainSeconds: 60 });
+    expect(Object.keys(meshResources())).toHaveLength(2);
+  });
+
+  it('order a caller after its dependency, so CloudFormation deletes the caller first', () => {
+    const orders = template.toJSON().Resources[logicalId(stack.orders)];
+    expect(orders.DependsOn).toContain(logicalId(stack.payments));
+  });
+});
+
+describe('the Auto Scaling group', () => {
+  it('has the mesh launch and terminate hooks, the terminate one outlasting the drain', () => {
+    const hooks = Object.values(resourcesOf(template, 'AWS::AutoScaling::LifecycleHook')).map((h) => h.Properties);
+    expect(hooks).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          LifecycleHookName: lifecycleHookNames.launch,
+          LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+          DefaultResult: 'CONTINUE',
+          HeartbeatTimeout: 300,
+        }),
+        expect.objectContaining({
+          LifecycleHookName: lifecycleHookNames.terminate,
+          LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+          DefaultResult: 'CONTINUE',
+          HeartbeatTimeout: 60 + 120,
+          NotificationMetadata: JSON.stringify({ service: 'payments' }),
+        }),
+      ]),
+    );
+    expect(hooks).toHaveLength(2);
+  });
+
+  it('boots instances with user data that is valid bash and starts Envoy with the node’s bootstrap', () => {
+    const userData = renderJoin(
+      (template.toJSON().Resources[logicalId(stack.paymentsTemplate)].Properties.LaunchTemplateData.UserData as { 'Fn::Base64': unknown })[
+        'Fn::Base64'
+      ],
+    );
+    expect(userData).toContain('systemctl enable --now envoy.service');
+    expect(userData).toContain(placeholders.nodeId);
+    expect(userData).not.toContain(placeholders.xdsHost);
+    const syntax = spawnSync('bash', ['-n'], { input: userData, encoding: 'utf8' });
+    expect(syntax.stderr).toBe('');
+    expect(syntax.status).toBe(0);
+  });
+});
+
+describe('the ECS task', () => {
+  it('runs Envoy as an essential sidecar the app waits on until healthy', () => {
+    const [task] = Object.values(resourcesOf(template, 'AWS::ECS::TaskDefinition'));
+    const containers = task!.Properties!.ContainerDefinitions as Record<string, unknown>[];
+    const envoy = containers.find((c) => c.Name === 'envoy')!;
+    expect(envoy).toMatchObject({
+      Essential: true,
+      Image: 'envoyproxy/envoy:v1.36.2',
+      PortMappings: [expect.objectContaining({ ContainerPort: 15000, Protocol: 'tcp' })],
+      HealthCheck: expect.objectContaining({ Command: ['CMD', '/bin/bash', '-c', expect.stringContaining('/ready')] }),
+    });
+    expect(containers.find((c) => c.Name === 'app')!.DependsOn).toEqual([{ ContainerName: 'envoy', Condition: 'HEALTHY' }]);
+    const bootstrap = (envoy.Environment as { Name: string; Value: unknown }[]).find((e) => e.Name === 'ENVOY_BOOTSTRAP')!.Value;
+    // The front door's host arrives at deploy time; the node id is the task's, filled in at start.
+    expect(JSON.stringify(bootstrap)).toContain(JSON.stringify(resolve(stack.controlPlane.xdsHost)));
+    expect(JSON.stringify(bootstrap)).toContain(placeholders.nodeId);
+  });
+});
+
+describe('the template', () => {
+  it('has no circular dependency (CloudFormation would reject it at deploy time)', () => {
+    expect(findCycle(template.toJSON().Resources)).toBeUndefined();
+  });
+});
+
+/** renderJoin flattens an Fn::Join into text, writing each unresolved part as a placeholder word. */
+function renderJoin(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) return 'DEPLOY_TIME_VALUE';
+  return join[1].map(renderJoin).join(join[0]);
+}
