@@ -63,7 +63,7 @@ const fleetArb = fc.record({
   instances: fc.array(fc.record({ service: fc.nat(1), life: instanceLife }), { minLength: 0, maxLength: 2 }),
 });
 
-type Fleet = fc.TypeOf<typeof fleetArb>;
+type Fleet = typeof fleetArb extends fc.Arbitrary<infer T> ? T : never;
 
 /** eventsOf builds each task's and instance's events in the order they happen. */
 function eventsOf(fleet: Fleet): { events: Record<string, unknown>[]; instances: Map<string, string> } {
