@@ -325,23 +325,30 @@ export class MeshStore {
 
   /** getEndpointAssignments reads the rendered assignments of the named services in one batch. */
   async getEndpointAssignments(services: readonly string[]): Promise<Map<string, EndpointAssignmentItem>> {
-    const items = await this.batchGet(
-      'getEndpointAssignments',
-      [...new Set(services)].map((s) => keys.endpointAssignment(s)),
-    );
-    const out = new Map<string, EndpointAssignmentItem>();
+    return (await this.getRendered(undefined, services)).assignments;
+  }
+
+  /**
+   * getRendered reads, in one BatchGetItem, what a poll needs: a service's snapshot and the
+   * rendered assignments of the named services. An EDS poll is then one request, not two.
+   */
+  async getRendered(
+    snapshotOf: string | undefined,
+    assignmentsOf: readonly string[],
+  ): Promise<{ snapshot?: SnapshotItem; assignments: Map<string, EndpointAssignmentItem> }> {
+    const keyList = [
+      ...(snapshotOf !== undefined ? [keys.snapshot(snapshotOf)] : []),
+      ...[...new Set(assignmentsOf)].map((s) => keys.endpointAssignment(s)),
+    ];
+    const items = keyList.length > 0 ? await this.batchGet('getRendered', keyList) : [];
+    const assignments = new Map<string, EndpointAssignmentItem>();
+    let snapshot: SnapshotItem | undefined;
     for (const item of items) {
-      if (!item.body) continue; // revision counter exists, nothing rendered yet
-      const service = String(item.pk).slice(prefixes.service.length);
-      out.set(service, {
-        resource: unpackJson(item.body as Uint8Array),
-        version: String(item.version),
-        revision: Number(item.renderedRevision),
-        renderedAt: String(item.renderedAt),
-        changedAt: String(item.changedAt ?? item.renderedAt),
-      });
+      if (item.sk === 'SNAPSHOT') snapshot = toSnapshotItem(item);
+      else if (item.body) assignments.set(String(item.pk).slice(prefixes.service.length), toAssignment(item));
+      // An EDS item with no body has a revision counter and nothing rendered yet.
     }
-    return out;
+    return { ...(snapshot ? { snapshot } : {}), assignments };
   }
 
   // ---- snapshots -----------------------------------------------------------------------
@@ -369,15 +376,7 @@ export class MeshStore {
     const out = await this.call('getSnapshot', () =>
       this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.snapshot(service) })),
     );
-    const item = out.Item;
-    if (!item) return undefined;
-    return {
-      resources: unpackJson(item.body as Uint8Array),
-      versions: item.versions as SnapshotItem['versions'],
-      specRevision: Number(item.specRevision),
-      renderedAt: String(item.renderedAt),
-      changedAt: String(item.changedAt ?? item.renderedAt),
-    };
+    return out.Item ? toSnapshotItem(out.Item) : undefined;
   }
 
   // ---- node status ---------------------------------------------------------------------
@@ -480,6 +479,26 @@ export class MeshStore {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function toSnapshotItem(item: Record<string, unknown>): SnapshotItem {
+  return {
+    resources: unpackJson(item.body as Uint8Array),
+    versions: item.versions as SnapshotItem['versions'],
+    specRevision: Number(item.specRevision),
+    renderedAt: String(item.renderedAt),
+    changedAt: String(item.changedAt ?? item.renderedAt),
+  };
+}
+
+function toAssignment(item: Record<string, unknown>): EndpointAssignmentItem {
+  return {
+    resource: unpackJson(item.body as Uint8Array),
+    version: String(item.version),
+    revision: Number(item.renderedRevision),
+    renderedAt: String(item.renderedAt),
+    changedAt: String(item.changedAt ?? item.renderedAt),
+  };
+}
 
 function toServiceRecord(item: Record<string, unknown>): ServiceRecord {
   return { spec: item.spec as ServiceSpec, revision: Number(item.revision), updatedAt: String(item.updatedAt) };

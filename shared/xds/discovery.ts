@@ -130,7 +130,7 @@ async function select(
   type: XdsTypeName,
   names: readonly string[],
 ): Promise<{ selection: Selection; clustersVersion?: string }> {
-  const snapshot = await deps.cache.snapshot(service);
+  const { snapshot, assignments } = await deps.cache.rendered(service, type === 'endpoints' ? names : []);
   if (!snapshot) throw new HttpError(404, `service "${service}" is not declared`);
   const clustersVersion = snapshot.versions.clusters;
   if (type !== 'endpoints') return { selection: selectFromSnapshot(snapshot, type, names), clustersVersion };
@@ -141,7 +141,7 @@ async function select(
   if (refused.length > 0) {
     throw new HttpError(403, `service "${service}" has no cluster ${refused.map((n) => `"${n}"`).join(', ')}`);
   }
-  return { selection: selectAssignments(await deps.cache.assignments(names), names), clustersVersion };
+  return { selection: selectAssignments(assignments, names), clustersVersion };
 }
 
 /**

@@ -8,16 +8,23 @@ interface Entry<T> {
 }
 
 export interface SnapshotCacheOptions {
-  /** How long a read snapshot is trusted before it is read again. */
+  /** How long a read item is trusted before it is read again. */
   readonly ttlMs: number;
   readonly now?: () => number;
 }
 
+/** Rendered is what one poll needs: the node's snapshot and, for EDS, the named assignments. */
+export interface Rendered {
+  readonly snapshot: SnapshotItem | undefined;
+  readonly assignments: ReadonlyMap<string, EndpointAssignmentItem>;
+}
+
 /**
  * SnapshotCache keeps, per container, the rendered items polls read, for a short TTL: most
- * polls of a fleet ask for what has not changed, and this lets them answer with no read.
- * When a read fails it falls back to the last value it had, however old: serving a slightly
- * stale config beats answering with less, and Envoy keeps its own on a 5xx anyway.
+ * polls of a fleet ask for what has not changed, and this lets them answer with no read. What
+ * is stale is read in one BatchGetItem. When a read fails it falls back to the last value it
+ * had, however old: serving a slightly stale config beats answering with less, and without
+ * any value the poll fails (5xx), so Envoy keeps its own config.
  */
 export class SnapshotCache {
   private readonly snapshots = new Map<string, Entry<SnapshotItem>>();
@@ -33,60 +40,43 @@ export class SnapshotCache {
     this.now = options.now ?? Date.now;
   }
 
-  async snapshot(service: string): Promise<SnapshotItem | undefined> {
-    const entry = this.snapshots.get(service);
-    if (entry && this.fresh(entry)) {
-      this.stats.hits++;
-      return entry.value;
-    }
-    try {
-      this.stats.reads++;
-      const value = await this.store.getSnapshot(service);
-      this.snapshots.set(service, { value, fetchedAt: this.now() });
-      return value;
-    } catch (err) {
-      if (entry?.value && err instanceof StoreUnavailableError) {
+  /** rendered returns a service's snapshot and the named assignments, reading what is not fresh in one request. */
+  async rendered(service: string, assignmentNames: readonly string[] = []): Promise<Rendered> {
+    const snapshotEntry = this.snapshots.get(service);
+    const readSnapshot = !(snapshotEntry && this.fresh(snapshotEntry));
+    const readAssignments = assignmentNames.filter((n) => {
+      const e = this.assignmentEntries.get(n);
+      return !(e && this.fresh(e));
+    });
+    if (readSnapshot || readAssignments.length > 0) {
+      try {
+        this.stats.reads++;
+        const read = await this.store.getRendered(readSnapshot ? service : undefined, readAssignments);
+        const fetchedAt = this.now();
+        if (readSnapshot) this.snapshots.set(service, { value: read.snapshot, fetchedAt });
+        for (const name of readAssignments) this.assignmentEntries.set(name, { value: read.assignments.get(name), fetchedAt });
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        // Fall back to the last values, but only if every one of them is there.
+        const missing =
+          (readSnapshot && !snapshotEntry?.value) || readAssignments.some((n) => !this.assignmentEntries.get(n)?.value);
+        if (missing) throw err;
         this.stats.staleServed++;
-        return entry.value;
       }
-      throw err;
+    } else {
+      this.stats.hits++;
     }
+    const assignments = new Map<string, EndpointAssignmentItem>();
+    for (const name of assignmentNames) {
+      const value = this.assignmentEntries.get(name)?.value;
+      if (value) assignments.set(name, value);
+    }
+    return { snapshot: this.snapshots.get(service)?.value, assignments };
   }
 
-  /** assignments returns the rendered EDS items of the named services, reading only what is not fresh. */
-  async assignments(services: readonly string[]): Promise<Map<string, EndpointAssignmentItem>> {
-    const out = new Map<string, EndpointAssignmentItem>();
-    const missing: string[] = [];
-    for (const name of services) {
-      const entry = this.assignmentEntries.get(name);
-      if (entry && this.fresh(entry)) {
-        if (entry.value) out.set(name, entry.value);
-      } else missing.push(name);
-    }
-    if (missing.length === 0) {
-      this.stats.hits++;
-      return out;
-    }
-    try {
-      this.stats.reads++;
-      const read = await this.store.getEndpointAssignments(missing);
-      const fetchedAt = this.now();
-      for (const name of missing) {
-        const value = read.get(name);
-        this.assignmentEntries.set(name, { value, fetchedAt });
-        if (value) out.set(name, value);
-      }
-      return out;
-    } catch (err) {
-      if (!(err instanceof StoreUnavailableError)) throw err;
-      for (const name of missing) {
-        const last = this.assignmentEntries.get(name)?.value;
-        if (!last) throw err;
-        out.set(name, last);
-      }
-      this.stats.staleServed++;
-      return out;
-    }
+  /** snapshot returns a service's snapshot (see `rendered`). */
+  async snapshot(service: string): Promise<SnapshotItem | undefined> {
+    return (await this.rendered(service)).snapshot;
   }
 
   private fresh(entry: Entry<unknown>): boolean {

@@ -9,7 +9,7 @@ import { typeUrls, XdsTypeName } from '../../shared/xds/types';
  * test's `reject` hook refuses), which leaves its version where it was: a NACK.
  */
 
-export type Transport = (path: string, body: unknown) => Promise<{ status: number; body: unknown }>;
+export type Transport = (path: string, body: unknown) => Promise<{ status: number; body?: unknown }>;
 
 export interface EnvoyPollerOptions {
   readonly nodeId: string;
@@ -80,7 +80,7 @@ export class EnvoyPoller {
       ...(sub.names.length > 0 ? { resource_names: sub.names } : {}),
       type_url: typeUrls[sub.type],
     };
-    let answer: { status: number; body: unknown };
+    let answer: { status: number; body?: unknown };
     try {
       answer = await this.options.transport(`/v3/discovery:${sub.type}`, body);
     } catch {
