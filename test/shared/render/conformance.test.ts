@@ -3,6 +3,7 @@ import { localServiceCluster } from '../../../shared/render/cluster';
 import { clusterLoadAssignment } from '../../../shared/render/endpoint';
 import { checkSnapshotConsistency, renderSnapshot } from '../../../shared/render/snapshot';
 import { EnvoyResource } from '../../../shared/store/records';
+import { typeUrls } from '../../../shared/xds/types';
 import { assertConformant } from '../../support/envoy-schema';
 import { endpoint, fullPolicy, protocols, settings, spec, world } from './fixtures';
 
@@ -97,6 +98,13 @@ describe('rendered resources conform to Envoy v3', () => {
       expect(() => assertConformant(resource)).not.toThrow();
     }
     expect(checkSnapshotConsistency(resources)).toEqual([]);
+  });
+
+  it.each(['listeners', 'routes', 'clusters'] as const)('the %s of the fullest case conform as a whole DiscoveryResponse', (type) => {
+    const resources = renderSnapshot(world(callerWithEveryPolicy('grpc', serviceVariants[1]![1]), dependencySpecs), settings);
+    const response = { version_info: 'v1', type_url: typeUrls[type], resources: resources[type] ?? [] };
+    expect(response.resources.length).toBeGreaterThan(0);
+    expect(() => assertConformant(response)).not.toThrow();
   });
 
   it('a ClusterLoadAssignment with zones, every health status, labels and weights conforms', () => {
