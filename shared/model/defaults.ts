@@ -17,13 +17,14 @@ export const dependencyDefaults = {
   idleTimeoutMs: { http: 300_000, tcp: 3_600_000 },
   retries: {
     /**
-     * Retry what never reached the payload, or was refused before any work: safe for any
-     * method. `5xx` or `gateway-error` must be asked for, because they retry non-idempotent calls.
+     * Retry what never reached the payload: a failed connect, a refused HTTP/2 stream, a reset
+     * before the request went out (Envoy 1.27+). Safe for any method. `reset`, `5xx` or
+     * `gateway-error` must be asked for, because they can run a non-idempotent call twice.
      */
     retryOn: {
-      http: ['connect-failure', 'refused-stream', 'reset'],
-      /** gRPC: also `unavailable` and `cancelled` (the server shed or dropped the call). */
-      grpc: ['connect-failure', 'refused-stream', 'reset', 'unavailable', 'cancelled'],
+      http: ['connect-failure', 'refused-stream', 'reset-before-request'],
+      /** gRPC: also `unavailable` and `cancelled`, which gRPC defines as safe to retry. */
+      grpc: ['connect-failure', 'refused-stream', 'reset-before-request', 'unavailable', 'cancelled'],
     },
     numRetries: 2,
     /** 0 leaves each try bounded only by the route timeout. */

@@ -106,6 +106,13 @@ describe('outbound routes with defaults', () => {
     ]);
   });
 
+  it.each(['outbound_orders', 'outbound_payments'])('never retry by default what the payload may have seen (%s)', (name) => {
+    const [route] = routesOf(resources, name);
+    const conditions = (route!.route.retry_policy as { retry_on: string }).retry_on.split(',');
+    expect(conditions).toContain('connect-failure');
+    for (const unsafe of ['5xx', 'gateway-error', 'reset', 'retriable-4xx']) expect(conditions).not.toContain(unsafe);
+  });
+
   it('leave out the retry policy when retries are switched off', () => {
     const off = spec({ name: 'web', dependencies: [{ service: 'orders', localPort: 7001, retries: { numRetries: 0 }, timeoutMs: 0 }] });
     const [route] = routesOf(renderSnapshot(world(off, [http]), settings), 'outbound_orders');
