@@ -1,5 +1,5 @@
 import { dependencyDefaults } from '../model/defaults';
-import { Dependency, Protocol, ServiceSpec } from '../model/spec';
+import { Protocol, ServiceSpec } from '../model/spec';
 import { EnvoyResource } from '../store/records';
 import { typeUrls } from '../xds/types';
 import { names } from './names';
@@ -141,8 +141,7 @@ function zoneAware(policy: DependencyPolicy): Record<string, unknown> {
  * breakers, outlier detection, optional health checks, subsets and zone awareness.
  */
 export function dependencyCluster(dependency: ServiceSpec, settings: RenderSettings, options: ClusterOptions = {}): EnvoyResource {
-  const entry: Dependency = { service: dependency.name, localPort: 1 };
-  const policy = options.policy ?? dependencyPolicy(entry, dependency.protocol);
+  const policy = options.policy ?? dependencyPolicy({}, dependency.protocol);
   return {
     ...edsCluster(dependency.name, policy.connectTimeoutMs, settings),
     circuit_breakers: circuitBreakers(policy),

@@ -66,12 +66,15 @@ export interface DependencyPolicy {
 
 const grpcOnly: ReadonlySet<string> = new Set(grpcRetryConditions);
 
+/** DependencyPolicyInput is a dependency entry's policy fields: where it listens does not matter here. */
+export type DependencyPolicyInput = Omit<Dependency, 'service' | 'localPort'>;
+
 /**
  * dependencyPolicy resolves a dependency's policy for the protocol its service speaks.
  * gRPC retry conditions are dropped for other protocols (write-time analysis rejects them;
  * rendering stays total so a stored spec can never make it throw).
  */
-export function dependencyPolicy(dep: Dependency, protocol: Protocol): DependencyPolicy {
+export function dependencyPolicy(dep: DependencyPolicyInput, protocol: Protocol): DependencyPolicy {
   const d = dependencyDefaults;
   const tcp = protocol === 'tcp';
   const r = dep.retries;

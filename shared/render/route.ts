@@ -80,7 +80,7 @@ export function inboundRouteConfiguration(spec: ServiceSpec): EnvoyResource {
  * Every route carries the same timeouts and retries.
  */
 export function outboundRouteConfiguration(dependency: ServiceSpec, options: { policy?: DependencyPolicy } = {}): EnvoyResource {
-  const policy = options.policy ?? dependencyPolicy({ service: dependency.name, localPort: 1 }, dependency.protocol);
+  const policy = options.policy ?? dependencyPolicy({}, dependency.protocol);
   const cluster = names.serviceCluster(dependency.name);
   const headerRoutes = policy.headerRoutes.map((h) => ({
     match: {

@@ -95,7 +95,7 @@ describe('dependency clusters', () => {
   });
 
   it('leave out outlier detection when it is switched off', () => {
-    const policy = dependencyPolicy({ service: 'orders', localPort: 7000, outlierDetection: { enabled: false } }, 'http');
+    const policy = dependencyPolicy({ outlierDetection: { enabled: false } }, 'http');
     expect(dependencyCluster(spec({ name: 'orders' }), settings, { policy })).not.toHaveProperty('outlier_detection');
   });
 
