@@ -54,6 +54,8 @@ export class MeshFunction extends NodejsFunction {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
+        // Stack traces in TypeScript terms; measured cost: about 25 ms more module load for xds.
+        NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
       bundling: meshBundling,

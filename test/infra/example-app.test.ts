@@ -220,11 +220,17 @@ describe('the front door', () => {
 });
 
 describe('the functions', () => {
-  it('all run Node.js 22 on arm64 with active tracing', () => {
+  it('all run Node.js 22 on arm64 with active tracing, JSON logs and source-mapped stack traces', () => {
     const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
     expect(functions).toHaveLength(6);
     for (const fn of functions) {
-      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON' },
+        Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps' } },
+      });
     }
   });
 
@@ -251,18 +257,24 @@ describe('the functions', () => {
     expect(resources[logicalId(stack.controlPlane.reconcilerFunction)].Properties.ReservedConcurrentExecutions).toBe(1);
   });
 
-  it('are bundled into code that loads: the xds bundle exports its handler', () => {
+  it('are bundled into code that loads: each bundle exports its handler', () => {
     const assembly = (stack.node.root as App).synth();
-    const code = template.toJSON().Resources[logicalId(stack.controlPlane.xdsFunction)].Properties.Code as { S3Key: string };
-    const bundle = path.join(assembly.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.js');
-    expect(fs.existsSync(bundle)).toBe(true);
-    // A fresh Node process, as Lambda would load it: not Jest's module loader.
-    const loaded = spawnSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`], {
-      env: { ...process.env, TABLE_NAME: 'mesh', AWS_REGION: 'us-east-1' },
+    const resources = template.toJSON().Resources;
+    const cp = stack.controlPlane;
+    const functions = [cp.xdsFunction, cp.adminFunction, cp.lifecycleFunction, cp.lifecycleCompleteFunction, cp.reconcilerFunction, cp.catalogFunction];
+    const bundles = functions.map((fn) => {
+      const code = resources[logicalId(fn)].Properties.Code as { S3Key: string };
+      return path.join(assembly.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.js');
+    });
+    for (const bundle of bundles) expect(fs.existsSync(bundle)).toBe(true);
+    // A fresh Node process, as Lambda would load them: not Jest's module loader.
+    const script = `process.stdout.write(JSON.stringify(${JSON.stringify(bundles)}.map((b) => typeof require(b).handler)))`;
+    const loaded = spawnSync(process.execPath, ['-e', script], {
+      env: { ...process.env, TABLE_NAME: 'mesh', AWS_REGION: 'us-east-1', DRAIN_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/drain' },
       encoding: 'utf8',
     });
     expect(loaded.stderr).toBe('');
-    expect(loaded.stdout).toBe('function');
+    expect(JSON.parse(loaded.stdout)).toEqual(functions.map(() => 'function'));
   });
 });
 

@@ -7,6 +7,11 @@ import * as path from 'node:path';
 import { envoyReadyCheck, envoyStartScript } from '../../infra/sidecar/ecs';
 import { envoyUserDataCommands } from '../../infra/sidecar/ec2';
 import { placeholders, substitute } from '../../infra/sidecar/placeholders';
+import { sidecarBootstrapJson } from '../../infra/sidecar/bootstrap';
+import { ControlPlane } from '../../infra/control-plane';
+import { MeshService } from '../../infra/mesh-service';
+import { decodeStrict, validateRules } from '../support/envoy-schema';
+import { newUnbundledStack } from './support/synth';
 
 /** serve answers every request with the given status and body; closed after each test. */
 let server: http.Server | undefined;
@@ -116,3 +121,45 @@ describe('substitute', () => {
     expect(substitute('a-b-a', { a: 'x', b: 'y' })).toBe('x-y-x');
   });
 });
+
+describe('the sidecar bootstrap rendered at synth time', () => {
+  it('decodes strictly as an Envoy Bootstrap once deploy and boot fill in host, region, node and zone', () => {
+    const stack = newUnbundledStack();
+    const controlPlane = new ControlPlane(stack, 'ControlPlane');
+    new MeshService(stack, 'Payments', { controlPlane, name: 'payments', inboundPort: 15000, appPort: 8080, protocol: 'http' });
+    const orders = new MeshService(stack, 'Orders', {
+      controlPlane,
+      name: 'orders',
+      inboundPort: 15000,
+      appPort: 8080,
+      protocol: 'http',
+      dependencies: [{ service: 'payments', localPort: 9001 }],
+    });
+    const host = 'abcdefghijklmnop.lambda-url.eu-west-1.on.aws';
+    // What CloudFormation does at deploy time: the URL's host and the stack's region.
+    const deployed = renderJoin(stack.resolve(sidecarBootstrapJson(controlPlane, orders.spec)), (part) => {
+      const text = JSON.stringify(part);
+      if (text.includes('FunctionUrl')) return host;
+      if (text === JSON.stringify({ Ref: 'AWS::Region' })) return 'eu-west-1';
+      throw new Error(`unexpected deploy-time value ${text}`);
+    });
+    // What the host does at boot.
+    const booted = substitute(deployed, { [placeholders.nodeId]: '0f1e2d3c4b5a', [placeholders.zone]: 'eu-west-1b' });
+    const bootstrap = JSON.parse(booted);
+
+    expect(validateRules(decodeStrict('type.googleapis.com/envoy.config.bootstrap.v3.Bootstrap', bootstrap))).toEqual([]);
+    expect(bootstrap.node).toMatchObject({ id: '0f1e2d3c4b5a', cluster: 'orders', locality: { zone: 'eu-west-1b' } });
+    const xds = bootstrap.static_resources.clusters.find((c: { name: string }) => c.name === controlPlane.renderSettings.xdsClusterName);
+    const signing = xds.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].http_filters[0].typed_config;
+    expect(signing).toMatchObject({ service_name: 'lambda', region: 'eu-west-1', host_rewrite: host });
+    expect(booted).not.toMatch(/__MESH_|mesh\.invalid/);
+  });
+});
+
+/** renderJoin flattens a resolved Fn::Join, asking `deployTime` for each part only CloudFormation knows. */
+function renderJoin(value: unknown, deployTime: (part: unknown) => string): string {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) return deployTime(value);
+  return join[1].map((part) => renderJoin(part, deployTime)).join(join[0]);
+}
