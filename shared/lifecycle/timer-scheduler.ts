@@ -1,3 +1,4 @@
+import { completeDrain } from './drain';
 import { DrainCompletion, DrainScheduler } from './ports';
 
 /**
@@ -32,4 +33,15 @@ export class TimerDrainScheduler implements DrainScheduler {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }
+}
+
+/**
+ * timerDrainScheduler is the local runner's scheduler: it runs completeDrain (complete the
+ * hook, remove the endpoint) on a timer, reporting failures through `onError`.
+ */
+export function timerDrainScheduler(
+  deps: Parameters<typeof completeDrain>[0],
+  onError: (completion: DrainCompletion, error: unknown) => void,
+): TimerDrainScheduler {
+  return new TimerDrainScheduler((completion) => completeDrain(deps, completion), onError);
 }

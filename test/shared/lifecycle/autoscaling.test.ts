@@ -5,7 +5,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { handleLifecycleEvent, LifecycleDeps } from '../../../shared/lifecycle/handle';
 import { completeDrain, drainCompletionSchema } from '../../../shared/lifecycle/drain';
 import { instanceOrderingKey, terminalOrderingKey } from '../../../shared/lifecycle/ec2-instance';
-import { TimerDrainScheduler } from '../../../shared/lifecycle/timer-scheduler';
+import { TimerDrainScheduler, timerDrainScheduler } from '../../../shared/lifecycle/timer-scheduler';
 import { DrainCompletion } from '../../../shared/lifecycle/ports';
 import { defaultDrainSeconds } from '../../../shared/model/defaults';
 import { Ec2Instances } from '../../../functions/lifecycle/aws/ec2';
@@ -230,6 +230,22 @@ describe('TimerDrainScheduler (local runner)', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+
+  it('completes the drain locally: the hook, then the endpoint, once the timer fires', async () => {
+    const deps = await setup(0);
+    mockInstance();
+    const errors: unknown[] = [];
+    const scheduler = timerDrainScheduler({ store: deps.store, lifecycleActions: deps.lifecycleActions! }, (_c, e) => errors.push(e));
+    const outcome = await handleLifecycleEvent(
+      { ...deps, drainScheduler: scheduler },
+      lifecycleActionEvent({ transition: 'terminate', instanceId: id, time: '2026-11-25T11:00:00Z' }),
+    );
+    expect(outcome).toMatchObject({ completion: 'scheduled', drainSeconds: 0 });
+    for (let i = 0; i < 100 && !(await deps.store.getEndpoint('web', id))?.removed; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await deps.store.getEndpoint('web', id)).toMatchObject({ removed: true, orderingKey: terminalOrderingKey });
+    expect(autoScaling.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(1);
+    expect(errors).toEqual([]);
   });
 
   function completion(): DrainCompletion {
