@@ -1,4 +1,5 @@
 import { RenderSettings, defaultRenderSettings } from '../../shared/render/settings';
+import { parseMeshName } from '../../shared/pki/identity';
 
 /**
  * FunctionConfig is read once per container from the environment the CDK stack sets; a
@@ -30,6 +31,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
       xdsClusterName: env.XDS_CLUSTER_NAME ?? defaultRenderSettings.xdsClusterName,
       refreshDelay: env.XDS_REFRESH_DELAY ?? defaultRenderSettings.refreshDelay,
       requestTimeout: env.XDS_REQUEST_TIMEOUT ?? defaultRenderSettings.requestTimeout,
+      meshName: parseMeshName(env.MESH_NAME ?? defaultRenderSettings.meshName),
     },
     snapshotCacheTtlMs: positiveInt(env, 'SNAPSHOT_CACHE_TTL_MS', 2000),
     nodeStatusMinWriteGapMs: positiveInt(env, 'NODE_STATUS_MIN_WRITE_GAP_MS', 5000),

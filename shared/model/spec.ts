@@ -169,6 +169,19 @@ export const serviceSpecSchema = z.strictObject({
   requestId: z.strictObject({ generate: z.boolean().optional(), preserveExternal: z.boolean().optional() }).optional(),
   /** The inbound route to the payload: its timeout (0: none) and idle timeout. */
   inbound: z.strictObject({ timeoutMs: millis.optional(), idleTimeoutMs: millis.optional() }).optional(),
+  /**
+   * Who may fetch this service's configuration and certificate: the IAM roles of its instances
+   * and tasks. A poll signed by another role is refused (403). ARNs of roles, compared by
+   * account and role name (an assumed-role session drops the role's path).
+   */
+  identity: z
+    .strictObject({
+      iamRoleArns: z
+        .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN'))
+        .max(20)
+        .optional(),
+    })
+    .optional(),
 });
 
 export type ServiceSpecInput = z.input<typeof serviceSpecSchema>;

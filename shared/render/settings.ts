@@ -9,12 +9,15 @@ export interface RenderSettings {
   readonly refreshDelay: string;
   /** How long one poll may take before Envoy counts it failed: covers a Lambda cold start. */
   readonly requestTimeout: string;
+  /** The mesh's trust domain: identities are `spiffe://<meshName>/service/<name>`. */
+  readonly meshName: string;
 }
 
 export const defaultRenderSettings: RenderSettings = {
   xdsClusterName: 'xds_cluster',
   refreshDelay: '5s',
   requestTimeout: '5s',
+  meshName: 'mesh.local',
 };
 
 /** restConfigSource is a ConfigSource that polls the control plane over REST. */

@@ -5,7 +5,7 @@ import { RenderSettings } from '../../../shared/render/settings';
 
 /** Fixture builders for rendering tests, in one place. */
 
-export const settings: RenderSettings = { xdsClusterName: 'xds_cluster', refreshDelay: '5s', requestTimeout: '5s' };
+export const settings: RenderSettings = { xdsClusterName: 'xds_cluster', refreshDelay: '5s', requestTimeout: '5s', meshName: 'mesh.local' };
 
 /** spec parses a spec input the way the API does, so fixtures are valid specs with defaults applied. */
 export function spec(input: Partial<ServiceSpecInput> & { name: string }): ServiceSpec {
