@@ -67,8 +67,12 @@ export interface DrainScheduler {
   schedule(completion: DrainCompletion, delaySeconds: number): Promise<void>;
 }
 
-/** EcsTaskInventory lists the tasks of one ECS service as DescribeTasks reports them (reconciler). */
+/**
+ * EcsTaskInventory lists the tasks of one ECS cluster as DescribeTasks reports them
+ * (reconciler). One listing per cluster, not per service: the API calls then grow with the
+ * tasks (100 per page), not with the number of declared services.
+ */
 export interface EcsTaskInventory {
   /** Tasks whose desired status is RUNNING; each in the shape of an ECS task state change's `detail`. */
-  listServiceTasks(cluster: string, serviceName: string): Promise<Record<string, unknown>[]>;
+  listClusterTasks(cluster: string): Promise<Record<string, unknown>[]>;
 }

@@ -1,7 +1,7 @@
 import { defaultDrainSeconds } from '../model/defaults';
 import { EndpointChange } from '../model/endpoint';
 import { ecsServiceNameOf, ServiceSpec } from '../model/spec';
-import { endpointChangeOfTask, parseTaskDescription } from '../lifecycle/ecs-task';
+import { EcsTaskDetail, ecsServiceOfTask, endpointChangeOfTask, parseTaskDescription } from '../lifecycle/ecs-task';
 import { meshServiceOfInstance } from '../lifecycle/ec2-instance';
 import { defaultMeshTagKey } from '../lifecycle/handle';
 import { ContainerInstanceDirectory, EcsTaskInventory, InstanceDescription, InstanceInventory } from '../lifecycle/ports';
@@ -64,8 +64,8 @@ const driftOf: Record<Repair['kind'], keyof DriftCounts> = {
 };
 
 /**
- * reconcileFleet is the rediscovery: it lists what runs in AWS (the tasks of every declared
- * ECS service, every instance carrying the mesh tag), diffs it with the table service by
+ * reconcileFleet is the rediscovery: it lists what runs in AWS (the tasks of every cluster a
+ * declared service names, every instance carrying the mesh tag), diffs it with the table service by
  * service and repairs the difference (see planRepairs for the rules). It is idempotent and
  * safe while events arrive: its writes are ordered like events' or compare-and-set on what
  * it read. A listing that fails leaves that part of the table alone and is reported.
@@ -94,11 +94,13 @@ export async function reconcileFleet(deps: ReconcileDeps, options: ReconcileOpti
     }
   }
 
+  const tasksByCluster = deps.tasks ? await listClusters(deps.tasks, services, options.runId, errors) : new Map<string, ClusterTasks>();
+
   const drift: DriftCounts = { added: 0, updated: 0, drained: 0, removed: 0 };
   let rendered = 0;
   await forEachLimited(services, options.concurrency ?? 4, async (record) => {
     try {
-      const result = await reconcileService(deps, options, now, record, instancesByService, errors);
+      const result = await reconcileService(deps, options, now, record, tasksByCluster, instancesByService, errors);
       for (const [kind, n] of Object.entries(result.drift) as [keyof DriftCounts, number][]) drift[kind] += n;
       if (result.rendered) rendered++;
     } catch (err) {
@@ -108,37 +110,63 @@ export async function reconcileFleet(deps: ReconcileDeps, options: ReconcileOpti
   return { runId: options.runId, services: services.length, drift, rendered, undeclaredInstances, errors };
 }
 
+/** ClusterTasks are one cluster's listed tasks, by ECS service name (from the task's `group`). */
+type ClusterTasks = Map<string, EcsTaskDetail[]>;
+
+const clusterOf = (spec: ServiceSpec) => spec.ecs?.cluster ?? 'default';
+
+/**
+ * listClusters lists every cluster a declared service names, once each. A cluster that
+ * cannot be listed is absent from the result, so its services' ECS endpoints are left alone.
+ */
+async function listClusters(
+  inventory: EcsTaskInventory,
+  services: readonly ServiceRecord[],
+  runId: string,
+  errors: string[],
+): Promise<Map<string, ClusterTasks>> {
+  const clusters = new Map<string, string>();
+  for (const { spec } of services) if (spec.ecs) clusters.set(clusterName(clusterOf(spec)), clusterOf(spec));
+  const out = new Map<string, ClusterTasks>();
+  for (const [name, cluster] of [...clusters].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    try {
+      const byService: ClusterTasks = new Map();
+      for (const raw of await inventory.listClusterTasks(cluster)) {
+        const detail = parseTaskDescription(runId, raw);
+        const ecsService = ecsServiceOfTask(detail);
+        if (ecsService) byService.set(ecsService, [...(byService.get(ecsService) ?? []), detail]);
+      }
+      out.set(name, byService);
+    } catch (err) {
+      errors.push(`listing ECS tasks in cluster ${cluster}: ${describe(err)}`);
+    }
+  }
+  return out;
+}
+
 async function reconcileService(
   deps: ReconcileDeps,
   options: ReconcileOptions,
   now: Date,
   record: ServiceRecord,
+  tasksByCluster: Map<string, ClusterTasks>,
   instancesByService: Map<string, InstanceDescription[]> | undefined,
   errors: string[],
 ): Promise<{ drift: DriftCounts; rendered: boolean }> {
   const { spec } = record;
-  // The table is read before AWS is listed: what an event adds meanwhile is not in this diff.
+  // The table is read after the listings: what an event wrote since is younger than the settle time, and left alone.
   const stored = await deps.store.listEndpoints(spec.name);
   const observed = new Map<string, EndpointChange | undefined>();
   const origin = { kind: 'reconciler', id: options.runId, time: now.toISOString() } as const;
 
-  let ecsCluster: string | undefined;
-  if (deps.tasks && spec.ecs) {
-    const cluster = spec.ecs.cluster ?? 'default';
+  const ecsCluster = spec.ecs ? clusterName(clusterOf(spec)) : undefined;
+  const clusterTasks = ecsCluster === undefined ? undefined : tasksByCluster.get(ecsCluster);
+  for (const detail of clusterTasks?.get(ecsServiceNameOf(spec)) ?? []) {
     try {
-      const tasks = await deps.tasks.listServiceTasks(cluster, ecsServiceNameOf(spec));
-      for (const raw of tasks) {
-        const detail = parseTaskDescription(options.runId, raw);
-        try {
-          observed.set(detail.taskArn, await endpointChangeOfTask(origin, detail, spec, deps.containerInstances));
-        } catch (err) {
-          observed.set(detail.taskArn, undefined); // seen, so not vanished; but not resolvable now
-          errors.push(`service ${spec.name}: task ${detail.taskArn}: ${describe(err)}`);
-        }
-      }
-      ecsCluster = clusterName(cluster);
+      observed.set(detail.taskArn, await endpointChangeOfTask(origin, detail, spec, deps.containerInstances));
     } catch (err) {
-      errors.push(`service ${spec.name}: listing ECS service ${ecsServiceNameOf(spec)} in cluster ${cluster}: ${describe(err)}`);
+      observed.set(detail.taskArn, undefined); // seen, so not vanished; but not resolvable now
+      errors.push(`service ${spec.name}: task ${detail.taskArn}: ${describe(err)}`);
     }
   }
   if (instancesByService) {
@@ -153,7 +181,7 @@ async function reconcileService(
   }
 
   const covers = (id: string) =>
-    (ecsCluster !== undefined && isTaskArn(id) && (taskArnCluster(id) ?? ecsCluster) === ecsCluster) ||
+    (clusterTasks !== undefined && isTaskArn(id) && (taskArnCluster(id) ?? ecsCluster) === ecsCluster) ||
     (instancesByService !== undefined && isInstanceId(id));
   const repairs = planRepairs({
     stored,

@@ -42,20 +42,18 @@ export class EcsContainerInstances implements ContainerInstanceDirectory {
 }
 
 /**
- * EcsTasks lists the running tasks of an ECS service for the reconciler: ListTasks (paginated)
+ * EcsTasks lists the running tasks of an ECS cluster for the reconciler: ListTasks (paginated)
  * and DescribeTasks, 100 at a time (the API's limit). DescribeTasks returns a task in the
  * same shape as an event's detail, dates aside, which become ISO strings as in events.
  */
 export class EcsTasks implements EcsTaskInventory {
   constructor(private readonly ecs: ECSClient) {}
 
-  async listServiceTasks(cluster: string, serviceName: string): Promise<Record<string, unknown>[]> {
+  async listClusterTasks(cluster: string): Promise<Record<string, unknown>[]> {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
-      const out = await this.ecs.send(
-        new ListTasksCommand({ cluster, serviceName, desiredStatus: 'RUNNING', maxResults: 100, nextToken }),
-      );
+      const out = await this.ecs.send(new ListTasksCommand({ cluster, desiredStatus: 'RUNNING', maxResults: 100, nextToken }));
       arns.push(...(out.taskArns ?? []));
       nextToken = out.nextToken;
     } while (nextToken);

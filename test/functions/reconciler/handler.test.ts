@@ -47,7 +47,7 @@ describe('reconciler handler', () => {
     const error = await handler(scheduled, context).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReconcileIncompleteError);
     expect((error as ReconcileIncompleteError).report.errors).toEqual([
-      'service orders: listing ECS service orders in cluster prod: ThrottlingException: Rate exceeded',
+      'listing ECS tasks in cluster prod: ThrottlingException: Rate exceeded',
     ]);
   });
 });

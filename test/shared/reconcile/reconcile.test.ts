@@ -32,9 +32,9 @@ function mockFleet(fleet: Fleet) {
   autoScaling.reset();
   const all = new Map<string, Record<string, unknown>>();
   for (const tasks of Object.values(fleet.tasks)) for (const t of tasks) all.set(taskArn(t.taskId), taskDetail(t));
-  ecs.on(ListTasksCommand).callsFake((input: { serviceName: string; cluster: string; nextToken?: string }) => {
+  ecs.on(ListTasksCommand).callsFake((input: { cluster: string; nextToken?: string }) => {
     if (input.cluster !== 'prod') throw Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' });
-    const arns = (fleet.tasks[input.serviceName] ?? []).map((t) => taskArn(t.taskId));
+    const arns = [...all.keys()];
     const start = input.nextToken ? Number(input.nextToken) : 0;
     const page = arns.slice(start, start + 100);
     return { taskArns: page, ...(start + 100 < arns.length ? { nextToken: String(start + 100) } : {}) };
@@ -81,17 +81,27 @@ const liveIds = async (store: MeshStore, service: string) =>
     .sort();
 
 describe('reconcileFleet with ECS', () => {
-  it('adds every running task of a declared ECS service, across ListTasks pages and DescribeTasks chunks', async () => {
+  it('adds every running task of the declared ECS services, across ListTasks pages and DescribeTasks chunks', async () => {
     const { store, deps } = await setup();
+    await declare(store, spec({ name: 'billing', ecs: { cluster: 'arn:aws:ecs:us-east-1:111122223333:cluster/prod', serviceName: 'billing-svc' } }));
     const tasks = Array.from({ length: 150 }, (_, i) => ({ taskId: `t${String(i).padStart(3, '0')}`, ecsService: 'orders', version: 2, ip: `10.0.${i >> 8}.${i & 255}` }));
-    mockFleet({ tasks: { orders: tasks }, instances: [] });
+    mockFleet({
+      tasks: {
+        orders: tasks,
+        'billing-svc': [{ taskId: 'b1', ecsService: 'billing-svc', version: 2 }],
+        'not-in-mesh': [{ taskId: 'x1', ecsService: 'not-in-mesh', version: 2 }],
+      },
+      instances: [],
+    });
     const report = await reconcileFleet(deps(t0), { runId: 'run-1' });
-    expect(report).toMatchObject({ services: 2, drift: { added: 150, updated: 0, drained: 0, removed: 0 }, rendered: 1, errors: [] });
+    expect(report).toMatchObject({ services: 3, drift: { added: 151, updated: 0, drained: 0, removed: 0 }, rendered: 2, errors: [] });
+    // One listing for the cluster both services run in, whether named by name or by ARN.
     expect(ecs.commandCalls(ListTasksCommand).map((c) => c.args[0].input)).toEqual([
-      { cluster: 'prod', serviceName: 'orders', desiredStatus: 'RUNNING', maxResults: 100, nextToken: undefined },
-      { cluster: 'prod', serviceName: 'orders', desiredStatus: 'RUNNING', maxResults: 100, nextToken: '100' },
+      { cluster: 'prod', desiredStatus: 'RUNNING', maxResults: 100, nextToken: undefined },
+      { cluster: 'prod', desiredStatus: 'RUNNING', maxResults: 100, nextToken: '100' },
     ]);
-    expect(ecs.commandCalls(DescribeTasksCommand).map((c) => c.args[0].input.tasks?.length)).toEqual([100, 50]);
+    expect(ecs.commandCalls(DescribeTasksCommand).map((c) => c.args[0].input.tasks?.length)).toEqual([100, 52]);
+    expect(await liveIds(store, 'billing')).toEqual(['b1:healthy']);
     expect((await store.listEndpoints('orders')).length).toBe(150);
     const eds = (await store.getEndpointAssignments(['orders'])).get('orders');
     expect((eds?.resource.endpoints as { lb_endpoints: unknown[] }[]).flatMap((l) => l.lb_endpoints)).toHaveLength(150);
@@ -129,12 +139,16 @@ describe('reconcileFleet with ECS', () => {
     const { store, deps } = await setup();
     await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 'racing', ecsService: 'orders', version: 3, time: '2026-11-25T10:00:00Z' }));
     mockFleet({ tasks: { orders: [] }, instances: [] });
-    // The STOPPED event lands while the run is listing ECS (after it read the table).
-    ecs.on(ListTasksCommand).callsFake(async () => {
-      await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 'racing', ecsService: 'orders', version: 6, lastStatus: 'STOPPED' }));
-      return { taskArns: [] };
-    });
-    const report = await reconcileFleet(deps(t0), { runId: 'run-1' });
+    // The STOPPED event lands right after the run read the table, before it writes.
+    const racing: MeshStore = Object.create(store);
+    racing.listEndpoints = async (service) => {
+      const read = await store.listEndpoints(service);
+      if (service === 'orders') {
+        await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 'racing', ecsService: 'orders', version: 6, lastStatus: 'STOPPED' }));
+      }
+      return read;
+    };
+    const report = await reconcileFleet({ ...deps(t0), store: racing }, { runId: 'run-1' });
     expect(report.drift).toEqual({ added: 0, updated: 0, drained: 0, removed: 0 });
     expect(await store.getEndpoint('orders', taskArn('racing'))).toMatchObject({ removed: true, orderingKey: 6 });
   });
@@ -161,9 +175,7 @@ describe('reconcileFleet with ECS', () => {
     mockFleet({ tasks: {}, instances: [] });
     const report = await reconcileFleet(deps(t0), { runId: 'run-1' });
     expect(report.drift.drained).toBe(0);
-    expect(report.errors).toEqual([
-      'service billing: listing ECS service billing in cluster staging: ClusterNotFoundException: Cluster not found.',
-    ]);
+    expect(report.errors).toEqual(['listing ECS tasks in cluster staging: ClusterNotFoundException: Cluster not found.']);
     expect(await liveIds(store, 'billing')).toEqual(['b:healthy']);
   });
 
