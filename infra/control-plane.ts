@@ -12,7 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { tableDefinition } from '../shared/store/layout';
-import { defaultRenderSettings } from '../shared/render/settings';
+import { RenderSettings, defaultRenderSettings } from '../shared/render/settings';
 import { autoScalingLifecyclePattern, ec2InstanceStatePattern, ecsTaskStatePattern } from './event-patterns';
 import { MeshFunction } from './mesh-function';
 import { ControlPlaneMonitoring } from './monitoring';
@@ -35,6 +35,8 @@ export interface ControlPlaneProps {
   readonly refreshDelay?: string;
   /** How long one poll may take: covers a cold start. @default '5s' */
   readonly requestTimeout?: string;
+  /** The mesh's trust domain: identities are `spiffe://<meshName>/service/<name>`. @default 'mesh.local' */
+  readonly meshName?: string;
   /** How long the xds function reuses a snapshot read from the table. @default 2000 */
   readonly snapshotCacheTtlMs?: number;
   /** The EC2 tag naming an instance's mesh service. @default 'mesh:service' */
@@ -107,7 +109,7 @@ export class ControlPlane extends Construct {
   public readonly reconcileRule: events.Rule;
   public readonly monitoring: ControlPlaneMonitoring;
   /** The settings every rendering function shares; the bootstrap helpers read the same values. */
-  public readonly renderSettings: { readonly xdsClusterName: string; readonly refreshDelay: string; readonly requestTimeout: string };
+  public readonly renderSettings: RenderSettings;
   /** The EC2 tag naming an instance's mesh service. */
   public readonly meshTagKey: string;
 
@@ -120,6 +122,7 @@ export class ControlPlane extends Construct {
       xdsClusterName: props.xdsClusterName ?? defaultRenderSettings.xdsClusterName,
       refreshDelay: props.refreshDelay ?? defaultRenderSettings.refreshDelay,
       requestTimeout: props.requestTimeout ?? defaultRenderSettings.requestTimeout,
+      meshName: props.meshName ?? defaultRenderSettings.meshName,
     };
 
     this.table = new dynamodb.Table(this, 'Table', {
@@ -139,6 +142,7 @@ export class ControlPlane extends Construct {
       XDS_CLUSTER_NAME: this.renderSettings.xdsClusterName,
       XDS_REFRESH_DELAY: this.renderSettings.refreshDelay,
       XDS_REQUEST_TIMEOUT: this.renderSettings.requestTimeout,
+      MESH_NAME: this.renderSettings.meshName,
       MESH_TAG_KEY: this.meshTagKey,
     };
     const logRetention = props.logRetention;

@@ -54,6 +54,15 @@ export class ExampleMeshStack extends Stack {
       deletionProtection: false,
     });
 
+    // The nodes' roles come first: each service's spec binds its role as its identity.
+    const ordersTask = new ecs.FargateTaskDefinition(this, 'OrdersTask', {
+      cpu: 512,
+      memoryLimitMiB: 1024,
+      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    });
+    const paymentsRole = new iam.Role(this, 'PaymentsRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+    paymentsRole.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'));
+
     this.payments = new MeshService(this, 'Payments', {
       controlPlane: this.controlPlane,
       name: 'payments',
@@ -61,6 +70,8 @@ export class ExampleMeshStack extends Stack {
       appPort: 80,
       protocol: 'http',
       drainSeconds: 60,
+      // Only the payments instances' role may fetch payments' configuration and certificate.
+      identity: { iamRoleArns: [paymentsRole.roleArn] },
     });
     this.orders = new MeshService(this, 'Orders', {
       controlPlane: this.controlPlane,
@@ -70,6 +81,7 @@ export class ExampleMeshStack extends Stack {
       protocol: 'http',
       dependencies: [{ service: 'payments', localPort: 9001 }],
       ecs: { serviceName: 'orders', cluster: cluster.clusterArn },
+      identity: { iamRoleArns: [ordersTask.taskRole.roleArn] },
     });
 
     // Mesh traffic between the services: their Envoys' inbound port, inside the VPC only.
@@ -77,11 +89,6 @@ export class ExampleMeshStack extends Stack {
     meshPeers.addIngressRule(meshPeers, ec2.Port.tcp(15000), 'Envoy inbound from mesh peers');
 
     // orders: Fargate tasks with an Envoy sidecar.
-    const ordersTask = new ecs.FargateTaskDefinition(this, 'OrdersTask', {
-      cpu: 512,
-      memoryLimitMiB: 1024,
-      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
-    });
     const ordersApp = ordersTask.addContainer('app', {
       image: ecs.ContainerImage.fromRegistry(appImage),
       essential: true,
@@ -103,8 +110,6 @@ export class ExampleMeshStack extends Stack {
     this.ordersService.node.addDependency(this.orders);
 
     // payments: an Auto Scaling group of Graviton instances, Envoy started from user data.
-    const paymentsRole = new iam.Role(this, 'PaymentsRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
-    paymentsRole.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'));
     const paymentsTemplate = (this.paymentsTemplate = new ec2.LaunchTemplate(this, 'PaymentsTemplate', {
       instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL),
       machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),

@@ -1,4 +1,4 @@
-import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ServiceSpec, ServiceSpecInput, parseServiceSpec } from '../shared/model/spec';
 import type { ControlPlane } from './control-plane';
@@ -26,7 +26,7 @@ const declared = new WeakMap<ControlPlane, Map<string, MeshService>>();
  */
 export class MeshService extends Construct {
   public readonly serviceName: string;
-  /** The validated spec, defaults applied. */
+  /** The spec as validated at synth, defaults applied; deploy-time values (tokens) appear as their stand-ins. */
   public readonly spec: ServiceSpec;
   public readonly drainSeconds?: number;
   public readonly resource: CustomResource;
@@ -34,7 +34,12 @@ export class MeshService extends Construct {
   constructor(scope: Construct, id: string, props: MeshServiceProps) {
     super(scope, id);
     const { controlPlane, ...input } = props;
-    this.spec = parseServiceSpec(input);
+    if (Token.isUnresolved(input.name)) {
+      throw new Error('MeshService: name must be a literal: it orders the services and names the resource');
+    }
+    // Deploy-time values (a role's ARN, a cluster's ARN) are checked by the catalog on deploy;
+    // at synth they are validated as well-formed stand-ins, and everything else as written.
+    this.spec = parseServiceSpec(withStandIns(input, []));
     this.serviceName = this.spec.name;
     this.drainSeconds = this.spec.drainSeconds;
 
@@ -65,4 +70,24 @@ export class MeshService extends Construct {
   private dependOnService(caller: MeshService): void {
     caller.resource.node.addDependency(this.resource);
   }
+}
+
+/** The stand-in for an IAM role ARN known only at deploy time: well-formed, never a real role. */
+const roleArnStandIn = 'arn:aws:iam::000000000000:role/deploy-time-value';
+
+/**
+ * withStandIns replaces each unresolved token in a spec by a value of the right form, so the
+ * spec's own rules (types, lengths, formats) can be checked at synth. Role ARNs get an ARN;
+ * every other deploy-time string (ARNs and names of clusters, say) a plain word.
+ */
+function withStandIns(value: unknown, path: readonly string[]): unknown {
+  if (typeof value === 'string') {
+    if (!Token.isUnresolved(value)) return value;
+    return path.includes('iamRoleArns') ? roleArnStandIn : 'deploy-time-value';
+  }
+  if (Array.isArray(value)) return value.map((item, i) => withStandIns(item, [...path, String(i)]));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, withStandIns(inner, [...path, key])]));
+  }
+  return value;
 }

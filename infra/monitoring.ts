@@ -95,6 +95,7 @@ export class ControlPlaneMonitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Reconciler drift',
         left: ['DriftAdded', 'DriftRemoved', 'DriftDrained', 'DriftUpdated'].map((m) => meshMetric('reconciler', m)),
+        right: [meshMetric('reconciler', 'ReconcileErrors')],
         width: 8,
       }),
     );
@@ -104,6 +105,11 @@ export class ControlPlaneMonitoring extends Construct {
         title: 'Function errors and throttles',
         left: props.functions.map((fn) => fn.metricErrors({ label: `${fn.node.id} errors` })),
         right: props.functions.map((fn) => fn.metricThrottles({ label: `${fn.node.id} throttles` })),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Terminate hooks after drain',
+        left: ['HooksCompleted', 'HooksExpired', 'CompletionsFailed'].map((m) => meshMetric('lifecycle-complete', m)),
         width: 8,
       }),
       new cloudwatch.GraphWidget({

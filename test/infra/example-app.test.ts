@@ -243,6 +243,7 @@ describe('the functions', () => {
         XDS_CLUSTER_NAME: 'xds_cluster',
         XDS_REFRESH_DELAY: '5s',
         XDS_REQUEST_TIMEOUT: '5s',
+        MESH_NAME: 'mesh.local',
         MESH_TAG_KEY: 'mesh:service',
       });
     }
@@ -306,7 +307,20 @@ describe('mesh services', () => {
   it('carry their spec to the catalog handler', () => {
     const payments = template.toJSON().Resources[logicalId(stack.payments)].Properties;
     expect(payments.ServiceToken).toEqual(arnOf(stack.controlPlane.catalogFunction));
-    expect(JSON.parse(payments.Spec)).toEqual({ name: 'payments', inboundPort: 15000, appPort: 80, protocol: 'http', drainSeconds: 60 });
+    // The role's ARN is known at deploy time: CloudFormation joins it into the JSON.
+    const roleArn = { 'Fn::GetAtt': [stack.getLogicalId(stack.paymentsTemplate.role!.node.defaultChild as never), 'Arn'] };
+    const spec = renderJoin(payments.Spec, (part) => {
+      expect(part).toEqual(roleArn);
+      return 'arn:aws:iam::111122223333:role/payments';
+    });
+    expect(JSON.parse(spec)).toEqual({
+      name: 'payments',
+      inboundPort: 15000,
+      appPort: 80,
+      protocol: 'http',
+      drainSeconds: 60,
+      identity: { iamRoleArns: ['arn:aws:iam::111122223333:role/payments'] },
+    });
     expect(Object.keys(meshResources())).toHaveLength(2);
   });
 
@@ -377,12 +391,20 @@ describe('the template', () => {
   it('has no circular dependency (CloudFormation would reject it at deploy time)', () => {
     expect(findCycle(template.toJSON().Resources)).toBeUndefined();
   });
+
+  it('passes CDK’s built-in CloudFormation validation (resource schemas) without a finding', () => {
+    const assembly = (stack.node.root as App).synth();
+    const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; violations: { ruleName: string; description: string }[] }[];
+    };
+    expect(report.pluginReports.flatMap((r) => r.violations.map((v) => `${r.pluginName} ${v.ruleName}: ${v.description}`))).toEqual([]);
+  });
 });
 
-/** renderJoin flattens an Fn::Join into text, writing each unresolved part as a placeholder word. */
-function renderJoin(value: unknown): string {
+/** renderJoin flattens an Fn::Join into text, asking `deployTime` for each part only CloudFormation knows. */
+function renderJoin(value: unknown, deployTime: (part: unknown) => string = () => 'DEPLOY_TIME_VALUE'): string {
   if (typeof value === 'string') return value;
   const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
-  if (!join) return 'DEPLOY_TIME_VALUE';
-  return join[1].map(renderJoin).join(join[0]);
+  if (!join) return deployTime(value);
+  return join[1].map((part) => renderJoin(part, deployTime)).join(join[0]);
 }

@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { ControlPlane } from '../../infra/control-plane';
 import { MeshService, MeshServiceProps } from '../../infra/mesh-service';
 import { handleAdminRequest } from '../../shared/api/admin';
@@ -79,6 +80,15 @@ describe('MeshService', () => {
     expect(resources[id(web)].DependsOn).toContain(id(api));
     expect(resources[id(api)].DependsOn).toContain(id(db));
     expect(resources[id(db)].DependsOn ?? []).not.toContain(id(api));
+  });
+
+  it('checks deploy-time values by their form: a role created in the stack passes, a malformed literal ARN fails', async () => {
+    const { stack, controlPlane } = newControlPlane();
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+    const base = { name: 'payments', inboundPort: 15000, appPort: 8080, protocol: 'http' } as const;
+    new MeshService(stack, 'Payments', { controlPlane, ...base, identity: { iamRoleArns: [role.roleArn] } });
+    const malformed = { ...base, identity: { iamRoleArns: ['arn:aws:iam::123:role/short-account'] } };
+    expect(() => new MeshService(stack, 'Malformed', { controlPlane, ...malformed })).toThrow((await apiAnswer(malformed)).error);
   });
 
   it('refuses the same service name twice in one control plane', () => {

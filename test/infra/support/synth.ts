@@ -15,11 +15,13 @@ export function synthExample(): { stack: ExampleMeshStack; template: Template; m
 }
 
 /**
- * newUnbundledApp is an App that skips asset bundling (the CLI's own switch for stacks it is
- * not deploying): for tests about constructs' wiring, where the function code is not the point.
+ * newUnbundledApp is an App for tests about constructs' wiring, where the function code is not
+ * the point: it skips asset bundling (the CLI's own switch for stacks it is not deploying) and
+ * the built-in CloudFormation template validation (a WebAssembly engine that takes seconds to
+ * start; the example app's test keeps it).
  */
 export function newUnbundledApp(): App {
-  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  return new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
 }
 
 export function newUnbundledStack(): Stack {
