@@ -4,6 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -56,6 +57,12 @@ export interface ControlPlaneProps {
   readonly logRetention?: logs.RetentionDays;
   /** Where alarms notify. @default - alarms without actions */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * The mesh CA and the sealing of service private keys (mutual TLS, served over SDS). `false`
+   * turns both off; otherwise the given keys are used, or new ones created.
+   * @default - a new symmetric key (DATA_KEY_ID) and a new ECC_NIST_P256 SIGN_VERIFY key (CA_KEY_ID)
+   */
+  readonly meshKeys?: false | { readonly dataKey?: kms.IKey; readonly caKey?: kms.IKey };
 }
 
 /** The names of the Auto Scaling lifecycle hooks the control plane puts on attached groups. */
@@ -108,6 +115,10 @@ export class ControlPlane extends Construct {
   public readonly autoScalingLifecycleRule: events.Rule;
   public readonly reconcileRule: events.Rule;
   public readonly monitoring: ControlPlaneMonitoring;
+  /** Seals service private keys at rest (its data key lives in the table, encrypted). */
+  public readonly dataKey?: kms.IKey;
+  /** The mesh CA: its private key never leaves KMS. */
+  public readonly caKey?: kms.IKey;
   /** The settings every rendering function shares; the bootstrap helpers read the same values. */
   public readonly renderSettings: RenderSettings;
   /** The EC2 tag naming an instance's mesh service. */
@@ -170,6 +181,27 @@ export class ControlPlane extends Construct {
     });
     // Reads snapshots and assignments, writes the polling node's status.
     this.table.grant(this.xdsFunction, ...tableActions.read, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    if (props.meshKeys !== false) {
+      // The keys go with the table: a kept table with a deleted key holds secrets no one can open.
+      const removalPolicy = props.tableRemovalPolicy ?? RemovalPolicy.RETAIN;
+      this.dataKey =
+        props.meshKeys?.dataKey ??
+        new kms.Key(this, 'DataKey', { description: 'Envoy mesh: seals service private keys', enableKeyRotation: true, removalPolicy });
+      this.caKey =
+        props.meshKeys?.caKey ??
+        new kms.Key(this, 'CaKey', {
+          description: 'Envoy mesh: certificate authority',
+          keySpec: kms.KeySpec.ECC_NIST_P256,
+          keyUsage: kms.KeyUsage.SIGN_VERIFY,
+          removalPolicy,
+        });
+      // The xds function serves certificates over SDS: it opens (and first makes) the data key
+      // once per container, and has the CA sign what it issues.
+      this.xdsFunction.addEnvironment('DATA_KEY_ID', this.dataKey.keyArn);
+      this.xdsFunction.addEnvironment('CA_KEY_ID', this.caKey.keyArn);
+      this.dataKey.grant(this.xdsFunction, 'kms:Decrypt', 'kms:GenerateDataKey');
+      this.caKey.grant(this.xdsFunction, 'kms:Sign', 'kms:GetPublicKey');
+    }
     this.xdsUrl = this.xdsFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
     this.xdsHost = Fn.select(2, Fn.split('/', this.xdsUrl.url));
 

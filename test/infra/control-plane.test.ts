@@ -25,6 +25,12 @@ function group(stack: Stack, id = 'Group'): autoscaling.AutoScalingGroup {
 describe('ControlPlane defaults', () => {
   const { template } = synth();
 
+  it('keep the mesh keys with the table: retained on stack deletion', () => {
+    const keys = Object.values(template.findResources('AWS::KMS::Key'));
+    expect(keys).toHaveLength(2);
+    for (const key of keys) expect(key.DeletionPolicy).toBe('Retain');
+  });
+
   it('keep the table: retained on stack deletion, deletion-protected, point-in-time recoverable', () => {
     const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0]!;
     expect(table.DeletionPolicy).toBe('Retain');
@@ -69,6 +75,15 @@ describe('ControlPlane props', () => {
       expect(fn.Properties.Environment.Variables.XDS_CLUSTER_NAME).toBe('mesh_xds');
     }
     expect(controlPlane.renderSettings.xdsClusterName).toBe('mesh_xds');
+  });
+
+  it('leave out the mesh keys when mutual TLS is not wanted', () => {
+    const { template } = synth({ meshKeys: false });
+    expect(template.findResources('AWS::KMS::Key')).toEqual({});
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment.Variables.DATA_KEY_ID).toBeUndefined();
+      expect(fn.Properties.Environment.Variables.CA_KEY_ID).toBeUndefined();
+    }
   });
 
   it('run the reconciler on the given schedule', () => {

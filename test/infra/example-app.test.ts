@@ -200,6 +200,32 @@ describe('IAM', () => {
   });
 });
 
+describe('the mesh keys', () => {
+  it('are a rotating symmetric key for sealing and an ECC P-256 signing key for the CA, both given to the xds function only', () => {
+    const cp = stack.controlPlane;
+    const resources = template.toJSON().Resources;
+    expect(resources[logicalId(cp.dataKey!)].Properties).toMatchObject({ EnableKeyRotation: true });
+    expect(resources[logicalId(cp.caKey!)].Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+    expect(resources[logicalId(cp.xdsFunction)].Properties.Environment.Variables).toMatchObject({
+      DATA_KEY_ID: arnOf(cp.dataKey!),
+      CA_KEY_ID: arnOf(cp.caKey!),
+    });
+    const kmsStatements = Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(([policy, r]) =>
+      (r.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement.filter((st) =>
+        [st.Action].flat().some((a) => a.startsWith('kms:')),
+      ).map((st) => ({ policy, actions: [st.Action].flat().sort(), resource: st.Resource })),
+    );
+    const xdsPolicy = stack.getLogicalId(cp.xdsFunction.role!.node.findChild('DefaultPolicy').node.defaultChild as never);
+    expect(kmsStatements).toEqual(
+      expect.arrayContaining([
+        { policy: xdsPolicy, actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resource: arnOf(cp.dataKey!) },
+        { policy: xdsPolicy, actions: ['kms:GetPublicKey', 'kms:Sign'], resource: arnOf(cp.caKey!) },
+      ]),
+    );
+    expect(kmsStatements).toHaveLength(2);
+  });
+});
+
 describe('the front door', () => {
   it('is a function URL with AWS_IAM auth on the xds function, and so is the management API', () => {
     const urls = Object.values(resourcesOf(template, 'AWS::Lambda::Url')).map((r) => r.Properties);
