@@ -86,7 +86,7 @@ export async function reconcileFleet(deps: ReconcileDeps, options: ReconcileOpti
         const service = meshServiceOfInstance(instance, tagKey);
         if (!service) continue;
         if (!declared.has(service)) undeclaredInstances++;
-        instancesByService.set(service, [...(instancesByService.get(service) ?? []), instance]);
+        pushTo(instancesByService, service, instance);
       }
     } catch (err) {
       instancesByService = undefined;
@@ -134,7 +134,7 @@ async function listClusters(
       for (const raw of await inventory.listClusterTasks(cluster)) {
         const detail = parseTaskDescription(runId, raw);
         const ecsService = ecsServiceOfTask(detail);
-        if (ecsService) byService.set(ecsService, [...(byService.get(ecsService) ?? []), detail]);
+        if (ecsService) pushTo(byService, ecsService, detail);
       }
       out.set(name, byService);
     } catch (err) {
@@ -210,6 +210,12 @@ const drainSecondsOf = (spec: ServiceSpec) => spec.drainSeconds ?? defaultDrainS
 
 function observation(options: ReconcileOptions, now: Date) {
   return { runId: options.runId, observedAt: now, skewMs: (options.observationSkewSeconds ?? 60) * 1000 };
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 function describe(err: unknown): string {
