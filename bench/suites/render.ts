@@ -68,7 +68,7 @@ async function oneNode(ctx: BenchContext, depCount: number, endpointCount: numbe
   const protocolOf = (j: number) => protocols[j % protocols.length]!;
   const deps = Array.from({ length: depCount }, (_, k) => serviceSpec(k + 1, [], protocolOf));
   const caller = serviceSpec(0, deps.map((_, k) => k + 1), () => 'http');
-  const world = { spec: caller, dependencies: new Map(deps.map((d) => [d.name, d])) };
+  const world = { spec: caller, dependencies: new Map(deps.map((d) => [d.name, d])), callers: [] };
   const eps = new Map(deps.map((d) => [d.name, endpoints(d.name, endpointCount)]));
   const samples = ctx.scale === 'full' ? 200 : 5;
 
@@ -121,6 +121,9 @@ async function fullRebuild(ctx: BenchContext, serviceCount: number, depsPerServi
 
   // As refreshSnapshots does: render, version, hand over, drop. Sizes are summed as we go
   // (outside the timed part); the heap is sampled to see what a rebuild holds at its peak.
+  // Each service's callers (its default allow-list), as refreshSnapshots reads them from the dependents index.
+  const callersOf = new Map<string, string[]>();
+  for (const s of specs) for (const d of s.dependencies) callersOf.set(d.service, [...(callersOf.get(d.service) ?? []), s.name]);
   const heapBefore = process.memoryUsage().heapUsed;
   let heapPeak = heapBefore;
   let elapsed = 0n;
@@ -130,7 +133,7 @@ async function fullRebuild(ctx: BenchContext, serviceCount: number, depsPerServi
   for (const [i, spec] of specs.entries()) {
     const start = process.hrtime.bigint();
     const dependencies = new Map(spec.dependencies.map((d) => [d.service, byName.get(d.service)!]));
-    const snapshot = renderSnapshot({ spec, dependencies }, defaultRenderSettings);
+    const snapshot = renderSnapshot({ spec, dependencies, callers: callersOf.get(spec.name) ?? [] }, defaultRenderSettings);
     const snapshotVersion = snapshotVersions(snapshot);
     const assignment = clusterLoadAssignment(spec.name, eps[i]!);
     const version = contentVersion(assignment);

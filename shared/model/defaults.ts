@@ -76,6 +76,23 @@ export const serviceDefaults = {
     /** 0: the caller's sidecar enforces the deadline; the inbound side does not add a second one. */
     timeoutMs: 0,
     idleTimeoutMs: { http: 300_000, tcp: 3_600_000 },
+    /**
+     * Without `allowedCallers`, only the services that declare this one as a dependency may
+     * call it: the dependency graph is the allow-list, so a new service is closed by default.
+     */
+    allowedCallers: 'dependents',
+  },
+  /** Mutual TLS on by default: every service proves its identity and checks its peer's. */
+  mtls: { enabled: true },
+  jwt: {
+    /** How long fetched signing keys are kept: Envoy's own default (5 min). */
+    cacheDurationSeconds: 300,
+    /** How long one JWKS fetch may take. */
+    jwksFetchTimeoutMs: 5_000,
+    /** Connect timeout of the cluster that reaches the JWKS host. */
+    jwksConnectTimeoutMs: 2_000,
+    /** The JWKS host is verified against the system CA bundle, the same file the bootstrap's xDS cluster uses. */
+    systemCaBundlePath: '/etc/ssl/certs/ca-certificates.crt',
   },
 } as const;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Problem, ValidationError } from '../errors';
-import { dependencyDefaults } from './defaults';
+import { dependencyDefaults, serviceDefaults } from './defaults';
 
 /**
  * The service spec is what an operator declares about one mesh service. Its core fields
@@ -135,6 +135,29 @@ export const dependencySchema = z.strictObject({
   zoneAware: zoneAwareSchema.optional(),
 });
 
+/** An https URL whose host is a DNS name: Envoy fetches it through a cluster it resolves by DNS, verifying the name. */
+const httpsUrl = z
+  .url({ protocol: /^https$/, hostname: /^(?=.{1,253}$)([a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$/ })
+  .max(2048);
+
+export const jwtSchema = z.strictObject({
+  /** The `iss` every token must carry. */
+  issuer: z.url().max(2048),
+  /** Accepted `aud` values: a token must carry at least one of them. */
+  audiences: z.array(z.string().min(1).max(256)).min(1).max(20),
+  /** Where the issuer publishes its signing keys (JWKS), fetched by the sidecar over TLS. */
+  jwksUri: httpsUrl,
+  /** A request header that carries the verified payload (base64url) to the payload. */
+  forwardPayloadHeader: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[0-9a-z!#$%&'*+\-.^_|~`]+$/, 'must be a lowercase HTTP header name')
+    .optional(),
+  /** How long fetched keys are kept (default in defaults.ts). */
+  cacheDurationSeconds: z.int().min(1).max(86_400).optional(),
+});
+
 export const serviceSpecSchema = z.strictObject({
   name: serviceName,
   /** Where this service's Envoy accepts mesh traffic: the port other services' endpoints point at. */
@@ -167,8 +190,25 @@ export const serviceSpecSchema = z.strictObject({
     .regex(/^[a-zA-Z0-9_]+$/, 'must be letters, digits or "_" (it becomes part of stat names)')
     .optional(),
   requestId: z.strictObject({ generate: z.boolean().optional(), preserveExternal: z.boolean().optional() }).optional(),
-  /** The inbound route to the payload: its timeout (0: none) and idle timeout. */
-  inbound: z.strictObject({ timeoutMs: millis.optional(), idleTimeoutMs: millis.optional() }).optional(),
+  /**
+   * The inbound side: the route to the payload (its timeout, 0: none, and idle timeout), who
+   * may call this service, and an optional JWT check on every request.
+   */
+  inbound: z
+    .strictObject({
+      timeoutMs: millis.optional(),
+      idleTimeoutMs: millis.optional(),
+      /**
+       * The services allowed to call this one, matched on their certificate's SPIFFE ID, or
+       * ["*"] for any mesh service. Absent: exactly the services that declare this one as a
+       * dependency. Needs mTLS, which proves who the caller is.
+       */
+      allowedCallers: z.array(z.union([z.literal('*'), serviceName])).max(500).optional(),
+      jwt: jwtSchema.optional(),
+    })
+    .optional(),
+  /** Mutual TLS with the mesh CA's certificates on the inbound listener and towards this service; on unless disabled. */
+  mtls: z.strictObject({ enabled: z.boolean().optional() }).optional(),
   /**
    * Who may fetch this service's configuration and certificate: the IAM roles of its instances
    * and tasks. A poll signed by another role is refused (403). ARNs of roles, compared by
@@ -191,6 +231,11 @@ export type Dependency = ServiceSpec['dependencies'][number];
 /** ecsServiceNameOf returns the ECS service name whose tasks belong to this mesh service. */
 export function ecsServiceNameOf(spec: ServiceSpec): string {
   return spec.ecs?.serviceName ?? spec.name;
+}
+
+/** mtlsEnabledOf tells whether the service takes part in mutual TLS: it has a mesh identity and requires one from callers. */
+export function mtlsEnabledOf(spec: Pick<ServiceSpec, 'mtls'>): boolean {
+  return spec.mtls?.enabled ?? serviceDefaults.mtls.enabled;
 }
 
 /** toProblems turns zod issues into path-located problems. */
@@ -236,6 +281,48 @@ export function checkSpecConsistency(spec: ServiceSpec): Problem[] {
       portOwners.set(dep.localPort, `${where}.localPort`);
     }
     problems.push(...checkDependencyPolicy(dep, where));
+  });
+  problems.push(...checkInboundSecurity(spec));
+  return problems;
+}
+
+/**
+ * checkInboundSecurity finds inbound security that cannot work as declared: an allow-list of
+ * named callers without the mTLS that identifies them, a JWT check on raw TCP, a list that
+ * says "*" and names services too, a caller or audience listed twice.
+ */
+function checkInboundSecurity(spec: ServiceSpec): Problem[] {
+  const problems: Problem[] = [];
+  const allowed = spec.inbound?.allowedCallers;
+  if (allowed) {
+    if (allowed.includes('*') && allowed.length > 1) {
+      problems.push({ path: 'inbound.allowedCallers', message: '"*" already allows every mesh service; list it alone' });
+    }
+    if (!mtlsEnabledOf(spec) && allowed.some((c) => c !== '*')) {
+      problems.push({
+        path: 'inbound.allowedCallers',
+        message: 'naming callers needs mTLS, which proves who they are; mtls.enabled is false (use ["*"] or enable mTLS)',
+      });
+    }
+    problems.push(...duplicates(allowed, 'inbound.allowedCallers'));
+  }
+  const jwt = spec.inbound?.jwt;
+  if (jwt) {
+    if (spec.protocol === 'tcp') {
+      problems.push({ path: 'inbound.jwt', message: 'a JWT is checked on HTTP requests; this service speaks tcp' });
+    }
+    problems.push(...duplicates(jwt.audiences, 'inbound.jwt.audiences'));
+  }
+  return problems;
+}
+
+function duplicates(values: readonly string[], path: string): Problem[] {
+  const first = new Map<string, number>();
+  const problems: Problem[] = [];
+  values.forEach((v, i) => {
+    const at = first.get(v);
+    if (at !== undefined) problems.push({ path: `${path}.${i}`, message: `"${v}" is already listed at ${path}.${at}` });
+    else first.set(v, i);
   });
   return problems;
 }

@@ -14,11 +14,13 @@ const uuidRequestIdType = 'type.googleapis.com/envoy.extensions.request_id.uuid.
 
 /**
  * ListenerOptions are what later layers add to a listener without this file knowing them:
- * a downstream transport socket (mTLS) and HTTP filters that run before the router (RBAC, JWT).
+ * a downstream transport socket (mTLS), HTTP filters that run before the router (JWT, RBAC)
+ * and network filters that run before the TCP proxy or HTTP connection manager (RBAC on TCP).
  */
 export interface ListenerOptions {
   readonly transportSocket?: Record<string, unknown>;
   readonly httpFilters?: readonly Record<string, unknown>[];
+  readonly networkFilters?: readonly Record<string, unknown>[];
 }
 
 /** OutboundListenerOptions add the caller's policy for the dependency (its split, for TCP). */
@@ -93,7 +95,12 @@ function listener(
     '@type': typeUrls.listeners,
     name,
     address: { socket_address: { address, port_value: port } },
-    filter_chains: [{ filters: [filter], ...(options.transportSocket ? { transport_socket: options.transportSocket } : {}) }],
+    filter_chains: [
+      {
+        filters: [...(options.networkFilters ?? []), filter],
+        ...(options.transportSocket ? { transport_socket: options.transportSocket } : {}),
+      },
+    ],
   };
 }
 

@@ -24,4 +24,18 @@ export const names = {
   serviceCertificateSecret: (service: string) => `service_certificate_${service}`,
   /** The SDS secret with the mesh CA certificates every service verifies its peers against. */
   trustBundleSecret: 'mesh_trust_bundle',
+  /** The cluster a JWT-checking service fetches its issuer's signing keys (JWKS) through. */
+  jwksCluster: (service: string) => `jwks_${service}`,
+  /** The JWT provider of a service's inbound check (one per service). */
+  jwtProvider: (service: string) => `${service}_jwt`,
+  /** The RBAC policy that lists who may call a service. */
+  allowedCallersPolicy: 'allowed_callers',
 } as const;
+
+/**
+ * servedSecretNames are the only SDS secrets the nodes of `service` may be served: its own
+ * certificate and the trust bundle. A snapshot that references another secret is inconsistent.
+ */
+export function servedSecretNames(service: string): readonly string[] {
+  return [names.trustBundleSecret, names.serviceCertificateSecret(service)].sort();
+}

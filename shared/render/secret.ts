@@ -77,17 +77,34 @@ function sdsSecretConfig(name: string, settings: RenderSettings): Record<string,
 }
 
 /**
+ * TlsOptions are what a listener or cluster adds to its TLS context: the ALPN protocols it
+ * offers (a client, in order of preference) or accepts (a server), e.g. h2 for HTTP/2.
+ */
+export interface TlsOptions {
+  readonly alpnProtocols?: readonly string[];
+}
+
+function alpn(options: TlsOptions): Record<string, unknown> {
+  return options.alpnProtocols && options.alpnProtocols.length > 0 ? { alpn_protocols: [...options.alpnProtocols] } : {};
+}
+
+/**
  * downstreamTlsTransportSocket makes an inbound listener's filter chain terminate mTLS: it
  * presents the service's certificate and accepts only clients whose certificate chains to the
  * mesh CA. Which callers may then talk to it is authorization, decided after the handshake.
  */
-export function downstreamTlsTransportSocket(spec: Pick<ServiceSpec, 'name'>, settings: RenderSettings): Record<string, unknown> {
+export function downstreamTlsTransportSocket(
+  spec: Pick<ServiceSpec, 'name'>,
+  settings: RenderSettings,
+  options: TlsOptions = {},
+): Record<string, unknown> {
   return {
     name: tlsTransportSocketName,
     typed_config: {
       '@type': downstreamTlsContextType,
       require_client_certificate: true,
       common_tls_context: {
+        ...alpn(options),
         tls_certificate_sds_secret_configs: [sdsSecretConfig(names.serviceCertificateSecret(spec.name), settings)],
         validation_context_sds_secret_config: sdsSecretConfig(names.trustBundleSecret, settings),
       },
@@ -109,7 +126,7 @@ export interface MeshPeer {
  * caller's certificate and accepts the peer only if its certificate chains to the mesh CA and
  * carries the dependency's SPIFFE ID, so a valid certificate of some other service is refused.
  */
-export function upstreamTlsTransportSocket(peer: MeshPeer, settings: RenderSettings): Record<string, unknown> {
+export function upstreamTlsTransportSocket(peer: MeshPeer, settings: RenderSettings, options: TlsOptions = {}): Record<string, unknown> {
   return {
     name: tlsTransportSocketName,
     typed_config: {
@@ -117,6 +134,7 @@ export function upstreamTlsTransportSocket(peer: MeshPeer, settings: RenderSetti
       // SNI is informational here (identity is checked by SAN), but a stable one helps in traces.
       sni: `${peer.dependency}.${peer.mesh}`,
       common_tls_context: {
+        ...alpn(options),
         tls_certificate_sds_secret_configs: [sdsSecretConfig(names.serviceCertificateSecret(peer.caller), settings)],
         combined_validation_context: {
           default_validation_context: {

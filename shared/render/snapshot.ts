@@ -4,17 +4,22 @@ import { XdsTypeName } from '../xds/types';
 import { dependencyCluster, localAppCluster } from './cluster';
 import { inboundListener, outboundListener } from './listener';
 import { inboundRouteConfiguration, outboundRouteConfiguration } from './route';
+import { servedSecretNames } from './names';
 import { dependencyPolicy } from './policy';
+import { dependencyTransportSocket, inboundSecurity } from './security';
 import { RenderSettings } from './settings';
 import { contentVersion } from './version';
 
 /**
- * NodeWorld is everything the Envoys of one service need to know: its own spec and the specs
- * of the services it calls. Endpoints are not part of it: they are EDS, rendered per service.
+ * NodeWorld is everything the Envoys of one service need to know: its own spec, the specs of
+ * the services it calls, and the names of the services that call it (the default allow-list
+ * of its inbound side). Endpoints are not part of it: they are EDS, rendered per service.
  */
 export interface NodeWorld {
   readonly spec: ServiceSpec;
   readonly dependencies: ReadonlyMap<string, ServiceSpec>;
+  /** The services that declare this one as a dependency. */
+  readonly callers: readonly string[];
 }
 
 const byName = (a: EnvoyResource, b: EnvoyResource) => {
@@ -29,16 +34,18 @@ const byName = (a: EnvoyResource, b: EnvoyResource) => {
  */
 export function renderSnapshot(world: NodeWorld, settings: RenderSettings): SnapshotResources {
   const { spec } = world;
-  const listeners = [inboundListener(spec, settings)];
+  const inbound = inboundSecurity(spec, world.callers, settings);
+  const listeners = [inboundListener(spec, settings, inbound.listenerOptions)];
   const routes = spec.protocol === 'tcp' ? [] : [inboundRouteConfiguration(spec)];
-  const clusters = [localAppCluster(spec)];
+  const clusters = [localAppCluster(spec), ...inbound.clusters];
   for (const dep of spec.dependencies) {
     const dependency = world.dependencies.get(dep.service);
     if (!dependency) throw new Error(`dependency "${dep.service}" of "${spec.name}" is not declared`);
     const policy = dependencyPolicy(dep, dependency.protocol);
     listeners.push(outboundListener(spec, dep, dependency, settings, { policy }));
     if (dependency.protocol !== 'tcp') routes.push(outboundRouteConfiguration(dependency, { policy }));
-    clusters.push(dependencyCluster(dependency, settings, { policy }));
+    const transportSocket = dependencyTransportSocket(spec, dependency, settings);
+    clusters.push(dependencyCluster(dependency, settings, { policy, ...(transportSocket ? { transportSocket } : {}) }));
   }
   return {
     listeners: listeners.sort(byName),
@@ -56,24 +63,48 @@ export function snapshotVersions(resources: SnapshotResources): Partial<Record<X
   return versions;
 }
 
+function walk(value: unknown, visit: (key: string, v: unknown) => void): void {
+  if (Array.isArray(value)) value.forEach((v) => walk(v, visit));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      visit(k, v);
+      walk(v, visit);
+    }
+  }
+}
+
+/**
+ * secretNamesOf lists the SDS secrets a snapshot's listeners and clusters reference (their
+ * TLS certificate and validation context configs), sorted: exactly what the nodes of the
+ * service will ask `/v3/discovery:secrets` for.
+ */
+export function secretNamesOf(resources: SnapshotResources): string[] {
+  const found = new Set<string>();
+  for (const r of [...(resources.listeners ?? []), ...(resources.clusters ?? [])]) {
+    walk(r, (k, v) => {
+      if (k === 'tls_certificate_sds_secret_configs') for (const c of v as { name: unknown }[]) found.add(String(c.name));
+      if (k === 'validation_context_sds_secret_config') found.add(String((v as { name: unknown }).name));
+    });
+  }
+  return [...found].sort();
+}
+
 /**
  * checkSnapshotConsistency verifies that every reference resolves within the snapshot (every
- * RDS name a listener uses is in RDS, every cluster a route or TCP proxy names is in CDS), as
- * go-control-plane's `Consistent()` does. EDS names are checked against the catalog elsewhere.
+ * RDS name a listener uses is in RDS, every cluster a route, TCP proxy or JWKS fetch names is
+ * in CDS), as go-control-plane's `Consistent()` does, and, given the service, that every
+ * secret referenced is one its nodes are served. EDS names are checked against the catalog elsewhere.
  */
-export function checkSnapshotConsistency(resources: SnapshotResources): string[] {
+export function checkSnapshotConsistency(resources: SnapshotResources, service?: string): string[] {
   const problems: string[] = [];
   const routeNames = new Set((resources.routes ?? []).map((r) => String(r.name)));
   const clusterNames = new Set((resources.clusters ?? []).map((c) => String(c.name)));
-  const walk = (value: unknown, visit: (key: string, v: unknown) => void) => {
-    if (Array.isArray(value)) value.forEach((v) => walk(v, visit));
-    else if (value && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) {
-        visit(k, v);
-        walk(v, visit);
-      }
+  if (service !== undefined) {
+    const served = new Set(servedSecretNames(service));
+    for (const name of secretNamesOf(resources).filter((n) => !served.has(n))) {
+      problems.push(`secret "${name}" is referenced, but the nodes of "${service}" are not served it`);
     }
-  };
+  }
   for (const l of resources.listeners ?? []) {
     walk(l, (k, v) => {
       if (k === 'route_config_name' && !routeNames.has(String(v))) {

@@ -21,7 +21,38 @@ interface Case {
   readonly name: string;
   readonly caller: ServiceSpec;
   readonly deps: readonly ServiceSpec[];
+  /** The services that call this one: its default allow-list. */
+  readonly callers?: readonly string[];
 }
+
+/** Dependencies of every protocol with mTLS off: their clusters are plaintext. */
+const plaintextDependencySpecs: ServiceSpec[] = protocols.map((protocol, i) =>
+  spec({ name: `dep-${protocol}`, protocol, inboundPort: 15000 + i, appPort: 9000 + i, mtls: { enabled: false } }),
+);
+
+const jwt = {
+  issuer: 'https://auth.example.com/',
+  audiences: ['orders-api', 'orders-admin'],
+  jwksUri: 'https://auth.example.com:8443/.well-known/jwks.json',
+};
+
+/** Inbound security variants, each rendered on every protocol that accepts it. */
+const securityVariants: [string, Record<string, unknown>, readonly string[], readonly Protocol[]][] = [
+  ['callers by default', {}, ['batch', 'web'], protocols],
+  ['nobody calling (deny all)', {}, [], protocols],
+  ['an explicit allow-list', { inbound: { allowedCallers: ['web', 'batch', 'ops'] } }, ['web'], protocols],
+  ['any mesh caller', { inbound: { allowedCallers: ['*'] } }, ['web'], protocols],
+  ['mTLS off', { mtls: { enabled: false } }, ['web'], protocols],
+  ['mTLS off, any caller', { mtls: { enabled: false }, inbound: { allowedCallers: ['*'] } }, [], protocols],
+  [
+    'a JWT check with every option',
+    { inbound: { jwt: { ...jwt, forwardPayloadHeader: 'x-jwt-payload', cacheDurationSeconds: 900 } } },
+    ['web'],
+    ['http', 'http2', 'grpc'],
+  ],
+  ['a JWT check with defaults and an explicit allow-list', { inbound: { jwt, allowedCallers: ['web'] } }, [], ['http', 'http2', 'grpc']],
+  ['a JWT check without mTLS', { mtls: { enabled: false }, inbound: { jwt } }, [], ['http', 'http2', 'grpc']],
+];
 
 function callerWithEveryPolicy(protocol: Protocol, serviceOptions: Record<string, unknown>): ServiceSpec {
   return spec({
@@ -52,8 +83,23 @@ const cases: Case[] = [
       name: `a ${protocol} service calling every protocol with every policy, ${variant}`,
       caller: callerWithEveryPolicy(protocol, options),
       deps: dependencySpecs,
+      callers: ['web'],
     })),
   ),
+  ...securityVariants.flatMap(([variant, options, callers, onProtocols]) =>
+    onProtocols.map((protocol) => ({
+      name: `a ${protocol} service with ${variant}, calling every protocol over mTLS`,
+      caller: callerWithEveryPolicy(protocol, options),
+      deps: dependencySpecs,
+      callers,
+    })),
+  ),
+  ...protocols.map((protocol) => ({
+    name: `a ${protocol} service calling every protocol without mTLS`,
+    caller: callerWithEveryPolicy(protocol, {}),
+    deps: plaintextDependencySpecs,
+    callers: ['web'],
+  })),
   ...protocols.map((protocol) => ({
     name: `a minimal ${protocol} service calling every protocol with defaults`,
     caller: spec({
@@ -90,18 +136,46 @@ function everyResource(resources: ReturnType<typeof renderSnapshot>): EnvoyResou
 }
 
 describe('rendered resources conform to Envoy v3', () => {
-  it.each(cases)('$name', ({ caller, deps }) => {
-    const resources = renderSnapshot(world(caller, deps), settings);
+  it.each(cases)('$name', ({ caller, deps, callers }) => {
+    const resources = renderSnapshot(world(caller, deps, callers), settings);
     const all = everyResource(resources);
     expect(all.length).toBeGreaterThan(caller.dependencies.length * 2);
     for (const resource of all) {
       expect(() => assertConformant(resource)).not.toThrow();
     }
-    expect(checkSnapshotConsistency(resources)).toEqual([]);
+    expect(checkSnapshotConsistency(resources, caller.name)).toEqual([]);
+  });
+
+  it('the matrix renders TLS both ways, RBAC on HTTP and TCP with and without principals, and JWT', () => {
+    const rendered = cases.map(({ caller, deps, callers }) => JSON.stringify(renderSnapshot(world(caller, deps, callers), settings)));
+    const somewhere = (text: string) => rendered.some((r) => r.includes(text));
+    expect({
+      downstreamTls: somewhere('"require_client_certificate":true'),
+      upstreamTls: somewhere('"match_typed_subject_alt_names":[{"san_type":"URI"'),
+      h2Alpn: somewhere('"alpn_protocols":["h2"]'),
+      httpRbac: somewhere('envoy.filters.http.rbac'),
+      networkRbac: somewhere('envoy.filters.network.rbac'),
+      denyAll: somewhere('"policies":{}'),
+      anyCaller: somewhere('"prefix":"spiffe://mesh.local/service/"'),
+      jwt: somewhere('envoy.filters.http.jwt_authn'),
+      jwksCluster: somewhere('"name":"jwks_caller-grpc"'),
+    }).toEqual({
+      downstreamTls: true,
+      upstreamTls: true,
+      h2Alpn: true,
+      httpRbac: true,
+      networkRbac: true,
+      denyAll: true,
+      anyCaller: true,
+      jwt: true,
+      jwksCluster: true,
+    });
   });
 
   it.each(['listeners', 'routes', 'clusters'] as const)('the %s of the fullest case conform as a whole DiscoveryResponse', (type) => {
-    const resources = renderSnapshot(world(callerWithEveryPolicy('grpc', serviceVariants[1]![1]), dependencySpecs), settings);
+    const every = serviceVariants[1]![1] as { inbound: Record<string, unknown> };
+    const fullest = callerWithEveryPolicy('grpc', { ...every, inbound: { ...every.inbound, jwt: { ...jwt, forwardPayloadHeader: 'x-jwt-payload' } } });
+    const resources = renderSnapshot(world(fullest, dependencySpecs, ['batch', 'web']), settings);
     const response = { version_info: 'v1', type_url: typeUrls[type], resources: resources[type] ?? [] };
     expect(response.resources.length).toBeGreaterThan(0);
     expect(() => assertConformant(response)).not.toThrow();

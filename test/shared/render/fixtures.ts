@@ -12,9 +12,9 @@ export function spec(input: Partial<ServiceSpecInput> & { name: string }): Servi
   return parseServiceSpec({ inboundPort: 15000, appPort: 8080, protocol: 'http', ...input });
 }
 
-/** world builds a node's world from a caller and the specs of the services it calls. */
-export function world(caller: ServiceSpec, dependencies: readonly ServiceSpec[]): NodeWorld {
-  return { spec: caller, dependencies: new Map(dependencies.map((d) => [d.name, d])) };
+/** world builds a node's world from a service, the specs of the services it calls and the names of those that call it. */
+export function world(service: ServiceSpec, dependencies: readonly ServiceSpec[], callers: readonly string[] = []): NodeWorld {
+  return { spec: service, dependencies: new Map(dependencies.map((d) => [d.name, d])), callers };
 }
 
 let sequence = 0;

@@ -1,0 +1,64 @@
+import { ServiceSpec, mtlsEnabledOf } from '../model/spec';
+import { EnvoyResource } from '../store/records';
+import { usesHttp2 } from './cluster';
+import { jwksCluster, jwtAuthnFilter, jwtOf } from './jwt';
+import { ListenerOptions } from './listener';
+import { allowedCallers, httpRbacFilter, networkRbacFilter } from './rbac';
+import { downstreamTlsTransportSocket, upstreamTlsTransportSocket } from './secret';
+import { RenderSettings } from './settings';
+
+/**
+ * The security layer of a snapshot, put together from the TLS, RBAC and JWT builders: what
+ * the inbound listener terminates and checks, and how a caller's cluster reaches a dependency.
+ */
+
+/** InboundSecurity is what the inbound listener gets, and the clusters that serves it (the JWKS one). */
+export interface InboundSecurity {
+  readonly listenerOptions: ListenerOptions;
+  readonly clusters: readonly EnvoyResource[];
+}
+
+/**
+ * inboundSecurity: with mTLS, the listener terminates TLS (client certificate required) and
+ * lets only allowed callers through; a JWT check, where declared, runs before authorization,
+ * so a caller that is allowed still needs a valid token. ALPN offers h2 and http/1.1 on HTTP
+ * protocols, so an HTTP/2 caller negotiates HTTP/2 (the codec is AUTO either way).
+ */
+export function inboundSecurity(spec: ServiceSpec, callers: readonly string[], settings: RenderSettings): InboundSecurity {
+  const http = spec.protocol !== 'tcp';
+  const allowed = allowedCallers(spec, callers);
+  const jwt = jwtOf(spec);
+  const transportSocket = mtlsEnabledOf(spec)
+    ? downstreamTlsTransportSocket(spec, settings, http ? { alpnProtocols: ['h2', 'http/1.1'] } : {})
+    : undefined;
+  const httpFilters = http
+    ? [...(jwt ? [jwtAuthnFilter(spec, jwt)] : []), ...(allowed ? [httpRbacFilter(allowed, settings)] : [])]
+    : [];
+  const networkFilters = !http && allowed ? [networkRbacFilter(spec, allowed, settings)] : [];
+  return {
+    listenerOptions: {
+      ...(transportSocket ? { transportSocket } : {}),
+      ...(httpFilters.length > 0 ? { httpFilters } : {}),
+      ...(networkFilters.length > 0 ? { networkFilters } : {}),
+    },
+    clusters: jwt ? [jwksCluster(spec, jwt)] : [],
+  };
+}
+
+/**
+ * dependencyTransportSocket is how the caller's cluster reaches a dependency: mTLS exactly
+ * when the dependency's listener requires it (its spec decides, not the caller's), offering
+ * h2 by ALPN where the cluster speaks HTTP/2. Undefined: plaintext.
+ */
+export function dependencyTransportSocket(
+  caller: ServiceSpec,
+  dependency: ServiceSpec,
+  settings: RenderSettings,
+): Record<string, unknown> | undefined {
+  if (!mtlsEnabledOf(dependency)) return undefined;
+  return upstreamTlsTransportSocket(
+    { caller: caller.name, dependency: dependency.name, mesh: settings.meshName },
+    settings,
+    usesHttp2(dependency.protocol) ? { alpnProtocols: ['h2'] } : {},
+  );
+}
