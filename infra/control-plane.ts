@@ -195,12 +195,6 @@ export class ControlPlane extends Construct {
           keyUsage: kms.KeyUsage.SIGN_VERIFY,
           removalPolicy,
         });
-      // The xds function serves certificates over SDS: it opens (and first makes) the data key
-      // once per container, and has the CA sign what it issues.
-      this.xdsFunction.addEnvironment('DATA_KEY_ID', this.dataKey.keyArn);
-      this.xdsFunction.addEnvironment('CA_KEY_ID', this.caKey.keyArn);
-      this.dataKey.grant(this.xdsFunction, 'kms:Decrypt', 'kms:GenerateDataKey');
-      this.caKey.grant(this.xdsFunction, 'kms:Sign', 'kms:GetPublicKey');
     }
     this.xdsUrl = this.xdsFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
     this.xdsHost = Fn.select(2, Fn.split('/', this.xdsUrl.url));
@@ -291,6 +285,22 @@ export class ControlPlane extends Construct {
       logRetention,
     });
     this.table.grant(this.catalogFunction, ...tableActions.readWrite);
+
+    // The management API and the MeshService handler issue certificates when a service is
+    // declared (the CA signs, the data key seals the private key); the xds function only opens
+    // sealed keys to serve them over SDS. Whichever runs first makes the data key.
+    if (this.dataKey && this.caKey) {
+      for (const fn of [this.adminFunction, this.catalogFunction]) {
+        fn.addEnvironment('CA_KEY_ID', this.caKey.keyArn);
+        this.caKey.grant(fn, 'kms:Sign', 'kms:GetPublicKey');
+      }
+      for (const fn of [this.xdsFunction, this.adminFunction, this.catalogFunction]) {
+        fn.addEnvironment('DATA_KEY_ID', this.dataKey.keyArn);
+        this.dataKey.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
+      }
+    }
+    // The management API's GET /bootstrap/<service> points Envoys at the front door.
+    this.adminFunction.addEnvironment('XDS_URL', this.xdsUrl.url);
 
     const target = (fn: lambda.IFunction) =>
       new targets.LambdaFunction(fn, { deadLetterQueue: this.deliveryDlq, retryAttempts: 10, maxEventAge: Duration.hours(2) });

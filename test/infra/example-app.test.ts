@@ -201,28 +201,35 @@ describe('IAM', () => {
 });
 
 describe('the mesh keys', () => {
-  it('are a rotating symmetric key for sealing and an ECC P-256 signing key for the CA, both given to the xds function only', () => {
+  const policyOf = (fn: { role?: { node: { findChild(id: string): { node: { defaultChild?: unknown } } } } }) =>
+    stack.getLogicalId(fn.role!.node.findChild('DefaultPolicy').node.defaultChild as never);
+
+  it('are a rotating symmetric key for sealing and an ECC P-256 signing key for the CA', () => {
+    const resources = template.toJSON().Resources;
+    expect(resources[logicalId(stack.controlPlane.dataKey!)].Properties).toMatchObject({ EnableKeyRotation: true });
+    expect(resources[logicalId(stack.controlPlane.caKey!)].Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+  });
+
+  it('let the issuers (management API, MeshService handler) sign and seal, and the xds function only open sealed keys', () => {
     const cp = stack.controlPlane;
     const resources = template.toJSON().Resources;
-    expect(resources[logicalId(cp.dataKey!)].Properties).toMatchObject({ EnableKeyRotation: true });
-    expect(resources[logicalId(cp.caKey!)].Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
-    expect(resources[logicalId(cp.xdsFunction)].Properties.Environment.Variables).toMatchObject({
-      DATA_KEY_ID: arnOf(cp.dataKey!),
-      CA_KEY_ID: arnOf(cp.caKey!),
-    });
+    const env = (fn: typeof cp.xdsFunction) => resources[logicalId(fn)].Properties.Environment.Variables as Record<string, unknown>;
+    for (const issuer of [cp.adminFunction, cp.catalogFunction]) {
+      expect(env(issuer)).toMatchObject({ DATA_KEY_ID: arnOf(cp.dataKey!), CA_KEY_ID: arnOf(cp.caKey!) });
+    }
+    expect(env(cp.xdsFunction).DATA_KEY_ID).toEqual(arnOf(cp.dataKey!));
+    expect(env(cp.xdsFunction).CA_KEY_ID).toBeUndefined();
+
     const kmsStatements = Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(([policy, r]) =>
       (r.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement.filter((st) =>
         [st.Action].flat().some((a) => a.startsWith('kms:')),
       ).map((st) => ({ policy, actions: [st.Action].flat().sort(), resource: st.Resource })),
     );
-    const xdsPolicy = stack.getLogicalId(cp.xdsFunction.role!.node.findChild('DefaultPolicy').node.defaultChild as never);
-    expect(kmsStatements).toEqual(
-      expect.arrayContaining([
-        { policy: xdsPolicy, actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resource: arnOf(cp.dataKey!) },
-        { policy: xdsPolicy, actions: ['kms:GetPublicKey', 'kms:Sign'], resource: arnOf(cp.caKey!) },
-      ]),
-    );
-    expect(kmsStatements).toHaveLength(2);
+    const seal = (fn: typeof cp.xdsFunction) => ({ policy: policyOf(fn), actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resource: arnOf(cp.dataKey!) });
+    const sign = (fn: typeof cp.xdsFunction) => ({ policy: policyOf(fn), actions: ['kms:GetPublicKey', 'kms:Sign'], resource: arnOf(cp.caKey!) });
+    const expected = [seal(cp.xdsFunction), seal(cp.adminFunction), sign(cp.adminFunction), seal(cp.catalogFunction), sign(cp.catalogFunction)];
+    expect(kmsStatements).toEqual(expect.arrayContaining(expected));
+    expect(kmsStatements).toHaveLength(expected.length);
   });
 });
 
@@ -236,6 +243,11 @@ describe('the front door', () => {
       ]),
     );
     expect(urls).toHaveLength(2);
+  });
+
+  it('is where the management API’s bootstrap endpoint points Envoys', () => {
+    const env = template.toJSON().Resources[logicalId(stack.controlPlane.adminFunction)].Properties.Environment.Variables;
+    expect(env.XDS_URL).toEqual({ 'Fn::GetAtt': [logicalId(stack.controlPlane.xdsUrl), 'FunctionUrl'] });
   });
 
   it('exports its host, cut from the URL', () => {
