@@ -11,12 +11,13 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       'data-dir': { type: 'string' },
+      auth: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: npm start -- [--port 18000] [--host 127.0.0.1] [--data-dir ./.data] [--verbose]');
+    console.log('usage: npm start -- [--port 18000] [--host 127.0.0.1] [--data-dir ./.data] [--auth none|token] [--verbose]');
     return;
   }
   process.env.POWERTOOLS_LOG_LEVEL ??= values.verbose ? 'INFO' : 'WARN';
@@ -29,9 +30,19 @@ async function main(): Promise<void> {
     console.error(`--port must be a port number, got "${rawPort}"`);
     process.exit(2);
   }
-  const cp = await startLocalControlPlane({ port, host: values.host, dataDir: values['data-dir'] });
+  const auth = values.auth ?? 'none';
+  if (auth !== 'none' && auth !== 'token') {
+    console.error(`--auth must be none or token, got "${auth}"`);
+    process.exit(2);
+  }
+  const cp = await startLocalControlPlane({ port, host: values.host, dataDir: values['data-dir'], auth });
   const store = values['data-dir'] ? `embedded DynamoDB in ${values['data-dir']}` : 'embedded DynamoDB in memory';
+  const authLine =
+    auth === 'token'
+      ? 'xDS polls need "Authorization: Bearer <token>" of their service: POST /services/{name}/token'
+      : 'xDS polls are not authenticated (--auth token binds each caller to its service, as IAM does in AWS)';
   console.log(`Envoy control plane listening on ${cp.url} (${store})
+${authLine}
 
 Try:
   curl -s -X PUT ${cp.url}/services/payments -d '{"name":"payments","inboundPort":15000,"appPort":8080,"protocol":"http"}'

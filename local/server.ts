@@ -11,6 +11,12 @@ import { createAdminHandler } from '../functions/admin/handler';
 import { createLifecycleHandler } from '../functions/lifecycle/handler';
 import { defaultRenderSettings } from '../shared/render/settings';
 import { startEmbeddedDynamoDb } from './embedded-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { AesGcmSealer } from '../shared/secrets/sealer';
+import { createLocalCaSigner } from '../shared/pki/signer';
+import { rotationPolicy } from '../shared/pki/rotation';
+import { CertificateIssuer, loadCertificateAuthority, rotateCertificates } from '../shared/state/certificates';
+import { ServiceTokens } from '../shared/xds/authorization';
 import { functionUrlEvent, lambdaContext } from './lambda-invoke';
 
 /** The largest body the local server reads: a batch of events (EventBridge caps one at 256 KB). */
@@ -23,6 +29,12 @@ export interface LocalControlPlaneOptions {
   readonly tableName?: string;
   /** Overrides for the functions' configuration (cache TTL, render settings). */
   readonly config?: Partial<FunctionConfig>;
+  /**
+   * How xDS callers authenticate. `token`: each poll carries `Authorization: Bearer <token>` of
+   * its service (`POST /services/{name}/token`), bound as IAM roles are in AWS. `none` (default):
+   * any caller, for a developer's own Envoy.
+   */
+  readonly auth?: 'none' | 'token';
 }
 
 export interface LocalControlPlane {
@@ -31,6 +43,9 @@ export interface LocalControlPlane {
   readonly runtime: Runtime;
   /** The xDS handler's per-container state (cache, node tracker), as a Lambda container would hold it. */
   readonly xds: ReturnType<typeof createXdsHandler>;
+  /** The local CA and its issuer: certificates for every declared service, rotated on a timer. */
+  readonly certificates: CertificateIssuer;
+  readonly tokens: ServiceTokens;
   close(): Promise<void>;
 }
 
@@ -46,14 +61,45 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     region: 'local',
     render: defaultRenderSettings,
     snapshotCacheTtlMs: 1000,
+    xdsAuthMode: options.auth ?? 'none',
+    certificateLifetimeSeconds: 24 * 3600,
     nodeStatusMinWriteGapMs: 1000,
     nodeStatusLivenessMs: 30000,
     meshTagKey: 'mesh:service',
     ...options.config,
   };
   const runtime = createRuntime(config, db.doc);
-  const xds = createXdsHandler(runtime);
-  const admin = createAdminHandler(runtime);
+
+  // Security as in AWS, with the keys made here: a CA key generated at start (KMS in AWS), a
+  // data key for sealing private keys, and per-service tokens instead of IAM signatures.
+  const sealer = AesGcmSealer.generate();
+  const ca = await loadCertificateAuthority(runtime.store, createLocalCaSigner(), {
+    mesh: config.render.meshName,
+    now: new Date(),
+    replaceForeign: true, // a persisted table outlives the CA key made at the previous start
+  });
+  const certificates: CertificateIssuer = {
+    ca,
+    sealer,
+    policy: rotationPolicy({ lifetimeSeconds: config.certificateLifetimeSeconds }),
+    now: () => new Date(),
+  };
+  await rotateCertificates(runtime.store, certificates);
+  const rotation = setInterval(() => {
+    rotateCertificates(runtime.store, certificates).catch((err) => console.error(`certificate rotation failed: ${(err as Error).message}`));
+  }, 60_000);
+  rotation.unref();
+  const tokens = new ServiceTokens(randomBytes(32));
+  const authMode = options.auth ?? 'none';
+  const xds = createXdsHandler(runtime, {
+    authMode,
+    sealer: async () => sealer,
+    principalOf: (event) => tokens.verify(event.headers?.authorization),
+  });
+  const admin = createAdminHandler(runtime, {
+    certificates: async () => certificates,
+    ...(authMode === 'token' ? { tokens } : {}),
+  });
   const lifecycle = createLifecycleHandler({ store: runtime.store });
 
   const server = createServer((req, res) => {
@@ -121,7 +167,10 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     port,
     runtime,
     xds,
+    certificates,
+    tokens,
     close: async () => {
+      clearInterval(rotation);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -2,15 +2,36 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handleAdminRequest } from '../../shared/api/admin';
+import { CertificateIssuer } from '../../shared/state/certificates';
+import { ServiceTokens } from '../../shared/xds/authorization';
 import { Runtime } from '../lib/runtime';
 import { toHttpRequest, toLambdaResult } from '../lib/http-adapter';
 import { createLogger } from '../lib/observability';
 
-/** createAdminHandler wires the management API (service specs, nodes) to a Lambda function URL. */
-export function createAdminHandler(runtime: Runtime) {
+export interface AdminExtras {
+  /** Issues certificates for declared services (mTLS); loaded once per container. */
+  readonly certificates?: () => Promise<CertificateIssuer>;
+  /** The local runner's per-service xDS tokens. */
+  readonly tokens?: ServiceTokens;
+  /** Where generated bootstraps point (the xDS function URL), and how they sign. */
+  readonly bootstrap?: Parameters<typeof handleAdminRequest>[0]['bootstrap'];
+}
+
+/** createAdminHandler wires the management API (service specs, nodes, bootstraps) to a Lambda function URL. */
+export function createAdminHandler(runtime: Runtime, extras: AdminExtras = {}) {
   const logger = createLogger('admin');
   const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-    const response = await handleAdminRequest({ store: runtime.store, settings: runtime.config.render }, toHttpRequest(event));
+    const certificates = extras.certificates ? await extras.certificates() : undefined;
+    const response = await handleAdminRequest(
+      {
+        store: runtime.store,
+        settings: runtime.config.render,
+        ...(certificates ? { certificates } : {}),
+        ...(extras.tokens ? { tokens: extras.tokens } : {}),
+        ...(extras.bootstrap ? { bootstrap: extras.bootstrap } : {}),
+      },
+      toHttpRequest(event),
+    );
     if (response.status >= 500) logger.error('admin request failed', { path: event.rawPath, status: response.status });
     return toLambdaResult(response);
   };

@@ -1,5 +1,14 @@
 import { readConfig } from '../lib/config';
 import { createRuntime } from '../lib/runtime';
+import { kmsCertificateIssuer } from '../lib/certificates';
 import { createAdminHandler } from './handler';
 
-export const handler = createAdminHandler(createRuntime(readConfig()));
+const config = readConfig();
+const runtime = createRuntime(config);
+const certificates = kmsCertificateIssuer(runtime);
+const xdsUrl = process.env.XDS_URL;
+
+export const handler = createAdminHandler(runtime, {
+  ...(certificates ? { certificates } : {}),
+  ...(xdsUrl ? { bootstrap: { controlPlaneUrl: xdsUrl, signing: { region: config.region, serviceName: 'lambda' } } } : {}),
+});

@@ -1,5 +1,6 @@
 import { RenderSettings, defaultRenderSettings } from '../../shared/render/settings';
 import { parseMeshName } from '../../shared/pki/identity';
+import { AuthMode } from '../../shared/xds/authorization';
 
 /**
  * FunctionConfig is read once per container from the environment the CDK stack sets; a
@@ -18,6 +19,14 @@ export interface FunctionConfig {
   readonly nodeStatusLivenessMs: number;
   /** The EC2 tag that says which mesh service an instance belongs to. */
   readonly meshTagKey: string;
+  /** How polls are authenticated: `iam` behind the IAM-auth function URL (the only mode deployed). */
+  readonly xdsAuthMode: AuthMode;
+  /** The symmetric KMS key whose data key seals service private keys (SDS on when set). */
+  readonly dataKeyId?: string;
+  /** The asymmetric KMS key (SIGN_VERIFY) that is the mesh CA (issuance on when set). */
+  readonly caKeyId?: string;
+  /** Service certificate lifetime and when to renew it. */
+  readonly certificateLifetimeSeconds: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig {
@@ -37,7 +46,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
     nodeStatusMinWriteGapMs: positiveInt(env, 'NODE_STATUS_MIN_WRITE_GAP_MS', 5000),
     nodeStatusLivenessMs: positiveInt(env, 'NODE_STATUS_LIVENESS_MS', 60000),
     meshTagKey: env.MESH_TAG_KEY ?? 'mesh:service',
+    xdsAuthMode: authMode(env.XDS_AUTH_MODE ?? 'iam'),
+    dataKeyId: env.DATA_KEY_ID || undefined,
+    caKeyId: env.CA_KEY_ID || undefined,
+    certificateLifetimeSeconds: positiveInt(env, 'CERTIFICATE_LIFETIME_SECONDS', 24 * 3600),
   };
+}
+
+function authMode(raw: string): AuthMode {
+  if (raw === 'iam' || raw === 'token' || raw === 'none') return raw;
+  throw new Error(`XDS_AUTH_MODE must be iam, token or none, got "${raw}"`);
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

@@ -2,20 +2,37 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handleDiscovery } from '../../shared/xds/discovery';
 import { SnapshotCache } from '../../shared/xds/snapshot-cache';
 import { NodeTracker } from '../../shared/xds/node-tracker';
+import { AuthMode, Principal } from '../../shared/xds/authorization';
+import { SecretSealer } from '../../shared/secrets/sealer';
 import { Runtime } from '../lib/runtime';
 import { toHttpRequest, toLambdaResult } from '../lib/http-adapter';
 import { createLogger, createMetrics } from '../lib/observability';
+
+/** XdsSecurity is how the xDS function authenticates callers and opens the secrets it serves. */
+export interface XdsSecurity {
+  readonly authMode: AuthMode;
+  /** Resolved once per container (a KMS Decrypt of the data key in AWS). */
+  readonly sealer?: () => Promise<SecretSealer>;
+  /** Reads the caller from the request: the IAM principal the function URL verified, or a local token. */
+  readonly principalOf?: (event: APIGatewayProxyEventV2) => Principal | undefined;
+}
+
+/** iamPrincipalOf reads the caller a function URL with AWS_IAM auth verified (its SigV4 signature). */
+export function iamPrincipalOf(event: APIGatewayProxyEventV2): Principal | undefined {
+  const arn = (event as APIGatewayProxyEventV2WithIAMAuthorizer).requestContext?.authorizer?.iam?.userArn;
+  return typeof arn === 'string' && arn ? { kind: 'iam', arn } : undefined;
+}
 
 /**
  * createXdsHandler wires the REST xDS core to a Lambda function URL: Envoys on VMs and in
  * tasks POST their DiscoveryRequests here every few seconds. The cache and the node tracker
  * live as long as the container, so most polls cost no DynamoDB operation at all.
  */
-export function createXdsHandler(runtime: Runtime) {
+export function createXdsHandler(runtime: Runtime, security: XdsSecurity = { authMode: runtime.config.xdsAuthMode }) {
   const logger = createLogger('xds');
   const metrics = createMetrics('xds');
   const cache = new SnapshotCache(runtime.store, { ttlMs: runtime.config.snapshotCacheTtlMs });
@@ -23,8 +40,27 @@ export function createXdsHandler(runtime: Runtime) {
     minWriteGapMs: runtime.config.nodeStatusMinWriteGapMs,
     livenessIntervalMs: runtime.config.nodeStatusLivenessMs,
   });
+  const principalOf = security.principalOf ?? iamPrincipalOf;
+  let sealer: Promise<SecretSealer> | undefined;
+  /** openSealer loads the sealer once; a failure is retried on a later poll, and only SDS answers 503 meanwhile. */
+  const openSealer = async (): Promise<SecretSealer | 'unavailable' | undefined> => {
+    if (!security.sealer) return undefined;
+    sealer ??= security.sealer();
+    try {
+      return await sealer;
+    } catch (err) {
+      sealer = undefined;
+      logger.error('the secrets data key could not be loaded', { error: err as Error });
+      return 'unavailable';
+    }
+  };
   const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-    const answer = await handleDiscovery({ cache, tracker }, toHttpRequest(event));
+    const opened = await openSealer();
+    const answer = await handleDiscovery(
+      { cache, tracker, authMode: security.authMode, ...(opened ? { sealer: opened } : {}) },
+      toHttpRequest(event),
+      principalOf(event),
+    );
     const { poll } = answer;
     metrics.addMetric(
       answer.status === 304 ? 'PollsNotModified' : answer.status === 200 ? 'PollsAnswered' : answer.status >= 500 ? 'PollsFailed' : 'PollsRefused',
@@ -36,6 +72,7 @@ export function createXdsHandler(runtime: Runtime) {
       logger.warn('envoy rejected an update', { nodeId: poll.nodeId, service: poll.service, nack: poll.nack });
     }
     if (poll?.trackingError) logger.warn('node status not recorded', { nodeId: poll.nodeId, error: poll.trackingError });
+    if (answer.status === 401 || answer.status === 403) logger.warn('poll refused', { path: event.rawPath, status: answer.status });
     if (answer.status >= 500) logger.error('discovery failed', { path: event.rawPath, status: answer.status });
     return toLambdaResult(answer);
   };

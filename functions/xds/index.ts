@@ -1,5 +1,14 @@
+import { KMSClient } from '@aws-sdk/client-kms';
 import { readConfig } from '../lib/config';
 import { createRuntime } from '../lib/runtime';
+import { loadKmsDataKeySealer } from '../lib/kms-data-key';
 import { createXdsHandler } from './handler';
 
-export const handler = createXdsHandler(createRuntime(readConfig()));
+const config = readConfig();
+const runtime = createRuntime(config);
+const dataKeyId = config.dataKeyId;
+
+export const handler = createXdsHandler(runtime, {
+  authMode: config.xdsAuthMode,
+  ...(dataKeyId ? { sealer: () => loadKmsDataKeySealer(new KMSClient({ region: config.region }), dataKeyId, runtime.store) } : {}),
+});

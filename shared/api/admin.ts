@@ -6,6 +6,8 @@ import { HttpError, HttpRequest, HttpResponse, errorResponse, jsonResponse, pars
 import { nodesReport } from './nodes';
 import { BootstrapOptions, envoyBootstrap } from '../bootstrap/envoy-bootstrap';
 import { localClusterName, localServiceCluster } from '../render/cluster';
+import { CertificateIssuer, ensureServiceCertificate } from '../state/certificates';
+import { ServiceTokens } from '../xds/authorization';
 
 /** The management API's body limit: a spec with hundreds of dependencies fits well under it. */
 export const adminBodyLimitBytes = 256 * 1024;
@@ -18,6 +20,10 @@ export interface AdminApiDeps {
    * at the host the request came to, over plain HTTP.
    */
   readonly bootstrap?: Pick<BootstrapOptions, 'signing' | 'ldsRefreshDelay' | 'cdsRefreshDelay'> & { readonly controlPlaneUrl?: string };
+  /** Issues each declared service its certificate (mTLS); without it, no certificates are issued here. */
+  readonly certificates?: CertificateIssuer;
+  /** The local runner's per-service xDS tokens (`POST /services/{name}/token`); absent in AWS, which uses IAM. */
+  readonly tokens?: ServiceTokens;
 }
 
 /**
@@ -53,10 +59,22 @@ async function route(deps: AdminApiDeps, req: HttpRequest): Promise<HttpResponse
     if (req.method === 'PUT') {
       const body = parseJsonBody(req.body, adminBodyLimitBytes);
       const result = await declareService(deps.store, body, deps.settings, { expectedName: name });
+      // The spec is the commit point; a certificate missing after a crash is issued by the next
+      // declare or the scheduled rotation, and SDS answers 503 (retry) until then.
+      if (deps.certificates) await ensureServiceCertificate(deps.store, deps.certificates, name);
       return jsonResponse(result.created ? 201 : 200, { ...result.record, rendered: result.rendered });
     }
-    const removed = await removeService(deps.store, name);
+    const removed = await removeService(deps.store, name, deps.settings);
     return jsonResponse(200, { deleted: removed.spec.name, revision: removed.revision });
+  }
+  if (segments[0] === 'services' && segments.length === 3 && segments[2] === 'token') {
+    allow(req, ['POST']);
+    const name = decodeSegment(segments[1]!);
+    if (!deps.tokens) throw new HttpError(404, 'xDS tokens are not used here: callers authenticate with IAM');
+    if (!serviceName.safeParse(name).success || !(await deps.store.getService(name))) {
+      throw new HttpError(404, `service "${name}" is not declared`);
+    }
+    return jsonResponse(200, { service: name, token: deps.tokens.issue(name) });
   }
   if (segments[0] === 'nodes' && segments.length === 1) {
     allow(req, ['GET']);

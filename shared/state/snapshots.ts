@@ -48,6 +48,8 @@ export async function refreshSnapshots(
       versions: snapshotVersions(resources),
       specRevision: record.revision,
       renderedAt: new Date().toISOString(),
+      // Who may fetch it travels with it: every poll checks it without reading the spec.
+      identity: { iamRoleArns: record.spec.identity?.iamRoleArns ?? [] },
     });
     rendered.push(name);
   }

@@ -6,6 +6,9 @@
  * |-----------------|--------------------|--------------------------------------------------------|
  * | CATALOG         | SVC#<name>         | a declared service spec, with its revision              |
  * | CATALOG         | ECS#<ecsService>   | which mesh service an ECS service's tasks belong to     |
+ * | CATALOG         | CA                 | the mesh CA certificate (public; its key stays in KMS)  |
+ * | CATALOG         | DATAKEY            | the data key that seals secrets, encrypted by KMS       |
+ * | SVC#<name>      | SECRETS            | the service's certificate, its key sealed, the bundle   |
  * | SVC#<name>      | DEPENDENT#<caller> | <caller> depends on <name> (reverse index for re-render)|
  * | SVC#<name>      | EP#<endpointId>    | one endpoint, or its tombstone (TTL) once removed      |
  * | SVC#<name>      | EDS                | the rendered ClusterLoadAssignment of <name>           |
@@ -22,6 +25,9 @@ export const keys = {
   endpoint: (service: string, id: string) => ({ pk: `SVC#${service}`, sk: `EP#${id}` }),
   endpointAssignment: (service: string) => ({ pk: `SVC#${service}`, sk: 'EDS' }),
   snapshot: (service: string) => ({ pk: `SVC#${service}`, sk: 'SNAPSHOT' }),
+  secrets: (service: string) => ({ pk: `SVC#${service}`, sk: 'SECRETS' }),
+  certificateAuthority: () => ({ pk: catalogPk, sk: 'CA' }),
+  dataKey: () => ({ pk: catalogPk, sk: 'DATAKEY' }),
   nodeStatus: (service: string, nodeId: string) => ({ pk: `SVC#${service}`, sk: `NODE#${nodeId}` }),
 } as const;
 

@@ -14,7 +14,7 @@ import { NodeStatus } from '../model/node-status';
 import { ServiceSpec, ecsServiceNameOf } from '../model/spec';
 import { catalogPk, keys, prefixes, servicePartition } from './layout';
 import { packJson, unpackJson } from './codec';
-import { EndpointAssignmentItem, ServiceRecord, SnapshotItem, StoredEndpoint } from './records';
+import { EndpointAssignmentItem, ServiceRecord, ServiceSecretsItem, SnapshotItem, StoredEndpoint } from './records';
 
 export interface MeshStoreOptions {
   /** How long a removed endpoint's tombstone keeps late events from resurrecting it. */
@@ -161,6 +161,7 @@ export class MeshStore {
     await this.deleteIfPointsTo(keys.ecsAlias(ecsServiceNameOf(spec)), spec.name);
     for (const dep of spec.dependencies) await this.deleteKey('deleteService', keys.dependent(dep.service, spec.name));
     await this.deleteKey('deleteService', keys.snapshot(spec.name));
+    await this.deleteKey('deleteService', keys.secrets(spec.name));
   }
 
   /** serviceForEcsService maps an ECS service name to the mesh service declared for it, if any. */
@@ -335,20 +336,24 @@ export class MeshStore {
   async getRendered(
     snapshotOf: string | undefined,
     assignmentsOf: readonly string[],
-  ): Promise<{ snapshot?: SnapshotItem; assignments: Map<string, EndpointAssignmentItem> }> {
+    secretsOf?: string,
+  ): Promise<{ snapshot?: SnapshotItem; assignments: Map<string, EndpointAssignmentItem>; secrets?: ServiceSecretsItem }> {
     const keyList = [
       ...(snapshotOf !== undefined ? [keys.snapshot(snapshotOf)] : []),
       ...[...new Set(assignmentsOf)].map((s) => keys.endpointAssignment(s)),
+      ...(secretsOf !== undefined ? [keys.secrets(secretsOf)] : []),
     ];
     const items = keyList.length > 0 ? await this.batchGet('getRendered', keyList) : [];
     const assignments = new Map<string, EndpointAssignmentItem>();
     let snapshot: SnapshotItem | undefined;
+    let secrets: ServiceSecretsItem | undefined;
     for (const item of items) {
       if (item.sk === 'SNAPSHOT') snapshot = toSnapshotItem(item);
+      else if (item.sk === 'SECRETS') secrets = toServiceSecrets(item);
       else if (item.body) assignments.set(String(item.pk).slice(prefixes.service.length), toAssignment(item));
       // An EDS item with no body has a revision counter and nothing rendered yet.
     }
-    return { ...(snapshot ? { snapshot } : {}), assignments };
+    return { ...(snapshot ? { snapshot } : {}), assignments, ...(secrets ? { secrets } : {}) };
   }
 
   // ---- snapshots -----------------------------------------------------------------------
@@ -366,6 +371,7 @@ export class MeshStore {
             specRevision: snapshot.specRevision,
             renderedAt: snapshot.renderedAt,
             changedAt: snapshot.changedAt ?? snapshot.renderedAt,
+            identity: snapshot.identity,
           },
         }),
       ),
@@ -377,6 +383,78 @@ export class MeshStore {
       this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.snapshot(service) })),
     );
     return out.Item ? toSnapshotItem(out.Item) : undefined;
+  }
+
+  // ---- certificates ------------------------------------------------------------------
+
+  async putServiceSecrets(service: string, secrets: ServiceSecretsItem): Promise<void> {
+    await this.call('putServiceSecrets', () =>
+      this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.secrets(service), kind: 'secrets', ...secrets } })),
+    );
+  }
+
+  async getServiceSecrets(service: string): Promise<ServiceSecretsItem | undefined> {
+    const out = await this.call('getServiceSecrets', () =>
+      this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.secrets(service), ConsistentRead: true })),
+    );
+    return out.Item ? toServiceSecrets(out.Item) : undefined;
+  }
+
+  async deleteServiceSecrets(service: string): Promise<void> {
+    await this.deleteKey('deleteServiceSecrets', keys.secrets(service));
+  }
+
+  /** getCertificateAuthority reads the stored mesh CA certificate (PEM), if one was made. */
+  async getCertificateAuthority(): Promise<string | undefined> {
+    const out = await this.call('getCertificateAuthority', () =>
+      this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.certificateAuthority(), ConsistentRead: true })),
+    );
+    return out.Item ? String(out.Item.certificatePem) : undefined;
+  }
+
+  /**
+   * putCertificateAuthority stores the CA certificate. With `replace` false it only creates one
+   * (two cold starts racing keep the first); it returns the certificate that is stored.
+   */
+  async putCertificateAuthority(certificatePem: string, replace: boolean): Promise<string> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.certificateAuthority(), kind: 'ca', certificatePem },
+          ...(replace ? {} : { ConditionExpression: 'attribute_not_exists(pk)' }),
+        }),
+      );
+      return certificatePem;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw new StoreUnavailableError('putCertificateAuthority', { cause: err });
+      return (await this.getCertificateAuthority())!;
+    }
+  }
+
+  /** getSealedDataKey reads the KMS-encrypted data key that seals secrets, if one was made. */
+  async getSealedDataKey(): Promise<Uint8Array | undefined> {
+    const out = await this.call('getSealedDataKey', () =>
+      this.doc.send(new GetCommand({ TableName: this.tableName, Key: keys.dataKey(), ConsistentRead: true })),
+    );
+    return out.Item ? (out.Item.ciphertext as Uint8Array) : undefined;
+  }
+
+  /** putSealedDataKey stores the encrypted data key once; a racing cold start keeps the first and gets it back. */
+  async putSealedDataKey(ciphertext: Uint8Array): Promise<Uint8Array> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.dataKey(), kind: 'datakey', ciphertext },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return ciphertext;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw new StoreUnavailableError('putSealedDataKey', { cause: err });
+      return (await this.getSealedDataKey())!;
+    }
   }
 
   // ---- node status ---------------------------------------------------------------------
@@ -487,6 +565,7 @@ function toSnapshotItem(item: Record<string, unknown>): SnapshotItem {
     specRevision: Number(item.specRevision),
     renderedAt: String(item.renderedAt),
     changedAt: String(item.changedAt ?? item.renderedAt),
+    ...(item.identity ? { identity: item.identity as SnapshotItem['identity'] } : {}),
   };
 }
 
@@ -497,6 +576,17 @@ function toAssignment(item: Record<string, unknown>): EndpointAssignmentItem {
     revision: Number(item.renderedRevision),
     renderedAt: String(item.renderedAt),
     changedAt: String(item.changedAt ?? item.renderedAt),
+  };
+}
+
+function toServiceSecrets(item: Record<string, unknown>): ServiceSecretsItem {
+  return {
+    certificatePem: String(item.certificatePem),
+    sealedPrivateKey: item.sealedPrivateKey as Uint8Array,
+    trustBundlePem: String(item.trustBundlePem),
+    notBefore: String(item.notBefore),
+    notAfter: String(item.notAfter),
+    serial: String(item.serial),
   };
 }
 

@@ -46,4 +46,19 @@ export interface SnapshotItem {
   readonly renderedAt: string;
   /** When the change it reflects happened (the spec write), for convergence. */
   readonly changedAt?: string;
+  /** Who may fetch it (spec.identity): checked on every poll, so it travels with the snapshot. */
+  readonly identity?: { readonly iamRoleArns: readonly string[] };
+}
+
+/**
+ * ServiceSecretsItem is a service's issued certificate as stored: the certificate and the
+ * trust bundle in clear (they are public), the private key sealed (see shared/secrets/sealer.ts).
+ */
+export interface ServiceSecretsItem {
+  readonly certificatePem: string;
+  readonly sealedPrivateKey: Uint8Array;
+  readonly trustBundlePem: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly serial: string;
 }

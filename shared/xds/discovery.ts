@@ -6,6 +6,12 @@ import { NodeTracker } from './node-tracker';
 import { DiscoveryNode, parseDiscoveryRequest } from './request';
 import { Selection, selectAssignments, selectFromSnapshot } from './selection';
 import { XdsTypeName, typeNameFromPath, typeUrls } from './types';
+import { AuthMode, Principal, authorizeNode } from './authorization';
+import { SecretSealer } from '../secrets/sealer';
+import { ServiceSecretsItem } from '../store/records';
+import { serviceSecrets } from '../render/secret';
+import { names as secretNames } from '../render/names';
+import { contentVersion } from '../render/version';
 
 /** Envoy's node carries every compiled-in extension: several KB, rarely more than 64 KB. */
 export const discoveryBodyLimitBytes = 1024 * 1024;
@@ -14,6 +20,10 @@ export interface DiscoveryDeps {
   readonly cache: SnapshotCache;
   /** Follows nodes for status, convergence and NACKs; without it polls are answered untracked. */
   readonly tracker?: NodeTracker;
+  /** How callers are authenticated: IAM in AWS, tokens or nothing locally. */
+  readonly authMode?: AuthMode;
+  /** Opens the sealed private keys SDS serves; without it SDS is off; 'unavailable' when it could not be loaded (503). */
+  readonly sealer?: SecretSealer | 'unavailable';
 }
 
 /** PollSummary says what a poll was and how it was answered, for logs and metrics. */
@@ -41,7 +51,7 @@ export interface DiscoveryAnswer extends HttpResponse {
  * DiscoveryResponse. A failed read is a 503 (Envoy keeps its config), never fewer resources.
  * Transport-free: the Lambda and the local server adapt it.
  */
-export async function handleDiscovery(deps: DiscoveryDeps, req: HttpRequest): Promise<DiscoveryAnswer> {
+export async function handleDiscovery(deps: DiscoveryDeps, req: HttpRequest, principal?: Principal): Promise<DiscoveryAnswer> {
   try {
     const type = typeNameFromPath(req.path);
     if (!type) {
@@ -53,9 +63,13 @@ export async function handleDiscovery(deps: DiscoveryDeps, req: HttpRequest): Pr
       throw new HttpError(400, `type_url "${request.type_url}" does not match ${req.path}, which serves "${typeUrls[type]}"`);
     }
     const node = identifyNode(request.node);
+    const authMode = deps.authMode ?? 'none';
+    // Who asks is settled before anything is read: an unauthenticated caller learns nothing.
+    if (authMode !== 'none' && !principal) throw new HttpError(401, 'the request is not authenticated');
+    if (authMode === 'token') authorizeNode(authMode, principal, node.service, []);
     const names = [...new Set(request.resource_names ?? [])].sort();
     const reported = request.version_info ?? '';
-    const { selection: current, clustersVersion } = await select(deps, node.service, type, names);
+    const { selection: current, clustersVersion } = await select(deps, node.service, type, names, principal);
     const held = shouldHold(deps.tracker, node.id, type, reported, current, clustersVersion);
     const answered = held ? reported : current.version;
 
@@ -129,10 +143,13 @@ async function select(
   service: string,
   type: XdsTypeName,
   names: readonly string[],
+  principal: Principal | undefined,
 ): Promise<{ selection: Selection; clustersVersion?: string }> {
-  const { snapshot, assignments } = await deps.cache.rendered(service, type === 'endpoints' ? names : []);
+  const { snapshot, assignments, secrets } = await deps.cache.rendered(service, type === 'endpoints' ? names : [], type === 'secrets');
   if (!snapshot) throw new HttpError(404, `service "${service}" is not declared`);
+  if ((deps.authMode ?? 'none') === 'iam') authorizeNode('iam', principal, service, snapshot.identity?.iamRoleArns ?? []);
   const clustersVersion = snapshot.versions.clusters;
+  if (type === 'secrets') return { selection: selectSecrets(deps, service, names, secrets), clustersVersion };
   if (type !== 'endpoints') return { selection: selectFromSnapshot(snapshot, type, names), clustersVersion };
   if (names.length === 0) throw new HttpError(400, 'an endpoints request must name the clusters it wants in resource_names');
   // Its dependencies' clusters, and its own: the bootstrap's local cluster for zone-aware routing.
@@ -142,6 +159,28 @@ async function select(
     throw new HttpError(403, `service "${service}" has no cluster ${refused.map((n) => `"${n}"`).join(', ')}`);
   }
   return { selection: selectAssignments(assignments, names), clustersVersion };
+}
+
+/**
+ * selectSecrets serves a service its own certificate and the mesh trust bundle, and nothing
+ * else. Envoy polls each SDS secret on its own and rejects an answer that does not hold
+ * exactly the one it asked for, so the answer is filtered to the names asked.
+ */
+function selectSecrets(deps: DiscoveryDeps, service: string, names: readonly string[], secrets: ServiceSecretsItem | undefined): Selection {
+  if (!deps.sealer) throw new HttpError(404, 'this control plane serves no secrets (SDS is not configured)');
+  if (deps.sealer === 'unavailable') throw new HttpError(503, 'secrets cannot be opened right now; retry');
+  if (names.length === 0) throw new HttpError(400, 'a secrets request must name the secrets it wants in resource_names');
+  const allowed = new Set([secretNames.serviceCertificateSecret(service), secretNames.trustBundleSecret]);
+  const refused = names.filter((n) => !allowed.has(n));
+  if (refused.length > 0) throw new HttpError(403, `service "${service}" may not fetch ${refused.map((n) => `"${n}"`).join(', ')}`);
+  if (!secrets) throw new HttpError(503, `the certificate of "${service}" is not issued yet; retry`);
+  const wanted = new Set(names);
+  const resources = serviceSecrets(
+    { certificatePem: secrets.certificatePem, privateKeyPem: deps.sealer.open(secrets.sealedPrivateKey) },
+    secrets.trustBundlePem,
+    service,
+  ).filter((r) => wanted.has(String(r.name)));
+  return { version: contentVersion(resources), resources, changedAt: secrets.notBefore };
 }
 
 /**

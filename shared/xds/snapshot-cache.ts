@@ -1,6 +1,6 @@
 import { StoreUnavailableError } from '../errors';
 import { MeshStore } from '../store/mesh-store';
-import { EndpointAssignmentItem, SnapshotItem } from '../store/records';
+import { EndpointAssignmentItem, ServiceSecretsItem, SnapshotItem } from '../store/records';
 
 interface Entry<T> {
   value: T | undefined;
@@ -13,10 +13,11 @@ export interface SnapshotCacheOptions {
   readonly now?: () => number;
 }
 
-/** Rendered is what one poll needs: the node's snapshot and, for EDS, the named assignments. */
+/** Rendered is what one poll needs: the node's snapshot and, for EDS, the named assignments; for SDS, its secrets. */
 export interface Rendered {
   readonly snapshot: SnapshotItem | undefined;
   readonly assignments: ReadonlyMap<string, EndpointAssignmentItem>;
+  readonly secrets?: ServiceSecretsItem;
 }
 
 /**
@@ -29,6 +30,7 @@ export interface Rendered {
 export class SnapshotCache {
   private readonly snapshots = new Map<string, Entry<SnapshotItem>>();
   private readonly assignmentEntries = new Map<string, Entry<EndpointAssignmentItem>>();
+  private readonly secretEntries = new Map<string, Entry<ServiceSecretsItem>>();
   private readonly now: () => number;
   /** Counts, for benchmarks and metrics. */
   readonly stats = { hits: 0, reads: 0, staleServed: 0 };
@@ -40,26 +42,29 @@ export class SnapshotCache {
     this.now = options.now ?? Date.now;
   }
 
-  /** rendered returns a service's snapshot and the named assignments, reading what is not fresh in one request. */
-  async rendered(service: string, assignmentNames: readonly string[] = []): Promise<Rendered> {
-    const snapshotEntry = this.snapshots.get(service);
-    const readSnapshot = !(snapshotEntry && this.fresh(snapshotEntry));
-    const readAssignments = assignmentNames.filter((n) => {
-      const e = this.assignmentEntries.get(n);
-      return !(e && this.fresh(e));
-    });
-    if (readSnapshot || readAssignments.length > 0) {
+  /**
+   * rendered returns a service's snapshot, the named assignments and (when asked) the service's
+   * secrets, reading whatever is not fresh in one request.
+   */
+  async rendered(service: string, assignmentNames: readonly string[] = [], withSecrets = false): Promise<Rendered> {
+    const readSnapshot = !this.fresh(this.snapshots.get(service));
+    const readAssignments = assignmentNames.filter((n) => !this.fresh(this.assignmentEntries.get(n)));
+    const readSecrets = withSecrets && !this.fresh(this.secretEntries.get(service));
+    if (readSnapshot || readAssignments.length > 0 || readSecrets) {
       try {
         this.stats.reads++;
-        const read = await this.store.getRendered(readSnapshot ? service : undefined, readAssignments);
+        const read = await this.store.getRendered(readSnapshot ? service : undefined, readAssignments, readSecrets ? service : undefined);
         const fetchedAt = this.now();
         if (readSnapshot) this.snapshots.set(service, { value: read.snapshot, fetchedAt });
         for (const name of readAssignments) this.assignmentEntries.set(name, { value: read.assignments.get(name), fetchedAt });
+        if (readSecrets) this.secretEntries.set(service, { value: read.secrets, fetchedAt });
       } catch (err) {
         if (!(err instanceof StoreUnavailableError)) throw err;
         // Fall back to the last values, but only if every one of them is there.
         const missing =
-          (readSnapshot && !snapshotEntry?.value) || readAssignments.some((n) => !this.assignmentEntries.get(n)?.value);
+          (readSnapshot && !this.snapshots.get(service)?.value) ||
+          readAssignments.some((n) => !this.assignmentEntries.get(n)?.value) ||
+          (readSecrets && !this.secretEntries.get(service)?.value);
         if (missing) throw err;
         this.stats.staleServed++;
       }
@@ -71,7 +76,8 @@ export class SnapshotCache {
       const value = this.assignmentEntries.get(name)?.value;
       if (value) assignments.set(name, value);
     }
-    return { snapshot: this.snapshots.get(service)?.value, assignments };
+    const secrets = withSecrets ? this.secretEntries.get(service)?.value : undefined;
+    return { snapshot: this.snapshots.get(service)?.value, assignments, ...(secrets ? { secrets } : {}) };
   }
 
   /** snapshot returns a service's snapshot (see `rendered`). */
@@ -79,7 +85,7 @@ export class SnapshotCache {
     return (await this.rendered(service)).snapshot;
   }
 
-  private fresh(entry: Entry<unknown>): boolean {
-    return this.now() - entry.fetchedAt < this.options.ttlMs;
+  private fresh(entry: Entry<unknown> | undefined): boolean {
+    return entry !== undefined && this.now() - entry.fetchedAt < this.options.ttlMs;
   }
 }

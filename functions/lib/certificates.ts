@@ -1,0 +1,30 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import { rotationPolicy } from '../../shared/pki/rotation';
+import { CertificateIssuer, loadCertificateAuthority } from '../../shared/state/certificates';
+import { createKmsCaSigner } from './kms-ca-signer';
+import { loadKmsDataKeySealer } from './kms-data-key';
+import { Runtime } from './runtime';
+
+/**
+ * kmsCertificateIssuer builds, once per container, what issuing service certificates needs in
+ * AWS: the CA signer (an asymmetric KMS key: its private key never leaves KMS), the stored CA
+ * certificate, and the data-key sealer for the private keys it hands out. Undefined when the
+ * stack gives the function no keys (then it issues nothing).
+ */
+export function kmsCertificateIssuer(runtime: Runtime): (() => Promise<CertificateIssuer>) | undefined {
+  const { caKeyId, dataKeyId, region, render, certificateLifetimeSeconds } = runtime.config;
+  if (!caKeyId || !dataKeyId) return undefined;
+  let issuer: Promise<CertificateIssuer> | undefined;
+  return () => {
+    issuer ??= (async () => {
+      const kms = new KMSClient({ region });
+      const [signer, sealer] = await Promise.all([createKmsCaSigner(kms, caKeyId), loadKmsDataKeySealer(kms, dataKeyId, runtime.store)]);
+      const ca = await loadCertificateAuthority(runtime.store, signer, { mesh: render.meshName, now: new Date(), replaceForeign: false });
+      return { ca, sealer, policy: rotationPolicy({ lifetimeSeconds: certificateLifetimeSeconds }), now: () => new Date() };
+    })().catch((err) => {
+      issuer = undefined; // try again on the next invocation
+      throw err;
+    });
+    return issuer;
+  };
+}

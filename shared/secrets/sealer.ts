@@ -1,0 +1,47 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/**
+ * SecretSealer encrypts secret material (service private keys) before it is stored, so the
+ * table holds only ciphertext: readers of the table (reports, backups, exports) never see a key.
+ */
+export interface SecretSealer {
+  seal(plaintext: string): Uint8Array;
+  open(sealed: Uint8Array): string;
+}
+
+const version = 1;
+
+/**
+ * AesGcmSealer seals with AES-256-GCM under one data key: `version | iv (12) | tag (16) | ciphertext`.
+ * In AWS the data key is a KMS data key whose plaintext lives only in memory (functions/lib/kms-data-key.ts);
+ * on the local runner it is generated at start.
+ */
+export class AesGcmSealer implements SecretSealer {
+  constructor(private readonly key: Uint8Array) {
+    if (key.length !== 32) throw new Error('AesGcmSealer needs a 256-bit key');
+  }
+
+  static generate(): AesGcmSealer {
+    return new AesGcmSealer(randomBytes(32));
+  }
+
+  seal(plaintext: string): Uint8Array {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return Buffer.concat([Buffer.of(version), iv, cipher.getAuthTag(), body]);
+  }
+
+  open(sealed: Uint8Array): string {
+    const buf = Buffer.from(sealed);
+    if (buf.length < 29 || buf[0] !== version) throw new Error('sealed secret has an unknown format');
+    const decipher = createDecipheriv('aes-256-gcm', this.key, buf.subarray(1, 13));
+    decipher.setAuthTag(buf.subarray(13, 29));
+    try {
+      return Buffer.concat([decipher.update(buf.subarray(29)), decipher.final()]).toString('utf8');
+    } catch {
+      // Never echo any of the material: only that it did not open.
+      throw new Error('sealed secret does not open with this key');
+    }
+  }
+}
