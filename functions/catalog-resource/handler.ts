@@ -44,7 +44,7 @@ export function createCatalogResourceHandler(deps: CatalogResourceDeps) {
       // A create that failed leaves no service behind: nothing to remove under an id that is no service name.
       if (!serviceName.safeParse(name).success) return { physicalId: name };
       try {
-        await removeService(deps.store, name);
+        await removeService(deps.store, name, deps.settings);
       } catch (err) {
         // Already gone (removed through the API, or never declared): the goal of a delete is met.
         if (!(err instanceof NotFoundError)) throw err;

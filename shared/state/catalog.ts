@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, Problem, ValidationError } from '../errors';
-import { Dependency, ServiceSpec, grpcRetryConditions, parseServiceSpec } from '../model/spec';
+import { Dependency, ServiceSpec, grpcRetryConditions, mtlsEnabledOf, parseServiceSpec } from '../model/spec';
 import { MeshStore } from '../store/mesh-store';
 import { ServiceRecord } from '../store/records';
 import { refreshEndpointAssignment } from './endpoints';
@@ -25,8 +25,23 @@ export function analyzeSpec(spec: ServiceSpec, declared: ReadonlyMap<string, Ser
       return;
     }
     problems.push(...analyzeDependencyProtocol(dep, i, target));
+    problems.push(...analyzeDependencyMtls(spec, i, target));
   });
   return problems;
+}
+
+/**
+ * analyzeDependencyMtls finds a caller that cannot reach its dependency: the dependency's
+ * listener requires a mesh certificate, and a caller with mTLS off has no mesh identity.
+ */
+function analyzeDependencyMtls(caller: ServiceSpec, i: number, target: ServiceSpec): Problem[] {
+  if (!mtlsEnabledOf(target) || mtlsEnabledOf(caller)) return [];
+  return [
+    {
+      path: `dependencies.${i}.service`,
+      message: `"${target.name}" requires mTLS, and this service has mtls.enabled false: it has no certificate to present`,
+    },
+  ];
 }
 
 /** analyzeDependencyProtocol finds policy that the dependency's protocol cannot carry out. */
@@ -68,8 +83,9 @@ function analyzeDependencyProtocol(dep: Dependency, i: number, target: ServiceSp
 
 /**
  * analyzeDependents checks that a changed spec leaves its callers valid: a service that turns
- * from HTTP to TCP would strand its callers' retries. Problems are reported on the field that
- * changed, naming the caller's field that no longer applies.
+ * from HTTP to TCP would strand its callers' retries; one that turns mTLS on would shut out
+ * callers without a certificate. Problems are reported on the field that changed, naming the
+ * caller's field that no longer applies.
  */
 export function analyzeDependents(spec: ServiceSpec, dependents: readonly ServiceSpec[]): Problem[] {
   const problems: Problem[] = [];
@@ -79,22 +95,37 @@ export function analyzeDependents(spec: ServiceSpec, dependents: readonly Servic
       for (const p of analyzeDependencyProtocol(dep, i, spec)) {
         problems.push({ path: 'protocol', message: `service "${caller.name}" calls this one with ${p.path}: ${p.message}` });
       }
+      if (analyzeDependencyMtls(caller, i, spec).length > 0) {
+        problems.push({
+          path: 'mtls.enabled',
+          message: `service "${caller.name}" calls this one (dependencies.${i}) and has mtls.enabled false: it has no certificate to present`,
+        });
+      }
     });
   }
   return problems;
 }
 
+/** changedDependencies are the services the new spec started or stopped calling: their allow-lists change. */
+function changedDependencies(previous: ServiceSpec | undefined, spec: ServiceSpec): string[] {
+  const before = new Set(previous?.dependencies.map((d) => d.service) ?? []);
+  const after = new Set(spec.dependencies.map((d) => d.service));
+  return [...before, ...after].filter((s) => before.has(s) !== after.has(s)).sort();
+}
+
 export interface DeclareResult {
   readonly record: ServiceRecord;
   readonly created: boolean;
-  /** The services whose snapshots were re-rendered: this one and its dependents. */
+  /** The services whose snapshots were re-rendered: this one, its dependents, and the dependencies it added or dropped. */
   readonly rendered: readonly string[];
 }
 
 /**
  * declareService validates a spec (on its own and against the catalog), stores it and
- * re-renders what it changes: its own snapshot and those of the services that call it.
- * A protocol change is also checked against its callers' specs. A rejected spec writes nothing.
+ * re-renders what it changes: its own snapshot, those of the services that call it, and those
+ * of the dependencies it added or dropped (their callers, hence their allow-lists, changed).
+ * A protocol change or mTLS turned on is also checked against its callers' specs. A rejected
+ * spec writes nothing.
  */
 export async function declareService(
   store: MeshStore,
@@ -113,7 +144,8 @@ export async function declareService(
     store.getServices(spec.dependencies.map((d) => d.service)),
   ]);
   const problems = analyzeSpec(spec, new Map([...deps].map(([name, r]) => [name, r.spec])));
-  if (previous && previous.spec.protocol !== spec.protocol) {
+  const mtlsTurnedOn = previous !== undefined && !mtlsEnabledOf(previous.spec) && mtlsEnabledOf(spec);
+  if (previous && (previous.spec.protocol !== spec.protocol || mtlsTurnedOn)) {
     const dependents = await store.getServices(await store.listDependents(spec.name));
     problems.push(...analyzeDependents(spec, [...dependents.values()].map((r) => r.spec)));
   }
@@ -121,12 +153,16 @@ export async function declareService(
 
   const record = await store.putService(spec, previous);
   if (!previous) await refreshEndpointAssignment(store, spec.name);
-  const rendered = await refreshSnapshots(store, [spec.name, ...(await store.listDependents(spec.name))], settings);
+  const affected = [spec.name, ...(await store.listDependents(spec.name)), ...changedDependencies(previous?.spec, spec)];
+  const rendered = await refreshSnapshots(store, affected, settings);
   return { record, created: !previous, rendered };
 }
 
-/** removeService deletes a declared service, unless other services still depend on it. */
-export async function removeService(store: MeshStore, name: string): Promise<ServiceRecord> {
+/**
+ * removeService deletes a declared service, unless other services still depend on it, and
+ * re-renders the services it called: it is no longer among their allowed callers.
+ */
+export async function removeService(store: MeshStore, name: string, settings: RenderSettings): Promise<ServiceRecord> {
   const record = await store.getService(name);
   if (!record) throw new NotFoundError(`service "${name}"`);
   const dependents = await store.listDependents(name);
@@ -136,5 +172,6 @@ export async function removeService(store: MeshStore, name: string): Promise<Ser
     );
   }
   await store.deleteService(record);
+  await refreshSnapshots(store, changedDependencies(record.spec, { ...record.spec, dependencies: [] }), settings);
   return record;
 }
