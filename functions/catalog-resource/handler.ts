@@ -5,12 +5,15 @@ import { NotFoundError } from '../../shared/errors';
 import { serviceName } from '../../shared/model/spec';
 import { RenderSettings } from '../../shared/render/settings';
 import { declareService, removeService } from '../../shared/state/catalog';
+import { CertificateIssuer, ensureServiceCertificate } from '../../shared/state/certificates';
 import { MeshStore } from '../../shared/store/mesh-store';
 import { createLogger } from '../lib/observability';
 
 export interface CatalogResourceDeps {
   readonly store: MeshStore;
   readonly settings: RenderSettings;
+  /** Issues each declared service its certificate (mTLS), as the management API does; loaded once per container. */
+  readonly certificates?: () => Promise<CertificateIssuer>;
   /** Delivers the answer to CloudFormation's pre-signed URL; replaced in tests only to point at a local server. */
   readonly respond?: (url: string, response: CloudFormationCustomResourceResponse) => Promise<void>;
 }
@@ -29,8 +32,9 @@ const maxReasonLength = 2048;
 
 /**
  * createCatalogResourceHandler serves the MeshService custom resource. Create and Update go
- * through `declareService`, Delete through `removeService`: the same validation and writes as
- * the management API, so a rejected spec fails the deployment with the message the API gives.
+ * through `declareService` (and issue the service's certificate), Delete through
+ * `removeService`: the same validation and writes as the management API, so a rejected spec
+ * fails the deployment with the message the API gives.
  * The physical id is the service name: renaming a service is a replacement, and CloudFormation
  * deletes the old name once the new one is declared.
  */
@@ -53,6 +57,8 @@ export function createCatalogResourceHandler(deps: CatalogResourceDeps) {
     }
     const spec = parseSpecProperty(event.ResourceProperties as unknown as MeshServiceProperties);
     const result = await declareService(deps.store, spec, deps.settings);
+    // As in the management API: the spec is the commit point, then the certificate.
+    if (deps.certificates) await ensureServiceCertificate(deps.store, await deps.certificates(), result.record.spec.name);
     return {
       physicalId: result.record.spec.name,
       data: { Name: result.record.spec.name, Revision: String(result.record.revision) },

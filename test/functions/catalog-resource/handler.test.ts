@@ -10,6 +10,10 @@ import { handleAdminRequest } from '../../../shared/api/admin';
 import { defaultRenderSettings } from '../../../shared/render/settings';
 import { MeshStore } from '../../../shared/store/mesh-store';
 import { useDynalite } from '../../support/dynamo';
+import { createLocalCaSigner } from '../../../shared/pki/signer';
+import { rotationPolicy } from '../../../shared/pki/rotation';
+import { AesGcmSealer } from '../../../shared/secrets/sealer';
+import { CertificateIssuer, loadCertificateAuthority } from '../../../shared/state/certificates';
 
 const dynamo = useDynalite();
 const context = { functionName: 'catalog-resource', awsRequestId: 'req-1' } as Context;
@@ -153,6 +157,19 @@ describe('the MeshService custom resource', () => {
     const { run } = await setup();
     await run(remove('Payments', physicalId, payments));
     expect(uploads.map((u) => u.body)).toEqual([expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: physicalId })]);
+  });
+
+  it('issues the declared service its certificate, as the management API does', async () => {
+    const store = await dynamo.newStore();
+    const now = () => new Date();
+    const ca = await loadCertificateAuthority(store, createLocalCaSigner(), { mesh: defaultRenderSettings.meshName, now: now(), replaceForeign: false });
+    const issuer: CertificateIssuer = { ca, sealer: AesGcmSealer.generate(), policy: rotationPolicy({ lifetimeSeconds: 3600 }), now };
+    const handler = createCatalogResourceHandler({ store, settings: defaultRenderSettings, certificates: async () => issuer });
+    await handler(create('Payments', payments), context);
+    expect(uploads.map((u) => u.body.Status)).toEqual(['SUCCESS']);
+    const secrets = await store.getServiceSecrets('payments');
+    expect(secrets?.trustBundlePem).toBe(ca.certificatePem);
+    expect(secrets?.certificatePem).toContain('BEGIN CERTIFICATE');
   });
 
   it('throws when CloudFormation’s URL refuses the answer, so Lambda retries the (idempotent) request', async () => {
