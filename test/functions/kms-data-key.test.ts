@@ -1,0 +1,62 @@
+import { randomBytes, createCipheriv, createDecipheriv } from 'node:crypto';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { loadKmsDataKeySealer } from '../../functions/lib/kms-data-key';
+import { useDynalite } from '../support/dynamo';
+
+const dynalite = useDynalite();
+
+/**
+ * KMS is the external boundary: the mock stands in for it with a real symmetric wrap (a key
+ * only the "KMS" side knows), so a data key sealed by one cold start opens in the next.
+ */
+function fakeKms() {
+  const masterKey = randomBytes(32);
+  const kms = mockClient(KMSClient);
+  const wrap = (plain: Uint8Array) => {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', masterKey, iv);
+    const body = Buffer.concat([c.update(plain), c.final()]);
+    return Buffer.concat([iv, c.getAuthTag(), body]);
+  };
+  const unwrap = (blob: Uint8Array) => {
+    const b = Buffer.from(blob);
+    const d = createDecipheriv('aes-256-gcm', masterKey, b.subarray(0, 12));
+    d.setAuthTag(b.subarray(12, 28));
+    return Buffer.concat([d.update(b.subarray(28)), d.final()]);
+  };
+  kms.on(GenerateDataKeyCommand).callsFake(() => {
+    const plain = randomBytes(32);
+    return { Plaintext: plain, CiphertextBlob: wrap(plain), KeyId: 'arn:aws:kms:us-east-1:111122223333:key/data' };
+  });
+  kms.on(DecryptCommand).callsFake((input: { CiphertextBlob: Uint8Array }) => ({ Plaintext: unwrap(input.CiphertextBlob) }));
+  return kms;
+}
+
+describe('the KMS data-key sealer', () => {
+  it('makes the data key once, stores it only encrypted, and opens it on every later cold start', async () => {
+    const kms = fakeKms();
+    const store = await dynalite.newStore();
+    const first = await loadKmsDataKeySealer(new KMSClient({ region: 'us-east-1' }), 'data', store);
+    const sealed = first.seal('-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n');
+    expect(Buffer.from(sealed).toString('utf8')).not.toContain('secret');
+
+    const later = await loadKmsDataKeySealer(new KMSClient({ region: 'us-east-1' }), 'data', store);
+    expect(later.open(sealed)).toContain('secret');
+    expect(kms.commandCalls(GenerateDataKeyCommand)).toHaveLength(1);
+    expect(kms.commandCalls(DecryptCommand)).toHaveLength(2);
+    const stored = await store.getSealedDataKey();
+    expect(stored?.length).toBeGreaterThan(32); // the wrapped key, never the plaintext
+    kms.restore();
+  });
+
+  it('fails without echoing material when a sealed secret was tampered with', async () => {
+    const kms = fakeKms();
+    const store = await dynalite.newStore();
+    const sealer = await loadKmsDataKeySealer(new KMSClient({ region: 'us-east-1' }), 'data', store);
+    const sealed = Buffer.from(sealer.seal('top-secret-key-material'));
+    sealed[sealed.length - 1]! ^= 0xff;
+    expect(() => sealer.open(sealed)).toThrow('sealed secret does not open with this key');
+    kms.restore();
+  });
+});
