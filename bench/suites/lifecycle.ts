@@ -8,18 +8,21 @@ import { MeshStore } from '../../shared/store/mesh-store';
 import { parseServiceSpec } from '../../shared/model/spec';
 import { handleLifecycleEvent, LifecycleDeps } from '../../shared/lifecycle/handle';
 import { Ec2Instances } from '../../functions/lifecycle/aws/ec2';
+import { reconcileFleet } from '../../shared/reconcile/reconcile';
 
 /**
  * Lifecycle events against fleets of 10, 1,000 and 10,000 declared services (embedded
  * DynamoDB): DynamoDB operations and handler time per event. The work of an event is one
  * service's, so the per-event figures must stay flat as the fleet grows. EC2 lookups are
- * answered by aws-sdk-client-mock, in process, so EC2 times are the handler's own.
+ * answered by aws-sdk-client-mock, in process, so EC2 times are the handler's own. A last row
+ * times one reconciler run over the whole fleet (its cost does grow with the fleet: it reads
+ * every service's endpoints once).
  */
 export const suite: BenchSuite = {
   name: 'lifecycle',
   async run(ctx: BenchContext): Promise<BenchRow[]> {
     const sizes = ctx.scale === 'full' ? [10, 1_000, 10_000] : [3];
-    const eventsPerKind = ctx.scale === 'full' ? 300 : 10;
+    const eventsPerKind = ctx.scale === 'full' ? 200 : 10;
     const db = await startEmbeddedDynamoDb({ tableName: 'bench-lifecycle' });
     const counter = new OperationCounter(db.doc);
     const ec2 = mockClient(EC2Client);
@@ -33,7 +36,9 @@ export const suite: BenchSuite = {
         await seedServices(store, services);
         ctx.log(`seeded ${services} services in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
         ec2.reset();
-        ec2.on(DescribeInstancesCommand).callsFake((input: { InstanceIds: string[] }) => {
+        ec2.on(DescribeInstancesCommand).callsFake((input: { InstanceIds?: string[] }) => {
+          // The reconciler's tag listing: every benchmark instance has gone.
+          if (!input.InstanceIds) return { Reservations: [] };
           const instanceId = input.InstanceIds[0]!;
           const n = Number.parseInt(instanceId.slice(2), 16);
           return {
@@ -72,7 +77,8 @@ export const suite: BenchSuite = {
         // Events spread over the fleet: task i of service i mod N.
         await measure('ecs task RUNNING (new endpoint)', (i) => ecsEvent(i, services, 2, 'RUNNING'));
         await measure('ecs task UNHEALTHY (update)', (i) => ecsEvent(i, services, 3, 'RUNNING', 'UNHEALTHY'));
-        await measure('ecs task duplicate (stale)', (i) => ecsEvent(i, services, 3, 'RUNNING', 'UNHEALTHY', 'other'));
+        await measure('ecs task late event, older version (stale)', (i) => ecsEvent(i, services, 2, 'RUNNING', undefined, '-late'));
+        await measure('ecs task redelivery, same event (re-render)', (i) => ecsEvent(i, services, 3, 'RUNNING', 'UNHEALTHY'));
         await measure('ecs task STOPPED (tombstone)', (i) => ecsEvent(i, services, 5, 'STOPPED'));
         await measure('ecs task of undeclared service (ignored)', (i) => ({
           ...ecsEvent(i, services, 2, 'RUNNING'),
@@ -80,6 +86,23 @@ export const suite: BenchSuite = {
         }));
         await measure('ec2 instance running (new endpoint)', (i) => ec2Event(i, 'running', 0));
         await measure('ec2 instance stopping (drain)', (i) => ec2Event(i, 'stopping', 60));
+
+        // One reconciler run over the whole fleet: it reads every service's endpoints and
+        // finds the benchmark's instances gone (their draining endpoints are removed).
+        counter.reset();
+        const start = process.hrtime.bigint();
+        const report = await reconcileFleet(
+          // An hour after the benchmark's events, so their drain periods are over.
+          { store, instances: new Ec2Instances(new EC2Client({ region: 'us-east-1' })), now: () => new Date('2026-11-25T11:00:00Z') },
+          { runId: `bench-${services}` },
+        );
+        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+        const { reads, writes } = counter.totals();
+        rows.push({
+          name: 'reconcile run (whole fleet)',
+          params: { services },
+          metrics: { seconds: round(seconds, 2), reads, writes, drift_removed: report.drift.removed, drift_drained: report.drift.drained },
+        });
       }
     } finally {
       ec2.restore();
