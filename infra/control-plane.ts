@@ -433,8 +433,9 @@ function describeAutoScalingInstances(): iam.PolicyStatement {
 
 /**
  * ecs:ListTasks is documented with the container-instance resource type, but a ListTasks by
- * cluster and service (what the reconciler calls) authorizes only against `*`: it is scoped
- * by the `ecs:cluster` condition instead, when the clusters are known.
+ * cluster and service (what the reconciler calls; Fargate tasks have no container instance) is
+ * reported denied when scoped so (awsdocs/amazon-ecs-developer-guide#211): `*`, narrowed by
+ * the `ecs:cluster` condition when the clusters are known.
  */
 function listTasks(clusterArns: readonly string[] | undefined): iam.PolicyStatement {
   return new iam.PolicyStatement({
