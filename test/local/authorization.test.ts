@@ -6,6 +6,7 @@ import { assertConformant } from '../support/envoy-schema';
 import { typeUrls, XdsTypeName, xdsTypeNames } from '../../shared/xds/types';
 import { names } from '../../shared/render/names';
 import { ensureServiceCertificate } from '../../shared/state/certificates';
+import { rotationPolicy } from '../../shared/pki/rotation';
 import { createLocalCaSigner } from '../../shared/pki/signer';
 import { issueCaCertificate, issueServiceCertificate } from '../../shared/pki/certificate';
 
@@ -110,9 +111,11 @@ describe('xDS authorization', () => {
     const version = (first.body as { version_info: string }).version_info;
     const unchanged = await poll(cp, 'secrets', { ...pollBody('orders', 'secrets'), version_info: version }, tokens.orders);
     expect(unchanged.status).toBe(304);
-    // A day later, the certificate is past half its lifetime: rotation issues a new one.
-    const later = { ...cp.certificates, now: () => new Date(Date.now() + 13 * 3600 * 1000) };
-    expect(await ensureServiceCertificate(cp.runtime.store, later, 'orders')).toBe('issued');
+    // The operator shortens the lifetime to an hour: a 24-hour certificate is due, and rotation
+    // issues a new one (valid now, so the handshake below still works with it).
+    const shorter = { ...cp.certificates, policy: rotationPolicy({ lifetimeSeconds: 3600 }) };
+    expect(await ensureServiceCertificate(cp.runtime.store, cp.certificates, 'orders')).toBe('current');
+    expect(await ensureServiceCertificate(cp.runtime.store, shorter, 'orders')).toBe('issued');
     await new Promise((r) => setTimeout(r, 1100)); // the snapshot cache's TTL on the local runner
     const rotated = await poll(cp, 'secrets', { ...pollBody('orders', 'secrets'), version_info: version }, tokens.orders);
     expect(rotated.status).toBe(200);
