@@ -26,8 +26,24 @@ export function analyzeSpec(spec: ServiceSpec, declared: ReadonlyMap<string, Ser
     }
     problems.push(...analyzeDependencyProtocol(dep, i, target));
     problems.push(...analyzeDependencyMtls(spec, i, target));
+    problems.push(...analyzeDependencyHealthCheck(dep, i, target));
   });
   return problems;
+}
+
+/**
+ * analyzeDependencyHealthCheck finds an active HTTP or gRPC health check on a dependency that
+ * requires a JWT on every request: the probe carries no token, so every host would be marked
+ * unhealthy. A TCP connect check never reaches the JWT filter.
+ */
+function analyzeDependencyHealthCheck(dep: Dependency, i: number, target: ServiceSpec): Problem[] {
+  if (!dep.healthCheck || !target.inbound?.jwt || target.protocol === 'tcp') return [];
+  return [
+    {
+      path: `dependencies.${i}.healthCheck`,
+      message: `"${target.name}" requires a JWT on every request, which a health check does not carry; rely on outlier detection`,
+    },
+  ];
 }
 
 /**
@@ -84,7 +100,7 @@ function analyzeDependencyProtocol(dep: Dependency, i: number, target: ServiceSp
 /**
  * analyzeDependents checks that a changed spec leaves its callers valid: a service that turns
  * from HTTP to TCP would strand its callers' retries; one that turns mTLS on would shut out
- * callers without a certificate. Problems are reported on the field that changed, naming the
+ * callers without a certificate; one that turns a JWT check on would fail their health checks. Problems are reported on the field that changed, naming the
  * caller's field that no longer applies.
  */
 export function analyzeDependents(spec: ServiceSpec, dependents: readonly ServiceSpec[]): Problem[] {
@@ -94,6 +110,9 @@ export function analyzeDependents(spec: ServiceSpec, dependents: readonly Servic
       if (dep.service !== spec.name) return;
       for (const p of analyzeDependencyProtocol(dep, i, spec)) {
         problems.push({ path: 'protocol', message: `service "${caller.name}" calls this one with ${p.path}: ${p.message}` });
+      }
+      for (const p of analyzeDependencyHealthCheck(dep, i, spec)) {
+        problems.push({ path: 'inbound.jwt', message: `service "${caller.name}" calls this one with ${p.path}: ${p.message}` });
       }
       if (analyzeDependencyMtls(caller, i, spec).length > 0) {
         problems.push({
@@ -124,8 +143,8 @@ export interface DeclareResult {
  * declareService validates a spec (on its own and against the catalog), stores it and
  * re-renders what it changes: its own snapshot, those of the services that call it, and those
  * of the dependencies it added or dropped (their callers, hence their allow-lists, changed).
- * A protocol change or mTLS turned on is also checked against its callers' specs. A rejected
- * spec writes nothing.
+ * A protocol change, or mTLS or a JWT check turned on, is also checked against its callers'
+ * specs. A rejected spec writes nothing.
  */
 export async function declareService(
   store: MeshStore,
@@ -145,7 +164,8 @@ export async function declareService(
   ]);
   const problems = analyzeSpec(spec, new Map([...deps].map(([name, r]) => [name, r.spec])));
   const mtlsTurnedOn = previous !== undefined && !mtlsEnabledOf(previous.spec) && mtlsEnabledOf(spec);
-  if (previous && (previous.spec.protocol !== spec.protocol || mtlsTurnedOn)) {
+  const jwtTurnedOn = previous !== undefined && !previous.spec.inbound?.jwt && spec.inbound?.jwt !== undefined;
+  if (previous && (previous.spec.protocol !== spec.protocol || mtlsTurnedOn || jwtTurnedOn)) {
     const dependents = await store.getServices(await store.listDependents(spec.name));
     problems.push(...analyzeDependents(spec, [...dependents.values()].map((r) => r.spec)));
   }

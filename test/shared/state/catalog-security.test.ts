@@ -196,6 +196,40 @@ describe('mTLS and inbound security rejected on write, naming the field', () => 
   });
 });
 
+describe('health checks of a JWT-protected dependency', () => {
+  const { newStore } = useDynalite();
+  const jwt = { issuer: 'https://auth.example.com/', audiences: ['a'], jwksUri: 'https://auth.example.com/jwks' };
+
+  it('rejects an HTTP health check on a dependency that requires a JWT', async () => {
+    const store = await newStore();
+    await declareService(store, spec('payments', { inbound: { jwt } }), settings);
+    const error = await rejection(
+      declareService(store, spec('orders', { dependencies: [{ service: 'payments', localPort: 7000, healthCheck: { path: '/healthz' } }] }), settings),
+    );
+    expect(error.problems).toEqual([
+      {
+        path: 'dependencies.0.healthCheck',
+        message: '"payments" requires a JWT on every request, which a health check does not carry; rely on outlier detection',
+      },
+    ]);
+  });
+
+  it('rejects turning a JWT check on while a caller health-checks the service, and keeps the old spec', async () => {
+    const store = await newStore();
+    await declareService(store, spec('payments'), settings);
+    await declareService(store, spec('orders', { dependencies: [{ service: 'payments', localPort: 7000, healthCheck: {} }] }), settings);
+    const error = await rejection(declareService(store, spec('payments', { inbound: { jwt } }), settings));
+    expect(error.problems).toEqual([
+      {
+        path: 'inbound.jwt',
+        message:
+          'service "orders" calls this one with dependencies.0.healthCheck: "payments" requires a JWT on every request, which a health check does not carry; rely on outlier detection',
+      },
+    ]);
+    expect((await store.getService('payments'))?.spec.inbound).toBeUndefined();
+  });
+});
+
 describe('analyzeSpec and analyzeDependents on mTLS', () => {
   const svc = (name: string, extra: Record<string, unknown> = {}) => parseServiceSpec(spec(name, extra));
 
