@@ -5,6 +5,8 @@ import { BenchContext, BenchRow, BenchSuite, OperationCounter, percentile, round
 import { startEmbeddedDynamoDb } from '../../local/embedded-dynamodb';
 import { ensureTable } from '../../shared/store/dynamodb';
 import { MeshStore } from '../../shared/store/mesh-store';
+import { keys } from '../../shared/store/layout';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseServiceSpec } from '../../shared/model/spec';
 import { handleLifecycleEvent, LifecycleDeps } from '../../shared/lifecycle/handle';
 import { Ec2Instances } from '../../functions/lifecycle/aws/ec2';
@@ -33,7 +35,7 @@ export const suite: BenchSuite = {
         await ensureTable(db.doc, tableName);
         const store = new MeshStore(db.doc, tableName);
         const seedStart = Date.now();
-        await seedServices(store, services);
+        await seedServices(db.doc, store, services);
         ctx.log(`seeded ${services} services in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
         ec2.reset();
         ec2.on(DescribeInstancesCommand).callsFake((input: { InstanceIds?: string[] }) => {
@@ -115,16 +117,38 @@ export const suite: BenchSuite = {
 const serviceName = (n: number) => `svc-${n}`;
 const ipOf = (n: number) => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 
-/** seedServices writes the declared specs as the catalog stores them (spec + ECS alias), 32 at a time. */
-async function seedServices(store: MeshStore, count: number): Promise<void> {
+/**
+ * seedServices writes the declared specs as MeshStore.putService stores them (the spec item
+ * and the ECS alias item), 25 to a BatchWriteItem, so seeding 10,000 services takes seconds.
+ * It then checks a sample through MeshStore, so a change of the store's layout fails here
+ * loudly instead of turning every event into an ignored one.
+ */
+async function seedServices(doc: DynamoDBDocumentClient, store: MeshStore, count: number): Promise<void> {
+  const updatedAt = new Date().toISOString();
+  const items = Array.from({ length: count }, (_, n) => {
+    const spec = parseServiceSpec({ name: serviceName(n), inboundPort: 15000, appPort: 8080, protocol: 'http' });
+    return [
+      { ...keys.ecsAlias(spec.name), kind: 'ecs-alias', service: spec.name, ecsService: spec.name },
+      { ...keys.service(spec.name), kind: 'service', name: spec.name, spec, revision: 1, updatedAt },
+    ];
+  }).flat();
+  const batches: Record<string, unknown>[][] = [];
+  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
   let next = 0;
   const worker = async () => {
-    while (next < count) {
-      const n = next++;
-      await store.putService(parseServiceSpec({ name: serviceName(n), inboundPort: 15000, appPort: 8080, protocol: 'http' }), undefined);
+    while (next < batches.length) {
+      let pending: Record<string, unknown>[] = batches[next++]!.map((Item) => ({ PutRequest: { Item } }));
+      while (pending.length > 0) {
+        const out = await doc.send(new BatchWriteCommand({ RequestItems: { [store.tableName]: pending } }));
+        pending = (out.UnprocessedItems?.[store.tableName] ?? []) as Record<string, unknown>[];
+      }
     }
   };
-  await Promise.all(Array.from({ length: 32 }, worker));
+  await Promise.all(Array.from({ length: 8 }, worker));
+  const sample = serviceName(count - 1);
+  if ((await store.getService(sample))?.spec.name !== sample || (await store.serviceForEcsService(sample)) !== sample) {
+    throw new Error(`seeded service ${sample} does not read back through MeshStore: the table layout changed`);
+  }
 }
 
 function ecsEvent(i: number, services: number, version: number, lastStatus: string, healthStatus?: string, idSuffix = '') {
