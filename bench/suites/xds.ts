@@ -10,12 +10,17 @@ import { NodeTracker } from '../../shared/xds/node-tracker';
 import { MeshStore } from '../../shared/store/mesh-store';
 import { XdsTypeName } from '../../shared/xds/types';
 import { spawnLocalControlPlane } from '../local-process';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../shared/store/layout';
+import { FunctionConfig, readConfig } from '../../functions/lib/config';
 
 /**
  * The hot path: every Envoy polls each subscription every few seconds, forever. Measures the
  * in-process handler (p50/p99 for a 304 and for a 200 carrying 100 clusters), DynamoDB reads
  * per poll with a cold and a warm cache, response bytes, node-status writes per poll, and
- * polls per second through the local HTTP server.
+ * polls per second through the local HTTP server. Also the stored sizes of the items a poll
+ * reads (they set the read units a cache miss costs) and, on a simulated clock, how many
+ * node-status writes one Envoy costs per hour with the deployed tracker settings.
  */
 export const suite: BenchSuite = {
   name: 'xds',
@@ -29,6 +34,7 @@ export const suite: BenchSuite = {
       const store = cp.runtime.store;
       ctx.log(`declaring ${dependencies} dependencies and a caller`);
       await seed(store, dependencies);
+      rows.push(...(await itemSizes(cp, dependencies)));
       const counter = new OperationCounter(cp.runtime.doc);
 
       const poller = (cacheTtlMs: number, tracker = true) => {
@@ -85,6 +91,8 @@ export const suite: BenchSuite = {
           });
         }
       }
+
+      rows.push(await nodeStatusWrites(cp, counter, smoke));
 
       // Tracker memory for a large fleet held by one container.
       const before = process.memoryUsage().heapUsed;
@@ -169,22 +177,7 @@ async function seed(store: MeshStore, count: number): Promise<void> {
   for (let d = 0; d < count; d++) {
     const name = `dep-${d}`;
     await declareService(store, { name, inboundPort: 15000, appPort: 8080, protocol: d % 3 === 0 ? 'grpc' : 'http' }, defaultRenderSettings);
-    await applyEndpointChanges(
-      store,
-      Array.from({ length: 50 }, (_, e) => ({
-        kind: 'upsert' as const,
-        endpoint: {
-          service: name,
-          id: `arn:aws:ecs:us-east-1:111122223333:task/prod/${name}-${e}`,
-          address: `10.${d % 250}.${Math.floor(e / 250)}.${(e % 250) + 1}`,
-          port: 15000,
-          zone: `us-east-1${'abc'[e % 3]}`,
-          health: 'healthy' as const,
-          labels: { revision: String(12 + (e % 2)) },
-          source: { kind: 'ecs-task' as const, eventId: `seed-${d}-${e}`, eventTime: '2026-11-25T10:00:00Z', orderingKey: 1 },
-        },
-      })),
-    );
+    await applyEndpointChanges(store, endpointsOf(name, d, 50));
   }
   await declareService(
     store,
@@ -197,4 +190,127 @@ async function seed(store: MeshStore, count: number): Promise<void> {
     },
     defaultRenderSettings,
   );
+}
+
+/** endpointsOf builds `count` healthy ECS endpoints of a service, in three zones and two revisions. */
+function endpointsOf(name: string, d: number, count: number) {
+  return Array.from({ length: count }, (_, e) => ({
+    kind: 'upsert' as const,
+    endpoint: {
+      service: name,
+      id: `arn:aws:ecs:us-east-1:111122223333:task/prod/${name}-${e}`,
+      address: `10.${d % 250}.${Math.floor(e / 250)}.${(e % 250) + 1}`,
+      port: 15000,
+      zone: `us-east-1${'abc'[e % 3]}`,
+      health: 'healthy' as const,
+      labels: { revision: String(12 + (e % 2)) },
+      source: { kind: 'ecs-task' as const, eventId: `seed-${d}-${e}`, eventTime: '2026-11-25T10:00:00Z', orderingKey: 1 },
+    },
+  }));
+}
+
+/** itemBytes is an item's size as DynamoDB bills it: attribute names plus values (numbers approximated). */
+function itemBytes(item: Record<string, unknown>): number {
+  const valueBytes = (v: unknown): number => {
+    if (typeof v === 'string') return Buffer.byteLength(v);
+    if (typeof v === 'number') return Math.ceil(String(v).length / 2) + 1;
+    if (typeof v === 'boolean' || v === null || v === undefined) return 1;
+    if (v instanceof Uint8Array) return v.byteLength;
+    if (Array.isArray(v)) return 3 + v.reduce((n: number, x) => n + 1 + valueBytes(x), 0);
+    if (v instanceof Set) return [...v].reduce((n: number, x) => n + valueBytes(x), 0);
+    return 3 + Object.entries(v as Record<string, unknown>).reduce((n, [k, x]) => n + 1 + Buffer.byteLength(k) + valueBytes(x), 0);
+  };
+  return Object.entries(item).reduce((n, [k, v]) => n + Buffer.byteLength(k) + valueBytes(v), 0);
+}
+
+/**
+ * itemSizes declares callers of 10 and of every dependency and services of 10 and 100
+ * endpoints, and reads back the stored (gzipped) SNAPSHOT and EDS items a poll reads.
+ */
+async function itemSizes(cp: Awaited<ReturnType<typeof startLocalControlPlane>>, dependencies: number): Promise<BenchRow[]> {
+  const store = cp.runtime.store;
+  const read = async (key: { pk: string; sk: string }) => {
+    const out = await cp.runtime.doc.send(new GetCommand({ TableName: cp.runtime.config.tableName, Key: key }));
+    if (!out.Item) throw new Error(`no item ${key.pk} ${key.sk}`);
+    return itemBytes(out.Item);
+  };
+  const callerOf = async (name: string, count: number) =>
+    declareService(
+      store,
+      {
+        name,
+        inboundPort: 15000,
+        appPort: 8080,
+        protocol: 'http',
+        dependencies: Array.from({ length: count }, (_, d) => ({ service: `dep-${d}`, localPort: 20000 + d })),
+      },
+      defaultRenderSettings,
+    );
+  await callerOf('caller-10', Math.min(10, dependencies));
+  const rows: BenchRow[] = [];
+  for (const [service, deps] of [
+    ['caller-10', Math.min(10, dependencies)],
+    ['caller', dependencies],
+  ] as const) {
+    rows.push({ name: 'stored SNAPSHOT item (gzipped LDS/RDS/CDS)', params: { dependencies: deps }, metrics: { item_bytes: await read(keys.snapshot(service)) } });
+  }
+  for (const endpoints of [10, 100]) {
+    const name = `eds-${endpoints}`;
+    await declareService(store, { name, inboundPort: 15000, appPort: 8080, protocol: 'http' }, defaultRenderSettings);
+    await applyEndpointChanges(store, endpointsOf(name, 0, endpoints));
+    rows.push({ name: 'stored EDS item (gzipped ClusterLoadAssignment)', params: { endpoints }, metrics: { item_bytes: await read(keys.endpointAssignment(name)) } });
+  }
+  return rows;
+}
+
+/**
+ * nodeStatusWrites polls as one Envoy of a 10-dependency service does (CDS every 10-20 s, LDS
+ * every 30-60 s, each EDS cluster every 5-10 s: the generated bootstrap's and render settings'
+ * defaults) for a simulated hour, with nothing changing, through a tracker with the deployed
+ * settings: the steady-state node-status writes and reads of one Envoy.
+ */
+async function nodeStatusWrites(cp: Awaited<ReturnType<typeof startLocalControlPlane>>, counter: OperationCounter, smoke: boolean): Promise<BenchRow> {
+  const store = cp.runtime.store;
+  const deployed: FunctionConfig = readConfig({ TABLE_NAME: 'bench', AWS_REGION: 'us-east-1' });
+  let clock = Date.parse('2026-11-25T10:00:00Z');
+  const now = () => clock;
+  const cache = new SnapshotCache(store, { ttlMs: deployed.snapshotCacheTtlMs, now });
+  const tracker = new NodeTracker(store, { minWriteGapMs: deployed.nodeStatusMinWriteGapMs, livenessIntervalMs: deployed.nodeStatusLivenessMs, now });
+  const poll = (type: XdsTypeName, body: Record<string, unknown>) =>
+    handleDiscovery({ cache, tracker }, { method: 'POST', path: `/v3/discovery:${type}`, query: {}, headers: {}, body: JSON.stringify(body) });
+  const node = { id: 'caller-10-0', cluster: 'caller-10' };
+  const subs: { type: XdsTypeName; names: string[]; delayS: number; version: string; next: number }[] = [
+    { type: 'clusters', names: [], delayS: 10, version: '', next: clock },
+    { type: 'listeners', names: [], delayS: 30, version: '', next: clock },
+    ...Array.from({ length: 10 }, (_, d) => ({ type: 'endpoints' as const, names: [`dep-${d}`], delayS: 5, version: '', next: clock })),
+  ];
+  const hours = smoke ? 0.1 : 1;
+  const end = clock + hours * 3600_000;
+  // The first answers (200s) are not the steady state: accept them before counting.
+  for (const sub of subs) {
+    const answer = await poll(sub.type, { node, ...(sub.names.length ? { resource_names: sub.names } : {}) });
+    sub.version = (answer.body as { version_info: string }).version_info;
+  }
+  counter.reset();
+  let polls = 0;
+  for (;;) {
+    const sub = subs.reduce((a, b) => (b.next < a.next ? b : a));
+    if (sub.next > end) break;
+    clock = sub.next;
+    await poll(sub.type, { node, version_info: sub.version, ...(sub.names.length ? { resource_names: sub.names } : {}) });
+    polls++;
+    sub.next = clock + sub.delayS * 1000 * (1 + Math.random()) + 5;
+  }
+  const { reads, writes } = counter.totals();
+  const status = await cp.runtime.doc.send(new GetCommand({ TableName: store.tableName, Key: keys.nodeStatus('caller-10', node.id) }));
+  return {
+    name: 'node status per Envoy, steady state (simulated hour, deployed tracker and cache settings)',
+    params: { subscriptions: subs.length, liveness_s: deployed.nodeStatusLivenessMs / 1000, cache_ttl_ms: deployed.snapshotCacheTtlMs },
+    metrics: {
+      polls_per_hour: round(polls / hours, 0),
+      node_status_writes_per_hour: round(writes / hours, 1),
+      reads_per_poll_one_envoy: round(reads / polls, 4),
+      node_status_item_bytes: status.Item ? itemBytes(status.Item) : NaN,
+    },
+  };
 }
