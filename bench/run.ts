@@ -1,21 +1,26 @@
-import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchReport, BenchScale, BenchSuite, machineInfo } from './harness';
+import { costDocument } from './cost-model';
+import { benchmarksDocument, readmeBlock, replaceReadmeBlock } from './report';
 
 /**
  * `npm run bench [-- --smoke] [-- --only name]`: runs every suite in bench/suites, prints a
- * table and writes bench/results.json (bench/results.smoke.json for --smoke).
+ * table and writes bench/results.json (bench/results.smoke.json for --smoke). A full run of
+ * every suite then writes what is generated from it: docs/benchmarks.md (every figure),
+ * docs/cost.md (the cost model) and the README's benchmark block.
  */
-export async function runBenchmarks(scale: BenchScale, only?: string, write = true): Promise<BenchReport> {
+export async function runBenchmarks(scale: BenchScale, only?: string | readonly string[], write = true): Promise<BenchReport> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const wanted = only === undefined ? undefined : typeof only === 'string' ? [only] : only;
   const dir = join(__dirname, 'suites');
   const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
   const report: BenchReport = { generatedAt: new Date().toISOString(), machine: machineInfo(), scale, suites: [] };
   for (const file of files) {
     const mod = (await import(join(dir, file))) as { suite?: BenchSuite };
     const suite = mod.suite;
-    if (!suite || (only && !suite.name.includes(only))) continue;
+    if (!suite || (wanted && !wanted.some((w) => suite.name.includes(w)))) continue;
     const start = Date.now();
     const rows = await suite.run({ scale, log: (m) => console.error(`[${suite.name}] ${m}`) });
     report.suites.push({ name: suite.name, seconds: (Date.now() - start) / 1000, rows });
@@ -24,8 +29,18 @@ export async function runBenchmarks(scale: BenchScale, only?: string, write = tr
     mkdirSync(__dirname, { recursive: true });
     const out = join(__dirname, scale === 'full' ? 'results.json' : 'results.smoke.json');
     writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+    if (scale === 'full' && !wanted) writeGenerated(report);
   }
   return report;
+}
+
+/** writeGenerated writes the documents made from a full run: the tables, the cost model, the README block. */
+export function writeGenerated(report: BenchReport): void {
+  const root = join(__dirname, '..');
+  writeFileSync(join(root, 'docs', 'benchmarks.md'), benchmarksDocument(report));
+  writeFileSync(join(root, 'docs', 'cost.md'), costDocument(report));
+  const readme = join(root, 'README.md');
+  writeFileSync(readme, replaceReadmeBlock(readFileSync(readme, 'utf8'), readmeBlock(report)));
 }
 
 export function formatTable(report: BenchReport): string {
@@ -46,6 +61,11 @@ if (require.main === module) {
   const scale: BenchScale = args.includes('--smoke') ? 'smoke' : 'full';
   const onlyIndex = args.indexOf('--only');
   const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+  // `--regenerate`: rewrite the documents from the existing bench/results.json, without running.
+  if (args.includes('--regenerate')) {
+    writeGenerated(JSON.parse(readFileSync(join(__dirname, 'results.json'), 'utf8')) as BenchReport);
+    process.exit(0);
+  }
   runBenchmarks(scale, only)
     .then((report) => {
       console.log(formatTable(report));

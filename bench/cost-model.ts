@@ -1,0 +1,406 @@
+import { BenchReport, BenchRow } from './harness';
+import { bootstrapDefaults } from '../shared/bootstrap/envoy-bootstrap';
+
+/**
+ * The cost model: monthly AWS cost per 1,000 Envoys, computed from the benchmark's measured
+ * figures (handler time, reads per cache miss, stored item sizes, node-status writes per Envoy,
+ * DynamoDB operations per lifecycle event) and the unit prices and assumptions below, written
+ * out so they can be updated. `costDocument` is pure: results in, markdown out.
+ */
+
+/** Public on-demand prices, us-east-1. Update `asOf` with them. */
+export const unitPrices = {
+  asOf: '2026-11-25',
+  region: 'us-east-1',
+  lambdaArmPerGbSecond: 0.0000133334,
+  lambdaPerMillionRequests: 0.2,
+  functionUrlPerMillionRequests: 0,
+  httpApiPerMillionRequests: 1.0,
+  restApiPerMillionRequests: 3.5,
+  dynamoPerMillionReadUnits: 0.125,
+  dynamoPerMillionWriteUnits: 0.625,
+  eventBridgeAwsServiceEventsPerMillion: 0,
+  eventBridgeCustomEventsPerMillion: 1.0,
+  sqsPerMillionRequests: 0.4,
+  logsIngestionPerGb: 0.5,
+  fargateArmPerVcpuHour: 0.03238,
+  fargateArmPerGbHour: 0.00356,
+  nlbPerHour: 0.0225,
+  nlbPerNlcuHour: 0.006,
+} as const;
+
+export interface CostAssumptions {
+  readonly envoys: number;
+  /** The EDS and RDS refresh_delay (render settings), seconds. */
+  readonly refreshDelayS: number;
+  /** LDS and CDS refresh delays of the generated bootstrap, seconds. */
+  readonly ldsRefreshS: number;
+  readonly cdsRefreshS: number;
+  /** EDS clusters per Envoy (one EDS poll each per refresh). */
+  readonly dependenciesPerEnvoy: number;
+  /** RDS subscriptions per Envoy: one per HTTP dependency listener. */
+  readonly routesPerEnvoy: number;
+  /** How many Envoys share one service (and so one SNAPSHOT item). */
+  readonly envoysPerService: number;
+  /** Task replacements per Envoy per day (deploys, scaling, spot). */
+  readonly replacementsPerEnvoyPerDay: number;
+  /** Lifecycle events reaching the handler per replacement (RUNNING, the stopping states, STOPPED). */
+  readonly eventsPerReplacement: number;
+  /** xds function memory (infra/control-plane.ts). */
+  readonly xdsMemoryMb: number;
+  readonly lifecycleMemoryMb: number;
+  /** DynamoDB BatchGetItem latency added to a poll that misses the cache, ms (in-region p50). */
+  readonly dynamoReadLatencyMs: number;
+  /** Warm containers kept per unit of mean concurrency (arrivals are bursty). */
+  readonly containersPerConcurrency: number;
+  /** CloudWatch Logs bytes per xds invocation: Lambda's START/END/REPORT lines and one EMF metrics line. */
+  readonly logBytesPerInvocation: number;
+  readonly snapshotCacheTtlS: number;
+}
+
+export const defaultAssumptions: CostAssumptions = {
+  envoys: 1000,
+  refreshDelayS: 10,
+  ldsRefreshS: parseSeconds(bootstrapDefaults.ldsRefreshDelay),
+  cdsRefreshS: parseSeconds(bootstrapDefaults.cdsRefreshDelay),
+  dependenciesPerEnvoy: 10,
+  routesPerEnvoy: 10,
+  envoysPerService: 10,
+  replacementsPerEnvoyPerDay: 1,
+  eventsPerReplacement: 6,
+  xdsMemoryMb: 512,
+  lifecycleMemoryMb: 512,
+  dynamoReadLatencyMs: 5,
+  containersPerConcurrency: 2,
+  logBytesPerInvocation: 650,
+  snapshotCacheTtlS: 2,
+};
+
+const secondsPerMonth = 30 * 24 * 3600;
+
+function parseSeconds(duration: string): number {
+  const match = /^(\d+(?:\.\d+)?)s$/.exec(duration);
+  if (!match) throw new Error(`refresh delay "${duration}" is not in seconds`);
+  return Number(match[1]);
+}
+
+/** The measured figures the model uses, picked out of a report by row name and params. */
+export interface MeasuredInputs {
+  readonly handler304P50Ms: number;
+  readonly handler304P99Ms: number;
+  readonly readsPerMissedPoll: number;
+  readonly snapshotItemBytes: number;
+  readonly edsItemBytes: number;
+  readonly nodeStatusWritesPerEnvoyHour: number;
+  readonly nodeStatusItemBytes: number;
+  readonly eventReads: number;
+  readonly eventWrites: number;
+  readonly eventP50Ms: number;
+  readonly eventFleetSize: number;
+  readonly xdsInitMs: number;
+}
+
+function rows(report: BenchReport, suite: string): BenchRow[] {
+  return report.suites.find((s) => s.name === suite)?.rows ?? [];
+}
+
+function metric(report: BenchReport, suite: string, name: string, key: string, params: Record<string, number> = {}): number {
+  const candidates = rows(report, suite).filter(
+    (r) => r.name.startsWith(name) && Object.entries(params).every(([k, v]) => r.params[k] === v),
+  );
+  const row = candidates[candidates.length - 1];
+  const value = row?.metrics[key];
+  if (value === undefined || !Number.isFinite(value)) throw new Error(`bench results have no ${suite} / ${name} / ${key}`);
+  return value;
+}
+
+export function measuredInputs(report: BenchReport): MeasuredInputs {
+  const lifecycleSizes = rows(report, 'lifecycle').map((r) => Number(r.params.services));
+  const fleet = Math.max(...lifecycleSizes);
+  const perEvent = (key: string) =>
+    (metric(report, 'lifecycle', 'ecs task RUNNING', key, { services: fleet }) +
+      metric(report, 'lifecycle', 'ecs task STOPPED', key, { services: fleet })) /
+    2;
+  const snapshotRows = rows(report, 'xds').filter((r) => r.name.startsWith('stored SNAPSHOT'));
+  const edsRows = rows(report, 'xds').filter((r) => r.name.startsWith('stored EDS'));
+  return {
+    handler304P50Ms: Math.max(
+      metric(report, 'xds', 'poll 304 clusters', 'p50_ms'),
+      metric(report, 'xds', 'poll 304 endpoints', 'p50_ms'),
+    ),
+    handler304P99Ms: Math.max(
+      metric(report, 'xds', 'poll 304 clusters', 'p99_ms'),
+      metric(report, 'xds', 'poll 304 endpoints', 'p99_ms'),
+    ),
+    readsPerMissedPoll: metric(report, 'xds', 'DynamoDB operations per poll, cold cache', 'reads_per_poll'),
+    snapshotItemBytes: snapshotRows[0]?.metrics.item_bytes ?? NaN,
+    edsItemBytes: edsRows[0]?.metrics.item_bytes ?? NaN,
+    nodeStatusWritesPerEnvoyHour: metric(report, 'xds', 'node status per Envoy', 'node_status_writes_per_hour'),
+    nodeStatusItemBytes: metric(report, 'xds', 'node status per Envoy', 'node_status_item_bytes'),
+    eventReads: perEvent('reads_per_event'),
+    eventWrites: perEvent('writes_per_event'),
+    eventP50Ms: perEvent('p50_ms'),
+    eventFleetSize: fleet,
+    xdsInitMs: metric(report, 'cold-start', 'bundle and init of functions/xds', 'init_p50_ms'),
+  };
+}
+
+export interface CostBreakdown {
+  readonly pollsPerSecond: number;
+  readonly containers: number;
+  readonly missRatio: number;
+  readonly readUnitsPerPoll: number;
+  readonly billedMsPerPoll: number;
+  readonly monthly: {
+    readonly frontDoor: number;
+    readonly lambdaRequests: number;
+    readonly lambdaDuration: number;
+    readonly dynamoReads: number;
+    readonly dynamoWrites: number;
+    readonly eventBridge: number;
+    readonly lifecycleLambda: number;
+    readonly logs: number;
+  };
+  readonly total: number;
+  readonly totalWithoutLogs: number;
+}
+
+/** readUnits is what reading an item costs with eventually consistent reads: half a unit per 4 KB. */
+const readUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 4096)) * 0.5;
+const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
+
+/**
+ * monthlyCost. Polls: per Envoy, each subscription polls every 1.5x its refresh delay on average
+ * (ENVOY-REST.md: 1-2x after the previous poll completes). Cache: each container reads an item
+ * at most once per TTL; with an item polled at rate λ in a container (Poisson), a poll finds it
+ * stale with probability 1/(1+λ·TTL). A poll reads its service's SNAPSHOT and, for EDS, the named
+ * EDS item (one BatchGetItem, measured: `readsPerMissedPoll`); the read units follow the
+ * measured stored item sizes. Containers: mean concurrency (Little's law: polls/s × billed
+ * duration) times `containersPerConcurrency`, at least one.
+ */
+export function monthlyCost(m: MeasuredInputs, a: CostAssumptions, front: 'functionUrl' | 'httpApi' | 'restApi' = 'functionUrl'): CostBreakdown {
+  const p = unitPrices;
+  const perEnvoy = {
+    eds: a.dependenciesPerEnvoy / (1.5 * a.refreshDelayS),
+    rds: a.routesPerEnvoy / (1.5 * a.refreshDelayS),
+    cds: 1 / (1.5 * a.cdsRefreshS),
+    lds: 1 / (1.5 * a.ldsRefreshS),
+  };
+  const envoyPollsPerSecond = perEnvoy.eds + perEnvoy.rds + perEnvoy.cds + perEnvoy.lds;
+  const pollsPerSecond = a.envoys * envoyPollsPerSecond;
+
+  // Containers, from a first guess of duration (a hit's billed ms), refined once.
+  const services = Math.max(1, a.envoys / a.envoysPerService);
+  const hitMs = Math.max(1, Math.ceil(m.handler304P50Ms));
+  const missMs = Math.max(1, Math.ceil(m.handler304P50Ms + a.dynamoReadLatencyMs));
+  const cacheFor = (containers: number) => {
+    // SNAPSHOT of a service: polled by its Envoys' every poll. EDS of a service: by its callers' EDS polls.
+    const snapshotRate = (pollsPerSecond / services) / containers;
+    const edsRate = (a.envoys * perEnvoy.eds) / services / containers;
+    const stale = (rate: number) => 1 / (1 + rate * a.snapshotCacheTtlS);
+    const snapshotStale = stale(snapshotRate);
+    const edsStale = stale(edsRate);
+    const edsShare = perEnvoy.eds / envoyPollsPerSecond;
+    const missRatio = Math.min(1, (1 - edsShare) * snapshotStale + edsShare * (1 - (1 - snapshotStale) * (1 - edsStale))) * m.readsPerMissedPoll;
+    const readUnitsPerPoll = snapshotStale * readUnits(m.snapshotItemBytes) + edsShare * edsStale * readUnits(m.edsItemBytes);
+    return { missRatio, readUnitsPerPoll };
+  };
+  let containers = Math.max(1, Math.ceil(pollsPerSecond * (hitMs / 1000) * a.containersPerConcurrency));
+  let cache = cacheFor(containers);
+  const billed = (miss: number) => (1 - miss) * hitMs + miss * missMs;
+  containers = Math.max(1, Math.ceil(pollsPerSecond * (billed(cache.missRatio) / 1000) * a.containersPerConcurrency));
+  cache = cacheFor(containers);
+  const billedMsPerPoll = billed(cache.missRatio);
+
+  const pollsPerMonth = pollsPerSecond * secondsPerMonth;
+  const perMillion = (count: number, price: number) => (count / 1e6) * price;
+  const frontPrice = front === 'functionUrl' ? p.functionUrlPerMillionRequests : front === 'httpApi' ? p.httpApiPerMillionRequests : p.restApiPerMillionRequests;
+
+  const eventsPerMonth = a.envoys * a.replacementsPerEnvoyPerDay * a.eventsPerReplacement * 30;
+  const nodeStatusWrites = a.envoys * m.nodeStatusWritesPerEnvoyHour * 24 * 30;
+  // Lifecycle: reads are strongly consistent and small (1 unit); writes of endpoint, counter and EDS items.
+  const eventWriteUnits = m.eventWrites * writeUnits(m.edsItemBytes);
+  const monthly = {
+    frontDoor: perMillion(pollsPerMonth, frontPrice),
+    lambdaRequests: perMillion(pollsPerMonth + eventsPerMonth, p.lambdaPerMillionRequests),
+    lambdaDuration: pollsPerMonth * (billedMsPerPoll / 1000) * (a.xdsMemoryMb / 1024) * p.lambdaArmPerGbSecond,
+    dynamoReads: perMillion(pollsPerMonth * cache.readUnitsPerPoll + eventsPerMonth * m.eventReads, p.dynamoPerMillionReadUnits),
+    dynamoWrites: perMillion(nodeStatusWrites * writeUnits(m.nodeStatusItemBytes) + eventsPerMonth * eventWriteUnits, p.dynamoPerMillionWriteUnits),
+    eventBridge: perMillion(eventsPerMonth, p.eventBridgeAwsServiceEventsPerMillion),
+    lifecycleLambda: eventsPerMonth * (Math.ceil(m.eventP50Ms) / 1000) * (a.lifecycleMemoryMb / 1024) * p.lambdaArmPerGbSecond,
+    logs: ((pollsPerMonth * a.logBytesPerInvocation) / 2 ** 30) * p.logsIngestionPerGb,
+  };
+  const total = Object.values(monthly).reduce((s, v) => s + v, 0);
+  return {
+    pollsPerSecond,
+    containers,
+    missRatio: cache.missRatio,
+    readUnitsPerPoll: cache.readUnitsPerPoll,
+    billedMsPerPoll,
+    monthly,
+    total,
+    totalWithoutLogs: total - monthly.logs,
+  };
+}
+
+/** adsContainerMonthly: gRPC ADS on Fargate behind an NLB, two tasks for two zones (not measured here). */
+export function adsContainerMonthly(tasks = 2, vcpu = 0.25, gb = 0.5): { compute: number; loadBalancer: number; total: number } {
+  const hours = secondsPerMonth / 3600;
+  const compute = tasks * hours * (vcpu * unitPrices.fargateArmPerVcpuHour + gb * unitPrices.fargateArmPerGbHour);
+  // 1,000 long-lived streams with rare pushes stay inside one NLCU (100,000 active TCP flows).
+  const loadBalancer = hours * (unitPrices.nlbPerHour + unitPrices.nlbPerNlcuHour);
+  return { compute, loadBalancer, total: compute + loadBalancer };
+}
+
+const usd = (n: number) => (n >= 100 ? `$${n.toFixed(0)}` : n >= 1 ? `$${n.toFixed(2)}` : `$${n.toFixed(3)}`);
+const fmt = (n: number, digits = 2) => Number(n.toFixed(digits)).toLocaleString('en-US');
+
+/** costDocument renders docs/cost.md from a full benchmark report. */
+export function costDocument(report: BenchReport, assumptions: CostAssumptions = defaultAssumptions): string {
+  const m = measuredInputs(report);
+  const base = monthlyCost(m, assumptions);
+  const delays = [5, 10, 30, 60];
+  const byDelay = delays.map((d) => ({ d, c: monthlyCost(m, { ...assumptions, refreshDelayS: d }) }));
+  const churns = [0.1, 1, 10];
+  const byChurn = churns.map((r) => ({ r, c: monthlyCost(m, { ...assumptions, replacementsPerEnvoyPerDay: r }) }));
+  const http = monthlyCost(m, assumptions, 'httpApi');
+  const rest = monthlyCost(m, assumptions, 'restApi');
+  const ads = adsContainerMonthly();
+  const a = assumptions;
+  const p = unitPrices;
+  const line = (label: string, value: number, how: string) => `| ${label} | ${usd(value)} | ${how} |`;
+  return [
+    '# Cost per 1,000 Envoys',
+    '',
+    '<!-- Generated by `npm run bench` (bench/cost-model.ts) from bench/results.json. Do not edit by hand. -->',
+    '',
+    `Monthly AWS cost of the control plane for ${fmt(a.envoys, 0)} Envoys, computed by [bench/cost-model.ts](../bench/cost-model.ts) from`,
+    `the figures in [bench/results.json](../bench/results.json) (measured ${report.generatedAt.slice(0, 10)} on ${report.machine.cpu} x${report.machine.cores}, Node ${report.machine.node})`,
+    'and the unit prices and assumptions below. Change them there and rerun `npm run bench`.',
+    '',
+    `## At a ${a.refreshDelayS} s refresh delay: ${usd(base.total)} a month (${usd(base.totalWithoutLogs)} without CloudWatch Logs)`,
+    '',
+    '| line | per month | how |',
+    '| --- | --- | --- |',
+    line('Front door (Lambda function URL, AWS_IAM)', base.monthly.frontDoor, 'no charge beyond the invocation'),
+    line('Lambda requests', base.monthly.lambdaRequests, `${fmt(base.pollsPerSecond, 0)} polls/s + lifecycle events, $${p.lambdaPerMillionRequests} per million`),
+    line('Lambda duration (xds)', base.monthly.lambdaDuration, `${fmt(base.billedMsPerPoll, 2)} billed ms per poll (1 ms on a cache hit, + ${a.dynamoReadLatencyMs} ms on a miss) at ${a.xdsMemoryMb} MB`),
+    line('DynamoDB reads', base.monthly.dynamoReads, `${fmt(base.readUnitsPerPoll, 4)} read units per poll (cache TTL ${a.snapshotCacheTtlS} s, ${base.containers} containers) + ${fmt(m.eventReads, 1)} per event`),
+    line('DynamoDB writes', base.monthly.dynamoWrites, `${fmt(m.nodeStatusWritesPerEnvoyHour, 0)} node-status writes per Envoy-hour + ${fmt(m.eventWrites, 1)} per event`),
+    line('EventBridge', base.monthly.eventBridge, 'ECS and EC2 state changes are AWS service events on the default bus: free'),
+    line('Lambda duration (lifecycle)', base.monthly.lifecycleLambda, `${fmt(m.eventP50Ms, 0)} ms per event (measured on dynalite, so an upper bound)`),
+    line('CloudWatch Logs', base.monthly.logs, `${a.logBytesPerInvocation} bytes per poll (Lambda START/END/REPORT lines + one EMF metrics line) at $${p.logsIngestionPerGb}/GB`),
+    '',
+    'Where the money goes: **requests**. Envoy\u2019s REST subscriptions poll every EDS cluster and every RDS route',
+    'configuration separately, so an Envoy with 10 HTTP dependencies makes about',
+    `${fmt(base.pollsPerSecond / a.envoys, 2)} polls/s at a ${a.refreshDelayS} s refresh. Each poll costs one Lambda request ($0.20/M) and, unless`,
+    'log output is cut, about as much again in CloudWatch Logs ingestion. DynamoDB is small because the cache answers',
+    'most polls and the items are gzipped below 4 KB.',
+    '',
+    '## By refresh delay (EDS and RDS; LDS and CDS stay at the bootstrap\u2019s defaults)',
+    '',
+    '| refresh delay | polls/s | containers | reads per poll | total / month | without logs |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...byDelay.map(({ d, c }) => `| ${d} s | ${fmt(c.pollsPerSecond, 0)} | ${c.containers} | ${fmt(c.missRatio, 3)} | ${usd(c.total)} | ${usd(c.totalWithoutLogs)} |`),
+    '',
+    '## By churn (task replacements per Envoy per day)',
+    '',
+    '| replacements / Envoy / day | lifecycle events / month | total / month |',
+    '| --- | --- | --- |',
+    ...byChurn.map(({ r, c }) => `| ${r} | ${fmt(a.envoys * r * a.eventsPerReplacement * 30, 0)} | ${usd(c.total)} |`),
+    '',
+    `Lifecycle work is per event and does not grow with the fleet: measured at ${fmt(m.eventFleetSize, 0)} services,`,
+    `an ECS RUNNING or STOPPED event costs ${fmt(m.eventReads, 1)} reads and ${fmt(m.eventWrites, 1)} writes. Churn barely moves the total.`,
+    '',
+    '## Front door options',
+    '',
+    '| front door | front door / month | total / month |',
+    '| --- | --- | --- |',
+    `| Lambda function URL (AWS_IAM), deployed | ${usd(base.monthly.frontDoor)} | ${usd(base.total)} |`,
+    `| API Gateway HTTP API ($${p.httpApiPerMillionRequests}/M, first 300M) | ${usd(http.monthly.frontDoor)} | ${usd(http.total)} |`,
+    `| API Gateway REST API ($${p.restApiPerMillionRequests}/M) | ${usd(rest.monthly.frontDoor)} | ${usd(rest.total)} |`,
+    '',
+    'The function URL adds nothing per request; an HTTP API would cost five times the Lambda requests.',
+    '',
+    '## Compared with an ADS container (not measured here)',
+    '',
+    `A gRPC ADS server (e.g. go-control-plane) on Fargate arm64, two tasks of 0.25 vCPU / 0.5 GB for two zones, behind an`,
+    `NLB: about ${usd(ads.compute)} compute + ${usd(ads.loadBalancer)} load balancer = **${usd(ads.total)} a month**, nearly flat in the number`,
+    'of Envoys until a task\u2019s CPU or memory runs out (streams push only on change, no polling). This is an estimate from',
+    'list prices, not a measurement: no ADS server was run for this benchmark. It buys cheaper steady state at scale and',
+    'push latency (no refresh delay) with a server to patch, scale and keep available; the serverless plane costs nothing',
+    `when idle and scales with the fleet, but at 1,000 Envoys and a ${a.refreshDelayS} s refresh it costs about`,
+    `${fmt(base.total / ads.total, 1)}x the container (${fmt(base.totalWithoutLogs / ads.total, 1)}x with logs cut). It breaks even with the container at roughly`,
+    `${fmt((ads.total / base.totalWithoutLogs) * a.envoys, 0)} Envoys (logs cut), or at a refresh delay of about ${breakEvenDelay(m, a, ads.total)} s for 1,000 Envoys.`,
+    '',
+    '## Unit prices (public, on demand, ' + `${p.region}, as of ${p.asOf}; update \`unitPrices\` in bench/cost-model.ts)`,
+    '',
+    '| item | price |',
+    '| --- | --- |',
+    `| Lambda arm64 duration | $${p.lambdaArmPerGbSecond} per GB-second |`,
+    `| Lambda requests | $${p.lambdaPerMillionRequests} per million |`,
+    `| Lambda function URL | no charge |`,
+    `| API Gateway HTTP API | $${p.httpApiPerMillionRequests} per million (first 300 million) |`,
+    `| API Gateway REST API | $${p.restApiPerMillionRequests} per million (first 333 million) |`,
+    `| DynamoDB on-demand reads | $${p.dynamoPerMillionReadUnits} per million read request units (since the November 2024 price cut) |`,
+    `| DynamoDB on-demand writes | $${p.dynamoPerMillionWriteUnits} per million write request units |`,
+    `| EventBridge, AWS service events on the default bus | free (custom events $${p.eventBridgeCustomEventsPerMillion} per million) |`,
+    `| SQS standard | $${p.sqsPerMillionRequests} per million requests (drain queue; negligible here) |`,
+    `| CloudWatch Logs ingestion (EMF metrics too) | $${p.logsIngestionPerGb} per GB |`,
+    `| Fargate arm64 | $${p.fargateArmPerVcpuHour} per vCPU-hour, $${p.fargateArmPerGbHour} per GB-hour |`,
+    `| Network Load Balancer | $${p.nlbPerHour} per hour + $${p.nlbPerNlcuHour} per NLCU-hour |`,
+    '',
+    '## Measured inputs (from bench/results.json)',
+    '',
+    '| input | value | row |',
+    '| --- | --- | --- |',
+    `| xds handler time, 304, p50 / p99 | ${m.handler304P50Ms} / ${m.handler304P99Ms} ms | xds: poll 304 (in-process, warm cache) |`,
+    `| DynamoDB requests per poll that misses the cache | ${m.readsPerMissedPoll} | xds: DynamoDB operations per poll, cold cache |`,
+    `| stored SNAPSHOT item, 10 dependencies | ${m.snapshotItemBytes} bytes | xds: stored SNAPSHOT item |`,
+    `| stored EDS item, 10 endpoints | ${m.edsItemBytes} bytes | xds: stored EDS item |`,
+    `| node-status writes per Envoy-hour (steady state) | ${m.nodeStatusWritesPerEnvoyHour}, items of ${m.nodeStatusItemBytes} bytes | xds: node status per Envoy |`,
+    `| reads / writes per lifecycle event (mean of ECS RUNNING and STOPPED, ${fmt(m.eventFleetSize, 0)} services) | ${fmt(m.eventReads, 2)} / ${fmt(m.eventWrites, 2)} | lifecycle |`,
+    `| lifecycle handler time per event, p50 | ${fmt(m.eventP50Ms, 1)} ms | lifecycle |`,
+    `| xds bundle init (cold start) | ${m.xdsInitMs} ms | cold-start (a few containers a day: negligible) |`,
+    '',
+    '## Assumptions',
+    '',
+    '| assumption | value | why |',
+    '| --- | --- | --- |',
+    `| Envoys | ${fmt(a.envoys, 0)} | the unit of this model |`,
+    `| EDS and RDS refresh delay | ${a.refreshDelayS} s | render settings\u2019 \`refreshDelay\` (deployed default 5 s) |`,
+    `| LDS / CDS refresh delay | ${a.ldsRefreshS} s / ${a.cdsRefreshS} s | the generated bootstrap\u2019s defaults (shared/bootstrap) |`,
+    '| polls per subscription | one per 1.5 refresh delays | Envoy waits 1-2x refresh_delay after a poll completes (ENVOY-REST.md) |',
+    `| dependencies (EDS clusters) per Envoy | ${a.dependenciesPerEnvoy} | |`,
+    `| RDS subscriptions per Envoy | ${a.routesPerEnvoy} | one per HTTP dependency listener |`,
+    `| Envoys per service | ${a.envoysPerService} | they share one SNAPSHOT item |`,
+    `| task replacements per Envoy per day | ${a.replacementsPerEnvoyPerDay} | deploys and scaling |`,
+    `| lifecycle events per replacement | ${a.eventsPerReplacement} | RUNNING (and health), DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED |`,
+    `| xds / lifecycle memory | ${a.xdsMemoryMb} / ${a.lifecycleMemoryMb} MB | infra/control-plane.ts |`,
+    `| snapshot cache TTL | ${a.snapshotCacheTtlS} s | SNAPSHOT_CACHE_TTL_MS |`,
+    `| DynamoDB read latency on a miss | ${a.dynamoReadLatencyMs} ms | in-region BatchGetItem p50; Lambda bills whole ms |`,
+    `| warm containers per unit of mean concurrency | ${a.containersPerConcurrency} | bursty arrivals keep more containers than the mean needs |`,
+    '| read units | 0.5 per started 4 KB per item | eventually consistent BatchGetItem |',
+    '| write units | 1 per started 1 KB | on-demand |',
+    `| log bytes per invocation | ${a.logBytesPerInvocation} | ~300 for Lambda\u2019s START/END/REPORT + ~350 for the EMF metrics line |`,
+    '',
+    '**Cache hits and containers.** Each Lambda container has its own cache, so what counts is how often one container',
+    'sees the same item within a TTL: an item polled at λ per second in a container is read with probability',
+    '1/(1+λ·TTL) per poll. More containers (a bigger fleet or slower handlers) split the polls and lower λ per',
+    'container; a small fleet spread over many containers gains little from the cache. The benchmark\u2019s',
+    '`reads_per_poll_one_envoy` (one Envoy alone in a container) is the worst case: nearly every poll reads.',
+    '',
+    '**Cutting the bill.** In order of effect: a longer EDS/RDS refresh delay (cost is almost linear in its inverse);',
+    'dropping Lambda\u2019s platform log lines (advanced logging controls: JSON log format with system log level WARN) and',
+    'publishing poll counts without one EMF line per poll; serving routes inline in LDS instead of RDS (halves the polls).',
+    '',
+  ].join('\n');
+}
+
+function breakEvenDelay(m: MeasuredInputs, a: CostAssumptions, target: number): string {
+  for (let d = a.refreshDelayS; d <= 3600; d += 1) {
+    const c = monthlyCost(m, { ...a, refreshDelayS: d });
+    if (c.totalWithoutLogs <= target) return String(d);
+  }
+  return 'over 3,600';
+}

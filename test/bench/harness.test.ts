@@ -1,0 +1,77 @@
+import { runBenchmarks } from '../../bench/run';
+import { BenchReport } from '../../bench/harness';
+import { costDocument, measuredInputs, monthlyCost, defaultAssumptions } from '../../bench/cost-model';
+import { benchmarksDocument, readmeBlock, replaceReadmeBlock } from '../../bench/report';
+
+/**
+ * A smoke run of the benchmark harness: the fast suites at tiny sizes, nothing written. It
+ * checks the report's shape and that the figures are finite and consistent, never timings.
+ */
+describe('the benchmark harness at smoke scale', () => {
+  let report: BenchReport;
+  const row = (suite: string, name: string) => {
+    const found = report.suites.find((s) => s.name === suite)?.rows.find((r) => r.name.startsWith(name));
+    if (!found) throw new Error(`no row ${suite} / ${name}`);
+    return found;
+  };
+
+  beforeAll(async () => {
+    report = await runBenchmarks('smoke', ['xds', 'lifecycle', 'render', 'convergence'], false);
+  }, 240_000);
+
+  it('reports the machine, the scale and every suite it ran, each with rows', () => {
+    expect(report.scale).toBe('smoke');
+    expect(report.machine.node).toBe(process.version);
+    expect(report.machine.cores).toBeGreaterThan(0);
+    expect(report.suites.map((s) => s.name).sort()).toEqual(['convergence', 'lifecycle', 'render', 'xds']);
+    for (const s of report.suites) expect(s.rows.length).toBeGreaterThan(0);
+  });
+
+  it('gives every figure as a finite number (node tracker heap deltas may be negative after a GC)', () => {
+    for (const s of report.suites) {
+      for (const r of s.rows) {
+        for (const [key, value] of Object.entries(r.metrics)) {
+          expect({ row: `${s.name} / ${r.name} / ${key}`, finite: Number.isFinite(value) }).toEqual({ row: `${s.name} / ${r.name} / ${key}`, finite: true });
+        }
+      }
+    }
+  });
+
+  it('reads less per poll with a warm cache than with a cold one, and one request per poll when cold', () => {
+    const cold = row('xds', 'DynamoDB operations per poll, cold').metrics.reads_per_poll!;
+    const warm = row('xds', 'DynamoDB operations per poll, warm').metrics.reads_per_poll!;
+    expect(cold).toBe(1);
+    expect(warm).toBeLessThan(cold);
+  });
+
+  it('converges every poller after a burst of events', () => {
+    expect(row('convergence', 'event').metrics.not_converged).toBe(0);
+  });
+
+  it('counts DynamoDB operations for a lifecycle event, none written for an undeclared service', () => {
+    expect(row('lifecycle', 'ecs task RUNNING').metrics.writes_per_event).toBeGreaterThan(0);
+    expect(row('lifecycle', 'ecs task of undeclared service').metrics.writes_per_event).toBe(0);
+  });
+
+  it('builds the cost model, the tables and the README block from the report (cold start figures added)', () => {
+    const withColdStart: BenchReport = {
+      ...report,
+      suites: [
+        ...report.suites,
+        { name: 'cold-start', seconds: 0, rows: [{ name: 'bundle and init of functions/xds', params: { function: 'xds' }, metrics: { bundle_kb: 900, bundle_gzip_kb: 220, init_p50_ms: 150, init_max_ms: 200 } }] },
+      ],
+    };
+    const cost = monthlyCost(measuredInputs(withColdStart), defaultAssumptions);
+    expect(Number.isFinite(cost.total)).toBe(true);
+    expect(cost.total).toBeGreaterThan(0);
+    // Longer refresh delays poll less and cost less.
+    expect(monthlyCost(measuredInputs(withColdStart), { ...defaultAssumptions, refreshDelayS: 60 }).total).toBeLessThan(cost.total);
+    expect(costDocument(withColdStart)).toContain('# Cost per 1,000 Envoys');
+    expect(benchmarksDocument(withColdStart)).toContain('## xds');
+    const readme = 'intro\n<!-- bench:start -->\nold\n<!-- bench:end -->\noutro\n';
+    const replaced = replaceReadmeBlock(readme, readmeBlock(withColdStart));
+    expect(replaced.startsWith('intro\n<!-- bench:start -->\nLatest full run')).toBe(true);
+    expect(replaced.endsWith('<!-- bench:end -->\noutro\n')).toBe(true);
+    expect(replaced).not.toContain('\nold\n');
+  });
+});
