@@ -263,6 +263,8 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
   const byDelay = delays.map((d) => ({ d, c: monthlyCost(m, { ...assumptions, refreshDelayS: d }) }));
   const churns = [0.1, 1, 10];
   const byChurn = churns.map((r) => ({ r, c: monthlyCost(m, { ...assumptions, replacementsPerEnvoyPerDay: r }) }));
+  const ttls = [1, 2, 5, 10];
+  const byTtl = ttls.map((t) => ({ t, c: monthlyCost(m, { ...assumptions, snapshotCacheTtlS: t }) }));
   const http = monthlyCost(m, assumptions, 'httpApi');
   const rest = monthlyCost(m, assumptions, 'restApi');
   const ads = adsContainerMonthly();
@@ -299,9 +301,23 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     '',
     '## By refresh delay (EDS and RDS; LDS and CDS stay at the bootstrap\u2019s defaults)',
     '',
-    '| refresh delay | polls/s | containers | reads per poll | total / month | without logs |',
+    '| refresh delay | polls/s | containers | DynamoDB requests per poll | total / month | without logs |',
     '| --- | --- | --- | --- | --- | --- |',
     ...byDelay.map(({ d, c }) => `| ${d} s | ${fmt(c.pollsPerSecond, 0)} | ${c.containers} | ${fmt(c.missRatio, 3)} | ${usd(c.total)} | ${usd(c.totalWithoutLogs)} |`),
+    '',
+    '## By snapshot cache TTL (SNAPSHOT_CACHE_TTL_MS)',
+    '',
+    'A longer TTL saves reads but delays changes by up to the TTL on top of the refresh delay (see the convergence suite).',
+    '',
+    '| TTL | DynamoDB requests per poll | DynamoDB reads / month | total / month |',
+    '| --- | --- | --- | --- |',
+    ...byTtl.map(({ t, c }) => `| ${t} s | ${fmt(c.missRatio, 3)} | ${usd(c.monthly.dynamoReads)} | ${usd(c.total)} |`),
+    '',
+    '## Levers: what each change would save (each alone, from the 10 s baseline)',
+    '',
+    '| change | total / month | saves |',
+    '| --- | --- | --- |',
+    ...levers(m, a).map(([what, total]) => `| ${what} | ${usd(total)} | ${usd(base.total - total)} |`),
     '',
     '## By churn (task replacements per Envoy per day)',
     '',
@@ -331,7 +347,7 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     'push latency (no refresh delay) with a server to patch, scale and keep available; the serverless plane costs nothing',
     `when idle and scales with the fleet, but at 1,000 Envoys and a ${a.refreshDelayS} s refresh it costs about`,
     `${fmt(base.total / ads.total, 1)}x the container (${fmt(base.totalWithoutLogs / ads.total, 1)}x with logs cut). It breaks even with the container at roughly`,
-    `${fmt((ads.total / base.totalWithoutLogs) * a.envoys, 0)} Envoys (logs cut), or at a refresh delay of about ${breakEvenDelay(m, a, ads.total)} s for 1,000 Envoys.`,
+    `${fmt((ads.total / base.totalWithoutLogs) * a.envoys, 0)} Envoys (logs cut, scaling linearly), or for 1,000 Envoys at ${breakEvenDelay(m, a, ads.total)}.`,
     '',
     '## Unit prices (public, on demand, ' + `${p.region}, as of ${p.asOf}; update \`unitPrices\` in bench/cost-model.ts)`,
     '',
@@ -397,10 +413,23 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
   ].join('\n');
 }
 
+/** levers recomputes the model with one change each, to show what moves the total. */
+function levers(m: MeasuredInputs, a: CostAssumptions): [string, number][] {
+  const perHour = m.nodeStatusWritesPerEnvoyHour;
+  return [
+    ['no per-invocation log lines (advanced logging controls; metrics aggregated, not one EMF line per poll)', monthlyCost(m, { ...a, logBytesPerInvocation: 0 }).total],
+    ['node-status liveness every 5 min instead of every minute (NODE_STATUS_LIVENESS_MS)', monthlyCost({ ...m, nodeStatusWritesPerEnvoyHour: perHour / 5 }, a).total],
+    ['node-status item under 1 KB (1 write unit instead of ' + Math.ceil(m.nodeStatusItemBytes / 1024) + ')', monthlyCost({ ...m, nodeStatusItemBytes: 1000 }, a).total],
+    ['routes inline in LDS (no RDS polls)', monthlyCost(m, { ...a, routesPerEnvoy: 0 }).total],
+    ['snapshot cache TTL 5 s instead of 2 s', monthlyCost(m, { ...a, snapshotCacheTtlS: 5 }).total],
+    ['EDS/RDS refresh 30 s instead of 10 s', monthlyCost(m, { ...a, refreshDelayS: 30 }).total],
+  ];
+}
+
 function breakEvenDelay(m: MeasuredInputs, a: CostAssumptions, target: number): string {
   for (let d = a.refreshDelayS; d <= 3600; d += 1) {
     const c = monthlyCost(m, { ...a, refreshDelayS: d });
-    if (c.totalWithoutLogs <= target) return String(d);
+    if (c.totalWithoutLogs <= target) return `a refresh delay of about ${d} s`;
   }
-  return 'over 3,600';
+  return 'no refresh delay under an hour';
 }
