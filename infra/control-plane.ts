@@ -287,14 +287,15 @@ export class ControlPlane extends Construct {
     this.table.grant(this.catalogFunction, ...tableActions.readWrite);
 
     // The management API and the MeshService handler issue certificates when a service is
-    // declared (the CA signs, the data key seals the private key); the xds function only opens
-    // sealed keys to serve them over SDS. Whichever runs first makes the data key.
+    // declared, and the scheduled reconciler renews them before they expire (the CA signs, the
+    // data key seals the private key); the xds function only opens sealed keys to serve them
+    // over SDS. Whichever runs first makes the data key.
     if (this.dataKey && this.caKey) {
-      for (const fn of [this.adminFunction, this.catalogFunction]) {
+      for (const fn of [this.adminFunction, this.catalogFunction, this.reconcilerFunction]) {
         fn.addEnvironment('CA_KEY_ID', this.caKey.keyArn);
         this.caKey.grant(fn, 'kms:Sign', 'kms:GetPublicKey');
       }
-      for (const fn of [this.xdsFunction, this.adminFunction, this.catalogFunction]) {
+      for (const fn of [this.xdsFunction, this.adminFunction, this.catalogFunction, this.reconcilerFunction]) {
         fn.addEnvironment('DATA_KEY_ID', this.dataKey.keyArn);
         this.dataKey.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
       }

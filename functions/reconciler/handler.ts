@@ -5,6 +5,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { reconcileFleet, ReconcileDeps, ReconcileOptions, ReconcileReport } from '../../shared/reconcile/reconcile';
 import { createLogger, createMetrics } from '../lib/observability';
+import { CertificateIssuer, rotateCertificates } from '../../shared/state/certificates';
 
 /** ReconcileIncompleteError says a run repaired what it could but some listings or repairs failed. */
 export class ReconcileIncompleteError extends Error {
@@ -20,7 +21,12 @@ export class ReconcileIncompleteError extends Error {
  * means events are being lost. A run with errors still repairs the rest, then fails, so the
  * failure is visible and Lambda retries it (a run is idempotent).
  */
-export function createReconcilerHandler(deps: ReconcileDeps, options: Omit<ReconcileOptions, 'runId'> = {}) {
+export function createReconcilerHandler(
+  deps: ReconcileDeps,
+  options: Omit<ReconcileOptions, 'runId'> = {},
+  /** Renews service certificates due for rotation on each run (absent: the stack gave no keys). */
+  certificates?: () => Promise<CertificateIssuer>,
+) {
   const logger = createLogger('reconciler');
   const metrics = createMetrics('reconciler');
   const handle = async (event: ScheduledEvent, context: Context): Promise<ReconcileReport> => {
@@ -33,6 +39,13 @@ export function createReconcilerHandler(deps: ReconcileDeps, options: Omit<Recon
     metrics.addMetric('ReconcileErrors', MetricUnit.Count, report.errors.length);
     metrics.addMetric('UndeclaredInstances', MetricUnit.Count, report.undeclaredInstances);
     logger.info('reconcile run', { ...report, errors: report.errors.slice(0, 20) });
+    if (certificates) {
+      // Certificates live 24 h and renew at half-life: a run every few minutes renews them
+      // long before expiry. A failure here fails the run (Lambda retries it) and is alarmed.
+      const rotation = await rotateCertificates(deps.store, await certificates());
+      metrics.addMetric('CertificatesRenewed', MetricUnit.Count, rotation.issued.length);
+      if (rotation.issued.length > 0) logger.info('certificates renewed', { services: rotation.issued });
+    }
     if (report.errors.length > 0) throw new ReconcileIncompleteError(report);
     return report;
   };

@@ -7,7 +7,7 @@ import { toProblems } from '../model/spec';
 
 export const ecsTaskStateChange = { source: 'aws.ecs', detailType: 'ECS Task State Change' } as const;
 
-const taskStatus = z.string(); // PROVISIONING … STOPPED; new ones may appear
+const taskStatus = z.string().min(1, 'must name a task status'); // PROVISIONING … STOPPED; new ones may appear
 
 const containerSchema = z
   .object({

@@ -94,7 +94,8 @@ describe('a fleet of polling Envoys', () => {
     // The callers of payments and ledger saw the burst: the report says how long it took to reach them.
     const orders = report.find((s) => s.service === 'orders')!;
     expect(orders.lastChange).toEqual({ at: expect.any(String), reachedNodes: 20, convergenceMs: { p50: expect.any(Number), max: expect.any(Number) } });
-  });
+    // Rounds, not a clock, decide the outcome; the generous limit only absorbs a loaded CI machine.
+  }, 180_000);
 
   it('reports a node that has not caught up as behind', async () => {
     const late = pollers.find((p) => p.nodeId === 'orders-0')!;
@@ -105,5 +106,5 @@ describe('a fleet of polling Envoys', () => {
     const [orders] = (nodes.body as { services: { onLatest: number; behind: { nodeId: string; subscriptions: { key: string }[] }[] }[] }).services;
     expect(orders!.onLatest).toBe(19);
     expect(orders!.behind).toEqual([{ nodeId: 'orders-0', subscriptions: [expect.objectContaining({ key: 'endpoints:payments' })] }]);
-  });
+  }, 120_000);
 });
