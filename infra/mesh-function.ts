@@ -50,6 +50,10 @@ export class MeshFunction extends NodejsFunction {
       timeout: props.timeout,
       tracing: lambda.Tracing.ACTIVE,
       loggingFormat: lambda.LoggingFormat.JSON,
+      // Lambda's own START/END/REPORT lines are INFO: at WARN they are not written. For the xds
+      // function, which runs on every poll of the fleet, they were the largest line of the cost
+      // model (docs/cost.md); errors, timeouts and our own logs still reach CloudWatch.
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
       logGroup,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {

@@ -44,7 +44,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
     },
     snapshotCacheTtlMs: positiveInt(env, 'SNAPSHOT_CACHE_TTL_MS', 2000),
     nodeStatusMinWriteGapMs: positiveInt(env, 'NODE_STATUS_MIN_WRITE_GAP_MS', 5000),
-    nodeStatusLivenessMs: positiveInt(env, 'NODE_STATUS_LIVENESS_MS', 60000),
+    // 5 min (was 1 min): the liveness rewrite was most of the node-status writes (docs/cost.md);
+    // a node stays listed for the status TTL (1 h), far longer than this.
+    nodeStatusLivenessMs: positiveInt(env, 'NODE_STATUS_LIVENESS_MS', 300000),
     meshTagKey: env.MESH_TAG_KEY ?? 'mesh:service',
     xdsAuthMode: authMode(env.XDS_AUTH_MODE ?? 'iam'),
     dataKeyId: env.DATA_KEY_ID || undefined,

@@ -1,7 +1,5 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handleDiscovery } from '../../shared/xds/discovery';
 import { SnapshotCache } from '../../shared/xds/snapshot-cache';
@@ -10,7 +8,7 @@ import { AuthMode, Principal } from '../../shared/xds/authorization';
 import { SecretSealer } from '../../shared/secrets/sealer';
 import { Runtime } from '../lib/runtime';
 import { toHttpRequest, toLambdaResult } from '../lib/http-adapter';
-import { createLogger, createMetrics } from '../lib/observability';
+import { MetricWindow, createLogger, createMetrics } from '../lib/observability';
 
 /** XdsSecurity is how the xDS function authenticates callers and opens the secrets it serves. */
 export interface XdsSecurity {
@@ -34,7 +32,7 @@ export function iamPrincipalOf(event: APIGatewayProxyEventV2): Principal | undef
  */
 export function createXdsHandler(runtime: Runtime, security: XdsSecurity = { authMode: runtime.config.xdsAuthMode }) {
   const logger = createLogger('xds');
-  const metrics = createMetrics('xds');
+  const window = new MetricWindow(createMetrics('xds'));
   const cache = new SnapshotCache(runtime.store, { ttlMs: runtime.config.snapshotCacheTtlMs });
   const tracker = new NodeTracker(runtime.store, {
     minWriteGapMs: runtime.config.nodeStatusMinWriteGapMs,
@@ -62,19 +60,18 @@ export function createXdsHandler(runtime: Runtime, security: XdsSecurity = { aut
       principalOf(event),
     );
     const { poll } = answer;
-    metrics.addMetric(
+    window.count(
       answer.status === 304 ? 'PollsNotModified' : answer.status === 200 ? 'PollsAnswered' : answer.status >= 500 ? 'PollsFailed' : 'PollsRefused',
-      MetricUnit.Count,
-      1,
     );
     if (poll?.nack) {
-      metrics.addMetric('Nacks', MetricUnit.Count, 1);
+      window.count('Nacks');
       logger.warn('envoy rejected an update', { nodeId: poll.nodeId, service: poll.service, nack: poll.nack });
     }
     if (poll?.trackingError) logger.warn('node status not recorded', { nodeId: poll.nodeId, error: poll.trackingError });
     if (answer.status === 401 || answer.status === 403) logger.warn('poll refused', { path: event.rawPath, status: answer.status });
     if (answer.status >= 500) logger.error('discovery failed', { path: event.rawPath, status: answer.status });
+    window.flushIfDue();
     return toLambdaResult(answer);
   };
-  return Object.assign(middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics)), { cache, tracker });
+  return Object.assign(middy(handle).use(injectLambdaContext(logger)), { cache, tracker, metrics: window });
 }

@@ -60,7 +60,7 @@ export class NodeTracker {
     options: NodeTrackerOptions = {},
   ) {
     this.minWriteGapMs = options.minWriteGapMs ?? 5_000;
-    this.livenessIntervalMs = options.livenessIntervalMs ?? 60_000;
+    this.livenessIntervalMs = options.livenessIntervalMs ?? 300_000;
     this.maxNodes = options.maxNodes ?? 50_000;
     this.now = options.now ?? Date.now;
   }

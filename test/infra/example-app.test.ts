@@ -210,11 +210,11 @@ describe('the mesh keys', () => {
     expect(resources[logicalId(stack.controlPlane.caKey!)].Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
   });
 
-  it('let the issuers (management API, MeshService handler) sign and seal, and the xds function only open sealed keys', () => {
+  it('let the issuers (management API, MeshService handler, the reconciler that renews) sign and seal, and the xds function only open sealed keys', () => {
     const cp = stack.controlPlane;
     const resources = template.toJSON().Resources;
     const env = (fn: typeof cp.xdsFunction) => resources[logicalId(fn)].Properties.Environment.Variables as Record<string, unknown>;
-    for (const issuer of [cp.adminFunction, cp.catalogFunction]) {
+    for (const issuer of [cp.adminFunction, cp.catalogFunction, cp.reconcilerFunction]) {
       expect(env(issuer)).toMatchObject({ DATA_KEY_ID: arnOf(cp.dataKey!), CA_KEY_ID: arnOf(cp.caKey!) });
     }
     expect(env(cp.xdsFunction).DATA_KEY_ID).toEqual(arnOf(cp.dataKey!));
@@ -227,7 +227,15 @@ describe('the mesh keys', () => {
     );
     const seal = (fn: typeof cp.xdsFunction) => ({ policy: policyOf(fn), actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resource: arnOf(cp.dataKey!) });
     const sign = (fn: typeof cp.xdsFunction) => ({ policy: policyOf(fn), actions: ['kms:GetPublicKey', 'kms:Sign'], resource: arnOf(cp.caKey!) });
-    const expected = [seal(cp.xdsFunction), seal(cp.adminFunction), sign(cp.adminFunction), seal(cp.catalogFunction), sign(cp.catalogFunction)];
+    const expected = [
+      seal(cp.xdsFunction),
+      seal(cp.adminFunction),
+      sign(cp.adminFunction),
+      seal(cp.catalogFunction),
+      sign(cp.catalogFunction),
+      seal(cp.reconcilerFunction),
+      sign(cp.reconcilerFunction),
+    ];
     expect(kmsStatements).toEqual(expect.arrayContaining(expected));
     expect(kmsStatements).toHaveLength(expected.length);
   });
