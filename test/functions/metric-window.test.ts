@@ -5,7 +5,7 @@ describe('MetricWindow', () => {
   it('publishes one aggregated line per window instead of one per invocation', () => {
     const metrics = new Metrics({ namespace: 'Test', serviceName: 'xds' });
     const added = jest.spyOn(metrics, 'addMetric');
-    const published = jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => undefined);
+    const published = jest.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
     let now = 0;
     const window = new MetricWindow(metrics, 60_000, () => now);
 
