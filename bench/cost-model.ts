@@ -53,7 +53,11 @@ export interface CostAssumptions {
   readonly dynamoReadLatencyMs: number;
   /** Warm containers kept per unit of mean concurrency (arrivals are bursty). */
   readonly containersPerConcurrency: number;
-  /** CloudWatch Logs bytes per xds invocation: Lambda's START/END/REPORT lines and one EMF metrics line. */
+  /**
+   * CloudWatch Logs bytes per xds invocation. Was ~650 (Lambda's START/END/REPORT lines and one
+   * EMF line per poll); the stack now sets the system log level to WARN and the xds function
+   * publishes one EMF line per container per minute, so a successful poll writes no log line.
+   */
   readonly logBytesPerInvocation: number;
   readonly snapshotCacheTtlS: number;
 }
@@ -72,7 +76,7 @@ export const defaultAssumptions: CostAssumptions = {
   lifecycleMemoryMb: 512,
   dynamoReadLatencyMs: 5,
   containersPerConcurrency: 2,
-  logBytesPerInvocation: 650,
+  logBytesPerInvocation: 0,
   snapshotCacheTtlS: 2,
 };
 
@@ -291,7 +295,7 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     line('DynamoDB writes', base.monthly.dynamoWrites, `${fmt(m.nodeStatusWritesPerEnvoyHour, 0)} node-status writes per Envoy-hour + ${fmt(m.eventWrites, 1)} per event`),
     line('EventBridge', base.monthly.eventBridge, 'ECS and EC2 state changes are AWS service events on the default bus: free'),
     line('Lambda duration (lifecycle)', base.monthly.lifecycleLambda, `${fmt(m.eventP50Ms, 0)} ms per event (measured on dynalite, so an upper bound)`),
-    line('CloudWatch Logs', base.monthly.logs, `${a.logBytesPerInvocation} bytes per poll (Lambda START/END/REPORT lines + one EMF metrics line) at $${p.logsIngestionPerGb}/GB`),
+    line('CloudWatch Logs', base.monthly.logs, `${a.logBytesPerInvocation} bytes per poll (platform lines at WARN; one EMF line per container per minute, negligible) at $${p.logsIngestionPerGb}/GB`),
     '',
     'Where the money goes: **requests**. Envoy\u2019s REST subscriptions poll every EDS cluster and every RDS route',
     'configuration separately, so an Envoy with 10 HTTP dependencies makes about',
@@ -398,7 +402,7 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     `| warm containers per unit of mean concurrency | ${a.containersPerConcurrency} | bursty arrivals keep more containers than the mean needs |`,
     '| read units | 0.5 per started 4 KB per item | eventually consistent BatchGetItem |',
     '| write units | 1 per started 1 KB | on-demand |',
-    `| log bytes per invocation | ${a.logBytesPerInvocation} | ~300 for Lambda\u2019s START/END/REPORT + ~350 for the EMF metrics line |`,
+    `| log bytes per invocation | ${a.logBytesPerInvocation} | was ~650 (START/END/REPORT + an EMF line per poll); 0 since platform logs are at WARN and metrics are aggregated per minute |`,
     '',
     '**Cache hits and containers.** Each Lambda container has its own cache, so what counts is how often one container',
     'sees the same item within a TTL: an item polled at λ per second in a container is read with probability',
@@ -407,8 +411,8 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     '`reads_per_poll_one_envoy` (one Envoy alone in a container) is the worst case: nearly every poll reads.',
     '',
     '**Cutting the bill.** In order of effect: a longer EDS/RDS refresh delay (cost is almost linear in its inverse);',
-    'dropping Lambda\u2019s platform log lines (advanced logging controls: JSON log format with system log level WARN) and',
-    'publishing poll counts without one EMF line per poll; serving routes inline in LDS instead of RDS (halves the polls).',
+    'serving routes inline in LDS instead of RDS (halves the polls). Already applied: Lambda\u2019s platform log lines at WARN,',
+    'poll counts aggregated into one EMF line per minute, node-status liveness every 5 min.',
     '',
   ].join('\n');
 }
@@ -417,8 +421,7 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
 function levers(m: MeasuredInputs, a: CostAssumptions): [string, number][] {
   const perHour = m.nodeStatusWritesPerEnvoyHour;
   return [
-    ['no per-invocation log lines (advanced logging controls; metrics aggregated, not one EMF line per poll)', monthlyCost(m, { ...a, logBytesPerInvocation: 0 }).total],
-    ['node-status liveness every 5 min instead of every minute (NODE_STATUS_LIVENESS_MS)', monthlyCost({ ...m, nodeStatusWritesPerEnvoyHour: perHour / 5 }, a).total],
+    ['node-status liveness every 25 min instead of every 5 min (NODE_STATUS_LIVENESS_MS)', monthlyCost({ ...m, nodeStatusWritesPerEnvoyHour: perHour / 5 }, a).total],
     ['node-status item under 1 KB (1 write unit instead of ' + Math.ceil(m.nodeStatusItemBytes / 1024) + ')', monthlyCost({ ...m, nodeStatusItemBytes: 1000 }, a).total],
     ['routes inline in LDS (no RDS polls)', monthlyCost(m, { ...a, routesPerEnvoy: 0 }).total],
     ['snapshot cache TTL 5 s instead of 2 s', monthlyCost(m, { ...a, snapshotCacheTtlS: 5 }).total],
