@@ -189,20 +189,7 @@ export class MeshStore {
    * new or newer by ordering key: a stale or duplicate event is a no-op, reported as 'stale'.
    */
   async applyEndpointChange(change: EndpointChange): Promise<'applied' | 'stale'> {
-    const { service, id } = endpointChangeTarget(change);
-    const source = change.kind === 'upsert' ? change.endpoint.source : change.source;
-    const nowSeconds = Math.floor(this.now().getTime() / 1000);
-    const item =
-      change.kind === 'upsert'
-        ? { ...keys.endpoint(service, id), kind: 'endpoint', endpoint: change.endpoint, orderingKey: source.orderingKey, removed: false }
-        : {
-            ...keys.endpoint(service, id),
-            kind: 'endpoint',
-            removed: true,
-            removedSource: source,
-            orderingKey: source.orderingKey,
-            expiresAt: nowSeconds + this.tombstoneTtlSeconds,
-          };
+    const { item, source } = this.endpointItem(change);
     try {
       await this.doc.send(
         new PutCommand({
@@ -228,20 +215,7 @@ export class MeshStore {
     change: EndpointChange,
     expected: { readonly orderingKey: number; readonly health: string },
   ): Promise<'applied' | 'stale'> {
-    const { service, id } = endpointChangeTarget(change);
-    const source = change.kind === 'upsert' ? change.endpoint.source : change.source;
-    const nowSeconds = Math.floor(this.now().getTime() / 1000);
-    const item =
-      change.kind === 'upsert'
-        ? { ...keys.endpoint(service, id), kind: 'endpoint', endpoint: change.endpoint, orderingKey: source.orderingKey, removed: false }
-        : {
-            ...keys.endpoint(service, id),
-            kind: 'endpoint',
-            removed: true,
-            removedSource: source,
-            orderingKey: source.orderingKey,
-            expiresAt: nowSeconds + this.tombstoneTtlSeconds,
-          };
+    const { item } = this.endpointItem(change);
     try {
       await this.doc.send(
         new PutCommand({
@@ -257,6 +231,25 @@ export class MeshStore {
       if (isConditionFailure(err)) return 'stale';
       throw new StoreUnavailableError('replaceLiveEndpoint', { cause: err });
     }
+  }
+
+  /** endpointItem is the item an endpoint change writes: the endpoint, or its tombstone with a TTL. */
+  private endpointItem(change: EndpointChange): { item: Record<string, unknown>; source: Endpoint['source'] } {
+    const { service, id } = endpointChangeTarget(change);
+    const source = change.kind === 'upsert' ? change.endpoint.source : change.source;
+    const nowSeconds = Math.floor(this.now().getTime() / 1000);
+    const item =
+      change.kind === 'upsert'
+        ? { ...keys.endpoint(service, id), kind: 'endpoint', endpoint: change.endpoint, orderingKey: source.orderingKey, removed: false }
+        : {
+            ...keys.endpoint(service, id),
+            kind: 'endpoint',
+            removed: true,
+            removedSource: source,
+            orderingKey: source.orderingKey,
+            expiresAt: nowSeconds + this.tombstoneTtlSeconds,
+          };
+    return { item, source };
   }
 
   /** getEndpoint returns one stored endpoint or tombstone. */
