@@ -13,6 +13,7 @@ import { benchmarksDocument, readmeBlock, replaceReadmeBlock } from './report';
 export async function runBenchmarks(scale: BenchScale, only?: string | readonly string[], write = true): Promise<BenchReport> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const wanted = only === undefined ? undefined : typeof only === 'string' ? [only] : only;
   const dir = join(__dirname, 'suites');
   const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
