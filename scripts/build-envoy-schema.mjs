@@ -20,7 +20,7 @@
 //  - Some files import protos that grpc-js-xds does not ship (opencensus,
 //    opentelemetry, prometheus, google/logging, google/longrunning, and the
 //    whole envoy/api/v2 tree). Those files, and everything that transitively
-//    imports them, are EXCLUDED rather than stubbed; in Envoy v3 that is only
+//    imports them, are EXCLUDED, not replaced by placeholders; in Envoy v3 that is only
 //    tracing/metrics-service plumbing we do not serve:
 //      envoy/config/trace/v3/opencensus.proto (opencensus)
 //      envoy/config/trace/v3/trace.proto (public-imports opencensus.proto)

@@ -2,6 +2,7 @@ import { connect, createServer, TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { startLocalControlPlane, LocalControlPlane } from '../../local/server';
 import { request } from '../support/http-client';
+import { threeServices } from '../support/three-services';
 import { assertConformant } from '../support/envoy-schema';
 import { typeUrls, XdsTypeName, xdsTypeNames } from '../../shared/xds/types';
 import { names } from '../../shared/render/names';
@@ -16,20 +17,7 @@ import { issueCaCertificate, issueServiceCertificate } from '../../shared/pki/ce
  * for the IAM signatures the function URL verifies in AWS; the binding logic is the same.
  */
 const services = ['ledger', 'orders', 'payments'] as const;
-const specs = {
-  payments: { name: 'payments', inboundPort: 15000, appPort: 8080, protocol: 'http' },
-  ledger: { name: 'ledger', inboundPort: 15001, appPort: 8081, protocol: 'grpc', dependencies: [{ service: 'payments', localPort: 9001 }] },
-  orders: {
-    name: 'orders',
-    inboundPort: 15002,
-    appPort: 8082,
-    protocol: 'http',
-    dependencies: [
-      { service: 'payments', localPort: 9001 },
-      { service: 'ledger', localPort: 9002 },
-    ],
-  },
-};
+const specs = threeServices;
 
 /** What a node of `service` legitimately asks for, per type. */
 function pollBody(service: string, type: XdsTypeName): Record<string, unknown> {

@@ -1,6 +1,7 @@
 import { startLocalControlPlane, LocalControlPlane } from '../../local/server';
 import { ecsTaskEvent } from '../support/ecs-events';
 import { request } from '../support/http-client';
+import { threeServices } from '../support/three-services';
 import { EnvoyPoller, httpTransport } from '../support/envoy-poller';
 
 /**
@@ -16,20 +17,7 @@ describe('a fleet of polling Envoys', () => {
 
   beforeAll(async () => {
     cp = await startLocalControlPlane({ port: 0, config: { snapshotCacheTtlMs: 0, nodeStatusMinWriteGapMs: 0 } });
-    const specs = [
-      { name: 'payments', inboundPort: 15000, appPort: 8080, protocol: 'http' },
-      { name: 'ledger', inboundPort: 15001, appPort: 8081, protocol: 'grpc', dependencies: [{ service: 'payments', localPort: 9001 }] },
-      {
-        name: 'orders',
-        inboundPort: 15002,
-        appPort: 8082,
-        protocol: 'http',
-        dependencies: [
-          { service: 'payments', localPort: 9001 },
-          { service: 'ledger', localPort: 9002 },
-        ],
-      },
-    ];
+    const specs = [threeServices.payments, threeServices.ledger, threeServices.orders];
     for (const spec of specs) expect((await request(cp.url, 'PUT', `/services/${spec.name}`, spec)).status).toBe(201);
     const transport = httpTransport(cp.url);
     const fleet: [string, number][] = [
