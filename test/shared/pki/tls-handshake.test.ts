@@ -1,12 +1,16 @@
 import { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { IssuedCertificate } from '../../../shared/pki/certificate';
-import { createTestCa, TestCa } from './fixtures';
+import { createLocalCaSigner } from '../../../shared/pki/signer';
+import { createTestCa, mesh as meshName, realNow, TestCa } from './fixtures';
 
 /**
  * Real TLS 1.3 handshakes on loopback with node's TLS stack (OpenSSL), configured as Envoy is:
  * the server requires a client certificate from the mesh CA, the client pins the server's
  * SPIFFE ID. Nothing is mocked: the certificates are the ones the control plane issues.
+ *
+ * OpenSSL checks validity against the machine's clock, so these certificates are issued at the
+ * real now: the suite passes on any date, and under libfaketime (`npm run test:calendar`).
  */
 
 interface Outcome {
@@ -25,8 +29,9 @@ let payments: IssuedCertificate;
 let orders: IssuedCertificate;
 
 beforeAll(async () => {
-  mesh = await createTestCa();
-  otherMesh = await createTestCa(); // same trust domain name, different CA key: a forgery
+  const issuedAt = realNow();
+  mesh = await createTestCa(createLocalCaSigner(), meshName, issuedAt);
+  otherMesh = await createTestCa(createLocalCaSigner(), meshName, issuedAt); // same trust domain name, different CA key: a forgery
   payments = await mesh.issue('payments');
   orders = await mesh.issue('orders');
 });
@@ -107,6 +112,11 @@ describe('mTLS between services with the certificates the control plane issues',
       refusedBy: 'client',
       reason: 'server is URI:spiffe://mesh.local/service/orders, not spiffe://mesh.local/service/payments',
     });
+  });
+
+  test('a certificate whose validity ended by the real clock is refused, which is why these are issued at the real now', async () => {
+    const lapsed = await mesh.issue('orders', { now: new Date(realNow().getTime() - 2 * 86_400_000), lifetimeSeconds: 86_400 });
+    expect(await handshake(payments, { cert: lapsed, expectServer: 'spiffe://mesh.local/service/payments' })).toEqual({ refusedBy: 'server', reason: 'CERT_HAS_EXPIRED' });
   });
 
   test('a client refuses a server whose certificate comes from another CA', async () => {
