@@ -7,7 +7,10 @@ import { DrainCompletion, DrainScheduler } from './ports';
  * delay is an SQS message instead.)
  */
 export class TimerDrainScheduler implements DrainScheduler {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Pending timers, each with what marks its completion finished if it is cancelled. */
+  private readonly timers = new Map<NodeJS.Timeout, () => void>();
+  /** Completions scheduled and not finished yet: waiting on their timer, or running. */
+  private readonly unfinished = new Set<Promise<void>>();
 
   constructor(
     private readonly run: (completion: DrainCompletion) => Promise<unknown>,
@@ -15,12 +18,21 @@ export class TimerDrainScheduler implements DrainScheduler {
   ) {}
 
   async schedule(completion: DrainCompletion, delaySeconds: number): Promise<void> {
+    let finish: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const done = () => {
+      this.unfinished.delete(finished);
+      finish();
+    };
+    this.unfinished.add(finished);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.run(completion).catch((err: unknown) => this.onError(completion, err));
+      this.run(completion)
+        .catch((err: unknown) => this.onError(completion, err))
+        .finally(done);
     }, delaySeconds * 1000);
     timer.unref();
-    this.timers.add(timer);
+    this.timers.set(timer, done);
   }
 
   /** pending counts the completions not run yet. */
@@ -28,9 +40,20 @@ export class TimerDrainScheduler implements DrainScheduler {
     return this.timers.size;
   }
 
+  /**
+   * settled resolves once every completion scheduled so far has run (or was cancelled): what
+   * a caller waits on, instead of polling the table against a wall-clock budget.
+   */
+  async settled(): Promise<void> {
+    while (this.unfinished.size > 0) await Promise.all([...this.unfinished]);
+  }
+
   /** cancelAll drops the pending completions (on shutdown). */
   cancelAll(): void {
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const [timer, done] of this.timers) {
+      clearTimeout(timer);
+      done();
+    }
     this.timers.clear();
   }
 }

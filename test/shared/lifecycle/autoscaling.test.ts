@@ -232,6 +232,27 @@ describe('TimerDrainScheduler (local runner)', () => {
     }
   });
 
+  it('settles once every scheduled completion has run or been cancelled', async () => {
+    jest.useFakeTimers();
+    try {
+      const ran: string[] = [];
+      const scheduler = new TimerDrainScheduler(async (c) => void ran.push(c.eventId), () => undefined);
+      const base = { service: 'web', hook: completion().hook };
+      await scheduler.schedule({ ...base, eventId: 'soon' }, 1);
+      let settled = false;
+      const waiting = scheduler.settled().then(() => (settled = true));
+      await jest.advanceTimersByTimeAsync(1_000);
+      await waiting;
+      expect({ ran, settled }).toEqual({ ran: ['soon'], settled: true });
+      await scheduler.schedule({ ...base, eventId: 'never' }, 60);
+      scheduler.cancelAll();
+      await scheduler.settled();
+      expect({ ran, pending: scheduler.pending }).toEqual({ ran: ['soon'], pending: 0 });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('completes the drain locally: the hook, then the endpoint, once the timer fires', async () => {
     const deps = await setup(0);
     mockInstance();
@@ -242,7 +263,7 @@ describe('TimerDrainScheduler (local runner)', () => {
       lifecycleActionEvent({ transition: 'terminate', instanceId: id, time: '2026-11-25T11:00:00Z' }),
     );
     expect(outcome).toMatchObject({ completion: 'scheduled', drainSeconds: 0 });
-    for (let i = 0; i < 100 && !(await deps.store.getEndpoint('web', id))?.removed; i++) await new Promise((r) => setTimeout(r, 20));
+    await scheduler.settled();
     expect(await deps.store.getEndpoint('web', id)).toMatchObject({ removed: true, orderingKey: terminalOrderingKey });
     expect(autoScaling.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(1);
     expect(errors).toEqual([]);
