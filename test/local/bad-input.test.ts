@@ -73,6 +73,12 @@ const brokenEvent = fc
 
 const anyJson = fc.jsonValue({ maxDepth: 3 });
 
+/**
+ * runs is the number of cases a property tries: its default here, or FUZZ_RUNS for a longer
+ * soak (e.g. `FUZZ_RUNS=1000 npx jest test/local/bad-input`).
+ */
+const runs = (numRuns: number): fc.Parameters<unknown> => ({ numRuns: Number(process.env.FUZZ_RUNS) || numRuns });
+
 describe('bad input to the local control plane', () => {
   let cp: LocalControlPlane;
   let before: string;
@@ -118,7 +124,7 @@ describe('bad input to the local control plane', () => {
         expectClientError(answer);
         expect(answer.status).toBe(400);
       }),
-      { numRuns: 60 },
+      runs(60),
     );
   });
 
@@ -127,7 +133,7 @@ describe('bad input to the local control plane', () => {
       fc.asyncProperty(anyJson, async (body) => {
         expectClientError(await request(cp.url, method, path, JSON.stringify(body)));
       }),
-      { numRuns: 80 },
+      runs(80),
     );
   });
 
@@ -139,7 +145,7 @@ describe('bad input to the local control plane', () => {
         expect(answer.status).toBe(400);
         expect(answer.body).toEqual(expect.objectContaining({ problems: expect.arrayContaining([expect.objectContaining({ path: expect.any(String) })]) }));
       }),
-      { numRuns: 200 },
+      runs(200),
     );
   });
 
@@ -151,7 +157,7 @@ describe('bad input to the local control plane', () => {
         expectClientError(answer);
         expect(answer.status).toBe(400);
       }),
-      { numRuns: 150 },
+      runs(150),
     );
   });
 
@@ -180,7 +186,7 @@ describe('bad input to the local control plane', () => {
           expect([400, 404, 405]).toContain(answer.status);
         },
       ),
-      { numRuns: 100 },
+      runs(100),
     );
     expectClientError(await request(cp.url, 'PATCH', '/services/orders', orders));
     expectClientError(await request(cp.url, 'GET', '/events'));
