@@ -43,6 +43,14 @@ export const bootstrapDefaults = {
   requestTimeout: '5s',
   /** How long start-up waits for each type's first answer before going on without it (0 waits forever). */
   initialFetchTimeout: '15s',
+  /**
+   * Envoy closes a connection to the control plane once it has been idle this long (its
+   * default is 1 h). HTTP/1.1 cannot announce a close, so the side that closes an idle
+   * connection must be the one that knows when it will speak next: the poller. Longer than
+   * every refresh delay (polls keep reusing their connections), shorter than the servers' idle
+   * timeouts (60 s is the common load-balancer default; the local server keeps 120 s).
+   */
+  xdsIdleTimeout: '55s',
   adminPort: 9901,
   caBundlePath: '/etc/ssl/certs/ca-certificates.crt',
 } as const;
@@ -107,6 +115,7 @@ function xdsCluster(options: BootstrapOptions, settings: RenderSettings): Record
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': httpProtocolOptionsType,
+        common_http_protocol_options: { idle_timeout: bootstrapDefaults.xdsIdleTimeout },
         explicit_http_config: { http_protocol_options: {} },
         ...(httpFilters.length > 0 ? { http_filters: httpFilters } : {}),
       },

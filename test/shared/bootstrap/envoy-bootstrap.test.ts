@@ -46,6 +46,15 @@ describe('the Envoy bootstrap', () => {
     expect(bootstrapDefaults.requestTimeout).toBe('5s');
   });
 
+  it('closes idle connections to the control plane itself, after longer than any refresh delay', () => {
+    const bootstrap = envoyBootstrap(aws, defaultRenderSettings);
+    const seconds = (d: string) => Number(d.replace(/s$/, ''));
+    const [xds] = (bootstrap.static_resources as { clusters: { typed_extension_protocol_options: Record<string, { common_http_protocol_options?: { idle_timeout?: string } }> }[] }).clusters;
+    const idle = xds!.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions']!.common_http_protocol_options?.idle_timeout;
+    const delays = [bootstrapDefaults.ldsRefreshDelay, bootstrapDefaults.cdsRefreshDelay, defaultRenderSettings.refreshDelay].map(seconds);
+    expect({ idle, longerThanEveryRefresh: seconds(idle ?? '0s') > Math.max(...delays) }).toEqual({ idle: bootstrapDefaults.xdsIdleTimeout, longerThanEveryRefresh: true });
+  });
+
   it('signs polls with SigV4 for the real host, over TLS with SNI', () => {
     const [xds] = (envoyBootstrap(aws, defaultRenderSettings).static_resources as { clusters: Record<string, unknown>[] }).clusters;
     const host = 'abcdefghijklmnop.lambda-url.eu-west-1.on.aws';
