@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { EventBridgeEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { LifecycleDeps, LifecycleOutcome, handleLifecycleEvent } from '../../shared/lifecycle/handle';
 import { createLogger, createMetrics } from '../lib/observability';
 
@@ -10,13 +10,20 @@ import { createLogger, createMetrics } from '../lib/observability';
  * createLifecycleHandler wires lifecycle events (EventBridge) to the state pipeline. An event
  * that cannot be applied throws: Lambda retries it and then sends it to the dead-letter queue
  * with the error that names the event and the problem.
+ * With `accountOfFunction` (in AWS), ECS tasks of accounts other than the function's own are
+ * counted as foreign and not applied; the local runner accepts any account.
  */
-export function createLifecycleHandler(deps: LifecycleDeps) {
+export function createLifecycleHandler(deps: LifecycleDeps, options: { readonly accountOfFunction?: boolean } = {}) {
   const logger = createLogger('lifecycle');
   const metrics = createMetrics('lifecycle');
-  const handle = async (event: EventBridgeEvent<string, unknown>): Promise<LifecycleOutcome> => {
+  let bound: LifecycleDeps | undefined;
+  const handle = async (event: EventBridgeEvent<string, unknown>, context: Context): Promise<LifecycleOutcome> => {
+    // In AWS, tasks of other accounts are not this fleet: the account is the function's own (its ARN).
+    bound ??= options.accountOfFunction
+      ? { ...deps, deployment: { ...deps.deployment, account: deps.deployment?.account ?? accountOfArn(context?.invokedFunctionArn) } }
+      : deps;
     try {
-      const outcome = await handleLifecycleEvent(deps, event);
+      const outcome = await handleLifecycleEvent(bound, event);
       metrics.addMetric(`Events_${outcome.outcome}`, MetricUnit.Count, 1);
       const lagMs = Date.now() - Date.parse(event.time);
       if (Number.isFinite(lagMs)) metrics.addMetric('EventLag', MetricUnit.Milliseconds, Math.max(0, lagMs));
@@ -29,4 +36,10 @@ export function createLifecycleHandler(deps: LifecycleDeps) {
     }
   };
   return middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+}
+
+/** accountOfArn reads the account of an ARN (`arn:partition:service:region:account:...`). */
+export function accountOfArn(arn: string | undefined): string | undefined {
+  const account = arn?.split(':')[4];
+  return account && /^\d{12}$/.test(account) ? account : undefined;
 }

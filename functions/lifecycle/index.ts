@@ -5,4 +5,4 @@ import { createLifecycleHandler } from './handler';
 
 const runtime = createRuntime(readConfig());
 const env = readLifecycleEnvironment(process.env, runtime.config.region, runtime.config.meshTagKey);
-export const handler = createLifecycleHandler(awsLifecycleDeps(runtime.store, env));
+export const handler = createLifecycleHandler(awsLifecycleDeps(runtime.store, env), { accountOfFunction: true });

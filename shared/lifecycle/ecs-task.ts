@@ -138,6 +138,41 @@ export function taskLabels(detail: EcsTaskDetail): Record<string, string> {
   return labels;
 }
 
+/** Deployment is where this control plane runs: tasks of other accounts or regions are not its fleet. */
+export interface Deployment {
+  readonly account?: string;
+  readonly region?: string;
+}
+
+/** clusterArnParts reads `arn:<partition>:ecs:<region>:<account>:cluster/<name>`. */
+export function clusterArnParts(arn: string): { partition: string; region: string; account: string; name: string } | undefined {
+  const m = /^arn:([a-z-]+):ecs:([a-z0-9-]+):(\d{12}):cluster\/([A-Za-z0-9_-]+)$/.exec(arn);
+  return m ? { partition: m[1]!, region: m[2]!, account: m[3]!, name: m[4]! } : undefined;
+}
+
+/**
+ * foreignTaskReason says why a task does not belong to a mesh service's fleet, or undefined
+ * when it does. An ECS service name alone is not an identity: a task of a dev cluster, or of
+ * another account whose events are forwarded here, can carry the same `service:<name>` group.
+ * So a task must run in the deployment's account and region and, when the spec names its
+ * cluster (`ecs.cluster`, a name or an ARN), in that cluster. Without `ecs.cluster`, any
+ * cluster of the deployment's account and region is accepted (name it in production).
+ */
+export function foreignTaskReason(detail: EcsTaskDetail, spec: ServiceSpec, deployment: Deployment = {}): string | undefined {
+  const cluster = clusterArnParts(detail.clusterArn);
+  if (!cluster) return `task ${detail.taskArn} names no ECS cluster ARN ("${detail.clusterArn}")`;
+  if (deployment.account && cluster.account !== deployment.account) {
+    return `task ${detail.taskArn} runs in account ${cluster.account}, not in this control plane's account ${deployment.account}`;
+  }
+  if (deployment.region && cluster.region !== deployment.region) {
+    return `task ${detail.taskArn} runs in region ${cluster.region}, not in this control plane's region ${deployment.region}`;
+  }
+  const wanted = spec.ecs?.cluster;
+  if (wanted === undefined) return undefined;
+  const matches = wanted.startsWith('arn:') ? wanted === detail.clusterArn : wanted === cluster.name;
+  return matches ? undefined : `task ${detail.taskArn} runs in cluster ${cluster.name}, and ${spec.name}'s ecs.cluster is ${wanted}`;
+}
+
 /** ChangeOrigin says who observed a task state: an EventBridge event, or a reconciler run. */
 export interface ChangeOrigin {
   readonly kind: 'ecs-task' | 'reconciler';

@@ -14,7 +14,7 @@ import {
   parseEc2InstanceDetail,
   terminalOrderingKey,
 } from './ec2-instance';
-import { ecsServiceOfTask, ecsTaskStateChange, endpointChangeOfTask, parseEcsTaskDetail } from './ecs-task';
+import { Deployment, ecsServiceOfTask, ecsTaskStateChange, endpointChangeOfTask, foreignTaskReason, parseEcsTaskDetail } from './ecs-task';
 import { EventEnvelope, LifecycleEventError, eventEnvelopeSchema } from './envelope';
 import {
   ContainerInstanceDirectory,
@@ -46,12 +46,15 @@ export interface LifecycleDeps {
   readonly meshTagKey?: string;
   /** When set, hooks with other names belong to other tools and are left alone. */
   readonly lifecycleHookNames?: ReadonlySet<string>;
+  /** The control plane's account and region: ECS tasks elsewhere are not its fleet (see foreignTaskReason). */
+  readonly deployment?: Deployment;
 }
 
 /** LifecycleOutcome reports what one event did, for logs, metrics and the local API's answer. */
 export interface LifecycleOutcome {
   readonly eventId: string;
-  readonly outcome: 'applied' | 'stale' | 'ignored';
+  /** `foreign`: a task of the right ECS service name from another cluster, account or region (counted apart). */
+  readonly outcome: 'applied' | 'stale' | 'ignored' | 'foreign';
   readonly service?: string;
   readonly endpointId?: string;
   readonly reason?: string;
@@ -108,6 +111,8 @@ async function handleEcsTask(deps: LifecycleDeps, event: EventEnvelope): Promise
   if (!service) return { eventId: event.id, outcome: 'ignored', reason: `ECS service "${ecsService}" is not in the mesh` };
   const record = await deps.store.getService(service);
   if (!record) return { eventId: event.id, outcome: 'ignored', reason: `mesh service "${service}" was deleted` };
+  const foreign = foreignTaskReason(detail, record.spec, deps.deployment);
+  if (foreign) return { eventId: event.id, outcome: 'foreign', service, endpointId: detail.taskArn, reason: foreign };
   const origin = { kind: 'ecs-task', id: event.id, time: event.time } as const;
   const change = await endpointChangeOfTask(origin, detail, record.spec, deps.containerInstances);
   if (!change) {

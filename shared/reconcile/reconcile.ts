@@ -180,8 +180,11 @@ async function reconcileService(
     }
   }
 
+  // A task of another cluster is covered too when the spec names its cluster: it is never
+  // observed there, so an endpoint a foreign task left behind is drained and removed.
+  const boundToCluster = spec.ecs?.cluster !== undefined;
   const covers = (id: string) =>
-    (clusterTasks !== undefined && isTaskArn(id) && (taskArnCluster(id) ?? ecsCluster) === ecsCluster) ||
+    (clusterTasks !== undefined && isTaskArn(id) && (boundToCluster || (taskArnCluster(id) ?? ecsCluster) === ecsCluster)) ||
     (instancesByService !== undefined && isInstanceId(id));
   const repairs = planRepairs({
     stored,

@@ -44,6 +44,8 @@ export function awsLifecycleDeps(store: MeshStore, env: LifecycleEnvironment): L
     lifecycleActions: new AutoScalingLifecycleActions(autoScaling),
     ...(env.drainQueueUrl ? { drainScheduler: new SqsDrainScheduler(new SQSClient({ region: env.region }), env.drainQueueUrl) } : {}),
     meshTagKey: env.meshTagKey,
+    // The account is read from the function's own ARN at the first invocation (createLifecycleHandler).
+    deployment: { region: env.region },
     ...(env.lifecycleHookNames ? { lifecycleHookNames: env.lifecycleHookNames } : {}),
   };
 }

@@ -35,6 +35,19 @@ describe('lifecycle handler', () => {
     expect(readLifecycleEnvironment({}, 'eu-west-1', 'mesh:service')).toEqual({ region: 'eu-west-1', meshTagKey: 'mesh:service' });
   });
 
+  it('binds ECS tasks to its own account and region: a task of another account is foreign', async () => {
+    const store = await dynamo.newStore();
+    await declare(store, spec({ name: 'payments' }));
+    const env = readLifecycleEnvironment({}, 'us-east-1', 'mesh:service');
+    const inAccount = (account: string) =>
+      createLifecycleHandler(awsLifecycleDeps(store, env), { accountOfFunction: true })(
+        asEvent(ecsTaskEvent({ taskId: `t-${account}`, ecsService: 'payments', version: 2 })),
+        { ...context, invokedFunctionArn: `arn:aws:lambda:us-east-1:${account}:function:lifecycle` },
+      );
+    expect(await inAccount('444455556666')).toMatchObject({ outcome: 'foreign' });
+    expect(await inAccount('111122223333')).toMatchObject({ outcome: 'applied' });
+  });
+
   it('applies an event with the AWS-wired dependencies, hook to queue', async () => {
     const store = await dynamo.newStore();
     await declare(store, spec({ name: 'web', drainSeconds: 45 }));

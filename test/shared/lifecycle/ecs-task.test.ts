@@ -2,6 +2,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DescribeContainerInstancesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { handleLifecycleEvent, validateLifecycleEvent } from '../../../shared/lifecycle/handle';
+import { foreignTaskReason, parseEcsTaskDetail } from '../../../shared/lifecycle/ecs-task';
+import { parseEnvelope } from '../../../shared/lifecycle/handle';
 import { LifecycleEventError } from '../../../shared/lifecycle/envelope';
 import { EcsContainerInstances } from '../../../functions/lifecycle/aws/ecs';
 import { StoreUnavailableError } from '../../../shared/errors';
@@ -36,6 +38,21 @@ async function edsEndpoints(store: MeshStore, service: string) {
   const eds = (await store.getEndpointAssignments([service])).get(service);
   return (eds?.resource.endpoints as { lb_endpoints: unknown[] }[] | undefined)?.flatMap((l) => l.lb_endpoints) ?? [];
 }
+
+describe("foreignTaskReason: which cluster, account and region a service's tasks may come from", () => {
+  const detail = (cluster: string) => parseEcsTaskDetail(parseEnvelope(ecsTaskEvent({ taskId: 't', ecsService: 'payments', version: 1, cluster })));
+  const here = { account: '111122223333', region: 'us-east-1' };
+  const cases: [string, Parameters<typeof spec>[0], string, boolean][] = [
+    ['a spec naming no cluster takes any cluster of the deployment', { name: 'payments' }, 'blue', true],
+    ['a cluster named by name matches the ARN\'s name', { name: 'payments', ecs: { cluster: 'prod' } }, 'prod', true],
+    ['a cluster named by name refuses another', { name: 'payments', ecs: { cluster: 'prod' } }, 'some-dev-cluster', false],
+    ['a cluster named by ARN matches that ARN', { name: 'payments', ecs: { cluster: clusterArn('prod') } }, 'prod', true],
+    ['a cluster named by ARN refuses the same name elsewhere', { name: 'payments', ecs: { cluster: 'arn:aws:ecs:eu-west-1:111122223333:cluster/prod' } }, 'prod', false],
+  ];
+  it.each(cases)('%s', (_name, input, cluster, belongs) => {
+    expect(foreignTaskReason(detail(cluster), spec(input), here) === undefined).toBe(belongs);
+  });
+});
 
 describe('ECS task state changes (awsvpc)', () => {
   const cases: {
@@ -102,6 +119,39 @@ describe('ECS task state changes (awsvpc)', () => {
     await declare(store, spec({ name: 'payments', ecs: { serviceName: 'payments-v2-svc' } }));
     const result = await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 't9', ecsService: 'payments-v2-svc', version: 2 }));
     expect(result).toMatchObject({ outcome: 'applied', service: 'payments', endpointId: taskArn('t9') });
+  });
+
+  it('counts a task of another cluster than the spec names as foreign, and writes nothing', async () => {
+    const store = await dynamo.newStore();
+    await declare(store, spec({ name: 'payments', ecs: { cluster: 'prod' } }));
+    counter.reset();
+    const dev = ecsTaskEvent({ taskId: 'dev1', ecsService: 'payments', version: 2, cluster: 'some-dev-cluster', ip: '203.0.113.66' });
+    expect(await handleLifecycleEvent({ store }, dev)).toMatchObject({
+      outcome: 'foreign',
+      service: 'payments',
+      reason: `task ${taskArn('dev1', 'some-dev-cluster')} runs in cluster some-dev-cluster, and payments's ecs.cluster is prod`,
+    });
+    expect(counter.snapshot()).toEqual({ GetItem: 2 });
+    expect(await store.listEndpoints('payments')).toEqual([]);
+    const prod = ecsTaskEvent({ taskId: 'p1', ecsService: 'payments', version: 2, cluster: 'prod' });
+    expect((await handleLifecycleEvent({ store }, prod)).outcome).toBe('applied');
+  });
+
+  it('counts a task of another account or region than the deployment as foreign', async () => {
+    const store = await dynamo.newStore();
+    await declare(store, spec({ name: 'payments' }));
+    const event = ecsTaskEvent({ taskId: 't1', ecsService: 'payments', version: 2 });
+    const outcome = (deployment: { account?: string; region?: string }) =>
+      handleLifecycleEvent({ store, deployment }, event).then((o) => [o.outcome, o.reason]);
+    expect(await outcome({ account: '444455556666', region: 'us-east-1' })).toEqual([
+      'foreign',
+      `task ${taskArn('t1')} runs in account 111122223333, not in this control plane's account 444455556666`,
+    ]);
+    expect(await outcome({ account: '111122223333', region: 'eu-west-1' })).toEqual([
+      'foreign',
+      `task ${taskArn('t1')} runs in region us-east-1, not in this control plane's region eu-west-1`,
+    ]);
+    expect(await outcome({ account: '111122223333', region: 'us-east-1' })).toEqual(['applied', undefined]);
   });
 
   it('ignores a task of an undeclared ECS service after one GetItem and no write', async () => {

@@ -19,7 +19,7 @@ const t0 = new Date('2026-11-25T12:00:00Z');
 const orders = spec({ name: 'orders', ecs: { cluster: 'prod' } });
 const web = spec({ name: 'web', inboundPort: 15001, drainSeconds: 60 });
 
-/** fleet is what the mocked AWS APIs show: tasks per ECS service (cluster prod) and tagged instances. */
+/** fleet is what the mocked AWS APIs show: tasks per ECS service (cluster prod; default is listed too) and tagged instances. */
 interface Fleet {
   tasks: Record<string, TaskOptions[]>;
   instances: Parameters<typeof ec2Instance>[0][];
@@ -33,7 +33,7 @@ function mockFleet(fleet: Fleet) {
   const all = new Map<string, Record<string, unknown>>();
   for (const tasks of Object.values(fleet.tasks)) for (const t of tasks) all.set(taskArn(t.taskId), taskDetail(t));
   ecs.on(ListTasksCommand).callsFake((input: { cluster: string; nextToken?: string }) => {
-    if (input.cluster !== 'prod') throw Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' });
+    if (input.cluster !== 'prod' && input.cluster !== 'default') throw Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' });
     const arns = [...all.keys()];
     const start = input.nextToken ? Number(input.nextToken) : 0;
     const page = arns.slice(start, start + 100);
@@ -179,11 +179,26 @@ describe('reconcileFleet with ECS', () => {
     expect(await liveIds(store, 'billing')).toEqual(['b:healthy']);
   });
 
-  it('leaves alone the tasks of another cluster than the one it lists', async () => {
+  it('drains and then removes what a task of another cluster left behind, once the spec names its cluster', async () => {
     const { store, deps } = await setup();
-    await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 'elsewhere', ecsService: 'orders', version: 3, cluster: 'blue' }));
+    // Before the spec named its cluster, a task of cluster blue with the same ECS service name got in.
+    await declare(store, spec({ name: 'orders' }));
+    expect((await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 'elsewhere', ecsService: 'orders', version: 3, cluster: 'blue' }))).outcome).toBe('applied');
+    await declare(store, orders);
     mockFleet({ tasks: { orders: [] }, instances: [] });
-    expect((await reconcileFleet(deps(t0), { runId: 'run-1' })).drift.drained).toBe(0);
+    expect((await reconcileFleet(deps(t0), { runId: 'run-1' })).drift).toEqual({ added: 0, updated: 0, drained: 1, removed: 0 });
+    expect((await reconcileFleet(deps(minutes(5)), { runId: 'run-2' })).drift).toEqual({ added: 0, updated: 0, drained: 0, removed: 1 });
+    expect(await liveIds(store, 'orders')).toEqual([]);
+  });
+
+  it('leaves alone the tasks of other clusters for a spec that names no cluster', async () => {
+    const { store, deps } = await setup();
+    await declare(store, spec({ name: 'billing', ecs: { serviceName: 'billing-svc' } }));
+    await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 'b', ecsService: 'billing-svc', version: 3, cluster: 'blue' }));
+    mockFleet({ tasks: { orders: [] }, instances: [] });
+    const report = await reconcileFleet(deps(t0), { runId: 'run-1' }); // billing's tasks are listed in cluster default
+    expect({ drained: report.drift.drained, errors: report.errors }).toEqual({ drained: 0, errors: [] });
+    expect(await liveIds(store, 'billing')).toEqual(['b:healthy']);
   });
 });
 
