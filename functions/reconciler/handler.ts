@@ -38,6 +38,9 @@ export function createReconcilerHandler(
     metrics.addMetric('DriftRemoved', MetricUnit.Count, report.drift.removed);
     metrics.addMetric('ReconcileErrors', MetricUnit.Count, report.errors.length);
     metrics.addMetric('UndeclaredInstances', MetricUnit.Count, report.undeclaredInstances);
+    // The valve held endpoints a listing no longer shows, unconfirmed: a wrong listing, or a real outage.
+    metrics.addMetric('VanishHeld', MetricUnit.Count, report.held.length);
+    if (report.held.length > 0) logger.warn('reconcile valve held endpoints', { held: report.held.slice(0, 20) });
     logger.info('reconcile run', { ...report, errors: report.errors.slice(0, 20) });
     if (certificates) {
       // Certificates live 24 h and renew at half-life: a run every few minutes renews them

@@ -25,6 +25,11 @@ export interface InstanceDirectory {
 /** InstanceInventory lists every instance carrying a tag key, with its Auto Scaling lifecycle state (reconciler). */
 export interface InstanceInventory {
   listTaggedInstances(tagKey: string): Promise<InstanceDescription[]>;
+  /**
+   * confirmGone asks EC2 about these instances by id, independently of the listing: the ones
+   * it reports stopped, terminated or unknown are gone. It confirms nothing it cannot read.
+   */
+  confirmGone?(instanceIds: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
 /**
@@ -74,5 +79,20 @@ export interface DrainScheduler {
  */
 export interface EcsTaskInventory {
   /** Tasks whose desired status is RUNNING; each in the shape of an ECS task state change's `detail`. */
-  listClusterTasks(cluster: string): Promise<Record<string, unknown>[]>;
+  listClusterTasks(cluster: string): Promise<ClusterTaskListing>;
+  /**
+   * confirmGone asks ECS about these tasks by ARN (DescribeTasks), independently of the
+   * listing: the ones it reports STOPPED or MISSING are gone. It confirms nothing it cannot read.
+   */
+  confirmGone?(cluster: string, taskArns: readonly string[]): Promise<ReadonlySet<string>>;
+}
+
+/**
+ * ClusterTaskListing is one cluster's listing: the tasks DescribeTasks described, and the
+ * ARNs ListTasks named that it could not describe (its `failures`). Those are unknown, not
+ * gone: the reconciler must not take them for vanished.
+ */
+export interface ClusterTaskListing {
+  readonly tasks: readonly Record<string, unknown>[];
+  readonly undescribed: readonly string[];
 }

@@ -7,7 +7,7 @@ import { defaultMeshTagKey } from '../lifecycle/handle';
 import { ContainerInstanceDirectory, EcsTaskInventory, InstanceDescription, InstanceInventory } from '../lifecycle/ports';
 import { refreshEndpointAssignment } from '../state/endpoints';
 import { MeshStore } from '../store/mesh-store';
-import { ServiceRecord } from '../store/records';
+import { ServiceRecord, StoredEndpoint } from '../store/records';
 import { clusterName, instanceObservationChange, isInstanceId, isTaskArn, taskArnCluster } from './observe';
 import { planRepairs, Repair } from './plan';
 
@@ -33,6 +33,13 @@ export interface ReconcileOptions {
   readonly observationSkewSeconds?: number;
   /** @default 4 — services reconciled at once. */
   readonly concurrency?: number;
+  /**
+   * @default 0.5 — the share of a service's live endpoints one run may drain or remove on the
+   * listing's word alone. Past it (an empty or partial listing that still succeeded), each
+   * vanished endpoint needs a second, independent observation (DescribeTasks or
+   * DescribeInstances by id) that it is gone; the others are held and reported.
+   */
+  readonly maxVanishShare?: number;
 }
 
 /** DriftCounts counts the repairs a run applied: each is a way the table had drifted from AWS. */
@@ -53,6 +60,8 @@ export interface ReconcileReport {
   readonly undeclaredInstances: number;
   /** What could not be listed or repaired; the rest of the run went on. */
   readonly errors: readonly string[];
+  /** Endpoints the valve kept although the listing no longer shows them (see maxVanishShare), one line each. */
+  readonly held: readonly string[];
 }
 
 const driftOf: Record<Repair['kind'], keyof DriftCounts> = {
@@ -97,21 +106,28 @@ export async function reconcileFleet(deps: ReconcileDeps, options: ReconcileOpti
   const tasksByCluster = deps.tasks ? await listClusters(deps.tasks, services, options.runId, errors) : new Map<string, ClusterTasks>();
 
   const drift: DriftCounts = { added: 0, updated: 0, drained: 0, removed: 0 };
+  const held: string[] = [];
   let rendered = 0;
   await forEachLimited(services, options.concurrency ?? 4, async (record) => {
     try {
-      const result = await reconcileService(deps, options, now, record, tasksByCluster, instancesByService, errors);
+      const result = await reconcileService(deps, options, now, record, tasksByCluster, instancesByService, errors, held);
       for (const [kind, n] of Object.entries(result.drift) as [keyof DriftCounts, number][]) drift[kind] += n;
       if (result.rendered) rendered++;
     } catch (err) {
       errors.push(`service ${record.spec.name}: ${describe(err)}`);
     }
   });
-  return { runId: options.runId, services: services.length, drift, rendered, undeclaredInstances, errors };
+  return { runId: options.runId, services: services.length, drift, rendered, undeclaredInstances, errors, held: held.sort() };
 }
 
-/** ClusterTasks are one cluster's listed tasks, by ECS service name (from the task's `group`). */
-type ClusterTasks = Map<string, EcsTaskDetail[]>;
+/**
+ * ClusterTasks are one cluster's listed tasks, by ECS service name (from the task's `group`),
+ * and the ARNs it listed but could not describe: unknown, so never vanished.
+ */
+interface ClusterTasks {
+  readonly byService: Map<string, EcsTaskDetail[]>;
+  readonly undescribed: ReadonlySet<string>;
+}
 
 const clusterOf = (spec: ServiceSpec) => spec.ecs?.cluster ?? 'default';
 
@@ -130,13 +146,17 @@ async function listClusters(
   const out = new Map<string, ClusterTasks>();
   for (const [name, cluster] of [...clusters].sort(([a], [b]) => (a < b ? -1 : 1))) {
     try {
-      const byService: ClusterTasks = new Map();
-      for (const raw of await inventory.listClusterTasks(cluster)) {
+      const byService = new Map<string, EcsTaskDetail[]>();
+      const listing = await inventory.listClusterTasks(cluster);
+      for (const raw of listing.tasks) {
         const detail = parseTaskDescription(runId, raw);
         const ecsService = ecsServiceOfTask(detail);
         if (ecsService) pushTo(byService, ecsService, detail);
       }
-      out.set(name, byService);
+      if (listing.undescribed.length > 0) {
+        errors.push(`cluster ${cluster}: ${listing.undescribed.length} listed task(s) could not be described; left as they are`);
+      }
+      out.set(name, { byService, undescribed: new Set(listing.undescribed) });
     } catch (err) {
       errors.push(`listing ECS tasks in cluster ${cluster}: ${describe(err)}`);
     }
@@ -152,6 +172,7 @@ async function reconcileService(
   tasksByCluster: Map<string, ClusterTasks>,
   instancesByService: Map<string, InstanceDescription[]> | undefined,
   errors: string[],
+  held: string[],
 ): Promise<{ drift: DriftCounts; rendered: boolean }> {
   const { spec } = record;
   // The table is read after the listings: what an event wrote since is younger than the settle time, and left alone.
@@ -161,7 +182,9 @@ async function reconcileService(
 
   const ecsCluster = spec.ecs ? clusterName(clusterOf(spec)) : undefined;
   const clusterTasks = ecsCluster === undefined ? undefined : tasksByCluster.get(ecsCluster);
-  for (const detail of clusterTasks?.get(ecsServiceNameOf(spec)) ?? []) {
+  // Listed but not described: seen, so not vanished, and not known well enough to change.
+  for (const s of stored) if (clusterTasks?.undescribed.has(s.id)) observed.set(s.id, undefined);
+  for (const detail of clusterTasks?.byService.get(ecsServiceNameOf(spec)) ?? []) {
     try {
       observed.set(detail.taskArn, await endpointChangeOfTask(origin, detail, spec, deps.containerInstances));
     } catch (err) {
@@ -186,7 +209,7 @@ async function reconcileService(
   const covers = (id: string) =>
     (clusterTasks !== undefined && isTaskArn(id) && (boundToCluster || (taskArnCluster(id) ?? ecsCluster) === ecsCluster)) ||
     (instancesByService !== undefined && isInstanceId(id));
-  const repairs = planRepairs({
+  const planned = planRepairs({
     stored,
     observed,
     covers,
@@ -195,6 +218,7 @@ async function reconcileService(
     settleMs: (options.settleSeconds ?? 60) * 1000,
     drainMs: drainSecondsOf(spec) * 1000,
   });
+  const repairs = await throughValve(deps, options, spec, stored, planned, held);
 
   const drift: DriftCounts = { added: 0, updated: 0, drained: 0, removed: 0 };
   for (const repair of repairs) {
@@ -210,6 +234,46 @@ async function reconcileService(
 }
 
 const drainSecondsOf = (spec: ServiceSpec) => spec.drainSeconds ?? defaultDrainSeconds;
+
+const vanishing = (r: Repair) => r.kind === 'drain' || r.kind === 'expire';
+const idOf = (r: Repair) => (r.change.kind === 'upsert' ? r.change.endpoint.id : r.change.id);
+
+/**
+ * throughValve lets a run drain or remove at most `maxVanishShare` of a service's live
+ * endpoints on the listing's word. A listing can succeed and still be wrong (empty, partial,
+ * eventually consistent): past the share, only endpoints that a second, independent lookup
+ * confirms gone (DescribeTasks or DescribeInstances by id) go; the rest are held, reported
+ * and left for a later run. A lookup that fails confirms nothing.
+ */
+async function throughValve(
+  deps: ReconcileDeps,
+  options: ReconcileOptions,
+  spec: ServiceSpec,
+  stored: readonly StoredEndpoint[],
+  planned: readonly Repair[],
+  held: string[],
+): Promise<readonly Repair[]> {
+  const leaving = planned.filter(vanishing).map(idOf);
+  const live = stored.filter((s) => !s.removed).length;
+  if (leaving.length <= Math.floor(live * (options.maxVanishShare ?? 0.5))) return planned;
+  const confirmed = new Set<string>();
+  const tasks = leaving.filter(isTaskArn);
+  const instances = leaving.filter(isInstanceId);
+  try {
+    if (tasks.length > 0 && deps.tasks?.confirmGone) {
+      for (const id of await deps.tasks.confirmGone(clusterOf(spec), tasks)) confirmed.add(id);
+    }
+    if (instances.length > 0 && deps.instances?.confirmGone) {
+      for (const id of await deps.instances.confirmGone(instances)) confirmed.add(id);
+    }
+  } catch {
+    confirmed.clear(); // unknown, not gone
+  }
+  for (const id of leaving) {
+    if (!confirmed.has(id)) held.push(`service ${spec.name}: ${id} no longer listed, not confirmed gone (${leaving.length} of ${live} live would go)`);
+  }
+  return planned.filter((r) => !vanishing(r) || confirmed.has(idOf(r)));
+}
 
 function observation(options: ReconcileOptions, now: Date) {
   return { runId: options.runId, observedAt: now, skewMs: (options.observationSkewSeconds ?? 60) * 1000 };

@@ -41,6 +41,15 @@ export class Ec2Instances implements InstanceDirectory, InstanceInventory {
     }
   }
 
+  async confirmGone(instanceIds: readonly string[]): Promise<ReadonlySet<string>> {
+    const gone = new Set<string>();
+    for (const id of instanceIds) {
+      const instance = await this.describeInstance(id);
+      if (!instance || ['stopping', 'stopped', 'shutting-down', 'terminated'].includes(instance.state)) gone.add(id);
+    }
+    return gone;
+  }
+
   async listTaggedInstances(tagKey: string): Promise<InstanceDescription[]> {
     const instances: Instance[] = [];
     let nextToken: string | undefined;

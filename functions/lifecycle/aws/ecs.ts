@@ -1,7 +1,7 @@
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { BoundedCache } from '../../../shared/lifecycle/bounded-cache';
-import { ContainerInstanceDirectory, EcsTaskInventory } from '../../../shared/lifecycle/ports';
+import { ClusterTaskListing, ContainerInstanceDirectory, EcsTaskInventory } from '../../../shared/lifecycle/ports';
 
 /**
  * EcsContainerInstances resolves a container instance to its EC2 instance's private IP
@@ -49,7 +49,7 @@ export class EcsContainerInstances implements ContainerInstanceDirectory {
 export class EcsTasks implements EcsTaskInventory {
   constructor(private readonly ecs: ECSClient) {}
 
-  async listClusterTasks(cluster: string): Promise<Record<string, unknown>[]> {
+  async listClusterTasks(cluster: string): Promise<ClusterTaskListing> {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
@@ -58,10 +58,22 @@ export class EcsTasks implements EcsTaskInventory {
       nextToken = out.nextToken;
     } while (nextToken);
     const tasks: Record<string, unknown>[] = [];
+    const undescribed: string[] = [];
     for (let i = 0; i < arns.length; i += 100) {
       const out = await this.ecs.send(new DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + 100) }));
       for (const task of out.tasks ?? []) tasks.push(JSON.parse(JSON.stringify(task)) as Record<string, unknown>);
+      for (const failure of out.failures ?? []) if (failure.arn) undescribed.push(failure.arn);
     }
-    return tasks;
+    return { tasks, undescribed };
+  }
+
+  async confirmGone(cluster: string, taskArns: readonly string[]): Promise<ReadonlySet<string>> {
+    const gone = new Set<string>();
+    for (let i = 0; i < taskArns.length; i += 100) {
+      const out = await this.ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns.slice(i, i + 100) }));
+      for (const task of out.tasks ?? []) if (task.taskArn && task.lastStatus === 'STOPPED') gone.add(task.taskArn);
+      for (const failure of out.failures ?? []) if (failure.arn && failure.reason === 'MISSING') gone.add(failure.arn);
+    }
+    return gone;
   }
 }

@@ -1,5 +1,5 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createReconcilerHandler, ReconcileIncompleteError } from '../../../functions/reconciler/handler';
 import { EcsTasks } from '../../../functions/lifecycle/aws/ecs';
@@ -34,12 +34,15 @@ describe('reconciler handler', () => {
     await declare(store, spec({ name: 'orders', ecs: { cluster: 'prod' } }));
     await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 'gone', ecsService: 'orders', version: 2, time: '2026-11-25T10:00:00Z' }));
     ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    // The listing emptied the service: the valve asks ECS about the task itself, which is gone.
+    ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({ tasks: [], failures: input.tasks.map((arn) => ({ arn, reason: 'MISSING' })) }));
     const handler = createReconcilerHandler({ store, tasks: new EcsTasks(new ECSClient({})), now: () => new Date('2026-11-25T12:00:00Z') });
     expect(await handler(scheduled, context)).toMatchObject({
       runId: 'reconcile-89d1a02d-5ec7-412e-82f5-13505f849b41',
       services: 1,
       drift: { added: 0, updated: 0, drained: 1, removed: 0 },
       errors: [],
+      held: [],
     });
   });
 

@@ -22,6 +22,10 @@ const web = spec({ name: 'web', inboundPort: 15001, drainSeconds: 60 });
 /** fleet is what the mocked AWS APIs show: tasks per ECS service (cluster prod; default is listed too) and tagged instances. */
 interface Fleet {
   tasks: Record<string, TaskOptions[]>;
+  /** Tasks that run, but that ListTasks leaves out (a listing that succeeds and is wrong). */
+  unlisted?: TaskOptions[];
+  /** Task ids ListTasks names but DescribeTasks reports as failures. */
+  undescribable?: string[];
   instances: Parameters<typeof ec2Instance>[0][];
   lifecycleStates?: Record<string, string>;
 }
@@ -32,6 +36,9 @@ function mockFleet(fleet: Fleet) {
   autoScaling.reset();
   const all = new Map<string, Record<string, unknown>>();
   for (const tasks of Object.values(fleet.tasks)) for (const t of tasks) all.set(taskArn(t.taskId), taskDetail(t));
+  const described = new Map(all);
+  for (const t of fleet.unlisted ?? []) described.set(taskArn(t.taskId), taskDetail(t));
+  for (const id of fleet.undescribable ?? []) all.set(taskArn(id), {});
   ecs.on(ListTasksCommand).callsFake((input: { cluster: string; nextToken?: string }) => {
     if (input.cluster !== 'prod' && input.cluster !== 'default') throw Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' });
     const arns = [...all.keys()];
@@ -41,7 +48,14 @@ function mockFleet(fleet: Fleet) {
   });
   ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => {
     if (input.tasks.length > 100) throw Object.assign(new Error('Too many tasks'), { name: 'InvalidParameterException' });
-    return { tasks: input.tasks.map((arn) => all.get(arn) as Task), failures: [] };
+    const undescribable = new Set((fleet.undescribable ?? []).map((id) => taskArn(id)));
+    const known = input.tasks.filter((arn) => described.has(arn) && !undescribable.has(arn));
+    return {
+      tasks: known.map((arn) => described.get(arn) as Task),
+      failures: input.tasks
+        .filter((arn) => !known.includes(arn))
+        .map((arn) => ({ arn, reason: undescribable.has(arn) ? 'ACCESS_DENIED' : 'MISSING' })),
+    };
   });
   ec2.on(DescribeInstancesCommand).callsFake((input: { NextToken?: string }) => {
     const start = input.NextToken ? Number(input.NextToken) : 0;
@@ -177,6 +191,42 @@ describe('reconcileFleet with ECS', () => {
     expect(report.drift.drained).toBe(0);
     expect(report.errors).toEqual(['listing ECS tasks in cluster staging: ClusterNotFoundException: Cluster not found.']);
     expect(await liveIds(store, 'billing')).toEqual(['b:healthy']);
+  });
+
+  it('holds the only endpoint of a service when a listing that succeeded no longer shows a task ECS still runs', async () => {
+    const { store, deps } = await setup();
+    await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 'only', ecsService: 'orders', version: 3, time: '2026-11-25T10:00:00Z' }));
+    mockFleet({ tasks: { orders: [] }, unlisted: [{ taskId: 'only', ecsService: 'orders', version: 3 }], instances: [] });
+    for (const [run, at] of [['run-1', t0], ['run-2', minutes(5)]] as const) {
+      const report = await reconcileFleet(deps(at), { runId: run });
+      expect({ drift: report.drift, held: report.held }).toEqual({
+        drift: { added: 0, updated: 0, drained: 0, removed: 0 },
+        held: [`service orders: ${taskArn('only')} no longer listed, not confirmed gone (1 of 1 live would go)`],
+      });
+    }
+    expect(await liveIds(store, 'orders')).toEqual(['only:healthy']);
+  });
+
+  it('lets a vanished endpoint go past the valve once DescribeTasks confirms the task stopped', async () => {
+    const { store, deps } = await setup();
+    await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 'only', ecsService: 'orders', version: 3, time: '2026-11-25T10:00:00Z' }));
+    mockFleet({ tasks: { orders: [] }, unlisted: [{ taskId: 'only', ecsService: 'orders', version: 4, lastStatus: 'STOPPED' }], instances: [] });
+    expect((await reconcileFleet(deps(t0), { runId: 'run-1' })).drift.drained).toBe(1);
+    mockFleet({ tasks: { orders: [] }, instances: [] }); // later, ECS no longer knows it: MISSING
+    const report = await reconcileFleet(deps(minutes(5)), { runId: 'run-2' });
+    expect({ removed: report.drift.removed, held: report.held }).toEqual({ removed: 1, held: [] });
+  });
+
+  it('takes a task DescribeTasks could not describe for unknown, not gone, and reports it', async () => {
+    const { store, deps } = await setup();
+    for (const id of ['a', 'b']) await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: id, ecsService: 'orders', version: 3, time: '2026-11-25T10:00:00Z' }));
+    mockFleet({ tasks: { orders: [{ taskId: 'a', ecsService: 'orders', version: 3 }] }, undescribable: ['b'], instances: [] });
+    const report = await reconcileFleet(deps(t0), { runId: 'run-1' });
+    expect({ drift: report.drift, errors: report.errors }).toEqual({
+      drift: { added: 0, updated: 0, drained: 0, removed: 0 },
+      errors: ['cluster prod: 1 listed task(s) could not be described; left as they are'],
+    });
+    expect(await liveIds(store, 'orders')).toEqual(['a:healthy', 'b:healthy']);
   });
 
   it('drains and then removes what a task of another cluster left behind, once the spec names its cluster', async () => {
