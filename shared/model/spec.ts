@@ -140,6 +140,33 @@ const httpsUrl = z
   .url({ protocol: /^https$/, hostname: /^(?=.{1,253}$)([a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$/ })
   .max(2048);
 
+/**
+ * Host names that cannot be a public identity provider: loopback, link-local and instance
+ * metadata names, and the special-use or private TLDs (RFC 6761, RFC 6762, ICANN's
+ * `.internal`) that AWS, corporate networks and home routers resolve inside the VPC. A
+ * sidecar that fetched keys there would trust whatever answers inside the network.
+ */
+const privateJwksHost = /(^|\.)(localhost|local|internal|intranet|corp|home|lan|private|test|example|invalid|arpa)$|^(instance-data|metadata)(\.|$)/i;
+
+/**
+ * nonPublicJwksUriProblem says why a JWKS URI cannot be a public identity provider's, or
+ * undefined when it can: credentials in the URL, a port other than 443, a single-label or
+ * private host name.
+ */
+export function nonPublicJwksUriProblem(uri: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return undefined; // the URL check itself reports it
+  }
+  if (url.username || url.password) return 'must not carry credentials (user:pass@)';
+  if (url.port !== '' && url.port !== '443') return `port ${url.port} is not a public identity provider's (443)`;
+  if (!url.hostname.includes('.')) return `host ${url.hostname} is a single label, not a public DNS name`;
+  if (privateJwksHost.test(url.hostname)) return `host ${url.hostname} is private to a network, not a public identity provider`;
+  return undefined;
+}
+
 export const jwtSchema = z.strictObject({
   /** The `iss` every token must carry. */
   issuer: z.url().max(2048),
@@ -156,6 +183,15 @@ export const jwtSchema = z.strictObject({
     .optional(),
   /** How long fetched keys are kept (default in defaults.ts). */
   cacheDurationSeconds: z.int().min(1).max(86_400).optional(),
+  /**
+   * Lets `jwksUri` name an identity provider inside the network (a private host name, another
+   * port, credentials): off by default, because a JWKS from the wrong place makes any token valid.
+   */
+  allowPrivateJwksUri: z.boolean().optional(),
+}).superRefine((jwt, ctx) => {
+  if (jwt.allowPrivateJwksUri) return;
+  const problem = nonPublicJwksUriProblem(jwt.jwksUri);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['jwksUri'], message: `${problem}; set allowPrivateJwksUri to allow it` });
 });
 
 export const serviceSpecSchema = z.strictObject({

@@ -182,3 +182,37 @@ describe('parseServiceSpec', () => {
     ]);
   });
 });
+
+describe('JWKS URIs: only a public identity provider unless the operator allows another', () => {
+  const withJwks = (jwksUri: string, allowPrivateJwksUri?: boolean) => () =>
+    parseServiceSpec({
+      name: 'payments',
+      inboundPort: 15000,
+      appPort: 8080,
+      protocol: 'http',
+      inbound: { jwt: { issuer: 'https://idp.example.com/', audiences: ['payments'], jwksUri, ...(allowPrivateJwksUri ? { allowPrivateJwksUri } : {}) } },
+    });
+  const refused: [string, string][] = [
+    ['https://localhost/keys', 'host localhost is a single label'],
+    ['https://auth.localhost/keys', 'host auth.localhost is private to a network'],
+    ['https://instance-data.ec2.internal/latest', 'host instance-data.ec2.internal is private to a network'],
+    ['https://ip-10-0-0-1.eu-west-1.compute.internal/keys', 'is private to a network'],
+    ['https://idp.corp/keys', 'host idp.corp is private to a network'],
+    ['https://idp.example.com:8443/keys', 'port 8443 is not a public identity provider'],
+    ['https://user:pass@idp.example.com/keys', 'must not carry credentials'],
+  ];
+  it.each(refused)('refuses %s, naming the problem at jwksUri', (uri, message) => {
+    expect(withJwks(uri)).toThrow(expect.objectContaining({
+      problems: [{ path: 'inbound.jwt.jwksUri', message: expect.stringContaining(message) }],
+    }));
+  });
+
+  it.each([['https://idp.example.com/.well-known/jwks.json'], ['https://idp.example.com:443/keys'], ['https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/jwks.json']])(
+    'accepts %s',
+    (uri) => expect(withJwks(uri)).not.toThrow(),
+  );
+
+  it('accepts a private identity provider when the operator says so', () => {
+    expect(withJwks('https://idp.corp:8443/keys', true)().inbound?.jwt?.allowPrivateJwksUri).toBe(true);
+  });
+});

@@ -34,6 +34,7 @@ const jwt = {
   issuer: 'https://auth.example.com/',
   audiences: ['orders-api', 'orders-admin'],
   jwksUri: 'https://auth.example.com:8443/.well-known/jwks.json',
+  allowPrivateJwksUri: true, // a port other than 443 renders too
 };
 
 /** Inbound security variants, each rendered on every protocol that accepts it. */

@@ -171,7 +171,7 @@ describe('JWT validation', () => {
   });
 
   it('fetches the keys through a DNS cluster that verifies the JWKS host against the system CAs', () => {
-    const guarded = spec({ name: 'payments', inbound: { jwt: { ...jwt, jwksUri: 'https://keys.example.com:8443/jwks' } } });
+    const guarded = spec({ name: 'payments', inbound: { jwt: { ...jwt, jwksUri: 'https://keys.example.com:8443/jwks', allowPrivateJwksUri: true } } });
     expect(clusterNamed(renderSnapshot(world(guarded, []), settings), 'jwks_payments')).toEqual({
       '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
       name: 'jwks_payments',
