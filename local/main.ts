@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   const store = values['data-dir'] ? `embedded DynamoDB in ${values['data-dir']}` : 'embedded DynamoDB in memory';
   const authLine =
     auth === 'token'
-      ? 'xDS polls need "Authorization: Bearer <token>" of their service: POST /services/{name}/token'
+      ? `The management API (everything but /v3/) needs the admin token: -H "Authorization: Bearer ${cp.adminToken}"
+xDS polls need "Authorization: Bearer <token>" of their service: POST /services/{name}/token (with the admin token),
+or GET /bootstrap/{service}?node=<id>, whose bootstrap carries the node's token`
       : 'xDS polls are not authenticated (--auth token binds each caller to its service, as IAM does in AWS)';
   console.log(`Envoy control plane listening on ${cp.url} (${store})
 ${authLine}

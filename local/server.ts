@@ -11,7 +11,7 @@ import { createAdminHandler } from '../functions/admin/handler';
 import { createLifecycleHandler } from '../functions/lifecycle/handler';
 import { defaultRenderSettings } from '../shared/render/settings';
 import { startEmbeddedDynamoDb } from './embedded-dynamodb';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { AesGcmSealer } from '../shared/secrets/sealer';
 import { createLocalCaSigner } from '../shared/pki/signer';
 import { rotationPolicy } from '../shared/pki/rotation';
@@ -59,6 +59,12 @@ export interface LocalControlPlane {
   /** The local CA and its issuer: certificates for every declared service, rotated on a timer. */
   readonly certificates: CertificateIssuer;
   readonly tokens: ServiceTokens;
+  /**
+   * With `auth: 'token'`, the credential of the management API (`Authorization: Bearer <it>`
+   * on every route but xDS): made at start and printed by `npm start`. Without it, a node's
+   * own token could mint any other service's token and read its private key over SDS.
+   */
+  readonly adminToken?: string;
   close(): Promise<void>;
 }
 
@@ -104,6 +110,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
   rotation.unref();
   const tokens = new ServiceTokens(randomBytes(32));
   const authMode = options.auth ?? 'none';
+  const adminToken = authMode === 'token' ? randomBytes(32).toString('base64url') : undefined;
   const xds = createXdsHandler(runtime, {
     authMode,
     sealer: async () => sealer,
@@ -128,6 +135,9 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     if (path.startsWith('/v3/')) {
       const event = functionUrlEvent({ method, url, headers: req.headers, body, sourceIp: req.socket.remoteAddress ?? '' });
       return sendLambda(res, await xds(event, lambdaContext('xds')));
+    }
+    if (adminToken && !isBearer(req.headers.authorization, adminToken)) {
+      throw new HttpError(401, `${method} ${path} needs the admin token that npm start printed: Authorization: Bearer <admin token>`);
     }
     if (path === '/events') {
       if (method !== 'POST') throw new HttpError(405, `${method} is not allowed on /events; POST an EventBridge event or an array of them`);
@@ -182,6 +192,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     xds,
     certificates,
     tokens,
+    ...(adminToken ? { adminToken } : {}),
     close: async () => {
       clearInterval(rotation);
       await new Promise<void>((resolve) => {
@@ -191,6 +202,13 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
       await db.close();
     },
   };
+}
+
+/** isBearer checks an Authorization header against a bearer token in constant time. */
+function isBearer(authorization: string | undefined, token: string): boolean {
+  const given = Buffer.from(authorization ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** requestUrl parses the request target as a path on this server, whatever its form ('//x', absolute). */

@@ -115,6 +115,8 @@ async function bootstrapFor(deps: AdminApiDeps, req: HttpRequest, service: strin
       nodeId,
       ...(zone ? { zone } : {}),
       controlPlaneUrl,
+      // Under the local `--auth token`, the node proves its service with that service's token.
+      ...(deps.tokens ? { bearerToken: deps.tokens.issue(service) } : {}),
       ...(localClusterName(record.spec) ? { localCluster: localServiceCluster(record.spec, deps.settings) } : {}),
     },
     deps.settings,

@@ -19,6 +19,11 @@ export interface BootstrapOptions {
    * `lambda` for a function URL, `execute-api` for API Gateway.
    */
   readonly signing?: { readonly region: string; readonly serviceName: 'lambda' | 'execute-api' };
+  /**
+   * Send `Authorization: Bearer <token>` with each poll: the local runner's `--auth token`
+   * mode, where the token binds the node to its service as an IAM role does in AWS.
+   */
+  readonly bearerToken?: string;
   /** LDS changes rarely (a dependency added or removed), so it polls slower than CDS. */
   readonly ldsRefreshDelay?: string;
   readonly cdsRefreshDelay?: string;
@@ -59,6 +64,7 @@ const upstreamTlsType = 'type.googleapis.com/envoy.extensions.transport_sockets.
 const httpProtocolOptionsType = 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 const awsSigningType = 'type.googleapis.com/envoy.extensions.filters.http.aws_request_signing.v3.AwsRequestSigning';
 const upstreamCodecType = 'type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec';
+const headerMutationType = 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation';
 const downstreamConnectionsType =
   'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig';
 
@@ -88,20 +94,9 @@ function parseControlPlaneUrl(url: string): { host: string; port: number; tls: b
  */
 function xdsCluster(options: BootstrapOptions, settings: RenderSettings): Record<string, unknown> {
   const { host, port, tls } = parseControlPlaneUrl(options.controlPlaneUrl);
-  const httpFilters = options.signing
-    ? [
-        {
-          name: 'envoy.filters.http.aws_request_signing',
-          typed_config: {
-            '@type': awsSigningType,
-            service_name: options.signing.serviceName,
-            region: options.signing.region,
-            host_rewrite: host,
-            match_excluded_headers: [{ prefix: 'x-envoy' }, { prefix: 'x-forwarded' }, { exact: 'te' }],
-          },
-        },
-        { name: 'envoy.filters.http.upstream_codec', typed_config: { '@type': upstreamCodecType } },
-      ]
+  const credential = pollCredentialFilter(options, host);
+  const httpFilters = credential
+    ? [credential, { name: 'envoy.filters.http.upstream_codec', typed_config: { '@type': upstreamCodecType } }]
     : [];
   return {
     name: settings.xdsClusterName,
@@ -138,6 +133,41 @@ function xdsCluster(options: BootstrapOptions, settings: RenderSettings): Record
         }
       : {}),
   };
+}
+
+/**
+ * pollCredentialFilter is the upstream HTTP filter that proves who polls: SigV4 with the
+ * instance's or task's role (AWS), or the service's bearer token (the local `--auth token`).
+ */
+function pollCredentialFilter(options: BootstrapOptions, host: string): Record<string, unknown> | undefined {
+  if (options.signing && options.bearerToken) throw new Error('a bootstrap signs its polls with IAM or carries a bearer token, not both');
+  if (options.signing) {
+    return {
+      name: 'envoy.filters.http.aws_request_signing',
+      typed_config: {
+        '@type': awsSigningType,
+        service_name: options.signing.serviceName,
+        region: options.signing.region,
+        host_rewrite: host,
+        match_excluded_headers: [{ prefix: 'x-envoy' }, { prefix: 'x-forwarded' }, { exact: 'te' }],
+      },
+    };
+  }
+  if (options.bearerToken) {
+    return {
+      // header_mutation runs as an upstream filter (Envoy 1.27+): every poll through the cluster carries the token.
+      name: 'envoy.filters.http.header_mutation',
+      typed_config: {
+        '@type': headerMutationType,
+        mutations: {
+          request_mutations: [
+            { append: { header: { key: 'authorization', value: `Bearer ${options.bearerToken}` }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' } },
+          ],
+        },
+      },
+    };
+  }
+  return undefined;
 }
 
 function subscription(settings: RenderSettings, refreshDelay: string): Record<string, unknown> {

@@ -43,16 +43,53 @@ async function poll(cp: LocalControlPlane, type: XdsTypeName, body: unknown, tok
 describe('xDS authorization', () => {
   let cp: LocalControlPlane;
   const tokens: Record<string, string> = {};
+  const bearer = (token: string | undefined) => ({ authorization: `Bearer ${token}` });
 
   beforeAll(async () => {
     cp = await startLocalControlPlane({ port: 0, auth: 'token' });
+    const admin = bearer(cp.adminToken);
     for (const name of ['payments', 'ledger', 'orders'] as const) {
-      expect((await request(cp.url, 'PUT', `/services/${name}`, specs[name])).status).toBe(201);
-      const issued = await request(cp.url, 'POST', `/services/${name}/token`);
+      expect((await request(cp.url, 'PUT', `/services/${name}`, specs[name], admin)).status).toBe(201);
+      const issued = await request(cp.url, 'POST', `/services/${name}/token`, undefined, admin);
       tokens[name] = (issued.body as { token: string }).token;
     }
   });
   afterAll(async () => cp.close());
+
+  it("refuses the management API without the admin token: a node's own token mints no other service's", async () => {
+    const attempts: [string, string, unknown][] = [
+      ['POST', '/services/payments/token', undefined],
+      ['GET', '/bootstrap/payments?node=payments-9', undefined],
+      ['PUT', '/services/payments', specs.payments],
+      ['GET', '/services', undefined],
+      ['POST', '/events', []],
+    ];
+    for (const [method, path, body] of attempts) {
+      for (const credential of [{}, bearer(tokens.orders)]) {
+        const answer = await request(cp.url, method, path, body, credential);
+        expect({ method, path, status: answer.status, error: (answer.body as { error?: string }).error }).toEqual({
+          method,
+          path,
+          status: 401,
+          error: `${method} ${path.replace(/\?.*$/, '')} needs the admin token that npm start printed: Authorization: Bearer <admin token>`,
+        });
+      }
+    }
+    expect((await request(cp.url, 'POST', '/services/payments/token', undefined, bearer(cp.adminToken))).status).toBe(200);
+  });
+
+  it("generates a bootstrap that carries the node's own token, which polls its service and only its service", async () => {
+    const answer = await request(cp.url, 'GET', '/bootstrap/orders?node=orders-7', undefined, bearer(cp.adminToken));
+    expect(answer.status).toBe(200);
+    assertConformant(answer.body, 'type.googleapis.com/envoy.config.bootstrap.v3.Bootstrap');
+    const [xds] = (answer.body as { static_resources: { clusters: { typed_extension_protocol_options: Record<string, { http_filters: { name: string; typed_config: { mutations: { request_mutations: { append: { header: { key: string; value: string } } }[] } } }[] }> }[] } }).static_resources.clusters;
+    const [mutation] = xds!.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions']!.http_filters;
+    const header = mutation!.typed_config.mutations.request_mutations[0]!.append.header;
+    expect(header).toEqual({ key: 'authorization', value: `Bearer ${tokens.orders}` });
+    const token = header.value.replace(/^Bearer /, '');
+    expect((await poll(cp, 'clusters', pollBody('orders', 'clusters'), token)).status).toBe(200);
+    expect((await poll(cp, 'clusters', pollBody('payments', 'clusters'), token)).status).toBe(403);
+  });
 
   const matrix = services.flatMap((caller) => services.flatMap((target) => xdsTypeNames.map((type) => [caller, target, type] as const)));
 

@@ -5,12 +5,18 @@ export interface Answer {
   readonly text: string;
 }
 
-export async function request(baseUrl: string, method: string, path: string, body?: unknown | string): Promise<Answer> {
+export async function request(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown | string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   const res = await fetch(baseUrl + path, {
     method,
     body: payload,
-    headers: payload !== undefined ? { 'content-type': 'application/json' } : undefined,
+    headers: { ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
   });
   const text = await res.text();
   return { status: res.status, body: parseOrText(text), text };
