@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2, EventBridgeEvent } from 'aws-lambda';
 import { HttpError, errorResponse, parseJsonBody, HttpResponse } from '../shared/api/http';
 import { LifecycleEventError } from '../shared/lifecycle/envelope';
-import { validateLifecycleEvent } from '../shared/lifecycle/handle';
+import { LifecycleOutcome, validateLifecycleEvent } from '../shared/lifecycle/handle';
 import { FunctionConfig } from '../functions/lib/config';
 import { createRuntime, Runtime } from '../functions/lib/runtime';
 import { createXdsHandler } from '../functions/xds/handler';
@@ -18,6 +18,8 @@ import { rotationPolicy } from '../shared/pki/rotation';
 import { CertificateIssuer, loadCertificateAuthority, rotateCertificates } from '../shared/state/certificates';
 import { ServiceTokens } from '../shared/xds/authorization';
 import { functionUrlEvent, lambdaContext } from './lambda-invoke';
+import { LocalInstances } from './instances';
+import { TimerDrainScheduler, timerDrainScheduler } from '../shared/lifecycle/timer-scheduler';
 
 /** The largest body the local server reads: a batch of events (EventBridge caps one at 256 KB). */
 export const localBodyLimitBytes = 1024 * 1024;
@@ -65,6 +67,10 @@ export interface LocalControlPlane {
    * own token could mint any other service's token and read its private key over SDS.
    */
   readonly adminToken?: string;
+  /** The local stand-in for EC2 and Auto Scaling (`/local/instances`). */
+  readonly instances: LocalInstances;
+  /** Runs terminate hooks' completions after their drain, on timers. */
+  readonly drains: TimerDrainScheduler;
   close(): Promise<void>;
 }
 
@@ -120,7 +126,12 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     certificates: async () => certificates,
     ...(authMode === 'token' ? { tokens } : {}),
   });
-  const lifecycle = createLifecycleHandler({ store: runtime.store });
+  // EC2 and Auto Scaling, as far as lifecycle events need them: instances described over HTTP.
+  const instances = new LocalInstances();
+  const drains = timerDrainScheduler({ store: runtime.store, lifecycleActions: instances }, (completion, err) =>
+    console.error(`drain of ${completion.hook.instanceId} failed: ${(err as Error).message}`),
+  );
+  const lifecycle = createLifecycleHandler({ store: runtime.store, instances, lifecycleActions: instances, drainScheduler: drains });
 
   const server = createServer({ keepAliveTimeout: localKeepAliveMs }, (req, res) => {
     serve(req, res).catch((err) => send(res, errorResponse(err)));
@@ -139,6 +150,9 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     if (adminToken && !isBearer(req.headers.authorization, adminToken)) {
       throw new HttpError(401, `${method} ${path} needs the admin token that npm start printed: Authorization: Bearer <admin token>`);
     }
+    if (path === '/local/instances' || path.startsWith('/local/instances/')) {
+      return send(res, instances.route(method, path.split('/').filter(Boolean), body, localBodyLimitBytes));
+    }
     if (path === '/events') {
       if (method !== 'POST') throw new HttpError(405, `${method} is not allowed on /events; POST an EventBridge event or an array of them`);
       return send(res, await postEvents(body));
@@ -150,7 +164,13 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     throw new HttpError(404, `no route for ${method} ${path}; see README.md for the local API`);
   }
 
-  /** postEvents validates every event before applying any, so a bad batch changes nothing. */
+  /**
+   * postEvents validates every event before applying any, so a malformed batch changes
+   * nothing (400). Valid events are then applied one by one, as EventBridge delivers them: an
+   * event that cannot be applied (an instance EC2 does not know, say) changes nothing itself
+   * and is reported. One event: its answer (422 when it failed). A batch: 200 when every
+   * event applied, else 207 with each event's own status, so nothing is applied unreported.
+   */
   async function postEvents(body: string): Promise<HttpResponse> {
     const parsed = parseJsonBody(body, localBodyLimitBytes);
     const events = Array.isArray(parsed) ? parsed : [parsed];
@@ -165,19 +185,23 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
       }
     }
     if (problems.length > 0) return { status: 400, body: { error: 'rejected events; none were applied', problems } };
-    const results = [];
+    const results: ({ status: 200 } & LifecycleOutcome | { status: 422; eventId: string; error: string })[] = [];
     for (const raw of events) {
       try {
-        results.push(await lifecycle(raw as EventBridgeEvent<string, unknown>, lambdaContext('lifecycle')));
+        results.push({ status: 200, ...(await lifecycle(raw as EventBridgeEvent<string, unknown>, lambdaContext('lifecycle'))) });
       } catch (err) {
         // In AWS the event would be retried and then dead-lettered; locally the caller sees why.
-        if (err instanceof LifecycleEventError) {
-          return { status: 422, body: { error: err.message, eventId: err.eventId, applied: results } };
-        }
-        throw err;
+        if (!(err instanceof LifecycleEventError)) throw err;
+        results.push({ status: 422, eventId: err.eventId, error: err.message });
       }
     }
-    return { status: 200, body: { results } };
+    const failed = results.filter((r) => r.status !== 200);
+    if (!Array.isArray(parsed)) {
+      const [only] = results;
+      return only!.status === 200 ? { status: 200, body: { results } } : { status: 422, body: { error: (only as { error: string }).error, eventId: only!.eventId } };
+    }
+    if (failed.length === 0) return { status: 200, body: { results } };
+    return { status: 207, body: { error: `${failed.length} of ${results.length} events could not be applied; the others were`, results } };
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -193,8 +217,11 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     certificates,
     tokens,
     ...(adminToken ? { adminToken } : {}),
+    instances,
+    drains,
     close: async () => {
       clearInterval(rotation);
+      drains.cancelAll();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
