@@ -18,14 +18,17 @@ export interface MeshSidecarOptions {
 
 /**
  * addMeshSidecar makes an ECS task a node of a mesh service: an Envoy container with the
- * service's bootstrap, and the task role's permission to poll the front door.
+ * service's bootstrap, the task role's permission to poll the front door, and that role bound
+ * to the service's identity (its polls get this service's configuration, and only those).
  */
 export function addMeshSidecar(
   taskDefinition: ecs.TaskDefinition,
   options: MeshSidecarOptions & Omit<EcsSidecarOptions, 'bootstrapJson' | 'inboundPort'>,
 ): ecs.ContainerDefinition {
   const { controlPlane, service, ...rest } = options;
+  refuseNetworkModeWithoutLocalhost(taskDefinition);
   controlPlane.grantPoll(taskDefinition.taskRole);
+  service.bindNodeRole(taskDefinition.taskRole);
   return addEnvoySidecar(taskDefinition, {
     ...rest,
     bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort: rest.adminPort }),
@@ -35,7 +38,8 @@ export function addMeshSidecar(
 
 /**
  * addMeshUserData makes the instances of a launch template nodes of a mesh service: Envoy
- * started from user data, and the instance role's permission to poll the front door.
+ * started from user data, the instance role's permission to poll the front door, and that
+ * role bound to the service's identity.
  */
 export function addMeshUserData(
   launchTemplate: ec2.LaunchTemplate,
@@ -45,9 +49,25 @@ export function addMeshUserData(
   if (!launchTemplate.userData) throw new Error('addMeshUserData: the launch template has no user data (pass userData when creating it)');
   if (!launchTemplate.role) throw new Error('addMeshUserData: the launch template has no role (pass role when creating it)');
   controlPlane.grantPoll(launchTemplate.role);
+  service.bindNodeRole(launchTemplate.role);
   addEnvoyToUserData(launchTemplate.userData, {
     ...rest,
     service: service.serviceName,
     bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort }),
   });
+}
+
+/**
+ * refuseNetworkModeWithoutLocalhost: the mesh's model is that the payload and its Envoy share
+ * localhost (the payload calls 127.0.0.1:<localPort>, Envoy forwards to 127.0.0.1:<appPort>).
+ * In bridge mode every container has its own network namespace, so neither works; awsvpc
+ * (Fargate's only mode) and host mode share one.
+ */
+function refuseNetworkModeWithoutLocalhost(taskDefinition: ecs.TaskDefinition): void {
+  const mode = taskDefinition.networkMode;
+  if (mode === ecs.NetworkMode.AWS_VPC || mode === ecs.NetworkMode.HOST) return;
+  throw new Error(
+    `addMeshSidecar: task definition ${taskDefinition.node.path} uses network mode "${mode}", where containers do not share localhost ` +
+      'and the payload cannot reach its Envoy; use awsvpc (networkMode: ecs.NetworkMode.AWS_VPC) or host',
+  );
 }

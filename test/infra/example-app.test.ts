@@ -11,6 +11,8 @@ import { metricsNamespace } from '../../functions/lib/observability';
 import { tableDefinition } from '../../shared/store/layout';
 import { findCycle } from './support/template-graph';
 import { resourcesOf, synthExample } from './support/synth';
+import { deployedSpecs, meshNodes, renderJoin, sessionArnOf } from './support/deploy-time';
+import { authorizeNode } from '../../shared/xds/authorization';
 
 /**
  * The example app, synthesized once for every assertion here, as `cdk synth` does: all six
@@ -370,6 +372,24 @@ describe('mesh services', () => {
     expect(Object.keys(meshResources())).toHaveLength(2);
   });
 
+  it('bind the role of their nodes: a node of each service is authorized for it, and for no other', () => {
+    const json = template.toJSON();
+    const specs = deployedSpecs(json);
+    const nodes = meshNodes(json);
+    expect(nodes.map((n) => [n.service, n.kind]).sort()).toEqual([
+      ['orders', 'ecs-task'],
+      ['payments', 'ec2-instance'],
+    ]);
+    for (const node of nodes) {
+      const caller = { kind: 'iam', arn: sessionArnOf(node.roleLogicalId, 'node-1') } as const;
+      for (const [service, spec] of specs) {
+        const poll = () => authorizeNode('iam', caller, service, spec.identity?.iamRoleArns ?? []);
+        if (service === node.service) expect(poll).not.toThrow();
+        else expect(poll).toThrow(`the caller is not allowed to fetch the configuration of "${service}"`);
+      }
+    }
+  });
+
   it('order a caller after its dependency, so CloudFormation deletes the caller first', () => {
     const orders = template.toJSON().Resources[logicalId(stack.orders)];
     expect(orders.DependsOn).toContain(logicalId(stack.payments));
@@ -446,11 +466,3 @@ describe('the template', () => {
     expect(report.pluginReports.flatMap((r) => r.violations.map((v) => `${r.pluginName} ${v.ruleName}: ${v.description}`))).toEqual([]);
   });
 });
-
-/** renderJoin flattens an Fn::Join into text, asking `deployTime` for each part only CloudFormation knows. */
-function renderJoin(value: unknown, deployTime: (part: unknown) => string = () => 'DEPLOY_TIME_VALUE'): string {
-  if (typeof value === 'string') return value;
-  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
-  if (!join) return deployTime(value);
-  return join[1].map((part) => renderJoin(part, deployTime)).join(join[0]);
-}

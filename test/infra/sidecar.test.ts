@@ -12,6 +12,7 @@ import { ControlPlane } from '../../infra/control-plane';
 import { MeshService } from '../../infra/mesh-service';
 import { decodeStrict, validateRules } from '../support/envoy-schema';
 import { newUnbundledStack } from './support/synth';
+import { renderJoin } from './support/deploy-time';
 
 /** serve answers every request with the given status and body; closed after each test. */
 let server: http.Server | undefined;
@@ -155,11 +156,3 @@ describe('the sidecar bootstrap rendered at synth time', () => {
     expect(booted).not.toMatch(/__MESH_|mesh\.invalid/);
   });
 });
-
-/** renderJoin flattens a resolved Fn::Join, asking `deployTime` for each part only CloudFormation knows. */
-function renderJoin(value: unknown, deployTime: (part: unknown) => string): string {
-  if (typeof value === 'string') return value;
-  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
-  if (!join) return deployTime(value);
-  return join[1].map((part) => renderJoin(part, deployTime)).join(join[0]);
-}
