@@ -1,5 +1,6 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ControlPlane } from '../control-plane';
 import type { MeshService } from '../mesh-service';
 import { sidecarBootstrapJson } from './bootstrap';
@@ -7,7 +8,8 @@ import { Ec2SidecarOptions, addEnvoyToUserData } from './ec2';
 import { EcsSidecarOptions, addEnvoySidecar } from './ecs';
 
 export { defaultEnvoyImage, envoyUserDataCommands } from './ec2';
-export { envoyReadyCheck, envoyStartScript } from './ecs';
+export { maxEcsDrainSeconds } from './ecs';
+export { envoyEntrypoint, envoyHealthCheck } from './scripts';
 export { placeholders } from './placeholders';
 export { sidecarBootstrapJson } from './bootstrap';
 
@@ -30,6 +32,7 @@ export function addMeshSidecar(
   controlPlane.grantPoll(taskDefinition.taskRole);
   service.bindNodeRole(taskDefinition.taskRole);
   return addEnvoySidecar(taskDefinition, {
+    drainTimeSeconds: service.drainSeconds,
     ...rest,
     bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort: rest.adminPort }),
     inboundPort: service.spec.inboundPort,
@@ -43,14 +46,30 @@ export function addMeshSidecar(
  */
 export function addMeshUserData(
   launchTemplate: ec2.LaunchTemplate,
-  options: MeshSidecarOptions & Omit<Ec2SidecarOptions, 'bootstrapJson' | 'service'> & { readonly adminPort?: number },
+  options: MeshSidecarOptions &
+    Omit<Ec2SidecarOptions, 'bootstrapJson' | 'service' | 'logGroupName'> & {
+      /**
+       * Where Envoy's container logs go. @default - a new log group (one month), the instance
+       * role allowed to write to it; ignored with `envoyBinary` (its logs go to the journal)
+       */
+      readonly logGroup?: logs.ILogGroup;
+    },
 ): void {
-  const { controlPlane, service, adminPort, ...rest } = options;
+  const { controlPlane, service, adminPort, logGroup, ...rest } = options;
   if (!launchTemplate.userData) throw new Error('addMeshUserData: the launch template has no user data (pass userData when creating it)');
   if (!launchTemplate.role) throw new Error('addMeshUserData: the launch template has no role (pass role when creating it)');
   controlPlane.grantPoll(launchTemplate.role);
   service.bindNodeRole(launchTemplate.role);
+  let logGroupName: string | undefined;
+  if (!rest.envoyBinary) {
+    const group = logGroup ?? new logs.LogGroup(launchTemplate, 'EnvoyLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    group.grantWrite(launchTemplate.role);
+    logGroupName = group.logGroupName;
+  }
   addEnvoyToUserData(launchTemplate.userData, {
+    drainTimeSeconds: service.drainSeconds,
+    adminPort,
+    ...(logGroupName ? { logGroupName } : {}),
     ...rest,
     service: service.serviceName,
     bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort }),

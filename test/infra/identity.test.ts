@@ -27,7 +27,7 @@ function documentedSnippet(): string {
  * (a cluster, a Fargate task definition with its app container, a launch template with a role
  * and user data, an Auto Scaling group), and returns the synthesized template.
  */
-function synthDocumentedSnippet(): Record<string, unknown> & { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> } {
+function synthDocumentedSnippet(): { readonly [key: string]: unknown } {
   const stack = newUnbundledStack();
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1, restrictDefaultSecurityGroup: false });
   const cluster = new ecs.Cluster(stack, 'Cluster', { vpc });
@@ -43,7 +43,7 @@ function synthDocumentedSnippet(): Record<string, unknown> & { Resources: Record
   const js = ts.transpileModule(documentedSnippet(), { compilerOptions: { target: ts.ScriptTarget.ES2022 } }).outputText;
   const run = new Function('ControlPlane', 'MeshService', 'addMeshSidecar', 'addMeshUserData', 'cluster', 'ordersTaskDefinition', 'app', 'paymentsLaunchTemplate', 'paymentsGroup', js);
   run.call(stack, ControlPlane, MeshService, addMeshSidecar, addMeshUserData, cluster, ordersTaskDefinition, app, paymentsLaunchTemplate, paymentsGroup);
-  return Template.fromStack(stack).toJSON() as ReturnType<typeof synthDocumentedSnippet>;
+  return Template.fromStack(stack).toJSON();
 }
 
 describe('the documented construct snippet, synthesized as written', () => {

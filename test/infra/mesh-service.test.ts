@@ -77,7 +77,8 @@ describe('MeshService', () => {
 
   it('orders callers after their dependencies whichever is declared first', () => {
     const { stack, controlPlane } = newControlPlane();
-    const base = { inboundPort: 15000, appPort: 8080, protocol: 'http', identity: { iamRoleArns: ['arn:aws:iam::111122223333:role/nodes'] } } as const;
+    const identity = { iamRoleArns: ['arn:aws:iam::111122223333:role/nodes'] };
+    const base = { inboundPort: 15000, appPort: 8080, protocol: 'http', identity } as const;
     // web is declared before api (which it calls), api before db.
     const web = new MeshService(stack, 'Web', { controlPlane, ...base, name: 'web', dependencies: [{ service: 'api', localPort: 9001 }] });
     const db = new MeshService(stack, 'Db', { controlPlane, ...base, name: 'db' });

@@ -9,7 +9,10 @@ export function renderJoin(value: unknown, deployTime: (part: unknown) => string
   return join[1].map((part) => renderJoin(part, deployTime)).join(join[0]);
 }
 
-type TemplateJson = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+type TemplateResources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+/** A synthesized template as `Template.toJSON()` returns it. */
+type TemplateJson = { readonly [key: string]: unknown };
+const resourcesOf = (template: TemplateJson) => template.Resources as TemplateResources;
 
 export const deployAccount = '111122223333';
 
@@ -27,7 +30,7 @@ export const sessionArnOf = (roleLogicalId: string, session: string) =>
 export function deployedValue(template: TemplateJson) {
   return (part: unknown): string => {
     const getAtt = (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-    if (getAtt && getAtt[1] === 'Arn' && template.Resources[getAtt[0]]?.Type === 'AWS::IAM::Role') return deployedRoleArn(getAtt[0]);
+    if (getAtt && getAtt[1] === 'Arn' && resourcesOf(template)[getAtt[0]]?.Type === 'AWS::IAM::Role') return deployedRoleArn(getAtt[0]);
     return 'deploy-time-value';
   };
 }
@@ -35,7 +38,7 @@ export function deployedValue(template: TemplateJson) {
 /** deployedSpecs are the specs of every Custom::MeshService as the catalog would read them on deploy. */
 export function deployedSpecs(template: TemplateJson): Map<string, ServiceSpec> {
   const specs = new Map<string, ServiceSpec>();
-  for (const resource of Object.values(template.Resources)) {
+  for (const resource of Object.values(resourcesOf(template))) {
     if (resource.Type !== 'Custom::MeshService') continue;
     const spec = parseServiceSpec(JSON.parse(renderJoin(resource.Properties!.Spec, deployedValue(template))));
     specs.set(spec.name, spec);
@@ -61,7 +64,7 @@ const roleOfGetAtt = (value: unknown) => (value as { 'Fn::GetAtt': [string, stri
 export function meshNodes(template: TemplateJson): MeshNode[] {
   const nodes: MeshNode[] = [];
   const bootstrapService = (json: string) => (JSON.parse(json) as { node: { cluster: string } }).node.cluster;
-  for (const resource of Object.values(template.Resources)) {
+  for (const resource of Object.values(resourcesOf(template))) {
     const props = resource.Properties ?? {};
     if (resource.Type === 'AWS::ECS::TaskDefinition') {
       const containers = props.ContainerDefinitions as { Name: string; Environment?: { Name: string; Value: unknown }[] }[];
@@ -75,7 +78,7 @@ export function meshNodes(template: TemplateJson): MeshNode[] {
       const userData = data.UserData ? renderJoin(data.UserData['Fn::Base64']) : '';
       const bootstrap = /<<'MESH_BOOTSTRAP_EOF'\n(.*)\nMESH_BOOTSTRAP_EOF/s.exec(userData)?.[1];
       if (!bootstrap || !bootstrap.includes(placeholders.nodeId) || !data.IamInstanceProfile) continue;
-      const profile = template.Resources[roleOfGetAtt(data.IamInstanceProfile.Arn)]!;
+      const profile = resourcesOf(template)[roleOfGetAtt(data.IamInstanceProfile.Arn)]!;
       const [roleRef] = profile.Properties!.Roles as { Ref: string }[];
       nodes.push({ service: bootstrapService(bootstrap), roleLogicalId: roleRef!.Ref, kind: 'ec2-instance' });
     }
