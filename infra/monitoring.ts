@@ -64,6 +64,13 @@ export class ControlPlaneMonitoring extends Construct {
       meshMetric('xds', 'PollsRefused'),
       'Envoy polls were refused (401/403/404/400): a node whose role is not bound to its service, or a service not declared; see the xds log lines "poll refused"',
     );
+    for (const service of ['lifecycle', 'lifecycle-complete']) {
+      alarm(
+        `LaunchesAbandoned${service === 'lifecycle' ? '' : 'Later'}`,
+        meshMetric(service, 'LaunchesAbandoned'),
+        `${service}: a launching instance never got its Envoy configured and was abandoned (its log says why: refused polls or NACKs)`,
+      );
+    }
     alarm(
       'NodesBehind',
       meshMetric('reconciler', 'NodesBehind', 'Maximum', Duration.minutes(5)),
@@ -118,8 +125,8 @@ export class ControlPlaneMonitoring extends Construct {
         width: 8,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Terminate hooks after drain',
-        left: ['HooksCompleted', 'HooksExpired', 'CompletionsFailed'].map((m) => meshMetric('lifecycle-complete', m)),
+        title: 'Lifecycle hooks: drains and launches',
+        left: ['HooksCompleted', 'HooksExpired', 'CompletionsFailed', 'LaunchesReady', 'LaunchesAbandoned'].map((m) => meshMetric('lifecycle-complete', m)),
         width: 8,
       }),
       new cloudwatch.GraphWidget({

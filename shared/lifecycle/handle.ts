@@ -16,6 +16,7 @@ import {
 } from './ec2-instance';
 import { ecsServiceOfTask, ecsTaskStateChange, endpointChangeOfTask, parseEcsTaskDetail } from './ecs-task';
 import { EventEnvelope, LifecycleEventError, eventEnvelopeSchema } from './envelope';
+import { ReadinessScheduler, startLaunchReadiness } from './readiness';
 import {
   ContainerInstanceDirectory,
   DrainScheduler,
@@ -46,6 +47,10 @@ export interface LifecycleDeps {
   readonly meshTagKey?: string;
   /** When set, hooks with other names belong to other tools and are left alone. */
   readonly lifecycleHookNames?: ReadonlySet<string>;
+  /** Checks launching instances again until their Envoy has config (launch hooks with a ready timeout). */
+  readonly readinessScheduler?: ReadinessScheduler;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
 }
 
 /** LifecycleOutcome reports what one event did, for logs, metrics and the local API's answer. */
@@ -55,8 +60,11 @@ export interface LifecycleOutcome {
   readonly service?: string;
   readonly endpointId?: string;
   readonly reason?: string;
-  /** For lifecycle hooks: completed now, found no longer waiting, or scheduled after the drain. */
-  readonly completion?: 'completed' | 'expired' | 'scheduled';
+  /**
+   * For lifecycle hooks: completed now, found no longer waiting, scheduled after the drain,
+   * waiting for the node's Envoy to have config, or abandoned because it never got it.
+   */
+  readonly completion?: 'completed' | 'expired' | 'scheduled' | 'waiting' | 'abandoned';
   readonly drainSeconds?: number;
 }
 
@@ -158,6 +166,9 @@ async function handleLifecycleAction(deps: LifecycleDeps, event: EventEnvelope):
   if (!lifecycleActions) {
     throw new LifecycleEventError(event.id, 'cannot complete lifecycle actions: no Auto Scaling client is configured');
   }
+  if (action.transition === 'launch' && action.readyTimeoutSeconds !== undefined && !deps.readinessScheduler) {
+    throw new LifecycleEventError(event.id, 'cannot wait for the instance to be ready: no readiness scheduler (DRAIN_QUEUE_URL) is configured');
+  }
   if (action.transition === 'terminate' && !deps.drainScheduler) {
     throw new LifecycleEventError(event.id, 'cannot drain before termination: no drain scheduler (DRAIN_QUEUE_URL) is configured');
   }
@@ -170,7 +181,14 @@ async function handleLifecycleAction(deps: LifecycleDeps, event: EventEnvelope):
   const change = lifecycleActionChange(event, action, instance, spec.spec);
   const outcome = await applyOne(deps, event, change);
   if (action.transition === 'launch') {
-    return { ...outcome, completion: await lifecycleActions.complete(hook, 'CONTINUE') };
+    if (action.readyTimeoutSeconds === undefined) return { ...outcome, completion: await lifecycleActions.complete(hook, 'CONTINUE') };
+    const ready = await startLaunchReadiness(
+      { store: deps.store, lifecycleActions, scheduler: deps.readinessScheduler!, now: deps.now ?? (() => new Date()) },
+      { eventId: event.id, eventTime: event.time, service: spec.spec.name, hook, timeoutSeconds: action.readyTimeoutSeconds },
+    );
+    if (ready.state === 'waiting') return { ...outcome, completion: 'waiting' };
+    if (ready.state === 'timed-out') return { ...outcome, completion: 'abandoned', reason: ready.reason };
+    return { ...outcome, completion: ready.action };
   }
   const drainSeconds = spec.spec.drainSeconds ?? defaultDrainSeconds;
   await deps.drainScheduler!.schedule({ eventId: event.id, service: spec.spec.name, hook }, drainSeconds);

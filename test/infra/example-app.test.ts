@@ -338,7 +338,11 @@ describe('the functions', () => {
 describe('alarms and dashboard', () => {
   it('alarm on each dead-letter queue, each function’s errors and throttles, NACKs, refused polls and nodes behind', () => {
     const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
-    expect(alarms).toHaveLength(3 + 6 * 2 + 3);
+    expect(alarms).toHaveLength(3 + 6 * 2 + 5);
+    expect(alarms.filter((a) => a.MetricName === 'LaunchesAbandoned').map((a) => a.Dimensions)).toEqual([
+      [{ Name: 'service', Value: 'lifecycle' }],
+      [{ Name: 'service', Value: 'lifecycle-complete' }],
+    ]);
     expect(alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
     expect(alarms.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda')).toHaveLength(6);
     expect(alarms.filter((a) => a.MetricName === 'Throttles' && a.Namespace === 'AWS/Lambda')).toHaveLength(6);
@@ -426,6 +430,7 @@ describe('the Auto Scaling group', () => {
           LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
           DefaultResult: 'CONTINUE',
           HeartbeatTimeout: 300,
+          NotificationMetadata: JSON.stringify({ service: 'payments', readyTimeoutSeconds: 240 }),
         }),
         expect.objectContaining({
           LifecycleHookName: lifecycleHookNames.terminate,

@@ -42,8 +42,13 @@ export function awsLifecycleDeps(store: MeshStore, env: LifecycleEnvironment): L
     containerInstances: new EcsContainerInstances(ecs, ec2),
     instances: new Ec2Instances(ec2, autoScaling),
     lifecycleActions: new AutoScalingLifecycleActions(autoScaling),
-    ...(env.drainQueueUrl ? { drainScheduler: new SqsDrainScheduler(new SQSClient({ region: env.region }), env.drainQueueUrl) } : {}),
+    ...(env.drainQueueUrl ? queueSchedulers(new SqsDrainScheduler(new SQSClient({ region: env.region }), env.drainQueueUrl)) : {}),
     meshTagKey: env.meshTagKey,
     ...(env.lifecycleHookNames ? { lifecycleHookNames: env.lifecycleHookNames } : {}),
   };
+}
+
+/** The drain queue carries both delayed drain completions and launch readiness checks. */
+function queueSchedulers(scheduler: SqsDrainScheduler): Pick<LifecycleDeps, 'drainScheduler' | 'readinessScheduler'> {
+  return { drainScheduler: scheduler, readinessScheduler: scheduler };
 }

@@ -140,6 +140,8 @@ export function lifecycleActionEvent(o: {
   group?: string;
   hook?: string;
   eventId?: string;
+  /** The hook's notification metadata. @default '{"mesh":true}' */
+  metadata?: string;
 }): Record<string, unknown> {
   const launch = o.transition === 'launch';
   const group = o.group ?? 'orders-asg';
@@ -155,7 +157,7 @@ export function lifecycleActionEvent(o: {
       LifecycleHookName: o.hook ?? (launch ? 'mesh-launch' : 'mesh-drain'),
       EC2InstanceId: o.instanceId,
       LifecycleTransition: launch ? 'autoscaling:EC2_INSTANCE_LAUNCHING' : 'autoscaling:EC2_INSTANCE_TERMINATING',
-      NotificationMetadata: '{"mesh":true}',
+      NotificationMetadata: o.metadata ?? '{"mesh":true}',
       Origin: launch ? 'EC2' : 'AutoScalingGroup',
       Destination: launch ? 'AutoScalingGroup' : 'EC2',
     },

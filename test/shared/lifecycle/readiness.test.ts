@@ -1,0 +1,145 @@
+import { mockClient } from 'aws-sdk-client-mock';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { handleLifecycleEvent, LifecycleDeps } from '../../../shared/lifecycle/handle';
+import { checkLaunchReadiness, LaunchReadiness, launchReadinessSchema, nodeHasConfig } from '../../../shared/lifecycle/readiness';
+import { NodeStatus } from '../../../shared/model/node-status';
+import { Ec2Instances } from '../../../functions/lifecycle/aws/ec2';
+import { AutoScalingLifecycleActions } from '../../../functions/lifecycle/aws/autoscaling';
+import { SqsDrainScheduler } from '../../../functions/lifecycle/aws/sqs';
+import { MeshStore } from '../../../shared/store/mesh-store';
+import { useDynalite } from '../../support/dynamo';
+import { declare, ec2Instance, lifecycleActionEvent, spec } from './fixtures';
+
+const dynamo = useDynalite();
+const ec2 = mockClient(EC2Client);
+const autoScaling = mockClient(AutoScalingClient);
+const sqs = mockClient(SQSClient);
+beforeEach(() => {
+  ec2.reset();
+  autoScaling.reset();
+  sqs.reset();
+  autoScaling.on(CompleteLifecycleActionCommand).resolves({});
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
+  ec2.on(DescribeInstancesCommand).resolves({
+    Reservations: [{ Instances: [ec2Instance({ instanceId: id, ip: '10.0.2.20', tags: { 'mesh:service': 'web' } })] }],
+  });
+});
+
+const id = 'i-0abc1234def567890';
+const queueUrl = 'https://sqs.us-east-1.amazonaws.com/111122223333/drain';
+const launchedAt = '2026-11-25T10:00:00Z';
+const hook = { autoScalingGroupName: 'orders-asg', lifecycleHookName: 'mesh-launch', lifecycleActionToken: '87654321-4321-4321-4321-210987654321', instanceId: id };
+const at = (secondsAfterLaunch: number) => () => new Date(Date.parse(launchedAt) + secondsAfterLaunch * 1000);
+
+async function setup(now: () => Date): Promise<LifecycleDeps & { store: MeshStore }> {
+  const store = await dynamo.newStore();
+  await declare(store, spec({ name: 'web' }));
+  const queue = new SqsDrainScheduler(new SQSClient({}), queueUrl);
+  return {
+    store,
+    instances: new Ec2Instances(new EC2Client({})),
+    lifecycleActions: new AutoScalingLifecycleActions(new AutoScalingClient({ maxAttempts: 1 })),
+    drainScheduler: queue,
+    readinessScheduler: queue,
+    now,
+  };
+}
+
+/** statusOf is a node's status as the xds function records it: these subscriptions, with these applied versions. */
+function statusOf(applied: Partial<Record<'clusters' | 'listeners', string>>): NodeStatus {
+  const subscription = (type: 'clusters' | 'listeners') => ({
+    type,
+    resourceNames: [],
+    appliedVersion: applied[type] ?? '',
+    appliedAt: '2026-11-25T10:01:00.000Z',
+    servedVersion: 'v1',
+    lastPollAt: '2026-11-25T10:01:00.000Z',
+  });
+  return {
+    nodeId: id,
+    service: 'web',
+    firstSeenAt: '2026-11-25T10:00:40.000Z',
+    lastPollAt: '2026-11-25T10:01:00.000Z',
+    subscriptions: { clusters: subscription('clusters'), listeners: subscription('listeners') },
+  };
+}
+
+const completions = () => autoScaling.commandCalls(CompleteLifecycleActionCommand).map((c) => c.args[0].input.LifecycleActionResult);
+const scheduled = () => sqs.commandCalls(SendMessageCommand).map((c) => ({ ...c.args[0].input, MessageBody: JSON.parse(c.args[0].input.MessageBody!) }));
+const check: LaunchReadiness = { kind: 'launch-readiness', eventId: 'evt-launch', service: 'web', hook, deadline: '2026-11-25T10:04:00.000Z' };
+
+describe('the Auto Scaling launch hook with a ready timeout', () => {
+  it('registers the instance but keeps it out of service, and checks again in 15 s, until 240 s after launch', async () => {
+    const deps = await setup(at(5));
+    const event = lifecycleActionEvent({ transition: 'launch', instanceId: id, time: launchedAt, eventId: 'evt-launch', metadata: '{"service":"web","readyTimeoutSeconds":240}' });
+    expect(await handleLifecycleEvent(deps, event)).toMatchObject({ outcome: 'applied', service: 'web', completion: 'waiting' });
+    expect(completions()).toEqual([]);
+    expect(scheduled()).toEqual([{ QueueUrl: queueUrl, DelaySeconds: 15, MessageBody: check }]);
+    expect(launchReadinessSchema.parse(scheduled()[0]!.MessageBody)).toEqual(check);
+  });
+
+  it('completes at once when the hook names no ready timeout', async () => {
+    const deps = await setup(at(5));
+    const event = lifecycleActionEvent({ transition: 'launch', instanceId: id, time: launchedAt, metadata: '{"service":"web"}' });
+    expect(await handleLifecycleEvent(deps, event)).toMatchObject({ completion: 'completed' });
+    expect(completions()).toEqual(['CONTINUE']);
+  });
+
+  it('is refused with a clear reason when no readiness scheduler is configured', async () => {
+    const { readinessScheduler: _unused, ...deps } = await setup(at(5));
+    const event = lifecycleActionEvent({ transition: 'launch', instanceId: id, time: launchedAt, metadata: '{"readyTimeoutSeconds":240}' });
+    await expect(handleLifecycleEvent(deps, event)).rejects.toThrow('cannot wait for the instance to be ready: no readiness scheduler');
+  });
+});
+
+describe('a launch readiness check', () => {
+  it('lets the instance go in service once its Envoy has applied clusters and listeners', async () => {
+    const deps = await setup(at(60));
+    await deps.store.putNodeStatus(statusOf({ clusters: 'c1', listeners: 'l1' }));
+    const result = await checkLaunchReadiness({ ...deps, scheduler: deps.readinessScheduler!, lifecycleActions: deps.lifecycleActions!, now: at(60) }, check);
+    expect(result).toEqual({ state: 'ready', action: 'completed' });
+    expect(completions()).toEqual(['CONTINUE']);
+    expect(scheduled()).toEqual([]);
+  });
+
+  it('waits while the node has clusters but no listeners yet, never past the deadline', async () => {
+    const deps = await setup(at(232));
+    await deps.store.putNodeStatus(statusOf({ clusters: 'c1' }));
+    const result = await checkLaunchReadiness({ ...deps, scheduler: deps.readinessScheduler!, lifecycleActions: deps.lifecycleActions!, now: at(232) }, check);
+    expect(result).toEqual({ state: 'waiting', nextCheckSeconds: 8 });
+    expect(completions()).toEqual([]);
+    expect(scheduled().map((m) => m.DelaySeconds)).toEqual([8]);
+  });
+
+  it('abandons an instance that never had a poll accepted, saying to check its role binding', async () => {
+    const deps = await setup(at(240));
+    const result = await checkLaunchReadiness({ ...deps, scheduler: deps.readinessScheduler!, lifecycleActions: deps.lifecycleActions!, now: at(240) }, check);
+    expect(result).toMatchObject({ state: 'timed-out', action: 'completed' });
+    expect(result.state === 'timed-out' && result.reason).toBe(
+      `instance ${id} of "web" has no configuration from the control plane by 2026-11-25T10:04:00.000Z: no poll from it was ever accepted: is its role bound to "web" (PollsRefused, the xds log's "poll refused"), and did its user data start Envoy (the instance's Envoy log)?`,
+    );
+    expect(completions()).toEqual(['ABANDON']);
+    expect(scheduled()).toEqual([]);
+  });
+
+  it('abandons an instance that polls but never applies its config, pointing at NACKs', async () => {
+    const deps = await setup(at(300));
+    await deps.store.putNodeStatus(statusOf({ clusters: 'c1' }));
+    const result = await checkLaunchReadiness({ ...deps, scheduler: deps.readinessScheduler!, lifecycleActions: deps.lifecycleActions!, now: at(300) }, check);
+    expect(result.state === 'timed-out' && result.reason).toContain('look for NACKs in GET /nodes?service=web');
+    expect(completions()).toEqual(['ABANDON']);
+  });
+});
+
+describe('nodeHasConfig', () => {
+  it.each([
+    ['no status at all', undefined, false],
+    ['polled, nothing applied', statusOf({}), false],
+    ['clusters applied, listeners not', statusOf({ clusters: 'c1' }), false],
+    ['clusters and listeners applied', statusOf({ clusters: 'c1', listeners: 'l1' }), true],
+  ])('with %s is %s', (_case, status, expected) => {
+    expect(nodeHasConfig(status)).toBe(expected);
+  });
+});
