@@ -1,4 +1,4 @@
-import { CustomResource, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ServiceSpec, ServiceSpecInput, parseServiceSpec } from '../shared/model/spec';
@@ -71,6 +71,7 @@ export class MeshService extends Construct {
       if (other.spec.dependencies.some((d) => d.service === this.serviceName)) this.dependOnService(other);
     }
     this.node.addValidation({ validate: () => this.identityProblems() });
+    this.node.addValidation({ validate: () => this.warnIfUnreachable(services) });
   }
 
   /**
@@ -92,6 +93,27 @@ export class MeshService extends Construct {
   private specWithBoundRoles(input: Omit<MeshServiceProps, 'controlPlane'>): Omit<MeshServiceProps, 'controlPlane'> {
     if (this.boundRoleArns.length === 0) return input;
     return { ...input, identity: { ...input.identity, iamRoleArns: [...this.nodeRoleArns] } };
+  }
+
+  /**
+   * warnIfUnreachable says at synth what the strict default means for an entry point: with no
+   * allow-list, only services that declare this one as a dependency may call it, so a service
+   * nobody in the control plane calls, without an external listener, admits no traffic at all
+   * (typically the one behind a load balancer). A warning, not an error: its callers may be
+   * declared elsewhere (through the management API). Returns no error.
+   */
+  private warnIfUnreachable(services: ReadonlyMap<string, MeshService>): string[] {
+    if (this.spec.inbound?.allowedCallers || this.spec.inbound?.external || this.spec.mtls?.enabled === false) return [];
+    const called = [...services.values()].some((s) => s.spec.dependencies.some((d) => d.service === this.serviceName));
+    if (!called) {
+      Annotations.of(this).addWarningV2(
+        'mesh:unreachable-service',
+        `MeshService "${this.serviceName}": no service in this control plane calls it and it has no external listener, so its Envoy ` +
+          'admits no traffic (only services that depend on it may call it). Behind a load balancer, set inbound.external.port ' +
+          '(plaintext, no client certificate) and allow the load balancer to that port in a security group.',
+      );
+    }
+    return [];
   }
 
   /**

@@ -8,6 +8,8 @@ export interface EcsSidecarOptions {
   readonly bootstrapJson: string;
   /** Where Envoy accepts mesh traffic (the spec's inboundPort). */
   readonly inboundPort: number;
+  /** Where Envoy accepts traffic from a load balancer (the spec's inbound.external.port). @default - none */
+  readonly externalPort?: number;
   /** Envoy's admin port, on localhost only; the health check reads /ready there. @default 9901 */
   readonly adminPort?: number;
   /** The payload containers that start once Envoy is ready. @default - the task's default container */
@@ -48,7 +50,10 @@ export function addEnvoySidecar(taskDefinition: ecs.TaskDefinition, options: Ecs
     // The image's entrypoint drops to the envoy user (ENVOY_UID) and runs this.
     command: ['/bin/bash', '-c', envoyEntrypoint({ drainSeconds, adminPort, configPath: '/tmp/envoy.json' })],
     environment: { ENVOY_BOOTSTRAP: options.bootstrapJson, ENVOY_UID: '101' },
-    portMappings: [{ containerPort: options.inboundPort, protocol: ecs.Protocol.TCP, name: 'mesh' }],
+    portMappings: [
+      { containerPort: options.inboundPort, protocol: ecs.Protocol.TCP, name: 'mesh' },
+      ...(options.externalPort !== undefined ? [{ containerPort: options.externalPort, protocol: ecs.Protocol.TCP, name: 'external' }] : []),
+    ],
     healthCheck: {
       command: ['CMD', '/bin/bash', '-c', envoyHealthCheck(adminPort)],
       interval: Duration.seconds(5),

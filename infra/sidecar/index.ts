@@ -25,7 +25,7 @@ export interface MeshSidecarOptions {
  */
 export function addMeshSidecar(
   taskDefinition: ecs.TaskDefinition,
-  options: MeshSidecarOptions & Omit<EcsSidecarOptions, 'bootstrapJson' | 'inboundPort'>,
+  options: MeshSidecarOptions & Omit<EcsSidecarOptions, 'bootstrapJson' | 'inboundPort' | 'externalPort'>,
 ): ecs.ContainerDefinition {
   const { controlPlane, service, ...rest } = options;
   refuseNetworkModeWithoutLocalhost(taskDefinition);
@@ -36,6 +36,7 @@ export function addMeshSidecar(
     ...rest,
     bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort: rest.adminPort }),
     inboundPort: service.spec.inboundPort,
+    ...(service.spec.inbound?.external ? { externalPort: service.spec.inbound.external.port } : {}),
   });
 }
 

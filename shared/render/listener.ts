@@ -154,3 +154,30 @@ export function outboundListener(
         );
   return listener(names.outboundListener(dependency.name), '127.0.0.1', dep.localPort, filter, options);
 }
+
+/**
+ * externalListener accepts traffic from outside the mesh (a load balancer) on its own port:
+ * plaintext, no client certificate and no caller allow-list, which only mean something for
+ * mesh callers. It routes like the inbound listener (the same route configuration, so the same
+ * timeouts); HTTP filters passed in (a JWT check) still apply. Undefined without `inbound.external`.
+ */
+export function externalListener(spec: ServiceSpec, settings: RenderSettings, options: Pick<ListenerOptions, 'httpFilters'> = {}): EnvoyResource | undefined {
+  const port = spec.inbound?.external?.port;
+  if (port === undefined) return undefined;
+  const policy = servicePolicy(spec);
+  const filter =
+    spec.protocol === 'tcp'
+      ? tcpProxy(names.externalStatPrefix, { cluster: names.localAppCluster }, policy.inboundIdleTimeoutMs, spec, 'inbound')
+      : httpConnectionManager(
+          {
+            statPrefix: names.externalStatPrefix,
+            routeName: names.inboundRoute,
+            direction: 'inbound',
+            spec,
+            preserveExternalRequestId: policy.preserveExternalRequestId,
+          },
+          settings,
+          options,
+        );
+  return listener(names.externalListener, '0.0.0.0', port, filter, options);
+}

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -105,5 +105,32 @@ describe('addMeshSidecar', () => {
     expect(() => addMeshSidecar(task, { controlPlane, service: orders })).toThrow(
       'addMeshSidecar: task definition Test/Task uses network mode "bridge", where containers do not share localhost',
     );
+  });
+});
+
+describe('MeshService reachability', () => {
+  const identity = { iamRoleArns: ['arn:aws:iam::111122223333:role/web'] };
+  const base = { inboundPort: 15000, appPort: 8080, protocol: 'http', identity } as const;
+  const warningsOf = (inbound?: { external: { port: number } }) => {
+    const stack = newUnbundledStack();
+    const controlPlane = new ControlPlane(stack, 'ControlPlane');
+    new MeshService(stack, 'Web', { controlPlane, ...base, name: 'web', ...(inbound ? { inbound } : {}) });
+    new MeshService(stack, 'Api', { controlPlane, ...base, name: 'api' });
+    new MeshService(stack, 'Front', { controlPlane, ...base, name: 'front', dependencies: [{ service: 'api', localPort: 9001 }] });
+    return Annotations.fromStack(stack)
+      .findWarning('*', Match.stringLikeRegexp('MeshService'))
+      .map((w) => String(w.entry.data));
+  };
+
+  it('warns at synth about a service nobody calls and no load balancer can reach', () => {
+    const warnings = warningsOf();
+    expect(warnings.filter((w) => w.includes('"web"'))).toEqual([
+      expect.stringContaining('MeshService "web": no service in this control plane calls it and it has no external listener'),
+    ]);
+    expect(warnings.some((w) => w.includes('"api"'))).toBe(false);
+  });
+
+  it('says nothing once the service has an external listener', () => {
+    expect(warningsOf({ external: { port: 8081 } }).some((w) => w.includes('"web"'))).toBe(false);
   });
 });
