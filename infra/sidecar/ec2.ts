@@ -1,10 +1,8 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { bootstrapDefaults } from '../../shared/bootstrap/envoy-bootstrap';
 import { placeholders } from './placeholders';
+import { defaultEnvoyImage } from './image';
 import { envoyEntrypoint, envoyHealthCheck } from './scripts';
-
-/** The official Envoy image, pinned; the same tag the tests' fixtures use. */
-export const defaultEnvoyImage = 'envoyproxy/envoy:v1.36.2';
 
 /**
  * CA bundles Envoy may verify the front door's certificate with, in the order tried at boot:

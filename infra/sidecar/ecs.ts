@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { defaultEnvoyImage } from './ec2';
+import { checkEnvoyImage, defaultEnvoyImage } from './image';
 import { envoyEntrypoint, envoyHealthCheck } from './scripts';
 
 export interface EcsSidecarOptions {
@@ -44,7 +44,7 @@ export function addEnvoySidecar(taskDefinition: ecs.TaskDefinition, options: Ecs
   const appContainers = options.appContainers ?? (taskDefinition.defaultContainer ? [taskDefinition.defaultContainer] : []);
   const envoy = taskDefinition.addContainer('envoy', {
     containerName: 'envoy',
-    image: ecs.ContainerImage.fromRegistry(options.image ?? defaultEnvoyImage),
+    image: ecs.ContainerImage.fromRegistry(checkEnvoyImage(taskDefinition, options.image ?? defaultEnvoyImage)),
     essential: true,
     memoryReservationMiB: options.memoryReservationMiB ?? 128,
     // The image's entrypoint drops to the envoy user (ENVOY_UID) and runs this.

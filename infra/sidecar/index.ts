@@ -6,8 +6,10 @@ import type { MeshService } from '../mesh-service';
 import { sidecarBootstrapJson } from './bootstrap';
 import { Ec2SidecarOptions, addEnvoyToUserData } from './ec2';
 import { EcsSidecarOptions, addEnvoySidecar } from './ecs';
+import { checkEnvoyImage, defaultEnvoyImage } from './image';
 
-export { defaultEnvoyImage, envoyUserDataCommands } from './ec2';
+export { envoyUserDataCommands } from './ec2';
+export { checkEnvoyImage, defaultEnvoyImage } from './image';
 export { maxEcsDrainSeconds } from './ecs';
 export { envoyEntrypoint, envoyHealthCheck } from './scripts';
 export { placeholders } from './placeholders';
@@ -63,6 +65,7 @@ export function addMeshUserData(
   service.bindNodeRole(launchTemplate.role);
   let logGroupName: string | undefined;
   if (!rest.envoyBinary) {
+    checkEnvoyImage(launchTemplate, rest.image ?? defaultEnvoyImage);
     const group = logGroup ?? new logs.LogGroup(launchTemplate, 'EnvoyLogs', { retention: logs.RetentionDays.ONE_MONTH });
     group.grantWrite(launchTemplate.role);
     logGroupName = group.logGroupName;

@@ -466,7 +466,7 @@ describe('the ECS task', () => {
     const envoy = containers.find((c) => c.Name === 'envoy')!;
     expect(envoy).toMatchObject({
       Essential: true,
-      Image: 'envoyproxy/envoy:v1.36.2',
+      Image: 'public.ecr.aws/envoyproxy/envoy:v1.36.2',
       PortMappings: [expect.objectContaining({ ContainerPort: 15000, Protocol: 'tcp' })],
       HealthCheck: expect.objectContaining({ Command: ['CMD', '/bin/bash', '-c', envoyHealthCheck(9901)] }),
       Command: ['/bin/bash', '-c', envoyEntrypoint({ drainSeconds: 30, adminPort: 9901, configPath: '/tmp/envoy.json' })],

@@ -12,6 +12,8 @@ import { ControlPlane } from '../../infra/control-plane';
 import { MeshService } from '../../infra/mesh-service';
 import { decodeStrict, validateRules } from '../support/envoy-schema';
 import { newUnbundledStack } from './support/synth';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { checkEnvoyImage, defaultEnvoyImage } from '../../infra/sidecar/image';
 import { renderJoin } from './support/deploy-time';
 
 /** serve answers every request with the given status and body; closed after each test. */
@@ -174,7 +176,7 @@ describe('the EC2 user data', () => {
   it('runs the official image on the host network, logging to CloudWatch Logs, through the draining entrypoint', () => {
     const script = envoyUserDataCommands({ bootstrapJson: '{}', service: 'payments', logGroupName: 'envoy-logs', drainTimeSeconds: 45 }).join('\n');
     expect(script).toContain(
-      'exec /usr/bin/docker run --rm --name envoy-payments --network host -v /etc/envoy:/etc/envoy:ro --log-driver awslogs --log-opt awslogs-region=$REGION --log-opt awslogs-group=envoy-logs --log-opt awslogs-stream=envoy/$INSTANCE_ID envoyproxy/envoy:v1.36.2 "\\$@"',
+      'exec /usr/bin/docker run --rm --name envoy-payments --network host -v /etc/envoy:/etc/envoy:ro --log-driver awslogs --log-opt awslogs-region=$REGION --log-opt awslogs-group=envoy-logs --log-opt awslogs-stream=envoy/$INSTANCE_ID public.ecr.aws/envoyproxy/envoy:v1.36.2 "\\$@"',
     );
     expect(script).toContain("MESH_DRAIN_SECONDS='45'");
     for (const line of ['ExecStart=/usr/local/bin/mesh-envoy', 'ExecStartPost=/usr/local/bin/mesh-envoy-wait-ready', 'KillMode=mixed', 'TimeoutStopSec=75']) {
@@ -243,5 +245,35 @@ describe('the sidecar bootstrap rendered at synth time', () => {
     const signing = xds.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].http_filters[0].typed_config;
     expect(signing).toMatchObject({ service_name: 'lambda', region: 'eu-west-1', host_rewrite: host });
     expect(booted).not.toMatch(/__MESH_|mesh\.invalid/);
+  });
+});
+
+describe('the Envoy image', () => {
+  const digest = 'a'.repeat(64);
+  it('defaults to Envoy on ECR Public, not Docker Hub', () => {
+    expect(defaultEnvoyImage).toBe('public.ecr.aws/envoyproxy/envoy:v1.36.2');
+  });
+
+  it.each([
+    [`public.ecr.aws/envoyproxy/envoy:v1.36.2@sha256:${digest}`],
+    [`123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecr-public/envoyproxy/envoy@sha256:${digest}`],
+  ])('accepts %s, pinned by digest, without a warning', (image) => {
+    const stack = newUnbundledStack();
+    expect(checkEnvoyImage(stack, image)).toBe(image);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  it('refuses a malformed digest at synth', () => {
+    expect(() => checkEnvoyImage(newUnbundledStack(), 'public.ecr.aws/envoyproxy/envoy@sha256:abc')).toThrow(
+      'Envoy image "public.ecr.aws/envoyproxy/envoy@sha256:abc": a digest must be "@sha256:" followed by 64 lowercase hex digits',
+    );
+  });
+
+  it('warns about an image pinned by tag only, saying how to get its digest', () => {
+    const stack = newUnbundledStack();
+    checkEnvoyImage(stack, defaultEnvoyImage);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('not pinned by digest')).map((w) => String(w.entry.data))).toEqual([
+      expect.stringContaining('docker buildx imagetools inspect public.ecr.aws/envoyproxy/envoy:v1.36.2'),
+    ]);
   });
 });
