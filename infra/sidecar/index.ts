@@ -18,6 +18,13 @@ export { sidecarBootstrapJson } from './bootstrap';
 export interface MeshSidecarOptions {
   readonly controlPlane: ControlPlane;
   readonly service: MeshService;
+  /**
+   * Poll the front door over IPv6 (the xDS cluster resolves it with `dns_lookup_family: AUTO`).
+   * Function URLs are dual-stack; from dual-stack subnets with an egress-only internet gateway
+   * the polls then skip the NAT gateway and its per-GB charge (docs/cost.md, "Data transfer").
+   * Only where IPv6 egress exists: Envoy does not fall back to IPv4. @default false
+   */
+  readonly pollOverIpv6?: boolean;
 }
 
 /**
@@ -29,14 +36,14 @@ export function addMeshSidecar(
   taskDefinition: ecs.TaskDefinition,
   options: MeshSidecarOptions & Omit<EcsSidecarOptions, 'bootstrapJson' | 'inboundPort' | 'externalPort'>,
 ): ecs.ContainerDefinition {
-  const { controlPlane, service, ...rest } = options;
+  const { controlPlane, service, pollOverIpv6, ...rest } = options;
   refuseNetworkModeWithoutLocalhost(taskDefinition);
   controlPlane.grantPoll(taskDefinition.taskRole);
   service.bindNodeRole(taskDefinition.taskRole);
   return addEnvoySidecar(taskDefinition, {
     drainTimeSeconds: service.drainSeconds,
     ...rest,
-    bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort: rest.adminPort }),
+    bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort: rest.adminPort, pollOverIpv6 }),
     inboundPort: service.spec.inboundPort,
     ...(service.spec.inbound?.external ? { externalPort: service.spec.inbound.external.port } : {}),
   });
@@ -58,7 +65,7 @@ export function addMeshUserData(
       readonly logGroup?: logs.ILogGroup;
     },
 ): void {
-  const { controlPlane, service, adminPort, logGroup, ...rest } = options;
+  const { controlPlane, service, adminPort, logGroup, pollOverIpv6, ...rest } = options;
   if (!launchTemplate.userData) throw new Error('addMeshUserData: the launch template has no user data (pass userData when creating it)');
   if (!launchTemplate.role) throw new Error('addMeshUserData: the launch template has no role (pass role when creating it)');
   controlPlane.grantPoll(launchTemplate.role);
@@ -76,7 +83,7 @@ export function addMeshUserData(
     ...(logGroupName ? { logGroupName } : {}),
     ...rest,
     service: service.serviceName,
-    bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort }),
+    bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort, pollOverIpv6 }),
   });
 }
 
