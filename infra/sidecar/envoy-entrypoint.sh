@@ -10,6 +10,7 @@
 #                         ENVOY_CONFIG_PATH with this task's id and zone from the task metadata v4
 #   MESH_NODE_ID_PLACEHOLDER, MESH_ZONE_PLACEHOLDER  the placeholders to replace
 #   ENVOY_COMMAND         the command that runs Envoy (default: envoy); its arguments follow
+#   ENVOY_LOG_LEVEL       (optional) Envoy's --log-level, as App Mesh's image read it
 #
 # Only bash: the official Envoy image has no curl, so HTTP goes through bash's /dev/tcp.
 set -euo pipefail
@@ -63,7 +64,7 @@ drain() {
   exit "$status"
 }
 
-${ENVOY_COMMAND:-envoy} -c "$ENVOY_CONFIG_PATH" --drain-time-s "$ENVOY_DRAIN_TIME_S" &
+${ENVOY_COMMAND:-envoy} -c "$ENVOY_CONFIG_PATH" --drain-time-s "$ENVOY_DRAIN_TIME_S" ${ENVOY_LOG_LEVEL:+--log-level "$ENVOY_LOG_LEVEL"} &
 envoy_pid=$!
 trap drain TERM INT
 status=0

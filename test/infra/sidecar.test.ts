@@ -82,6 +82,17 @@ describe('the sidecar entrypoint', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  it('passes ENVOY_LOG_LEVEL on as --log-level (the variable App Mesh\u2019s image read)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sidecar-'));
+    fs.writeFileSync(path.join(dir, 'envoy'), '#!/bin/sh\necho "args: $*"\n', { mode: 0o755 });
+    const run = await bash(envoyEntrypoint({ drainSeconds: 5, adminPort: 1, configPath: '/etc/envoy/envoy.json', drainMarker: path.join(dir, 'draining') }), {
+      ENVOY_LOG_LEVEL: 'debug',
+      PATH: `${dir}:${process.env.PATH}`,
+    });
+    expect(run.stdout).toBe('args: -c /etc/envoy/envoy.json --drain-time-s 5 --log-level debug\n');
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it('stops with a reason when the metadata names no task', async () => {
     const port = await serve(200, '{}');
     const run = await bash(envoyEntrypoint({ drainSeconds: 1, adminPort: 1, configPath: '/dev/null', drainMarker: '/nonexistent/marker' }), {
