@@ -1,6 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import * as ts from 'typescript';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -12,15 +9,7 @@ import { addMeshSidecar, addMeshUserData } from '../../infra/sidecar';
 import { authorizeNode } from '../../shared/xds/authorization';
 import { deployedSpecs, meshNodes, sessionArnOf } from './support/deploy-time';
 import { newUnbundledStack } from './support/synth';
-
-/** The TypeScript block of docs/deploy.md's "Using the constructs in your stacks", as a reader copies it. */
-function documentedSnippet(): string {
-  const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'deploy.md'), 'utf8');
-  const section = doc.split('## Using the constructs in your stacks')[1] ?? '';
-  const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!block) throw new Error('docs/deploy.md has no ts block under "Using the constructs in your stacks"');
-  return block;
-}
+import { docSnippet, runDocSnippet } from './support/doc-snippet';
 
 /**
  * synthDocumentedSnippet runs the snippet as written inside a stack that has what it refers to
@@ -40,9 +29,17 @@ function synthDocumentedSnippet(): { readonly [key: string]: unknown } {
     role: new iam.Role(stack, 'PaymentsRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') }),
   });
   const paymentsGroup = new autoscaling.AutoScalingGroup(stack, 'PaymentsGroup', { vpc, launchTemplate: paymentsLaunchTemplate });
-  const js = ts.transpileModule(documentedSnippet(), { compilerOptions: { target: ts.ScriptTarget.ES2022 } }).outputText;
-  const run = new Function('ControlPlane', 'MeshService', 'addMeshSidecar', 'addMeshUserData', 'cluster', 'ordersTaskDefinition', 'app', 'paymentsLaunchTemplate', 'paymentsGroup', js);
-  run.call(stack, ControlPlane, MeshService, addMeshSidecar, addMeshUserData, cluster, ordersTaskDefinition, app, paymentsLaunchTemplate, paymentsGroup);
+  runDocSnippet(docSnippet('deploy.md', '## Using the constructs in your stacks'), stack, {
+    ControlPlane,
+    MeshService,
+    addMeshSidecar,
+    addMeshUserData,
+    cluster,
+    ordersTaskDefinition,
+    app,
+    paymentsLaunchTemplate,
+    paymentsGroup,
+  });
   return Template.fromStack(stack).toJSON();
 }
 
