@@ -104,23 +104,20 @@ function listener(
   };
 }
 
+/** payloadFilter is the last filter of a listener that serves the payload: a TCP proxy to it, or HTTP through the inbound route. */
+function payloadFilter(spec: ServiceSpec, statPrefix: string, settings: RenderSettings, options: ListenerOptions): Record<string, unknown> {
+  const policy = servicePolicy(spec);
+  if (spec.protocol === 'tcp') return tcpProxy(statPrefix, { cluster: names.localAppCluster }, policy.inboundIdleTimeoutMs, spec, 'inbound');
+  return httpConnectionManager(
+    { statPrefix, routeName: names.inboundRoute, direction: 'inbound', spec, preserveExternalRequestId: policy.preserveExternalRequestId },
+    settings,
+    options,
+  );
+}
+
 /** inboundListener accepts mesh traffic on every interface at the service's inbound port. */
 export function inboundListener(spec: ServiceSpec, settings: RenderSettings, options: ListenerOptions = {}): EnvoyResource {
-  const policy = servicePolicy(spec);
-  const filter =
-    spec.protocol === 'tcp'
-      ? tcpProxy(policy.statsPrefix, { cluster: names.localAppCluster }, policy.inboundIdleTimeoutMs, spec, 'inbound')
-      : httpConnectionManager(
-          {
-            statPrefix: policy.statsPrefix,
-            routeName: names.inboundRoute,
-            direction: 'inbound',
-            spec,
-            preserveExternalRequestId: policy.preserveExternalRequestId,
-          },
-          settings,
-          options,
-        );
+  const filter = payloadFilter(spec, servicePolicy(spec).statsPrefix, settings, options);
   return listener(names.inboundListener, '0.0.0.0', spec.inboundPort, filter, options);
 }
 
@@ -164,20 +161,5 @@ export function outboundListener(
 export function externalListener(spec: ServiceSpec, settings: RenderSettings, options: Pick<ListenerOptions, 'httpFilters'> = {}): EnvoyResource | undefined {
   const port = spec.inbound?.external?.port;
   if (port === undefined) return undefined;
-  const policy = servicePolicy(spec);
-  const filter =
-    spec.protocol === 'tcp'
-      ? tcpProxy(names.externalStatPrefix, { cluster: names.localAppCluster }, policy.inboundIdleTimeoutMs, spec, 'inbound')
-      : httpConnectionManager(
-          {
-            statPrefix: names.externalStatPrefix,
-            routeName: names.inboundRoute,
-            direction: 'inbound',
-            spec,
-            preserveExternalRequestId: policy.preserveExternalRequestId,
-          },
-          settings,
-          options,
-        );
-  return listener(names.externalListener, '0.0.0.0', port, filter, options);
+  return listener(names.externalListener, '0.0.0.0', port, payloadFilter(spec, names.externalStatPrefix, settings, options), options);
 }

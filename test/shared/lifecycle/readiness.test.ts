@@ -1,4 +1,3 @@
-import { mockClient } from 'aws-sdk-client-mock';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -10,18 +9,11 @@ import { AutoScalingLifecycleActions } from '../../../functions/lifecycle/aws/au
 import { SqsDrainScheduler } from '../../../functions/lifecycle/aws/sqs';
 import { MeshStore } from '../../../shared/store/mesh-store';
 import { useDynalite } from '../../support/dynamo';
-import { declare, ec2Instance, lifecycleActionEvent, spec } from './fixtures';
+import { declare, ec2Instance, lifecycleActionEvent, spec, useLifecycleClients } from './fixtures';
 
 const dynamo = useDynalite();
-const ec2 = mockClient(EC2Client);
-const autoScaling = mockClient(AutoScalingClient);
-const sqs = mockClient(SQSClient);
+const { ec2, autoScaling, sqs } = useLifecycleClients();
 beforeEach(() => {
-  ec2.reset();
-  autoScaling.reset();
-  sqs.reset();
-  autoScaling.on(CompleteLifecycleActionCommand).resolves({});
-  sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
   ec2.on(DescribeInstancesCommand).resolves({
     Reservations: [{ Instances: [ec2Instance({ instanceId: id, ip: '10.0.2.20', tags: { 'mesh:service': 'web' } })] }],
   });
@@ -113,23 +105,25 @@ describe('a launch readiness check', () => {
     expect(scheduled().map((m) => m.DelaySeconds)).toEqual([8]);
   });
 
-  it('abandons an instance that never had a poll accepted, saying to check its role binding', async () => {
-    const deps = await setup(at(240));
-    const result = await checkLaunchReadiness({ ...deps, scheduler: deps.readinessScheduler!, lifecycleActions: deps.lifecycleActions!, now: at(240) }, check);
-    expect(result).toMatchObject({ state: 'timed-out', action: 'completed' });
-    expect(result.state === 'timed-out' && result.reason).toBe(
+  it.each([
+    [
+      'never had a poll accepted, saying to check its role binding',
+      240,
+      undefined,
       `instance ${id} of "web" has no configuration from the control plane by 2026-11-25T10:04:00.000Z: no poll from it was ever accepted: is its role bound to "web" (PollsRefused, the xds log's "poll refused"), and did its user data start Envoy (the instance's Envoy log)?`,
+    ],
+    ['polls but never applies its config, pointing at NACKs', 300, statusOf({ clusters: 'c1' }), 'look for NACKs in GET /nodes?service=web'],
+  ])('abandons an instance that %s', async (_case, secondsAfterLaunch, status, reason) => {
+    const deps = await setup(at(secondsAfterLaunch));
+    if (status) await deps.store.putNodeStatus(status);
+    const result = await checkLaunchReadiness(
+      { ...deps, scheduler: deps.readinessScheduler!, lifecycleActions: deps.lifecycleActions!, now: at(secondsAfterLaunch) },
+      check,
     );
+    expect(result).toMatchObject({ state: 'timed-out', action: 'completed' });
+    expect(result.state === 'timed-out' && result.reason).toContain(reason);
     expect(completions()).toEqual(['ABANDON']);
     expect(scheduled()).toEqual([]);
-  });
-
-  it('abandons an instance that polls but never applies its config, pointing at NACKs', async () => {
-    const deps = await setup(at(300));
-    await deps.store.putNodeStatus(statusOf({ clusters: 'c1' }));
-    const result = await checkLaunchReadiness({ ...deps, scheduler: deps.readinessScheduler!, lifecycleActions: deps.lifecycleActions!, now: at(300) }, check);
-    expect(result.state === 'timed-out' && result.reason).toContain('look for NACKs in GET /nodes?service=web');
-    expect(completions()).toEqual(['ABANDON']);
   });
 });
 
