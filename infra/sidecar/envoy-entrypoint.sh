@@ -52,11 +52,13 @@ drain() {
   : > "$MESH_DRAIN_MARKER"
   admin_request POST /healthcheck/fail >/dev/null 2>&1 || echo "envoy-entrypoint: POST /healthcheck/fail failed" >&2
   admin_request POST '/drain_listeners?graceful' >/dev/null 2>&1 || echo "envoy-entrypoint: POST /drain_listeners failed" >&2
-  # Wait the drain period, or less if Envoy is gone already.
-  sleep "$MESH_DRAIN_SECONDS" &
-  local sleeper=$!
-  while kill -0 "$envoy_pid" 2>/dev/null && kill -0 "$sleeper" 2>/dev/null; do wait -n "$envoy_pid" "$sleeper" || true; done
-  kill "$sleeper" 2>/dev/null || true
+  # Wait the drain period, or less if Envoy is gone already. Whole seconds and no `wait -n`:
+  # Amazon Linux 2's bash is 4.2.
+  local waited=0
+  while [ "$waited" -lt "$MESH_DRAIN_SECONDS" ] && kill -0 "$envoy_pid" 2>/dev/null; do
+    sleep 1
+    waited=$((waited + 1))
+  done
   echo "envoy-entrypoint: drained, stopping Envoy" >&2
   kill -TERM "$envoy_pid" 2>/dev/null || true
   local status=0
