@@ -143,7 +143,8 @@ async function handleEc2Instance(deps: LifecycleDeps, event: EventEnvelope): Pro
   const change = endpointChangeOfInstance({
     instance,
     spec: spec.spec,
-    phase,
+    // Running but held in a launch hook: not in service until the hook lets it go (readiness.ts).
+    phase: phase === 'healthy' && instance.lifecycleState === 'Pending:Wait' ? 'unhealthy' : phase,
     source: { kind: 'ec2-instance', eventId: event.id, eventTime: event.time, orderingKey },
   });
   return applyOne(deps, event, change);
@@ -196,9 +197,10 @@ async function handleLifecycleAction(deps: LifecycleDeps, event: EventEnvelope):
 }
 
 /**
- * lifecycleActionChange: a launching instance is healthy (ranked as `running`); a terminating
- * one is still running in EC2 but drains (ranked as `stopping`, so it wins over a `running`
- * event of the same second).
+ * lifecycleActionChange: a launching instance is healthy (ranked as `running`), or unhealthy
+ * while the hook waits for its Envoy to have config (callers skip it until readiness.ts makes
+ * it healthy); a terminating one is still running in EC2 but drains (ranked as `stopping`, so
+ * it wins over a `running` event of the same second).
  */
 function lifecycleActionChange(
   event: EventEnvelope,
@@ -211,7 +213,7 @@ function lifecycleActionChange(
   return endpointChangeOfInstance({
     instance,
     spec,
-    phase: launch ? 'healthy' : 'draining',
+    phase: launch ? (action.readyTimeoutSeconds !== undefined ? 'unhealthy' : 'healthy') : 'draining',
     source: { kind: 'ec2-instance', eventId: event.id, eventTime: event.time, orderingKey },
   });
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { NodeStatus } from '../model/node-status';
 import { MeshStore } from '../store/mesh-store';
+import { applyEndpointChanges } from '../state/endpoints';
 import { drainCompletionSchema } from './drain';
+import { instanceOrderingKey, instanceStateRank } from './ec2-instance';
 import { LifecycleActions, LifecycleHookRef } from './ports';
 
 /**
@@ -70,8 +72,12 @@ export interface ReadinessDeps {
  */
 export async function checkLaunchReadiness(deps: ReadinessDeps, check: LaunchReadiness): Promise<ReadinessResult> {
   const status = await deps.store.getNodeStatus(check.service, check.hook.instanceId);
-  if (nodeHasConfig(status)) return { state: 'ready', action: await deps.lifecycleActions.complete(check.hook, 'CONTINUE') };
   const now = deps.now();
+  if (nodeHasConfig(status)) {
+    // Callers first, then Auto Scaling: a retried check repeats both harmlessly.
+    await markHealthy(deps.store, check, now);
+    return { state: 'ready', action: await deps.lifecycleActions.complete(check.hook, 'CONTINUE') };
+  }
   const left = Math.ceil((Date.parse(check.deadline) - now.getTime()) / 1000);
   if (left <= 0) {
     const seen = status
@@ -86,6 +92,27 @@ export async function checkLaunchReadiness(deps: ReadinessDeps, check: LaunchRea
   const nextCheckSeconds = Math.min(deps.recheckSeconds ?? readinessRecheckSeconds, left);
   await deps.scheduler.scheduleCheck(check, nextCheckSeconds);
   return { state: 'waiting', nextCheckSeconds };
+}
+
+/**
+ * markHealthy turns the launching instance's endpoint, registered unhealthy by the launch hook,
+ * healthy: its Envoy has config, so callers may send it traffic. An endpoint already removed or
+ * changed by a later event is left as it is (the ordering key decides).
+ */
+async function markHealthy(store: MeshStore, check: LaunchReadiness, now: Date): Promise<void> {
+  const stored = await store.getEndpoint(check.service, check.hook.instanceId);
+  if (!stored || stored.removed || stored.endpoint.health !== 'unhealthy') return;
+  const orderingKey = instanceOrderingKey(now.getTime(), instanceStateRank('running'));
+  await applyEndpointChanges(store, [
+    {
+      kind: 'upsert',
+      endpoint: {
+        ...stored.endpoint,
+        health: 'healthy',
+        source: { kind: 'ec2-instance', eventId: check.eventId, eventTime: now.toISOString(), orderingKey },
+      },
+    },
+  ]);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, CompleteLifecycleActionCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { handleLifecycleEvent, LifecycleDeps } from '../../../shared/lifecycle/handle';
 import { checkLaunchReadiness, LaunchReadiness, launchReadinessSchema, nodeHasConfig } from '../../../shared/lifecycle/readiness';
@@ -9,7 +9,8 @@ import { AutoScalingLifecycleActions } from '../../../functions/lifecycle/aws/au
 import { SqsDrainScheduler } from '../../../functions/lifecycle/aws/sqs';
 import { MeshStore } from '../../../shared/store/mesh-store';
 import { useDynalite } from '../../support/dynamo';
-import { declare, ec2Instance, lifecycleActionEvent, spec, useLifecycleClients } from './fixtures';
+import { declare, ec2Instance, ec2StateEvent, lifecycleActionEvent, spec, useLifecycleClients } from './fixtures';
+import { instanceOrderingKey } from '../../../shared/lifecycle/ec2-instance';
 
 const dynamo = useDynalite();
 const { ec2, autoScaling, sqs } = useLifecycleClients();
@@ -62,11 +63,19 @@ const completions = () => autoScaling.commandCalls(CompleteLifecycleActionComman
 const scheduled = () => sqs.commandCalls(SendMessageCommand).map((c) => ({ ...c.args[0].input, MessageBody: JSON.parse(c.args[0].input.MessageBody!) }));
 const check: LaunchReadiness = { kind: 'launch-readiness', eventId: 'evt-launch', service: 'web', hook, deadline: '2026-11-25T10:04:00.000Z' };
 
+const launchEvent = lifecycleActionEvent({
+  transition: 'launch',
+  instanceId: id,
+  time: launchedAt,
+  eventId: 'evt-launch',
+  metadata: '{"service":"web","readyTimeoutSeconds":240}',
+});
+
 describe('the Auto Scaling launch hook with a ready timeout', () => {
-  it('registers the instance but keeps it out of service, and checks again in 15 s, until 240 s after launch', async () => {
+  it('registers the instance unhealthy, keeps it out of service, and checks again in 15 s, until 240 s after launch', async () => {
     const deps = await setup(at(5));
-    const event = lifecycleActionEvent({ transition: 'launch', instanceId: id, time: launchedAt, eventId: 'evt-launch', metadata: '{"service":"web","readyTimeoutSeconds":240}' });
-    expect(await handleLifecycleEvent(deps, event)).toMatchObject({ outcome: 'applied', service: 'web', completion: 'waiting' });
+    expect(await handleLifecycleEvent(deps, launchEvent)).toMatchObject({ outcome: 'applied', service: 'web', completion: 'waiting' });
+    expect(await deps.store.getEndpoint('web', id)).toMatchObject({ endpoint: { address: '10.0.2.20', health: 'unhealthy' } });
     expect(completions()).toEqual([]);
     expect(scheduled()).toEqual([{ QueueUrl: queueUrl, DelaySeconds: 15, MessageBody: check }]);
     expect(launchReadinessSchema.parse(scheduled()[0]!.MessageBody)).toEqual(check);
@@ -87,13 +96,32 @@ describe('the Auto Scaling launch hook with a ready timeout', () => {
 });
 
 describe('a launch readiness check', () => {
-  it('lets the instance go in service once its Envoy has applied clusters and listeners', async () => {
+  it('lets the instance go in service once its Envoy has applied clusters and listeners: healthy for callers, then CONTINUE', async () => {
     const deps = await setup(at(60));
+    await handleLifecycleEvent({ ...deps, now: at(5) }, launchEvent);
+    sqs.resetHistory();
     await deps.store.putNodeStatus(statusOf({ clusters: 'c1', listeners: 'l1' }));
     const result = await checkLaunchReadiness({ ...deps, scheduler: deps.readinessScheduler!, lifecycleActions: deps.lifecycleActions!, now: at(60) }, check);
     expect(result).toEqual({ state: 'ready', action: 'completed' });
     expect(completions()).toEqual(['CONTINUE']);
     expect(scheduled()).toEqual([]);
+    expect(await deps.store.getEndpoint('web', id)).toMatchObject({
+      orderingKey: instanceOrderingKey(Date.parse(launchedAt) + 60_000, 1),
+      endpoint: { address: '10.0.2.20', health: 'healthy' },
+    });
+  });
+
+  it('keeps a running instance out of its callers\u2019 pools while Auto Scaling holds it in the launch hook', async () => {
+    const deps = await setup(at(30));
+    autoScaling.on(DescribeAutoScalingInstancesCommand).resolves({
+      AutoScalingInstances: [{ InstanceId: id, LifecycleState: 'Pending:Wait', AutoScalingGroupName: 'orders-asg', AvailabilityZone: 'us-east-1b', HealthStatus: 'HEALTHY', ProtectedFromScaleIn: false }],
+    });
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [ec2Instance({ instanceId: id, ip: '10.0.2.20', tags: { 'mesh:service': 'web', 'aws:autoscaling:groupName': 'orders-asg' } })] }],
+    });
+    const running = ec2StateEvent({ instanceId: id, state: 'running', time: '2026-11-25T10:00:20Z' });
+    await handleLifecycleEvent({ ...deps, instances: new Ec2Instances(new EC2Client({}), new AutoScalingClient({})) }, running);
+    expect(await deps.store.getEndpoint('web', id)).toMatchObject({ endpoint: { health: 'unhealthy' } });
   });
 
   it('waits while the node has clusters but no listeners yet, never past the deadline', async () => {
@@ -129,11 +157,11 @@ describe('a launch readiness check', () => {
 
 describe('nodeHasConfig', () => {
   it.each([
-    ['no status at all', undefined, false],
-    ['polled, nothing applied', statusOf({}), false],
-    ['clusters applied, listeners not', statusOf({ clusters: 'c1' }), false],
-    ['clusters and listeners applied', statusOf({ clusters: 'c1', listeners: 'l1' }), true],
-  ])('with %s is %s', (_case, status, expected) => {
+    ['is false with no status at all', undefined, false],
+    ['is false for a node that polled but applied nothing', statusOf({}), false],
+    ['is false with clusters applied and listeners not', statusOf({ clusters: 'c1' }), false],
+    ['is true with clusters and listeners applied', statusOf({ clusters: 'c1', listeners: 'l1' }), true],
+  ])('%s', (_case, status, expected) => {
     expect(nodeHasConfig(status)).toBe(expected);
   });
 });
