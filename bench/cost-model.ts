@@ -1,5 +1,6 @@
 import { BenchReport, BenchRow } from './harness';
 import { bootstrapDefaults } from '../shared/bootstrap/envoy-bootstrap';
+import { pollSizes, PollSizes, wireOverhead } from './request-size';
 
 /**
  * The cost model: monthly AWS cost per 1,000 Envoys, computed from the benchmark's measured
@@ -27,7 +28,25 @@ export const unitPrices = {
   fargateArmPerGbHour: 0.00356,
   nlbPerHour: 0.0225,
   nlbPerNlcuHour: 0.006,
+  /** NAT gateway data processing, both directions, whatever the destination (AWS services in the region too). */
+  natGatewayPerGb: 0.045,
+  natGatewayPerHour: 0.045,
+  /** Between zones of a region, charged in each direction. */
+  crossAzPerGbEachWay: 0.01,
+  /** A public IPv4 address, in use or not. */
+  publicIpv4PerHour: 0.005,
 } as const;
+
+/**
+ * PollRoute is how polls leave a node's subnet for the function URL, which is reachable only
+ * on its public, dual-stack endpoint (function URLs have no PrivateLink endpoint):
+ * - `nat-gateway`: private subnets, IPv4 through a NAT gateway (the example's layout): every
+ *   byte pays NAT data processing;
+ * - `ipv6-egress`: dual-stack private subnets with an egress-only internet gateway, the xDS
+ *   cluster resolving the host to IPv6 (`pollOverIpv6` on the sidecar helpers): no charge;
+ * - `public-ipv4`: nodes in public subnets with their own public IPv4 address: the address costs.
+ */
+export type PollRoute = 'nat-gateway' | 'ipv6-egress' | 'public-ipv4';
 
 export interface CostAssumptions {
   readonly envoys: number;
@@ -60,6 +79,10 @@ export interface CostAssumptions {
    */
   readonly logBytesPerInvocation: number;
   readonly snapshotCacheTtlS: number;
+  /** How the polls leave the VPC (see PollRoute). */
+  readonly pollRoute: PollRoute;
+  /** Share of nodes whose NAT gateway is in another zone (one NAT gateway for several zones). */
+  readonly crossAzShare: number;
 }
 
 export const defaultAssumptions: CostAssumptions = {
@@ -78,6 +101,8 @@ export const defaultAssumptions: CostAssumptions = {
   containersPerConcurrency: 2,
   logBytesPerInvocation: 0,
   snapshotCacheTtlS: 2,
+  pollRoute: 'nat-gateway',
+  crossAzShare: 0,
 };
 
 const secondsPerMonth = 30 * 24 * 3600;
@@ -102,6 +127,8 @@ export interface MeasuredInputs {
   readonly eventP50Ms: number;
   readonly eventFleetSize: number;
   readonly xdsInitMs: number;
+  /** One steady-state poll on the wire, request and 304 together, as Envoy 1.36 sends it (bench/request-size.ts). */
+  readonly pollWireBytes: number;
 }
 
 function rows(report: BenchReport, suite: string): BenchRow[] {
@@ -146,6 +173,7 @@ export function measuredInputs(report: BenchReport): MeasuredInputs {
     eventP50Ms: perEvent('p50_ms'),
     eventFleetSize: fleet,
     xdsInitMs: metric(report, 'cold-start', 'bundle and init of functions/xds', 'init_p50_ms'),
+    pollWireBytes: pollSizes().pollWireBytes,
   };
 }
 
@@ -164,7 +192,11 @@ export interface CostBreakdown {
     readonly eventBridge: number;
     readonly lifecycleLambda: number;
     readonly logs: number;
+    /** Moving the polls out of the VPC to the function URL (see PollRoute). */
+    readonly dataTransfer: number;
   };
+  /** Poll traffic, GB a month, both directions. */
+  readonly pollGbPerMonth: number;
   readonly total: number;
   readonly totalWithoutLogs: number;
 }
@@ -233,10 +265,12 @@ export function monthlyCost(m: MeasuredInputs, a: CostAssumptions, front: 'funct
     eventBridge: perMillion(eventsPerMonth, p.eventBridgeAwsServiceEventsPerMillion),
     lifecycleLambda: eventsPerMonth * (Math.ceil(m.eventP50Ms) / 1000) * (a.lifecycleMemoryMb / 1024) * p.lambdaArmPerGbSecond,
     logs: ((pollsPerMonth * a.logBytesPerInvocation) / 2 ** 30) * p.logsIngestionPerGb,
+    dataTransfer: dataTransferMonthly(pollsPerMonth * m.pollWireBytes / 2 ** 30, a),
   };
   const total = Object.values(monthly).reduce((s, v) => s + v, 0);
   return {
     pollsPerSecond,
+    pollGbPerMonth: (pollsPerMonth * m.pollWireBytes) / 2 ** 30,
     containers,
     missRatio: cache.missRatio,
     readUnitsPerPoll: cache.readUnitsPerPoll,
@@ -245,6 +279,23 @@ export function monthlyCost(m: MeasuredInputs, a: CostAssumptions, front: 'funct
     total,
     totalWithoutLogs: total - monthly.logs,
   };
+}
+
+/**
+ * dataTransferMonthly prices a month of poll traffic on its route. Hourly NAT gateway charges are
+ * left out: the gateway is there for everything else the subnet reaches; only the bytes the polls
+ * add are the control plane's.
+ */
+export function dataTransferMonthly(gb: number, a: Pick<CostAssumptions, 'pollRoute' | 'crossAzShare' | 'envoys'>): number {
+  const p = unitPrices;
+  switch (a.pollRoute) {
+    case 'nat-gateway':
+      return gb * (p.natGatewayPerGb + a.crossAzShare * 2 * p.crossAzPerGbEachWay);
+    case 'ipv6-egress':
+      return 0;
+    case 'public-ipv4':
+      return a.envoys * (secondsPerMonth / 3600) * p.publicIpv4PerHour;
+  }
 }
 
 /** adsContainerMonthly: gRPC ADS on Fargate behind an NLB, two tasks for two zones (not measured here). */
@@ -296,13 +347,20 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     line('EventBridge', base.monthly.eventBridge, 'ECS and EC2 state changes are AWS service events on the default bus: free'),
     line('Lambda duration (lifecycle)', base.monthly.lifecycleLambda, `${fmt(m.eventP50Ms, 0)} ms per event (measured on dynalite, so an upper bound)`),
     line('CloudWatch Logs', base.monthly.logs, `${a.logBytesPerInvocation} bytes per poll (platform lines at WARN; one EMF line per container per minute, negligible) at $${p.logsIngestionPerGb}/GB`),
+    line(
+      'Data transfer (polls through a NAT gateway)',
+      base.monthly.dataTransfer,
+      `${fmt(base.pollGbPerMonth, 0)} GB of polls (${fmt(m.pollWireBytes, 0)} bytes each on the wire) at $${p.natGatewayPerGb}/GB NAT processing; see "Data transfer"`,
+    ),
     '',
-    'Where the money goes: **requests**. Envoy\u2019s REST subscriptions poll every EDS cluster and every RDS route',
+    'Where the money goes: **bytes, then requests**. Through a NAT gateway, the poll traffic costs more than everything',
+    'else together (next section); routed over IPv6 it costs nothing. Then requests: Envoy\u2019s REST subscriptions poll every EDS cluster and every RDS route',
     'configuration separately, so an Envoy with 10 HTTP dependencies makes about',
     `${fmt(base.pollsPerSecond / a.envoys, 2)} polls/s at a ${a.refreshDelayS} s refresh. Each poll costs one Lambda request ($0.20/M) and, unless`,
     'log output is cut, about as much again in CloudWatch Logs ingestion. DynamoDB is small because the cache answers',
     'most polls and the items are gzipped below 4 KB.',
     '',
+    ...dataTransferSection(m, a, base),
     '## By refresh delay (EDS and RDS; LDS and CDS stay at the bootstrap\u2019s defaults)',
     '',
     '| refresh delay | polls/s | containers | DynamoDB requests per poll | total / month | without logs |',
@@ -369,6 +427,10 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     `| CloudWatch Logs ingestion (EMF metrics too) | $${p.logsIngestionPerGb} per GB |`,
     `| Fargate arm64 | $${p.fargateArmPerVcpuHour} per vCPU-hour, $${p.fargateArmPerGbHour} per GB-hour |`,
     `| Network Load Balancer | $${p.nlbPerHour} per hour + $${p.nlbPerNlcuHour} per NLCU-hour |`,
+    `| NAT gateway | $${p.natGatewayPerHour} per hour + $${p.natGatewayPerGb} per GB processed (both directions, AWS destinations included) |`,
+    `| data transfer between zones | $${p.crossAzPerGbEachWay} per GB in each direction |`,
+    `| public IPv4 address | $${p.publicIpv4PerHour} per hour |`,
+    '| egress-only internet gateway (IPv6) | no charge |',
     '',
     '## Measured inputs (from bench/results.json)',
     '',
@@ -382,6 +444,7 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     `| reads / writes per lifecycle event (mean of ECS RUNNING and STOPPED, ${fmt(m.eventFleetSize, 0)} services) | ${fmt(m.eventReads, 2)} / ${fmt(m.eventWrites, 2)} | lifecycle |`,
     `| lifecycle handler time per event, p50 | ${fmt(m.eventP50Ms, 1)} ms | lifecycle |`,
     `| xds bundle init (cold start) | ${m.xdsInitMs} ms | cold-start (a few containers a day: negligible) |`,
+    `| one poll on the wire, request + 304 | ${fmt(m.pollWireBytes, 0)} bytes | bench/request-size.ts: the DiscoveryRequest Envoy 1.36 sends, plus headers (see "Data transfer") |`,
     '',
     '## Assumptions',
     '',
@@ -398,6 +461,7 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     `| lifecycle events per replacement | ${a.eventsPerReplacement} | RUNNING (and health), DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED |`,
     `| xds / lifecycle memory | ${a.xdsMemoryMb} / ${a.lifecycleMemoryMb} MB | infra/control-plane.ts |`,
     `| snapshot cache TTL | ${a.snapshotCacheTtlS} s | SNAPSHOT_CACHE_TTL_MS |`,
+    `| route of the polls | ${a.pollRoute}, ${fmt(a.crossAzShare * 100, 0)}% of nodes across zones from their NAT gateway | private subnets behind a NAT gateway per zone (the example has one for two zones: 50%) |`,
     `| DynamoDB read latency on a miss | ${a.dynamoReadLatencyMs} ms | in-region BatchGetItem p50; Lambda bills whole ms |`,
     `| warm containers per unit of mean concurrency | ${a.containersPerConcurrency} | bursty arrivals keep more containers than the mean needs |`,
     '| read units | 0.5 per started 4 KB per item | eventually consistent BatchGetItem |',
@@ -426,6 +490,58 @@ function levers(m: MeasuredInputs, a: CostAssumptions): [string, number][] {
     ['routes inline in LDS (no RDS polls)', monthlyCost(m, { ...a, routesPerEnvoy: 0 }).total],
     ['snapshot cache TTL 5 s instead of 2 s', monthlyCost(m, { ...a, snapshotCacheTtlS: 5 }).total],
     ['EDS/RDS refresh 30 s instead of 10 s', monthlyCost(m, { ...a, refreshDelayS: 30 }).total],
+    ['polls over IPv6 (egress-only internet gateway) instead of the NAT gateway', monthlyCost(m, { ...a, pollRoute: 'ipv6-egress' }).total],
+  ];
+}
+
+/**
+ * dataTransferSection: what one poll weighs, and what moving the polls out of the VPC costs on
+ * each route. Function URLs have no PrivateLink endpoint, so private subnets reach them through a
+ * NAT gateway unless they have IPv6 egress; function URLs are dual-stack (IPv4 and IPv6).
+ */
+function dataTransferSection(m: MeasuredInputs, a: CostAssumptions, base: CostBreakdown): string[] {
+  const sizes: PollSizes = pollSizes();
+  const routes: [string, CostAssumptions][] = [
+    ['NAT gateway in the node\u2019s zone (default of this model)', { ...a, pollRoute: 'nat-gateway', crossAzShare: 0 }],
+    ['one NAT gateway for two zones (the example app: half the nodes cross zones)', { ...a, pollRoute: 'nat-gateway', crossAzShare: 0.5 }],
+    ['public subnets, a public IPv4 address per node', { ...a, pollRoute: 'public-ipv4' }],
+    ['IPv6 through an egress-only internet gateway (`pollOverIpv6`)', { ...a, pollRoute: 'ipv6-egress' }],
+  ];
+  return [
+    '## Data transfer: every poll carries Envoy\u2019s whole node',
+    '',
+    'Envoy\u2019s REST client copies the whole local node into every DiscoveryRequest, and the node lists every compiled-in',
+    `extension with its config types. Built as Envoy 1.36 sends it (bench/request-size.ts, from Envoy\u2019s own extension list):`,
+    '',
+    '| what | bytes |',
+    '| --- | --- |',
+    `| node (${fmt(sizes.extensions, 0)} extension entries, one per category of each extension) | ${fmt(sizes.nodeBytes, 0)} |`,
+    `| DiscoveryRequest body, CDS (wildcard) · EDS (one cluster) | ${fmt(sizes.cdsBodyBytes, 0)} · ${fmt(sizes.edsBodyBytes, 0)} |`,
+    `| request headers with SigV4 and the session token (estimate) · 304 answer · TLS records | ${wireOverhead.requestHeaderBytes} · ${wireOverhead.response304Bytes} · ${2 * wireOverhead.tlsRecordBytes} |`,
+    `| **one steady-state poll on the wire** | **${fmt(sizes.pollWireBytes, 0)}** |`,
+    `| the same poll with the minimal node the benchmarks use | ${fmt(sizes.minimalPollWireBytes, 0)} |`,
+    '',
+    `At ${fmt(base.pollsPerSecond / a.envoys, 2)} polls/s per Envoy that is ${fmt(base.pollGbPerMonth / a.envoys, 0)} GB per Envoy a month, ${fmt(base.pollGbPerMonth, 0)} GB for ${fmt(a.envoys, 0)} Envoys.`,
+    'Almost all of it is the request: a 304 answer is a few hundred bytes. Envoy has no setting to leave the node out',
+    'of REST polls (gRPC has `set_node_on_first_message_only`), so the route decides the price:',
+    '',
+    '| route of the polls | data transfer / month | total / month |',
+    '| --- | --- | --- |',
+    ...routes.map(([what, as]) => {
+      const c = monthlyCost(m, as);
+      return `| ${what} | ${usd(c.monthly.dataTransfer)} | ${usd(c.total)} |`;
+    }),
+    '',
+    '**The cheapest route is IPv6.** Lambda function URLs are dual-stack (IPv4 and IPv6; AWS Lambda developer guide,',
+    '"Lambda function URLs") and have no PrivateLink endpoint, so traffic from private subnets leaves the VPC either way.',
+    'An egress-only internet gateway has no hourly or per-GB charge; give the subnets IPv6 (dual-stack VPC, a `::/0` route',
+    'to the egress-only gateway) and set `pollOverIpv6: true` on `addMeshSidecar` / `addMeshUserData`, which makes the xDS',
+    'cluster resolve the front door with `dns_lookup_family: AUTO` (IPv6 when there is an AAAA record). Only where IPv6',
+    'egress exists: Envoy does not fall back to IPv4 when the IPv6 connect fails. ECS tasks get IPv6 addresses in',
+    'dual-stack subnets once the account setting `dualStackIPv6` is on. Public subnets avoid NAT processing but pay',
+    `$${unitPrices.publicIpv4PerHour} an hour per public IPv4 address. The NAT gateway\u2019s hourly charge is not counted: it serves the subnet anyway.`,
+    'A longer refresh delay shrinks the bytes in proportion, like the requests.',
+    '',
   ];
 }
 

@@ -1,5 +1,6 @@
 import { BenchReport, BenchRow } from './harness';
 import { measuredInputs, monthlyCost, defaultAssumptions } from './cost-model';
+import { pollSizes } from './request-size';
 
 /**
  * Markdown views of a benchmark report: the full table (docs/benchmarks.md) and the headline
@@ -75,11 +76,16 @@ export function headlineRows(report: BenchReport): [string, string][] {
   for (const row of report.suites.find((s) => s.name === 'convergence')?.rows ?? []) {
     rows.push([`convergence after an event, refresh ${cell(row.params.refresh_delay_ms ?? 'n/a')} ms: p50 · max`, `${show(row, 'p50_delays')} · ${show(row, 'max_delays', ' refresh delays')}`]);
   }
+  const sizes = pollSizes();
+  rows.push([
+    `xDS poll as Envoy 1.36 sends it (node with ${sizes.extensions} extension entries): body · on the wire with a 304`,
+    `${sizes.edsBodyBytes.toLocaleString('en-US')} · ${sizes.pollWireBytes.toLocaleString('en-US')} bytes`,
+  ]);
   try {
     const cost = monthlyCost(measuredInputs(report), defaultAssumptions);
     rows.push([
       `AWS cost per 1,000 Envoys a month, ${defaultAssumptions.refreshDelayS} s refresh (see docs/cost.md)`,
-      `$${cost.total.toFixed(0)} ($${cost.totalWithoutLogs.toFixed(0)} without CloudWatch Logs)`,
+      `$${cost.total.toFixed(0)} through a NAT gateway, of which $${cost.monthly.dataTransfer.toFixed(0)} NAT processing of the polls; $${(cost.total - cost.monthly.dataTransfer).toFixed(0)} with the polls over IPv6`,
     ]);
   } catch {
     rows.push(['AWS cost per 1,000 Envoys a month', 'n/a (a suite it needs was not run)']);

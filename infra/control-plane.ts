@@ -81,6 +81,14 @@ export interface AttachAutoScalingGroupOptions {
   readonly terminateHeartbeat?: Duration;
   /** How long a launching instance waits for the control plane. @default 5 minutes */
   readonly launchHeartbeat?: Duration;
+  /**
+   * How long a launching instance may take until its Envoy has configuration (its first
+   * accepted CDS and LDS): the launch hook is completed (CONTINUE) once it has, and ABANDONed
+   * when it has not by then. Must be shorter than launchHeartbeat. `null` completes the launch
+   * hook at once (the instance goes in service before its sidecar is configured).
+   * @default launchHeartbeat minus 60 s
+   */
+  readonly readyTimeout?: Duration | null;
 }
 
 /**
@@ -249,6 +257,9 @@ export class ControlPlane extends Construct {
       logRetention,
     });
     this.table.grant(this.lifecycleCompleteFunction, ...tableActions.readWrite);
+    // Launch readiness checks that are not ready yet go back on the queue they came from.
+    this.lifecycleCompleteFunction.addEnvironment('DRAIN_QUEUE_URL', this.drainQueue.queueUrl);
+    this.drainQueue.grantSendMessages(this.lifecycleCompleteFunction);
     this.lifecycleCompleteFunction.addEventSource(
       new SqsEventSource(this.drainQueue, { batchSize: 10, reportBatchItemFailures: true }),
     );
@@ -374,12 +385,14 @@ export class ControlPlane extends Construct {
       );
     }
     const metadata = JSON.stringify({ service });
+    const launchHeartbeat = options.launchHeartbeat ?? Duration.minutes(5);
+    const launchMetadata = launchHookMetadata(service, launchHeartbeat, options.readyTimeout);
     asg.addLifecycleHook('MeshLaunchHook', {
       lifecycleHookName: lifecycleHookNames.launch,
       lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_LAUNCHING,
-      heartbeatTimeout: options.launchHeartbeat ?? Duration.minutes(5),
+      heartbeatTimeout: launchHeartbeat,
       defaultResult: autoscaling.DefaultResult.CONTINUE,
-      notificationMetadata: metadata,
+      notificationMetadata: launchMetadata,
     });
     asg.addLifecycleHook('MeshTerminateHook', {
       lifecycleHookName: lifecycleHookNames.terminate,
@@ -463,4 +476,20 @@ function ecsStatement(
     resources: [resource],
     ...(clusterArns && clusterArns.length > 0 ? { conditions: { ArnEquals: { 'ecs:cluster': [...clusterArns] } } } : {}),
   });
+}
+
+/**
+ * launchHookMetadata tells the lifecycle function the service of a launching instance and how
+ * long to wait for its Envoy to be configured (shared/lifecycle/readiness.ts), which must end
+ * before the hook's heartbeat does, or Auto Scaling would continue without us.
+ */
+function launchHookMetadata(service: string, heartbeat: Duration, readyTimeout: Duration | null | undefined): string {
+  if (readyTimeout === null) return JSON.stringify({ service });
+  const seconds = readyTimeout?.toSeconds() ?? heartbeat.toSeconds() - 60;
+  if (seconds <= 0 || seconds >= heartbeat.toSeconds()) {
+    throw new Error(
+      `attachAutoScalingGroup: readyTimeout (${seconds} s) must be above 0 and shorter than launchHeartbeat (${heartbeat.toSeconds()} s) for "${service}"`,
+    );
+  }
+  return JSON.stringify({ service, readyTimeoutSeconds: seconds });
 }

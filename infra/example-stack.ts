@@ -54,7 +54,6 @@ export class ExampleMeshStack extends Stack {
       deletionProtection: false,
     });
 
-    // The nodes' roles come first: each service's spec binds its role as its identity.
     const ordersTask = new ecs.FargateTaskDefinition(this, 'OrdersTask', {
       cpu: 512,
       memoryLimitMiB: 1024,
@@ -70,8 +69,6 @@ export class ExampleMeshStack extends Stack {
       appPort: 80,
       protocol: 'http',
       drainSeconds: 60,
-      // Only the payments instances' role may fetch payments' configuration and certificate.
-      identity: { iamRoleArns: [paymentsRole.roleArn] },
     });
     this.orders = new MeshService(this, 'Orders', {
       controlPlane: this.controlPlane,
@@ -81,8 +78,9 @@ export class ExampleMeshStack extends Stack {
       protocol: 'http',
       dependencies: [{ service: 'payments', localPort: 9001 }],
       ecs: { serviceName: 'orders', cluster: cluster.clusterArn },
-      identity: { iamRoleArns: [ordersTask.taskRole.roleArn] },
     });
+    // No identity prop: addMeshSidecar binds the task role to orders and addMeshUserData the
+    // instance role to payments, so only their nodes fetch their configuration and certificate.
 
     // Mesh traffic between the services: their Envoys' inbound port, inside the VPC only.
     const meshPeers = new ec2.SecurityGroup(this, 'MeshPeers', { vpc, description: 'Envoy sidecars of the example mesh' });

@@ -1,4 +1,5 @@
-import { CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ServiceSpec, ServiceSpecInput, parseServiceSpec } from '../shared/model/spec';
 import type { ControlPlane } from './control-plane';
@@ -30,6 +31,9 @@ export class MeshService extends Construct {
   public readonly spec: ServiceSpec;
   public readonly drainSeconds?: number;
   public readonly resource: CustomResource;
+  /** Roles bound by the sidecar helpers (bindNodeRole), added to the spec's identity.iamRoleArns. */
+  private readonly boundRoleArns: string[] = [];
+  private readonly declaredRoleArns: readonly string[];
 
   constructor(scope: Construct, id: string, props: MeshServiceProps) {
     super(scope, id);
@@ -42,6 +46,7 @@ export class MeshService extends Construct {
     this.spec = parseServiceSpec(withStandIns(input, []));
     this.serviceName = this.spec.name;
     this.drainSeconds = this.spec.drainSeconds;
+    this.declaredRoleArns = input.identity?.iamRoleArns ?? [];
 
     const services = declared.get(controlPlane) ?? new Map<string, MeshService>();
     declared.set(controlPlane, services);
@@ -55,7 +60,8 @@ export class MeshService extends Construct {
       serviceToken: controlPlane.catalogFunction.functionArn,
       resourceType: 'Custom::MeshService',
       // A JSON string keeps numbers numbers (CloudFormation hands every property value over as a string).
-      properties: { Spec: Stack.of(this).toJsonString(input) },
+      // Lazy: the sidecar helpers bind their nodes' roles after the service is created.
+      properties: { Spec: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.specWithBoundRoles(input)) }) },
       serviceTimeout: Duration.minutes(2),
     });
     this.resource.node.addDependency(controlPlane.table);
@@ -64,6 +70,69 @@ export class MeshService extends Construct {
     for (const other of services.values()) {
       if (other.spec.dependencies.some((d) => d.service === this.serviceName)) this.dependOnService(other);
     }
+    this.node.addValidation({ validate: () => this.identityProblems() });
+    this.node.addValidation({ validate: () => this.warnIfUnreachable(services) });
+  }
+
+  /**
+   * bindNodeRole makes a role's polls count as this service's nodes: its ARN joins the spec's
+   * `identity.iamRoleArns`. addMeshSidecar and addMeshUserData call it with the task role and
+   * the instance role, so a service whose nodes come from those helpers needs no identity prop.
+   */
+  public bindNodeRole(role: iam.IRole): void {
+    if (!this.boundRoleArns.includes(role.roleArn) && !this.declaredRoleArns.includes(role.roleArn)) {
+      this.boundRoleArns.push(role.roleArn);
+    }
+  }
+
+  /** nodeRoleArns are the role ARNs whose polls get this service's configuration (tokens until deploy). */
+  public get nodeRoleArns(): readonly string[] {
+    return [...this.declaredRoleArns, ...this.boundRoleArns];
+  }
+
+  private specWithBoundRoles(input: Omit<MeshServiceProps, 'controlPlane'>): Omit<MeshServiceProps, 'controlPlane'> {
+    if (this.boundRoleArns.length === 0) return input;
+    return { ...input, identity: { ...input.identity, iamRoleArns: [...this.nodeRoleArns] } };
+  }
+
+  /**
+   * warnIfUnreachable says at synth what the strict default means for an entry point: with no
+   * allow-list, only services that declare this one as a dependency may call it, so a service
+   * nobody in the control plane calls, without an external listener, admits no traffic at all
+   * (typically the one behind a load balancer). A warning, not an error: its callers may be
+   * declared elsewhere (through the management API). Returns no error.
+   */
+  private warnIfUnreachable(services: ReadonlyMap<string, MeshService>): string[] {
+    if (this.spec.inbound?.allowedCallers || this.spec.inbound?.external || this.spec.mtls?.enabled === false) return [];
+    const called = [...services.values()].some((s) => s.spec.dependencies.some((d) => d.service === this.serviceName));
+    if (!called) {
+      Annotations.of(this).addWarningV2(
+        'mesh:unreachable-service',
+        `MeshService "${this.serviceName}": no service in this control plane calls it and it has no external listener, so its Envoy ` +
+          'admits no traffic (only services that depend on it may call it). Behind a load balancer, set inbound.external.port ' +
+          '(plaintext, no client certificate) and allow the load balancer to that port in a security group.',
+      );
+    }
+    return [];
+  }
+
+  /**
+   * identityProblems fails synth for a service no node could ever poll: the front door
+   * authenticates with IAM, and a spec binding no role is refused on every poll (403).
+   */
+  private identityProblems(): string[] {
+    const roles = this.nodeRoleArns.length;
+    if (roles === 0) {
+      return [
+        `MeshService "${this.serviceName}": no IAM role is bound to it, so every poll of its nodes would be refused (403). ` +
+          'Add its nodes with addMeshSidecar / addMeshUserData (they bind the task or instance role), call bindNodeRole(role), ' +
+          'or set identity.iamRoleArns.',
+      ];
+    }
+    if (roles > maxIdentityRoles) {
+      return [`MeshService "${this.serviceName}": ${roles} IAM roles are bound to it; a spec holds at most ${maxIdentityRoles}`];
+    }
+    return [];
   }
 
   /** dependOnService makes `caller` depend on this service's resource (deployed after it, deleted before it). */
@@ -71,6 +140,9 @@ export class MeshService extends Construct {
     caller.resource.node.addDependency(this.resource);
   }
 }
+
+/** The most role ARNs a spec's identity holds (shared/model/spec.ts). */
+const maxIdentityRoles = 20;
 
 /** The stand-in for an IAM role ARN known only at deploy time: well-formed, never a real role. */
 const roleArnStandIn = 'arn:aws:iam::000000000000:role/deploy-time-value';

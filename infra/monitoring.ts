@@ -32,11 +32,11 @@ export class ControlPlaneMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: ControlPlaneMonitoringProps) {
     super(scope, id);
-    const alarm = (alarmId: string, metric: cloudwatch.Metric, description: string, threshold = 0) => {
+    const alarm = (alarmId: string, metric: cloudwatch.Metric, description: string, threshold = 0, evaluationPeriods = 1) => {
       const created = metric.createAlarm(this, alarmId, {
         alarmDescription: description,
         threshold,
-        evaluationPeriods: 1,
+        evaluationPeriods,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
@@ -59,11 +59,31 @@ export class ControlPlaneMonitoring extends Construct {
       alarm(`${id}Throttles`, fn.metricThrottles({ period: Duration.minutes(1) }), `${id}: invocations were throttled`);
     });
     alarm('Nacks', meshMetric('xds', 'Nacks'), 'An Envoy rejected served configuration (NACK): see the nodes report');
+    alarm(
+      'PollsRefused',
+      meshMetric('xds', 'PollsRefused'),
+      'Envoy polls were refused (401/403/404/400): a node whose role is not bound to its service, or a service not declared; see the xds log lines "poll refused"',
+    );
+    for (const service of ['lifecycle', 'lifecycle-complete']) {
+      alarm(
+        `LaunchesAbandoned${service === 'lifecycle' ? '' : 'Later'}`,
+        meshMetric(service, 'LaunchesAbandoned'),
+        `${service}: a launching instance never got its Envoy configured and was abandoned (its log says why: refused polls or NACKs)`,
+      );
+    }
+    alarm(
+      'NodesBehind',
+      meshMetric('reconciler', 'NodesBehind', 'Maximum', Duration.minutes(5)),
+      'Envoys stayed behind the latest configuration for two reconciler runs: see the reconciler log and GET /nodes',
+      0,
+      2,
+    );
 
     const polls = {
       answered: meshMetric('xds', 'PollsAnswered'),
       notModified: meshMetric('xds', 'PollsNotModified'),
       failed: meshMetric('xds', 'PollsFailed'),
+      refused: meshMetric('xds', 'PollsRefused'),
     };
     const notModifiedRatio = new cloudwatch.MathExpression({
       expression: '100 * nm / (nm + ans + fail)',
@@ -72,18 +92,11 @@ export class ControlPlaneMonitoring extends Construct {
       period: Duration.minutes(1),
     });
     const lag = (stat: string) => meshMetric('lifecycle', 'EventLag', stat).with({ label: `EventLag ${stat}` });
-    const search = (metricName: string, label: string) =>
-      new cloudwatch.MathExpression({
-        expression: `SEARCH('{${metricsNamespace}} MetricName="${metricName}"', 'Maximum', 60)`,
-        label,
-        period: Duration.minutes(1),
-      });
-
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'xDS polls', left: [polls.answered, polls.notModified, polls.failed], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'xDS polls', left: [polls.answered, polls.notModified, polls.failed, polls.refused], width: 8 }),
       new cloudwatch.GraphWidget({ title: '304 ratio', left: [notModifiedRatio], leftYAxis: { min: 0, max: 100 }, width: 8 }),
-      new cloudwatch.GraphWidget({ title: 'NACKs', left: [meshMetric('xds', 'Nacks')], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'NACKs and refused polls', left: [meshMetric('xds', 'Nacks')], right: [polls.refused], width: 8 }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -100,7 +113,11 @@ export class ControlPlaneMonitoring extends Construct {
       }),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Nodes behind the latest version', left: [search('NodesBehind', 'NodesBehind')], width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Nodes behind the latest version',
+        left: [meshMetric('reconciler', 'NodesBehind', 'Maximum', Duration.minutes(5)).with({ label: 'NodesBehind' })],
+        width: 8,
+      }),
       new cloudwatch.GraphWidget({
         title: 'Function errors and throttles',
         left: props.functions.map((fn) => fn.metricErrors({ label: `${fn.node.id} errors` })),
@@ -108,8 +125,8 @@ export class ControlPlaneMonitoring extends Construct {
         width: 8,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Terminate hooks after drain',
-        left: ['HooksCompleted', 'HooksExpired', 'CompletionsFailed'].map((m) => meshMetric('lifecycle-complete', m)),
+        title: 'Lifecycle hooks: drains and launches',
+        left: ['HooksCompleted', 'HooksExpired', 'CompletionsFailed', 'LaunchesReady', 'LaunchesAbandoned'].map((m) => meshMetric('lifecycle-complete', m)),
         width: 8,
       }),
       new cloudwatch.GraphWidget({

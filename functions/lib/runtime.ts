@@ -1,6 +1,7 @@
 import { MeshStore } from '../../shared/store/mesh-store';
 import { createDocumentClient } from '../../shared/store/dynamodb';
 import { FunctionConfig } from './config';
+import { traced } from './observability';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** Runtime is what every function shares per container: one client, one store. */
@@ -19,5 +20,6 @@ export function createRuntime(config: FunctionConfig, doc?: DynamoDBDocumentClie
         ? { endpoint: config.dynamodbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
         : {}),
     });
-  return { config, doc: client, store: new MeshStore(client, config.tableName) };
+  const instrumented = doc ? client : traced(client);
+  return { config, doc: instrumented, store: new MeshStore(instrumented, config.tableName) };
 }

@@ -5,6 +5,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { completeDrain, drainCompletionSchema } from '../../shared/lifecycle/drain';
 import { LifecycleActions } from '../../shared/lifecycle/ports';
+import { ReadinessScheduler, checkLaunchReadiness, launchReadinessSchema } from '../../shared/lifecycle/readiness';
 import { toProblems } from '../../shared/model/spec';
 import { MeshStore } from '../../shared/store/mesh-store';
 import { createLogger, createMetrics } from '../lib/observability';
@@ -12,6 +13,10 @@ import { createLogger, createMetrics } from '../lib/observability';
 export interface LifecycleCompleteDeps {
   readonly store: MeshStore;
   readonly lifecycleActions: LifecycleActions;
+  /** Re-queues launch readiness checks; without it a readiness message fails (and is dead-lettered). */
+  readonly readinessScheduler?: ReadinessScheduler;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
 }
 
 /**
@@ -23,11 +28,36 @@ export interface LifecycleCompleteDeps {
 export function createLifecycleCompleteHandler(deps: LifecycleCompleteDeps) {
   const logger = createLogger('lifecycle-complete');
   const metrics = createMetrics('lifecycle-complete');
+  /** checkReadiness is the later checks of a launch hook: CONTINUE once the node has config, ABANDON past the deadline. */
+  const checkReadiness = async (body: unknown, messageId: string): Promise<void> => {
+    const parsed = launchReadinessSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new Error(`message ${messageId} is not a launch readiness check: ${toProblems(parsed.error).map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    }
+    if (!deps.readinessScheduler) throw new Error('cannot check launch readiness: no readiness scheduler (DRAIN_QUEUE_URL) is configured');
+    const result = await checkLaunchReadiness(
+      { store: deps.store, lifecycleActions: deps.lifecycleActions, scheduler: deps.readinessScheduler, now: deps.now ?? (() => new Date()) },
+      parsed.data,
+    );
+    const context = { messageId, ...parsed.data.hook, service: parsed.data.service, ...result };
+    if (result.state === 'timed-out') {
+      metrics.addMetric('LaunchesAbandoned', MetricUnit.Count, 1);
+      logger.error('launching instance never got its configuration: abandoned', context);
+    } else if (result.state === 'ready') {
+      metrics.addMetric('LaunchesReady', MetricUnit.Count, 1);
+      logger.info('launching instance has its configuration: in service', context);
+    }
+  };
   const handle = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     for (const record of event.Records) {
       try {
-        const parsed = drainCompletionSchema.safeParse(JSON.parse(record.body));
+        const body: unknown = JSON.parse(record.body);
+        if ((body as { kind?: unknown } | null)?.kind === 'launch-readiness') {
+          await checkReadiness(body, record.messageId);
+          continue;
+        }
+        const parsed = drainCompletionSchema.safeParse(body);
         if (!parsed.success) {
           const problems = toProblems(parsed.error).map((p) => `${p.path}: ${p.message}`);
           throw new Error(`message ${record.messageId} is not a drain completion: ${problems.join('; ')}`);

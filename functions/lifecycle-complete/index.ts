@@ -1,11 +1,17 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { readConfig } from '../lib/config';
 import { createRuntime } from '../lib/runtime';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { AutoScalingLifecycleActions } from '../lifecycle/aws/autoscaling';
+import { SqsDrainScheduler } from '../lifecycle/aws/sqs';
 import { createLifecycleCompleteHandler } from './handler';
+import { traced } from '../lib/observability';
 
 const runtime = createRuntime(readConfig());
 export const handler = createLifecycleCompleteHandler({
   store: runtime.store,
-  lifecycleActions: new AutoScalingLifecycleActions(new AutoScalingClient({ region: runtime.config.region })),
+  lifecycleActions: new AutoScalingLifecycleActions(traced(new AutoScalingClient({ region: runtime.config.region }))),
+  ...(process.env.DRAIN_QUEUE_URL
+    ? { readinessScheduler: new SqsDrainScheduler(traced(new SQSClient({ region: runtime.config.region })), process.env.DRAIN_QUEUE_URL) }
+    : {}),
 });

@@ -27,7 +27,12 @@ export function createLifecycleHandler(deps: LifecycleDeps, options: { readonly 
       metrics.addMetric(`Events_${outcome.outcome}`, MetricUnit.Count, 1);
       const lagMs = Date.now() - Date.parse(event.time);
       if (Number.isFinite(lagMs)) metrics.addMetric('EventLag', MetricUnit.Milliseconds, Math.max(0, lagMs));
-      logger.info('lifecycle event', { ...outcome });
+      if (outcome.completion === 'abandoned') {
+        metrics.addMetric('LaunchesAbandoned', MetricUnit.Count, 1);
+        logger.error('launching instance never got its configuration: abandoned', { ...outcome });
+      } else {
+        logger.info('lifecycle event', { ...outcome });
+      }
       return outcome;
     } catch (err) {
       metrics.addMetric('EventsFailed', MetricUnit.Count, 1);

@@ -6,6 +6,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { reconcileFleet, ReconcileDeps, ReconcileOptions, ReconcileReport } from '../../shared/reconcile/reconcile';
 import { createLogger, createMetrics } from '../lib/observability';
 import { CertificateIssuer, rotateCertificates } from '../../shared/state/certificates';
+import { nodesReport } from '../../shared/api/nodes';
 
 /** ReconcileIncompleteError says a run repaired what it could but some listings or repairs failed. */
 export class ReconcileIncompleteError extends Error {
@@ -42,6 +43,16 @@ export function createReconcilerHandler(
     metrics.addMetric('VanishHeld', MetricUnit.Count, report.held.length);
     if (report.held.length > 0) logger.warn('reconcile valve held endpoints', { held: report.held.slice(0, 20) });
     logger.info('reconcile run', { ...report, errors: report.errors.slice(0, 20) });
+    // Nodes behind the latest version, once per run: alarmed when it stays above 0 (a node that
+    // rejects its config, or whose polls are refused, never catches up).
+    const nodes = await nodesReport(deps.store);
+    const behind = nodes.services.reduce((sum, s) => sum + s.behind.length, 0);
+    metrics.addMetric('NodesBehind', MetricUnit.Count, behind);
+    if (behind > 0) {
+      logger.warn('nodes behind the latest version', {
+        services: nodes.services.filter((s) => s.behind.length > 0).map((s) => ({ service: s.service, behind: s.behind.slice(0, 10) })),
+      });
+    }
     if (certificates) {
       // Certificates live 24 h and renew at half-life: a run every few minutes renews them
       // long before expiry. A failure here fails the run (Lambda retries it) and is alarmed.

@@ -3,6 +3,7 @@ import { readConfig } from '../lib/config';
 import { createRuntime } from '../lib/runtime';
 import { loadKmsDataKeySealer } from '../lib/kms-data-key';
 import { createXdsHandler } from './handler';
+import { traced } from '../lib/observability';
 
 const config = readConfig();
 const runtime = createRuntime(config);
@@ -10,5 +11,5 @@ const dataKeyId = config.dataKeyId;
 
 export const handler = createXdsHandler(runtime, {
   authMode: config.xdsAuthMode,
-  ...(dataKeyId ? { sealer: () => loadKmsDataKeySealer(new KMSClient({ region: config.region }), dataKeyId, runtime.store) } : {}),
+  ...(dataKeyId ? { sealer: () => loadKmsDataKeySealer(traced(new KMSClient({ region: config.region })), dataKeyId, runtime.store) } : {}),
 });

@@ -8,6 +8,8 @@ import { placeholders, substitute } from './placeholders';
 export interface SidecarBootstrapOptions {
   /** Envoy's admin port (localhost). @default the generator's default, 9901 */
   readonly adminPort?: number;
+  /** Reach the front door over IPv6 where the subnet has IPv6 egress (docs/cost.md, "Data transfer"). @default false */
+  readonly pollOverIpv6?: boolean;
 }
 
 /**
@@ -31,6 +33,7 @@ export function sidecarBootstrapJson(controlPlane: ControlPlane, spec: ServiceSp
       controlPlaneUrl: `https://${placeholders.xdsHost}`,
       signing: { region: placeholders.region, serviceName: 'lambda' },
       ...(options.adminPort !== undefined ? { adminPort: options.adminPort } : {}),
+      ...(options.pollOverIpv6 ? { xdsDnsLookupFamily: 'AUTO' as const } : {}),
       ...(localClusterName(spec) ? { localCluster: localServiceCluster(spec, settings) } : {}),
     },
     settings,

@@ -1,53 +1,103 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ControlPlane } from '../control-plane';
 import type { MeshService } from '../mesh-service';
 import { sidecarBootstrapJson } from './bootstrap';
 import { Ec2SidecarOptions, addEnvoyToUserData } from './ec2';
 import { EcsSidecarOptions, addEnvoySidecar } from './ecs';
+import { checkEnvoyImage, defaultEnvoyImage } from './image';
 
-export { defaultEnvoyImage, envoyUserDataCommands } from './ec2';
-export { envoyReadyCheck, envoyStartScript } from './ecs';
+export { envoyUserDataCommands } from './ec2';
+export { checkEnvoyImage, defaultEnvoyImage } from './image';
+export { maxEcsDrainSeconds } from './ecs';
+export { envoyEntrypoint, envoyHealthCheck } from './scripts';
 export { placeholders } from './placeholders';
 export { sidecarBootstrapJson } from './bootstrap';
 
 export interface MeshSidecarOptions {
   readonly controlPlane: ControlPlane;
   readonly service: MeshService;
+  /**
+   * Poll the front door over IPv6 (the xDS cluster resolves it with `dns_lookup_family: AUTO`).
+   * Function URLs are dual-stack; from dual-stack subnets with an egress-only internet gateway
+   * the polls then skip the NAT gateway and its per-GB charge (docs/cost.md, "Data transfer").
+   * Only where IPv6 egress exists: Envoy does not fall back to IPv4. @default false
+   */
+  readonly pollOverIpv6?: boolean;
 }
 
 /**
  * addMeshSidecar makes an ECS task a node of a mesh service: an Envoy container with the
- * service's bootstrap, and the task role's permission to poll the front door.
+ * service's bootstrap, the task role's permission to poll the front door, and that role bound
+ * to the service's identity (its polls get this service's configuration, and only those).
  */
 export function addMeshSidecar(
   taskDefinition: ecs.TaskDefinition,
-  options: MeshSidecarOptions & Omit<EcsSidecarOptions, 'bootstrapJson' | 'inboundPort'>,
+  options: MeshSidecarOptions & Omit<EcsSidecarOptions, 'bootstrapJson' | 'inboundPort' | 'externalPort'>,
 ): ecs.ContainerDefinition {
-  const { controlPlane, service, ...rest } = options;
+  const { controlPlane, service, pollOverIpv6, ...rest } = options;
+  refuseNetworkModeWithoutLocalhost(taskDefinition);
   controlPlane.grantPoll(taskDefinition.taskRole);
+  service.bindNodeRole(taskDefinition.taskRole);
   return addEnvoySidecar(taskDefinition, {
+    drainTimeSeconds: service.drainSeconds,
     ...rest,
-    bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort: rest.adminPort }),
+    bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort: rest.adminPort, pollOverIpv6 }),
     inboundPort: service.spec.inboundPort,
+    ...(service.spec.inbound?.external ? { externalPort: service.spec.inbound.external.port } : {}),
   });
 }
 
 /**
  * addMeshUserData makes the instances of a launch template nodes of a mesh service: Envoy
- * started from user data, and the instance role's permission to poll the front door.
+ * started from user data, the instance role's permission to poll the front door, and that
+ * role bound to the service's identity.
  */
 export function addMeshUserData(
   launchTemplate: ec2.LaunchTemplate,
-  options: MeshSidecarOptions & Omit<Ec2SidecarOptions, 'bootstrapJson' | 'service'> & { readonly adminPort?: number },
+  options: MeshSidecarOptions &
+    Omit<Ec2SidecarOptions, 'bootstrapJson' | 'service' | 'logGroupName'> & {
+      /**
+       * Where Envoy's container logs go. @default - a new log group (one month), the instance
+       * role allowed to write to it; ignored with `envoyBinary` (its logs go to the journal)
+       */
+      readonly logGroup?: logs.ILogGroup;
+    },
 ): void {
-  const { controlPlane, service, adminPort, ...rest } = options;
+  const { controlPlane, service, adminPort, logGroup, pollOverIpv6, ...rest } = options;
   if (!launchTemplate.userData) throw new Error('addMeshUserData: the launch template has no user data (pass userData when creating it)');
   if (!launchTemplate.role) throw new Error('addMeshUserData: the launch template has no role (pass role when creating it)');
   controlPlane.grantPoll(launchTemplate.role);
+  service.bindNodeRole(launchTemplate.role);
+  let logGroupName: string | undefined;
+  if (!rest.envoyBinary) {
+    checkEnvoyImage(launchTemplate, rest.image ?? defaultEnvoyImage);
+    const group = logGroup ?? new logs.LogGroup(launchTemplate, 'EnvoyLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    group.grantWrite(launchTemplate.role);
+    logGroupName = group.logGroupName;
+  }
   addEnvoyToUserData(launchTemplate.userData, {
+    drainTimeSeconds: service.drainSeconds,
+    adminPort,
+    ...(logGroupName ? { logGroupName } : {}),
     ...rest,
     service: service.serviceName,
-    bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort }),
+    bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort, pollOverIpv6 }),
   });
+}
+
+/**
+ * refuseNetworkModeWithoutLocalhost: the mesh's model is that the payload and its Envoy share
+ * localhost (the payload calls 127.0.0.1:<localPort>, Envoy forwards to 127.0.0.1:<appPort>).
+ * In bridge mode every container has its own network namespace, so neither works; awsvpc
+ * (Fargate's only mode) and host mode share one.
+ */
+function refuseNetworkModeWithoutLocalhost(taskDefinition: ecs.TaskDefinition): void {
+  const mode = taskDefinition.networkMode;
+  if (mode === ecs.NetworkMode.AWS_VPC || mode === ecs.NetworkMode.HOST) return;
+  throw new Error(
+    `addMeshSidecar: task definition ${taskDefinition.node.path} uses network mode "${mode}", where containers do not share localhost ` +
+      'and the payload cannot reach its Envoy; use awsvpc (networkMode: ecs.NetworkMode.AWS_VPC) or host',
+  );
 }

@@ -36,6 +36,14 @@ export interface BootstrapOptions {
   readonly adminPort?: number;
   /** Trusted CAs for the control plane's TLS certificate. */
   readonly caBundlePath?: string;
+  /**
+   * How the xDS cluster resolves the control plane's host. Function URLs are dual-stack, so
+   * where the node's subnet has an IPv6 route to the internet (an egress-only internet gateway),
+   * `AUTO` (IPv6 when the host has an AAAA record) sends the polls around the NAT gateway and its
+   * per-GB charge (docs/cost.md, "Data transfer"). Only where IPv6 egress exists: Envoy does not
+   * fall back to IPv4 when an IPv6 connect fails. @default 'V4_PREFERRED'
+   */
+  readonly xdsDnsLookupFamily?: 'V4_PREFERRED' | 'AUTO' | 'V6_ONLY';
 }
 
 /** bootstrapDefaults are the deliberate choices behind every generated bootstrap. */
@@ -101,7 +109,7 @@ function xdsCluster(options: BootstrapOptions, settings: RenderSettings): Record
   return {
     name: settings.xdsClusterName,
     type: 'LOGICAL_DNS',
-    dns_lookup_family: 'V4_PREFERRED',
+    dns_lookup_family: options.xdsDnsLookupFamily ?? 'V4_PREFERRED',
     connect_timeout: '3s',
     load_assignment: {
       cluster_name: settings.xdsClusterName,

@@ -27,6 +27,23 @@ export const lifecycleActionDetailSchema = z
 export interface LifecycleAction {
   readonly transition: 'launch' | 'terminate';
   readonly hook: LifecycleHookRef;
+  /**
+   * How long a launching instance may take to get its Envoy configured, from the hook's
+   * notification metadata (`readyTimeoutSeconds`, set by attachAutoScalingGroup). Absent: the
+   * launch hook is completed at once.
+   */
+  readonly readyTimeoutSeconds?: number;
+}
+
+/** readyTimeoutOf reads `readyTimeoutSeconds` from a hook's notification metadata (JSON), if it holds a sane one. */
+function readyTimeoutOf(metadata: string | undefined): number | undefined {
+  if (!metadata) return undefined;
+  try {
+    const value = (JSON.parse(metadata) as { readyTimeoutSeconds?: unknown }).readyTimeoutSeconds;
+    return Number.isInteger(value) && (value as number) > 0 && (value as number) <= 7200 ? (value as number) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function isLifecycleActionEvent(event: EventEnvelope): boolean {
@@ -56,5 +73,6 @@ export function parseLifecycleAction(event: EventEnvelope): LifecycleAction {
       lifecycleActionToken: d.LifecycleActionToken,
       instanceId: d.EC2InstanceId,
     },
+    ...(readyTimeoutOf(d.NotificationMetadata) !== undefined ? { readyTimeoutSeconds: readyTimeoutOf(d.NotificationMetadata) } : {}),
   };
 }

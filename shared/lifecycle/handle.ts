@@ -16,6 +16,7 @@ import {
 } from './ec2-instance';
 import { Deployment, ecsServiceOfTask, ecsTaskStateChange, endpointChangeOfTask, foreignTaskReason, parseEcsTaskDetail } from './ecs-task';
 import { EventEnvelope, LifecycleEventError, eventEnvelopeSchema } from './envelope';
+import { ReadinessScheduler, startLaunchReadiness } from './readiness';
 import {
   ContainerInstanceDirectory,
   DrainScheduler,
@@ -48,6 +49,10 @@ export interface LifecycleDeps {
   readonly lifecycleHookNames?: ReadonlySet<string>;
   /** The control plane's account and region: ECS tasks elsewhere are not its fleet (see foreignTaskReason). */
   readonly deployment?: Deployment;
+  /** Checks launching instances again until their Envoy has config (launch hooks with a ready timeout). */
+  readonly readinessScheduler?: ReadinessScheduler;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
 }
 
 /** LifecycleOutcome reports what one event did, for logs, metrics and the local API's answer. */
@@ -58,8 +63,11 @@ export interface LifecycleOutcome {
   readonly service?: string;
   readonly endpointId?: string;
   readonly reason?: string;
-  /** For lifecycle hooks: completed now, found no longer waiting, or scheduled after the drain. */
-  readonly completion?: 'completed' | 'expired' | 'scheduled';
+  /**
+   * For lifecycle hooks: completed now, found no longer waiting, scheduled after the drain,
+   * waiting for the node's Envoy to have config, or abandoned because it never got it.
+   */
+  readonly completion?: 'completed' | 'expired' | 'scheduled' | 'waiting' | 'abandoned';
   readonly drainSeconds?: number;
 }
 
@@ -140,7 +148,8 @@ async function handleEc2Instance(deps: LifecycleDeps, event: EventEnvelope): Pro
   const change = endpointChangeOfInstance({
     instance,
     spec: spec.spec,
-    phase,
+    // Running but held in a launch hook: not in service until the hook lets it go (readiness.ts).
+    phase: phase === 'healthy' && instance.lifecycleState === 'Pending:Wait' ? 'unhealthy' : phase,
     source: { kind: 'ec2-instance', eventId: event.id, eventTime: event.time, orderingKey },
   });
   return applyOne(deps, event, change);
@@ -163,6 +172,9 @@ async function handleLifecycleAction(deps: LifecycleDeps, event: EventEnvelope):
   if (!lifecycleActions) {
     throw new LifecycleEventError(event.id, 'cannot complete lifecycle actions: no Auto Scaling client is configured');
   }
+  if (action.transition === 'launch' && action.readyTimeoutSeconds !== undefined && !deps.readinessScheduler) {
+    throw new LifecycleEventError(event.id, 'cannot wait for the instance to be ready: no readiness scheduler (DRAIN_QUEUE_URL) is configured');
+  }
   if (action.transition === 'terminate' && !deps.drainScheduler) {
     throw new LifecycleEventError(event.id, 'cannot drain before termination: no drain scheduler (DRAIN_QUEUE_URL) is configured');
   }
@@ -175,7 +187,14 @@ async function handleLifecycleAction(deps: LifecycleDeps, event: EventEnvelope):
   const change = lifecycleActionChange(event, action, instance, spec.spec);
   const outcome = await applyOne(deps, event, change);
   if (action.transition === 'launch') {
-    return { ...outcome, completion: await lifecycleActions.complete(hook, 'CONTINUE') };
+    if (action.readyTimeoutSeconds === undefined) return { ...outcome, completion: await lifecycleActions.complete(hook, 'CONTINUE') };
+    const ready = await startLaunchReadiness(
+      { store: deps.store, lifecycleActions, scheduler: deps.readinessScheduler!, now: deps.now ?? (() => new Date()) },
+      { eventId: event.id, eventTime: event.time, service: spec.spec.name, hook, timeoutSeconds: action.readyTimeoutSeconds },
+    );
+    if (ready.state === 'waiting') return { ...outcome, completion: 'waiting' };
+    if (ready.state === 'timed-out') return { ...outcome, completion: 'abandoned', reason: ready.reason };
+    return { ...outcome, completion: ready.action };
   }
   const drainSeconds = spec.spec.drainSeconds ?? defaultDrainSeconds;
   await deps.drainScheduler!.schedule({ eventId: event.id, service: spec.spec.name, hook }, drainSeconds);
@@ -183,9 +202,10 @@ async function handleLifecycleAction(deps: LifecycleDeps, event: EventEnvelope):
 }
 
 /**
- * lifecycleActionChange: a launching instance is healthy (ranked as `running`); a terminating
- * one is still running in EC2 but drains (ranked as `stopping`, so it wins over a `running`
- * event of the same second).
+ * lifecycleActionChange: a launching instance is healthy (ranked as `running`), or unhealthy
+ * while the hook waits for its Envoy to have config (callers skip it until readiness.ts makes
+ * it healthy); a terminating one is still running in EC2 but drains (ranked as `stopping`, so
+ * it wins over a `running` event of the same second).
  */
 function lifecycleActionChange(
   event: EventEnvelope,
@@ -198,7 +218,7 @@ function lifecycleActionChange(
   return endpointChangeOfInstance({
     instance,
     spec,
-    phase: launch ? 'healthy' : 'draining',
+    phase: launch ? (action.readyTimeoutSeconds !== undefined ? 'unhealthy' : 'healthy') : 'draining',
     source: { kind: 'ec2-instance', eventId: event.id, eventTime: event.time, orderingKey },
   });
 }

@@ -241,6 +241,13 @@ export const serviceSpecSchema = z.strictObject({
        */
       allowedCallers: z.array(z.union([z.literal('*'), serviceName])).max(500).optional(),
       jwt: jwtSchema.optional(),
+      /**
+       * A second listener for traffic from outside the mesh (typically a load balancer's health
+       * checks and requests): plaintext, no client certificate, no caller allow-list (a JWT check,
+       * when declared, still applies). Restrict who reaches the port with security groups.
+       * Absent: only mesh callers reach the service.
+       */
+      external: z.strictObject({ port }).optional(),
     })
     .optional(),
   /** Mutual TLS with the mesh CA's certificates on the inbound listener and towards this service; on unless disabled. */
@@ -318,6 +325,10 @@ export function checkSpecConsistency(spec: ServiceSpec): Problem[] {
     }
     problems.push(...checkDependencyPolicy(dep, where));
   });
+  const external = spec.inbound?.external?.port;
+  if (external !== undefined && portOwners.has(external)) {
+    problems.push({ path: 'inbound.external.port', message: `${external} clashes with ${portOwners.get(external)}` });
+  }
   problems.push(...checkInboundSecurity(spec));
   return problems;
 }

@@ -17,13 +17,16 @@ const outOfServiceStates = new Set(['Detaching', 'Detached', 'EnteringStandby', 
 /**
  * observedInstancePhase reads what an instance's state means for traffic, Auto Scaling's view
  * included: EC2 says `running` while a terminate hook waits, so a reconciler that only read
- * EC2 would undo the hook's drain. A warm-pool instance is not in service at all.
+ * EC2 would undo the hook's drain. A warm-pool instance is not in service at all, and one held
+ * in a launch hook not yet (so the reconciler does not undo the launch hook's readiness gate).
  */
 export function observedInstancePhase(instance: InstanceDescription): ReturnType<typeof instancePhase> {
   const phase = instancePhase(instance.state);
   const lifecycle = instance.lifecycleState ?? '';
   if (lifecycle.startsWith('Warmed:')) return phase === 'starting' ? phase : 'remove';
   if (phase === 'healthy' && (lifecycle.startsWith('Terminating') || outOfServiceStates.has(lifecycle))) return 'draining';
+  // Held in a launch hook: not in service yet (the launch hook's readiness check makes it healthy).
+  if (phase === 'healthy' && lifecycle === 'Pending:Wait') return 'unhealthy';
   return phase;
 }
 

@@ -104,23 +104,20 @@ function listener(
   };
 }
 
+/** payloadFilter is the last filter of a listener that serves the payload: a TCP proxy to it, or HTTP through the inbound route. */
+function payloadFilter(spec: ServiceSpec, statPrefix: string, settings: RenderSettings, options: ListenerOptions): Record<string, unknown> {
+  const policy = servicePolicy(spec);
+  if (spec.protocol === 'tcp') return tcpProxy(statPrefix, { cluster: names.localAppCluster }, policy.inboundIdleTimeoutMs, spec, 'inbound');
+  return httpConnectionManager(
+    { statPrefix, routeName: names.inboundRoute, direction: 'inbound', spec, preserveExternalRequestId: policy.preserveExternalRequestId },
+    settings,
+    options,
+  );
+}
+
 /** inboundListener accepts mesh traffic on every interface at the service's inbound port. */
 export function inboundListener(spec: ServiceSpec, settings: RenderSettings, options: ListenerOptions = {}): EnvoyResource {
-  const policy = servicePolicy(spec);
-  const filter =
-    spec.protocol === 'tcp'
-      ? tcpProxy(policy.statsPrefix, { cluster: names.localAppCluster }, policy.inboundIdleTimeoutMs, spec, 'inbound')
-      : httpConnectionManager(
-          {
-            statPrefix: policy.statsPrefix,
-            routeName: names.inboundRoute,
-            direction: 'inbound',
-            spec,
-            preserveExternalRequestId: policy.preserveExternalRequestId,
-          },
-          settings,
-          options,
-        );
+  const filter = payloadFilter(spec, servicePolicy(spec).statsPrefix, settings, options);
   return listener(names.inboundListener, '0.0.0.0', spec.inboundPort, filter, options);
 }
 
@@ -153,4 +150,16 @@ export function outboundListener(
           options,
         );
   return listener(names.outboundListener(dependency.name), '127.0.0.1', dep.localPort, filter, options);
+}
+
+/**
+ * externalListener accepts traffic from outside the mesh (a load balancer) on its own port:
+ * plaintext, no client certificate and no caller allow-list, which only mean something for
+ * mesh callers. It routes like the inbound listener (the same route configuration, so the same
+ * timeouts); HTTP filters passed in (a JWT check) still apply. Undefined without `inbound.external`.
+ */
+export function externalListener(spec: ServiceSpec, settings: RenderSettings, options: Pick<ListenerOptions, 'httpFilters'> = {}): EnvoyResource | undefined {
+  const port = spec.inbound?.external?.port;
+  if (port === undefined) return undefined;
+  return listener(names.externalListener, '0.0.0.0', port, payloadFilter(spec, names.externalStatPrefix, settings, options), options);
 }

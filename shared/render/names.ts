@@ -14,6 +14,9 @@ export const names = {
    */
   localServiceCluster: (service: string) => service,
   inboundListener: 'inbound',
+  /** The listener for traffic from outside the mesh (a load balancer): `inbound.external`. */
+  externalListener: 'external',
+  externalStatPrefix: 'external',
   outboundListener: (service: string) => `outbound_${service}`,
   inboundRoute: 'inbound',
   outboundRoute: (service: string) => `outbound_${service}`,

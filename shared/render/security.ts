@@ -15,6 +15,8 @@ import { RenderSettings } from './settings';
 /** InboundSecurity is what the inbound listener gets, and the clusters that serves it (the JWKS one). */
 export interface InboundSecurity {
   readonly listenerOptions: ListenerOptions;
+  /** What the external listener (inbound.external) keeps: the JWT check, never mTLS or the allow-list. */
+  readonly externalListenerOptions: Pick<ListenerOptions, 'httpFilters'>;
   readonly clusters: readonly EnvoyResource[];
 }
 
@@ -41,6 +43,7 @@ export function inboundSecurity(spec: ServiceSpec, callers: readonly string[], s
       ...(httpFilters.length > 0 ? { httpFilters } : {}),
       ...(networkFilters.length > 0 ? { networkFilters } : {}),
     },
+    externalListenerOptions: http && jwt ? { httpFilters: [jwtAuthnFilter(spec, jwt)] } : {},
     clusters: jwt ? [jwksCluster(spec, jwt)] : [],
   };
 }

@@ -2,7 +2,7 @@ import { ServiceSpec } from '../model/spec';
 import { EnvoyResource, SnapshotResources } from '../store/records';
 import { XdsTypeName } from '../xds/types';
 import { dependencyCluster, localAppCluster } from './cluster';
-import { inboundListener, outboundListener } from './listener';
+import { externalListener, inboundListener, outboundListener } from './listener';
 import { inboundRouteConfiguration, outboundRouteConfiguration } from './route';
 import { servedSecretNames } from './names';
 import { dependencyPolicy } from './policy';
@@ -35,7 +35,8 @@ const byName = (a: EnvoyResource, b: EnvoyResource) => {
 export function renderSnapshot(world: NodeWorld, settings: RenderSettings): SnapshotResources {
   const { spec } = world;
   const inbound = inboundSecurity(spec, world.callers, settings);
-  const listeners = [inboundListener(spec, settings, inbound.listenerOptions)];
+  const external = externalListener(spec, settings, inbound.externalListenerOptions);
+  const listeners = [inboundListener(spec, settings, inbound.listenerOptions), ...(external ? [external] : [])];
   const routes = spec.protocol === 'tcp' ? [] : [inboundRouteConfiguration(spec)];
   const clusters = [localAppCluster(spec), ...inbound.clusters];
   for (const dep of spec.dependencies) {

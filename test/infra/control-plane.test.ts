@@ -102,6 +102,25 @@ describe('attachAutoScalingGroup', () => {
     });
   });
 
+  it.each([
+    ['by default, a minute before the heartbeat ends', {}, JSON.stringify({ service: 'payments', readyTimeoutSeconds: 240 })],
+    ['as given', { readyTimeout: Duration.minutes(2) }, JSON.stringify({ service: 'payments', readyTimeoutSeconds: 120 })],
+    ['not at all when turned off', { readyTimeout: null }, JSON.stringify({ service: 'payments' })],
+  ])('keeps launching instances out of service until their Envoy has config: %s', (_case, options, metadata) => {
+    const { template } = synth({}, (stack, cp) => cp.attachAutoScalingGroup(group(stack), { service: 'payments', ...options }));
+    template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
+      LifecycleHookName: lifecycleHookNames.launch,
+      HeartbeatTimeout: 300,
+      NotificationMetadata: metadata,
+    });
+  });
+
+  it('refuses a ready timeout that outlasts the launch heartbeat', () => {
+    expect(() =>
+      synth({}, (stack, cp) => cp.attachAutoScalingGroup(group(stack), { service: 'payments', readyTimeout: Duration.minutes(5) })),
+    ).toThrow('attachAutoScalingGroup: readyTimeout (300 s) must be above 0 and shorter than launchHeartbeat (300 s) for "payments"');
+  });
+
   it('refuses a terminate heartbeat that ends before the drain does', () => {
     expect(() =>
       synth({}, (stack, cp) =>

@@ -7,10 +7,13 @@ import { ExampleMeshStack } from '../../infra/example-stack';
 import { autoScalingLifecycleDetailTypes, ec2InstanceStates, ecsTaskStatuses } from '../../infra/event-patterns';
 import { lifecycleHookNames } from '../../infra/control-plane';
 import { placeholders } from '../../infra/sidecar/placeholders';
+import { envoyEntrypoint, envoyHealthCheck } from '../../infra/sidecar/scripts';
 import { metricsNamespace } from '../../functions/lib/observability';
 import { tableDefinition } from '../../shared/store/layout';
 import { findCycle } from './support/template-graph';
 import { resourcesOf, synthExample } from './support/synth';
+import { deployedSpecs, meshNodes, renderJoin, sessionArnOf } from './support/deploy-time';
+import { authorizeNode } from '../../shared/xds/authorization';
 
 /**
  * The example app, synthesized once for every assertion here, as `cdk synth` does: all six
@@ -190,12 +193,19 @@ describe('IAM', () => {
     expect(actions.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
   });
 
-  it('lets the nodes’ roles call the front door only through its URL', () => {
+  it('lets the nodes’ roles call the front door only through its URL, and the instances write their Envoy log group', () => {
     for (const role of [stack.ordersService.taskDefinition.taskRole, stack.paymentsTemplate.role!]) {
       const policy = stack.getLogicalId(role.node.findChild('DefaultPolicy').node.defaultChild as never);
-      const granted = statements().filter((s) => s.policy === policy);
+      const granted = statements().filter((s) => s.policy === policy && s.actions.some((a) => a.startsWith('lambda:')));
       expect(granted.map((s) => s.actions).flat().sort()).toEqual(['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl']);
       for (const s of granted) expect(s.resources).toEqual([arnOf(stack.controlPlane.xdsFunction)]);
+      const others = statements().filter((s) => s.policy === policy && !s.actions.some((a) => a.startsWith('lambda:')));
+      if (role === stack.paymentsTemplate.role) {
+        const logGroup = stack.getLogicalId(stack.paymentsTemplate.node.findChild('EnvoyLogs').node.defaultChild as never);
+        expect(others).toEqual([expect.objectContaining({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [{ 'Fn::GetAtt': [logGroup, 'Arn'] }] })]);
+      } else {
+        expect(others).toEqual([]);
+      }
     }
   });
 });
@@ -326,21 +336,37 @@ describe('the functions', () => {
 });
 
 describe('alarms and dashboard', () => {
-  it('alarm on each dead-letter queue, each function’s errors and throttles, and NACKs', () => {
+  it('alarm on each dead-letter queue, each function’s errors and throttles, NACKs, refused polls and nodes behind', () => {
     const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
-    expect(alarms).toHaveLength(3 + 6 * 2 + 1);
+    expect(alarms).toHaveLength(3 + 6 * 2 + 5);
+    expect(alarms.filter((a) => a.MetricName === 'LaunchesAbandoned').map((a) => a.Dimensions)).toEqual([
+      [{ Name: 'service', Value: 'lifecycle' }],
+      [{ Name: 'service', Value: 'lifecycle-complete' }],
+    ]);
     expect(alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
     expect(alarms.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda')).toHaveLength(6);
     expect(alarms.filter((a) => a.MetricName === 'Throttles' && a.Namespace === 'AWS/Lambda')).toHaveLength(6);
     expect(alarms.filter((a) => a.MetricName === 'Nacks')).toEqual([
       expect.objectContaining({ Namespace: metricsNamespace, Dimensions: [{ Name: 'service', Value: 'xds' }], Threshold: 0 }),
     ]);
+    expect(alarms.filter((a) => a.MetricName === 'PollsRefused')).toEqual([
+      expect.objectContaining({ Namespace: metricsNamespace, Dimensions: [{ Name: 'service', Value: 'xds' }], Threshold: 0 }),
+    ]);
+    expect(alarms.filter((a) => a.MetricName === 'NodesBehind')).toEqual([
+      expect.objectContaining({
+        Namespace: metricsNamespace,
+        Dimensions: [{ Name: 'service', Value: 'reconciler' }],
+        Period: 300,
+        EvaluationPeriods: 2,
+        Threshold: 0,
+      }),
+    ]);
   });
 
-  it('draw polls and their 304 ratio, NACKs, event lag, drift and nodes behind', () => {
+  it('draw polls (refused ones too) and their 304 ratio, NACKs, event lag, drift and nodes behind', () => {
     const [dashboard] = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard!.Properties!.DashboardBody);
-    for (const metric of ['PollsAnswered', 'PollsNotModified', 'PollsFailed', 'Nacks', 'EventLag', 'DriftAdded', 'DriftRemoved', 'DriftDrained', 'DriftUpdated', 'NodesBehind']) {
+    for (const metric of ['PollsAnswered', 'PollsNotModified', 'PollsFailed', 'PollsRefused', 'Nacks', 'EventLag', 'DriftAdded', 'DriftRemoved', 'DriftDrained', 'DriftUpdated', 'NodesBehind']) {
       expect(body).toContain(metric);
     }
     expect(body).toContain('100 * nm / (nm + ans + fail)');
@@ -370,6 +396,24 @@ describe('mesh services', () => {
     expect(Object.keys(meshResources())).toHaveLength(2);
   });
 
+  it('bind the role of their nodes: a node of each service is authorized for it, and for no other', () => {
+    const json = template.toJSON();
+    const specs = deployedSpecs(json);
+    const nodes = meshNodes(json);
+    expect(nodes.map((n) => [n.service, n.kind]).sort()).toEqual([
+      ['orders', 'ecs-task'],
+      ['payments', 'ec2-instance'],
+    ]);
+    for (const node of nodes) {
+      const caller = { kind: 'iam', arn: sessionArnOf(node.roleLogicalId, 'node-1') } as const;
+      for (const [service, spec] of specs) {
+        const poll = () => authorizeNode('iam', caller, service, spec.identity?.iamRoleArns ?? []);
+        if (service === node.service) expect(poll).not.toThrow();
+        else expect(poll).toThrow(`the caller is not allowed to fetch the configuration of "${service}"`);
+      }
+    }
+  });
+
   it('order a caller after its dependency, so CloudFormation deletes the caller first', () => {
     const orders = template.toJSON().Resources[logicalId(stack.orders)];
     expect(orders.DependsOn).toContain(logicalId(stack.payments));
@@ -386,6 +430,7 @@ describe('the Auto Scaling group', () => {
           LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
           DefaultResult: 'CONTINUE',
           HeartbeatTimeout: 300,
+          NotificationMetadata: JSON.stringify({ service: 'payments', readyTimeoutSeconds: 240 }),
         }),
         expect.objectContaining({
           LifecycleHookName: lifecycleHookNames.terminate,
@@ -415,15 +460,17 @@ describe('the Auto Scaling group', () => {
 });
 
 describe('the ECS task', () => {
-  it('runs Envoy as an essential sidecar the app waits on until healthy', () => {
+  it('runs Envoy as an essential sidecar, healthy once it has config, that the app waits on and that drains on stop', () => {
     const [task] = Object.values(resourcesOf(template, 'AWS::ECS::TaskDefinition'));
     const containers = task!.Properties!.ContainerDefinitions as Record<string, unknown>[];
     const envoy = containers.find((c) => c.Name === 'envoy')!;
     expect(envoy).toMatchObject({
       Essential: true,
-      Image: 'envoyproxy/envoy:v1.36.2',
+      Image: 'public.ecr.aws/envoyproxy/envoy:v1.36.2',
       PortMappings: [expect.objectContaining({ ContainerPort: 15000, Protocol: 'tcp' })],
-      HealthCheck: expect.objectContaining({ Command: ['CMD', '/bin/bash', '-c', expect.stringContaining('/ready')] }),
+      HealthCheck: expect.objectContaining({ Command: ['CMD', '/bin/bash', '-c', envoyHealthCheck(9901)] }),
+      Command: ['/bin/bash', '-c', envoyEntrypoint({ drainSeconds: 30, adminPort: 9901, configPath: '/tmp/envoy.json' })],
+      StopTimeout: 35,
     });
     expect(containers.find((c) => c.Name === 'app')!.DependsOn).toEqual([{ ContainerName: 'envoy', Condition: 'HEALTHY' }]);
     const bootstrap = (envoy.Environment as { Name: string; Value: unknown }[]).find((e) => e.Name === 'ENVOY_BOOTSTRAP')!.Value;
@@ -446,11 +493,3 @@ describe('the template', () => {
     expect(report.pluginReports.flatMap((r) => r.violations.map((v) => `${r.pluginName} ${v.ruleName}: ${v.description}`))).toEqual([]);
   });
 });
-
-/** renderJoin flattens an Fn::Join into text, asking `deployTime` for each part only CloudFormation knows. */
-function renderJoin(value: unknown, deployTime: (part: unknown) => string = () => 'DEPLOY_TIME_VALUE'): string {
-  if (typeof value === 'string') return value;
-  const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
-  if (!join) return deployTime(value);
-  return join[1].map((part) => renderJoin(part, deployTime)).join(join[0]);
-}

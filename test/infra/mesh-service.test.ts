@@ -56,7 +56,14 @@ describe('MeshService', () => {
 
   it('writes the spec as JSON the catalog handler reads, and depends on the table', () => {
     const { stack, controlPlane } = newControlPlane();
-    const spec: SpecProps = { name: 'payments', inboundPort: 15000, appPort: 8080, protocol: 'grpc', drainSeconds: 30 };
+    const spec: SpecProps = {
+      name: 'payments',
+      inboundPort: 15000,
+      appPort: 8080,
+      protocol: 'grpc',
+      drainSeconds: 30,
+      identity: { iamRoleArns: ['arn:aws:iam::111122223333:role/payments'] },
+    };
     const service = new MeshService(stack, 'Payments', { controlPlane, ...spec });
     const resource = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(service.resource.node.defaultChild as never)];
     expect(resource.Type).toBe('Custom::MeshService');
@@ -70,7 +77,8 @@ describe('MeshService', () => {
 
   it('orders callers after their dependencies whichever is declared first', () => {
     const { stack, controlPlane } = newControlPlane();
-    const base = { inboundPort: 15000, appPort: 8080, protocol: 'http' } as const;
+    const identity = { iamRoleArns: ['arn:aws:iam::111122223333:role/nodes'] };
+    const base = { inboundPort: 15000, appPort: 8080, protocol: 'http', identity } as const;
     // web is declared before api (which it calls), api before db.
     const web = new MeshService(stack, 'Web', { controlPlane, ...base, name: 'web', dependencies: [{ service: 'api', localPort: 9001 }] });
     const db = new MeshService(stack, 'Db', { controlPlane, ...base, name: 'db' });

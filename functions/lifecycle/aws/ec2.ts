@@ -34,7 +34,11 @@ export class Ec2Instances implements InstanceDirectory, InstanceInventory {
     try {
       const out = await this.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
       const instance = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
-      return instance ? toInstanceDescription(instance) : undefined;
+      if (!instance) return undefined;
+      // A member of an Auto Scaling group: its lifecycle state says whether it is in service yet.
+      const grouped = instance.Tags?.some((t) => t.Key === 'aws:autoscaling:groupName') ?? false;
+      const states = grouped ? await this.lifecycleStates([instanceId]) : new Map<string, string>();
+      return toInstanceDescription(instance, states.get(instanceId));
     } catch (err) {
       if (err instanceof Error && notFound.has(err.name)) return undefined;
       throw err;
@@ -76,8 +80,8 @@ export class Ec2Instances implements InstanceDirectory, InstanceInventory {
         const out = await this.autoScaling.send(
           new DescribeAutoScalingInstancesCommand({ InstanceIds: instanceIds.slice(i, i + 50), MaxRecords: 50, NextToken: nextToken }),
         );
-        for (const a of out.AutoScalingInstances ?? []) if (a.InstanceId && a.LifecycleState) states.set(a.InstanceId, a.LifecycleState);
-        nextToken = out.NextToken;
+        for (const a of out?.AutoScalingInstances ?? []) if (a.InstanceId && a.LifecycleState) states.set(a.InstanceId, a.LifecycleState);
+        nextToken = out?.NextToken;
       } while (nextToken);
     }
     return states;

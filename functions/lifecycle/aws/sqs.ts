@@ -1,5 +1,6 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DrainCompletion, DrainScheduler } from '../../../shared/lifecycle/ports';
+import { LaunchReadiness, ReadinessScheduler } from '../../../shared/lifecycle/readiness';
 
 /** maxDelaySeconds is SQS's cap on DelaySeconds, hence the spec's cap on drainSeconds. */
 export const maxDelaySeconds = 900;
@@ -9,17 +10,26 @@ export const maxDelaySeconds = 900;
  * lifecycle-complete function consumes it. The queue's own retries and dead-letter queue
  * make the completion as durable as the event that started it.
  */
-export class SqsDrainScheduler implements DrainScheduler {
+export class SqsDrainScheduler implements DrainScheduler, ReadinessScheduler {
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,
   ) {}
 
   async schedule(completion: DrainCompletion, delaySeconds: number): Promise<void> {
+    await this.send(completion, delaySeconds);
+  }
+
+  /** scheduleCheck puts a launch readiness check on the same queue; lifecycle-complete tells the two apart by `kind`. */
+  async scheduleCheck(check: LaunchReadiness, delaySeconds: number): Promise<void> {
+    await this.send(check, delaySeconds);
+  }
+
+  private async send(message: DrainCompletion | LaunchReadiness, delaySeconds: number): Promise<void> {
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: JSON.stringify(completion),
+        MessageBody: JSON.stringify(message),
         DelaySeconds: Math.max(0, Math.min(maxDelaySeconds, Math.round(delaySeconds))),
       }),
     );

@@ -1,4 +1,6 @@
 import { mockClient } from 'aws-sdk-client-mock';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SqsDrainScheduler } from '../../../functions/lifecycle/aws/sqs';
 import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createLifecycleCompleteHandler } from '../../../functions/lifecycle-complete/handler';
@@ -74,5 +76,47 @@ describe('lifecycle-complete handler', () => {
       batchItemFailures: [{ itemIdentifier: 'm1' }],
     });
     expect(await store.listEndpoints('web')).toEqual([]);
+  });
+
+  it('checks launching instances: CONTINUE once the node has config, a later check while it has not', async () => {
+    const store = await dynamo.newStore();
+    await declare(store, spec({ name: 'web' }));
+    const sqs = mockClient(SQSClient);
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'next' });
+    const subscription = (type: 'clusters' | 'listeners') => ({
+      type,
+      resourceNames: [],
+      appliedVersion: 'v1',
+      appliedAt: '2026-11-25T10:01:00.000Z',
+      servedVersion: 'v1',
+      lastPollAt: '2026-11-25T10:01:00.000Z',
+    });
+    await store.putNodeStatus({
+      nodeId: 'i-0000000000000000a',
+      service: 'web',
+      firstSeenAt: '2026-11-25T10:00:40.000Z',
+      lastPollAt: '2026-11-25T10:01:00.000Z',
+      subscriptions: { clusters: subscription('clusters'), listeners: subscription('listeners') },
+    });
+    const handler = createLifecycleCompleteHandler({
+      store,
+      lifecycleActions: new AutoScalingLifecycleActions(new AutoScalingClient({})),
+      readinessScheduler: new SqsDrainScheduler(new SQSClient({}), 'https://sqs.us-east-1.amazonaws.com/111122223333/drain'),
+      now: () => new Date('2026-11-25T10:01:30Z'),
+    });
+    const check = (instanceId: string) => ({
+      kind: 'launch-readiness',
+      eventId: `evt-${instanceId}`,
+      service: 'web',
+      hook: { autoScalingGroupName: 'web-asg', lifecycleHookName: 'mesh-launch', lifecycleActionToken: `tok-${instanceId}`, instanceId },
+      deadline: '2026-11-25T10:04:00.000Z',
+    });
+    const event: SQSEvent = { Records: [record('m1', check('i-0000000000000000a')), record('m2', check('i-0000000000000000b'))] };
+    expect(await handler(event, context)).toEqual({ batchItemFailures: [] });
+    expect(autoScaling.commandCalls(CompleteLifecycleActionCommand).map((c) => c.args[0].input)).toEqual([
+      expect.objectContaining({ LifecycleActionToken: 'tok-i-0000000000000000a', LifecycleActionResult: 'CONTINUE' }),
+    ]);
+    expect(sqs.commandCalls(SendMessageCommand).map((c) => JSON.parse(c.args[0].input.MessageBody!))).toEqual([check('i-0000000000000000b')]);
+    sqs.restore();
   });
 });

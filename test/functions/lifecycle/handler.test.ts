@@ -1,23 +1,15 @@
-import { mockClient } from 'aws-sdk-client-mock';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { createLifecycleHandler } from '../../../functions/lifecycle/handler';
 import { awsLifecycleDeps, readLifecycleEnvironment } from '../../../functions/lifecycle/aws/clients';
 import { LifecycleEventError } from '../../../shared/lifecycle/envelope';
 import { useDynalite } from '../../support/dynamo';
-import { declare, ec2Instance, ecsTaskEvent, lifecycleActionEvent, spec } from '../../shared/lifecycle/fixtures';
+import { declare, ec2Instance, ecsTaskEvent, lifecycleActionEvent, spec, useLifecycleClients } from '../../shared/lifecycle/fixtures';
 
 const dynamo = useDynalite();
-const ec2 = mockClient(EC2Client);
-const autoScaling = mockClient(AutoScalingClient);
-const sqs = mockClient(SQSClient);
-beforeEach(() => {
-  ec2.reset();
-  autoScaling.reset();
-  sqs.reset();
-});
+const { ec2, autoScaling, sqs } = useLifecycleClients();
 
 const context = { functionName: 'lifecycle', awsRequestId: 'req-1' } as Context;
 const asEvent = (e: Record<string, unknown>) => e as unknown as EventBridgeEvent<string, unknown>;

@@ -24,6 +24,15 @@ describe('the Envoy bootstrap', () => {
     conformant(envoyBootstrap(aws, defaultRenderSettings));
   });
 
+  it('resolves the front door over IPv6 when asked (polls around the NAT gateway), still a valid Bootstrap', () => {
+    const bootstrap = envoyBootstrap({ ...aws, xdsDnsLookupFamily: 'AUTO' }, defaultRenderSettings);
+    conformant(bootstrap);
+    const clusters = (bootstrap.static_resources as { clusters: { name: string; dns_lookup_family: string }[] }).clusters;
+    expect(clusters.find((c) => c.name === defaultRenderSettings.xdsClusterName)!.dns_lookup_family).toBe('AUTO');
+    const byDefault = (envoyBootstrap(aws, defaultRenderSettings).static_resources as typeof bootstrap.static_resources & { clusters: { dns_lookup_family: string }[] }).clusters;
+    expect(byDefault[0]!.dns_lookup_family).toBe('V4_PREFERRED');
+  });
+
   it('names the node after the instance and its service, with its zone', () => {
     expect(envoyBootstrap(aws, defaultRenderSettings).node).toEqual({
       id: 'i-0123456789abcdef0',

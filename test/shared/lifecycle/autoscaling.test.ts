@@ -1,4 +1,3 @@
-import { mockClient } from 'aws-sdk-client-mock';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -13,19 +12,10 @@ import { AutoScalingLifecycleActions } from '../../../functions/lifecycle/aws/au
 import { SqsDrainScheduler } from '../../../functions/lifecycle/aws/sqs';
 import { MeshStore } from '../../../shared/store/mesh-store';
 import { useDynalite } from '../../support/dynamo';
-import { declare, ec2Instance, ec2StateEvent, lifecycleActionEvent, spec } from './fixtures';
+import { declare, ec2Instance, ec2StateEvent, lifecycleActionEvent, spec, useLifecycleClients } from './fixtures';
 
 const dynamo = useDynalite();
-const ec2 = mockClient(EC2Client);
-const autoScaling = mockClient(AutoScalingClient);
-const sqs = mockClient(SQSClient);
-beforeEach(() => {
-  ec2.reset();
-  autoScaling.reset();
-  sqs.reset();
-  autoScaling.on(CompleteLifecycleActionCommand).resolves({});
-  sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
-});
+const { ec2, autoScaling, sqs } = useLifecycleClients();
 
 const id = 'i-0abc1234def567890';
 const queueUrl = 'https://sqs.us-east-1.amazonaws.com/111122223333/drain';

@@ -1,4 +1,7 @@
-import { Instance } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+import { EC2Client, Instance } from '@aws-sdk/client-ec2';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parseServiceSpec, ServiceSpec, ServiceSpecInput } from '../../../shared/model/spec';
 import { MeshStore } from '../../../shared/store/mesh-store';
 
@@ -140,6 +143,8 @@ export function lifecycleActionEvent(o: {
   group?: string;
   hook?: string;
   eventId?: string;
+  /** The hook's notification metadata. @default '{"mesh":true}' */
+  metadata?: string;
 }): Record<string, unknown> {
   const launch = o.transition === 'launch';
   const group = o.group ?? 'orders-asg';
@@ -155,7 +160,7 @@ export function lifecycleActionEvent(o: {
       LifecycleHookName: o.hook ?? (launch ? 'mesh-launch' : 'mesh-drain'),
       EC2InstanceId: o.instanceId,
       LifecycleTransition: launch ? 'autoscaling:EC2_INSTANCE_LAUNCHING' : 'autoscaling:EC2_INSTANCE_TERMINATING',
-      NotificationMetadata: '{"mesh":true}',
+      NotificationMetadata: o.metadata ?? '{"mesh":true}',
       Origin: launch ? 'EC2' : 'AutoScalingGroup',
       Destination: launch ? 'AutoScalingGroup' : 'EC2',
     },
@@ -182,4 +187,23 @@ export function ec2Instance(o: {
     VpcId: 'vpc-0a1b2c3d',
     Tags: Object.entries(o.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
   };
+}
+
+/**
+ * useLifecycleClients mocks the AWS SDK clients the lifecycle adapters call (EC2, Auto Scaling,
+ * SQS) at the SDK boundary, reset before each test; CompleteLifecycleAction and SendMessage
+ * succeed unless a test says otherwise.
+ */
+export function useLifecycleClients() {
+  const ec2 = mockClient(EC2Client);
+  const autoScaling = mockClient(AutoScalingClient);
+  const sqs = mockClient(SQSClient);
+  beforeEach(() => {
+    ec2.reset();
+    autoScaling.reset();
+    sqs.reset();
+    autoScaling.on(CompleteLifecycleActionCommand).resolves({});
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
+  });
+  return { ec2, autoScaling, sqs };
 }

@@ -147,6 +147,11 @@ describe('parseServiceSpec', () => {
       withDep({ localPort: 15000 }),
       { path: 'dependencies.0.localPort', message: '15000 clashes with inboundPort' },
     ],
+    [
+      'an external listener port that clashes with the app port',
+      { ...withDep({}), inbound: { external: { port: 8080 } } },
+      { path: 'inbound.external.port', message: '8080 clashes with appPort' },
+    ],
   ])('rejects %s, naming the field', (_what, input, problem) => {
     expect(problemsOf(input)).toEqual([problem]);
   });

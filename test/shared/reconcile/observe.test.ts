@@ -16,7 +16,8 @@ describe('observedInstancePhase', () => {
   it.each([
     ['running', undefined, 'healthy'],
     ['running', 'InService', 'healthy'],
-    ['running', 'Pending:Wait', 'healthy'],
+    ['running', 'Pending:Wait', 'unhealthy'],
+    ['running', 'Pending:Proceed', 'healthy'],
     ['running', 'Terminating:Wait', 'draining'],
     ['running', 'Terminating:Proceed', 'draining'],
     ['running', 'Standby', 'draining'],

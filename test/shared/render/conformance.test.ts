@@ -53,6 +53,8 @@ const securityVariants: [string, Record<string, unknown>, readonly string[], rea
   ],
   ['a JWT check with defaults and an explicit allow-list', { inbound: { jwt, allowedCallers: ['web'] } }, [], ['http', 'http2', 'grpc']],
   ['a JWT check without mTLS', { mtls: { enabled: false }, inbound: { jwt } }, [], ['http', 'http2', 'grpc']],
+  ['nobody calling, behind a load balancer (external listener)', { inbound: { external: { port: 8443 } } }, [], protocols],
+  ['an external listener and a JWT check', { inbound: { jwt, external: { port: 8443 } } }, ['web'], ['http', 'http2', 'grpc']],
 ];
 
 function callerWithEveryPolicy(protocol: Protocol, serviceOptions: Record<string, unknown>): ServiceSpec {

@@ -256,3 +256,31 @@ describe('checkSnapshotConsistency with security', () => {
     ]);
   });
 });
+
+describe('the external listener (inbound.external)', () => {
+  const web = spec({ name: 'web', inboundPort: 15000, appPort: 8080, inbound: { external: { port: 8081 } } });
+
+  it('admits a load balancer that nobody in the mesh calls: plaintext, no client certificate, no allow-list, same route as inbound', () => {
+    const rendered = renderSnapshot(world(web, [], []), settings);
+    const external = listenerNamed(rendered, 'external');
+    expect(external.address).toEqual({ socket_address: { address: '0.0.0.0', port_value: 8081 } });
+    expect(chainOf(external).transport_socket).toBeUndefined();
+    expect(chainOf(external).filters.map((f) => f.name)).toEqual(['envoy.filters.network.http_connection_manager']);
+    expect(httpFiltersOf(external).map((f) => f.name)).toEqual(['envoy.filters.http.router']);
+    expect(chainOf(external).filters[0]!.typed_config).toMatchObject({ stat_prefix: 'external', rds: { route_config_name: 'inbound' } });
+    // The mesh listener stays strict: with no callers, RBAC allows nobody.
+    expect(rbacOf(listenerNamed(rendered, 'inbound'))).toMatchObject({ rules: { action: 'ALLOW', policies: {} } });
+    expect(checkSnapshotConsistency(rendered, 'web')).toEqual([]);
+  });
+
+  it('keeps a JWT check on the external listener', () => {
+    const jwt = { issuer: 'https://auth.example.com/', audiences: ['web'], jwksUri: 'https://auth.example.com/jwks.json' };
+    const withJwt = spec({ name: 'web', inbound: { external: { port: 8081 }, jwt } });
+    const external = listenerNamed(renderSnapshot(world(withJwt, [], []), settings), 'external');
+    expect(httpFiltersOf(external).map((f) => f.name)).toEqual(['envoy.filters.http.jwt_authn', 'envoy.filters.http.router']);
+  });
+
+  it('renders no external listener unless asked', () => {
+    expect(renderSnapshot(world(spec({ name: 'web' }), [], []), settings).listeners!.map((l) => l.name)).toEqual(['inbound']);
+  });
+});
