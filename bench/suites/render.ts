@@ -3,7 +3,7 @@ import { Protocol, ServiceSpec, parseServiceSpec } from '../../shared/model/spec
 import { clusterLoadAssignment } from '../../shared/render/endpoint';
 import { defaultRenderSettings } from '../../shared/render/settings';
 import { renderSnapshot, snapshotVersions } from '../../shared/render/snapshot';
-import { contentVersion } from '../../shared/render/version';
+import { contentVersion } from '../../shared/envoy/version';
 import { BenchContext, BenchRow, BenchSuite, percentile, round, timeSamples } from '../harness';
 
 /**

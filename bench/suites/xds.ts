@@ -8,7 +8,7 @@ import { handleDiscovery } from '../../shared/xds/discovery';
 import { SnapshotCache } from '../../shared/xds/snapshot-cache';
 import { NodeTracker } from '../../shared/xds/node-tracker';
 import { MeshStore } from '../../shared/store/mesh-store';
-import { XdsTypeName } from '../../shared/xds/types';
+import { XdsTypeName } from '../../shared/envoy/resources';
 import { spawnLocalControlPlane } from '../local-process';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { setFlagsFromString } from 'node:v8';

@@ -1,7 +1,6 @@
 import { ServiceSpec } from '../model/spec';
 import { spiffeId } from '../pki/identity';
-import { EnvoyResource } from '../store/records';
-import { typeUrls } from '../xds/types';
+import { EnvoyResource, typeUrls } from '../envoy/resources';
 import { names } from './names';
 import { RenderSettings, restConfigSource } from './settings';
 

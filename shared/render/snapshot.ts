@@ -1,6 +1,5 @@
 import { ServiceSpec } from '../model/spec';
-import { EnvoyResource, SnapshotResources } from '../store/records';
-import { XdsTypeName } from '../xds/types';
+import { EnvoyResource, SnapshotResources, TypeVersions, XdsTypeName } from '../envoy/resources';
 import { dependencyCluster, localAppCluster } from './cluster';
 import { inboundListener, outboundListener } from './listener';
 import { inboundRouteConfiguration, outboundRouteConfiguration } from './route';
@@ -8,7 +7,7 @@ import { servedSecretNames } from './names';
 import { dependencyPolicy } from './policy';
 import { dependencyTransportSocket, inboundSecurity } from './security';
 import { RenderSettings } from './settings';
-import { contentVersion } from './version';
+import { contentVersion } from '../envoy/version';
 
 /**
  * NodeWorld is everything the Envoys of one service need to know: its own spec, the specs of
@@ -55,8 +54,8 @@ export function renderSnapshot(world: NodeWorld, settings: RenderSettings): Snap
 }
 
 /** snapshotVersions hashes each type's resources: the version a wildcard poll compares. */
-export function snapshotVersions(resources: SnapshotResources): Partial<Record<XdsTypeName, string>> {
-  const versions: Partial<Record<XdsTypeName, string>> = {};
+export function snapshotVersions(resources: SnapshotResources): TypeVersions {
+  const versions: TypeVersions = {};
   for (const [type, list] of Object.entries(resources) as [XdsTypeName, EnvoyResource[]][]) {
     versions[type] = contentVersion(list);
   }

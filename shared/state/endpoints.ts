@@ -2,7 +2,7 @@ import { EndpointChange, endpointChangeTarget } from '../model/endpoint';
 import { MeshStore } from '../store/mesh-store';
 import { StoredEndpoint } from '../store/records';
 import { clusterLoadAssignment } from '../render/endpoint';
-import { contentVersion } from '../render/version';
+import { contentVersion } from '../envoy/version';
 
 export interface EndpointChangeOutcome {
   readonly change: EndpointChange;

@@ -1,6 +1,6 @@
 import { Endpoint } from '../model/endpoint';
 import { ServiceSpec } from '../model/spec';
-import { XdsTypeName } from '../xds/types';
+import { EnvoyResource, SnapshotResources, TypeVersions } from '../envoy/resources';
 
 /** ServiceRecord is a declared spec with its revision, which guards concurrent edits. */
 export interface ServiceRecord {
@@ -20,9 +20,6 @@ export type StoredEndpoint =
       readonly source: Endpoint['source'];
     };
 
-/** A rendered Envoy resource in proto3 JSON, with its `@type` when served. */
-export type EnvoyResource = Record<string, unknown> & { name?: string };
-
 /** EndpointAssignmentItem is a service's rendered ClusterLoadAssignment, stored once for every caller. */
 export interface EndpointAssignmentItem {
   readonly resource: EnvoyResource;
@@ -34,14 +31,11 @@ export interface EndpointAssignmentItem {
   readonly changedAt?: string;
 }
 
-/** SnapshotResources are the per-type resources of one service's nodes, each list sorted by name. */
-export type SnapshotResources = Partial<Record<Exclude<XdsTypeName, 'endpoints'>, EnvoyResource[]>>;
-
 /** SnapshotItem is what the nodes of one service get for LDS, RDS, CDS (and SDS). */
 export interface SnapshotItem {
   readonly resources: SnapshotResources;
   /** A content hash per type, so a wildcard poll can answer 304 without hashing. */
-  readonly versions: Partial<Record<XdsTypeName, string>>;
+  readonly versions: TypeVersions;
   readonly specRevision: number;
   readonly renderedAt: string;
   /** When the change it reflects happened (the spec write), for convergence. */

@@ -5,13 +5,14 @@ import { SnapshotCache } from './snapshot-cache';
 import { NodeTracker } from './node-tracker';
 import { DiscoveryNode, parseDiscoveryRequest } from './request';
 import { Selection, selectAssignments, selectFromSnapshot } from './selection';
-import { XdsTypeName, typeNameFromPath, typeUrls } from './types';
+import { typeNameFromPath } from './types';
+import { XdsTypeName, typeUrls } from '../envoy/resources';
 import { AuthMode, Principal, authorizeNode } from './authorization';
 import { SecretSealer } from '../secrets/sealer';
 import { ServiceSecretsItem } from '../store/records';
 import { serviceSecrets } from '../render/secret';
 import { names as secretNames } from '../render/names';
-import { contentVersion } from '../render/version';
+import { contentVersion } from '../envoy/version';
 
 /** Envoy's node carries every compiled-in extension: several KB, rarely more than 64 KB. */
 export const discoveryBodyLimitBytes = 1024 * 1024;

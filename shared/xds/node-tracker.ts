@@ -1,6 +1,6 @@
 import { MeshStore } from '../store/mesh-store';
 import { Nack, NodeStatus, SubscriptionStatus, subscriptionKey } from '../model/node-status';
-import { XdsTypeName } from './types';
+import { XdsTypeName } from '../envoy/resources';
 
 /** One poll, as the tracker sees it: what the node reported and what we answered. */
 export interface PollObservation {

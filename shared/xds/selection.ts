@@ -1,6 +1,6 @@
-import { contentVersion } from '../render/version';
-import { EndpointAssignmentItem, EnvoyResource, SnapshotItem } from '../store/records';
-import { XdsTypeName, wildcardTypes } from './types';
+import { contentVersion } from '../envoy/version';
+import { EndpointAssignmentItem, SnapshotItem } from '../store/records';
+import { EnvoyResource, XdsTypeName, wildcardTypes } from '../envoy/resources';
 
 /** Selection is what one subscription should have now: its resources, their version and when they changed. */
 export interface Selection {

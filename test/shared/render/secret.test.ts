@@ -8,8 +8,8 @@ import {
   upstreamTlsTransportSocket,
 } from '../../../shared/render/secret';
 import { defaultRenderSettings, restConfigSource } from '../../../shared/render/settings';
-import { contentVersion } from '../../../shared/render/version';
-import { typeUrls } from '../../../shared/xds/types';
+import { contentVersion } from '../../../shared/envoy/version';
+import { typeUrls } from '../../../shared/envoy/resources';
 import { assertConformant } from '../../support/envoy-schema';
 import { createTestCa, mesh, now } from '../pki/fixtures';
 
