@@ -4,7 +4,7 @@ import { startLocalControlPlane } from '../../local/server';
 import { declareService } from '../../shared/state/catalog';
 import { applyEndpointChanges } from '../../shared/state/endpoints';
 import { defaultRenderSettings } from '../../shared/render/settings';
-import { handleDiscovery } from '../../shared/xds/discovery';
+import { handleDiscovery } from '../../shared/api/discovery';
 import { SnapshotCache } from '../../shared/xds/snapshot-cache';
 import { NodeTracker } from '../../shared/xds/node-tracker';
 import { MeshStore } from '../../shared/store/mesh-store';

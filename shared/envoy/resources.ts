@@ -32,3 +32,12 @@ export type SnapshotResources = Partial<Record<Exclude<XdsTypeName, 'endpoints'>
 
 /** TypeVersions are a content hash per type: what a wildcard poll compares. */
 export type TypeVersions = Partial<Record<XdsTypeName, string>>;
+
+/**
+ * NamedVersionedResources are resources served one name at a time (as SDS secrets are), sorted
+ * by name, with the version of each by name.
+ */
+export interface NamedVersionedResources {
+  readonly resources: readonly EnvoyResource[];
+  readonly versions: Readonly<Record<string, string>>;
+}

@@ -4,6 +4,7 @@ import { PkiError, issueCaCertificate, issueServiceCertificate } from '../pki/ce
 import { RotationPolicy, needsRotation } from '../pki/rotation';
 import { SecretSealer } from '../secrets/sealer';
 import { MeshStore } from '../store/mesh-store';
+import { renderServiceSecrets } from '../render/secret';
 
 /** MeshCertificateAuthority is the CA as the control plane uses it: a signer (KMS or local) and its certificate. */
 export interface MeshCertificateAuthority {
@@ -50,7 +51,8 @@ export interface CertificateIssuer {
 /**
  * ensureServiceCertificate issues a service its certificate when it has none, when the one it
  * has is due for rotation (well before expiry: the policy renews at half its lifetime), or when
- * the CA changed. The new certificate is a new SDS secret version; Envoy swaps it in place.
+ * the CA changed, or when it was stored before its SDS secrets were stored rendered. The new
+ * certificate is a new SDS secret version; Envoy swaps it in place.
  */
 export async function ensureServiceCertificate(
   store: MeshStore,
@@ -60,7 +62,7 @@ export async function ensureServiceCertificate(
   const now = issuer.now();
   const existing = await store.getServiceSecrets(service);
   if (
-    existing &&
+    existing?.rendered &&
     existing.trustBundlePem === issuer.ca.certificatePem &&
     !needsRotation({ notBefore: existing.notBefore, notAfter: existing.notAfter }, now, issuer.policy)
   ) {
@@ -78,6 +80,7 @@ export async function ensureServiceCertificate(
     notBefore: issued.notBefore,
     notAfter: issued.notAfter,
     serial: issued.serial,
+    rendered: renderServiceSecrets(issued, issuer.ca.certificatePem, service),
   });
   return 'issued';
 }

@@ -381,9 +381,14 @@ export class MeshStore {
   // ---- certificates ------------------------------------------------------------------
 
   async putServiceSecrets(service: string, secrets: ServiceSecretsItem): Promise<void> {
-    await this.call('putServiceSecrets', () =>
-      this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.secrets(service), kind: 'secrets', ...secrets } })),
-    );
+    const { rendered, ...issued } = secrets;
+    const item = {
+      ...keys.secrets(service),
+      kind: 'secrets',
+      ...issued,
+      ...(rendered ? { sds: packJson(rendered.resources), sdsVersions: rendered.versions } : {}),
+    };
+    await this.call('putServiceSecrets', () => this.doc.send(new PutCommand({ TableName: this.tableName, Item: item })));
   }
 
   async getServiceSecrets(service: string): Promise<ServiceSecretsItem | undefined> {
@@ -580,6 +585,9 @@ function toServiceSecrets(item: Record<string, unknown>): ServiceSecretsItem {
     notBefore: String(item.notBefore),
     notAfter: String(item.notAfter),
     serial: String(item.serial),
+    ...(item.sds
+      ? { rendered: { resources: unpackJson(item.sds as Uint8Array), versions: item.sdsVersions as Record<string, string> } }
+      : {}),
   };
 }
 

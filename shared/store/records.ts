@@ -1,6 +1,6 @@
 import { Endpoint } from '../model/endpoint';
 import { ServiceSpec } from '../model/spec';
-import { EnvoyResource, SnapshotResources, TypeVersions } from '../envoy/resources';
+import { EnvoyResource, NamedVersionedResources, SnapshotResources, TypeVersions } from '../envoy/resources';
 
 /** ServiceRecord is a declared spec with its revision, which guards concurrent edits. */
 export interface ServiceRecord {
@@ -55,4 +55,10 @@ export interface ServiceSecretsItem {
   readonly notBefore: string;
   readonly notAfter: string;
   readonly serial: string;
+  /**
+   * Its SDS secrets, rendered and versioned when it was issued (see render/secret.ts
+   * `renderServiceSecrets`): the private key is left out of them and put back, once opened,
+   * per request. Absent on an item issued before secrets were stored rendered: it is re-issued.
+   */
+  readonly rendered?: NamedVersionedResources;
 }
