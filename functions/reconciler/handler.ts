@@ -6,6 +6,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { reconcileFleet, ReconcileDeps, ReconcileOptions, ReconcileReport } from '../../shared/reconcile/reconcile';
 import { createLogger, createMetrics } from '../lib/observability';
 import { CertificateIssuer, rotateCertificates } from '../../shared/state/certificates';
+import { CertificateRepository } from '../../shared/store/repositories';
 
 /** ReconcileIncompleteError says a run repaired what it could but some listings or repairs failed. */
 export class ReconcileIncompleteError extends Error {
@@ -22,7 +23,7 @@ export class ReconcileIncompleteError extends Error {
  * failure is visible and Lambda retries it (a run is idempotent).
  */
 export function createReconcilerHandler(
-  deps: ReconcileDeps,
+  deps: ReconcileDeps & { readonly store: ReconcileDeps['store'] & CertificateRepository },
   options: Omit<ReconcileOptions, 'runId'> = {},
   /** Renews service certificates due for rotation on each run (absent: the stack gave no keys). */
   certificates?: () => Promise<CertificateIssuer>,

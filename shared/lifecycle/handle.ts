@@ -1,8 +1,8 @@
 import { EndpointChange } from '../model/endpoint';
 import { defaultDrainSeconds } from '../model/defaults';
 import { ServiceSpec, toProblems } from '../model/spec';
-import { applyEndpointChanges } from '../state/endpoints';
-import { MeshStore } from '../store/mesh-store';
+import { EndpointStore, applyEndpointChanges } from '../state/endpoints';
+import { CatalogRepository } from '../store/repositories';
 import { isLifecycleActionEvent, LifecycleAction, parseLifecycleAction } from './autoscaling';
 import {
   ec2InstanceStateChange,
@@ -33,7 +33,7 @@ export const defaultMeshTagKey = 'mesh:service';
  * configured (an EC2 event without an instance directory, say) is rejected with a clear error.
  */
 export interface LifecycleDeps {
-  readonly store: MeshStore;
+  readonly store: Pick<CatalogRepository, 'getService' | 'serviceForEcsService'> & EndpointStore;
   /** Resolves container instances to IPs for bridge/host mode tasks (cached by the adapter). */
   readonly containerInstances?: ContainerInstanceDirectory;
   /** Looks up EC2 instances: EC2 state changes and Auto Scaling hooks. */

@@ -5,14 +5,14 @@ import { EcsTaskDetail, ecsServiceOfTask, endpointChangeOfTask, parseTaskDescrip
 import { meshServiceOfInstance } from '../lifecycle/ec2-instance';
 import { defaultMeshTagKey } from '../lifecycle/handle';
 import { ContainerInstanceDirectory, EcsTaskInventory, InstanceDescription, InstanceInventory } from '../lifecycle/ports';
-import { refreshEndpointAssignment } from '../state/endpoints';
-import { MeshStore } from '../store/mesh-store';
+import { EndpointStore, refreshEndpointAssignment } from '../state/endpoints';
+import { CatalogRepository } from '../store/repositories';
 import { ServiceRecord } from '../store/records';
 import { clusterName, instanceObservationChange, isInstanceId, isTaskArn, taskArnCluster } from './observe';
 import { planRepairs, Repair } from './plan';
 
 export interface ReconcileDeps {
-  readonly store: MeshStore;
+  readonly store: Pick<CatalogRepository, 'listServices'> & EndpointStore;
   /** Lists ECS services' tasks; without it ECS endpoints are left as they are. */
   readonly tasks?: EcsTaskInventory;
   /** Resolves container instances for bridge/host mode tasks. */

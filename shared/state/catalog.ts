@@ -1,9 +1,9 @@
 import { ConflictError, NotFoundError, Problem, ValidationError } from '../errors';
 import { Dependency, ServiceSpec, grpcRetryConditions, mtlsEnabledOf, parseServiceSpec } from '../model/spec';
-import { MeshStore } from '../store/mesh-store';
+import { CatalogRepository } from '../store/repositories';
 import { ServiceRecord } from '../store/records';
-import { refreshEndpointAssignment } from './endpoints';
-import { refreshSnapshots } from './snapshots';
+import { EndpointStore, refreshEndpointAssignment } from './endpoints';
+import { SnapshotStore, refreshSnapshots } from './snapshots';
 import { RenderSettings } from '../render/settings';
 
 /**
@@ -132,6 +132,9 @@ function changedDependencies(previous: ServiceSpec | undefined, spec: ServiceSpe
   return [...before, ...after].filter((s) => before.has(s) !== after.has(s)).sort();
 }
 
+/** CatalogStore is what declaring and removing services reads and writes. */
+export type CatalogStore = CatalogRepository & EndpointStore & SnapshotStore;
+
 export interface DeclareResult {
   readonly record: ServiceRecord;
   readonly created: boolean;
@@ -147,7 +150,7 @@ export interface DeclareResult {
  * specs. A rejected spec writes nothing.
  */
 export async function declareService(
-  store: MeshStore,
+  store: CatalogStore,
   input: unknown,
   settings: RenderSettings,
   options: { expectedName?: string } = {},
@@ -182,7 +185,7 @@ export async function declareService(
  * removeService deletes a declared service, unless other services still depend on it, and
  * re-renders the services it called: it is no longer among their allowed callers.
  */
-export async function removeService(store: MeshStore, name: string, settings: RenderSettings): Promise<ServiceRecord> {
+export async function removeService(store: CatalogStore, name: string, settings: RenderSettings): Promise<ServiceRecord> {
   const record = await store.getService(name);
   if (!record) throw new NotFoundError(`service "${name}"`);
   const dependents = await store.listDependents(name);

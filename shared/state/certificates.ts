@@ -3,7 +3,7 @@ import { CaSigner } from '../pki/signer';
 import { PkiError, issueCaCertificate, issueServiceCertificate } from '../pki/certificate';
 import { RotationPolicy, needsRotation } from '../pki/rotation';
 import { SecretSealer } from '../secrets/sealer';
-import { MeshStore } from '../store/mesh-store';
+import { CatalogRepository, CertificateRepository } from '../store/repositories';
 import { renderServiceSecrets } from '../render/secret';
 
 /** MeshCertificateAuthority is the CA as the control plane uses it: a signer (KMS or local) and its certificate. */
@@ -24,7 +24,7 @@ const signerSpki = (signer: CaSigner) => createPublicKey({ key: Buffer.from(sign
  * runner, whose key is made at start, replaces it (`replaceForeign`).
  */
 export async function loadCertificateAuthority(
-  store: MeshStore,
+  store: CertificateRepository,
   signer: CaSigner,
   options: { mesh: string; now: Date; replaceForeign: boolean },
 ): Promise<MeshCertificateAuthority> {
@@ -55,7 +55,7 @@ export interface CertificateIssuer {
  * certificate is a new SDS secret version; Envoy swaps it in place.
  */
 export async function ensureServiceCertificate(
-  store: MeshStore,
+  store: CertificateRepository,
   issuer: CertificateIssuer,
   service: string,
 ): Promise<'issued' | 'current'> {
@@ -86,7 +86,7 @@ export async function ensureServiceCertificate(
 }
 
 /** rotateCertificates checks every declared service (the scheduled rotation) and says what it renewed. */
-export async function rotateCertificates(store: MeshStore, issuer: CertificateIssuer): Promise<{ issued: string[]; current: number }> {
+export async function rotateCertificates(store: Pick<CatalogRepository, 'listServices'> & CertificateRepository, issuer: CertificateIssuer): Promise<{ issued: string[]; current: number }> {
   const issued: string[] = [];
   let current = 0;
   for (const { spec } of await store.listServices()) {

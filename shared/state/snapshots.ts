@@ -1,7 +1,10 @@
-import { MeshStore } from '../store/mesh-store';
+import { CatalogRepository, RenderedRepository } from '../store/repositories';
 import { RenderSettings } from '../render/settings';
 import { checkSnapshotConsistency, renderSnapshot, snapshotVersions } from '../render/snapshot';
 import { ServiceSpec } from '../model/spec';
+
+/** SnapshotStore is what rendering snapshots reads (specs, callers) and writes (snapshots). */
+export type SnapshotStore = Pick<CatalogRepository, 'getServices' | 'listDependents'> & Pick<RenderedRepository, 'putSnapshot'>;
 
 /**
  * refreshSnapshots re-renders and stores the LDS/RDS/CDS snapshot of each named service from
@@ -10,7 +13,7 @@ import { ServiceSpec } from '../model/spec';
  * A service that has been deleted meanwhile is skipped.
  */
 export async function refreshSnapshots(
-  store: MeshStore,
+  store: SnapshotStore,
   services: readonly string[],
   settings: RenderSettings,
 ): Promise<string[]> {
@@ -59,7 +62,7 @@ export async function refreshSnapshots(
 /**
  * verifiedCallers keeps the listed callers whose current spec still declares the service as a
  * dependency. The dependents index can hold entries a crash left behind (the spec is the
- * commit point, see MeshStore.putService); being an allow-list, it must not trust them.
+ * commit point, see CatalogRepository.putService); being an allow-list, it must not trust them.
  */
 function verifiedCallers(service: string, listed: readonly string[], specs: ReadonlyMap<string, ServiceSpec>): string[] {
   return listed.filter((caller) => specs.get(caller)?.dependencies.some((d) => d.service === service) ?? false).sort();

@@ -1,4 +1,4 @@
-import { MeshStore } from '../store/mesh-store';
+import { NodeStatusRepository } from '../store/repositories';
 import { Nack, NodeStatus, SubscriptionStatus, subscriptionKey } from '../model/node-status';
 import { XdsTypeName } from '../envoy/resources';
 
@@ -56,7 +56,7 @@ export class NodeTracker {
   readonly stats = { writes: 0, reads: 0, nacks: 0 };
 
   constructor(
-    private readonly store: MeshStore,
+    private readonly store: Pick<NodeStatusRepository, 'getNodeStatus' | 'putNodeStatus'>,
     options: NodeTrackerOptions = {},
   ) {
     this.minWriteGapMs = options.minWriteGapMs ?? 5_000;

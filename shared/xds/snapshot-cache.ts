@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from '../errors';
-import { MeshStore } from '../store/mesh-store';
+import { RenderedRepository } from '../store/repositories';
 import { EndpointAssignmentItem, ServiceSecretsItem, SnapshotItem } from '../store/records';
 
 interface Entry<T> {
@@ -36,7 +36,7 @@ export class SnapshotCache {
   readonly stats = { hits: 0, reads: 0, staleServed: 0 };
 
   constructor(
-    private readonly store: MeshStore,
+    private readonly store: Pick<RenderedRepository, 'getRendered'>,
     private readonly options: SnapshotCacheOptions,
   ) {
     this.now = options.now ?? Date.now;
