@@ -80,11 +80,6 @@ export class SnapshotCache {
     return { snapshot: this.snapshots.get(service)?.value, assignments, ...(secrets ? { secrets } : {}) };
   }
 
-  /** snapshot returns a service's snapshot (see `rendered`). */
-  async snapshot(service: string): Promise<SnapshotItem | undefined> {
-    return (await this.rendered(service)).snapshot;
-  }
-
   private fresh(entry: Entry<unknown> | undefined): boolean {
     return entry !== undefined && this.now() - entry.fetchedAt < this.options.ttlMs;
   }
