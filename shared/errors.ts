@@ -74,3 +74,18 @@ export class CorruptItemError extends Error {
     super(`stored item ${String(key.pk)} / ${String(key.sk)} is corrupt: ${describeProblems(problems)}`);
   }
 }
+
+/**
+ * InconsistentSnapshotError says a rendered snapshot failed its consistency check (a reference
+ * that does not resolve): it is never stored, and a spec change that would produce it is not
+ * stored either. A renderer bug, not a client mistake.
+ */
+export class InconsistentSnapshotError extends Error {
+  override readonly name = 'InconsistentSnapshotError';
+  constructor(
+    readonly service: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`inconsistent snapshot for "${service}": ${problems.join('; ')}`);
+  }
+}

@@ -17,20 +17,12 @@ import {
   utf8String,
 } from './der';
 import { spiffeId } from './identity';
-import { CaSigner, signatureAlgorithmIdentifier } from './signer';
+import { CaSigner, PkiError, signatureAlgorithmIdentifier } from './signer';
 
 /**
  * X.509 v3 certificates for the mesh, assembled here and signed through the CaSigner port, so
  * a KMS key signs them without the key ever being here. Only the to-be-signed bytes cross it.
  */
-
-/** PkiError says issuance could not proceed; its message never carries key or certificate material. */
-export class PkiError extends Error {
-  override readonly name = 'PkiError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
 
 /** IssuedCertificate is what a service gets: its certificate, its own key, and when to renew. */
 export interface IssuedCertificate {

@@ -1,4 +1,5 @@
-import { ServiceSpec } from '../model/spec';
+import { NodeWorld } from '../model/node-world';
+import { InconsistentSnapshotError } from '../errors';
 import { EnvoyResource, SnapshotResources, TypeVersions, XdsTypeName } from '../envoy/resources';
 import { dependencyCluster, localAppCluster } from './cluster';
 import { inboundListener, outboundListener } from './listener';
@@ -8,18 +9,6 @@ import { dependencyPolicy } from './policy';
 import { dependencyTransportSocket, inboundSecurity } from './security';
 import { RenderSettings } from './settings';
 import { contentVersion } from '../envoy/version';
-
-/**
- * NodeWorld is everything the Envoys of one service need to know: its own spec, the specs of
- * the services it calls, and the names of the services that call it (the default allow-list
- * of its inbound side). Endpoints are not part of it: they are EDS, rendered per service.
- */
-export interface NodeWorld {
-  readonly spec: ServiceSpec;
-  readonly dependencies: ReadonlyMap<string, ServiceSpec>;
-  /** The services that declare this one as a dependency. */
-  readonly callers: readonly string[];
-}
 
 const byName = (a: EnvoyResource, b: EnvoyResource) => {
   const x = String(a.name);
@@ -39,7 +28,7 @@ export function renderSnapshot(world: NodeWorld, settings: RenderSettings): Snap
   const clusters = [localAppCluster(spec), ...inbound.clusters];
   for (const dep of spec.dependencies) {
     const dependency = world.dependencies.get(dep.service);
-    if (!dependency) throw new Error(`dependency "${dep.service}" of "${spec.name}" is not declared`);
+    if (!dependency) throw new InconsistentSnapshotError(spec.name, [`dependency "${dep.service}" of "${spec.name}" is not declared`]);
     const policy = dependencyPolicy(dep, dependency.protocol);
     listeners.push(outboundListener(spec, dep, dependency, settings, { policy }));
     if (dependency.protocol !== 'tcp') routes.push(outboundRouteConfiguration(dependency, { policy }));

@@ -1,9 +1,9 @@
 import { ConflictError, NotFoundError, Problem, ValidationError } from '../errors';
 import { Dependency, ServiceSpec, grpcRetryConditions, mtlsEnabledOf, parseServiceSpec } from '../model/spec';
 import { CatalogRepository } from '../store/repositories';
-import { ServiceRecord } from '../store/records';
+import { ServiceRecord, nextRevision } from '../store/records';
 import { EndpointStore, refreshEndpointAssignment } from './endpoints';
-import { SnapshotStore, refreshSnapshots } from './snapshots';
+import { SnapshotStore, planSnapshots, refreshSnapshots, storeSnapshots } from './snapshots';
 import { RenderSettings } from '../render/settings';
 
 /**
@@ -147,7 +147,8 @@ export interface DeclareResult {
  * re-renders what it changes: its own snapshot, those of the services that call it, and those
  * of the dependencies it added or dropped (their callers, hence their allow-lists, changed).
  * A protocol change, or mTLS or a JWT check turned on, is also checked against its callers'
- * specs. A rejected spec writes nothing.
+ * specs. A rejected spec writes nothing, and neither does one whose snapshots would not be
+ * consistent (InconsistentSnapshotError).
  */
 export async function declareService(
   store: CatalogStore,
@@ -174,10 +175,13 @@ export async function declareService(
   }
   if (problems.length > 0) throw new ValidationError(`invalid service spec "${spec.name}"`, problems);
 
+  // Every snapshot the change touches is rendered and checked before the spec is stored: an
+  // inconsistent one is refused with nothing written.
+  const affected = [spec.name, ...(await store.listDependents(spec.name)), ...changedDependencies(previous?.spec, spec)];
+  const planned = await planSnapshots(store, affected, settings, { spec, revision: nextRevision(previous) });
   const record = await store.putService(spec, previous);
   if (!previous) await refreshEndpointAssignment(store, spec.name);
-  const affected = [spec.name, ...(await store.listDependents(spec.name)), ...changedDependencies(previous?.spec, spec)];
-  const rendered = await refreshSnapshots(store, affected, settings);
+  const rendered = await storeSnapshots(store, planned);
   return { record, created: !previous, rendered };
 }
 

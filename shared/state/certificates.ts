@@ -1,6 +1,6 @@
 import { X509Certificate, createPublicKey } from 'node:crypto';
-import { CaSigner } from '../pki/signer';
-import { PkiError, issueCaCertificate, issueServiceCertificate } from '../pki/certificate';
+import { CaSigner, PkiError } from '../pki/signer';
+import { issueCaCertificate, issueServiceCertificate } from '../pki/certificate';
 import { RotationPolicy, needsRotation } from '../pki/rotation';
 import { SecretSealer } from '../secrets/sealer';
 import { CatalogRepository, CertificateRepository } from '../store/repositories';

@@ -9,6 +9,9 @@ export interface ServiceRecord {
   readonly updatedAt: string;
 }
 
+/** nextRevision is the revision a spec gets when it is stored over `previous` (1 for a new one). */
+export const nextRevision = (previous: ServiceRecord | undefined): number => (previous?.revision ?? 0) + 1;
+
 /** StoredEndpoint is an endpoint item as stored: live, or a tombstone that outlives it. */
 export type StoredEndpoint =
   | { readonly removed: false; readonly service: string; readonly id: string; readonly orderingKey: number; readonly endpoint: Endpoint }

@@ -1,7 +1,7 @@
 import { ConflictError } from '../../errors';
 import { ServiceSpec, ecsServiceNameOf } from '../../model/spec';
 import { catalogPk, keys, prefixes, servicePartition } from '../layout';
-import { ServiceRecord } from '../records';
+import { ServiceRecord, nextRevision } from '../records';
 import { CatalogRepository } from '../repositories';
 import { Key, StateTable, written } from './table';
 import { aliasTarget, dependentCaller, toServiceRecord } from './rows';
@@ -38,7 +38,7 @@ export class DynamoCatalog implements CatalogRepository {
   }
 
   async putService(spec: ServiceSpec, previous: ServiceRecord | undefined): Promise<ServiceRecord> {
-    const record: ServiceRecord = { spec, revision: (previous?.revision ?? 0) + 1, updatedAt: this.now().toISOString() };
+    const record: ServiceRecord = { spec, revision: nextRevision(previous), updatedAt: this.now().toISOString() };
     const ecsName = ecsServiceNameOf(spec);
     await this.table.put('putService', { Item: { ...keys.ecsAlias(ecsName), kind: 'ecs-alias', service: spec.name, ecsService: ecsName } });
     const newDeps = new Set(spec.dependencies.map((d) => d.service));

@@ -1,6 +1,6 @@
 import { Endpoint, EndpointHealth } from '../../../shared/model/endpoint';
 import { Protocol, ServiceSpec, ServiceSpecInput, parseServiceSpec } from '../../../shared/model/spec';
-import { NodeWorld } from '../../../shared/render/snapshot';
+import { NodeWorld } from '../../../shared/model/node-world';
 import { RenderSettings } from '../../../shared/render/settings';
 
 /** Fixture builders for rendering tests, in one place. */
