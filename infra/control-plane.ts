@@ -13,6 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { tableDefinition } from '../shared/store/layout';
+import { defaults } from '../shared/config';
 import { RenderSettings, defaultRenderSettings } from '../shared/render/settings';
 import { autoScalingLifecyclePattern, ec2InstanceStatePattern, ecsTaskStatePattern } from './event-patterns';
 import { MeshFunction } from './mesh-function';
@@ -147,7 +148,7 @@ export class ControlPlane extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
     });
 
-    this.meshTagKey = props.meshTagKey ?? 'mesh:service';
+    this.meshTagKey = props.meshTagKey ?? defaults.meshTagKey;
     const common = {
       TABLE_NAME: this.table.tableName,
       XDS_CLUSTER_NAME: this.renderSettings.xdsClusterName,
@@ -176,7 +177,7 @@ export class ControlPlane extends Construct {
       description: 'REST xDS front door: answers Envoy discovery polls',
       memorySize: 512,
       timeout: Duration.seconds(5),
-      environment: { ...common, SNAPSHOT_CACHE_TTL_MS: String(props.snapshotCacheTtlMs ?? 2000) },
+      environment: { ...common, SNAPSHOT_CACHE_TTL_MS: String(props.snapshotCacheTtlMs ?? defaults.snapshotCacheTtlMs) },
       logRetention,
     });
     // Reads snapshots and assignments, writes the polling node's status.
@@ -223,7 +224,7 @@ export class ControlPlane extends Construct {
         // Only our hooks are completed: another tool's hook on the same group is left alone.
         LIFECYCLE_HOOK_NAMES: Object.values(lifecycleHookNames).join(','),
       },
-      reservedConcurrentExecutions: props.lifecycleConcurrency === null ? undefined : (props.lifecycleConcurrency ?? 10),
+      reservedConcurrentExecutions: props.lifecycleConcurrency === null ? undefined : (props.lifecycleConcurrency ?? defaults.lifecycleConcurrency),
       logRetention,
     });
     this.lifecycleFunction.configureAsyncInvoke({

@@ -1,5 +1,6 @@
 import { EndpointChange } from '../model/endpoint';
 import { defaultDrainSeconds } from '../model/defaults';
+import { defaults } from '../config';
 import { ServiceSpec, toProblems } from '../model/spec';
 import { EndpointStore, applyEndpointChanges } from '../state/endpoints';
 import { CatalogRepository } from '../store/repositories';
@@ -24,8 +25,6 @@ import {
   LifecycleActions,
 } from './ports';
 
-/** defaultMeshTagKey is the EC2 tag naming the mesh service of an instance (env MESH_TAG_KEY in AWS). */
-export const defaultMeshTagKey = 'mesh:service';
 
 /**
  * LifecycleDeps are the store and the AWS ports an event may need. Only the store is
@@ -42,7 +41,7 @@ export interface LifecycleDeps {
   readonly lifecycleActions?: LifecycleActions;
   /** Runs the end of a terminate hook after the drain period. */
   readonly drainScheduler?: DrainScheduler;
-  /** @default defaultMeshTagKey */
+  /** @default defaults.meshTagKey (shared/config.ts) */
   readonly meshTagKey?: string;
   /** When set, hooks with other names belong to other tools and are left alone. */
   readonly lifecycleHookNames?: ReadonlySet<string>;
@@ -211,7 +210,7 @@ type SpecLookup = { ok: true; spec: ServiceSpec } | { ok: false; reason: string 
 
 /** meshSpecOfInstance finds the declared service an instance's tag names (one GetItem), if any. */
 async function meshSpecOfInstance(deps: LifecycleDeps, instance: InstanceDescription): Promise<SpecLookup> {
-  const tagKey = deps.meshTagKey ?? defaultMeshTagKey;
+  const tagKey = deps.meshTagKey ?? defaults.meshTagKey;
   const service = meshServiceOfInstance(instance, tagKey);
   if (!service) return { ok: false, reason: `instance has no ${tagKey} tag` };
   const record = await deps.store.getService(service);

@@ -18,6 +18,7 @@ import {
 } from './der';
 import { spiffeId } from './identity';
 import { CaSigner, PkiError, signatureAlgorithmIdentifier } from './signer';
+import { defaults } from '../config';
 
 /**
  * X.509 v3 certificates for the mesh, assembled here and signed through the CaSigner port, so
@@ -47,7 +48,7 @@ export interface CaCertificate {
   readonly serial: string;
 }
 
-export const defaultLeafLifetimeSeconds = 24 * 3600;
+export const defaultLeafLifetimeSeconds = defaults.certificateLifetimeSeconds;
 export const defaultCaLifetimeSeconds = 10 * 365 * 24 * 3600;
 /**
  * notBefore is set this far in the past, so an Envoy whose clock lags the control plane's

@@ -1,4 +1,5 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { defaults } from '../config';
 import { EndpointChange } from '../model/endpoint';
 import { NodeStatus } from '../model/node-status';
 import { ServiceSpec } from '../model/spec';
@@ -46,10 +47,10 @@ export class MeshStore implements Repositories {
     const table = new StateTable(doc, tableName);
     const now = options.now ?? (() => new Date());
     this.catalog = new DynamoCatalog(table, now);
-    this.endpoints = new DynamoEndpoints(table, { tombstoneTtlSeconds: options.tombstoneTtlSeconds ?? 24 * 3600, now });
+    this.endpoints = new DynamoEndpoints(table, { tombstoneTtlSeconds: options.tombstoneTtlSeconds ?? defaults.tombstoneTtlSeconds, now });
     this.rendered = new DynamoRendered(table);
     this.certificates = new DynamoCertificates(table);
-    this.nodes = new DynamoNodeStatus(table, { nodeStatusTtlSeconds: options.nodeStatusTtlSeconds ?? 3600, now });
+    this.nodes = new DynamoNodeStatus(table, { nodeStatusTtlSeconds: options.nodeStatusTtlSeconds ?? defaults.nodeStatusTtlSeconds, now });
   }
 
   // catalog

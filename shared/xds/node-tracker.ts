@@ -1,6 +1,7 @@
 import { NodeStatusRepository } from '../store/repositories';
 import { Nack, NodeStatus, SubscriptionStatus, subscriptionKey } from '../model/node-status';
 import { XdsTypeName } from '../envoy/resources';
+import { defaults } from '../config';
 
 /** One poll, as the tracker sees it: what the node reported and what we answered. */
 export interface PollObservation {
@@ -59,8 +60,8 @@ export class NodeTracker {
     private readonly store: Pick<NodeStatusRepository, 'getNodeStatus' | 'putNodeStatus'>,
     options: NodeTrackerOptions = {},
   ) {
-    this.minWriteGapMs = options.minWriteGapMs ?? 5_000;
-    this.livenessIntervalMs = options.livenessIntervalMs ?? 300_000;
+    this.minWriteGapMs = options.minWriteGapMs ?? defaults.nodeStatusMinWriteGapMs;
+    this.livenessIntervalMs = options.livenessIntervalMs ?? defaults.nodeStatusLivenessMs;
     this.maxNodes = options.maxNodes ?? 50_000;
     this.now = options.now ?? Date.now;
   }
