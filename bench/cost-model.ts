@@ -46,7 +46,7 @@ export interface CostAssumptions {
   readonly replacementsPerEnvoyPerDay: number;
   /** Lifecycle events reaching the handler per replacement (RUNNING, the stopping states, STOPPED). */
   readonly eventsPerReplacement: number;
-  /** xds function memory (infra/control-plane.ts). */
+  /** xds function memory (infra/front-door.ts). */
   readonly xdsMemoryMb: number;
   readonly lifecycleMemoryMb: number;
   /** DynamoDB BatchGetItem latency added to a poll that misses the cache, ms (in-region p50). */
@@ -396,7 +396,7 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     `| Envoys per service | ${a.envoysPerService} | they share one SNAPSHOT item |`,
     `| task replacements per Envoy per day | ${a.replacementsPerEnvoyPerDay} | deploys and scaling |`,
     `| lifecycle events per replacement | ${a.eventsPerReplacement} | RUNNING (and health), DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED |`,
-    `| xds / lifecycle memory | ${a.xdsMemoryMb} / ${a.lifecycleMemoryMb} MB | infra/control-plane.ts |`,
+    `| xds / lifecycle memory | ${a.xdsMemoryMb} / ${a.lifecycleMemoryMb} MB | infra/front-door.ts, infra/lifecycle-pipeline.ts |`,
     `| snapshot cache TTL | ${a.snapshotCacheTtlS} s | SNAPSHOT_CACHE_TTL_MS |`,
     `| DynamoDB read latency on a miss | ${a.dynamoReadLatencyMs} ms | in-region BatchGetItem p50; Lambda bills whole ms |`,
     `| warm containers per unit of mean concurrency | ${a.containersPerConcurrency} | bursty arrivals keep more containers than the mean needs |`,
