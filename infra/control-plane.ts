@@ -9,12 +9,12 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RenderSettings, defaultRenderSettings } from '../shared/render/settings';
 import { ControlPlaneProps, controlPlaneDefaults, validateControlPlaneProps } from './control-plane-props';
-import { FrontDoor } from './front-door';
-import { LifecyclePipeline, lifecycleHookNames } from './lifecycle-pipeline';
+import { frontDoor } from './front-door';
+import { lifecycleHookNames, lifecyclePipeline, ruleTarget } from './lifecycle-pipeline';
 import { MeshFunction } from './mesh-function';
 import { ControlPlaneMonitoring } from './monitoring';
-import { Reconciler } from './reconciler';
-import { StateStore } from './state-store';
+import { reconciler } from './reconciler';
+import { stateStore } from './state-store';
 
 export type { ControlPlaneProps } from './control-plane-props';
 export { lifecycleHookNames } from './lifecycle-pipeline';
@@ -42,30 +42,31 @@ export interface AttachAutoScalingGroupOptions {
  * The parts are built in this construct's scope, so every resource keeps its logical ID.
  */
 export class ControlPlane extends Construct {
-  public readonly table: dynamodb.Table;
-  public readonly xdsFunction: MeshFunction;
-  public readonly xdsUrl: lambda.FunctionUrl;
+  // Each part's members are assigned from what it returns (see the constructor).
+  public readonly table!: dynamodb.Table;
+  public readonly xdsFunction!: MeshFunction;
+  public readonly xdsUrl!: lambda.FunctionUrl;
   /** The front door's host name (`<id>.lambda-url.<region>.on.aws`), known at deploy time. */
-  public readonly xdsHost: string;
-  public readonly adminFunction: MeshFunction;
-  public readonly adminUrl: lambda.FunctionUrl;
-  public readonly lifecycleFunction: MeshFunction;
-  public readonly lifecycleCompleteFunction: MeshFunction;
-  public readonly reconcilerFunction: MeshFunction;
+  public readonly xdsHost!: string;
+  public readonly adminFunction!: MeshFunction;
+  public readonly adminUrl!: lambda.FunctionUrl;
+  public readonly lifecycleFunction!: MeshFunction;
+  public readonly lifecycleCompleteFunction!: MeshFunction;
+  public readonly reconcilerFunction!: MeshFunction;
   /** The custom resource handler behind MeshService. */
-  public readonly catalogFunction: MeshFunction;
+  public readonly catalogFunction!: MeshFunction;
   /** Delayed "complete this terminate hook" messages: sent by lifecycle, consumed by lifecycle-complete. */
-  public readonly drainQueue: sqs.Queue;
+  public readonly drainQueue!: sqs.Queue;
   /** Events EventBridge could not deliver to a target (rule targets' dead-letter queue). */
-  public readonly deliveryDlq: sqs.Queue;
+  public readonly deliveryDlq!: sqs.Queue;
   /** Events the lifecycle function failed on after Lambda's retries, with the error (on-failure destination). */
-  public readonly lifecycleDlq: sqs.Queue;
+  public readonly lifecycleDlq!: sqs.Queue;
   /** Drain messages lifecycle-complete failed on five times. */
-  public readonly drainDlq: sqs.Queue;
-  public readonly ecsTaskRule: events.Rule;
-  public readonly ec2StateRule: events.Rule;
-  public readonly autoScalingLifecycleRule: events.Rule;
-  public readonly reconcileRule: events.Rule;
+  public readonly drainDlq!: sqs.Queue;
+  public readonly ecsTaskRule!: events.Rule;
+  public readonly ec2StateRule!: events.Rule;
+  public readonly autoScalingLifecycleRule!: events.Rule;
+  public readonly reconcileRule!: events.Rule;
   public readonly monitoring: ControlPlaneMonitoring;
   /** Seals service private keys at rest (its data key lives in the table, encrypted). */
   public readonly dataKey?: kms.IKey;
@@ -90,12 +91,9 @@ export class ControlPlane extends Construct {
     };
     this.meshTagKey = props.meshTagKey ?? controlPlaneDefaults.meshTagKey;
 
-    const state = new StateStore(this, props);
-    this.table = state.table;
-    this.dataKey = state.dataKey;
-    this.caKey = state.caKey;
+    const state = stateStore(this, props);
     const environment = {
-      TABLE_NAME: this.table.tableName,
+      TABLE_NAME: state.table.tableName,
       XDS_CLUSTER_NAME: this.renderSettings.xdsClusterName,
       XDS_REFRESH_DELAY: this.renderSettings.refreshDelay,
       XDS_REQUEST_TIMEOUT: this.renderSettings.requestTimeout,
@@ -103,52 +101,15 @@ export class ControlPlane extends Construct {
       MESH_TAG_KEY: this.meshTagKey,
     };
     const { logRetention, ecsClusterArns } = props;
-
-    const pipeline = new LifecyclePipeline(this, {
-      table: this.table,
-      environment,
-      ecsClusterArns,
+    const common = { table: state.table, environment, ecsClusterArns, logRetention };
+    const pipeline = lifecyclePipeline(this, {
+      ...common,
       // Left out: the default; null: unreserved.
       lifecycleConcurrency: props.lifecycleConcurrency === null ? undefined : (props.lifecycleConcurrency ?? controlPlaneDefaults.lifecycleConcurrency),
-      logRetention,
     });
-    ({
-      drainQueue: this.drainQueue,
-      deliveryDlq: this.deliveryDlq,
-      lifecycleDlq: this.lifecycleDlq,
-      drainDlq: this.drainDlq,
-      lifecycleFunction: this.lifecycleFunction,
-      lifecycleCompleteFunction: this.lifecycleCompleteFunction,
-      ecsTaskRule: this.ecsTaskRule,
-      ec2StateRule: this.ec2StateRule,
-      autoScalingLifecycleRule: this.autoScalingLifecycleRule,
-    } = pipeline);
-
-    const front = new FrontDoor(this, {
-      table: this.table,
-      environment,
-      snapshotCacheTtlMs: props.snapshotCacheTtlMs ?? controlPlaneDefaults.snapshotCacheTtlMs,
-      logRetention,
-    });
-    ({
-      xdsFunction: this.xdsFunction,
-      xdsUrl: this.xdsUrl,
-      xdsHost: this.xdsHost,
-      adminFunction: this.adminFunction,
-      adminUrl: this.adminUrl,
-      catalogFunction: this.catalogFunction,
-    } = front);
-
-    const reconciler = new Reconciler(this, {
-      table: this.table,
-      environment,
-      ecsClusterArns,
-      schedule: props.reconcileSchedule,
-      target: (fn) => pipeline.target(fn),
-      logRetention,
-    });
-    this.reconcilerFunction = reconciler.reconcilerFunction;
-    this.reconcileRule = reconciler.reconcileRule;
+    const front = frontDoor(this, { ...common, snapshotCacheTtlMs: props.snapshotCacheTtlMs ?? controlPlaneDefaults.snapshotCacheTtlMs });
+    const scheduled = reconciler(this, { ...common, schedule: props.reconcileSchedule, target: ruleTarget(pipeline.deliveryDlq) });
+    Object.assign(this, { ...state, ...pipeline, ...front, ...scheduled } satisfies Partial<ControlPlane>);
 
     this.grantMeshKeys();
 

@@ -16,59 +16,49 @@ export interface FrontDoorProps {
 }
 
 /**
- * FrontDoor is how the world reaches the control plane: the xDS function Envoys poll (a
+ * frontDoor builds how the world reaches the control plane: the xDS function Envoys poll (a
  * function URL with AWS_IAM auth), the management API, and the handler behind the MeshService
- * custom resource. Built in the ControlPlane's scope (see StateStore).
+ * custom resource. Built in the ControlPlane's scope (see state-store.ts).
  */
-export class FrontDoor {
-  public readonly xdsFunction: MeshFunction;
-  public readonly xdsUrl: lambda.FunctionUrl;
-  /** The front door's host name (`<id>.lambda-url.<region>.on.aws`), known at deploy time. */
-  public readonly xdsHost: string;
-  public readonly adminFunction: MeshFunction;
-  public readonly adminUrl: lambda.FunctionUrl;
-  /** The custom resource handler behind MeshService. */
-  public readonly catalogFunction: MeshFunction;
+export function frontDoor(scope: Construct, props: FrontDoorProps) {
+  const { table, environment, logRetention } = props;
+  const xdsFunction = new MeshFunction(scope, 'Xds', {
+    entry: functionEntries.xds,
+    serviceName: 'xds',
+    description: 'REST xDS front door: answers Envoy discovery polls',
+    memorySize: 512,
+    timeout: Duration.seconds(5),
+    environment: { ...environment, SNAPSHOT_CACHE_TTL_MS: String(props.snapshotCacheTtlMs) },
+    logRetention,
+  });
+  // Reads snapshots and assignments, writes the polling node's status.
+  table.grant(xdsFunction, ...tableActions.read, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+  const xdsUrl = xdsFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 
-  constructor(scope: Construct, props: FrontDoorProps) {
-    const { table, environment, logRetention } = props;
-    this.xdsFunction = new MeshFunction(scope, 'Xds', {
-      entry: functionEntries.xds,
-      serviceName: 'xds',
-      description: 'REST xDS front door: answers Envoy discovery polls',
-      memorySize: 512,
-      timeout: Duration.seconds(5),
-      environment: { ...environment, SNAPSHOT_CACHE_TTL_MS: String(props.snapshotCacheTtlMs) },
-      logRetention,
-    });
-    // Reads snapshots and assignments, writes the polling node's status.
-    table.grant(this.xdsFunction, ...tableActions.read, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    this.xdsUrl = this.xdsFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
-    this.xdsHost = Fn.select(2, Fn.split('/', this.xdsUrl.url));
+  const adminFunction = new MeshFunction(scope, 'Admin', {
+    entry: functionEntries.admin,
+    serviceName: 'admin',
+    description: 'Management API: declare and remove service specs, list nodes',
+    memorySize: 512,
+    timeout: Duration.seconds(15),
+    environment,
+    logRetention,
+  });
+  table.grant(adminFunction, ...tableActions.readWrite);
+  const adminUrl = adminFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+  // The management API's GET /bootstrap/<service> points Envoys at the front door.
+  adminFunction.addEnvironment('XDS_URL', xdsUrl.url);
 
-    this.adminFunction = new MeshFunction(scope, 'Admin', {
-      entry: functionEntries.admin,
-      serviceName: 'admin',
-      description: 'Management API: declare and remove service specs, list nodes',
-      memorySize: 512,
-      timeout: Duration.seconds(15),
-      environment,
-      logRetention,
-    });
-    table.grant(this.adminFunction, ...tableActions.readWrite);
-    this.adminUrl = this.adminFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
-    // The management API's GET /bootstrap/<service> points Envoys at the front door.
-    this.adminFunction.addEnvironment('XDS_URL', this.xdsUrl.url);
-
-    this.catalogFunction = new MeshFunction(scope, 'CatalogResource', {
-      entry: functionEntries.catalogResource,
-      serviceName: 'catalog-resource',
-      description: 'CloudFormation custom resource: declares and removes MeshService specs',
-      memorySize: 512,
-      timeout: Duration.minutes(1),
-      environment,
-      logRetention,
-    });
-    table.grant(this.catalogFunction, ...tableActions.readWrite);
-  }
+  const catalogFunction = new MeshFunction(scope, 'CatalogResource', {
+    entry: functionEntries.catalogResource,
+    serviceName: 'catalog-resource',
+    description: 'CloudFormation custom resource: declares and removes MeshService specs',
+    memorySize: 512,
+    timeout: Duration.minutes(1),
+    environment,
+    logRetention,
+  });
+  table.grant(catalogFunction, ...tableActions.readWrite);
+  const xdsHost = Fn.select(2, Fn.split('/', xdsUrl.url));
+  return { xdsFunction, xdsUrl, xdsHost, adminFunction, adminUrl, catalogFunction };
 }

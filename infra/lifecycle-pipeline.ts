@@ -25,99 +25,85 @@ export interface LifecyclePipelineProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** ruleTarget makes a function a rule target that retries for two hours, then dead-letters to `deliveryDlq`. */
+export function ruleTarget(deliveryDlq: sqs.IQueue): (fn: lambda.IFunction) => targets.LambdaFunction {
+  return (fn) => new targets.LambdaFunction(fn, { deadLetterQueue: deliveryDlq, retryAttempts: 10, maxEventAge: Duration.hours(2) });
+}
+
 /**
- * LifecyclePipeline turns AWS lifecycle events into endpoint changes: EventBridge rules for
- * ECS task and EC2 instance state changes and the mesh's Auto Scaling hooks, the lifecycle
- * function they invoke, and the drain queue whose delayed messages the lifecycle-complete
- * function turns into completed terminate hooks; with a dead-letter queue at every hop. Built
- * in the ControlPlane's scope (see StateStore).
+ * lifecyclePipeline builds what turns AWS lifecycle events into endpoint changes: EventBridge
+ * rules for ECS task and EC2 instance state changes and the mesh's Auto Scaling hooks, the
+ * lifecycle function they invoke, and the drain queue whose delayed messages the
+ * lifecycle-complete function turns into completed terminate hooks; with a dead-letter queue
+ * at every hop. Built in the ControlPlane's scope (see state-store.ts).
  */
-export class LifecyclePipeline {
-  /** Delayed "complete this terminate hook" messages: sent by lifecycle, consumed by lifecycle-complete. */
-  public readonly drainQueue: sqs.Queue;
-  /** Events EventBridge could not deliver to a target (rule targets' dead-letter queue). */
-  public readonly deliveryDlq: sqs.Queue;
-  /** Events the lifecycle function failed on after Lambda's retries, with the error (on-failure destination). */
-  public readonly lifecycleDlq: sqs.Queue;
-  /** Drain messages lifecycle-complete failed on five times. */
-  public readonly drainDlq: sqs.Queue;
-  public readonly lifecycleFunction: MeshFunction;
-  public readonly lifecycleCompleteFunction: MeshFunction;
-  public readonly ecsTaskRule: events.Rule;
-  public readonly ec2StateRule: events.Rule;
-  public readonly autoScalingLifecycleRule: events.Rule;
+export function lifecyclePipeline(scope: Construct, props: LifecyclePipelineProps) {
+  const { table, environment, logRetention } = props;
+  // Queues first: functions name them in their environment and destinations.
+  const deliveryDlq = dlq(scope, 'DeliveryDlq');
+  const lifecycleDlq = dlq(scope, 'LifecycleDlq');
+  const drainDlq = dlq(scope, 'DrainDlq');
+  const drainQueue = new sqs.Queue(scope, 'DrainQueue', {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    // Six times the consumer's timeout, as Lambda's SQS integration recommends.
+    visibilityTimeout: Duration.seconds(180),
+    deadLetterQueue: { queue: drainDlq, maxReceiveCount: 5 },
+  });
 
-  constructor(scope: Construct, props: LifecyclePipelineProps) {
-    const { table, environment, logRetention } = props;
-    // Queues first: functions name them in their environment and destinations.
-    this.deliveryDlq = dlq(scope, 'DeliveryDlq');
-    this.lifecycleDlq = dlq(scope, 'LifecycleDlq');
-    this.drainDlq = dlq(scope, 'DrainDlq');
-    this.drainQueue = new sqs.Queue(scope, 'DrainQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // Six times the consumer's timeout, as Lambda's SQS integration recommends.
-      visibilityTimeout: Duration.seconds(180),
-      deadLetterQueue: { queue: this.drainDlq, maxReceiveCount: 5 },
-    });
+  const lifecycleFunction = new MeshFunction(scope, 'Lifecycle', {
+    entry: functionEntries.lifecycle,
+    serviceName: 'lifecycle',
+    description: 'Applies ECS, EC2 and Auto Scaling lifecycle events to endpoint state',
+    memorySize: 512,
+    timeout: Duration.seconds(30),
+    environment: {
+      ...environment,
+      DRAIN_QUEUE_URL: drainQueue.queueUrl,
+      // Only our hooks are completed: another tool's hook on the same group is left alone.
+      LIFECYCLE_HOOK_NAMES: Object.values(lifecycleHookNames).join(','),
+    },
+    reservedConcurrentExecutions: props.lifecycleConcurrency,
+    logRetention,
+  });
+  lifecycleFunction.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(6), onFailure: new SqsDestination(lifecycleDlq) });
+  table.grant(lifecycleFunction, ...tableActions.readWrite);
+  drainQueue.grantSendMessages(lifecycleFunction);
+  for (const statement of fleetReadStatements(scope, props.ecsClusterArns)) lifecycleFunction.addToRolePolicy(statement);
 
-    this.lifecycleFunction = new MeshFunction(scope, 'Lifecycle', {
-      entry: functionEntries.lifecycle,
-      serviceName: 'lifecycle',
-      description: 'Applies ECS, EC2 and Auto Scaling lifecycle events to endpoint state',
-      memorySize: 512,
-      timeout: Duration.seconds(30),
-      environment: {
-        ...environment,
-        DRAIN_QUEUE_URL: this.drainQueue.queueUrl,
-        // Only our hooks are completed: another tool's hook on the same group is left alone.
-        LIFECYCLE_HOOK_NAMES: Object.values(lifecycleHookNames).join(','),
-      },
-      reservedConcurrentExecutions: props.lifecycleConcurrency,
-      logRetention,
-    });
-    this.lifecycleFunction.configureAsyncInvoke({
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(6),
-      onFailure: new SqsDestination(this.lifecycleDlq),
-    });
-    table.grant(this.lifecycleFunction, ...tableActions.readWrite);
-    this.drainQueue.grantSendMessages(this.lifecycleFunction);
-    for (const statement of fleetReadStatements(scope, props.ecsClusterArns)) this.lifecycleFunction.addToRolePolicy(statement);
+  const lifecycleCompleteFunction = new MeshFunction(scope, 'LifecycleComplete', {
+    entry: functionEntries.lifecycleComplete,
+    serviceName: 'lifecycle-complete',
+    description: 'Completes Auto Scaling terminate hooks once an instance has drained',
+    memorySize: 256,
+    timeout: Duration.seconds(30),
+    environment,
+    logRetention,
+  });
+  table.grant(lifecycleCompleteFunction, ...tableActions.readWrite);
+  lifecycleCompleteFunction.addEventSource(new SqsEventSource(drainQueue, { batchSize: 10, reportBatchItemFailures: true }));
 
-    this.lifecycleCompleteFunction = new MeshFunction(scope, 'LifecycleComplete', {
-      entry: functionEntries.lifecycleComplete,
-      serviceName: 'lifecycle-complete',
-      description: 'Completes Auto Scaling terminate hooks once an instance has drained',
-      memorySize: 256,
-      timeout: Duration.seconds(30),
-      environment,
-      logRetention,
-    });
-    table.grant(this.lifecycleCompleteFunction, ...tableActions.readWrite);
-    this.lifecycleCompleteFunction.addEventSource(new SqsEventSource(this.drainQueue, { batchSize: 10, reportBatchItemFailures: true }));
-
-    this.ecsTaskRule = new events.Rule(scope, 'EcsTaskStateRule', {
-      description: 'ECS task state changes of service tasks → lifecycle',
-      eventPattern: ecsTaskStatePattern(props.ecsClusterArns ?? []),
-      targets: [this.target(this.lifecycleFunction)],
-    });
-    this.ec2StateRule = new events.Rule(scope, 'Ec2StateRule', {
-      description: 'EC2 instance state changes → lifecycle',
-      eventPattern: ec2InstanceStatePattern(),
-      targets: [this.target(this.lifecycleFunction)],
-    });
-    this.autoScalingLifecycleRule = new events.Rule(scope, 'AutoScalingLifecycleRule', {
-      description: 'Auto Scaling lifecycle actions of the mesh hooks → lifecycle',
-      eventPattern: autoScalingLifecyclePattern(Object.values(lifecycleHookNames), []),
-      targets: [this.target(this.lifecycleFunction)],
-    });
-  }
-
-  /** target makes a function a rule target that retries for two hours, then dead-letters. */
-  target(fn: lambda.IFunction): targets.LambdaFunction {
-    return new targets.LambdaFunction(fn, { deadLetterQueue: this.deliveryDlq, retryAttempts: 10, maxEventAge: Duration.hours(2) });
-  }
+  const target = ruleTarget(deliveryDlq);
+  const rule = (id: string, description: string, eventPattern: events.EventPattern) =>
+    new events.Rule(scope, id, { description, eventPattern, targets: [target(lifecycleFunction)] });
+  const ecsTaskRule = rule('EcsTaskStateRule', 'ECS task state changes of service tasks → lifecycle', ecsTaskStatePattern(props.ecsClusterArns ?? []));
+  const ec2StateRule = rule('Ec2StateRule', 'EC2 instance state changes → lifecycle', ec2InstanceStatePattern());
+  const autoScalingLifecycleRule = rule(
+    'AutoScalingLifecycleRule',
+    'Auto Scaling lifecycle actions of the mesh hooks → lifecycle',
+    autoScalingLifecyclePattern(Object.values(lifecycleHookNames), []),
+  );
+  return {
+    drainQueue,
+    deliveryDlq,
+    lifecycleDlq,
+    drainDlq,
+    lifecycleFunction,
+    lifecycleCompleteFunction,
+    ecsTaskRule,
+    ec2StateRule,
+    autoScalingLifecycleRule,
+  };
 }
 
 function dlq(scope: Construct, id: string): sqs.Queue {

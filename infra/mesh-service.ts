@@ -1,6 +1,7 @@
 import { CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ServiceSpec, ServiceSpecInput, parseServiceSpec } from '../shared/model/spec';
+import { ServiceSpec, ServiceSpecInput } from '../shared/model/spec';
+import { parseServiceSpec } from '../shared/model/parse-spec';
 import type { ControlPlane } from './control-plane';
 
 /**

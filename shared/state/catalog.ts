@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError, Problem, ValidationError } from '../errors';
-import { Dependency, ServiceSpec, grpcRetryConditions, mtlsEnabledOf, parseServiceSpec } from '../model/spec';
+import { Dependency, ServiceSpec, grpcRetryConditions, mtlsEnabledOf } from '../model/spec';
+import { parseServiceSpec } from '../model/parse-spec';
 import { CatalogRepository } from '../store/repositories';
 import { ServiceRecord, nextRevision } from '../store/records';
 import { EndpointStore, refreshEndpointAssignment } from './endpoints';

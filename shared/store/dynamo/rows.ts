@@ -83,29 +83,28 @@ export function toStoredEndpoint(item: Item): StoredEndpoint {
     : { removed: false, service, id, orderingKey: r.orderingKey, endpoint: r.endpoint as unknown as Endpoint };
 }
 
+/** renderedTimes are when an item was rendered and when the change it reflects happened (renderedAt when not recorded). */
+const renderedTimes = (r: { renderedAt: string; changedAt?: string | undefined }) => ({
+  renderedAt: r.renderedAt,
+  changedAt: r.changedAt ?? r.renderedAt,
+});
+
 export function toAssignment(item: Item): EndpointAssignmentItem {
-  const r = row(assignmentRow, item);
-  return {
-    resource: unpackJson<EnvoyResource>(r.body),
-    version: r.version,
-    revision: r.renderedRevision,
-    renderedAt: r.renderedAt,
-    changedAt: r.changedAt ?? r.renderedAt,
-  };
+  const { body, version, renderedRevision, ...times } = row(assignmentRow, item);
+  return { resource: unpackJson<EnvoyResource>(body), version, revision: renderedRevision, ...renderedTimes(times) };
 }
 
 /** assignmentServiceOf names the service an EDS item belongs to. */
 export const assignmentServiceOf = serviceOfPartition;
 
 export function toSnapshotItem(item: Item): SnapshotItem {
-  const r = row(snapshotRow, item);
+  const { body, versions, specRevision, identity, ...times } = row(snapshotRow, item);
   return {
-    resources: unpackJson<SnapshotResources>(r.body),
-    versions: r.versions,
-    specRevision: r.specRevision,
-    renderedAt: r.renderedAt,
-    changedAt: r.changedAt ?? r.renderedAt,
-    ...(r.identity ? { identity: r.identity } : {}),
+    resources: unpackJson<SnapshotResources>(body),
+    versions,
+    specRevision,
+    ...renderedTimes(times),
+    ...(identity ? { identity } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { Instance } from '@aws-sdk/client-ec2';
-import { parseServiceSpec, ServiceSpec, ServiceSpecInput } from '../../../shared/model/spec';
+import { ServiceSpec, ServiceSpecInput } from '../../../shared/model/spec';
+import { parseServiceSpec } from '../../../shared/model/parse-spec';
 import { MeshStore } from '../../../shared/store/mesh-store';
 
 /**

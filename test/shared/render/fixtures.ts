@@ -1,5 +1,6 @@
 import { Endpoint, EndpointHealth } from '../../../shared/model/endpoint';
-import { Protocol, ServiceSpec, ServiceSpecInput, parseServiceSpec } from '../../../shared/model/spec';
+import { Protocol, ServiceSpec, ServiceSpecInput } from '../../../shared/model/spec';
+import { parseServiceSpec } from '../../../shared/model/parse-spec';
 import { NodeWorld } from '../../../shared/model/node-world';
 import { RenderSettings } from '../../../shared/render/settings';
 

@@ -1,7 +1,7 @@
 import { declareService } from '../../../shared/state/catalog';
 import { planSnapshots, refreshSnapshots } from '../../../shared/state/snapshots';
 import { defaultRenderSettings } from '../../../shared/render/settings';
-import { parseServiceSpec } from '../../../shared/model/spec';
+import { parseServiceSpec } from '../../../shared/model/parse-spec';
 import { useDynalite } from '../../support/dynamo';
 
 const dynalite = useDynalite();
