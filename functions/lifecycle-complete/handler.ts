@@ -6,11 +6,11 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { completeDrain, drainCompletionSchema } from '../../shared/lifecycle/drain';
 import { LifecycleActions } from '../../shared/lifecycle/ports';
 import { toProblems } from '../../shared/model/spec';
-import { MeshStore } from '../../shared/store/mesh-store';
+import { EndpointStore } from '../../shared/state/endpoints';
 import { createLogger, createMetrics } from '../lib/observability';
 
 export interface LifecycleCompleteDeps {
-  readonly store: MeshStore;
+  readonly store: EndpointStore;
   readonly lifecycleActions: LifecycleActions;
 }
 
