@@ -3,6 +3,9 @@ import { bootstrapDefaults } from '../shared/bootstrap/envoy-bootstrap';
 import { pollSizes, PollSizes, wireOverhead } from './request-size';
 
 /**
+ * (Over 350 lines on purpose: the prices, the assumptions, the model and the document it writes
+ * are read and updated together, and splitting them would scatter one calculation.)
+ *
  * The cost model: monthly AWS cost per 1,000 Envoys, computed from the benchmark's measured
  * figures (handler time, reads per cache miss, stored item sizes, node-status writes per Envoy,
  * DynamoDB operations per lifecycle event) and the unit prices and assumptions below, written
@@ -65,7 +68,7 @@ export interface CostAssumptions {
   readonly replacementsPerEnvoyPerDay: number;
   /** Lifecycle events reaching the handler per replacement (RUNNING, the stopping states, STOPPED). */
   readonly eventsPerReplacement: number;
-  /** xds function memory (infra/control-plane.ts). */
+  /** xds function memory (infra/front-door.ts). */
   readonly xdsMemoryMb: number;
   readonly lifecycleMemoryMb: number;
   /** DynamoDB BatchGetItem latency added to a poll that misses the cache, ms (in-region p50). */
@@ -459,7 +462,7 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     `| Envoys per service | ${a.envoysPerService} | they share one SNAPSHOT item |`,
     `| task replacements per Envoy per day | ${a.replacementsPerEnvoyPerDay} | deploys and scaling |`,
     `| lifecycle events per replacement | ${a.eventsPerReplacement} | RUNNING (and health), DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED |`,
-    `| xds / lifecycle memory | ${a.xdsMemoryMb} / ${a.lifecycleMemoryMb} MB | infra/control-plane.ts |`,
+    `| xds / lifecycle memory | ${a.xdsMemoryMb} / ${a.lifecycleMemoryMb} MB | infra/front-door.ts, infra/lifecycle-pipeline.ts |`,
     `| snapshot cache TTL | ${a.snapshotCacheTtlS} s | SNAPSHOT_CACHE_TTL_MS |`,
     `| route of the polls | ${a.pollRoute}, ${fmt(a.crossAzShare * 100, 0)}% of nodes across zones from their NAT gateway | private subnets behind a NAT gateway per zone (the example has one for two zones: 50%) |`,
     `| DynamoDB read latency on a miss | ${a.dynamoReadLatencyMs} ms | in-region BatchGetItem p50; Lambda bills whole ms |`,

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envoyBootstrap } from '../shared/bootstrap/envoy-bootstrap';
 import { defaultRenderSettings } from '../shared/render/settings';
-import { typeUrls, XdsTypeName } from '../shared/xds/types';
-import { contentVersion } from '../shared/render/version';
+import { typeUrls, XdsTypeName } from '../shared/envoy/resources';
+import { contentVersion } from '../shared/envoy/version';
 
 /**
  * The size of a REST poll as Envoy 1.36 sends it. Envoy's REST subscription copies the whole

@@ -1,7 +1,8 @@
 import { Annotations, CustomResource, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ServiceSpec, ServiceSpecInput, parseServiceSpec } from '../shared/model/spec';
+import { ServiceSpec, ServiceSpecInput } from '../shared/model/spec';
+import { parseServiceSpec } from '../shared/model/parse-spec';
 import type { ControlPlane } from './control-plane';
 
 /**

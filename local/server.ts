@@ -10,6 +10,7 @@ import { createXdsHandler } from '../functions/xds/handler';
 import { createAdminHandler } from '../functions/admin/handler';
 import { createLifecycleHandler } from '../functions/lifecycle/handler';
 import { defaultRenderSettings } from '../shared/render/settings';
+import { defaults, localRunnerDefaults } from '../shared/config';
 import { startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { AesGcmSealer } from '../shared/secrets/sealer';
@@ -85,12 +86,10 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     tableName,
     region: 'local',
     render: defaultRenderSettings,
-    snapshotCacheTtlMs: 1000,
     xdsAuthMode: options.auth ?? 'none',
-    certificateLifetimeSeconds: 24 * 3600,
-    nodeStatusMinWriteGapMs: 1000,
-    nodeStatusLivenessMs: 30000,
-    meshTagKey: 'mesh:service',
+    certificateLifetimeSeconds: defaults.certificateLifetimeSeconds,
+    meshTagKey: defaults.meshTagKey,
+    ...localRunnerDefaults,
     ...options.config,
   };
   const runtime = createRuntime(config, db.doc);

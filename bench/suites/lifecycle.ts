@@ -7,7 +7,8 @@ import { ensureTable } from '../../shared/store/dynamodb';
 import { MeshStore } from '../../shared/store/mesh-store';
 import { keys } from '../../shared/store/layout';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { parseServiceSpec } from '../../shared/model/spec';
+import { parseServiceSpec } from '../../shared/model/parse-spec';
+import { defaults } from '../../shared/config';
 import { handleLifecycleEvent, LifecycleDeps } from '../../shared/lifecycle/handle';
 import { Ec2Instances } from '../../functions/lifecycle/aws/ec2';
 import { reconcileFleet } from '../../shared/reconcile/reconcile';
@@ -53,7 +54,7 @@ export const suite: BenchSuite = {
                     PrivateIpAddress: ipOf(n),
                     Placement: { AvailabilityZone: 'us-east-1a' },
                     InstanceType: 'm7g.large',
-                    Tags: [{ Key: 'mesh:service', Value: serviceName(n % services) }],
+                    Tags: [{ Key: defaults.meshTagKey, Value: serviceName(n % services) }],
                   },
                 ],
               },

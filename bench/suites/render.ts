@@ -1,9 +1,10 @@
 import { Endpoint } from '../../shared/model/endpoint';
-import { Protocol, ServiceSpec, parseServiceSpec } from '../../shared/model/spec';
+import { Protocol, ServiceSpec } from '../../shared/model/spec';
+import { parseServiceSpec } from '../../shared/model/parse-spec';
 import { clusterLoadAssignment } from '../../shared/render/endpoint';
 import { defaultRenderSettings } from '../../shared/render/settings';
 import { renderSnapshot, snapshotVersions } from '../../shared/render/snapshot';
-import { contentVersion } from '../../shared/render/version';
+import { contentVersion } from '../../shared/envoy/version';
 import { BenchContext, BenchRow, BenchSuite, percentile, round, timeSamples } from '../harness';
 
 /**

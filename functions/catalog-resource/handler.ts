@@ -6,11 +6,12 @@ import { serviceName } from '../../shared/model/spec';
 import { RenderSettings } from '../../shared/render/settings';
 import { declareService, removeService } from '../../shared/state/catalog';
 import { CertificateIssuer, ensureServiceCertificate } from '../../shared/state/certificates';
-import { MeshStore } from '../../shared/store/mesh-store';
+import { CatalogStore } from '../../shared/state/catalog';
+import { CertificateRepository } from '../../shared/store/repositories';
 import { createLogger } from '../lib/observability';
 
 export interface CatalogResourceDeps {
-  readonly store: MeshStore;
+  readonly store: CatalogStore & CertificateRepository;
   readonly settings: RenderSettings;
   /** Issues each declared service its certificate (mTLS), as the management API does; loaded once per container. */
   readonly certificates?: () => Promise<CertificateIssuer>;

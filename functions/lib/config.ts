@@ -1,6 +1,7 @@
 import { RenderSettings, defaultRenderSettings } from '../../shared/render/settings';
 import { parseMeshName } from '../../shared/pki/identity';
 import { AuthMode } from '../../shared/xds/authorization';
+import { defaults } from '../../shared/config';
 
 /**
  * FunctionConfig is read once per container from the environment the CDK stack sets; a
@@ -42,16 +43,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
       requestTimeout: env.XDS_REQUEST_TIMEOUT ?? defaultRenderSettings.requestTimeout,
       meshName: parseMeshName(env.MESH_NAME ?? defaultRenderSettings.meshName),
     },
-    snapshotCacheTtlMs: positiveInt(env, 'SNAPSHOT_CACHE_TTL_MS', 2000),
-    nodeStatusMinWriteGapMs: positiveInt(env, 'NODE_STATUS_MIN_WRITE_GAP_MS', 5000),
-    // 5 min (was 1 min): the liveness rewrite was most of the node-status writes (docs/cost.md);
-    // a node stays listed for the status TTL (1 h), far longer than this.
-    nodeStatusLivenessMs: positiveInt(env, 'NODE_STATUS_LIVENESS_MS', 300000),
-    meshTagKey: env.MESH_TAG_KEY ?? 'mesh:service',
+    // 0 is meaningful for these two: no cache, and a status write on every change.
+    snapshotCacheTtlMs: integer(env, 'SNAPSHOT_CACHE_TTL_MS', defaults.snapshotCacheTtlMs, 0),
+    nodeStatusMinWriteGapMs: integer(env, 'NODE_STATUS_MIN_WRITE_GAP_MS', defaults.nodeStatusMinWriteGapMs, 0),
+    nodeStatusLivenessMs: integer(env, 'NODE_STATUS_LIVENESS_MS', defaults.nodeStatusLivenessMs, 1),
+    meshTagKey: env.MESH_TAG_KEY || defaults.meshTagKey,
     xdsAuthMode: authMode(env.XDS_AUTH_MODE ?? 'iam'),
     dataKeyId: env.DATA_KEY_ID || undefined,
     caKeyId: env.CA_KEY_ID || undefined,
-    certificateLifetimeSeconds: positiveInt(env, 'CERTIFICATE_LIFETIME_SECONDS', 24 * 3600),
+    certificateLifetimeSeconds: integer(env, 'CERTIFICATE_LIFETIME_SECONDS', defaults.certificateLifetimeSeconds, 1),
   };
 }
 
@@ -60,10 +60,13 @@ function authMode(raw: string): AuthMode {
   throw new Error(`XDS_AUTH_MODE must be iam, token or none, got "${raw}"`);
 }
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+/** integer reads a whole number of at least `min` (0 or 1), naming the variable when it is not one. */
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: 0 | 1): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${name} must be a ${min === 0 ? 'non-negative' : 'positive'} integer, got "${raw}"`);
+  }
   return value;
 }

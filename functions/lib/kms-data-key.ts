@@ -1,6 +1,6 @@
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { AesGcmSealer, SecretSealer } from '../../shared/secrets/sealer';
-import { MeshStore } from '../../shared/store/mesh-store';
+import { CertificateRepository } from '../../shared/store/repositories';
 
 /**
  * loadKmsDataKeySealer gives a container the sealer for service private keys: an AES-256 data
@@ -8,7 +8,7 @@ import { MeshStore } from '../../shared/store/mesh-store';
  * by KMS once per cold start. Secrets are then sealed and opened in memory: no KMS call per
  * poll, and the table never holds a usable key.
  */
-export async function loadKmsDataKeySealer(kms: KMSClient, keyId: string, store: MeshStore): Promise<SecretSealer> {
+export async function loadKmsDataKeySealer(kms: KMSClient, keyId: string, store: Pick<CertificateRepository, 'getSealedDataKey' | 'putSealedDataKey'>): Promise<SecretSealer> {
   let ciphertext = await store.getSealedDataKey();
   if (!ciphertext) {
     const made = await kms.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_256' }));

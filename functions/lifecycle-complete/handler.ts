@@ -5,13 +5,12 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { completeDrain, drainCompletionSchema } from '../../shared/lifecycle/drain';
 import { LifecycleActions } from '../../shared/lifecycle/ports';
-import { ReadinessScheduler, checkLaunchReadiness, launchReadinessSchema } from '../../shared/lifecycle/readiness';
+import { ReadinessScheduler, ReadinessStore, checkLaunchReadiness, launchReadinessSchema } from '../../shared/lifecycle/readiness';
 import { toProblems } from '../../shared/model/spec';
-import { MeshStore } from '../../shared/store/mesh-store';
 import { createLogger, createMetrics } from '../lib/observability';
 
 export interface LifecycleCompleteDeps {
-  readonly store: MeshStore;
+  readonly store: ReadinessStore;
   readonly lifecycleActions: LifecycleActions;
   /** Re-queues launch readiness checks; without it a readiness message fails (and is dead-lettered). */
   readonly readinessScheduler?: ReadinessScheduler;

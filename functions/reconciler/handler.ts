@@ -7,6 +7,7 @@ import { reconcileFleet, ReconcileDeps, ReconcileOptions, ReconcileReport } from
 import { createLogger, createMetrics } from '../lib/observability';
 import { CertificateIssuer, rotateCertificates } from '../../shared/state/certificates';
 import { nodesReport } from '../../shared/api/nodes';
+import { CertificateRepository } from '../../shared/store/repositories';
 
 /** ReconcileIncompleteError says a run repaired what it could but some listings or repairs failed. */
 export class ReconcileIncompleteError extends Error {
@@ -23,7 +24,7 @@ export class ReconcileIncompleteError extends Error {
  * failure is visible and Lambda retries it (a run is idempotent).
  */
 export function createReconcilerHandler(
-  deps: ReconcileDeps,
+  deps: ReconcileDeps & { readonly store: ReconcileDeps['store'] & CertificateRepository & Parameters<typeof nodesReport>[0] },
   options: Omit<ReconcileOptions, 'runId'> = {},
   /** Renews service certificates due for rotation on each run (absent: the stack gave no keys). */
   certificates?: () => Promise<CertificateIssuer>,

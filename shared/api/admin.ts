@@ -1,5 +1,5 @@
 import { removeService, declareService } from '../state/catalog';
-import { MeshStore } from '../store/mesh-store';
+import { Repositories } from '../store/repositories';
 import { RenderSettings } from '../render/settings';
 import { serviceName } from '../model/spec';
 import { HttpError, HttpRequest, HttpResponse, errorResponse, jsonResponse, parseJsonBody } from './http';
@@ -13,7 +13,7 @@ import { ServiceTokens } from '../xds/authorization';
 export const adminBodyLimitBytes = 256 * 1024;
 
 export interface AdminApiDeps {
-  readonly store: MeshStore;
+  readonly store: Repositories;
   readonly settings: RenderSettings;
   /**
    * What generated bootstraps point at. Without a URL (the local runner), the bootstrap points

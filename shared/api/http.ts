@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, StoreUnavailableError, ValidationError } from '../errors';
+import { ConditionFailedError, ConflictError, NotFoundError, StoreUnavailableError, ValidationError } from '../errors';
 
 /**
  * A transport-free HTTP exchange: the Lambda adapters and the local server both turn their
@@ -57,7 +57,8 @@ export function errorResponse(err: unknown): HttpResponse {
     return jsonResponse(400, { error: err.message, problems: err.problems });
   }
   if (err instanceof NotFoundError) return jsonResponse(404, { error: err.message });
-  if (err instanceof ConflictError) return jsonResponse(409, { error: err.message });
+  // A failed condition no caller turned into a ConflictError is still a lost race: 409, not 500.
+  if (err instanceof ConflictError || err instanceof ConditionFailedError) return jsonResponse(409, { error: err.message });
   if (err instanceof StoreUnavailableError) {
     return { status: 503, headers: { 'retry-after': '1' }, body: { error: 'state store unavailable; retry later' } };
   }

@@ -1,4 +1,4 @@
-import { MeshStore } from '../store/mesh-store';
+import { CatalogRepository, NodeStatusRepository, RenderedRepository } from '../store/repositories';
 import { NodeStatus } from '../model/node-status';
 import { selectAssignments, selectFromSnapshot } from '../xds/selection';
 import { EndpointAssignmentItem, SnapshotItem } from '../store/records';
@@ -83,7 +83,9 @@ export function convergenceOf(
  * the latest version of everything they subscribe to, and how long the last change took to
  * reach them (change time → first poll that applied it): the control plane's convergence.
  */
-export async function nodesReport(store: MeshStore, only?: string): Promise<{ services: ServiceConvergence[] }> {
+export async function nodesReport(
+  store: Pick<CatalogRepository, 'listServices'> & Pick<RenderedRepository, 'getSnapshot' | 'getEndpointAssignments'> & NodeStatusRepository,
+   only?: string): Promise<{ services: ServiceConvergence[] }> {
   const names = only ? [only] : (await store.listServices()).map((r) => r.spec.name);
   const services: ServiceConvergence[] = [];
   for (const service of names.sort()) {

@@ -76,18 +76,23 @@ const headerMutationType = 'type.googleapis.com/envoy.extensions.filters.http.he
 const downstreamConnectionsType =
   'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig';
 
+/** BootstrapError says a bootstrap cannot be made from the options given (a control plane URL Envoy cannot use). */
+export class BootstrapError extends Error {
+  override readonly name = 'BootstrapError';
+}
+
 function parseControlPlaneUrl(url: string): { host: string; port: number; tls: boolean } {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`control plane URL "${url}" is not a URL`);
+    throw new BootstrapError(`control plane URL "${url}" is not a URL`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new Error(`control plane URL "${url}" must be http or https`);
+    throw new BootstrapError(`control plane URL "${url}" must be http or https`);
   }
   if (parsed.pathname !== '/' && parsed.pathname !== '') {
-    throw new Error(`control plane URL "${url}" must have no path: Envoy POSTs to the fixed /v3/discovery:<type> paths`);
+    throw new BootstrapError(`control plane URL "${url}" must have no path: Envoy POSTs to the fixed /v3/discovery:<type> paths`);
   }
   const tls = parsed.protocol === 'https:';
   return { host: parsed.hostname, port: parsed.port ? Number(parsed.port) : tls ? 443 : 80, tls };

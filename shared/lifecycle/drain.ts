@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EndpointChange } from '../model/endpoint';
 import { applyEndpointChanges } from '../state/endpoints';
-import { MeshStore } from '../store/mesh-store';
+import { EndpointStore } from '../state/endpoints';
 import { terminalOrderingKey } from './ec2-instance';
 import { DrainCompletion, LifecycleActions } from './ports';
 
@@ -29,7 +29,7 @@ export interface DrainCompletionResult {
  * action Auto Scaling no longer waits on is already done.
  */
 export async function completeDrain(
-  deps: { readonly store: MeshStore; readonly lifecycleActions: LifecycleActions; readonly now?: () => Date },
+  deps: { readonly store: EndpointStore; readonly lifecycleActions: LifecycleActions; readonly now?: () => Date },
   completion: DrainCompletion,
 ): Promise<DrainCompletionResult> {
   const action = await deps.lifecycleActions.complete(completion.hook, 'CONTINUE');

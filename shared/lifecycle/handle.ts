@@ -1,8 +1,9 @@
 import { EndpointChange } from '../model/endpoint';
 import { defaultDrainSeconds } from '../model/defaults';
+import { defaults } from '../config';
 import { ServiceSpec, toProblems } from '../model/spec';
 import { applyEndpointChanges } from '../state/endpoints';
-import { MeshStore } from '../store/mesh-store';
+import { CatalogRepository } from '../store/repositories';
 import { isLifecycleActionEvent, LifecycleAction, parseLifecycleAction } from './autoscaling';
 import {
   ec2InstanceStateChange,
@@ -16,7 +17,7 @@ import {
 } from './ec2-instance';
 import { Deployment, ecsServiceOfTask, ecsTaskStateChange, endpointChangeOfTask, foreignTaskReason, parseEcsTaskDetail } from './ecs-task';
 import { EventEnvelope, LifecycleEventError, eventEnvelopeSchema } from './envelope';
-import { ReadinessScheduler, startLaunchReadiness } from './readiness';
+import { ReadinessScheduler, ReadinessStore, startLaunchReadiness } from './readiness';
 import {
   ContainerInstanceDirectory,
   DrainScheduler,
@@ -25,8 +26,6 @@ import {
   LifecycleActions,
 } from './ports';
 
-/** defaultMeshTagKey is the EC2 tag naming the mesh service of an instance (env MESH_TAG_KEY in AWS). */
-export const defaultMeshTagKey = 'mesh:service';
 
 /**
  * LifecycleDeps are the store and the AWS ports an event may need. Only the store is
@@ -34,7 +33,7 @@ export const defaultMeshTagKey = 'mesh:service';
  * configured (an EC2 event without an instance directory, say) is rejected with a clear error.
  */
 export interface LifecycleDeps {
-  readonly store: MeshStore;
+  readonly store: Pick<CatalogRepository, 'getService' | 'serviceForEcsService'> & ReadinessStore;
   /** Resolves container instances to IPs for bridge/host mode tasks (cached by the adapter). */
   readonly containerInstances?: ContainerInstanceDirectory;
   /** Looks up EC2 instances: EC2 state changes and Auto Scaling hooks. */
@@ -43,7 +42,7 @@ export interface LifecycleDeps {
   readonly lifecycleActions?: LifecycleActions;
   /** Runs the end of a terminate hook after the drain period. */
   readonly drainScheduler?: DrainScheduler;
-  /** @default defaultMeshTagKey */
+  /** @default defaults.meshTagKey (shared/config.ts) */
   readonly meshTagKey?: string;
   /** When set, hooks with other names belong to other tools and are left alone. */
   readonly lifecycleHookNames?: ReadonlySet<string>;
@@ -236,7 +235,7 @@ type SpecLookup = { ok: true; spec: ServiceSpec } | { ok: false; reason: string 
 
 /** meshSpecOfInstance finds the declared service an instance's tag names (one GetItem), if any. */
 async function meshSpecOfInstance(deps: LifecycleDeps, instance: InstanceDescription): Promise<SpecLookup> {
-  const tagKey = deps.meshTagKey ?? defaultMeshTagKey;
+  const tagKey = deps.meshTagKey ?? defaults.meshTagKey;
   const service = meshServiceOfInstance(instance, tagKey);
   if (!service) return { ok: false, reason: `instance has no ${tagKey} tag` };
   const record = await deps.store.getService(service);

@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { NodeStatus } from '../model/node-status';
-import { MeshStore } from '../store/mesh-store';
-import { applyEndpointChanges } from '../state/endpoints';
+import { NodeStatusRepository } from '../store/repositories';
+import { applyEndpointChanges, EndpointStore } from '../state/endpoints';
 import { drainCompletionSchema } from './drain';
 import { instanceOrderingKey, instanceStateRank } from './ec2-instance';
 import { LifecycleActions, LifecycleHookRef } from './ports';
+
+/** ReadinessStore is what readiness reads (the node's status) and writes (its endpoint). */
+export type ReadinessStore = EndpointStore & Pick<NodeStatusRepository, 'getNodeStatus'>;
 
 /**
  * LaunchReadiness is a launching instance waiting in the Auto Scaling launch hook until its
@@ -55,7 +58,7 @@ export type ReadinessResult =
   | { readonly state: 'timed-out'; readonly action: 'completed' | 'expired'; readonly reason: string };
 
 export interface ReadinessDeps {
-  readonly store: MeshStore;
+  readonly store: ReadinessStore;
   readonly lifecycleActions: LifecycleActions;
   readonly scheduler: ReadinessScheduler;
   readonly now: () => Date;
@@ -99,7 +102,7 @@ export async function checkLaunchReadiness(deps: ReadinessDeps, check: LaunchRea
  * healthy: its Envoy has config, so callers may send it traffic. An endpoint already removed or
  * changed by a later event is left as it is (the ordering key decides).
  */
-async function markHealthy(store: MeshStore, check: LaunchReadiness, now: Date): Promise<void> {
+async function markHealthy(store: ReadinessStore, check: LaunchReadiness, now: Date): Promise<void> {
   const stored = await store.getEndpoint(check.service, check.hook.instanceId);
   if (!stored || stored.removed || stored.endpoint.health !== 'unhealthy') return;
   const orderingKey = instanceOrderingKey(now.getTime(), instanceStateRank('running'));

@@ -1,4 +1,4 @@
-import { XdsTypeName } from '../xds/types';
+import { XdsTypeName } from '../envoy/resources';
 
 /**
  * NodeStatus is what the control plane knows of one polling Envoy: which service it belongs

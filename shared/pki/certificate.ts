@@ -17,20 +17,13 @@ import {
   utf8String,
 } from './der';
 import { spiffeId } from './identity';
-import { CaSigner, signatureAlgorithmIdentifier } from './signer';
+import { CaSigner, PkiError, signatureAlgorithmIdentifier } from './signer';
+import { defaults } from '../config';
 
 /**
  * X.509 v3 certificates for the mesh, assembled here and signed through the CaSigner port, so
  * a KMS key signs them without the key ever being here. Only the to-be-signed bytes cross it.
  */
-
-/** PkiError says issuance could not proceed; its message never carries key or certificate material. */
-export class PkiError extends Error {
-  override readonly name = 'PkiError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
 
 /** IssuedCertificate is what a service gets: its certificate, its own key, and when to renew. */
 export interface IssuedCertificate {
@@ -55,7 +48,7 @@ export interface CaCertificate {
   readonly serial: string;
 }
 
-export const defaultLeafLifetimeSeconds = 24 * 3600;
+export const defaultLeafLifetimeSeconds = defaults.certificateLifetimeSeconds;
 export const defaultCaLifetimeSeconds = 10 * 365 * 24 * 3600;
 /**
  * notBefore is set this far in the past, so an Envoy whose clock lags the control plane's

@@ -1,6 +1,14 @@
 import { createHash, createPublicKey, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
 import { nullValue, oid, sequence } from './der';
 
+/** PkiError says issuance could not proceed; its message never carries key or certificate material. */
+export class PkiError extends Error {
+  override readonly name = 'PkiError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /**
  * The signature algorithms a CA key can have, named as AWS KMS names them (`SigningAlgorithm`),
  * so the KMS adapter passes them through unchanged.
@@ -46,7 +54,7 @@ export function createLocalCaSigner(): CaSigner {
 export function localSigner(privateKey: KeyObject, publicKey: KeyObject = createPublicKey(privateKey)): CaSigner {
   const type = privateKey.asymmetricKeyType;
   const isP256 = type === 'ec' && privateKey.asymmetricKeyDetails?.namedCurve === 'prime256v1';
-  if (type !== 'rsa' && !isP256) throw new Error(`a CA key must be RSA or EC P-256, not ${type ?? 'unknown'}`);
+  if (type !== 'rsa' && !isP256) throw new PkiError(`a CA key must be RSA or EC P-256, not ${type ?? 'unknown'}`);
   return {
     algorithm: type === 'rsa' ? 'RSASSA_PKCS1_V1_5_SHA_256' : 'ECDSA_SHA_256',
     publicKey: publicKey.export({ type: 'spki', format: 'der' }),

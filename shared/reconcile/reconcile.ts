@@ -3,23 +3,23 @@ import { EndpointChange } from '../model/endpoint';
 import { ecsServiceNameOf, ServiceSpec } from '../model/spec';
 import { EcsTaskDetail, ecsServiceOfTask, endpointChangeOfTask, parseTaskDescription } from '../lifecycle/ecs-task';
 import { meshServiceOfInstance } from '../lifecycle/ec2-instance';
-import { defaultMeshTagKey } from '../lifecycle/handle';
+import { defaults } from '../config';
 import { ContainerInstanceDirectory, EcsTaskInventory, InstanceDescription, InstanceInventory } from '../lifecycle/ports';
-import { refreshEndpointAssignment } from '../state/endpoints';
-import { MeshStore } from '../store/mesh-store';
+import { EndpointStore, refreshEndpointAssignment } from '../state/endpoints';
+import { CatalogRepository } from '../store/repositories';
 import { ServiceRecord, StoredEndpoint } from '../store/records';
 import { clusterName, instanceObservationChange, isInstanceId, isTaskArn, taskArnCluster } from './observe';
 import { planRepairs, Repair } from './plan';
 
 export interface ReconcileDeps {
-  readonly store: MeshStore;
+  readonly store: Pick<CatalogRepository, 'listServices'> & EndpointStore;
   /** Lists ECS services' tasks; without it ECS endpoints are left as they are. */
   readonly tasks?: EcsTaskInventory;
   /** Resolves container instances for bridge/host mode tasks. */
   readonly containerInstances?: ContainerInstanceDirectory;
   /** Lists tagged EC2 instances; without it EC2 endpoints are left as they are. */
   readonly instances?: InstanceInventory;
-  /** @default defaultMeshTagKey */
+  /** @default defaults.meshTagKey (shared/config.ts) */
   readonly meshTagKey?: string;
   readonly now?: () => Date;
 }
@@ -81,7 +81,7 @@ const driftOf: Record<Repair['kind'], keyof DriftCounts> = {
  */
 export async function reconcileFleet(deps: ReconcileDeps, options: ReconcileOptions): Promise<ReconcileReport> {
   const now = deps.now?.() ?? new Date();
-  const tagKey = deps.meshTagKey ?? defaultMeshTagKey;
+  const tagKey = deps.meshTagKey ?? defaults.meshTagKey;
   const errors: string[] = [];
   const services = await deps.store.listServices();
   const declared = new Set(services.map((s) => s.spec.name));

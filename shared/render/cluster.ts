@@ -1,7 +1,6 @@
 import { dependencyDefaults } from '../model/defaults';
 import { Protocol, ServiceSpec } from '../model/spec';
-import { EnvoyResource } from '../store/records';
-import { typeUrls } from '../xds/types';
+import { EnvoyResource, typeUrls } from '../envoy/resources';
 import { names } from './names';
 import { DependencyPolicy, HealthCheckPolicy, dependencyPolicy, duration, subsetKeySets } from './policy';
 import { RenderSettings, restConfigSource } from './settings';

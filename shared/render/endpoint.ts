@@ -1,7 +1,6 @@
 import { endpointWeightLabel, maxEndpointWeight } from '../model/defaults';
 import { Endpoint, EndpointHealth } from '../model/endpoint';
-import { EnvoyResource } from '../store/records';
-import { typeUrls } from '../xds/types';
+import { EnvoyResource, typeUrls } from '../envoy/resources';
 
 const healthStatus: Record<EndpointHealth, string> = {
   healthy: 'HEALTHY',

@@ -1,7 +1,6 @@
 import { serviceDefaults } from '../model/defaults';
 import { ServiceSpec } from '../model/spec';
-import { EnvoyResource } from '../store/records';
-import { typeUrls } from '../xds/types';
+import { EnvoyResource, typeUrls } from '../envoy/resources';
 import { names } from './names';
 import { duration } from './policy';
 

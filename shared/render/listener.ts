@@ -1,6 +1,5 @@
 import { Dependency, ServiceSpec } from '../model/spec';
-import { EnvoyResource } from '../store/records';
-import { typeUrls } from '../xds/types';
+import { EnvoyResource, typeUrls } from '../envoy/resources';
 import { httpAccessLog, tcpAccessLog } from './access-log';
 import { names } from './names';
 import { DependencyPolicy, dependencyPolicy, duration, servicePolicy } from './policy';

@@ -1,6 +1,5 @@
 import { ServiceSpec } from '../model/spec';
-import { EnvoyResource } from '../store/records';
-import { typeUrls } from '../xds/types';
+import { EnvoyResource, typeUrls } from '../envoy/resources';
 import { names } from './names';
 import { DependencyPolicy, RetryPolicy, dependencyPolicy, duration, servicePolicy } from './policy';
 

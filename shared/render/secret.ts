@@ -1,7 +1,7 @@
 import { ServiceSpec } from '../model/spec';
 import { spiffeId } from '../pki/identity';
-import { EnvoyResource } from '../store/records';
-import { typeUrls } from '../xds/types';
+import { EnvoyResource, NamedVersionedResources, typeUrls } from '../envoy/resources';
+import { contentVersion } from '../envoy/version';
 import { names } from './names';
 import { RenderSettings, restConfigSource } from './settings';
 
@@ -69,6 +69,43 @@ export function serviceSecrets(keyPair: ServiceKeyPair, trustBundlePem: string, 
   return [tlsCertificateSecret(service, keyPair), trustBundleSecret(trustBundlePem)].sort((a, b) =>
     String(a.name) < String(b.name) ? -1 : String(a.name) > String(b.name) ? 1 : 0,
   );
+}
+
+/**
+ * renderServiceSecrets renders a service's SDS secrets once, when its certificate is issued:
+ * each is versioned over its whole content, private key included (so a new key is a new
+ * version), and stored without the key, which stays sealed. Per request only the key is
+ * opened and put back (`withPrivateKey`): nothing is rendered or hashed on a poll.
+ */
+export function renderServiceSecrets(keyPair: ServiceKeyPair, trustBundlePem: string, service: string): NamedVersionedResources {
+  const secrets = serviceSecrets(keyPair, trustBundlePem, service);
+  return {
+    resources: secrets.map(withoutPrivateKey),
+    versions: Object.fromEntries(secrets.map((s) => [String(s.name), contentVersion([s])])),
+  };
+}
+
+/** withoutPrivateKey is a secret as stored: a certificate secret loses its private key. */
+function withoutPrivateKey(secret: EnvoyResource): EnvoyResource {
+  const tls = secret.tls_certificate as { certificate_chain: unknown } | undefined;
+  return tls ? { ...secret, tls_certificate: { certificate_chain: tls.certificate_chain } } : secret;
+}
+
+/** needsPrivateKey tells whether a stored secret is served only with its private key put back. */
+export function needsPrivateKey(secret: EnvoyResource): boolean {
+  return secret.tls_certificate !== undefined;
+}
+
+/** withPrivateKey puts a certificate secret's opened private key back, as `tlsCertificateSecret` renders it. */
+export function withPrivateKey(secret: EnvoyResource, privateKeyPem: string): EnvoyResource {
+  const tls = secret.tls_certificate as { certificate_chain: unknown };
+  return {
+    ...secret,
+    tls_certificate: {
+      certificate_chain: tls.certificate_chain,
+      private_key: { inline_string: requirePem(privateKeyPem, 'PRIVATE KEY', 'privateKeyPem') },
+    },
+  };
 }
 
 /** sdsSecretConfig points at one secret on the control plane's REST SDS. */

@@ -1,5 +1,5 @@
 import { ServiceSpec, mtlsEnabledOf } from '../model/spec';
-import { EnvoyResource } from '../store/records';
+import { EnvoyResource } from '../envoy/resources';
 import { usesHttp2 } from './cluster';
 import { jwksCluster, jwtAuthnFilter, jwtOf } from './jwt';
 import { ListenerOptions } from './listener';

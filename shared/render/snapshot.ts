@@ -1,6 +1,6 @@
-import { ServiceSpec } from '../model/spec';
-import { EnvoyResource, SnapshotResources } from '../store/records';
-import { XdsTypeName } from '../xds/types';
+import { NodeWorld } from '../model/node-world';
+import { InconsistentSnapshotError } from '../errors';
+import { EnvoyResource, SnapshotResources, TypeVersions, XdsTypeName } from '../envoy/resources';
 import { dependencyCluster, localAppCluster } from './cluster';
 import { externalListener, inboundListener, outboundListener } from './listener';
 import { inboundRouteConfiguration, outboundRouteConfiguration } from './route';
@@ -8,19 +8,7 @@ import { servedSecretNames } from './names';
 import { dependencyPolicy } from './policy';
 import { dependencyTransportSocket, inboundSecurity } from './security';
 import { RenderSettings } from './settings';
-import { contentVersion } from './version';
-
-/**
- * NodeWorld is everything the Envoys of one service need to know: its own spec, the specs of
- * the services it calls, and the names of the services that call it (the default allow-list
- * of its inbound side). Endpoints are not part of it: they are EDS, rendered per service.
- */
-export interface NodeWorld {
-  readonly spec: ServiceSpec;
-  readonly dependencies: ReadonlyMap<string, ServiceSpec>;
-  /** The services that declare this one as a dependency. */
-  readonly callers: readonly string[];
-}
+import { contentVersion } from '../envoy/version';
 
 const byName = (a: EnvoyResource, b: EnvoyResource) => {
   const x = String(a.name);
@@ -41,7 +29,7 @@ export function renderSnapshot(world: NodeWorld, settings: RenderSettings): Snap
   const clusters = [localAppCluster(spec), ...inbound.clusters];
   for (const dep of spec.dependencies) {
     const dependency = world.dependencies.get(dep.service);
-    if (!dependency) throw new Error(`dependency "${dep.service}" of "${spec.name}" is not declared`);
+    if (!dependency) throw new InconsistentSnapshotError(spec.name, [`dependency "${dep.service}" of "${spec.name}" is not declared`]);
     const policy = dependencyPolicy(dep, dependency.protocol);
     listeners.push(outboundListener(spec, dep, dependency, settings, { policy }));
     if (dependency.protocol !== 'tcp') routes.push(outboundRouteConfiguration(dependency, { policy }));
@@ -56,8 +44,8 @@ export function renderSnapshot(world: NodeWorld, settings: RenderSettings): Snap
 }
 
 /** snapshotVersions hashes each type's resources: the version a wildcard poll compares. */
-export function snapshotVersions(resources: SnapshotResources): Partial<Record<XdsTypeName, string>> {
-  const versions: Partial<Record<XdsTypeName, string>> = {};
+export function snapshotVersions(resources: SnapshotResources): TypeVersions {
+  const versions: TypeVersions = {};
   for (const [type, list] of Object.entries(resources) as [XdsTypeName, EnvoyResource[]][]) {
     versions[type] = contentVersion(list);
   }

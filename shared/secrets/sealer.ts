@@ -11,6 +11,11 @@ export interface SecretSealer {
 
 const version = 1;
 
+/** SealedSecretError says secret material could not be sealed or opened; it never carries the material. */
+export class SealedSecretError extends Error {
+  override readonly name = 'SealedSecretError';
+}
+
 /**
  * AesGcmSealer seals with AES-256-GCM under one data key: `version | iv (12) | tag (16) | ciphertext`.
  * In AWS the data key is a KMS data key whose plaintext lives only in memory (functions/lib/kms-data-key.ts);
@@ -18,7 +23,7 @@ const version = 1;
  */
 export class AesGcmSealer implements SecretSealer {
   constructor(private readonly key: Uint8Array) {
-    if (key.length !== 32) throw new Error('AesGcmSealer needs a 256-bit key');
+    if (key.length !== 32) throw new SealedSecretError('AesGcmSealer needs a 256-bit key');
   }
 
   static generate(): AesGcmSealer {
@@ -34,14 +39,14 @@ export class AesGcmSealer implements SecretSealer {
 
   open(sealed: Uint8Array): string {
     const buf = Buffer.from(sealed);
-    if (buf.length < 29 || buf[0] !== version) throw new Error('sealed secret has an unknown format');
+    if (buf.length < 29 || buf[0] !== version) throw new SealedSecretError('sealed secret has an unknown format');
     const decipher = createDecipheriv('aes-256-gcm', this.key, buf.subarray(1, 13));
     decipher.setAuthTag(buf.subarray(13, 29));
     try {
       return Buffer.concat([decipher.update(buf.subarray(29)), decipher.final()]).toString('utf8');
     } catch {
       // Never echo any of the material: only that it did not open.
-      throw new Error('sealed secret does not open with this key');
+      throw new SealedSecretError('sealed secret does not open with this key');
     }
   }
 }

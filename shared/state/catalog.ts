@@ -1,9 +1,10 @@
 import { ConflictError, NotFoundError, Problem, ValidationError } from '../errors';
-import { Dependency, ServiceSpec, grpcRetryConditions, mtlsEnabledOf, parseServiceSpec } from '../model/spec';
-import { MeshStore } from '../store/mesh-store';
-import { ServiceRecord } from '../store/records';
-import { refreshEndpointAssignment } from './endpoints';
-import { refreshSnapshots } from './snapshots';
+import { Dependency, ServiceSpec, grpcRetryConditions, mtlsEnabledOf } from '../model/spec';
+import { parseServiceSpec } from '../model/parse-spec';
+import { CatalogRepository } from '../store/repositories';
+import { ServiceRecord, nextRevision } from '../store/records';
+import { EndpointStore, refreshEndpointAssignment } from './endpoints';
+import { SnapshotStore, planSnapshots, refreshSnapshots, storeSnapshots } from './snapshots';
 import { RenderSettings } from '../render/settings';
 
 /**
@@ -132,6 +133,9 @@ function changedDependencies(previous: ServiceSpec | undefined, spec: ServiceSpe
   return [...before, ...after].filter((s) => before.has(s) !== after.has(s)).sort();
 }
 
+/** CatalogStore is what declaring and removing services reads and writes. */
+export type CatalogStore = CatalogRepository & EndpointStore & SnapshotStore;
+
 export interface DeclareResult {
   readonly record: ServiceRecord;
   readonly created: boolean;
@@ -144,10 +148,11 @@ export interface DeclareResult {
  * re-renders what it changes: its own snapshot, those of the services that call it, and those
  * of the dependencies it added or dropped (their callers, hence their allow-lists, changed).
  * A protocol change, or mTLS or a JWT check turned on, is also checked against its callers'
- * specs. A rejected spec writes nothing.
+ * specs. A rejected spec writes nothing, and neither does one whose snapshots would not be
+ * consistent (InconsistentSnapshotError).
  */
 export async function declareService(
-  store: MeshStore,
+  store: CatalogStore,
   input: unknown,
   settings: RenderSettings,
   options: { expectedName?: string } = {},
@@ -171,10 +176,13 @@ export async function declareService(
   }
   if (problems.length > 0) throw new ValidationError(`invalid service spec "${spec.name}"`, problems);
 
+  // Every snapshot the change touches is rendered and checked before the spec is stored: an
+  // inconsistent one is refused with nothing written.
+  const affected = [spec.name, ...(await store.listDependents(spec.name)), ...changedDependencies(previous?.spec, spec)];
+  const planned = await planSnapshots(store, affected, settings, { spec, revision: nextRevision(previous) });
   const record = await store.putService(spec, previous);
   if (!previous) await refreshEndpointAssignment(store, spec.name);
-  const affected = [spec.name, ...(await store.listDependents(spec.name)), ...changedDependencies(previous?.spec, spec)];
-  const rendered = await refreshSnapshots(store, affected, settings);
+  const rendered = await storeSnapshots(store, planned);
   return { record, created: !previous, rendered };
 }
 
@@ -182,7 +190,7 @@ export async function declareService(
  * removeService deletes a declared service, unless other services still depend on it, and
  * re-renders the services it called: it is no longer among their allowed callers.
  */
-export async function removeService(store: MeshStore, name: string, settings: RenderSettings): Promise<ServiceRecord> {
+export async function removeService(store: CatalogStore, name: string, settings: RenderSettings): Promise<ServiceRecord> {
   const record = await store.getService(name);
   if (!record) throw new NotFoundError(`service "${name}"`);
   const dependents = await store.listDependents(name);

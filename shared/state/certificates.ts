@@ -1,9 +1,10 @@
 import { X509Certificate, createPublicKey } from 'node:crypto';
-import { CaSigner } from '../pki/signer';
-import { PkiError, issueCaCertificate, issueServiceCertificate } from '../pki/certificate';
+import { CaSigner, PkiError } from '../pki/signer';
+import { issueCaCertificate, issueServiceCertificate } from '../pki/certificate';
 import { RotationPolicy, needsRotation } from '../pki/rotation';
 import { SecretSealer } from '../secrets/sealer';
-import { MeshStore } from '../store/mesh-store';
+import { CatalogRepository, CertificateRepository } from '../store/repositories';
+import { renderServiceSecrets } from '../render/secret';
 
 /** MeshCertificateAuthority is the CA as the control plane uses it: a signer (KMS or local) and its certificate. */
 export interface MeshCertificateAuthority {
@@ -23,7 +24,7 @@ const signerSpki = (signer: CaSigner) => createPublicKey({ key: Buffer.from(sign
  * runner, whose key is made at start, replaces it (`replaceForeign`).
  */
 export async function loadCertificateAuthority(
-  store: MeshStore,
+  store: CertificateRepository,
   signer: CaSigner,
   options: { mesh: string; now: Date; replaceForeign: boolean },
 ): Promise<MeshCertificateAuthority> {
@@ -50,17 +51,18 @@ export interface CertificateIssuer {
 /**
  * ensureServiceCertificate issues a service its certificate when it has none, when the one it
  * has is due for rotation (well before expiry: the policy renews at half its lifetime), or when
- * the CA changed. The new certificate is a new SDS secret version; Envoy swaps it in place.
+ * the CA changed, or when it was stored before its SDS secrets were stored rendered. The new
+ * certificate is a new SDS secret version; Envoy swaps it in place.
  */
 export async function ensureServiceCertificate(
-  store: MeshStore,
+  store: CertificateRepository,
   issuer: CertificateIssuer,
   service: string,
 ): Promise<'issued' | 'current'> {
   const now = issuer.now();
   const existing = await store.getServiceSecrets(service);
   if (
-    existing &&
+    existing?.rendered &&
     existing.trustBundlePem === issuer.ca.certificatePem &&
     !needsRotation({ notBefore: existing.notBefore, notAfter: existing.notAfter }, now, issuer.policy)
   ) {
@@ -78,12 +80,13 @@ export async function ensureServiceCertificate(
     notBefore: issued.notBefore,
     notAfter: issued.notAfter,
     serial: issued.serial,
+    rendered: renderServiceSecrets(issued, issuer.ca.certificatePem, service),
   });
   return 'issued';
 }
 
 /** rotateCertificates checks every declared service (the scheduled rotation) and says what it renewed. */
-export async function rotateCertificates(store: MeshStore, issuer: CertificateIssuer): Promise<{ issued: string[]; current: number }> {
+export async function rotateCertificates(store: Pick<CatalogRepository, 'listServices'> & CertificateRepository, issuer: CertificateIssuer): Promise<{ issued: string[]; current: number }> {
   const issued: string[] = [];
   let current = 0;
   for (const { spec } of await store.listServices()) {

@@ -1,8 +1,11 @@
 import { EndpointChange, endpointChangeTarget } from '../model/endpoint';
-import { MeshStore } from '../store/mesh-store';
+import { EndpointRepository, RenderedRepository } from '../store/repositories';
 import { StoredEndpoint } from '../store/records';
 import { clusterLoadAssignment } from '../render/endpoint';
-import { contentVersion } from '../render/version';
+import { contentVersion } from '../envoy/version';
+
+/** EndpointStore is what applying endpoint changes needs: the endpoints, and the rendered assignments. */
+export type EndpointStore = EndpointRepository & Pick<RenderedRepository, 'putEndpointAssignment'>;
 
 export interface EndpointChangeOutcome {
   readonly change: EndpointChange;
@@ -19,7 +22,7 @@ export interface EndpointChangeOutcome {
  * write and its render, and the retry is what completes it.
  */
 export async function applyEndpointChanges(
-  store: MeshStore,
+  store: EndpointStore,
   changes: readonly EndpointChange[],
 ): Promise<EndpointChangeOutcome[]> {
   const outcomes: EndpointChangeOutcome[] = [];
@@ -35,7 +38,7 @@ export async function applyEndpointChanges(
 }
 
 /** isStoredChange tells whether the stored state of the change's endpoint was written by this very change. */
-async function isStoredChange(store: MeshStore, change: EndpointChange): Promise<boolean> {
+async function isStoredChange(store: EndpointStore, change: EndpointChange): Promise<boolean> {
   const { service, id } = endpointChangeTarget(change);
   const source = change.kind === 'upsert' ? change.endpoint.source : change.source;
   const stored = await store.getEndpoint(service, id);
@@ -52,9 +55,9 @@ export function storedSourceOf(stored: StoredEndpoint) {
 /**
  * refreshEndpointAssignment renders a service's ClusterLoadAssignment from its live endpoints.
  * It takes a revision before reading, so a slower concurrent render of older state can
- * never overwrite a newer one (see MeshStore.bumpEndpointRevision).
+ * never overwrite a newer one (see EndpointRepository.bumpEndpointRevision).
  */
-export async function refreshEndpointAssignment(store: MeshStore, service: string): Promise<boolean> {
+export async function refreshEndpointAssignment(store: EndpointStore, service: string): Promise<boolean> {
   const revision = await store.bumpEndpointRevision(service);
   const stored = await store.listEndpoints(service);
   const live = stored.flatMap((s) => (s.removed ? [] : [s.endpoint]));

@@ -1,66 +1,88 @@
-import { MeshStore } from '../store/mesh-store';
+import { InconsistentSnapshotError } from '../errors';
+import { buildNodeWorld } from '../model/node-world';
+import { ServiceSpec } from '../model/spec';
 import { RenderSettings } from '../render/settings';
 import { checkSnapshotConsistency, renderSnapshot, snapshotVersions } from '../render/snapshot';
-import { ServiceSpec } from '../model/spec';
+import { SnapshotItem } from '../store/records';
+import { CatalogRepository, RenderedRepository } from '../store/repositories';
 
-/**
- * refreshSnapshots re-renders and stores the LDS/RDS/CDS snapshot of each named service from
- * its spec, its dependencies' specs and the names of its callers (the default allow-list).
- * Work is one query of callers and one write per service, and two batch reads in all.
- * A service that has been deleted meanwhile is skipped.
- */
-export async function refreshSnapshots(
-  store: MeshStore,
-  services: readonly string[],
-  settings: RenderSettings,
-): Promise<string[]> {
-  const wanted = [...new Set(services)].sort();
-  const [records, listed] = await Promise.all([
-    store.getServices(wanted),
-    Promise.all(wanted.map(async (name) => [name, await store.listDependents(name)] as const)),
-  ]);
-  const dependentsOf = new Map(listed);
-  const depNames = [...records.values()].flatMap((r) => r.spec.dependencies.map((d) => d.service));
-  const callerNames = listed.flatMap(([, callers]) => callers);
-  const others = await store.getServices([...new Set([...depNames, ...callerNames])].filter((n) => !records.has(n)));
-  const specs = new Map<string, ServiceSpec>();
-  for (const [name, r] of [...records, ...others]) specs.set(name, r.spec);
+/** SnapshotStore is what rendering snapshots reads (specs, callers) and writes (snapshots). */
+export type SnapshotStore = Pick<CatalogRepository, 'getServices' | 'listDependents'> & Pick<RenderedRepository, 'putSnapshot'>;
 
-  const rendered: string[] = [];
-  for (const name of wanted) {
-    const record = records.get(name);
-    if (!record) continue;
-    const dependencies = new Map<string, ServiceSpec>();
-    let complete = true;
-    for (const dep of record.spec.dependencies) {
-      const depSpec = specs.get(dep.service);
-      if (depSpec) dependencies.set(dep.service, depSpec);
-      else complete = false;
-    }
-    // A dependency deleted under our feet: keep serving the last good snapshot.
-    if (!complete) continue;
-    const callers = verifiedCallers(name, dependentsOf.get(name) ?? [], specs);
-    const resources = renderSnapshot({ spec: record.spec, dependencies, callers }, settings);
-    const problems = checkSnapshotConsistency(resources, name);
-    if (problems.length > 0) throw new Error(`inconsistent snapshot for "${name}": ${problems.join('; ')}`);
-    await store.putSnapshot(name, {
-      resources,
-      versions: snapshotVersions(resources),
-      specRevision: record.revision,
-      renderedAt: new Date().toISOString(),
-      // Who may fetch it travels with it: every poll checks it without reading the spec.
-      identity: { iamRoleArns: record.spec.identity?.iamRoleArns ?? [] },
-    });
-    rendered.push(name);
-  }
-  return rendered;
+/** PendingSpec is a spec about to be stored: snapshots are planned with it before it is written. */
+export interface PendingSpec {
+  readonly spec: ServiceSpec;
+  readonly revision: number;
+}
+
+/** PlannedSnapshot is a rendered snapshot that passed its consistency check, ready to be stored. */
+export interface PlannedSnapshot {
+  readonly service: string;
+  readonly snapshot: SnapshotItem;
 }
 
 /**
- * verifiedCallers keeps the listed callers whose current spec still declares the service as a
- * dependency. The dependents index can hold entries a crash left behind (the spec is the
- * commit point, see MeshStore.putService); being an allow-list, it must not trust them.
+ * planSnapshots renders the LDS/RDS/CDS snapshot of each named service from its world (see
+ * model/node-world.ts) and checks each one, as go-control-plane's `Consistent()` does, writing
+ * nothing: an inconsistent snapshot is an InconsistentSnapshotError before anything is stored.
+ * With `pending`, that spec stands in for the stored one, so a spec change is checked before
+ * it is written. Work is one query of callers per service and two batch reads in all. A
+ * service that has been deleted meanwhile, or whose dependency has, is skipped.
  */
-function verifiedCallers(service: string, listed: readonly string[], specs: ReadonlyMap<string, ServiceSpec>): string[] {
-  return listed.filter((caller) => specs.get(caller)?.dependencies.some((d) => d.service === service) ?? false).sort();
+export async function planSnapshots(
+  store: Omit<SnapshotStore, 'putSnapshot'>,
+  services: readonly string[],
+  settings: RenderSettings,
+  pending?: PendingSpec,
+): Promise<PlannedSnapshot[]> {
+  const wanted = [...new Set(services)].sort();
+  const [stored, listed] = await Promise.all([
+    store.getServices(wanted),
+    Promise.all(wanted.map(async (name) => [name, await store.listDependents(name)] as const)),
+  ]);
+  const records = new Map([...stored].map(([name, r]) => [name, { spec: r.spec, revision: r.revision }]));
+  if (pending && wanted.includes(pending.spec.name)) records.set(pending.spec.name, pending);
+  // The pending spec's own dependents index entries are written with it: count it as a listed caller.
+  const callersOf = new Map(listed.map(([name, callers]) => [name, pending ? [...callers, pending.spec.name] : callers]));
+  const depNames = [...records.values()].flatMap((r) => r.spec.dependencies.map((d) => d.service));
+  const callerNames = [...callersOf.values()].flat();
+  const unread = [...new Set([...depNames, ...callerNames])].filter((n) => !records.has(n) && n !== pending?.spec.name);
+  const others = await store.getServices(unread);
+  const specs = new Map<string, ServiceSpec>();
+  for (const [name, r] of [...others, ...records]) specs.set(name, r.spec);
+  if (pending) specs.set(pending.spec.name, pending.spec);
+
+  const planned: PlannedSnapshot[] = [];
+  for (const name of wanted) {
+    const record = records.get(name);
+    if (!record) continue;
+    const built = buildNodeWorld(record.spec, specs, callersOf.get(name) ?? []);
+    if (!('world' in built)) continue; // a dependency deleted under our feet: keep the last good snapshot
+    const resources = renderSnapshot(built.world, settings);
+    const problems = checkSnapshotConsistency(resources, name);
+    if (problems.length > 0) throw new InconsistentSnapshotError(name, problems);
+    planned.push({
+      service: name,
+      snapshot: {
+        resources,
+        versions: snapshotVersions(resources),
+        specRevision: record.revision,
+        renderedAt: new Date().toISOString(),
+        // Who may fetch it travels with it: every poll checks it without reading the spec.
+        identity: { iamRoleArns: record.spec.identity?.iamRoleArns ?? [] },
+      },
+    });
+  }
+  return planned;
+}
+
+/** storeSnapshots writes planned snapshots, one write each, and names the services written. */
+export async function storeSnapshots(store: Pick<SnapshotStore, 'putSnapshot'>, planned: readonly PlannedSnapshot[]): Promise<string[]> {
+  for (const { service, snapshot } of planned) await store.putSnapshot(service, snapshot);
+  return planned.map((p) => p.service);
+}
+
+/** refreshSnapshots re-renders, checks and stores the snapshots of the named services from the stored catalog. */
+export async function refreshSnapshots(store: SnapshotStore, services: readonly string[], settings: RenderSettings): Promise<string[]> {
+  return storeSnapshots(store, await planSnapshots(store, services, settings));
 }

@@ -1,6 +1,6 @@
 import { Endpoint } from '../model/endpoint';
 import { ServiceSpec } from '../model/spec';
-import { XdsTypeName } from '../xds/types';
+import { EnvoyResource, NamedVersionedResources, SnapshotResources, TypeVersions } from '../envoy/resources';
 
 /** ServiceRecord is a declared spec with its revision, which guards concurrent edits. */
 export interface ServiceRecord {
@@ -8,6 +8,9 @@ export interface ServiceRecord {
   readonly revision: number;
   readonly updatedAt: string;
 }
+
+/** nextRevision is the revision a spec gets when it is stored over `previous` (1 for a new one). */
+export const nextRevision = (previous: ServiceRecord | undefined): number => (previous?.revision ?? 0) + 1;
 
 /** StoredEndpoint is an endpoint item as stored: live, or a tombstone that outlives it. */
 export type StoredEndpoint =
@@ -20,9 +23,6 @@ export type StoredEndpoint =
       readonly source: Endpoint['source'];
     };
 
-/** A rendered Envoy resource in proto3 JSON, with its `@type` when served. */
-export type EnvoyResource = Record<string, unknown> & { name?: string };
-
 /** EndpointAssignmentItem is a service's rendered ClusterLoadAssignment, stored once for every caller. */
 export interface EndpointAssignmentItem {
   readonly resource: EnvoyResource;
@@ -34,14 +34,11 @@ export interface EndpointAssignmentItem {
   readonly changedAt?: string;
 }
 
-/** SnapshotResources are the per-type resources of one service's nodes, each list sorted by name. */
-export type SnapshotResources = Partial<Record<Exclude<XdsTypeName, 'endpoints'>, EnvoyResource[]>>;
-
 /** SnapshotItem is what the nodes of one service get for LDS, RDS, CDS (and SDS). */
 export interface SnapshotItem {
   readonly resources: SnapshotResources;
   /** A content hash per type, so a wildcard poll can answer 304 without hashing. */
-  readonly versions: Partial<Record<XdsTypeName, string>>;
+  readonly versions: TypeVersions;
   readonly specRevision: number;
   readonly renderedAt: string;
   /** When the change it reflects happened (the spec write), for convergence. */
@@ -61,4 +58,10 @@ export interface ServiceSecretsItem {
   readonly notBefore: string;
   readonly notAfter: string;
   readonly serial: string;
+  /**
+   * Its SDS secrets, rendered and versioned when it was issued (see render/secret.ts
+   * `renderServiceSecrets`): the private key is left out of them and put back, once opened,
+   * per request. Absent on an item issued before secrets were stored rendered: it is re-issued.
+   */
+  readonly rendered?: NamedVersionedResources;
 }

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { HttpError } from '../api/http';
+import { XdsRefusal } from './refusal';
 
 /**
  * Who is polling. In AWS the front door (a function URL with AWS_IAM auth) has verified the
@@ -34,8 +34,8 @@ export function iamRoleOf(arn: string): IamRole | undefined {
 
 /**
  * authorizeNode decides whether a principal may fetch the configuration (and secrets) of a
- * service. A node of `orders` gets `orders`' resources and nothing else: 401 when nobody is
- * authenticated, 403 when the caller is bound to another service.
+ * service. A node of `orders` gets `orders`' resources and nothing else: `unauthenticated` when
+ * nobody is authenticated, `refused` when the caller is bound to another service.
  */
 export function authorizeNode(
   mode: AuthMode,
@@ -44,10 +44,10 @@ export function authorizeNode(
   boundRoleArns: readonly string[],
 ): void {
   if (mode === 'none') return;
-  if (!principal) throw new HttpError(401, 'the request is not authenticated');
+  if (!principal) throw new XdsRefusal('unauthenticated', 'the request is not authenticated');
   if (mode === 'token') {
     if (principal.kind !== 'service-token' || principal.service !== service) {
-      throw new HttpError(403, `the caller is not allowed to fetch the configuration of "${service}"`);
+      throw new XdsRefusal('refused', `the caller is not allowed to fetch the configuration of "${service}"`);
     }
     return;
   }
@@ -58,7 +58,7 @@ export function authorizeNode(
       const role = iamRoleOf(arn);
       return role !== undefined && role.account === caller.account && role.name === caller.name;
     });
-  if (!allowed) throw new HttpError(403, `the caller is not allowed to fetch the configuration of "${service}"`);
+  if (!allowed) throw new XdsRefusal('refused', `the caller is not allowed to fetch the configuration of "${service}"`);
 }
 
 /**

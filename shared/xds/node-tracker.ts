@@ -1,6 +1,7 @@
-import { MeshStore } from '../store/mesh-store';
+import { NodeStatusRepository } from '../store/repositories';
 import { Nack, NodeStatus, SubscriptionStatus, subscriptionKey } from '../model/node-status';
-import { XdsTypeName } from './types';
+import { XdsTypeName } from '../envoy/resources';
+import { defaults } from '../config';
 
 /** One poll, as the tracker sees it: what the node reported and what we answered. */
 export interface PollObservation {
@@ -56,11 +57,11 @@ export class NodeTracker {
   readonly stats = { writes: 0, reads: 0, nacks: 0 };
 
   constructor(
-    private readonly store: MeshStore,
+    private readonly store: Pick<NodeStatusRepository, 'getNodeStatus' | 'putNodeStatus'>,
     options: NodeTrackerOptions = {},
   ) {
-    this.minWriteGapMs = options.minWriteGapMs ?? 5_000;
-    this.livenessIntervalMs = options.livenessIntervalMs ?? 300_000;
+    this.minWriteGapMs = options.minWriteGapMs ?? defaults.nodeStatusMinWriteGapMs;
+    this.livenessIntervalMs = options.livenessIntervalMs ?? defaults.nodeStatusLivenessMs;
     this.maxNodes = options.maxNodes ?? 50_000;
     this.now = options.now ?? Date.now;
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { HttpError } from '../api/http';
+import { XdsRefusal } from './refusal';
 import { toProblems } from '../model/spec';
+import { XdsTypeName } from '../envoy/resources';
 
 /**
  * The parts of a DiscoveryRequest we act on. Envoy sends proto3 JSON with the original
@@ -59,11 +60,40 @@ function normaliseKeys(value: unknown, depth = 0): unknown {
 /** parseDiscoveryRequest validates a request body, naming the field that is wrong. */
 export function parseDiscoveryRequest(body: unknown): DiscoveryRequest {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw new HttpError(400, 'a DiscoveryRequest must be a JSON object');
+    throw new XdsRefusal('bad-request', 'a DiscoveryRequest must be a JSON object');
   }
   const parsed = requestSchema.safeParse(normaliseKeys(body));
   if (!parsed.success) {
-    throw new HttpError(400, 'invalid DiscoveryRequest', { problems: toProblems(parsed.error) });
+    throw new XdsRefusal('bad-request', 'invalid DiscoveryRequest', { problems: toProblems(parsed.error) });
   }
   return parsed.data;
+}
+
+/**
+ * XdsRequest is what the xDS core acts on, whatever carried it (a REST poll, a stream message):
+ * who asks, for which type and names, what it has applied, and why it rejected the last answer.
+ */
+export interface XdsRequest {
+  readonly type: XdsTypeName;
+  readonly node: DiscoveryNode | undefined;
+  readonly resourceNames: readonly string[];
+  /** The version the node has applied ('' before its first update). */
+  readonly versionInfo: string;
+  readonly responseNonce?: string;
+  readonly errorDetail?: { readonly code?: number; readonly message?: string };
+  /** The type URL the request names, if any: it must be the one of `type`. */
+  readonly typeUrl?: string;
+}
+
+/** xdsRequestOf reads a validated DiscoveryRequest for the type its transport addressed. */
+export function xdsRequestOf(type: XdsTypeName, wire: DiscoveryRequest): XdsRequest {
+  return {
+    type,
+    node: wire.node,
+    resourceNames: wire.resource_names ?? [],
+    versionInfo: wire.version_info ?? '',
+    ...(wire.response_nonce !== undefined ? { responseNonce: wire.response_nonce } : {}),
+    ...(wire.error_detail ? { errorDetail: wire.error_detail } : {}),
+    ...(wire.type_url !== undefined ? { typeUrl: wire.type_url } : {}),
+  };
 }

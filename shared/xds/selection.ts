@@ -1,6 +1,10 @@
-import { contentVersion } from '../render/version';
-import { EndpointAssignmentItem, EnvoyResource, SnapshotItem } from '../store/records';
-import { XdsTypeName, wildcardTypes } from './types';
+import { contentVersion } from '../envoy/version';
+import { EndpointAssignmentItem, ServiceSecretsItem, SnapshotItem } from '../store/records';
+import { names as secretNames } from '../render/names';
+import { needsPrivateKey, withPrivateKey } from '../render/secret';
+import { SecretSealer } from '../secrets/sealer';
+import { XdsRefusal } from './refusal';
+import { EnvoyResource, XdsTypeName, wildcardTypes } from '../envoy/resources';
 
 /** Selection is what one subscription should have now: its resources, their version and when they changed. */
 export interface Selection {
@@ -36,4 +40,34 @@ export function selectAssignments(assignments: ReadonlyMap<string, EndpointAssig
   if (found.length === 1) return { version: found[0]!.version, resources: [found[0]!.resource], changedAt: found[0]!.changedAt };
   const changedAt = found.map((a) => a.changedAt ?? '').sort().pop() || undefined;
   return { version: contentVersion(found.map((a) => a.version)), resources: found.map((a) => a.resource), changedAt };
+}
+
+/**
+ * selectSecrets serves a service its own certificate and the mesh trust bundle, and nothing
+ * else. Envoy polls each SDS secret on its own and rejects an answer that does not hold
+ * exactly the one it asked for, so the answer is filtered to the names asked. The secrets were
+ * rendered and versioned at issuance; only the private key is opened here, and only when the
+ * certificate secret is asked for.
+ */
+export function selectSecrets(
+  sealer: SecretSealer | 'unavailable' | undefined,
+  service: string,
+  names: readonly string[],
+  secrets: ServiceSecretsItem | undefined,
+): Selection {
+  if (!sealer) throw new XdsRefusal('not-found', 'this control plane serves no secrets (SDS is not configured)');
+  if (sealer === 'unavailable') throw new XdsRefusal('unavailable', 'secrets cannot be opened right now; retry');
+  if (names.length === 0) throw new XdsRefusal('bad-request', 'a secrets request must name the secrets it wants in resource_names');
+  const allowed = new Set([secretNames.serviceCertificateSecret(service), secretNames.trustBundleSecret]);
+  const refused = names.filter((n) => !allowed.has(n));
+  if (refused.length > 0) throw new XdsRefusal('refused', `service "${service}" may not fetch ${refused.map((n) => `"${n}"`).join(', ')}`);
+  if (!secrets?.rendered) throw new XdsRefusal('unavailable', `the certificate of "${service}" is not issued yet; retry`);
+  const { rendered } = secrets;
+  const wanted = new Set(names);
+  const resources = rendered.resources
+    .filter((r) => wanted.has(String(r.name)))
+    .map((r) => (needsPrivateKey(r) ? withPrivateKey(r, sealer.open(secrets.sealedPrivateKey)) : r));
+  const versions = resources.map((r) => rendered.versions[String(r.name)] ?? '');
+  const version = versions.length === 1 ? versions[0]! : contentVersion(versions);
+  return { version, resources, changedAt: secrets.notBefore };
 }

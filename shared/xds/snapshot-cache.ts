@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from '../errors';
-import { MeshStore } from '../store/mesh-store';
+import { RenderedRepository } from '../store/repositories';
 import { EndpointAssignmentItem, ServiceSecretsItem, SnapshotItem } from '../store/records';
 
 interface Entry<T> {
@@ -36,7 +36,7 @@ export class SnapshotCache {
   readonly stats = { hits: 0, reads: 0, staleServed: 0 };
 
   constructor(
-    private readonly store: MeshStore,
+    private readonly store: Pick<RenderedRepository, 'getRendered'>,
     private readonly options: SnapshotCacheOptions,
   ) {
     this.now = options.now ?? Date.now;
@@ -78,11 +78,6 @@ export class SnapshotCache {
     }
     const secrets = withSecrets ? this.secretEntries.get(service)?.value : undefined;
     return { snapshot: this.snapshots.get(service)?.value, assignments, ...(secrets ? { secrets } : {}) };
-  }
-
-  /** snapshot returns a service's snapshot (see `rendered`). */
-  async snapshot(service: string): Promise<SnapshotItem | undefined> {
-    return (await this.rendered(service)).snapshot;
   }
 
   private fresh(entry: Entry<unknown> | undefined): boolean {

@@ -1,7 +1,7 @@
 import { discoveryRequestBody, envoyNodeExtensions, envoyRequestNode, pollSizes } from '../../bench/request-size';
 import { declareService } from '../../shared/state/catalog';
 import { defaultRenderSettings } from '../../shared/render/settings';
-import { handleDiscovery } from '../../shared/xds/discovery';
+import { handleDiscovery } from '../../shared/api/discovery';
 import { SnapshotCache } from '../../shared/xds/snapshot-cache';
 import { decodeStrict, validateRules } from '../support/envoy-schema';
 import { useDynalite } from '../support/dynamo';

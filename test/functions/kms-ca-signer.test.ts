@@ -2,7 +2,8 @@ import { GetPublicKeyCommand, GetPublicKeyCommandOutput, KMSClient, SignCommand,
 import { createHash, generateKeyPairSync, KeyObject, privateEncrypt, constants, sign, verify, X509Certificate } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createKmsCaSigner, KmsCaSignerError } from '../../functions/lib/kms-ca-signer';
-import { issueCaCertificate, issueServiceCertificate, PkiError } from '../../shared/pki/certificate';
+import { issueCaCertificate, issueServiceCertificate } from '../../shared/pki/certificate';
+import { PkiError } from '../../shared/pki/signer';
 
 /**
  * KMS is the external boundary, so it is mocked at the SDK client; but the mocked `Sign` signs

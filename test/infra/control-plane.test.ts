@@ -152,3 +152,33 @@ describe('attachAutoScalingGroup', () => {
     });
   });
 });
+
+describe('ControlPlane props', () => {
+  it.each<[string, ControlPlaneProps, string]>([
+    ['a negative cache TTL', { snapshotCacheTtlMs: -1 }, 'snapshotCacheTtlMs must be a whole number of ms'],
+    ['a fractional cache TTL', { snapshotCacheTtlMs: 1.5 }, 'snapshotCacheTtlMs must be a whole number of ms'],
+    ['a lifecycle concurrency of 0', { lifecycleConcurrency: 0 }, 'lifecycleConcurrency must be a whole number of 1 or more, or null'],
+    ['a refresh delay Envoy cannot read', { refreshDelay: '5 seconds' }, "refreshDelay must be a duration in seconds as Envoy writes it"],
+    ['a request timeout in minutes', { requestTimeout: '1m' }, 'requestTimeout must be a duration in seconds'],
+    ['an xDS cluster name with a space', { xdsClusterName: 'xds cluster' }, 'xdsClusterName must be 1 to 128'],
+    ['an AWS-reserved tag key', { meshTagKey: 'aws:service' }, "meshTagKey must be an EC2 tag key"],
+    ['a mesh name that is no trust domain', { meshName: 'Mesh Local' }, 'meshName must be a SPIFFE trust domain'],
+    ['a cluster ARN of another kind', { ecsClusterArns: ['arn:aws:ecs:us-east-1:111122223333:service/prod/orders'] }, 'ecsClusterArns [0] must be an ECS cluster ARN'],
+  ])('refuses %s, naming the prop', (_what, props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+
+  it('reports every wrong prop at once', () => {
+    expect(() => synth({ snapshotCacheTtlMs: -1, refreshDelay: 'soon' })).toThrow(/^ControlPlane: snapshotCacheTtlMs .*; refreshDelay /);
+  });
+
+  it.each<[string, ControlPlaneProps, number | undefined]>([
+    ['reserves 10 lifecycle executions when the prop is left out', {}, 10],
+    ['reserves the given number', { lifecycleConcurrency: 3 }, 3],
+    ['leaves the lifecycle function unreserved with null', { lifecycleConcurrency: null }, undefined],
+  ])('%s', (_what, props, reserved) => {
+    const { stack, controlPlane, template } = synth(props);
+    const fn = template.toJSON().Resources[stack.getLogicalId(controlPlane.lifecycleFunction.node.defaultChild as never)];
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(reserved);
+  });
+});

@@ -56,14 +56,14 @@ describe('the documented construct snippet, synthesized as written', () => {
           authorizeNode('iam', { kind: 'iam', arn: sessionArnOf(node.roleLogicalId, 'node-1') }, service, spec.identity?.iamRoleArns ?? []);
           return `${node.service} node → ${service}: allowed`;
         } catch (err) {
-          return `${node.service} node → ${service}: ${(err as { status?: number }).status}`;
+          return `${node.service} node → ${service}: ${(err as { kind?: string }).kind}`;
         }
       }),
     );
     expect(decisions.sort()).toEqual([
       'orders node → orders: allowed',
-      'orders node → payments: 403',
-      'payments node → orders: 403',
+      'orders node → payments: refused',
+      'payments node → orders: refused',
       'payments node → payments: allowed',
     ]);
   });

@@ -4,7 +4,7 @@ import { startLocalControlPlane, LocalControlPlane } from '../../local/server';
 import { request } from '../support/http-client';
 import { threeServices } from '../support/three-services';
 import { assertConformant } from '../support/envoy-schema';
-import { typeUrls, XdsTypeName, xdsTypeNames } from '../../shared/xds/types';
+import { typeUrls, XdsTypeName, xdsTypeNames } from '../../shared/envoy/resources';
 import { names } from '../../shared/render/names';
 import { ensureServiceCertificate } from '../../shared/state/certificates';
 import { rotationPolicy } from '../../shared/pki/rotation';

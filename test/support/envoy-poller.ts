@@ -1,4 +1,4 @@
-import { typeUrls, XdsTypeName } from '../../shared/xds/types';
+import { typeUrls, XdsTypeName } from '../../shared/envoy/resources';
 
 /**
  * EnvoyPoller behaves as Envoy's REST-JSON subscriptions do (ENVOY-REST.md, from

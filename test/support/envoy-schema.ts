@@ -1,4 +1,6 @@
 /**
+ * (Over 350 lines on purpose: one checker of Envoy's validation rules, walked field by field.)
+ *
  * Strict conformance checks for the xDS resources we serve, against Envoy's own
  * v3 API protos (compiled by scripts/build-envoy-schema.mjs).
  *

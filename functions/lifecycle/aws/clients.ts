@@ -3,7 +3,6 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { LifecycleDeps } from '../../../shared/lifecycle/handle';
-import { MeshStore } from '../../../shared/store/mesh-store';
 import { AutoScalingLifecycleActions } from './autoscaling';
 import { Ec2Instances } from './ec2';
 import { EcsContainerInstances } from './ecs';
@@ -34,7 +33,7 @@ export function readLifecycleEnvironment(env: NodeJS.ProcessEnv, region: string,
 }
 
 /** awsLifecycleDeps wires the AWS SDK adapters of every lifecycle port: one client per service, per container. */
-export function awsLifecycleDeps(store: MeshStore, env: LifecycleEnvironment): LifecycleDeps {
+export function awsLifecycleDeps(store: LifecycleDeps['store'], env: LifecycleEnvironment): LifecycleDeps {
   const ec2 = traced(new EC2Client({ region: env.region }));
   const ecs = traced(new ECSClient({ region: env.region }));
   const autoScaling = traced(new AutoScalingClient({ region: env.region }));

@@ -1,4 +1,5 @@
-import { parseServiceSpec, ServiceSpec } from '../../../shared/model/spec';
+import { ServiceSpec } from '../../../shared/model/spec';
+import { parseServiceSpec } from '../../../shared/model/parse-spec';
 import { placeholders } from '../../../infra/sidecar/placeholders';
 
 /** renderJoin flattens an Fn::Join into text, asking `deployTime` for each part only CloudFormation knows. */

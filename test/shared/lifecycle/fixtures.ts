@@ -2,7 +2,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
 import { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { parseServiceSpec, ServiceSpec, ServiceSpecInput } from '../../../shared/model/spec';
+import { ServiceSpec, ServiceSpecInput } from '../../../shared/model/spec';
+import { parseServiceSpec } from '../../../shared/model/parse-spec';
 import { MeshStore } from '../../../shared/store/mesh-store';
 
 /**

@@ -1,5 +1,5 @@
 import { ValidationError } from '../../../shared/errors';
-import { parseServiceSpec } from '../../../shared/model/spec';
+import { parseServiceSpec } from '../../../shared/model/parse-spec';
 
 const base = { name: 'web', inboundPort: 15000, appPort: 8080, protocol: 'http' };
 const withDep = (dep: Record<string, unknown>) => ({ ...base, dependencies: [{ service: 'orders', localPort: 7000, ...dep }] });

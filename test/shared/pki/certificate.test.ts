@@ -3,7 +3,8 @@ import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:cry
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { issueCaCertificate, issueServiceCertificate, PkiError } from '../../../shared/pki/certificate';
+import { issueCaCertificate, issueServiceCertificate } from '../../../shared/pki/certificate';
+import { PkiError } from '../../../shared/pki/signer';
 import { CaSigner, createLocalCaSigner, localSigner } from '../../../shared/pki/signer';
 import { createTestCa, mesh, now } from './fixtures';
 

@@ -2,8 +2,8 @@ import { Protocol, ServiceSpec } from '../../../shared/model/spec';
 import { localServiceCluster } from '../../../shared/render/cluster';
 import { clusterLoadAssignment } from '../../../shared/render/endpoint';
 import { checkSnapshotConsistency, renderSnapshot } from '../../../shared/render/snapshot';
-import { EnvoyResource } from '../../../shared/store/records';
-import { typeUrls } from '../../../shared/xds/types';
+import { EnvoyResource } from '../../../shared/envoy/resources';
+import { typeUrls } from '../../../shared/envoy/resources';
 import { assertConformant } from '../../support/envoy-schema';
 import { endpoint, fullPolicy, protocols, settings, spec, world } from './fixtures';
 

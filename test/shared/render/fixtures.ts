@@ -1,6 +1,7 @@
 import { Endpoint, EndpointHealth } from '../../../shared/model/endpoint';
-import { Protocol, ServiceSpec, ServiceSpecInput, parseServiceSpec } from '../../../shared/model/spec';
-import { NodeWorld } from '../../../shared/render/snapshot';
+import { Protocol, ServiceSpec, ServiceSpecInput } from '../../../shared/model/spec';
+import { parseServiceSpec } from '../../../shared/model/parse-spec';
+import { NodeWorld } from '../../../shared/model/node-world';
 import { RenderSettings } from '../../../shared/render/settings';
 
 /** Fixture builders for rendering tests, in one place. */

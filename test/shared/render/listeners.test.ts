@@ -1,7 +1,7 @@
 import { httpAccessLogFields, tcpAccessLogFields } from '../../../shared/render/access-log';
 import { inboundListener, outboundListener } from '../../../shared/render/listener';
 import { renderSnapshot } from '../../../shared/render/snapshot';
-import { EnvoyResource } from '../../../shared/store/records';
+import { EnvoyResource } from '../../../shared/envoy/resources';
 import { fullPolicy, settings, spec, world } from './fixtures';
 
 type Filter = { name: string; typed_config: Record<string, unknown> };

@@ -1,6 +1,6 @@
 import { dependencyDefaults } from '../../../shared/model/defaults';
 import { renderSnapshot } from '../../../shared/render/snapshot';
-import { EnvoyResource } from '../../../shared/store/records';
+import { EnvoyResource } from '../../../shared/envoy/resources';
 import { fullPolicy, settings, spec, world } from './fixtures';
 
 type Route = { match: Record<string, unknown>; route: Record<string, unknown> };

@@ -1,15 +1,18 @@
 import { issueServiceCertificate } from '../../../shared/pki/certificate';
 import {
   downstreamTlsTransportSocket,
+  needsPrivateKey,
+  renderServiceSecrets,
   SecretRenderError,
   serviceSecrets,
   tlsCertificateSecret,
   trustBundleSecret,
   upstreamTlsTransportSocket,
+  withPrivateKey,
 } from '../../../shared/render/secret';
 import { defaultRenderSettings, restConfigSource } from '../../../shared/render/settings';
-import { contentVersion } from '../../../shared/render/version';
-import { typeUrls } from '../../../shared/xds/types';
+import { contentVersion } from '../../../shared/envoy/version';
+import { typeUrls } from '../../../shared/envoy/resources';
 import { assertConformant } from '../../support/envoy-schema';
 import { createTestCa, mesh, now } from '../pki/fixtures';
 
@@ -161,5 +164,23 @@ describe('upstreamTlsTransportSocket', () => {
       transport_socket: socket,
     };
     expect(() => assertConformant(cluster)).not.toThrow();
+  });
+});
+
+describe('renderServiceSecrets', () => {
+  test('stores every secret without the private key, versioned as the whole secret, and withPrivateKey restores it', async () => {
+    const { ca, payments } = await issued();
+    const whole = serviceSecrets(payments, ca.ca.certificatePem, 'payments');
+    const rendered = renderServiceSecrets(payments, ca.ca.certificatePem, 'payments');
+    expect(JSON.stringify(rendered.resources)).not.toContain('PRIVATE KEY');
+    expect(rendered.versions).toEqual(Object.fromEntries(whole.map((s) => [s.name, contentVersion([s])])));
+    const served = rendered.resources.map((r) => (needsPrivateKey(r) ? withPrivateKey(r, payments.privateKeyPem) : r));
+    expect(JSON.stringify(served)).toBe(JSON.stringify(whole));
+  });
+
+  test('withPrivateKey refuses a key that is not PEM, naming the field', async () => {
+    const { ca, payments } = await issued();
+    const [, certificate] = renderServiceSecrets(payments, ca.ca.certificatePem, 'payments').resources;
+    expect(() => withPrivateKey(certificate!, 'not a key')).toThrow(SecretRenderError);
   });
 });

@@ -1,6 +1,6 @@
 import { renderSnapshot, checkSnapshotConsistency, secretNamesOf } from '../../../shared/render/snapshot';
 import { restConfigSource } from '../../../shared/render/settings';
-import { EnvoyResource, SnapshotResources } from '../../../shared/store/records';
+import { EnvoyResource, SnapshotResources } from '../../../shared/envoy/resources';
 import { settings, spec, world } from './fixtures';
 
 type Filter = { name: string; typed_config: Record<string, unknown> };

@@ -1,5 +1,6 @@
 import { ValidationError } from '../../../shared/errors';
-import { ServiceSpec, parseServiceSpec } from '../../../shared/model/spec';
+import { ServiceSpec } from '../../../shared/model/spec';
+import { parseServiceSpec } from '../../../shared/model/parse-spec';
 import { defaultRenderSettings } from '../../../shared/render/settings';
 import { analyzeDependents, analyzeSpec, declareService } from '../../../shared/state/catalog';
 import { useDynalite } from '../../support/dynamo';

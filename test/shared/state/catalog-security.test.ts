@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../../shared/errors';
-import { parseServiceSpec } from '../../../shared/model/spec';
+import { parseServiceSpec } from '../../../shared/model/parse-spec';
 import { defaultRenderSettings } from '../../../shared/render/settings';
 import { secretNamesOf } from '../../../shared/render/snapshot';
 import { analyzeDependents, analyzeSpec, declareService, removeService } from '../../../shared/state/catalog';

@@ -1,10 +1,10 @@
 import { declareService } from '../../../shared/state/catalog';
 import { applyEndpointChanges } from '../../../shared/state/endpoints';
 import { defaultRenderSettings } from '../../../shared/render/settings';
-import { handleDiscovery, DiscoveryAnswer } from '../../../shared/xds/discovery';
+import { handleDiscovery, DiscoveryAnswer } from '../../../shared/api/discovery';
 import { SnapshotCache } from '../../../shared/xds/snapshot-cache';
 import { NodeTracker } from '../../../shared/xds/node-tracker';
-import { typeUrls, XdsTypeName } from '../../../shared/xds/types';
+import { typeUrls, XdsTypeName } from '../../../shared/envoy/resources';
 import { MeshStore } from '../../../shared/store/mesh-store';
 import { Endpoint } from '../../../shared/model/endpoint';
 import { useDynalite } from '../../support/dynamo';

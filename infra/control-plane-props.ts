@@ -1,0 +1,102 @@
+import { RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { defaults } from '../shared/config';
+import { parseMeshName } from '../shared/pki/identity';
+import { ValidationError } from '../shared/errors';
+
+export interface ControlPlaneProps {
+  /** Keep the state table (and its data) when the stack is deleted. @default RemovalPolicy.RETAIN */
+  readonly tableRemovalPolicy?: RemovalPolicy;
+  /** DynamoDB deletion protection: the table cannot be deleted until this is turned off. @default true */
+  readonly deletionProtection?: boolean;
+  /** Point-in-time recovery (35 days of restorable history). @default true */
+  readonly pointInTimeRecovery?: boolean;
+  /**
+   * The name of the xDS cluster in every Envoy bootstrap, which rendered config sources point
+   * at. It is a fixed name, not the function URL's host: see docs/deploy.md ("The xDS host").
+   * @default 'xds_cluster'
+   */
+  readonly xdsClusterName?: string;
+  /** How often Envoys poll EDS and RDS, in seconds as Envoy writes durations. @default '5s' */
+  readonly refreshDelay?: string;
+  /** How long one poll may take: covers a cold start. @default '5s' */
+  readonly requestTimeout?: string;
+  /** The mesh's trust domain: identities are `spiffe://<meshName>/service/<name>`. @default 'mesh.local' */
+  readonly meshName?: string;
+  /** How long the xds function reuses a snapshot read from the table, in ms (0: no cache). @default 2000 */
+  readonly snapshotCacheTtlMs?: number;
+  /** The EC2 tag naming an instance's mesh service. @default 'mesh:service' */
+  readonly meshTagKey?: string;
+  /** Only task events from these ECS clusters (ARNs) reach the control plane. @default - every cluster */
+  readonly ecsClusterArns?: readonly string[];
+  /** When the reconciler runs. @default rate(5 minutes) */
+  readonly reconcileSchedule?: events.Schedule;
+  /**
+   * Reserved concurrency of the lifecycle function: a burst of events (a fleet scaling at
+   * once) then queues in Lambda's async queue instead of contending on the same table items.
+   * `null` leaves it unreserved (needed in accounts whose concurrency limit is 10); leaving the
+   * prop out reserves the default.
+   * @default 10
+   */
+  readonly lifecycleConcurrency?: number | null;
+  /** How long logs are kept. @default ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** Where alarms notify. @default - alarms without actions */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * The mesh CA and the sealing of service private keys (mutual TLS, served over SDS). `false`
+   * turns both off; otherwise the given keys are used, or new ones created.
+   * @default - a new symmetric key (DATA_KEY_ID) and a new ECC_NIST_P256 SIGN_VERIFY key (CA_KEY_ID)
+   */
+  readonly meshKeys?: false | { readonly dataKey?: kms.IKey; readonly caKey?: kms.IKey };
+}
+
+/** The defaults of the props that have one (shared/config.ts holds those the functions share). */
+export const controlPlaneDefaults = {
+  snapshotCacheTtlMs: defaults.snapshotCacheTtlMs,
+  meshTagKey: defaults.meshTagKey,
+  lifecycleConcurrency: defaults.lifecycleConcurrency,
+} as const;
+
+const envoyDuration = /^\d+(\.\d{1,9})?s$/;
+const ecsClusterArn = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/;
+const known = (value: unknown) => value !== undefined && !(typeof value === 'string' && Token.isUnresolved(value));
+
+/**
+ * validateControlPlaneProps finds every prop a control plane cannot be built with, and names
+ * each in the message, as aws-cdk-lib's own constructs do: the stack fails at synth, not at
+ * the first poll. Values not known until deployment (tokens) are left to CloudFormation.
+ */
+export function validateControlPlaneProps(props: ControlPlaneProps): void {
+  const problems: string[] = [];
+  const check = (ok: boolean, prop: keyof ControlPlaneProps, message: string) => {
+    if (!ok) problems.push(`${prop} ${message}`);
+  };
+  const { snapshotCacheTtlMs, lifecycleConcurrency, refreshDelay, requestTimeout, xdsClusterName, meshTagKey, meshName } = props;
+  if (known(snapshotCacheTtlMs) && !Token.isUnresolved(snapshotCacheTtlMs)) {
+    check(Number.isInteger(snapshotCacheTtlMs) && snapshotCacheTtlMs! >= 0, 'snapshotCacheTtlMs', `must be a whole number of ms, 0 or more (got ${snapshotCacheTtlMs})`);
+  }
+  if (lifecycleConcurrency !== undefined && lifecycleConcurrency !== null && !Token.isUnresolved(lifecycleConcurrency)) {
+    check(Number.isInteger(lifecycleConcurrency) && lifecycleConcurrency >= 1, 'lifecycleConcurrency', `must be a whole number of 1 or more, or null for unreserved (got ${lifecycleConcurrency})`);
+  }
+  for (const [prop, value] of [['refreshDelay', refreshDelay], ['requestTimeout', requestTimeout]] as const) {
+    if (known(value)) check(envoyDuration.test(value!), prop, `must be a duration in seconds as Envoy writes it, such as '5s' or '0.5s' (got '${value}')`);
+  }
+  if (known(xdsClusterName)) check(/^[A-Za-z0-9_.-]{1,128}$/.test(xdsClusterName!), 'xdsClusterName', `must be 1 to 128 letters, digits, '_', '.' or '-' (got '${xdsClusterName}')`);
+  if (known(meshTagKey)) check(meshTagKey!.length >= 1 && meshTagKey!.length <= 128 && !meshTagKey!.startsWith('aws:'), 'meshTagKey', `must be an EC2 tag key: 1 to 128 characters, not starting with 'aws:' (got '${meshTagKey}')`);
+  if (known(meshName)) {
+    try {
+      parseMeshName(meshName!);
+    } catch (err) {
+      const reason = err instanceof ValidationError ? err.problems.map((p) => p.message).join('; ') : String(err);
+      check(false, 'meshName', `${reason} (got '${meshName}')`);
+    }
+  }
+  for (const [i, arn] of (props.ecsClusterArns ?? []).entries()) {
+    if (known(arn)) check(ecsClusterArn.test(arn), 'ecsClusterArns', `[${i}] must be an ECS cluster ARN (got '${arn}')`);
+  }
+  if (problems.length > 0) throw new Error(`ControlPlane: ${problems.join('; ')}`);
+}

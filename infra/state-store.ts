@@ -1,0 +1,45 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { tableDefinition } from '../shared/store/layout';
+import { ControlPlaneProps } from './control-plane-props';
+
+/**
+ * stateStore builds the control plane's state: the one table (docs/table-layout.md) and the KMS
+ * keys of the mesh CA and of the sealing of private keys, which go with the table.
+ *
+ * Like every part of ControlPlane, it builds its resources in the ControlPlane's own scope, so
+ * they keep the logical IDs they had when one constructor built them all: splitting the
+ * construct never replaces a deployed table, key, queue or function URL.
+ */
+export function stateStore(
+  scope: Construct,
+  props: Pick<ControlPlaneProps, 'tableRemovalPolicy' | 'deletionProtection' | 'pointInTimeRecovery' | 'meshKeys'>,
+): { table: dynamodb.Table; dataKey?: kms.IKey; caKey?: kms.IKey } {
+  const removalPolicy = props.tableRemovalPolicy ?? RemovalPolicy.RETAIN;
+  const table = new dynamodb.Table(scope, 'Table', {
+    partitionKey: { name: tableDefinition.partitionKey, type: dynamodb.AttributeType.STRING },
+    sortKey: { name: tableDefinition.sortKey, type: dynamodb.AttributeType.STRING },
+    timeToLiveAttribute: tableDefinition.ttlAttribute,
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
+    deletionProtection: props.deletionProtection ?? true,
+    removalPolicy,
+    encryption: dynamodb.TableEncryption.AWS_MANAGED,
+  });
+  if (props.meshKeys === false) return { table };
+  // The keys go with the table: a kept table with a deleted key holds secrets no one can open.
+  const dataKey =
+    props.meshKeys?.dataKey ??
+    new kms.Key(scope, 'DataKey', { description: 'Envoy mesh: seals service private keys', enableKeyRotation: true, removalPolicy });
+  const caKey =
+    props.meshKeys?.caKey ??
+    new kms.Key(scope, 'CaKey', {
+      description: 'Envoy mesh: certificate authority',
+      keySpec: kms.KeySpec.ECC_NIST_P256,
+      keyUsage: kms.KeyUsage.SIGN_VERIFY,
+      removalPolicy,
+    });
+  return { table, dataKey, caKey };
+}

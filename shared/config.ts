@@ -1,0 +1,38 @@
+/**
+ * The control plane's configuration defaults, in one place. The Lambda functions read their
+ * environment against them (functions/lib/config.ts), the CDK construct sets and documents
+ * them (infra/control-plane.ts), the local runner starts from them (local/server.ts), and the
+ * store and the core fall back to them. A leaf: it imports nothing.
+ */
+export const defaults = {
+  /** The EC2 tag naming the mesh service of an instance (env MESH_TAG_KEY). */
+  meshTagKey: 'mesh:service',
+  /** How long the xds function reuses a snapshot read from the table (env SNAPSHOT_CACHE_TTL_MS). */
+  snapshotCacheTtlMs: 2000,
+  /** A node's status is written at most once per this gap (env NODE_STATUS_MIN_WRITE_GAP_MS). */
+  nodeStatusMinWriteGapMs: 5000,
+  /**
+   * An unchanged node's status is rewritten this often so it stays listed (env
+   * NODE_STATUS_LIVENESS_MS). 5 min (was 1 min): the liveness rewrite was most of the
+   * node-status writes (docs/cost.md); a node stays listed for the status TTL, far longer.
+   */
+  nodeStatusLivenessMs: 300_000,
+  /** How long a node that stopped polling stays listed. */
+  nodeStatusTtlSeconds: 3600,
+  /** How long a removed endpoint's tombstone keeps late events from resurrecting it. */
+  tombstoneTtlSeconds: 24 * 3600,
+  /** Service certificate lifetime; renewed at half of it (env CERTIFICATE_LIFETIME_SECONDS). */
+  certificateLifetimeSeconds: 24 * 3600,
+  /** Reserved concurrency of the lifecycle function. */
+  lifecycleConcurrency: 10,
+} as const;
+
+/**
+ * localRunnerDefaults are where the local runner departs from AWS: it converges faster, so a
+ * change is visible to a developer's Envoy within a second or two.
+ */
+export const localRunnerDefaults = {
+  snapshotCacheTtlMs: 1000,
+  nodeStatusMinWriteGapMs: 1000,
+  nodeStatusLivenessMs: 30_000,
+} as const;

@@ -1,0 +1,63 @@
+import { packJson } from '../codec';
+import { keys } from '../layout';
+import { ServiceSecretsItem } from '../records';
+import { CertificateRepository } from '../repositories';
+import { StateTable, written } from './table';
+import { caCertificate, dataKeyCiphertext, toServiceSecrets } from './rows';
+
+/**
+ * DynamoCertificates keeps the mesh CA certificate (`CATALOG / CA`), the KMS-encrypted data key
+ * that seals private keys (`CATALOG / DATAKEY`) and each service's certificate with its sealed
+ * key and its rendered SDS secrets (`SVC#<name> / SECRETS`).
+ */
+export class DynamoCertificates implements CertificateRepository {
+  constructor(private readonly table: StateTable) {}
+
+  async putServiceSecrets(service: string, secrets: ServiceSecretsItem): Promise<void> {
+    const { rendered, ...issued } = secrets;
+    await this.table.put('putServiceSecrets', {
+      Item: {
+        ...keys.secrets(service),
+        kind: 'secrets',
+        ...issued,
+        ...(rendered ? { sds: packJson(rendered.resources), sdsVersions: rendered.versions } : {}),
+      },
+    });
+  }
+
+  async getServiceSecrets(service: string): Promise<ServiceSecretsItem | undefined> {
+    const item = await this.table.get('getServiceSecrets', keys.secrets(service), { consistent: true });
+    return item ? toServiceSecrets(item) : undefined;
+  }
+
+  async getCertificateAuthority(): Promise<string | undefined> {
+    const item = await this.table.get('getCertificateAuthority', keys.certificateAuthority(), { consistent: true });
+    return item ? caCertificate(item) : undefined;
+  }
+
+  /** With `replace` false it only creates one: two cold starts racing keep the first. */
+  async putCertificateAuthority(certificatePem: string, replace: boolean): Promise<string> {
+    const stored = await written(
+      this.table.put('putCertificateAuthority', {
+        Item: { ...keys.certificateAuthority(), kind: 'ca', certificatePem },
+        ...(replace ? {} : { ConditionExpression: 'attribute_not_exists(pk)' }),
+      }),
+    );
+    return stored ? certificatePem : (await this.getCertificateAuthority())!;
+  }
+
+  async getSealedDataKey(): Promise<Uint8Array | undefined> {
+    const item = await this.table.get('getSealedDataKey', keys.dataKey(), { consistent: true });
+    return item ? dataKeyCiphertext(item) : undefined;
+  }
+
+  async putSealedDataKey(ciphertext: Uint8Array): Promise<Uint8Array> {
+    const stored = await written(
+      this.table.put('putSealedDataKey', {
+        Item: { ...keys.dataKey(), kind: 'datakey', ciphertext },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return stored ? ciphertext : (await this.getSealedDataKey())!;
+  }
+}

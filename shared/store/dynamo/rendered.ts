@@ -1,0 +1,76 @@
+import { packJson } from '../codec';
+import { keys } from '../layout';
+import { EndpointAssignmentItem, ServiceSecretsItem, SnapshotItem } from '../records';
+import { RenderedItems, RenderedRepository } from '../repositories';
+import { StateTable, written } from './table';
+import { assignmentServiceOf, toAssignment, toServiceSecrets, toSnapshotItem } from './rows';
+
+/**
+ * DynamoRendered keeps what polls are served, gzipped (see codec.ts): each service's snapshot
+ * (`SVC#<name> / SNAPSHOT`) and its rendered ClusterLoadAssignment (`SVC#<name> / EDS`).
+ */
+export class DynamoRendered implements RenderedRepository {
+  constructor(private readonly table: StateTable) {}
+
+  async putEndpointAssignment(service: string, assignment: EndpointAssignmentItem): Promise<boolean> {
+    return written(
+      this.table.update('putEndpointAssignment', {
+        Key: keys.endpointAssignment(service),
+        UpdateExpression:
+          'SET body = :body, version = :version, renderedRevision = :rev, renderedAt = :at, changedAt = :changedAt, kind = :kind',
+        ConditionExpression: 'attribute_not_exists(renderedRevision) OR renderedRevision < :rev',
+        ExpressionAttributeValues: {
+          ':body': packJson(assignment.resource),
+          ':version': assignment.version,
+          ':rev': assignment.revision,
+          ':at': assignment.renderedAt,
+          ':changedAt': assignment.changedAt ?? assignment.renderedAt,
+          ':kind': 'eds',
+        },
+      }),
+    );
+  }
+
+  async getEndpointAssignments(services: readonly string[]): Promise<Map<string, EndpointAssignmentItem>> {
+    return (await this.getRendered(undefined, services)).assignments;
+  }
+
+  async getRendered(snapshotOf: string | undefined, assignmentsOf: readonly string[], secretsOf?: string): Promise<RenderedItems> {
+    const keyList = [
+      ...(snapshotOf !== undefined ? [keys.snapshot(snapshotOf)] : []),
+      ...[...new Set(assignmentsOf)].map((s) => keys.endpointAssignment(s)),
+      ...(secretsOf !== undefined ? [keys.secrets(secretsOf)] : []),
+    ];
+    const items = keyList.length > 0 ? await this.table.batchGet('getRendered', keyList) : [];
+    const assignments = new Map<string, EndpointAssignmentItem>();
+    let snapshot: SnapshotItem | undefined;
+    let secrets: ServiceSecretsItem | undefined;
+    for (const item of items) {
+      if (item.sk === 'SNAPSHOT') snapshot = toSnapshotItem(item);
+      else if (item.sk === 'SECRETS') secrets = toServiceSecrets(item);
+      else if (item.body) assignments.set(assignmentServiceOf(item), toAssignment(item));
+      // An EDS item with no body has a revision counter and nothing rendered yet.
+    }
+    return { ...(snapshot ? { snapshot } : {}), assignments, ...(secrets ? { secrets } : {}) };
+  }
+
+  async putSnapshot(service: string, snapshot: SnapshotItem): Promise<void> {
+    await this.table.put('putSnapshot', {
+      Item: {
+        ...keys.snapshot(service),
+        kind: 'snapshot',
+        body: packJson(snapshot.resources),
+        versions: snapshot.versions,
+        specRevision: snapshot.specRevision,
+        renderedAt: snapshot.renderedAt,
+        changedAt: snapshot.changedAt ?? snapshot.renderedAt,
+        identity: snapshot.identity,
+      },
+    });
+  }
+
+  async getSnapshot(service: string): Promise<SnapshotItem | undefined> {
+    const item = await this.table.get('getSnapshot', keys.snapshot(service));
+    return item ? toSnapshotItem(item) : undefined;
+  }
+}

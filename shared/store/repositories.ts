@@ -1,0 +1,83 @@
+import { EndpointChange } from '../model/endpoint';
+import { NodeStatus } from '../model/node-status';
+import { ServiceSpec } from '../model/spec';
+import { EndpointAssignmentItem, ServiceRecord, ServiceSecretsItem, SnapshotItem, StoredEndpoint } from './records';
+
+/**
+ * The control plane's state, as one small repository per aggregate. The core depends on these
+ * interfaces; `dynamo/` implements each over the one table (docs/table-layout.md), and
+ * MeshStore bundles the five for the entry points that wire them.
+ */
+
+/** CatalogRepository holds the declared specs and their indexes (ECS aliases, dependents). */
+export interface CatalogRepository {
+  getService(name: string): Promise<ServiceRecord | undefined>;
+  /** getServices reads several specs at once (missing names are simply absent from the map). */
+  getServices(names: readonly string[]): Promise<Map<string, ServiceRecord>>;
+  listServices(): Promise<ServiceRecord[]>;
+  /** putService stores a spec, conditionally on `previous` being what is stored; else ConflictError. */
+  putService(spec: ServiceSpec, previous: ServiceRecord | undefined): Promise<ServiceRecord>;
+  /** deleteService removes a spec (ConflictError if it changed) and everything kept for it. */
+  deleteService(record: ServiceRecord): Promise<void>;
+  /** serviceForEcsService maps an ECS service name to the mesh service declared for it, if any. */
+  serviceForEcsService(ecsService: string): Promise<string | undefined>;
+  /** listDependents names the services that declared `service` as a dependency, sorted. */
+  listDependents(service: string): Promise<string[]>;
+}
+
+/** EndpointRepository holds each service's endpoints and tombstones, ordered by their ordering keys. */
+export interface EndpointRepository {
+  /** applyEndpointChange writes a change unless the stored state is as new or newer ('stale'). */
+  applyEndpointChange(change: EndpointChange): Promise<'applied' | 'stale'>;
+  /** replaceLiveEndpoint writes a change over a live endpoint only if it is still as the caller read it. */
+  replaceLiveEndpoint(
+    change: EndpointChange,
+    expected: { readonly orderingKey: number; readonly health: string },
+  ): Promise<'applied' | 'stale'>;
+  getEndpoint(service: string, id: string): Promise<StoredEndpoint | undefined>;
+  /** listEndpoints reads every endpoint of a service, tombstones included, consistently. */
+  listEndpoints(service: string): Promise<StoredEndpoint[]>;
+  /** bumpEndpointRevision counts a service's endpoint changes: a render takes one before it reads. */
+  bumpEndpointRevision(service: string): Promise<number>;
+}
+
+/** Rendered is what one poll reads in one request: a snapshot, the named assignments, a service's secrets. */
+export interface RenderedItems {
+  readonly snapshot?: SnapshotItem;
+  readonly assignments: Map<string, EndpointAssignmentItem>;
+  readonly secrets?: ServiceSecretsItem;
+}
+
+/** RenderedRepository holds what polls are served: the snapshots and the rendered assignments. */
+export interface RenderedRepository {
+  /** putEndpointAssignment stores a rendered assignment unless one of a newer revision is there. */
+  putEndpointAssignment(service: string, assignment: EndpointAssignmentItem): Promise<boolean>;
+  getEndpointAssignments(services: readonly string[]): Promise<Map<string, EndpointAssignmentItem>>;
+  putSnapshot(service: string, snapshot: SnapshotItem): Promise<void>;
+  getSnapshot(service: string): Promise<SnapshotItem | undefined>;
+  /** getRendered reads, in one request, what a poll needs (an EDS or SDS poll is one read, not two). */
+  getRendered(snapshotOf: string | undefined, assignmentsOf: readonly string[], secretsOf?: string): Promise<RenderedItems>;
+}
+
+/** CertificateRepository holds the mesh CA certificate, the sealed data key and each service's certificate. */
+export interface CertificateRepository {
+  putServiceSecrets(service: string, secrets: ServiceSecretsItem): Promise<void>;
+  getServiceSecrets(service: string): Promise<ServiceSecretsItem | undefined>;
+  getCertificateAuthority(): Promise<string | undefined>;
+  /** putCertificateAuthority stores the CA certificate (only if none, unless `replace`); it returns the one stored. */
+  putCertificateAuthority(certificatePem: string, replace: boolean): Promise<string>;
+  getSealedDataKey(): Promise<Uint8Array | undefined>;
+  /** putSealedDataKey stores the encrypted data key once; a racing cold start gets the first one back. */
+  putSealedDataKey(ciphertext: Uint8Array): Promise<Uint8Array>;
+}
+
+/** NodeStatusRepository holds what each polling Envoy applied, expiring when it stops polling. */
+export interface NodeStatusRepository {
+  putNodeStatus(status: NodeStatus): Promise<void>;
+  getNodeStatus(service: string, nodeId: string): Promise<NodeStatus | undefined>;
+  /** listNodeStatus lists the live nodes of a service. */
+  listNodeStatus(service: string): Promise<NodeStatus[]>;
+}
+
+/** Repositories are all of the state: what the entry points wire and pass on, each part to what needs it. */
+export type Repositories = CatalogRepository & EndpointRepository & RenderedRepository & CertificateRepository & NodeStatusRepository;

@@ -1,0 +1,41 @@
+import { readConfig } from '../../../functions/lib/config';
+import { defaults } from '../../../shared/config';
+
+const base = { TABLE_NAME: 't' };
+
+describe('readConfig', () => {
+  it('falls back to the defaults of shared/config.ts', () => {
+    expect(readConfig(base)).toMatchObject({
+      meshTagKey: defaults.meshTagKey,
+      snapshotCacheTtlMs: defaults.snapshotCacheTtlMs,
+      nodeStatusMinWriteGapMs: defaults.nodeStatusMinWriteGapMs,
+      nodeStatusLivenessMs: defaults.nodeStatusLivenessMs,
+      certificateLifetimeSeconds: defaults.certificateLifetimeSeconds,
+      xdsAuthMode: 'iam',
+    });
+  });
+
+  it.each([
+    ['SNAPSHOT_CACHE_TTL_MS', '0', 'snapshotCacheTtlMs', 0],
+    ['NODE_STATUS_MIN_WRITE_GAP_MS', '0', 'nodeStatusMinWriteGapMs', 0],
+    ['NODE_STATUS_LIVENESS_MS', '60000', 'nodeStatusLivenessMs', 60000],
+    ['CERTIFICATE_LIFETIME_SECONDS', '3600', 'certificateLifetimeSeconds', 3600],
+    ['MESH_TAG_KEY', 'team:service', 'meshTagKey', 'team:service'],
+  ])('reads %s=%s', (name, raw, field, value) => {
+    expect(readConfig({ ...base, [name]: raw })).toMatchObject({ [field]: value });
+  });
+
+  it.each([
+    ['NODE_STATUS_LIVENESS_MS', '0', 'must be a positive integer'],
+    ['CERTIFICATE_LIFETIME_SECONDS', '0', 'must be a positive integer'],
+    ['SNAPSHOT_CACHE_TTL_MS', '-1', 'must be a non-negative integer'],
+    ['NODE_STATUS_MIN_WRITE_GAP_MS', '1.5', 'must be a non-negative integer'],
+    ['XDS_AUTH_MODE', 'open', 'must be iam, token or none'],
+  ])('refuses %s=%s at cold start, naming it', (name, raw, message) => {
+    expect(() => readConfig({ ...base, [name]: raw })).toThrow(`${name} ${message}`);
+  });
+
+  it('refuses to start without its table', () => {
+    expect(() => readConfig({})).toThrow('TABLE_NAME is not set');
+  });
+});
