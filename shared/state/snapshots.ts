@@ -76,10 +76,15 @@ export async function planSnapshots(
   return planned;
 }
 
-/** storeSnapshots writes planned snapshots, one write each, and names the services written. */
+/**
+ * storeSnapshots writes planned snapshots, one conditional write each, and names the services
+ * written: a snapshot already built from a newer revision of a spec is kept (a concurrent
+ * declare got there first, and its render is the newer truth).
+ */
 export async function storeSnapshots(store: Pick<SnapshotStore, 'putSnapshot'>, planned: readonly PlannedSnapshot[]): Promise<string[]> {
-  for (const { service, snapshot } of planned) await store.putSnapshot(service, snapshot);
-  return planned.map((p) => p.service);
+  const stored: string[] = [];
+  for (const { service, snapshot } of planned) if (await store.putSnapshot(service, snapshot)) stored.push(service);
+  return stored;
 }
 
 /** refreshSnapshots re-renders, checks and stores the snapshots of the named services from the stored catalog. */

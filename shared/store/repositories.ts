@@ -12,7 +12,7 @@ import { EndpointAssignmentItem, ServiceRecord, ServiceSecretsItem, SnapshotItem
 /** CatalogRepository holds the declared specs and their indexes (ECS aliases, dependents). */
 export interface CatalogRepository {
   getService(name: string): Promise<ServiceRecord | undefined>;
-  /** getServices reads several specs at once (missing names are simply absent from the map). */
+  /** getServices reads several specs at once, consistently (missing names are simply absent from the map). */
   getServices(names: readonly string[]): Promise<Map<string, ServiceRecord>>;
   listServices(): Promise<ServiceRecord[]>;
   /** putService stores a spec, conditionally on `previous` being what is stored; else ConflictError. */
@@ -53,7 +53,11 @@ export interface RenderedRepository {
   /** putEndpointAssignment stores a rendered assignment unless one of a newer revision is there. */
   putEndpointAssignment(service: string, assignment: EndpointAssignmentItem): Promise<boolean>;
   getEndpointAssignments(services: readonly string[]): Promise<Map<string, EndpointAssignmentItem>>;
-  putSnapshot(service: string, snapshot: SnapshotItem): Promise<void>;
+  /**
+   * putSnapshot stores a snapshot unless the stored one was built from a newer revision of
+   * the service's spec (false then): a slower render of an older spec never overwrites it.
+   */
+  putSnapshot(service: string, snapshot: SnapshotItem): Promise<boolean>;
   getSnapshot(service: string): Promise<SnapshotItem | undefined>;
   /** getRendered reads, in one request, what a poll needs (an EDS or SDS poll is one read, not two). */
   getRendered(snapshotOf: string | undefined, assignmentsOf: readonly string[], secretsOf?: string): Promise<RenderedItems>;

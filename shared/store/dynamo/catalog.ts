@@ -25,7 +25,9 @@ export class DynamoCatalog implements CatalogRepository {
   }
 
   async getServices(names: readonly string[]): Promise<Map<string, ServiceRecord>> {
-    const items = await this.table.batchGet('getServices', [...new Set(names)].map((n) => keys.service(n)));
+    // Every caller renders or checks with what it reads, then writes: a replica's stale spec
+    // would put an older identity or allow-list into a snapshot. So reads are consistent.
+    const items = await this.table.batchGet('getServices', [...new Set(names)].map((n) => keys.service(n)), { consistent: true });
     return new Map(items.map(toServiceRecord).map((record) => [record.spec.name, record]));
   }
 
@@ -94,6 +96,7 @@ export class DynamoCatalog implements CatalogRepository {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': servicePartition(service), ':prefix': prefixes.dependent },
       ProjectionExpression: 'caller',
+      ConsistentRead: true, // the allow-list is rendered from it
     });
     return items.map(dependentCaller).sort();
   }

@@ -54,8 +54,8 @@ export class DynamoRendered implements RenderedRepository {
     return { ...(snapshot ? { snapshot } : {}), assignments, ...(secrets ? { secrets } : {}) };
   }
 
-  async putSnapshot(service: string, snapshot: SnapshotItem): Promise<void> {
-    await this.table.put('putSnapshot', {
+  async putSnapshot(service: string, snapshot: SnapshotItem): Promise<boolean> {
+    return written(this.table.put('putSnapshot', {
       Item: {
         ...keys.snapshot(service),
         kind: 'snapshot',
@@ -66,7 +66,10 @@ export class DynamoRendered implements RenderedRepository {
         changedAt: snapshot.changedAt ?? snapshot.renderedAt,
         identity: snapshot.identity,
       },
-    });
+      // Renders of the same revision replace each other (a caller or dependency changed).
+      ConditionExpression: 'attribute_not_exists(pk) OR specRevision <= :rev',
+      ExpressionAttributeValues: { ':rev': snapshot.specRevision },
+    }));
   }
 
   async getSnapshot(service: string): Promise<SnapshotItem | undefined> {

@@ -70,8 +70,12 @@ export class StateTable {
     return items;
   }
 
-  /** batchGet reads up to any number of keys, 100 per request, retrying unprocessed keys. */
-  async batchGet(operation: string, keyList: readonly Key[]): Promise<Item[]> {
+  /**
+   * batchGet reads up to any number of keys, 100 per request, retrying unprocessed keys;
+   * `consistent` reads what the last write wrote (twice the read units), as writes that
+   * depend on the read need.
+   */
+  async batchGet(operation: string, keyList: readonly Key[], options: { consistent?: boolean } = {}): Promise<Item[]> {
     const items: Item[] = [];
     for (let i = 0; i < keyList.length; i += 100) {
       let pending: Item[] | undefined = keyList.slice(i, i + 100);
@@ -80,7 +84,9 @@ export class StateTable {
         if (attempt > 8) throw new StoreUnavailableError(`${operation} (unprocessed keys)`);
         const request: Item[] = pending;
         const out = await this.send(operation, () =>
-          this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: request } } })),
+          this.doc.send(
+            new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: request, ...(options.consistent ? { ConsistentRead: true } : {}) } } }),
+          ),
         );
         items.push(...(out.Responses?.[this.tableName] ?? []));
         pending = out.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined;
