@@ -31,7 +31,7 @@ type Item = Record<string, AttributeValue>;
 export function faultyDynamoDb(endpoint: string, tableName: string, options: { maxAttempts?: number } = {}): FaultyDynamoDb {
   const config = { endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: options.maxAttempts ?? 3 };
   const doc = createDocumentClient(config);
-  const raw = new DynamoDBClient(config);
+  const scanner = new DynamoDBClient(config);
   let replica: Map<string, Item> | undefined;
   let throttled = 0;
   let throttledOps: readonly string[] | undefined;
@@ -53,7 +53,9 @@ export function faultyDynamoDb(endpoint: string, tableName: string, options: { m
     (next) => async (args) => {
       const request = args.request as { headers: Record<string, string>; body?: unknown };
       const operation = String(request.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
-      const body = request.body instanceof Uint8Array ? Buffer.from(request.body).toString('utf8') : String(request.body ?? '{}');
+      // The SDK's JSON body is bytes (a Uint8Array subclass): read them as bytes, not through its string methods.
+      const raw = request.body;
+      const body = raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8') : String(raw ?? '{}');
       const input = JSON.parse(body) as Record<string, unknown>;
       const batch = Object.values((input.RequestItems ?? {}) as Record<string, { ConsistentRead?: boolean }>);
       const consistent = operation === 'BatchGetItem' ? batch.every((r) => r.ConsistentRead === true) : input.ConsistentRead === true;
@@ -92,7 +94,7 @@ export function faultyDynamoDb(endpoint: string, tableName: string, options: { m
       const items = new Map<string, Item>();
       let start: Item | undefined;
       do {
-        const out = await raw.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+        const out = await scanner.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }));
         for (const item of out.Items ?? []) items.set(keyOf(item), item);
         start = out.LastEvaluatedKey;
       } while (start);
