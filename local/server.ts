@@ -18,6 +18,7 @@ import { rotationPolicy } from '../shared/pki/rotation';
 import { CertificateIssuer, loadCertificateAuthority, rotateCertificates } from '../shared/state/certificates';
 import { ServiceTokens } from '../shared/xds/authorization';
 import { functionUrlEvent, lambdaContext } from './lambda-invoke';
+import { isMeshPagePath } from '../shared/api/mesh-page';
 
 /** The largest body the local server reads: a batch of events (EventBridge caps one at 256 KB). */
 export const localBodyLimitBytes = 1024 * 1024;
@@ -120,7 +121,14 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
       if (method !== 'POST') throw new HttpError(405, `${method} is not allowed on /events; POST an EventBridge event or an array of them`);
       return send(res, await postEvents(body));
     }
-    if (path === '/services' || path.startsWith('/services/') || path === '/nodes' || path.startsWith('/bootstrap/')) {
+    if (
+      path === '/services' ||
+      path.startsWith('/services/') ||
+      path === '/nodes' ||
+      path === '/endpoints' ||
+      path.startsWith('/bootstrap/') ||
+      isMeshPagePath(path)
+    ) {
       const event = functionUrlEvent({ method, url, headers: req.headers, body, sourceIp: req.socket.remoteAddress ?? '' });
       return sendLambda(res, await admin(event, lambdaContext('admin')));
     }

@@ -4,6 +4,7 @@ import { RenderSettings } from '../render/settings';
 import { serviceName } from '../model/spec';
 import { HttpError, HttpRequest, HttpResponse, errorResponse, jsonResponse, parseJsonBody } from './http';
 import { nodesReport } from './nodes';
+import { endpointsReport } from './endpoints';
 import { BootstrapOptions, envoyBootstrap } from '../bootstrap/envoy-bootstrap';
 import { localClusterName, localServiceCluster } from '../render/cluster';
 import { CertificateIssuer, ensureServiceCertificate } from '../state/certificates';
@@ -76,14 +77,14 @@ async function route(deps: AdminApiDeps, req: HttpRequest): Promise<HttpResponse
     }
     return jsonResponse(200, { service: name, token: deps.tokens.issue(name) });
   }
-  if (segments[0] === 'nodes' && segments.length === 1) {
+  if ((segments[0] === 'nodes' || segments[0] === 'endpoints') && segments.length === 1) {
     allow(req, ['GET']);
     const only = req.query.service;
     if (only !== undefined && !serviceName.safeParse(only).success) {
       throw new HttpError(400, `"${only}" is not a valid service name: it must be a DNS label`);
     }
     if (only !== undefined && !(await deps.store.getService(only))) throw new HttpError(404, `service "${only}" is not declared`);
-    return jsonResponse(200, await nodesReport(deps.store, only));
+    return jsonResponse(200, segments[0] === 'nodes' ? await nodesReport(deps.store, only) : await endpointsReport(deps.store, only));
   }
   if (segments[0] === 'bootstrap' && segments.length === 2) {
     allow(req, ['GET']);
