@@ -127,6 +127,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
       path === '/nodes' ||
       path === '/endpoints' ||
       path.startsWith('/bootstrap/') ||
+      path.startsWith('/config/') ||
       isMeshPagePath(path)
     ) {
       const event = functionUrlEvent({ method, url, headers: req.headers, body, sourceIp: req.socket.remoteAddress ?? '' });
