@@ -71,7 +71,8 @@ export class MeshClient {
     return answer.body as T;
   }
 
-  private async send(method: string, path: string, body?: string): Promise<ApiAnswer> {
+  /** fetchRaw sends a request (signed when signing) and returns the answer as text, for the page proxy. */
+  async fetchRaw(method: string, path: string, body?: string): Promise<{ status: number; contentType?: string; text: string }> {
     const base = this.endpoint.href.replace(/\/$/, '');
     const url = new URL(base + path);
     let headers: Record<string, string> = body !== undefined ? { 'content-type': 'application/json' } : {};
@@ -92,14 +93,18 @@ export class MeshClient {
       const hint = this.endpoint.href.startsWith(defaultEndpoint) ? ' (is `npm start` running? or pass --endpoint URL)' : '';
       throw new CliError(`cannot reach the control plane at ${this.endpoint.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}${hint}`);
     }
-    const text = await res.text();
+    return { status: res.status, ...(res.headers.get('content-type') ? { contentType: res.headers.get('content-type')! } : {}), text: await res.text() };
+  }
+
+  private async send(method: string, path: string, body?: string): Promise<ApiAnswer> {
+    const { status, text } = await this.fetchRaw(method, path, body);
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       // not JSON: keep the text for the error message
     }
-    return { status: res.status, body: parsed };
+    return { status, body: parsed };
   }
 }
 

@@ -4,11 +4,12 @@ import { statusCommand } from './commands/status';
 import { bootstrapCommand } from './commands/bootstrap';
 import { configCommand } from './commands/config';
 import { importCommand } from './commands/import-appmesh';
+import { pageCommand } from './commands/page';
 import { Command, contextFor, globalHelp, helpOf } from './command';
 import { CliError, CliIo } from './io';
 
 /** commands are meshctl's verbs, in the order `meshctl --help` lists them. */
-export const commands: readonly Command[] = [statusCommand, analyzeCommand, diffCommand, applyCommand, configCommand, bootstrapCommand, importCommand];
+export const commands: readonly Command[] = [statusCommand, analyzeCommand, diffCommand, applyCommand, configCommand, bootstrapCommand, importCommand, pageCommand];
 
 const usage = () => `meshctl: operate the Envoy control plane from a terminal or a CI job.
 
