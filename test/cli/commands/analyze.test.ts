@@ -1,6 +1,6 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { runMeshctl } from '../../support/meshctl';
 
 const examples = join(__dirname, '..', '..', '..', 'examples');
@@ -43,7 +43,8 @@ describe('meshctl analyze', () => {
     const run = await runMeshctl(['analyze', dir, '-o', 'json'], {});
     expect(run.code).toBe(1);
     const { findings } = run.json<{ findings: { file: string; path: string; severity: string; message: string; index?: number }[] }>();
-    const located = findings.map((f) => ({ at: `${f.file.slice(f.file.lastIndexOf(dir) + dir.length + 1)}${f.index !== undefined ? `[${f.index}]` : ''}:${f.path}`, severity: f.severity }));
+    // Files are named relative to the working directory, as a CI log shows them; here, relative to the folder.
+    const located = findings.map((f) => ({ at: `${relative(dir, resolve(f.file))}${f.index !== undefined ? `[${f.index}]` : ''}:${f.path}`, severity: f.severity }));
     expect(located).toEqual([
       { at: 'nested/broken.json:', severity: 'error' },
       { at: 'nested/typo.json[0]:', severity: 'error' },

@@ -104,7 +104,7 @@ describe('the mesh page', () => {
     const arrows = await page.$$eval('#graph path.edge', (ps) => ps.map((p) => `${p.getAttribute('data-from')}→${p.getAttribute('data-to')}`).sort());
     expect(arrows).toEqual(services.services.flatMap((r) => (r.spec.dependencies ?? []).map((d) => `${r.spec.name}→${d.service}`)).sort());
     expect(await page.$$eval('#graph path.edge.denied', (ps) => ps.length)).toBe(0);
-  });
+  }, 60_000);
 
   it('lists allowed callers, endpoints by zone and health, and each Envoy as latest, behind or NACKing', async () => {
     const { endpoints, nodes } = await api();
@@ -139,7 +139,7 @@ describe('the mesh page', () => {
     expect(states['orders-3']).toBe('nacking');
     expect(await page.textContent('#envoys-table tr[data-node="orders-3"]')).toContain('clusters: kept version');
     expect(await page.textContent('#count-nacking')).toBe('1');
-  });
+  }, 60_000);
 
   it('refreshes by itself: a newly declared service and its caller show up, and the screenshot is saved', async () => {
     const search = { name: 'search', inboundPort: 15004, appPort: 8084, protocol: 'http', inbound: { allowedCallers: ['orders'] } };
@@ -158,5 +158,5 @@ describe('the mesh page', () => {
     expect(existsSync(shot)).toBe(true);
     // `UPDATE_DOCS_SCREENSHOT=1 npx jest test/shared/api/mesh-page.test.ts` refreshes the README's copy.
     if (process.env.UPDATE_DOCS_SCREENSHOT === '1') copyFileSync(shot, join(root, 'docs', 'mesh-page.png'));
-  });
+  }, 60_000);
 });
