@@ -141,12 +141,16 @@ describe('the mesh page', () => {
     expect(await page.textContent('#count-nacking')).toBe('1');
   }, 60_000);
 
-  it('refreshes by itself: a newly declared service and its caller show up, and the screenshot is saved', async () => {
+  it('refreshes by itself: a new service and its callers show up, one refused by its allow-list in red, and the screenshot is saved', async () => {
     const search = { name: 'search', inboundPort: 15004, appPort: 8084, protocol: 'http', inbound: { allowedCallers: ['orders'] } };
     expect((await request(cp.url, 'PUT', '/services/search', search)).status).toBe(201);
     expect((await request(cp.url, 'PUT', '/services/orders', { ...orders, dependencies: [...orders.dependencies, { service: 'search', localPort: 9004 }] })).status).toBe(200);
     await page.waitForSelector('#graph g.node[data-service="search"]');
-    await page.waitForSelector('#graph path.edge[data-from="orders"][data-to="search"]');
+    await page.waitForSelector('#graph path.edge[data-from="orders"][data-to="search"]:not(.denied)');
+    // ledger now calls search too, which admits only orders: the API takes it, the page draws it red.
+    const ledger = { ...threeServices.ledger, dependencies: [...threeServices.ledger.dependencies, { service: 'search', localPort: 9002 }] };
+    expect((await request(cp.url, 'PUT', '/services/ledger', ledger)).status).toBe(200);
+    await page.waitForSelector('#graph path.edge.denied[data-from="ledger"][data-to="search"]');
     for (let i = 0; i < 3; i++) await Promise.all(pollers.map((p) => p.pollOnce()));
     await nextRedraw();
     expect(await page.textContent('#services-table tr[data-service="search"] [data-col="callers"]')).toBe('orders');
