@@ -110,8 +110,9 @@ export class MeshClient {
 
 /** apiError turns a refused request into a CliError carrying the API's message and problems. */
 export function apiError(method: string, path: string, answer: ApiAnswer): CliError {
-  const body = answer.body as { error?: string; problems?: { path: string; message: string }[]; message?: string } | string | undefined;
-  const message = typeof body === 'string' ? body.slice(0, 300) : (body?.error ?? body?.message ?? 'no details');
+  // Our API answers {"error"}; a function URL refusing a signature answers {"Message": "Forbidden"}.
+  const body = answer.body as { error?: string; problems?: { path: string; message: string }[]; message?: string; Message?: string } | string | undefined;
+  const message = typeof body === 'string' ? body.slice(0, 300) : (body?.error ?? body?.message ?? body?.Message ?? 'no details');
   const problems = typeof body === 'object' && body?.problems ? body.problems.map((p) => `\n  ${p.path || '(spec)'}: ${p.message}`).join('') : '';
   const auth = answer.status === 403 ? ' (are your AWS credentials allowed to invoke this function URL?)' : '';
   return new CliError(`${method} ${path} failed with ${answer.status}: ${message}${auth}${problems}`, answer.status >= 500 ? 2 : 1);

@@ -14,7 +14,7 @@ export const globalOptions = {
 } as const satisfies Record<string, OptionSpec>;
 
 export const globalHelp = `Global options:
-  --endpoint URL      the control plane (default ${defaultEndpoint}, the local one from \`npm start\`);
+  --endpoint URL      the control plane (default $MESHCTL_ENDPOINT, else ${defaultEndpoint}, the local one from \`npm start\`);
                       a Lambda function URL is signed with SigV4 and the standard AWS credential chain
   --sign              sign with SigV4 even when the endpoint is not a function URL
   --region REGION     the signing region (default: from the function URL, or AWS_REGION)

@@ -31,7 +31,7 @@ export async function verifyingServer(region: string): Promise<{ url: string; se
       const ok = auth.startsWith(`AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/${amzDate.slice(0, 8)}/${region}/lambda/aws4_request`) && expected.headers.authorization === auth;
       seen.push(`${req.method} ${req.url} ${ok ? 'verified' : 'refused'} token=${String(req.headers['x-amz-security-token'])}`);
       res.writeHead(ok ? 200 : 403, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(ok ? { services: [] } : { message: 'Forbidden' }));
+      res.end(JSON.stringify(ok ? { services: [] } : { Message: 'Forbidden' }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
