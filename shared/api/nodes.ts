@@ -22,8 +22,10 @@ export interface ServiceConvergence {
 
 export interface NodeBehind {
   readonly nodeId: string;
-  /** Subscriptions whose applied version is not the current one, with both versions. */
-  /** `currentSince`: when the change that made `current` happened, if known (how long the node has been behind). */
+  /**
+   * Subscriptions whose applied version is not the current one, with both versions, and when
+   * the change that made `current` happened (`currentSince`, if known): how long it has been behind.
+   */
   readonly subscriptions: readonly { key: string; applied: string; current: string; currentSince?: string }[];
   readonly lastNack?: NodeStatus['lastNack'];
 }
