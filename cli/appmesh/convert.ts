@@ -326,7 +326,7 @@ function policyTowards(target: Planned, unsupported: Unsupported[]): Partial<Non
       continue;
     }
     catchAll = true;
-    if (versions > 1 || targets.length > 1) {
+    if (targets.length > 0 && (versions > 1 || targets.length > 1)) {
       const total = targets.reduce((n, t) => n + t.weight, 0);
       policy.split = { ...(total !== 100 ? { total } : {}), subsets: targets.map((t) => ({ labels: labelsOfNode.get(t.node) ?? { family: t.node }, weight: t.weight })) };
     }
