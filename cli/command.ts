@@ -29,6 +29,8 @@ export interface Context {
   readonly values: Values;
   readonly io: CliIo;
   readonly json: boolean;
+  /** option reads a string option (parseArgs has checked its type), or undefined when not given. */
+  option(name: string): string | undefined;
   /** The API client for --endpoint; made on first use, so offline commands never need one. */
   client(): MeshClient;
 }
@@ -70,6 +72,7 @@ export function contextFor(command: Command, argv: readonly string[], io: CliIo)
     values,
     io,
     json: output === 'json',
+    option: (name) => values[name] as string | undefined,
     client: () =>
       (client ??= new MeshClient(
         {

@@ -20,17 +20,17 @@ served by this control plane yet: it answers REST xDS only.`,
   maxArgs: 1,
   async run(ctx) {
     const service = ctx.args[0]!;
-    const tier = (ctx.values.tier as string | undefined) ?? 'rest';
+    const tier = ctx.option('tier') ?? 'rest';
     if (tier === 'grpc') {
       throw new CliError('--tier grpc: this control plane serves REST xDS only (no ADS over gRPC yet); use --tier rest');
     }
     if (tier !== 'rest') throw new CliError(`--tier must be rest or grpc, got "${tier}"`);
-    const node = ctx.values.node as string | undefined;
+    const node = ctx.option('node');
     if (!node) throw new CliError('--node is required: the Envoy\'s unique id, e.g. --node orders-i-0abc');
-    const zone = ctx.values.zone as string | undefined;
+    const zone = ctx.option('zone');
     const query = new URLSearchParams({ node, ...(zone ? { zone } : {}) });
     const bootstrap = await ctx.client().getOk<unknown>(`/bootstrap/${encodeURIComponent(service)}?${query}`);
-    const out = ctx.values.out as string | undefined;
+    const out = ctx.option('out');
     if (out) {
       writeFileSync(out, JSON.stringify(bootstrap, null, 2) + '\n');
       ctx.io.stderr(`wrote the bootstrap of ${service}/${node} to ${out}; run: envoy -c ${out}\n`);

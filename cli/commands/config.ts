@@ -35,13 +35,13 @@ that Envoy has applied of each subscription, against what is current.`,
   maxArgs: 1,
   async run(ctx) {
     const service = ctx.args[0]!;
-    const type = ctx.values.type as string | undefined;
+    const type = ctx.option('type');
     if (type !== undefined && !(xdsTypeNames as readonly string[]).includes(type)) {
       throw new CliError(`--type must be one of ${xdsTypeNames.join(', ')}, got "${type}"`);
     }
     const client = ctx.client();
     const view = await client.getOk<ServiceConfigView>(`/config/${encodeURIComponent(service)}${type ? `?type=${type}` : ''}`);
-    const nodeId = ctx.values.node as string | undefined;
+    const nodeId = ctx.option('node');
     let node: { status: ServiceConvergence['nodes'][number]; behind?: ServiceConvergence['behind'][number] } | undefined;
     if (nodeId) {
       const report = await client.getOk<{ services: ServiceConvergence[] }>(`/nodes?service=${encodeURIComponent(service)}`);

@@ -39,7 +39,7 @@ The specs are then analyzed as meshctl analyze does; exits 1 if they have errors
     }
     const conversion = convertAppMesh(read.resources);
     const unsupported = [...read.skipped.map((s) => ({ at: s.at, what: s.reason })), ...conversion.unsupported];
-    const outDir = ctx.values['out-dir'] as string | undefined;
+    const outDir = ctx.option('out-dir');
     const sources = conversion.specs.map((spec) => ({ file: outDir ? join(outDir, `${spec.name}.json`) : `${file}#${spec.name}`, input: spec }));
     const { findings } = analyzeMesh(sources);
     const errors = findings.filter((f) => f.severity === 'error').length;

@@ -71,16 +71,11 @@ The local control plane serves the page itself at http://127.0.0.1:18000/mesh.`,
   minArgs: 0,
   maxArgs: 0,
   async run(ctx) {
-    const raw = (ctx.values.port as string | undefined) ?? '18080';
-    const port = Number(raw);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be a port number, got "${raw}"`);
     const client = ctx.client();
-    let proxy: PageProxy;
-    try {
-      proxy = await startPageProxy(client, { port });
-    } catch (err) {
-      throw new CliError(`cannot listen on 127.0.0.1:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
+    const port = portFrom(ctx.option('port') ?? '18080');
+    const proxy = await startPageProxy(client, { port }).catch((err: NodeJS.ErrnoException) => {
+      throw new CliError(`cannot listen on 127.0.0.1:${port}: ${err.code ?? err.message}`);
+    });
     ctx.io.stderr(`The mesh page of ${client.endpoint.origin}${client.signs ? ' (requests signed with SigV4)' : ''}: ${proxy.url}/mesh\nCtrl-C stops it.\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
@@ -90,3 +85,10 @@ The local control plane serves the page itself at http://127.0.0.1:18000/mesh.`,
     return 0;
   },
 };
+
+/** portFrom reads --port: a whole number from 0 (any free port) to 65535. */
+function portFrom(raw: string): number {
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be a port number, got "${raw}"`);
+  return port;
+}

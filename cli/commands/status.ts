@@ -78,7 +78,7 @@ poll. Exits 1 when an Envoy has been behind for longer than --threshold.`,
   minArgs: 0,
   maxArgs: 1,
   async run(ctx) {
-    const thresholdText = (ctx.values.threshold as string | undefined) ?? '60s';
+    const thresholdText = ctx.option('threshold') ?? '60s';
     const thresholdMs = parseDuration(thresholdText);
     if (thresholdMs === undefined) throw new CliError(`--threshold must be a duration such as 30s, 5m or 500ms, got "${thresholdText}"`);
     const only = ctx.args[0];
