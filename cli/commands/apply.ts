@@ -40,6 +40,7 @@ const planJson = (changes: readonly Change[]) =>
   changes.map((c) => ({
     action: c.action,
     service: c.service,
+    ...(c.action === 'create' ? { spec: c.spec } : {}),
     ...(c.action === 'update' ? { fields: c.fields } : {}),
   }));
 

@@ -34,11 +34,14 @@ describe('meshctl diff and apply', () => {
   it('diff lists what a fresh control plane lacks in dependency order and exits 1; --dry-run writes nothing', async () => {
     const diff = await runMeshctl(['diff', examples, '--endpoint', cp.url, '-o', 'json']);
     expect(diff.code).toBe(1);
-    expect(diff.json<ChangesJson>().changes).toEqual([
+    const changes = diff.json<ChangesJson & { changes: { spec?: { name: string } }[] }>().changes;
+    expect(changes.map(({ action, service }) => ({ action, service }))).toEqual([
       { action: 'create', service: 'payments' },
       { action: 'create', service: 'ledger' },
       { action: 'create', service: 'orders' },
     ]);
+    // Creates carry the spec as it will be declared (parsed: defaults such as dependencies [] filled in).
+    expect(changes[0]!.spec).toEqual({ name: 'payments', inboundPort: 15000, appPort: 8080, protocol: 'http', dependencies: [], inbound: { timeoutMs: 5000 } });
     const dry = await runMeshctl(['apply', examples, '--dry-run', '--endpoint', cp.url]);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toBe('+ create payments\n+ create ledger\n+ create orders\n3 to create, 0 to update, 0 to delete, 0 unchanged\n');
