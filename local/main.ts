@@ -45,6 +45,7 @@ or GET /bootstrap/{service}?node=<id>, whose bootstrap carries the node's token`
       : 'xDS polls are not authenticated (--auth token binds each caller to its service, as IAM does in AWS)';
   console.log(`Envoy control plane listening on ${cp.url} (${store})
 ${authLine}
+The mesh page: ${cp.url}/mesh · the command line: npx meshctl --help
 
 Try:
   curl -s -X PUT ${cp.url}/services/payments -d '{"name":"payments","inboundPort":15000,"appPort":8080,"protocol":"http"}'

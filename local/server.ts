@@ -21,6 +21,7 @@ import { ServiceTokens } from '../shared/xds/authorization';
 import { functionUrlEvent, lambdaContext } from './lambda-invoke';
 import { LocalInstances } from './instances';
 import { TimerDrainScheduler, timerDrainScheduler } from '../shared/lifecycle/timer-scheduler';
+import { isMeshPagePath } from '../shared/api/mesh-page';
 
 /** The largest body the local server reads: a batch of events (EventBridge caps one at 256 KB). */
 export const localBodyLimitBytes = 1024 * 1024;
@@ -156,7 +157,15 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
       if (method !== 'POST') throw new HttpError(405, `${method} is not allowed on /events; POST an EventBridge event or an array of them`);
       return send(res, await postEvents(body));
     }
-    if (path === '/services' || path.startsWith('/services/') || path === '/nodes' || path.startsWith('/bootstrap/')) {
+    if (
+      path === '/services' ||
+      path.startsWith('/services/') ||
+      path === '/nodes' ||
+      path === '/endpoints' ||
+      path.startsWith('/bootstrap/') ||
+      path.startsWith('/config/') ||
+      isMeshPagePath(path)
+    ) {
       const event = functionUrlEvent({ method, url, headers: req.headers, body, sourceIp: req.socket.remoteAddress ?? '' });
       return sendLambda(res, await admin(event, lambdaContext('admin')));
     }

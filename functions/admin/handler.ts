@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handleAdminRequest } from '../../shared/api/admin';
+import { isMeshPagePath, meshPageAsset } from '../../shared/api/mesh-page';
 import { CertificateIssuer } from '../../shared/state/certificates';
 import { ServiceTokens } from '../../shared/xds/authorization';
 import { Runtime } from '../lib/runtime';
@@ -17,10 +18,14 @@ export interface AdminExtras {
   readonly bootstrap?: Parameters<typeof handleAdminRequest>[0]['bootstrap'];
 }
 
-/** createAdminHandler wires the management API (service specs, nodes, bootstraps) to a Lambda function URL. */
+/** createAdminHandler wires the management API (service specs, nodes, bootstraps) and the mesh page to a Lambda function URL. */
 export function createAdminHandler(runtime: Runtime, extras: AdminExtras = {}) {
   const logger = createLogger('admin');
   const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    if (isMeshPagePath(event.rawPath)) {
+      const page = meshPageAsset(event.requestContext.http.method.toUpperCase(), event.rawPath);
+      return { statusCode: page.status, headers: { ...page.headers }, body: page.text };
+    }
     const certificates = extras.certificates ? await extras.certificates() : undefined;
     const response = await handleAdminRequest(
       {

@@ -4,6 +4,8 @@ import { RenderSettings } from '../render/settings';
 import { serviceName } from '../model/spec';
 import { HttpError, HttpRequest, HttpResponse, errorResponse, jsonResponse, parseJsonBody } from './http';
 import { nodesReport } from './nodes';
+import { endpointsReport } from './endpoints';
+import { serviceConfig } from './config-view';
 import { BootstrapOptions, envoyBootstrap } from '../bootstrap/envoy-bootstrap';
 import { localClusterName, localServiceCluster } from '../render/cluster';
 import { CertificateIssuer, ensureServiceCertificate } from '../state/certificates';
@@ -76,14 +78,20 @@ async function route(deps: AdminApiDeps, req: HttpRequest): Promise<HttpResponse
     }
     return jsonResponse(200, { service: name, token: deps.tokens.issue(name) });
   }
-  if (segments[0] === 'nodes' && segments.length === 1) {
+  if ((segments[0] === 'nodes' || segments[0] === 'endpoints') && segments.length === 1) {
     allow(req, ['GET']);
     const only = req.query.service;
     if (only !== undefined && !serviceName.safeParse(only).success) {
       throw new HttpError(400, `"${only}" is not a valid service name: it must be a DNS label`);
     }
     if (only !== undefined && !(await deps.store.getService(only))) throw new HttpError(404, `service "${only}" is not declared`);
-    return jsonResponse(200, await nodesReport(deps.store, only));
+    return jsonResponse(200, segments[0] === 'nodes' ? await nodesReport(deps.store, only) : await endpointsReport(deps.store, only));
+  }
+  if (segments[0] === 'config' && segments.length === 2) {
+    allow(req, ['GET']);
+    const name = decodeSegment(segments[1]!);
+    if (!serviceName.safeParse(name).success) throw new HttpError(400, `"${name}" is not a valid service name: it must be a DNS label`);
+    return jsonResponse(200, await serviceConfig(deps.store, name, req.query.type));
   }
   if (segments[0] === 'bootstrap' && segments.length === 2) {
     allow(req, ['GET']);

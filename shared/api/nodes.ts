@@ -22,19 +22,22 @@ export interface ServiceConvergence {
 
 export interface NodeBehind {
   readonly nodeId: string;
-  /** Subscriptions whose applied version is not the current one, with both versions. */
-  readonly subscriptions: readonly { key: string; applied: string; current: string }[];
+  /**
+   * Subscriptions whose applied version is not the current one, with both versions, and when
+   * the change that made `current` happened (`currentSince`, if known): how long it has been behind.
+   */
+  readonly subscriptions: readonly { key: string; applied: string; current: string; currentSince?: string }[];
   readonly lastNack?: NodeStatus['lastNack'];
 }
 
-/** currentVersionOf computes what a subscription should have now, from the same selection the xDS handler serves. */
+/** currentVersionOf computes what a subscription should have now, and since when, from the same selection the xDS handler serves. */
 function currentVersionOf(
   sub: NodeStatus['subscriptions'][string],
   snapshot: SnapshotItem | undefined,
   assignments: ReadonlyMap<string, EndpointAssignmentItem>,
-): string {
-  if (sub.type === 'endpoints') return selectAssignments(assignments, sub.resourceNames).version;
-  return snapshot ? selectFromSnapshot(snapshot, sub.type, sub.resourceNames).version : '';
+): { version: string; changedAt?: string } {
+  if (sub.type === 'endpoints') return selectAssignments(assignments, sub.resourceNames);
+  return snapshot ? selectFromSnapshot(snapshot, sub.type, sub.resourceNames) : { version: '' };
 }
 
 /** convergenceOf builds one service's fleet view from its node status items. */
@@ -48,9 +51,9 @@ export function convergenceOf(
   let newest = '';
   for (const node of nodes) {
     const stale = Object.entries(node.subscriptions).flatMap(([key, sub]) => {
-      const current = currentVersionOf(sub, snapshot, assignments);
+      const { version: current, changedAt } = currentVersionOf(sub, snapshot, assignments);
       if (sub.appliedChangedAt && sub.appliedVersion === current && sub.appliedChangedAt > newest) newest = sub.appliedChangedAt;
-      return sub.appliedVersion === current ? [] : [{ key, applied: sub.appliedVersion, current }];
+      return sub.appliedVersion === current ? [] : [{ key, applied: sub.appliedVersion, current, ...(changedAt ? { currentSince: changedAt } : {}) }];
     });
     if (stale.length > 0) behind.push({ nodeId: node.nodeId, subscriptions: stale, ...(node.lastNack ? { lastNack: node.lastNack } : {}) });
   }

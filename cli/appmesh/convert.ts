@@ -1,0 +1,359 @@
+import { ServiceSpecInput } from '../../shared/model/spec';
+import { AppMeshResource, Json } from './read';
+
+/**
+ * Turning App Mesh resources into our service specs. The correspondence:
+ *
+ * - a virtual service (`serviceb.apps.local`) becomes a service (`serviceb`), whose port and
+ *   protocol are its provider's listener's (the virtual node's, or the virtual router's);
+ *   a virtual node that provides no virtual service becomes a service of its own name;
+ * - virtual nodes behind a router are versions of one service: its endpoints' subsets, told
+ *   apart by the ECS task definition family (Cloud Map's `ECS_TASK_DEFINITION_FAMILY`
+ *   attribute, or the node's name), which our ECS events label every endpoint with;
+ * - a node's backends become its service's dependencies, reached at 127.0.0.1:localPort;
+ * - the provider's listener health check, outlier detection and connection pool become each
+ *   caller's healthCheck, outlierDetection and circuitBreakers for that dependency; its
+ *   timeouts become the inbound timeouts;
+ * - the router's catch-all route gives each caller's split (weighted targets), retries and
+ *   timeout; routes on an exact header value give header routes.
+ *
+ * What has no equivalent (path, method and query matches, regex and prefix header matches,
+ * gateways, DNS and Cloud Map discovery, TLS certificates) is reported with where it was.
+ */
+
+export interface Unsupported {
+  readonly at: string;
+  readonly what: string;
+}
+
+export interface Conversion {
+  readonly specs: ServiceSpecInput[];
+  /** What was not carried over, with where it was in the input. */
+  readonly unsupported: Unsupported[];
+  /** Choices made that an operator should know about (ports assigned, labels assumed). */
+  readonly notes: string[];
+}
+
+interface Member {
+  readonly node: AppMeshResource;
+  /** The endpoint labels that select this node's instances. */
+  readonly labels: Record<string, string>;
+}
+
+interface Planned {
+  name: string;
+  provider: AppMeshResource;
+  members: Member[];
+  listener?: Json;
+  /** For router-provided services: the router's routes, by priority. */
+  routes: AppMeshResource[];
+}
+
+const obj = (v: unknown): Json => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : {});
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** serviceNameOf makes a DNS label of an App Mesh name: the first label of a DNS name, lowercased. */
+export function serviceNameOf(name: string): string {
+  const label = name.split('.')[0]!.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  return (label || 'service').slice(0, 63).replace(/-+$/, '');
+}
+
+/** millis reads an App Mesh duration (`{ unit: "s" | "ms", value }`). */
+function millis(d: unknown): number | undefined {
+  const { unit, value } = obj(d);
+  if (typeof value !== 'number') return undefined;
+  return unit === 's' ? value * 1000 : unit === 'ms' ? value : undefined;
+}
+
+const protocols: Readonly<Record<string, ServiceSpecInput['protocol']>> = { http: 'http', http2: 'http2', grpc: 'grpc', tcp: 'tcp' };
+const routeKinds = ['httpRoute', 'http2Route', 'grpcRoute', 'tcpRoute'] as const;
+
+/** convertAppMesh turns the resources of one mesh into specs and a report. */
+export function convertAppMesh(resources: readonly AppMeshResource[]): Conversion {
+  const unsupported: Unsupported[] = [];
+  const notes: string[] = [];
+  const of = (kind: AppMeshResource['kind']) => resources.filter((r) => r.kind === kind);
+  const nodes = new Map(of('virtualNode').map((n) => [n.name, n]));
+  const routers = new Map(of('virtualRouter').map((r) => [r.name, r]));
+  for (const r of [...of('virtualGateway'), ...of('gatewayRoute')]) {
+    unsupported.push({ at: r.at, what: `${r.kind} "${r.name}": ingress gateways have no equivalent; put a load balancer in front of a service's Envoy` });
+  }
+  for (const m of of('mesh')) {
+    if (obj(obj(m.spec).egressFilter).type === 'ALLOW_ALL') unsupported.push({ at: m.at, what: 'egressFilter ALLOW_ALL: traffic outside the mesh is not proxied by our Envoys at all' });
+  }
+
+  // Services: one per virtual service, then one per virtual node no virtual service provides.
+  const planned = new Map<string, Planned>();
+  const ownerOfNode = new Map<string, string>();
+  const serviceOfVirtualService = new Map<string, string>();
+  for (const vs of of('virtualService')) {
+    const provider = obj(obj(vs.spec).provider);
+    const nodeName = str(obj(provider.virtualNode).virtualNodeName);
+    const routerName = str(obj(provider.virtualRouter).virtualRouterName);
+    const name = uniqueName(serviceNameOf(vs.name), planned);
+    serviceOfVirtualService.set(vs.name, name);
+    if (nodeName && nodes.has(nodeName)) {
+      planned.set(name, { name, provider: nodes.get(nodeName)!, members: [], routes: [] });
+      ownerOfNode.set(nodeName, name);
+    } else if (routerName && routers.has(routerName)) {
+      const routes = of('route')
+        .filter((r) => r.router === routerName)
+        .sort((a, b) => priority(a) - priority(b) || (a.name < b.name ? -1 : 1));
+      planned.set(name, { name, provider: routers.get(routerName)!, members: [], routes });
+      for (const route of routes) for (const t of targetsOf(route)) if (!ownerOfNode.has(t.node) && nodes.has(t.node)) ownerOfNode.set(t.node, name);
+    } else {
+      serviceOfVirtualService.delete(vs.name);
+      planned.delete(name);
+      unsupported.push({ at: vs.at, what: `virtual service "${vs.name}": its provider (${nodeName ?? routerName ?? 'none'}) is not among the definitions read` });
+    }
+  }
+  for (const node of nodes.values()) {
+    if (ownerOfNode.has(node.name)) continue;
+    const name = uniqueName(serviceNameOf(node.name), planned);
+    planned.set(name, { name, provider: node, members: [], routes: [] });
+    ownerOfNode.set(node.name, name);
+  }
+  for (const [nodeName, service] of ownerOfNode) {
+    const node = nodes.get(nodeName)!;
+    planned.get(service)!.members.push({ node, labels: labelsOf(node, planned.get(service)!, notes) });
+  }
+
+  const specs: ServiceSpecInput[] = [];
+  for (const p of [...planned.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const listeners = arr(obj(p.provider.spec).listeners).map(obj);
+    const listener = listeners[0];
+    listeners.slice(1).forEach((_, i) => unsupported.push({ at: `${p.provider.at}.spec.listeners[${i + 1}]`, what: 'a second listener: a service has one inbound port' }));
+    if (!listener) {
+      unsupported.push({ at: p.provider.at, what: `${p.provider.kind} "${p.provider.name}" has no listener: service "${p.name}" was not imported` });
+      continue;
+    }
+    p.listener = p.provider.kind === 'virtualNode' ? listener : versionListener(p, unsupported) ?? listener;
+    const mapping = obj(listener.portMapping);
+    const protocol = protocols[str(mapping.protocol) ?? ''] ?? 'http';
+    const appPort = typeof mapping.port === 'number' ? mapping.port : 8080;
+    const inboundPort = appPort === 15000 ? 15001 : 15000;
+    const timeout = obj(obj(p.listener.timeout)[protocol]);
+    const inboundTimeoutMs = millis(timeout.perRequest);
+    const inboundIdleMs = millis(timeout.idle);
+    specs.push({
+      name: p.name,
+      inboundPort,
+      appPort,
+      protocol,
+      ...(inboundTimeoutMs !== undefined || inboundIdleMs !== undefined
+        ? { inbound: { ...(inboundTimeoutMs !== undefined ? { timeoutMs: inboundTimeoutMs } : {}), ...(inboundIdleMs !== undefined ? { idleTimeoutMs: inboundIdleMs } : {}) } }
+        : {}),
+    });
+    for (const m of p.members) reportNode(m.node, unsupported);
+  }
+  notes.push(
+    'inboundPort is 15000 (15001 where the app already uses 15000): App Mesh intercepted traffic transparently, our Envoys listen on inboundPort',
+    'dependencies are reached at 127.0.0.1:localPort (assigned from 9001): point each app at these instead of the virtual service DNS names',
+  );
+
+  // Dependencies: each member's backends, with the provider's policy for its callers.
+  for (const spec of specs) {
+    const p = planned.get(spec.name)!;
+    const backends = [...new Set(p.members.flatMap((m) => arr(obj(m.node.spec).backends).map((b) => str(obj(obj(b).virtualService).virtualServiceName) ?? '')))].filter(Boolean).sort();
+    let localPort = 9001;
+    const dependencies: NonNullable<ServiceSpecInput['dependencies']> = [];
+    for (const vsName of backends) {
+      const target = serviceOfVirtualService.get(vsName);
+      if (!target || !specs.some((s) => s.name === target)) {
+        unsupported.push({ at: p.members[0]!.node.at, what: `backend "${vsName}" is not a virtual service among the definitions read` });
+        continue;
+      }
+      while ([spec.appPort, spec.inboundPort].includes(localPort)) localPort++;
+      dependencies.push({ service: target, localPort: localPort++, ...policyTowards(planned.get(target)!, unsupported) });
+    }
+    if (dependencies.length > 0) (spec as { dependencies?: unknown }).dependencies = dependencies;
+  }
+  return { specs, unsupported: dedupe(unsupported), notes };
+}
+
+/** dedupe keeps each reported item once (a route is checked for every caller), ordered by where it was. */
+function dedupe(items: readonly Unsupported[]): Unsupported[] {
+  const key = (u: Unsupported) => u.at.replace(/\d+/g, (n) => n.padStart(6, '0'));
+  const seen = new Map(items.map((u) => [`${u.at}\u0000${u.what}`, u]));
+  return [...seen.values()].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/**
+ * versionListener picks, for a service of several versions, the listener whose policy (health
+ * check, outlier detection, connection pool, timeouts) its callers get: the first version by
+ * name that declares any. Versions that declare another policy are reported.
+ */
+function versionListener(p: Planned, unsupported: Unsupported[]): Json | undefined {
+  const policyKeys = ['healthCheck', 'outlierDetection', 'connectionPool', 'timeout'];
+  const listeners = [...p.members]
+    .sort((a, b) => (a.node.name < b.node.name ? -1 : 1))
+    .map((m) => ({ node: m.node, listener: arr(obj(m.node.spec).listeners).map(obj)[0] ?? {} }));
+  const policyOf = (l: Json) => JSON.stringify(policyKeys.map((k) => l[k] ?? null));
+  const chosen = listeners.find((l) => policyKeys.some((k) => l.listener[k] !== undefined)) ?? listeners[0];
+  for (const other of listeners) {
+    if (chosen && other !== chosen && policyOf(other.listener) !== policyOf(chosen.listener)) {
+      unsupported.push({ at: `${other.node.at}.spec.listeners[0]`, what: `a listener policy unlike "${chosen.node.name}"'s: the versions of "${p.name}" share one policy, "${chosen.node.name}"'s` });
+    }
+  }
+  return chosen?.listener;
+}
+
+function uniqueName(name: string, taken: ReadonlyMap<string, unknown>): string {
+  if (!taken.has(name)) return name;
+  for (let i = 2; ; i++) if (!taken.has(`${name}-${i}`)) return `${name}-${i}`;
+}
+
+function priority(route: AppMeshResource): number {
+  const spec = obj(route.spec);
+  return typeof spec.priority === 'number' ? spec.priority : 1001;
+}
+
+function targetsOf(route: AppMeshResource): { node: string; weight: number }[] {
+  const spec = obj(route.spec);
+  const kind = routeKinds.find((k) => spec[k] !== undefined);
+  if (!kind) return [];
+  return arr(obj(obj(spec[kind]).action).weightedTargets).map((t) => ({ node: str(obj(t).virtualNode) ?? '', weight: Number(obj(t).weight ?? 0) }));
+}
+
+/** labelsOf chooses the endpoint labels that select a node's instances among its service's. */
+function labelsOf(node: AppMeshResource, service: Planned, notes: string[]): Record<string, string> {
+  const cloudMap = obj(obj(obj(node.spec).serviceDiscovery).awsCloudMap);
+  const family = arr(cloudMap.attributes).map(obj).find((a) => a.key === 'ECS_TASK_DEFINITION_FAMILY');
+  if (typeof family?.value === 'string') return { family: family.value };
+  if (service.provider.kind === 'virtualRouter') {
+    notes.push(`the endpoints of virtual node "${node.name}" are assumed to be ECS tasks of task definition family "${node.name}" (label family=${node.name})`);
+  }
+  return { family: node.name };
+}
+
+/** reportNode lists what a virtual node declares that has no equivalent. */
+function reportNode(node: AppMeshResource, unsupported: Unsupported[]): void {
+  const spec = obj(node.spec);
+  const sd = obj(spec.serviceDiscovery);
+  if (sd.dns) {
+    unsupported.push({ at: `${node.at}.spec.serviceDiscovery.dns`, what: `DNS discovery (${str(obj(sd.dns).hostname) ?? '?'}): endpoints come from ECS and EC2 lifecycle events (ECS service name, or the mesh:service tag)` });
+  }
+  if (sd.awsCloudMap) {
+    const cm = obj(sd.awsCloudMap);
+    unsupported.push({ at: `${node.at}.spec.serviceDiscovery.awsCloudMap`, what: `Cloud Map discovery (${str(cm.serviceName) ?? '?'}.${str(cm.namespaceName) ?? '?'}): endpoints come from ECS and EC2 lifecycle events; set ecs.serviceName if the ECS service is named otherwise` });
+  }
+  arr(spec.listeners).forEach((l, i) => {
+    if (obj(l).tls) unsupported.push({ at: `${node.at}.spec.listeners[${i}].tls`, what: "listener TLS certificates: replaced by the mesh CA's mTLS (on by default)" });
+  });
+  if (spec.backendDefaults) unsupported.push({ at: `${node.at}.spec.backendDefaults`, what: "client TLS policy: replaced by the mesh CA's mTLS" });
+  arr(spec.backends).forEach((b, i) => {
+    if (obj(obj(b).virtualService).clientPolicy) unsupported.push({ at: `${node.at}.spec.backends[${i}].virtualService.clientPolicy`, what: "client TLS policy: replaced by the mesh CA's mTLS" });
+  });
+}
+
+/** policyTowards is what every caller of a service gets for it: the provider's listener policy and the router's routes. */
+function policyTowards(target: Planned, unsupported: Unsupported[]): Partial<NonNullable<ServiceSpecInput['dependencies']>[number]> {
+  const listener = target.listener ?? {};
+  const protocol = protocols[str(obj(listener.portMapping).protocol) ?? ''] ?? 'http';
+  const policy: Record<string, unknown> = {};
+  const hc = obj(listener.healthCheck);
+  if (Object.keys(hc).length > 0) {
+    const check: Record<string, unknown> = {};
+    if (hc.protocol === 'http' || hc.protocol === 'http2') {
+      if (protocol === 'http' || protocol === 'http2') check.path = str(hc.path) ?? '/';
+    }
+    if (hc.protocol === 'grpc' && protocol === 'grpc') check.grpcServiceName = '';
+    if (typeof hc.intervalMillis === 'number') check.intervalMs = hc.intervalMillis;
+    if (typeof hc.timeoutMillis === 'number') check.timeoutMs = hc.timeoutMillis;
+    if (typeof hc.healthyThreshold === 'number') check.healthyThreshold = hc.healthyThreshold;
+    if (typeof hc.unhealthyThreshold === 'number') check.unhealthyThreshold = hc.unhealthyThreshold;
+    policy.healthCheck = check;
+  }
+  const od = obj(listener.outlierDetection);
+  if (Object.keys(od).length > 0) {
+    policy.outlierDetection = {
+      ...(typeof od.maxServerErrors === 'number' ? { consecutive5xx: od.maxServerErrors } : {}),
+      ...(millis(od.interval) !== undefined ? { intervalMs: millis(od.interval) } : {}),
+      ...(millis(od.baseEjectionDuration) !== undefined ? { baseEjectionTimeMs: millis(od.baseEjectionDuration) } : {}),
+      ...(typeof od.maxEjectionPercent === 'number' ? { maxEjectionPercent: od.maxEjectionPercent } : {}),
+    };
+  }
+  const pool = obj(obj(listener.connectionPool)[protocol]);
+  if (Object.keys(pool).length > 0) {
+    policy.circuitBreakers = {
+      ...(typeof pool.maxConnections === 'number' ? { maxConnections: pool.maxConnections } : {}),
+      ...(typeof pool.maxPendingRequests === 'number' ? { maxPendingRequests: pool.maxPendingRequests } : {}),
+      ...(typeof pool.maxRequests === 'number' ? { maxRequests: pool.maxRequests } : {}),
+    };
+  }
+  if (target.provider.kind !== 'virtualRouter') return policy;
+
+  const versions = target.members.length;
+  const labelsOfNode = new Map(target.members.map((m) => [m.node.name, m.labels]));
+  const headerRoutes: { header: string; exact: string; subset: Record<string, string> }[] = [];
+  let catchAll = false;
+  for (const route of target.routes) {
+    const spec = obj(route.spec);
+    const kind = routeKinds.find((k) => spec[k] !== undefined);
+    if (!kind) continue;
+    const body = obj(spec[kind]);
+    const match = obj(body.match);
+    const at = `${route.at}.spec.${kind}.match`;
+    const reasons: string[] = [];
+    if (kind !== 'tcpRoute') {
+      if (match.prefix !== undefined && match.prefix !== '/') reasons.push(`path prefix "${String(match.prefix)}"`);
+      if (match.path !== undefined) reasons.push(`path match ${JSON.stringify(match.path)}`);
+      if (match.method !== undefined) reasons.push(`method ${String(match.method)}`);
+      if (match.queryParameters !== undefined) reasons.push('query parameter matches');
+      if (match.scheme !== undefined) reasons.push(`scheme ${String(match.scheme)}`);
+      if (match.serviceName !== undefined || match.methodName !== undefined) reasons.push('gRPC service or method match');
+    }
+    const headers = arr(kind === 'grpcRoute' ? match.metadata : match.headers).map(obj);
+    const exactHeaders = headers.filter((h) => typeof obj(h.match).exact === 'string' && !h.invert);
+    if (exactHeaders.length !== headers.length) reasons.push('header match other than an exact value');
+    if (exactHeaders.length > 1) reasons.push('more than one header');
+    const targets = targetsOf(route).filter((t) => t.weight > 0);
+    if (reasons.length > 0) {
+      unsupported.push({ at, what: `route "${route.name}" not imported: ${reasons.join(', ')} has no equivalent (routing is by header value and weights only)` });
+      continue;
+    }
+    if (exactHeaders.length === 1) {
+      if (targets.length !== 1 || !labelsOfNode.has(targets[0]!.node)) {
+        unsupported.push({ at: `${route.at}.spec.${kind}.action`, what: `route "${route.name}": a header route sends to exactly one version` });
+        continue;
+      }
+      headerRoutes.push({ header: String(exactHeaders[0]!.name).toLowerCase(), exact: String(obj(exactHeaders[0]!.match).exact), subset: labelsOfNode.get(targets[0]!.node)! });
+      continue;
+    }
+    if (catchAll) {
+      unsupported.push({ at, what: `route "${route.name}": a second catch-all route is never reached` });
+      continue;
+    }
+    catchAll = true;
+    if (targets.length > 0 && (versions > 1 || targets.length > 1)) {
+      const total = targets.reduce((n, t) => n + t.weight, 0);
+      policy.split = { ...(total !== 100 ? { total } : {}), subsets: targets.map((t) => ({ labels: labelsOfNode.get(t.node) ?? { family: t.node }, weight: t.weight })) };
+    }
+    const retry = obj(body.retryPolicy);
+    if (Object.keys(retry).length > 0 && protocol !== 'tcp') policy.retries = retriesOf(retry, route, kind, unsupported);
+    const timeout = obj(body.timeout);
+    if (millis(timeout.perRequest) !== undefined && protocol !== 'tcp') policy.timeoutMs = millis(timeout.perRequest);
+    if (millis(timeout.idle) !== undefined) policy.idleTimeoutMs = millis(timeout.idle);
+  }
+  if (headerRoutes.length > 0 && protocol !== 'tcp') policy.headerRoutes = headerRoutes;
+  return policy;
+}
+
+const httpRetryEvents: Readonly<Record<string, string>> = { 'server-error': '5xx', 'gateway-error': 'gateway-error', 'client-error': 'retriable-4xx', 'stream-error': 'refused-stream' };
+
+function retriesOf(retry: Json, route: AppMeshResource, kind: string, unsupported: Unsupported[]): Record<string, unknown> {
+  const retryOn = [
+    ...arr(retry.httpRetryEvents).map((e) => httpRetryEvents[String(e)]),
+    ...arr(retry.tcpRetryEvents).map((e) => (e === 'connection-error' ? 'connect-failure' : undefined)),
+    ...arr(retry.grpcRetryEvents).map((e) => String(e)),
+  ].filter((e): e is string => e !== undefined);
+  const unknown = [...arr(retry.httpRetryEvents), ...arr(retry.tcpRetryEvents)].filter((e) => !httpRetryEvents[String(e)] && e !== 'connection-error');
+  if (unknown.length > 0) unsupported.push({ at: `${route.at}.spec.${kind}.retryPolicy`, what: `retry events ${unknown.join(', ')}` });
+  const perTry = millis(retry.perRetryTimeout);
+  return {
+    ...(retryOn.length > 0 ? { retryOn: [...new Set(retryOn)] } : {}),
+    ...(typeof retry.maxRetries === 'number' ? { numRetries: Math.min(10, retry.maxRetries) } : {}),
+    ...(perTry !== undefined ? { perTryTimeoutMs: perTry } : {}),
+  };
+}
