@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { functionEntries } from './paths';
 import { MeshFunction } from './mesh-function';
 import { tableActions } from './iam';
+import { defaults } from '../shared/config';
 
 export interface FrontDoorProps {
   readonly table: dynamodb.Table;
@@ -27,7 +28,7 @@ export function frontDoor(scope: Construct, props: FrontDoorProps) {
     serviceName: 'xds',
     description: 'REST xDS front door: answers Envoy discovery polls',
     memorySize: 512,
-    timeout: Duration.seconds(5),
+    timeout: Duration.seconds(defaults.xdsTimeoutSeconds),
     environment: { ...environment, SNAPSHOT_CACHE_TTL_MS: String(props.snapshotCacheTtlMs) },
     logRetention,
   });

@@ -9,6 +9,14 @@ export const defaults = {
   meshTagKey: 'mesh:service',
   /** How long the xds function reuses a snapshot read from the table (env SNAPSHOT_CACHE_TTL_MS). */
   snapshotCacheTtlMs: 2000,
+  /** The xds function's timeout: a poll that takes longer ends as a Lambda error, not an answer. */
+  xdsTimeoutSeconds: 5,
+  /**
+   * How long one poll may spend reading the table, SDK retries included, before it answers
+   * from the last snapshot its container read (or 503). Half the function's timeout: a
+   * throttled table must end in an answer, not in a Lambda timeout.
+   */
+  xdsReadBudgetMs: 2500,
   /** A node's status is written at most once per this gap (env NODE_STATUS_MIN_WRITE_GAP_MS). */
   nodeStatusMinWriteGapMs: 5000,
   /**

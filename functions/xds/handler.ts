@@ -1,3 +1,4 @@
+import { defaults } from '../../shared/config';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -33,7 +34,7 @@ export function iamPrincipalOf(event: APIGatewayProxyEventV2): Principal | undef
 export function createXdsHandler(runtime: Runtime, security: XdsSecurity = { authMode: runtime.config.xdsAuthMode }) {
   const logger = createLogger('xds');
   const window = new MetricWindow(createMetrics('xds'));
-  const cache = new SnapshotCache(runtime.store, { ttlMs: runtime.config.snapshotCacheTtlMs });
+  const cache = new SnapshotCache(runtime.store, { ttlMs: runtime.config.snapshotCacheTtlMs, readBudgetMs: defaults.xdsReadBudgetMs });
   const tracker = new NodeTracker(runtime.store, {
     minWriteGapMs: runtime.config.nodeStatusMinWriteGapMs,
     livenessIntervalMs: runtime.config.nodeStatusLivenessMs,

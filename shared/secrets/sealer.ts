@@ -5,11 +5,24 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
  * table holds only ciphertext: readers of the table (reports, backups, exports) never see a key.
  */
 export interface SecretSealer {
-  seal(plaintext: string): Uint8Array;
-  open(sealed: Uint8Array): string;
+  /** seal encrypts `plaintext` bound to `context`: it opens only with the same context. */
+  seal(plaintext: string, context: string): Uint8Array;
+  open(sealed: Uint8Array, context: string): string;
 }
 
-const version = 1;
+/**
+ * privateKeyContext binds a sealed private key to its service and certificate: a key copied
+ * into another service's item, or next to another certificate, does not open. Anyone who can
+ * write the table could otherwise swap sealed keys between services.
+ */
+export const privateKeyContext = (service: string, certificateSerial: string): string =>
+  `envoy-mesh/service-private-key\n${service}\n${certificateSerial}`;
+
+/** Version 2 binds a context as AES-GCM associated data; version 1 (no context) is no longer opened. */
+const version = 2;
+
+/** isCurrentSealFormat says whether sealed material is in the format this sealer opens (older material is re-issued). */
+export const isCurrentSealFormat = (sealed: Uint8Array): boolean => sealed.length > 0 && sealed[0] === version;
 
 /** SealedSecretError says secret material could not be sealed or opened; it never carries the material. */
 export class SealedSecretError extends Error {
@@ -17,7 +30,8 @@ export class SealedSecretError extends Error {
 }
 
 /**
- * AesGcmSealer seals with AES-256-GCM under one data key: `version | iv (12) | tag (16) | ciphertext`.
+ * AesGcmSealer seals with AES-256-GCM under one data key, the context as associated data:
+ * `version | iv (12) | tag (16) | ciphertext`.
  * In AWS the data key is a KMS data key whose plaintext lives only in memory (functions/lib/kms-data-key.ts);
  * on the local runner it is generated at start.
  */
@@ -30,23 +44,25 @@ export class AesGcmSealer implements SecretSealer {
     return new AesGcmSealer(randomBytes(32));
   }
 
-  seal(plaintext: string): Uint8Array {
+  seal(plaintext: string, context: string): Uint8Array {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(Buffer.from(context, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return Buffer.concat([Buffer.of(version), iv, cipher.getAuthTag(), body]);
   }
 
-  open(sealed: Uint8Array): string {
+  open(sealed: Uint8Array, context: string): string {
     const buf = Buffer.from(sealed);
     if (buf.length < 29 || buf[0] !== version) throw new SealedSecretError('sealed secret has an unknown format');
     const decipher = createDecipheriv('aes-256-gcm', this.key, buf.subarray(1, 13));
+    decipher.setAAD(Buffer.from(context, 'utf8'));
     decipher.setAuthTag(buf.subarray(13, 29));
     try {
       return Buffer.concat([decipher.update(buf.subarray(29)), decipher.final()]).toString('utf8');
     } catch {
       // Never echo any of the material: only that it did not open.
-      throw new SealedSecretError('sealed secret does not open with this key');
+      throw new SealedSecretError('sealed secret does not open with this key and context');
     }
   }
 }

@@ -2,7 +2,7 @@ import { X509Certificate, createPublicKey } from 'node:crypto';
 import { CaSigner, PkiError } from '../pki/signer';
 import { issueCaCertificate, issueServiceCertificate } from '../pki/certificate';
 import { RotationPolicy, needsRotation } from '../pki/rotation';
-import { SecretSealer } from '../secrets/sealer';
+import { SecretSealer, isCurrentSealFormat, privateKeyContext } from '../secrets/sealer';
 import { CatalogRepository, CertificateRepository } from '../store/repositories';
 import { renderServiceSecrets } from '../render/secret';
 
@@ -63,6 +63,7 @@ export async function ensureServiceCertificate(
   const existing = await store.getServiceSecrets(service);
   if (
     existing?.rendered &&
+    isCurrentSealFormat(existing.sealedPrivateKey) &&
     existing.trustBundlePem === issuer.ca.certificatePem &&
     !needsRotation({ notBefore: existing.notBefore, notAfter: existing.notAfter }, now, issuer.policy)
   ) {
@@ -75,7 +76,7 @@ export async function ensureServiceCertificate(
   });
   await store.putServiceSecrets(service, {
     certificatePem: issued.certificatePem,
-    sealedPrivateKey: issuer.sealer.seal(issued.privateKeyPem),
+    sealedPrivateKey: issuer.sealer.seal(issued.privateKeyPem, privateKeyContext(service, issued.serial)),
     trustBundlePem: issuer.ca.certificatePem,
     notBefore: issued.notBefore,
     notAfter: issued.notAfter,

@@ -73,8 +73,8 @@ export class MeshStore implements Repositories {
   getEndpointAssignments = (services: readonly string[]) => this.rendered.getEndpointAssignments(services);
   putSnapshot = (service: string, snapshot: SnapshotItem) => this.rendered.putSnapshot(service, snapshot);
   getSnapshot = (service: string) => this.rendered.getSnapshot(service);
-  getRendered = (snapshotOf: string | undefined, assignmentsOf: readonly string[], secretsOf?: string) =>
-    this.rendered.getRendered(snapshotOf, assignmentsOf, secretsOf);
+  getRendered = (snapshotOf: string | undefined, assignmentsOf: readonly string[], secretsOf?: string, options?: { readonly signal?: AbortSignal }) =>
+    this.rendered.getRendered(snapshotOf, assignmentsOf, secretsOf, options);
   // certificates
   putServiceSecrets = (service: string, secrets: ServiceSecretsItem) => this.certificates.putServiceSecrets(service, secrets);
   getServiceSecrets = (service: string) => this.certificates.getServiceSecrets(service);

@@ -60,7 +60,12 @@ export interface RenderedRepository {
   putSnapshot(service: string, snapshot: SnapshotItem): Promise<boolean>;
   getSnapshot(service: string): Promise<SnapshotItem | undefined>;
   /** getRendered reads, in one request, what a poll needs (an EDS or SDS poll is one read, not two). */
-  getRendered(snapshotOf: string | undefined, assignmentsOf: readonly string[], secretsOf?: string): Promise<RenderedItems>;
+  getRendered(
+    snapshotOf: string | undefined,
+    assignmentsOf: readonly string[],
+    secretsOf?: string,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<RenderedItems>;
 }
 
 /** CertificateRepository holds the mesh CA certificate, the sealed data key and each service's certificate. */

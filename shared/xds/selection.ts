@@ -2,7 +2,7 @@ import { contentVersion } from '../envoy/version';
 import { EndpointAssignmentItem, ServiceSecretsItem, SnapshotItem } from '../store/records';
 import { names as secretNames } from '../render/names';
 import { needsPrivateKey, withPrivateKey } from '../render/secret';
-import { SecretSealer } from '../secrets/sealer';
+import { SealedSecretError, SecretSealer, privateKeyContext } from '../secrets/sealer';
 import { XdsRefusal } from './refusal';
 import { EnvoyResource, XdsTypeName, wildcardTypes } from '../envoy/resources';
 
@@ -66,8 +66,22 @@ export function selectSecrets(
   const wanted = new Set(names);
   const resources = rendered.resources
     .filter((r) => wanted.has(String(r.name)))
-    .map((r) => (needsPrivateKey(r) ? withPrivateKey(r, sealer.open(secrets.sealedPrivateKey)) : r));
+    .map((r) => (needsPrivateKey(r) ? withPrivateKey(r, openPrivateKey(sealer, service, secrets)) : r));
   const versions = resources.map((r) => rendered.versions[String(r.name)] ?? '');
   const version = versions.length === 1 ? versions[0]! : contentVersion(versions);
   return { version, resources, changedAt: secrets.notBefore };
+}
+
+/**
+ * openPrivateKey opens a service's sealed key, bound to that service and its certificate. One
+ * that does not open (sealed for another service, or tampered with) is refused as unavailable:
+ * Envoy keeps what it has, and the next issuance replaces the item.
+ */
+function openPrivateKey(sealer: SecretSealer, service: string, secrets: ServiceSecretsItem): string {
+  try {
+    return sealer.open(secrets.sealedPrivateKey, privateKeyContext(service, secrets.serial));
+  } catch (err) {
+    if (!(err instanceof SealedSecretError)) throw err;
+    throw new XdsRefusal('unavailable', `the private key stored for "${service}" does not open for it and its certificate; it is re-issued at the next rotation`, undefined, { cause: err });
+  }
 }

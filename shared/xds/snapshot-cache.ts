@@ -10,6 +10,12 @@ interface Entry<T> {
 export interface SnapshotCacheOptions {
   /** How long a read item is trusted before it is read again. */
   readonly ttlMs: number;
+  /**
+   * How long one read may take, the SDK's retries of a throttled table included, before it
+   * counts as failed and the last values are served: the poll must answer inside its deadline.
+   * Unset: the SDK's own retry limits.
+   */
+  readonly readBudgetMs?: number;
   readonly now?: () => number;
 }
 
@@ -53,7 +59,13 @@ export class SnapshotCache {
     if (readSnapshot || readAssignments.length > 0 || readSecrets) {
       try {
         this.stats.reads++;
-        const read = await this.store.getRendered(readSnapshot ? service : undefined, readAssignments, readSecrets ? service : undefined);
+        const signal = this.options.readBudgetMs !== undefined ? AbortSignal.timeout(this.options.readBudgetMs) : undefined;
+        const read = await this.store.getRendered(
+          readSnapshot ? service : undefined,
+          readAssignments,
+          readSecrets ? service : undefined,
+          signal ? { signal } : {},
+        );
         const fetchedAt = this.now();
         if (readSnapshot) this.snapshots.set(service, { value: read.snapshot, fetchedAt });
         for (const name of readAssignments) this.assignmentEntries.set(name, { value: read.assignments.get(name), fetchedAt });

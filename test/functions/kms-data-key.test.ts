@@ -38,11 +38,11 @@ describe('the KMS data-key sealer', () => {
     const kms = fakeKms();
     const store = await dynalite.newStore();
     const first = await loadKmsDataKeySealer(new KMSClient({ region: 'us-east-1' }), 'data', store);
-    const sealed = first.seal('-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n');
+    const sealed = first.seal('-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n', 'ctx');
     expect(Buffer.from(sealed).toString('utf8')).not.toContain('secret');
 
     const later = await loadKmsDataKeySealer(new KMSClient({ region: 'us-east-1' }), 'data', store);
-    expect(later.open(sealed)).toContain('secret');
+    expect(later.open(sealed, 'ctx')).toContain('secret');
     expect(kms.commandCalls(GenerateDataKeyCommand)).toHaveLength(1);
     expect(kms.commandCalls(DecryptCommand)).toHaveLength(2);
     const stored = await store.getSealedDataKey();
@@ -54,9 +54,9 @@ describe('the KMS data-key sealer', () => {
     const kms = fakeKms();
     const store = await dynalite.newStore();
     const sealer = await loadKmsDataKeySealer(new KMSClient({ region: 'us-east-1' }), 'data', store);
-    const sealed = Buffer.from(sealer.seal('top-secret-key-material'));
+    const sealed = Buffer.from(sealer.seal('top-secret-key-material', 'ctx'));
     sealed[sealed.length - 1]! ^= 0xff;
-    expect(() => sealer.open(sealed)).toThrow('sealed secret does not open with this key');
+    expect(() => sealer.open(sealed, 'ctx')).toThrow('sealed secret does not open with this key');
     kms.restore();
   });
 });

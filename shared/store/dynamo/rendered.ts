@@ -35,13 +35,18 @@ export class DynamoRendered implements RenderedRepository {
     return (await this.getRendered(undefined, services)).assignments;
   }
 
-  async getRendered(snapshotOf: string | undefined, assignmentsOf: readonly string[], secretsOf?: string): Promise<RenderedItems> {
+  async getRendered(
+    snapshotOf: string | undefined,
+    assignmentsOf: readonly string[],
+    secretsOf?: string,
+    options: { readonly signal?: AbortSignal } = {},
+  ): Promise<RenderedItems> {
     const keyList = [
       ...(snapshotOf !== undefined ? [keys.snapshot(snapshotOf)] : []),
       ...[...new Set(assignmentsOf)].map((s) => keys.endpointAssignment(s)),
       ...(secretsOf !== undefined ? [keys.secrets(secretsOf)] : []),
     ];
-    const items = keyList.length > 0 ? await this.table.batchGet('getRendered', keyList) : [];
+    const items = keyList.length > 0 ? await this.table.batchGet('getRendered', keyList, options) : [];
     const assignments = new Map<string, EndpointAssignmentItem>();
     let snapshot: SnapshotItem | undefined;
     let secrets: ServiceSecretsItem | undefined;

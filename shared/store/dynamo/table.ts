@@ -75,17 +75,20 @@ export class StateTable {
    * `consistent` reads what the last write wrote (twice the read units), as writes that
    * depend on the read need.
    */
-  async batchGet(operation: string, keyList: readonly Key[], options: { consistent?: boolean } = {}): Promise<Item[]> {
+  async batchGet(operation: string, keyList: readonly Key[], options: ReadOptions = {}): Promise<Item[]> {
     const items: Item[] = [];
     for (let i = 0; i < keyList.length; i += 100) {
       let pending: Item[] | undefined = keyList.slice(i, i + 100);
       for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt), options.signal);
         if (attempt > 8) throw new StoreUnavailableError(`${operation} (unprocessed keys)`);
+        if (options.signal?.aborted) throw new StoreUnavailableError(`${operation} (out of time)`);
         const request: Item[] = pending;
         const out = await this.send(operation, () =>
           this.doc.send(
             new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: request, ...(options.consistent ? { ConsistentRead: true } : {}) } } }),
+            // The SDK's own retries (throttling) stop when the caller's time is up.
+            options.signal ? { abortSignal: options.signal } : {},
           ),
         );
         items.push(...(out.Responses?.[this.tableName] ?? []));
@@ -120,4 +123,20 @@ export async function written(write: Promise<unknown>): Promise<boolean> {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** ReadOptions: `consistent` reads the last write; `signal` ends the read, retries included, when the caller's time is up. */
+export interface ReadOptions {
+  readonly consistent?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** sleep waits, or less when `signal` aborts first. */
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });

@@ -1,7 +1,7 @@
 import { CertificateIssuer, ensureServiceCertificate, loadCertificateAuthority } from '../../../shared/state/certificates';
 import { createLocalCaSigner } from '../../../shared/pki/signer';
 import { rotationPolicy } from '../../../shared/pki/rotation';
-import { AesGcmSealer } from '../../../shared/secrets/sealer';
+import { AesGcmSealer, privateKeyContext } from '../../../shared/secrets/sealer';
 import { names } from '../../../shared/render/names';
 import { useDynalite } from '../../support/dynamo';
 
@@ -17,7 +17,7 @@ describe('ensureServiceCertificate', () => {
     expect(stored.rendered?.resources.map((r) => r.name)).toEqual([names.trustBundleSecret, names.serviceCertificateSecret('orders')]);
     expect(Object.keys(stored.rendered?.versions ?? {}).sort()).toEqual([names.trustBundleSecret, names.serviceCertificateSecret('orders')]);
     expect(JSON.stringify(stored.rendered)).not.toContain('PRIVATE KEY');
-    expect(issuer.sealer.open(stored.sealedPrivateKey)).toContain('BEGIN PRIVATE KEY');
+    expect(issuer.sealer.open(stored.sealedPrivateKey, privateKeyContext('orders', stored.serial))).toContain('BEGIN PRIVATE KEY');
     expect(await ensureServiceCertificate(store, issuer, 'orders')).toBe('current');
   });
 

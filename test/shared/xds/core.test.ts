@@ -82,7 +82,10 @@ describe('the transport-free xDS core', () => {
 
   it('serves the certificate with its private key opened, and the trust bundle without opening anything', async () => {
     const opened: string[] = [];
-    const counting = { seal: (pem: string) => sealer.seal(pem), open: (sealed: Uint8Array) => (opened.push('key'), sealer.open(sealed)) };
+    const counting = {
+      seal: (pem: string, context: string) => sealer.seal(pem, context),
+      open: (sealed: Uint8Array, context: string) => (opened.push('key'), sealer.open(sealed, context)),
+    };
     const bundle = await discover(deps({ sealer: counting }), request({ type: 'secrets', resourceNames: [names.trustBundleSecret] }));
     expect(opened).toEqual([]);
     const cert = await discover(deps({ sealer: counting }), request({ type: 'secrets', resourceNames: [names.serviceCertificateSecret('orders')] }));
