@@ -5,7 +5,7 @@ import { Nack } from '../model/node-status';
 import { SnapshotCache } from './snapshot-cache';
 import { NodeTracker } from './node-tracker';
 import { DiscoveryNode, XdsRequest } from './request';
-import { Selection, selectAssignments, selectFromSnapshot, selectSecrets } from './selection';
+import { Selection, checkSecretsRequest, selectAssignments, selectFromSnapshot, selectSecrets } from './selection';
 import { AuthMode, Principal, authorizeNode } from './authorization';
 import { XdsRefusal } from './refusal';
 import { SecretSealer } from '../secrets/sealer';
@@ -146,6 +146,20 @@ export function identifyNode(node: DiscoveryNode | undefined): NodeIdentity {
   return { id: node.id, service, ...(node.locality?.zone ? { zone: node.locality.zone } : {}) };
 }
 
+/**
+ * maxResourceNames is the most names a node of any service legitimately asks for in one
+ * request (its dependencies' clusters, at most 500, and its own): a longer list is refused
+ * before anything is read.
+ */
+export const maxResourceNames = 512;
+
+/**
+ * select authorizes first and reads only what the caller may have: the snapshot (which says
+ * who may fetch it) is read alone, the caller is checked against it, and only then are the
+ * named assignments or the secrets read, and only names the service could ask for. Under IAM
+ * an undeclared service is refused exactly as a forbidden one, so callers cannot probe which
+ * services exist.
+ */
 async function select(
   deps: DiscoveryDeps,
   service: string,
@@ -153,11 +167,22 @@ async function select(
   names: readonly string[],
   principal: Principal | undefined,
 ): Promise<{ selection: Selection; clustersVersion?: string }> {
-  const { snapshot, assignments, secrets } = await deps.cache.rendered(service, type === 'endpoints' ? names : [], type === 'secrets');
+  if (names.length > maxResourceNames) {
+    throw new XdsRefusal('bad-request', `${names.length} resource_names; a node asks for at most ${maxResourceNames}`);
+  }
+  const authMode = deps.authMode ?? 'none';
+  const { snapshot } = await deps.cache.rendered(service);
+  if (authMode === 'iam') {
+    if (!snapshot) throw new XdsRefusal('refused', `the caller is not allowed to fetch the configuration of "${service}"`);
+    authorizeNode('iam', principal, service, snapshot.identity?.iamRoleArns ?? []);
+  }
   if (!snapshot) throw new XdsRefusal('not-found', `service "${service}" is not declared`);
-  if ((deps.authMode ?? 'none') === 'iam') authorizeNode('iam', principal, service, snapshot.identity?.iamRoleArns ?? []);
   const clustersVersion = snapshot.versions.clusters;
-  if (type === 'secrets') return { selection: selectSecrets(deps.sealer, service, names, secrets), clustersVersion };
+  if (type === 'secrets') {
+    checkSecretsRequest(deps.sealer, service, names);
+    const { secrets } = await deps.cache.rendered(service, [], true, { snapshotJustRead: true });
+    return { selection: selectSecrets(deps.sealer, service, names, secrets), clustersVersion };
+  }
   if (type !== 'endpoints') return { selection: selectFromSnapshot(snapshot, type, names), clustersVersion };
   if (names.length === 0) throw new XdsRefusal('bad-request', 'an endpoints request must name the clusters it wants in resource_names');
   // Its dependencies' clusters, and its own: the bootstrap's local cluster for zone-aware routing.
@@ -166,6 +191,7 @@ async function select(
   if (refused.length > 0) {
     throw new XdsRefusal('refused', `service "${service}" has no cluster ${refused.map((n) => `"${n}"`).join(', ')}`);
   }
+  const { assignments } = await deps.cache.rendered(service, names, false, { snapshotJustRead: true });
   return { selection: selectAssignments(assignments, names), clustersVersion };
 }
 

@@ -43,6 +43,20 @@ export function selectAssignments(assignments: ReadonlyMap<string, EndpointAssig
 }
 
 /**
+ * checkSecretsRequest refuses, before anything is read, a secrets request this control plane
+ * could not or would not answer: SDS off or its key unavailable, no names, or names of
+ * another service's secrets.
+ */
+export function checkSecretsRequest(sealer: SecretSealer | 'unavailable' | undefined, service: string, names: readonly string[]): void {
+  if (!sealer) throw new XdsRefusal('not-found', 'this control plane serves no secrets (SDS is not configured)');
+  if (sealer === 'unavailable') throw new XdsRefusal('unavailable', 'secrets cannot be opened right now; retry');
+  if (names.length === 0) throw new XdsRefusal('bad-request', 'a secrets request must name the secrets it wants in resource_names');
+  const allowed = new Set([secretNames.serviceCertificateSecret(service), secretNames.trustBundleSecret]);
+  const refused = names.filter((n) => !allowed.has(n));
+  if (refused.length > 0) throw new XdsRefusal('refused', `service "${service}" may not fetch ${refused.map((n) => `"${n}"`).join(', ')}`);
+}
+
+/**
  * selectSecrets serves a service its own certificate and the mesh trust bundle, and nothing
  * else. Envoy polls each SDS secret on its own and rejects an answer that does not hold
  * exactly the one it asked for, so the answer is filtered to the names asked. The secrets were
@@ -55,12 +69,8 @@ export function selectSecrets(
   names: readonly string[],
   secrets: ServiceSecretsItem | undefined,
 ): Selection {
-  if (!sealer) throw new XdsRefusal('not-found', 'this control plane serves no secrets (SDS is not configured)');
-  if (sealer === 'unavailable') throw new XdsRefusal('unavailable', 'secrets cannot be opened right now; retry');
-  if (names.length === 0) throw new XdsRefusal('bad-request', 'a secrets request must name the secrets it wants in resource_names');
-  const allowed = new Set([secretNames.serviceCertificateSecret(service), secretNames.trustBundleSecret]);
-  const refused = names.filter((n) => !allowed.has(n));
-  if (refused.length > 0) throw new XdsRefusal('refused', `service "${service}" may not fetch ${refused.map((n) => `"${n}"`).join(', ')}`);
+  checkSecretsRequest(sealer, service, names);
+  if (!sealer || sealer === 'unavailable') throw new XdsRefusal('unavailable', 'secrets cannot be opened right now; retry');
   if (!secrets?.rendered) throw new XdsRefusal('unavailable', `the certificate of "${service}" is not issued yet; retry`);
   const { rendered } = secrets;
   const wanted = new Set(names);

@@ -1,4 +1,5 @@
 import { StoreUnavailableError } from '../errors';
+import { ByteBoundedLru } from './byte-bounded-lru';
 import { RenderedRepository } from '../store/repositories';
 import { EndpointAssignmentItem, ServiceSecretsItem, SnapshotItem } from '../store/records';
 
@@ -16,8 +17,15 @@ export interface SnapshotCacheOptions {
    * Unset: the SDK's own retry limits.
    */
   readonly readBudgetMs?: number;
+  /** @default 64 MiB — the memory the cached items may take, as their JSON measures (LRU past it). */
+  readonly maxBytes?: number;
   readonly now?: () => number;
 }
+
+/** An absent item (a service not declared) is cached too, and costs this much of the budget. */
+const absentItemBytes = 64;
+
+const sizeOf = (entry: Entry<unknown>): number => (entry.value === undefined ? absentItemBytes : JSON.stringify(entry.value).length);
 
 /** Rendered is what one poll needs: the node's snapshot and, for EDS, the named assignments; for SDS, its secrets. */
 export interface Rendered {
@@ -34,9 +42,9 @@ export interface Rendered {
  * any value the poll fails (5xx), so Envoy keeps its own config.
  */
 export class SnapshotCache {
-  private readonly snapshots = new Map<string, Entry<SnapshotItem>>();
-  private readonly assignmentEntries = new Map<string, Entry<EndpointAssignmentItem>>();
-  private readonly secretEntries = new Map<string, Entry<ServiceSecretsItem>>();
+  private readonly snapshots: ByteBoundedLru<string, Entry<SnapshotItem>>;
+  private readonly assignmentEntries: ByteBoundedLru<string, Entry<EndpointAssignmentItem>>;
+  private readonly secretEntries: ByteBoundedLru<string, Entry<ServiceSecretsItem>>;
   private readonly now: () => number;
   /** Counts, for benchmarks and metrics. */
   readonly stats = { hits: 0, reads: 0, staleServed: 0 };
@@ -46,14 +54,30 @@ export class SnapshotCache {
     private readonly options: SnapshotCacheOptions,
   ) {
     this.now = options.now ?? Date.now;
+    // Snapshots and assignments share most of the budget; secrets are small and few.
+    const budget = options.maxBytes ?? 64 * 1024 * 1024;
+    this.snapshots = new ByteBoundedLru<string, Entry<SnapshotItem>>(budget * 0.45, sizeOf);
+    this.assignmentEntries = new ByteBoundedLru<string, Entry<EndpointAssignmentItem>>(budget * 0.45, sizeOf);
+    this.secretEntries = new ByteBoundedLru<string, Entry<ServiceSecretsItem>>(budget * 0.1, sizeOf);
+  }
+
+  /** cachedBytes is what the cache holds now, by its measure (for tests and metrics). */
+  get cachedBytes(): number {
+    return this.snapshots.bytes + this.assignmentEntries.bytes + this.secretEntries.bytes;
   }
 
   /**
    * rendered returns a service's snapshot, the named assignments and (when asked) the service's
    * secrets, reading whatever is not fresh in one request.
    */
-  async rendered(service: string, assignmentNames: readonly string[] = [], withSecrets = false): Promise<Rendered> {
-    const readSnapshot = !this.fresh(this.snapshots.get(service));
+  async rendered(
+    service: string,
+    assignmentNames: readonly string[] = [],
+    withSecrets = false,
+    options: { readonly snapshotJustRead?: boolean } = {},
+  ): Promise<Rendered> {
+    // snapshotJustRead: the caller read the snapshot a moment ago (to authorize), don't read it twice.
+    const readSnapshot = !options.snapshotJustRead && !this.fresh(this.snapshots.get(service));
     const readAssignments = assignmentNames.filter((n) => !this.fresh(this.assignmentEntries.get(n)));
     const readSecrets = withSecrets && !this.fresh(this.secretEntries.get(service));
     if (readSnapshot || readAssignments.length > 0 || readSecrets) {

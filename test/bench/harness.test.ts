@@ -37,10 +37,12 @@ describe('the benchmark harness at smoke scale', () => {
     }
   });
 
-  it('reads less per poll with a warm cache than with a cold one, and one request per poll when cold', () => {
+  it('reads less per poll with a warm cache than with a cold one; cold, a CDS poll is one read and an EDS poll two', () => {
     const cold = row('xds', 'DynamoDB operations per poll, cold').metrics.reads_per_poll!;
     const warm = row('xds', 'DynamoDB operations per poll, warm').metrics.reads_per_poll!;
-    expect(cold).toBe(1);
+    // The fleet polls CDS and EDS in turn. EDS reads the snapshot alone first (it says who may
+    // have the assignments), then the assignments: authorization before any other read.
+    expect(cold).toBe(1.5);
     expect(warm).toBeLessThan(cold);
   });
 
