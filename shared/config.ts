@@ -17,6 +17,13 @@ export const defaults = {
    * throttled table must end in an answer, not in a Lambda timeout.
    */
   xdsReadBudgetMs: 2500,
+  /**
+   * The largest ClusterLoadAssignment served, as JSON. A Lambda function URL answers at most
+   * 6 MB (the synchronous response payload limit), about 22,000 endpoints of one service; the
+   * cap leaves room for the DiscoveryResponse around it. Past it, the endpoints that fit are
+   * served (healthy first) and the rest are counted, never an answer Lambda cannot send.
+   */
+  maxAssignmentBytes: 5 * 1024 * 1024,
   /** A node's status is written at most once per this gap (env NODE_STATUS_MIN_WRITE_GAP_MS). */
   nodeStatusMinWriteGapMs: 5000,
   /**

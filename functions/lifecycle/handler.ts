@@ -25,6 +25,10 @@ export function createLifecycleHandler(deps: LifecycleDeps, options: { readonly 
     try {
       const outcome = await handleLifecycleEvent(bound, event);
       metrics.addMetric(`Events_${outcome.outcome}`, MetricUnit.Count, 1);
+      if (outcome.overLimit) {
+        metrics.addMetric('EndpointsOverLimit', MetricUnit.Count, outcome.overLimit);
+        logger.error('assignment at its size limit: endpoints left out', { service: outcome.service, overLimit: outcome.overLimit });
+      }
       const lagMs = Date.now() - Date.parse(event.time);
       if (Number.isFinite(lagMs)) metrics.addMetric('EventLag', MetricUnit.Milliseconds, Math.max(0, lagMs));
       if (outcome.completion === 'abandoned') {

@@ -62,6 +62,8 @@ export interface LifecycleOutcome {
   readonly service?: string;
   readonly endpointId?: string;
   readonly reason?: string;
+  /** Live endpoints of the service left out of its assignment, which would be too large to serve (see fittingAssignment). */
+  readonly overLimit?: number;
   /**
    * For lifecycle hooks: completed now, found no longer waiting, scheduled after the drain,
    * waiting for the node's Envoy to have config, or abandoned because it never got it.
@@ -252,5 +254,6 @@ async function applyOne(deps: LifecycleDeps, event: EventEnvelope, change: Endpo
     service: target.service,
     endpointId: target.id,
     ...(outcome!.result === 'stale' ? { reason: 'a newer or equal version of this instance is already stored' } : {}),
+    ...(outcome!.overLimit ? { overLimit: outcome!.overLimit } : {}),
   };
 }

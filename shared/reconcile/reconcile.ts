@@ -229,7 +229,10 @@ async function reconcileService(
     if (result === 'applied') drift[driftOf[repair.kind]]++;
   }
   const changed = drift.added + drift.updated + drift.drained + drift.removed > 0;
-  if (changed) await refreshEndpointAssignment(deps.store, spec.name);
+  if (changed) {
+    const refreshed = await refreshEndpointAssignment(deps.store, spec.name);
+    if (refreshed.overLimit > 0) errors.push(`service ${spec.name}: ${refreshed.overLimit} live endpoint(s) left out of its assignment, which would be too large to serve`);
+  }
   return { drift, rendered: changed };
 }
 

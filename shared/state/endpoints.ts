@@ -3,6 +3,8 @@ import { EndpointRepository, RenderedRepository } from '../store/repositories';
 import { StoredEndpoint } from '../store/records';
 import { clusterLoadAssignment } from '../render/endpoint';
 import { contentVersion } from '../envoy/version';
+import { defaults } from '../config';
+import { Endpoint } from '../model/endpoint';
 
 /** EndpointStore is what applying endpoint changes needs: the endpoints, and the rendered assignments. */
 export type EndpointStore = EndpointRepository & Pick<RenderedRepository, 'putEndpointAssignment'>;
@@ -10,6 +12,14 @@ export type EndpointStore = EndpointRepository & Pick<RenderedRepository, 'putEn
 export interface EndpointChangeOutcome {
   readonly change: EndpointChange;
   readonly result: 'applied' | 'stale';
+  /** Live endpoints of the change's service left out of its assignment: it would be too large to serve. */
+  readonly overLimit?: number;
+}
+
+/** RefreshResult says whether the rendered assignment was stored, and how many live endpoints it left out. */
+export interface RefreshResult {
+  readonly written: boolean;
+  readonly overLimit: number;
 }
 
 /**
@@ -25,16 +35,23 @@ export async function applyEndpointChanges(
   store: EndpointStore,
   changes: readonly EndpointChange[],
 ): Promise<EndpointChangeOutcome[]> {
-  const outcomes: EndpointChangeOutcome[] = [];
+  const applied: EndpointChangeOutcome[] = [];
   const touched = new Set<string>();
   for (const change of changes) {
     let result = await store.applyEndpointChange(change);
     if (result === 'stale' && (await isStoredChange(store, change))) result = 'applied';
-    outcomes.push({ change, result });
+    applied.push({ change, result });
     if (result === 'applied') touched.add(endpointChangeTarget(change).service);
   }
-  for (const service of touched) await refreshEndpointAssignment(store, service);
-  return outcomes;
+  const overLimit = new Map<string, number>();
+  for (const service of touched) {
+    const refreshed = await refreshEndpointAssignment(store, service);
+    if (refreshed.overLimit > 0) overLimit.set(service, refreshed.overLimit);
+  }
+  return applied.map((o) => {
+    const left = overLimit.get(endpointChangeTarget(o.change).service);
+    return left ? { ...o, overLimit: left } : o;
+  });
 }
 
 /** isStoredChange tells whether the stored state of the change's endpoint was written by this very change. */
@@ -57,15 +74,43 @@ export function storedSourceOf(stored: StoredEndpoint) {
  * It takes a revision before reading, so a slower concurrent render of older state can
  * never overwrite a newer one (see EndpointRepository.bumpEndpointRevision).
  */
-export async function refreshEndpointAssignment(store: EndpointStore, service: string): Promise<boolean> {
+export async function refreshEndpointAssignment(
+  store: EndpointStore,
+  service: string,
+  maxBytes: number = defaults.maxAssignmentBytes,
+): Promise<RefreshResult> {
   const revision = await store.bumpEndpointRevision(service);
   const stored = await store.listEndpoints(service);
   const live = stored.flatMap((s) => (s.removed ? [] : [s.endpoint]));
-  const resource = clusterLoadAssignment(service, live);
-  return store.putEndpointAssignment(service, {
+  const { resource, overLimit } = fittingAssignment(service, live, maxBytes);
+  const written = await store.putEndpointAssignment(service, {
     resource,
     version: contentVersion(resource),
     revision,
     renderedAt: new Date().toISOString(),
   });
+  return { written, overLimit };
+}
+
+const healthRank: Record<Endpoint['health'], number> = { healthy: 0, unhealthy: 1, draining: 2 };
+
+/**
+ * fittingAssignment renders a service's assignment within `maxBytes` of JSON. When all live
+ * endpoints do not fit, it keeps the ones that serve best (healthy, then unhealthy, then
+ * draining; by id within each) and says how many it left out: an assignment too large for the
+ * front door would leave every caller on its old config, which is worse than fewer endpoints.
+ */
+export function fittingAssignment(service: string, live: readonly Endpoint[], maxBytes: number): { resource: ReturnType<typeof clusterLoadAssignment>; overLimit: number } {
+  const size = (r: unknown) => Buffer.byteLength(JSON.stringify(r));
+  const all = clusterLoadAssignment(service, live);
+  const bytes = size(all);
+  if (bytes <= maxBytes) return { resource: all, overLimit: 0 };
+  const ranked = [...live].sort((a, b) => healthRank[a.health] - healthRank[b.health] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  let keep = Math.floor((live.length * maxBytes) / bytes);
+  let resource = clusterLoadAssignment(service, ranked.slice(0, keep));
+  while (keep > 0 && size(resource) > maxBytes) {
+    keep = Math.floor(keep * 0.98);
+    resource = clusterLoadAssignment(service, ranked.slice(0, keep));
+  }
+  return { resource, overLimit: live.length - keep };
 }

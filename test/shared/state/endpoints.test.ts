@@ -1,5 +1,6 @@
 import { Endpoint, EndpointChange } from '../../../shared/model/endpoint';
-import { applyEndpointChanges } from '../../../shared/state/endpoints';
+import { applyEndpointChanges, fittingAssignment, refreshEndpointAssignment } from '../../../shared/state/endpoints';
+import { defaults } from '../../../shared/config';
 import { clusterLoadAssignment } from '../../../shared/render/endpoint';
 import { useDynalite } from '../../support/dynamo';
 
@@ -69,5 +70,49 @@ describe('MeshStore.replaceLiveEndpoint', () => {
     expect(await store.replaceLiveEndpoint(removal, { orderingKey: 5, health: 'draining' })).toBe('applied');
     expect(await store.replaceLiveEndpoint(drain(5), { orderingKey: 5, health: 'draining' })).toBe('stale');
     expect(await store.getEndpoint('web', 'task-1')).toMatchObject({ removed: true });
+  });
+});
+
+describe('assignments within what the front door can answer', () => {
+  const fleet = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      endpoint({ key: 1, id: `task-${String(i).padStart(3, '0')}`, address: `10.0.${i >> 8}.${i & 255}`, health: i % 3 === 0 ? 'draining' : i % 3 === 1 ? 'unhealthy' : 'healthy' }),
+    );
+  const size = (r: unknown) => Buffer.byteLength(JSON.stringify(r));
+
+  it('serves every endpoint while the assignment fits', () => {
+    const all = clusterLoadAssignment('web', fleet(30));
+    expect(fittingAssignment('web', fleet(30), size(all))).toEqual({ resource: all, overLimit: 0 });
+  });
+
+  it('keeps the healthiest endpoints that fit and counts the rest', () => {
+    const endpoints = fleet(30);
+    const cap = Math.floor(size(clusterLoadAssignment('web', endpoints)) / 2);
+    const { resource, overLimit } = fittingAssignment('web', endpoints, cap);
+    const served = (resource.endpoints as { lb_endpoints: { health_status: string }[] }[]).flatMap((l) => l.lb_endpoints.map((e) => e.health_status));
+    expect(size(resource)).toBeLessThanOrEqual(cap);
+    expect(served.length + overLimit).toBe(30);
+    expect(served.filter((h) => h === 'HEALTHY').length).toBe(10); // every healthy one, before any other
+    expect(served).not.toContain('DRAINING');
+  });
+
+  it('counts what was left out when a change makes the assignment too large', async () => {
+    const store = await dynamo.newStore();
+    const endpoints = fleet(20);
+    const cap = Math.floor(size(clusterLoadAssignment('web', endpoints)) * 0.9);
+    await applyEndpointChanges(store, endpoints.slice(0, 19).map(upsert));
+    const refreshed = await refreshEndpointAssignment(store, 'web', cap);
+    expect(refreshed.written).toBe(true);
+    await store.applyEndpointChange(upsert(endpoints[19]!));
+    const over = await refreshEndpointAssignment(store, 'web', cap);
+    expect(over.overLimit).toBeGreaterThan(0);
+    const stored = (await store.getEndpointAssignments(['web'])).get('web')!;
+    expect(size(stored.resource)).toBeLessThanOrEqual(cap);
+  });
+
+  it('holds about 19,000 endpoints of one service at the default cap, below the 6 MB response limit', () => {
+    const perEndpoint = size(clusterLoadAssignment('web', fleet(300))) / 300;
+    expect(Math.floor(defaults.maxAssignmentBytes / perEndpoint)).toBeGreaterThan(15_000);
+    expect(defaults.maxAssignmentBytes).toBeLessThan(6_000_000);
   });
 });
