@@ -12,9 +12,10 @@ import { createLifecycleHandler } from '../functions/lifecycle/handler';
 import { defaultRenderSettings } from '../shared/render/settings';
 import { defaults, localRunnerDefaults } from '../shared/config';
 import { startEmbeddedDynamoDb } from './embedded-dynamodb';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createPrivateKey, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AesGcmSealer } from '../shared/secrets/sealer';
-import { createLocalCaSigner } from '../shared/pki/signer';
+import { localSigner } from '../shared/pki/signer';
+import { loadLocalKeys } from './keys';
 import { rotationPolicy } from '../shared/pki/rotation';
 import { CertificateIssuer, loadCertificateAuthority, rotateCertificates } from '../shared/state/certificates';
 import { ServiceTokens } from '../shared/xds/authorization';
@@ -62,6 +63,7 @@ export interface LocalControlPlane {
   readonly xds: ReturnType<typeof createXdsHandler>;
   /** The local CA and its issuer: certificates for every declared service, rotated on a timer. */
   readonly certificates: CertificateIssuer;
+  rotateCertificates(): Promise<void>;
   readonly tokens: ServiceTokens;
   /**
    * With `auth: 'token'`, the credential of the management API (`Authorization: Bearer <it>`
@@ -95,26 +97,38 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
   };
   const runtime = createRuntime(config, db.doc);
 
-  // Security as in AWS, with the keys made here: a CA key generated at start (KMS in AWS), a
+  // Security as in AWS, with the keys made here (kept in --data-dir): a CA key (KMS in AWS), a
   // data key for sealing private keys, and per-service tokens instead of IAM signatures.
-  const sealer = AesGcmSealer.generate();
-  const ca = await loadCertificateAuthority(runtime.store, createLocalCaSigner(), {
+  const keys = loadLocalKeys(options.dataDir);
+  const sealer = new AesGcmSealer(keys.dataKey);
+  const ca = await loadCertificateAuthority(runtime.store, localSigner(createPrivateKey(keys.caPrivateKeyPem)), {
     mesh: config.render.meshName,
     now: new Date(),
-    replaceForeign: true, // a persisted table outlives the CA key made at the previous start
+    // A table kept without its keys file (moved away, say) gets a new CA; the old one stays in
+    // the trust bundle until every certificate is re-issued by the new one.
+    replaceForeign: true,
   });
-  const certificates: CertificateIssuer = {
+  let certificates: CertificateIssuer = {
     ca,
     sealer,
     policy: rotationPolicy({ lifetimeSeconds: config.certificateLifetimeSeconds }),
     now: () => new Date(),
   };
-  await rotateCertificates(runtime.store, certificates);
+  /** rotate renews what is due; once a retired CA is no longer needed, the CA is loaded again with the new bundle. */
+  const rotate = async () => {
+    const result = await rotateCertificates(runtime.store, certificates);
+    if (result.retiredCaForgotten) {
+      const reloaded = await loadCertificateAuthority(runtime.store, certificates.ca.signer, { mesh: config.render.meshName, now: new Date(), replaceForeign: false });
+      certificates = { ...certificates, ca: reloaded };
+      await rotateCertificates(runtime.store, certificates);
+    }
+  };
+  await rotate();
   const rotation = setInterval(() => {
-    rotateCertificates(runtime.store, certificates).catch((err) => console.error(`certificate rotation failed: ${(err as Error).message}`));
+    rotate().catch((err) => console.error(`certificate rotation failed: ${(err as Error).message}`));
   }, 60_000);
   rotation.unref();
-  const tokens = new ServiceTokens(randomBytes(32));
+  const tokens = new ServiceTokens(keys.tokenSecret);
   const authMode = options.auth ?? 'none';
   const adminToken = authMode === 'token' ? randomBytes(32).toString('base64url') : undefined;
   const xds = createXdsHandler(runtime, {
@@ -222,7 +236,11 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     port,
     runtime,
     xds,
-    certificates,
+    get certificates() {
+      return certificates;
+    },
+    /** rotateCertificates runs the local rotation now (it also runs every minute). */
+    rotateCertificates: rotate,
     tokens,
     ...(adminToken ? { adminToken } : {}),
     instances,

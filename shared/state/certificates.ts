@@ -2,7 +2,7 @@ import { X509Certificate, createPublicKey } from 'node:crypto';
 import { CaSigner, PkiError } from '../pki/signer';
 import { issueCaCertificate, issueServiceCertificate } from '../pki/certificate';
 import { RotationPolicy, needsRotation } from '../pki/rotation';
-import { SecretSealer, isCurrentSealFormat, privateKeyContext } from '../secrets/sealer';
+import { SealedSecretError, SecretSealer, isCurrentSealFormat, privateKeyContext } from '../secrets/sealer';
 import { CatalogRepository, CertificateRepository } from '../store/repositories';
 import { renderServiceSecrets } from '../render/secret';
 
@@ -11,7 +11,17 @@ export interface MeshCertificateAuthority {
   readonly signer: CaSigner;
   readonly certificatePem: string;
   readonly mesh: string;
+  /**
+   * What every service trusts: this CA, and after a rotation the CA it replaced, until no
+   * service certificate of that one is left (so peers keep accepting each other while their
+   * certificates are re-issued one by one).
+   */
+  readonly trustBundlePem: string;
 }
+
+/** trustBundleOf is the PEM bundle of the signing CA and, while it is still trusted, the retired one. */
+const trustBundleOf = (certificatePem: string, retiredPem: string | undefined) =>
+  retiredPem && retiredPem !== certificatePem ? `${certificatePem.trimEnd()}\n${retiredPem.trimEnd()}\n` : certificatePem;
 
 const spkiOf = (pem: string) => new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
 const signerSpki = (signer: CaSigner) => createPublicKey({ key: Buffer.from(signer.publicKey), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' });
@@ -30,14 +40,14 @@ export async function loadCertificateAuthority(
 ): Promise<MeshCertificateAuthority> {
   const stored = await store.getCertificateAuthority();
   if (stored && Buffer.from(spkiOf(stored)).equals(Buffer.from(signerSpki(signer)))) {
-    return { signer, certificatePem: stored, mesh: options.mesh };
+    return { signer, certificatePem: stored, mesh: options.mesh, trustBundlePem: trustBundleOf(stored, await store.getRetiredCertificateAuthority()) };
   }
   if (stored && !options.replaceForeign) {
     throw new PkiError('the stored mesh CA certificate is not of the configured signing key; refusing to issue');
   }
   const made = await issueCaCertificate(signer, { mesh: options.mesh, now: options.now });
   const kept = await store.putCertificateAuthority(made.certificatePem, stored !== undefined);
-  return { signer, certificatePem: kept, mesh: options.mesh };
+  return { signer, certificatePem: kept, mesh: options.mesh, trustBundlePem: trustBundleOf(kept, await store.getRetiredCertificateAuthority()) };
 }
 
 /** CertificateIssuer is what issuing and rotating service certificates needs. */
@@ -58,15 +68,29 @@ export async function ensureServiceCertificate(
   store: CertificateRepository,
   issuer: CertificateIssuer,
   service: string,
-): Promise<'issued' | 'current'> {
+): Promise<'issued' | 'trust-updated' | 'current'> {
   const now = issuer.now();
   const existing = await store.getServiceSecrets(service);
-  if (
-    existing?.rendered &&
+  const usable =
+    existing?.rendered !== undefined &&
     isCurrentSealFormat(existing.sealedPrivateKey) &&
-    existing.trustBundlePem === issuer.ca.certificatePem &&
-    !needsRotation({ notBefore: existing.notBefore, notAfter: existing.notAfter }, now, issuer.policy)
-  ) {
+    !needsRotation({ notBefore: existing.notBefore, notAfter: existing.notAfter }, now, issuer.policy);
+  if (existing && usable && existing.trustBundlePem !== issuer.ca.trustBundlePem && trusts(issuer.ca.trustBundlePem, existing.certificatePem)) {
+    // The CA changed (or stopped trusting a retired one): first every service gets the new
+    // bundle with the certificate it has, so peers trust both CAs before any certificate of
+    // the new one is presented; the next pass re-issues. The certificate secret is unchanged.
+    const privateKeyPem = openOrUndefined(issuer.sealer, existing.sealedPrivateKey, privateKeyContext(service, existing.serial));
+    if (privateKeyPem !== undefined) {
+      await store.putServiceSecrets(service, {
+        ...existing,
+        trustBundlePem: issuer.ca.trustBundlePem,
+        rendered: renderServiceSecrets({ certificatePem: existing.certificatePem, privateKeyPem }, issuer.ca.trustBundlePem, service),
+      });
+      return 'trust-updated';
+    }
+    // The data key changed too: the key cannot be served again, so the certificate is re-issued below.
+  }
+  if (existing && usable && existing.trustBundlePem === issuer.ca.trustBundlePem && trusts(issuer.ca.certificatePem, existing.certificatePem)) {
     return 'current';
   }
   const issued = await issueServiceCertificate(issuer.ca.signer, issuer.ca.certificatePem, service, {
@@ -77,22 +101,59 @@ export async function ensureServiceCertificate(
   await store.putServiceSecrets(service, {
     certificatePem: issued.certificatePem,
     sealedPrivateKey: issuer.sealer.seal(issued.privateKeyPem, privateKeyContext(service, issued.serial)),
-    trustBundlePem: issuer.ca.certificatePem,
+    trustBundlePem: issuer.ca.trustBundlePem,
     notBefore: issued.notBefore,
     notAfter: issued.notAfter,
     serial: issued.serial,
-    rendered: renderServiceSecrets(issued, issuer.ca.certificatePem, service),
+    rendered: renderServiceSecrets(issued, issuer.ca.trustBundlePem, service),
   });
   return 'issued';
 }
 
-/** rotateCertificates checks every declared service (the scheduled rotation) and says what it renewed. */
-export async function rotateCertificates(store: Pick<CatalogRepository, 'listServices'> & CertificateRepository, issuer: CertificateIssuer): Promise<{ issued: string[]; current: number }> {
+/** openOrUndefined opens a sealed key, or says it cannot (sealed under another data key or context). */
+function openOrUndefined(sealer: SecretSealer, sealed: Uint8Array, context: string): string | undefined {
+  try {
+    return sealer.open(sealed, context);
+  } catch (err) {
+    if (err instanceof SealedSecretError) return undefined;
+    throw err;
+  }
+}
+
+/** trusts says whether a certificate was issued by one of the CAs of a PEM bundle. */
+function trusts(bundlePem: string, certificatePem: string): boolean {
+  const leaf = new X509Certificate(certificatePem);
+  const cas = bundlePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return cas.some((pem) => leaf.checkIssued(new X509Certificate(pem)) && leaf.verify(new X509Certificate(pem).publicKey));
+}
+
+/**
+ * rotateCertificates checks every declared service (the scheduled rotation) and says what it
+ * renewed. After a CA rotation, once every service certificate is of the new CA, the retired
+ * one is no longer trusted (`retiredCaForgotten`): the next load of the CA has a bundle of the
+ * new one alone, and the next pass re-issues with it.
+ */
+export async function rotateCertificates(
+  store: Pick<CatalogRepository, 'listServices'> & CertificateRepository,
+  issuer: CertificateIssuer,
+): Promise<{ issued: string[]; trustUpdated: string[]; current: number; retiredCaForgotten: boolean }> {
   const issued: string[] = [];
+  const trustUpdated: string[] = [];
   let current = 0;
-  for (const { spec } of await store.listServices()) {
-    if ((await ensureServiceCertificate(store, issuer, spec.name)) === 'issued') issued.push(spec.name);
+  const services = await store.listServices();
+  for (const { spec } of services) {
+    const result = await ensureServiceCertificate(store, issuer, spec.name);
+    if (result === 'issued') issued.push(spec.name);
+    else if (result === 'trust-updated') trustUpdated.push(spec.name);
     else current++;
   }
-  return { issued, current };
+  let retiredCaForgotten = false;
+  if (issuer.ca.trustBundlePem !== issuer.ca.certificatePem) {
+    const leaves = await Promise.all(services.map(({ spec }) => store.getServiceSecrets(spec.name)));
+    if (leaves.every((leaf) => leaf !== undefined && trusts(issuer.ca.certificatePem, leaf.certificatePem))) {
+      await store.forgetRetiredCertificateAuthority();
+      retiredCaForgotten = true;
+    }
+  }
+  return { issued, trustUpdated, current, retiredCaForgotten };
 }

@@ -80,6 +80,8 @@ export class MeshStore implements Repositories {
   getServiceSecrets = (service: string) => this.certificates.getServiceSecrets(service);
   getCertificateAuthority = () => this.certificates.getCertificateAuthority();
   putCertificateAuthority = (certificatePem: string, replace: boolean) => this.certificates.putCertificateAuthority(certificatePem, replace);
+  getRetiredCertificateAuthority = () => this.certificates.getRetiredCertificateAuthority();
+  forgetRetiredCertificateAuthority = () => this.certificates.forgetRetiredCertificateAuthority();
   getSealedDataKey = () => this.certificates.getSealedDataKey();
   putSealedDataKey = (ciphertext: Uint8Array) => this.certificates.putSealedDataKey(ciphertext);
   // node status

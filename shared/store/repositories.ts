@@ -73,8 +73,15 @@ export interface CertificateRepository {
   putServiceSecrets(service: string, secrets: ServiceSecretsItem): Promise<void>;
   getServiceSecrets(service: string): Promise<ServiceSecretsItem | undefined>;
   getCertificateAuthority(): Promise<string | undefined>;
-  /** putCertificateAuthority stores the CA certificate (only if none, unless `replace`); it returns the one stored. */
+  /**
+   * putCertificateAuthority stores the CA certificate (only if none, unless `replace`); it
+   * returns the one stored. A replaced CA is kept as retired: still trusted, no longer signing.
+   */
   putCertificateAuthority(certificatePem: string, replace: boolean): Promise<string>;
+  /** getRetiredCertificateAuthority is the CA the last rotation replaced, while it is still trusted. */
+  getRetiredCertificateAuthority(): Promise<string | undefined>;
+  /** forgetRetiredCertificateAuthority stops trusting the replaced CA (every certificate is of the new one). */
+  forgetRetiredCertificateAuthority(): Promise<void>;
   getSealedDataKey(): Promise<Uint8Array | undefined>;
   /** putSealedDataKey stores the encrypted data key once; a racing cold start gets the first one back. */
   putSealedDataKey(ciphertext: Uint8Array): Promise<Uint8Array>;

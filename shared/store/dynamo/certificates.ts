@@ -3,7 +3,7 @@ import { keys } from '../layout';
 import { ServiceSecretsItem } from '../records';
 import { CertificateRepository } from '../repositories';
 import { StateTable, written } from './table';
-import { caCertificate, dataKeyCiphertext, toServiceSecrets } from './rows';
+import { caCertificate, caRetiredCertificate, dataKeyCiphertext, toServiceSecrets } from './rows';
 
 /**
  * DynamoCertificates keeps the mesh CA certificate (`CATALOG / CA`), the KMS-encrypted data key
@@ -37,13 +37,28 @@ export class DynamoCertificates implements CertificateRepository {
 
   /** With `replace` false it only creates one: two cold starts racing keep the first. */
   async putCertificateAuthority(certificatePem: string, replace: boolean): Promise<string> {
+    const previous = replace ? await this.getCertificateAuthority() : undefined;
+    const retired = previous !== undefined && previous !== certificatePem ? { retiredCertificatePem: previous } : {};
     const stored = await written(
       this.table.put('putCertificateAuthority', {
-        Item: { ...keys.certificateAuthority(), kind: 'ca', certificatePem },
+        Item: { ...keys.certificateAuthority(), kind: 'ca', certificatePem, ...retired },
         ...(replace ? {} : { ConditionExpression: 'attribute_not_exists(pk)' }),
       }),
     );
     return stored ? certificatePem : (await this.getCertificateAuthority())!;
+  }
+
+  async getRetiredCertificateAuthority(): Promise<string | undefined> {
+    const item = await this.table.get('getRetiredCertificateAuthority', keys.certificateAuthority(), { consistent: true });
+    return item ? caRetiredCertificate(item) : undefined;
+  }
+
+  async forgetRetiredCertificateAuthority(): Promise<void> {
+    await this.table.update('forgetRetiredCertificateAuthority', {
+      Key: keys.certificateAuthority(),
+      UpdateExpression: 'REMOVE retiredCertificatePem',
+      ConditionExpression: 'attribute_exists(pk)',
+    });
   }
 
   async getSealedDataKey(): Promise<Uint8Array | undefined> {

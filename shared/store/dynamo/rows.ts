@@ -58,7 +58,7 @@ const nodeRow = z.object({
 });
 const aliasRow = z.object({ service: text });
 const dependentRow = z.object({ caller: text });
-const caRow = z.object({ certificatePem: text });
+const caRow = z.object({ certificatePem: text, retiredCertificatePem: text.optional() });
 const dataKeyRow = z.object({ ciphertext: bytes });
 
 function row<S extends z.ZodType>(schema: S, item: Item): z.output<S> {
@@ -125,4 +125,6 @@ export function toNodeStatus(item: Item): { status: NodeStatus; expiresAt: numbe
 export const aliasTarget = (item: Item): string => row(aliasRow, item).service;
 export const dependentCaller = (item: Item): string => row(dependentRow, item).caller;
 export const caCertificate = (item: Item): string => row(caRow, item).certificatePem;
+/** caRetiredCertificate is the CA a rotation replaced, kept in the trust bundle until no certificate of it is left. */
+export const caRetiredCertificate = (item: Item): string | undefined => row(caRow, item).retiredCertificatePem;
 export const dataKeyCiphertext = (item: Item): Uint8Array => row(dataKeyRow, item).ciphertext;

@@ -1,4 +1,6 @@
-import { CertificateIssuer, ensureServiceCertificate, loadCertificateAuthority } from '../../../shared/state/certificates';
+import { X509Certificate } from 'node:crypto';
+import { CertificateIssuer, ensureServiceCertificate, loadCertificateAuthority, rotateCertificates } from '../../../shared/state/certificates';
+import { parseServiceSpec } from '../../../shared/model/parse-spec';
 import { createLocalCaSigner } from '../../../shared/pki/signer';
 import { rotationPolicy } from '../../../shared/pki/rotation';
 import { AesGcmSealer, privateKeyContext } from '../../../shared/secrets/sealer';
@@ -31,5 +33,46 @@ describe('ensureServiceCertificate', () => {
     expect((await store.getServiceSecrets('orders'))?.rendered).toBeUndefined();
     expect(await ensureServiceCertificate(store, issuer, 'orders')).toBe('issued');
     expect((await store.getServiceSecrets('orders'))?.rendered).toBeDefined();
+  });
+});
+
+describe('a CA rotation, as peers see it', () => {
+  it('first trusts both CAs everywhere, then re-issues certificates, then drops the old CA once none of it is left', async () => {
+    const store = await dynalite.newStore();
+    const sealer = AesGcmSealer.generate();
+    const issuerOf = async (signer: ReturnType<typeof createLocalCaSigner>) => ({
+      ca: await loadCertificateAuthority(store, signer, { mesh: 'mesh.local', now: new Date(), replaceForeign: true }),
+      sealer,
+      policy: rotationPolicy(),
+      now: () => new Date(),
+    });
+    for (const name of ['payments', 'orders']) await store.putService(parseServiceSpec({ name, inboundPort: 15000, appPort: 8080, protocol: 'http' }), undefined);
+    const oldIssuer = await issuerOf(createLocalCaSigner());
+    await rotateCertificates(store, oldIssuer);
+    const oldCa = new X509Certificate(oldIssuer.ca.certificatePem);
+
+    const newIssuer = await issuerOf(createLocalCaSigner());
+    const newCa = new X509Certificate(newIssuer.ca.certificatePem);
+    const state = async () =>
+      Promise.all(
+        ['orders', 'payments'].map(async (name) => {
+          const secrets = (await store.getServiceSecrets(name))!;
+          const leaf = new X509Certificate(secrets.certificatePem);
+          const bundle = (secrets.trustBundlePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((pem) =>
+            new X509Certificate(pem).fingerprint256 === newCa.fingerprint256 ? 'new' : new X509Certificate(pem).fingerprint256 === oldCa.fingerprint256 ? 'old' : 'other',
+          );
+          return `${name}: leaf ${leaf.checkIssued(newCa) ? 'new' : 'old'}, trusts ${bundle.join('+')}`;
+        }),
+      );
+
+    expect(await rotateCertificates(store, newIssuer)).toMatchObject({ issued: [], trustUpdated: ['orders', 'payments'], retiredCaForgotten: false });
+    expect(await state()).toEqual(['orders: leaf old, trusts new+old', 'payments: leaf old, trusts new+old']);
+
+    expect(await rotateCertificates(store, newIssuer)).toMatchObject({ issued: ['orders', 'payments'], trustUpdated: [], retiredCaForgotten: true });
+    expect(await state()).toEqual(['orders: leaf new, trusts new+old', 'payments: leaf new, trusts new+old']);
+
+    const reloaded = await issuerOf(newIssuer.ca.signer);
+    expect(await rotateCertificates(store, reloaded)).toMatchObject({ issued: [], trustUpdated: ['orders', 'payments'] });
+    expect(await state()).toEqual(['orders: leaf new, trusts new', 'payments: leaf new, trusts new']);
   });
 });
