@@ -75,8 +75,12 @@ describe('the mesh page', () => {
     pollers.push(rejecting);
     for (let i = 0; i < 2; i++) await rejecting.pollOnce();
 
+    // The browser is a tool, not code under test: under the calendar guard (libfaketime in
+    // LD_PRELOAD) Chromium's own processes hang at -400 days, so it runs on the real clock.
+    const { LD_PRELOAD: _preload, FAKETIME: _faketime, ...browserEnv } = process.env;
     browser = await chromium.launch({
       executablePath: chromiumPath,
+      env: browserEnv,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
