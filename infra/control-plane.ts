@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -144,18 +144,23 @@ export class ControlPlane extends Construct {
    * grantMeshKeys: the management API and the MeshService handler issue certificates when a
    * service is declared, and the scheduled reconciler renews them before they expire (the CA
    * signs, the data key seals the private key); the xds function only opens sealed keys to
-   * serve them over SDS. Whichever runs first makes the data key.
+   * serve them over SDS (Decrypt of the data key: it never makes one). Each role is named in
+   * the key's own policy (state-store.ts: the account administers the keys but cannot use them
+   * through IAM alone) and granted in its IAM policy too. Keys passed in (meshKeys) keep the
+   * policy they have: only the IAM side is added, which their policy must let count.
    */
   private grantMeshKeys(): void {
     if (!this.dataKey || !this.caKey) return;
     for (const fn of [this.adminFunction, this.catalogFunction, this.reconcilerFunction]) {
       fn.addEnvironment('CA_KEY_ID', this.caKey.keyArn);
-      this.caKey.grant(fn, 'kms:Sign', 'kms:GetPublicKey');
+      grantKeyUse(this.caKey, fn, ['kms:Sign', 'kms:GetPublicKey']);
     }
-    for (const fn of [this.xdsFunction, this.adminFunction, this.catalogFunction, this.reconcilerFunction]) {
+    for (const fn of [this.adminFunction, this.catalogFunction, this.reconcilerFunction]) {
       fn.addEnvironment('DATA_KEY_ID', this.dataKey.keyArn);
-      this.dataKey.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
+      grantKeyUse(this.dataKey, fn, ['kms:Decrypt', 'kms:GenerateDataKey']);
     }
+    this.xdsFunction.addEnvironment('DATA_KEY_ID', this.dataKey.keyArn);
+    grantKeyUse(this.dataKey, this.xdsFunction, ['kms:Decrypt']);
   }
 
   /**
@@ -213,7 +218,23 @@ export class ControlPlane extends Construct {
     }
     this.attachedGroups.add(asg.autoScalingGroupName);
     this.completeLifecycleStatement.addResources(asg.autoScalingGroupArn);
+    const groupId = Stack.of(asg).getLogicalId(asg.node.defaultChild as autoscaling.CfnAutoScalingGroup);
+    for (const fn of [this.lifecycleFunction, this.lifecycleCompleteFunction]) {
+      Validations.of(fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/<${groupId}>]`,
+        reason: `CompleteLifecycleAction is scoped to the attached group ${asg.node.path}; the "*" is the group's id, which is made at deploy time`,
+      });
+    }
   }
+}
+
+/**
+ * grantKeyUse lets one function use a key for exactly these actions: in the key's policy (a key
+ * this stack made; an imported key's policy is left alone) and in the function's IAM policy.
+ */
+function grantKeyUse(key: kms.IKey, fn: lambda.IFunction, actions: string[]): void {
+  key.grant(fn, ...actions);
+  key.addToResourcePolicy(new iam.PolicyStatement({ principals: [fn.role!], actions, resources: ['*'] }));
 }
 
 /**

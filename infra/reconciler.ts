@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functionEntries } from './paths';
 import { MeshFunction } from './mesh-function';
-import { ecsStatement, fleetReadStatements, listTasks, tableActions } from './iam';
+import { acknowledgeEcsWildcards, ecsStatement, fleetReadStatements, listTasks, tableActions } from './iam';
 
 export interface ReconcilerProps {
   readonly table: dynamodb.Table;
@@ -52,6 +52,7 @@ export function reconciler(scope: Construct, props: ReconcilerProps) {
   ]) {
     reconcilerFunction.addToRolePolicy(statement);
   }
+  acknowledgeEcsWildcards(reconcilerFunction, ['task', 'container-instance']);
   const reconcileRule = new events.Rule(scope, 'ReconcileSchedule', {
     description: 'Runs the reconciler',
     schedule: props.schedule ?? events.Schedule.rate(Duration.minutes(5)),

@@ -42,6 +42,18 @@ describe('ControlPlane defaults', () => {
     });
   });
 
+  it('give the functions no AWS managed policy: each role writes only its own log group', () => {
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+      if (role.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service !== 'lambda.amazonaws.com') continue;
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+    const logWrites = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+      .filter((s) => [s.Action].flat().includes('logs:PutLogEvents'));
+    expect(logWrites).toHaveLength(6);
+    for (const s of logWrites) expect(s.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/Logs[0-9A-F]{8}$/), 'Arn'] });
+  });
+
   it('listen to task events of every cluster when no cluster is given, and do not condition ECS reads on one', () => {
     const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.EventPattern?.source?.[0] === 'aws.ecs')!;
     expect(rule.Properties.EventPattern.detail).toEqual({

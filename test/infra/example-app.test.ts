@@ -10,8 +10,9 @@ import { lifecycleHookNames } from '../../infra/control-plane';
 import { placeholders } from '../../infra/sidecar/placeholders';
 import { envoyEntrypoint, envoyHealthCheck } from '../../infra/sidecar/scripts';
 import { metricsNamespace } from '../../functions/lib/observability';
-import { tableDefinition } from '../../shared/store/layout';
+import { nodeStatusPartitionPrefix, tableDefinition } from '../../shared/store/layout';
 import { findCycle } from './support/template-graph';
+import { keyAdministrationActions } from '../../infra/state-store';
 import { resourcesOf, synthExample } from './support/synth';
 import { deployedSpecs, meshNodes, renderJoin, sessionArnOf } from './support/deploy-time';
 import { authorizeNode } from '../../shared/xds/authorization';
@@ -191,7 +192,17 @@ describe('IAM', () => {
       .filter((s) => s.policy === xdsPolicy)
       .flatMap((s) => s.actions)
       .filter((a) => a.startsWith('dynamodb:'));
-    expect(actions.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(actions.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    const policy = resourcesOf(template, 'AWS::IAM::Policy')[xdsPolicy]!.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] };
+    // The only write, and only to node-status partitions (NODES#<service>: no other kind of item lives there).
+    expect(policy.Statement.filter((s) => [s.Action].flat().includes('dynamodb:PutItem'))).toEqual([
+      {
+        Action: 'dynamodb:PutItem',
+        Effect: 'Allow',
+        Resource: arnOf(stack.controlPlane.table),
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${nodeStatusPartitionPrefix}*`] } },
+      },
+    ]);
   });
 
   it('lets the nodes’ roles call the front door only through its URL, and the instances write their Envoy log group', () => {
@@ -221,6 +232,30 @@ describe('the mesh keys', () => {
     expect(resources[logicalId(stack.controlPlane.caKey!)].Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
   });
 
+  it('have key policies that name the roles using them, and let the account administer but never use them', () => {
+    const cp = stack.controlPlane;
+    const resources = template.toJSON().Resources;
+    const roleArn = (fn: typeof cp.xdsFunction) => ({ AWS: arnOf(fn.role!) });
+    const statementsOf = (key: typeof cp.dataKey) =>
+      (resources[logicalId(key!)].Properties.KeyPolicy.Statement as { Principal: unknown; Action: string | string[] }[]).map((st) => ({
+        principal: st.Principal,
+        actions: [st.Action].flat().sort(),
+      }));
+    const root = { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } };
+    const administer = { principal: root, actions: [...keyAdministrationActions].sort() };
+    expect(statementsOf(cp.dataKey)).toEqual([
+      administer,
+      ...[cp.adminFunction, cp.catalogFunction, cp.reconcilerFunction].map((fn) => ({ principal: roleArn(fn), actions: ['kms:Decrypt', 'kms:GenerateDataKey'] })),
+      { principal: roleArn(cp.xdsFunction), actions: ['kms:Decrypt'] },
+    ]);
+    expect(statementsOf(cp.caKey)).toEqual([
+      administer,
+      ...[cp.adminFunction, cp.catalogFunction, cp.reconcilerFunction].map((fn) => ({ principal: roleArn(fn), actions: ['kms:GetPublicKey', 'kms:Sign'] })),
+    ]);
+    // No cryptographic action reaches the account root, so no IAM policy alone can grant one.
+    for (const action of administer.actions) expect(action).not.toMatch(/^kms:(\*|Decrypt|Encrypt|ReEncrypt|GenerateDataKey|Sign|Verify)/);
+  });
+
   it('let the issuers (management API, MeshService handler, the reconciler that renews) sign and seal, and the xds function only open sealed keys', () => {
     const cp = stack.controlPlane;
     const resources = template.toJSON().Resources;
@@ -237,9 +272,10 @@ describe('the mesh keys', () => {
       ).map((st) => ({ policy, actions: [st.Action].flat().sort(), resource: st.Resource })),
     );
     const seal = (fn: typeof cp.xdsFunction) => ({ policy: policyOf(fn), actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resource: arnOf(cp.dataKey!) });
+    const open = (fn: typeof cp.xdsFunction) => ({ policy: policyOf(fn), actions: ['kms:Decrypt'], resource: arnOf(cp.dataKey!) });
     const sign = (fn: typeof cp.xdsFunction) => ({ policy: policyOf(fn), actions: ['kms:GetPublicKey', 'kms:Sign'], resource: arnOf(cp.caKey!) });
     const expected = [
-      seal(cp.xdsFunction),
+      open(cp.xdsFunction),
       seal(cp.adminFunction),
       sign(cp.adminFunction),
       seal(cp.catalogFunction),
