@@ -14,6 +14,7 @@ import { lifecycleHookNames, lifecyclePipeline, ruleTarget } from './lifecycle-p
 import { MeshFunction } from './mesh-function';
 import { ControlPlaneMonitoring } from './monitoring';
 import { reconciler } from './reconciler';
+import { renewal, renewalMissedPeriod } from './renewal';
 import { stateStore } from './state-store';
 
 export type { ControlPlaneProps } from './control-plane-props';
@@ -46,7 +47,8 @@ export interface AttachAutoScalingGroupOptions {
  * ControlPlane is everything the Envoy control plane needs in one account and region, built
  * from its parts: the state (table and mesh keys, state-store.ts), the front door Envoys and
  * operators reach (front-door.ts), the lifecycle pipeline (lifecycle-pipeline.ts), the
- * scheduled reconciler (reconciler.ts), and the monitoring that watches them (monitoring.ts).
+ * scheduled reconciler (reconciler.ts), the scheduled certificate renewal (renewal.ts), and the
+ * monitoring that watches them (monitoring.ts).
  * The parts are built in this construct's scope, so every resource keeps its logical ID.
  */
 export class ControlPlane extends Construct {
@@ -61,6 +63,9 @@ export class ControlPlane extends Construct {
   public readonly lifecycleFunction!: MeshFunction;
   public readonly lifecycleCompleteFunction!: MeshFunction;
   public readonly reconcilerFunction!: MeshFunction;
+  /** Renews service certificates on its own schedule (only with mesh keys). */
+  public readonly renewalFunction?: MeshFunction;
+  public readonly renewalRule?: events.Rule;
   /** The custom resource handler behind MeshService. */
   public readonly catalogFunction!: MeshFunction;
   /** Delayed "complete this terminate hook" messages: sent by lifecycle, consumed by lifecycle-complete. */
@@ -117,7 +122,9 @@ export class ControlPlane extends Construct {
     });
     const front = frontDoor(this, { ...common, snapshotCacheTtlMs: props.snapshotCacheTtlMs ?? controlPlaneDefaults.snapshotCacheTtlMs });
     const scheduled = reconciler(this, { ...common, schedule: props.reconcileSchedule, target: ruleTarget(pipeline.deliveryDlq) });
-    Object.assign(this, { ...state, ...pipeline, ...front, ...scheduled } satisfies Partial<ControlPlane>);
+    const renewalInterval = props.renewalInterval ?? controlPlaneDefaults.renewalInterval;
+    const renewing = state.caKey && state.dataKey ? renewal(this, { ...common, interval: renewalInterval, target: ruleTarget(pipeline.deliveryDlq) }) : {};
+    Object.assign(this, { ...state, ...pipeline, ...front, ...scheduled, ...renewing } satisfies Partial<ControlPlane>);
 
     this.grantMeshKeys();
 
@@ -129,9 +136,11 @@ export class ControlPlane extends Construct {
         this.lifecycleCompleteFunction,
         this.reconcilerFunction,
         this.catalogFunction,
+        ...(this.renewalFunction ? [this.renewalFunction] : []),
       ],
       deadLetterQueues: [this.deliveryDlq, this.lifecycleDlq, this.drainDlq],
       alarmTopic: props.alarmTopic,
+      ...(this.renewalFunction ? { renewalMissedPeriod: renewalMissedPeriod(renewalInterval) } : {}),
     });
 
     new CfnOutput(this, 'XdsUrl', { value: this.xdsUrl.url, description: 'The xDS front door (SigV4, service lambda)' });
@@ -142,20 +151,22 @@ export class ControlPlane extends Construct {
 
   /**
    * grantMeshKeys: the management API and the MeshService handler issue certificates when a
-   * service is declared, and the scheduled reconciler renews them before they expire (the CA
-   * signs, the data key seals the private key); the xds function only opens sealed keys to
-   * serve them over SDS (Decrypt of the data key: it never makes one). Each role is named in
-   * the key's own policy (state-store.ts: the account administers the keys but cannot use them
-   * through IAM alone) and granted in its IAM policy too. Keys passed in (meshKeys) keep the
-   * policy they have: only the IAM side is added, which their policy must let count.
+   * service is declared (and re-issue them when its roles shrink), and the renewal function
+   * renews them before they expire (the CA signs, the data key seals the private key); the xds
+   * function only opens sealed keys to serve them over SDS (Decrypt of the data key: it never
+   * makes one). The reconciler has neither. Each role is named in the key's own policy
+   * (state-store.ts: the account administers the keys but cannot use them through IAM alone)
+   * and granted in its IAM policy too. Keys passed in (meshKeys) keep the policy they have:
+   * only the IAM side is added, which their policy must let count.
    */
   private grantMeshKeys(): void {
-    if (!this.dataKey || !this.caKey) return;
-    for (const fn of [this.adminFunction, this.catalogFunction, this.reconcilerFunction]) {
+    if (!this.dataKey || !this.caKey || !this.renewalFunction) return;
+    const issuers = [this.adminFunction, this.catalogFunction, this.renewalFunction];
+    for (const fn of issuers) {
       fn.addEnvironment('CA_KEY_ID', this.caKey.keyArn);
       grantKeyUse(this.caKey, fn, ['kms:Sign', 'kms:GetPublicKey']);
     }
-    for (const fn of [this.adminFunction, this.catalogFunction, this.reconcilerFunction]) {
+    for (const fn of issuers) {
       fn.addEnvironment('DATA_KEY_ID', this.dataKey.keyArn);
       grantKeyUse(this.dataKey, fn, ['kms:Decrypt', 'kms:GenerateDataKey']);
     }

@@ -101,9 +101,16 @@ describe('the lifecycle rules', () => {
     expect(ruleNamed('Runs the reconciler').ScheduleExpression).toBe('rate(5 minutes)');
   });
 
+  it('renew certificates every ten minutes, on a rule and a function of their own', () => {
+    const rule = ruleNamed('Renews service certificates');
+    expect(rule.ScheduleExpression).toBe('rate(10 minutes)');
+    expect(rule.Targets).toEqual([expect.objectContaining({ Arn: arnOf(stack.controlPlane.renewalFunction!) })]);
+    expect(ruleNamed('Runs the reconciler').Targets).toEqual([expect.objectContaining({ Arn: arnOf(stack.controlPlane.reconcilerFunction) })]);
+  });
+
   it('retry delivery and dead-letter what EventBridge cannot deliver', () => {
     const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule'));
-    expect(rules).toHaveLength(4);
+    expect(rules).toHaveLength(5);
     for (const rule of rules) {
       expect(rule.Properties!.Targets).toEqual([
         expect.objectContaining({
@@ -245,26 +252,28 @@ describe('the mesh keys', () => {
     const administer = { principal: root, actions: [...keyAdministrationActions].sort() };
     expect(statementsOf(cp.dataKey)).toEqual([
       administer,
-      ...[cp.adminFunction, cp.catalogFunction, cp.reconcilerFunction].map((fn) => ({ principal: roleArn(fn), actions: ['kms:Decrypt', 'kms:GenerateDataKey'] })),
+      ...[cp.adminFunction, cp.catalogFunction, cp.renewalFunction!].map((fn) => ({ principal: roleArn(fn), actions: ['kms:Decrypt', 'kms:GenerateDataKey'] })),
       { principal: roleArn(cp.xdsFunction), actions: ['kms:Decrypt'] },
     ]);
     expect(statementsOf(cp.caKey)).toEqual([
       administer,
-      ...[cp.adminFunction, cp.catalogFunction, cp.reconcilerFunction].map((fn) => ({ principal: roleArn(fn), actions: ['kms:GetPublicKey', 'kms:Sign'] })),
+      ...[cp.adminFunction, cp.catalogFunction, cp.renewalFunction!].map((fn) => ({ principal: roleArn(fn), actions: ['kms:GetPublicKey', 'kms:Sign'] })),
     ]);
     // No cryptographic action reaches the account root, so no IAM policy alone can grant one.
     for (const action of administer.actions) expect(action).not.toMatch(/^kms:(\*|Decrypt|Encrypt|ReEncrypt|GenerateDataKey|Sign|Verify)/);
   });
 
-  it('let the issuers (management API, MeshService handler, the reconciler that renews) sign and seal, and the xds function only open sealed keys', () => {
+  it('let the issuers (management API, MeshService handler, the renewal function) sign and seal, the xds function only open sealed keys, and the reconciler neither', () => {
     const cp = stack.controlPlane;
     const resources = template.toJSON().Resources;
     const env = (fn: typeof cp.xdsFunction) => resources[logicalId(fn)].Properties.Environment.Variables as Record<string, unknown>;
-    for (const issuer of [cp.adminFunction, cp.catalogFunction, cp.reconcilerFunction]) {
+    for (const issuer of [cp.adminFunction, cp.catalogFunction, cp.renewalFunction!]) {
       expect(env(issuer)).toMatchObject({ DATA_KEY_ID: arnOf(cp.dataKey!), CA_KEY_ID: arnOf(cp.caKey!) });
     }
     expect(env(cp.xdsFunction).DATA_KEY_ID).toEqual(arnOf(cp.dataKey!));
     expect(env(cp.xdsFunction).CA_KEY_ID).toBeUndefined();
+    expect(env(cp.reconcilerFunction).CA_KEY_ID).toBeUndefined();
+    expect(env(cp.reconcilerFunction).DATA_KEY_ID).toBeUndefined();
 
     const kmsStatements = Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(([policy, r]) =>
       (r.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement.filter((st) =>
@@ -280,8 +289,8 @@ describe('the mesh keys', () => {
       sign(cp.adminFunction),
       seal(cp.catalogFunction),
       sign(cp.catalogFunction),
-      seal(cp.reconcilerFunction),
-      sign(cp.reconcilerFunction),
+      seal(cp.renewalFunction!),
+      sign(cp.renewalFunction!),
     ];
     expect(kmsStatements).toEqual(expect.arrayContaining(expected));
     expect(kmsStatements).toHaveLength(expected.length);
@@ -315,7 +324,7 @@ describe('the front door', () => {
 describe('the functions', () => {
   it('all run Node.js 22 on arm64 with active tracing, JSON logs and source-mapped stack traces', () => {
     const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(7);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -355,7 +364,7 @@ describe('the functions', () => {
     const assembly = (stack.node.root as App).synth();
     const resources = template.toJSON().Resources;
     const cp = stack.controlPlane;
-    const functions = [cp.xdsFunction, cp.adminFunction, cp.lifecycleFunction, cp.lifecycleCompleteFunction, cp.reconcilerFunction, cp.catalogFunction];
+    const functions = [cp.xdsFunction, cp.adminFunction, cp.lifecycleFunction, cp.lifecycleCompleteFunction, cp.reconcilerFunction, cp.catalogFunction, cp.renewalFunction!];
     const bundles = functions.map((fn) => {
       const code = resources[logicalId(fn)].Properties.Code as { S3Key: string };
       return path.join(assembly.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.js');
@@ -364,7 +373,15 @@ describe('the functions', () => {
     // A fresh Node process, as Lambda would load them: not Jest's module loader.
     const script = `process.stdout.write(JSON.stringify(${JSON.stringify(bundles)}.map((b) => typeof require(b).handler)))`;
     const loaded = spawnSync(process.execPath, ['-e', script], {
-      env: { ...process.env, TABLE_NAME: 'mesh', AWS_REGION: 'us-east-1', DRAIN_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/drain' },
+      env: {
+        ...process.env,
+        TABLE_NAME: 'mesh',
+        AWS_REGION: 'us-east-1',
+        DRAIN_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/drain',
+        // The renewal function refuses to start without its keys (the stack always gives them).
+        CA_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/ca',
+        DATA_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/data',
+      },
       encoding: 'utf8',
     });
     expect(loaded.stderr).toBe('');
@@ -375,14 +392,27 @@ describe('the functions', () => {
 describe('alarms and dashboard', () => {
   it('alarm on each dead-letter queue, each function’s errors and throttles, NACKs, refused polls and nodes behind', () => {
     const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
-    expect(alarms).toHaveLength(3 + 6 * 2 + 5);
+    expect(alarms).toHaveLength(3 + 7 * 2 + 5 + 1);
     expect(alarms.filter((a) => a.MetricName === 'LaunchesAbandoned').map((a) => a.Dimensions)).toEqual([
       [{ Name: 'service', Value: 'lifecycle' }],
       [{ Name: 'service', Value: 'lifecycle-complete' }],
     ]);
     expect(alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
-    expect(alarms.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda')).toHaveLength(6);
-    expect(alarms.filter((a) => a.MetricName === 'Throttles' && a.Namespace === 'AWS/Lambda')).toHaveLength(6);
+    expect(alarms.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda')).toHaveLength(7);
+    expect(alarms.filter((a) => a.MetricName === 'Throttles' && a.Namespace === 'AWS/Lambda')).toHaveLength(7);
+    // A renewal that fails or never runs: no completed run in an hour, missing data counting as one.
+    expect(alarms.filter((a) => a.MetricName === 'RenewalRuns')).toEqual([
+      expect.objectContaining({
+        Namespace: metricsNamespace,
+        Dimensions: [{ Name: 'service', Value: 'renewal' }],
+        Statistic: 'Sum',
+        Period: 3600,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      }),
+    ]);
     expect(alarms.filter((a) => a.MetricName === 'Nacks')).toEqual([
       expect.objectContaining({ Namespace: metricsNamespace, Dimensions: [{ Name: 'service', Value: 'xds' }], Threshold: 0 }),
     ]);
