@@ -16,6 +16,7 @@ import { ControlPlaneMonitoring } from './monitoring';
 import { reconciler } from './reconciler';
 import { renewal, renewalMissedPeriod } from './renewal';
 import { stateStore } from './state-store';
+import { XdsGuardOptions, XdsGuardPolicy, xdsGuardDocument } from './xds-guard';
 
 export type { ControlPlaneProps } from './control-plane-props';
 export { lifecycleHookNames } from './lifecycle-pipeline';
@@ -81,6 +82,12 @@ export class ControlPlane extends Construct {
   public readonly autoScalingLifecycleRule!: events.Rule;
   public readonly reconcileRule!: events.Rule;
   public readonly monitoring: ControlPlaneMonitoring;
+  /**
+   * Denies invoking the xds function other than through its URL (a direct invocation can forge
+   * the caller), and changing its code or access: attach it to the account's roles with broad
+   * Lambda permissions (guardAgainstDirectInvoke), or use xdsGuardDocument as an SCP.
+   */
+  public readonly xdsGuardPolicy: XdsGuardPolicy;
   /** Seals service private keys at rest (its data key lives in the table, encrypted). */
   public readonly dataKey?: kms.IKey;
   /** The mesh CA: its private key never leaves KMS. */
@@ -127,6 +134,7 @@ export class ControlPlane extends Construct {
     Object.assign(this, { ...state, ...pipeline, ...front, ...scheduled, ...renewing } satisfies Partial<ControlPlane>);
 
     this.grantMeshKeys();
+    this.xdsGuardPolicy = new XdsGuardPolicy(this, 'XdsGuard', this.xdsFunction);
 
     this.monitoring = new ControlPlaneMonitoring(this, 'Monitoring', {
       functions: [
@@ -181,6 +189,26 @@ export class ControlPlane extends Construct {
    */
   public grantPoll(grantee: iam.IGrantable): iam.Grant {
     return this.xdsFunction.grantInvokeUrl(grantee);
+  }
+
+  /**
+   * guardAgainstDirectInvoke attaches the xds guard to a role or group of the account that has
+   * broad Lambda permissions: it may then reach the xds function only through its URL (as a
+   * node does), never with a direct invocation whose event names any caller it likes.
+   */
+  public guardAgainstDirectInvoke(...principals: (iam.IRole | iam.IGroup)[]): void {
+    for (const principal of principals) {
+      if ('roleName' in principal) this.xdsGuardPolicy.attachToRole(principal);
+      else this.xdsGuardPolicy.attachToGroup(principal);
+    }
+  }
+
+  /**
+   * xdsGuardDocument is the same guard as a policy document for an SCP or a permissions
+   * boundary (infra/xds-guard.ts); exempt the role CloudFormation deploys with.
+   */
+  public xdsGuardDocument(options: XdsGuardOptions = {}): iam.PolicyDocument {
+    return xdsGuardDocument(this.xdsFunction, options);
   }
 
   /** grantAdmin lets a principal call the management API. */
