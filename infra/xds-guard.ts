@@ -25,6 +25,21 @@ export interface XdsGuardOptions {
   readonly exemptPrincipalArns?: readonly string[];
 }
 
+/**
+ * xdsChangeActions change what the xds function runs or who reaches it: whoever may call them
+ * can make it serve any key, which is as strong as invoking it with a forged caller.
+ */
+export const xdsChangeActions = [
+  'lambda:UpdateFunctionCode',
+  'lambda:UpdateFunctionConfiguration',
+  'lambda:AddPermission',
+  'lambda:CreateFunctionUrlConfig',
+  'lambda:UpdateFunctionUrlConfig',
+  'lambda:CreateAlias',
+  'lambda:UpdateAlias',
+  'lambda:PublishVersion',
+] as const;
+
 /** xdsGuardStatements deny invoking the xds function other than through its URL, and changing what it runs or who reaches it. */
 export function xdsGuardStatements(xds: lambda.IFunction, options: XdsGuardOptions = {}): iam.PolicyStatement[] {
   const resources = [xds.functionArn, `${xds.functionArn}:*`];
@@ -46,19 +61,9 @@ export function xdsGuardStatements(xds: lambda.IFunction, options: XdsGuardOptio
       ...(options.exemptPrincipalArns?.length ? { conditions: exempt } : {}),
     }),
     new iam.PolicyStatement({
-      // Whoever can change the code or the environment can make it serve any key: as strong as invoking it.
       sid: 'XdsCodeAndAccessUnchanged',
       effect: iam.Effect.DENY,
-      actions: [
-        'lambda:UpdateFunctionCode',
-        'lambda:UpdateFunctionConfiguration',
-        'lambda:AddPermission',
-        'lambda:CreateFunctionUrlConfig',
-        'lambda:UpdateFunctionUrlConfig',
-        'lambda:CreateAlias',
-        'lambda:UpdateAlias',
-        'lambda:PublishVersion',
-      ],
+      actions: [...xdsChangeActions],
       resources,
       ...(options.exemptPrincipalArns?.length ? { conditions: exempt } : {}),
     }),
