@@ -152,5 +152,15 @@ export class ControlPlaneMonitoring extends Construct {
         width: 8,
       }),
     );
+    if (props.renewalMissedPeriod) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Certificate renewal',
+          left: [meshMetric('renewal', 'CertificatesRenewed', 'Sum', Duration.hours(1))],
+          right: [meshMetric('renewal', 'RenewalRuns', 'Sum', Duration.hours(1))],
+          width: 8,
+        }),
+      );
+    }
   }
 }

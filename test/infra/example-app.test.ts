@@ -433,7 +433,7 @@ describe('alarms and dashboard', () => {
   it('draw polls (refused ones too) and their 304 ratio, NACKs, event lag, drift and nodes behind', () => {
     const [dashboard] = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard!.Properties!.DashboardBody);
-    for (const metric of ['PollsAnswered', 'PollsNotModified', 'PollsFailed', 'PollsRefused', 'Nacks', 'EventLag', 'DriftAdded', 'DriftRemoved', 'DriftDrained', 'DriftUpdated', 'NodesBehind']) {
+    for (const metric of ['PollsAnswered', 'PollsNotModified', 'PollsFailed', 'PollsRefused', 'Nacks', 'EventLag', 'DriftAdded', 'DriftRemoved', 'DriftDrained', 'DriftUpdated', 'NodesBehind', 'CertificatesRenewed', 'RenewalRuns']) {
       expect(body).toContain(metric);
     }
     expect(body).toContain('100 * nm / (nm + ans + fail)');
