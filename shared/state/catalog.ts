@@ -146,13 +146,24 @@ export interface DeclareResult {
   /** The role ARNs the previous spec bound and this one does not: the service's key was re-issued for them. */
   readonly revokedRoles: readonly string[];
   /** What became of the service's certificate, when certificates are issued here: `reissued` after revoked roles. */
-  readonly certificate?: 'issued' | 'current' | 'reissued';
+  readonly certificate?: Awaited<ReturnType<typeof ensureServiceCertificate>> | 'reissued';
 }
 
 /** DeclareCertificates lets declareService issue the service's certificate once the spec is stored. */
 export interface DeclareCertificates {
   readonly issuer: CertificateIssuer;
   readonly store: CertificateRepository;
+}
+
+/**
+ * withoutCurrentSecrets is the certificate store as ensureServiceCertificate sees it when the
+ * key must go whatever its age: the service's current secrets are not shown, so a new
+ * certificate and key are issued and stored over them.
+ */
+function withoutCurrentSecrets(store: CertificateRepository): CertificateRepository {
+  return new Proxy(store, {
+    get: (target, property, receiver) => (property === 'getServiceSecrets' ? async () => undefined : Reflect.get(target, property, receiver)),
+  });
 }
 
 /**
@@ -213,7 +224,7 @@ export async function declareService(
   const revoked = revokedRoles(previous?.spec, spec);
   if (!options.certificates) return { record, created: !previous, rendered, revokedRoles: revoked };
   const { issuer, store: certificateStore } = options.certificates;
-  const outcome = await ensureServiceCertificate(certificateStore, issuer, spec.name, { force: revoked.length > 0 });
+  const outcome = await ensureServiceCertificate(revoked.length > 0 ? withoutCurrentSecrets(certificateStore) : certificateStore, issuer, spec.name);
   return { record, created: !previous, rendered, revokedRoles: revoked, certificate: revoked.length > 0 ? 'reissued' : outcome };
 }
 

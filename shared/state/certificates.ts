@@ -58,11 +58,9 @@ export async function ensureServiceCertificate(
   store: CertificateRepository,
   issuer: CertificateIssuer,
   service: string,
-  options: { readonly force?: boolean } = {},
 ): Promise<'issued' | 'current'> {
   const now = issuer.now();
-  // force: a new key now, whatever the old one's age (roles that could fetch it were revoked).
-  const existing = options.force ? undefined : await store.getServiceSecrets(service);
+  const existing = await store.getServiceSecrets(service);
   if (
     existing?.rendered &&
     isCurrentSealFormat(existing.sealedPrivateKey) &&
