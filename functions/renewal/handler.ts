@@ -6,11 +6,8 @@ import { CertificateIssuer, rotateCertificates } from '../../shared/state/certif
 import { CatalogRepository, CertificateRepository } from '../../shared/store/repositories';
 import { createLogger, createMetrics } from '../lib/observability';
 
-/** RenewalReport is what one scheduled renewal run did. */
-export interface RenewalReport {
-  readonly issued: string[];
-  readonly current: number;
-}
+/** RenewalReport is what one scheduled renewal run did: what rotateCertificates reports. */
+export type RenewalReport = Awaited<ReturnType<typeof rotateCertificates>>;
 
 /**
  * createRenewalHandler renews service certificates on a schedule of its own (infra/renewal.ts):

@@ -18,14 +18,14 @@ describe('renewal handler', () => {
     const issuer: CertificateIssuer = { ca, sealer: AesGcmSealer.generate(), policy: rotationPolicy(), now: () => new Date() };
     const handler = createRenewalHandler(store, async () => issuer);
 
-    expect(await handler({}, context)).toEqual({ issued: ['orders'], current: 0 });
+    expect(await handler({}, context)).toMatchObject({ issued: ['orders'], current: 0 });
     const issued = await store.getServiceSecrets('orders');
     expect(issued?.trustBundlePem).toBe(ca.certificatePem);
-    expect(await handler({}, context)).toEqual({ issued: [], current: 1 });
+    expect(await handler({}, context)).toMatchObject({ issued: [], current: 1 });
     expect((await store.getServiceSecrets('orders'))?.serial).toBe(issued?.serial); // not due yet: kept
 
     const later = createRenewalHandler(store, async () => ({ ...issuer, now: () => new Date(Date.parse(issued!.notBefore) + 13 * 3600 * 1000) }));
-    expect(await later({}, context)).toEqual({ issued: ['orders'], current: 0 });
+    expect(await later({}, context)).toMatchObject({ issued: ['orders'], current: 0 });
     expect((await store.getServiceSecrets('orders'))?.serial).not.toBe(issued?.serial); // past half-life: renewed
   });
 
