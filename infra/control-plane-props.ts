@@ -1,4 +1,4 @@
-import { RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -35,6 +35,13 @@ export interface ControlPlaneProps {
   /** When the reconciler runs. @default rate(5 minutes) */
   readonly reconcileSchedule?: events.Schedule;
   /**
+   * How often service certificates are checked and renewed (those past half their lifetime, 12 h
+   * of 24 h), by a function and a schedule of their own. Between 1 minute and 6 hours: a
+   * renewal missed once must still leave time before expiry. Only with mesh keys.
+   * @default 10 minutes
+   */
+  readonly renewalInterval?: Duration;
+  /**
    * Reserved concurrency of the lifecycle function: a burst of events (a fleet scaling at
    * once) then queues in Lambda's async queue instead of contending on the same table items.
    * `null` leaves it unreserved (needed in accounts whose concurrency limit is 10); leaving the
@@ -56,6 +63,7 @@ export interface ControlPlaneProps {
 
 /** The defaults of the props that have one (shared/config.ts holds those the functions share). */
 export const controlPlaneDefaults = {
+  renewalInterval: Duration.minutes(10),
   snapshotCacheTtlMs: defaults.snapshotCacheTtlMs,
   meshTagKey: defaults.meshTagKey,
   lifecycleConcurrency: defaults.lifecycleConcurrency,
@@ -94,6 +102,11 @@ export function validateControlPlaneProps(props: ControlPlaneProps): void {
       const reason = err instanceof ValidationError ? err.problems.map((p) => p.message).join('; ') : String(err);
       check(false, 'meshName', `${reason} (got '${meshName}')`);
     }
+  }
+  const renewal = props.renewalInterval;
+  if (renewal !== undefined && !renewal.isUnresolved()) {
+    const seconds = renewal.toSeconds();
+    check(seconds >= 60 && seconds <= 6 * 3600 && seconds % 60 === 0, 'renewalInterval', `must be whole minutes from 1 minute to 6 hours (got ${seconds} s)`);
   }
   for (const [i, arn] of (props.ecsClusterArns ?? []).entries()) {
     if (known(arn)) check(ecsClusterArn.test(arn), 'ecsClusterArns', `[${i}] must be an ECS cluster ARN (got '${arn}')`);

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -14,7 +14,9 @@ import { lifecycleHookNames, lifecyclePipeline, ruleTarget } from './lifecycle-p
 import { MeshFunction } from './mesh-function';
 import { ControlPlaneMonitoring } from './monitoring';
 import { reconciler } from './reconciler';
+import { renewal, renewalMissedPeriod } from './renewal';
 import { stateStore } from './state-store';
+import { XdsGuardOptions, XdsGuardPolicy, xdsGuardDocument } from './xds-guard';
 
 export type { ControlPlaneProps } from './control-plane-props';
 export { lifecycleHookNames } from './lifecycle-pipeline';
@@ -46,7 +48,8 @@ export interface AttachAutoScalingGroupOptions {
  * ControlPlane is everything the Envoy control plane needs in one account and region, built
  * from its parts: the state (table and mesh keys, state-store.ts), the front door Envoys and
  * operators reach (front-door.ts), the lifecycle pipeline (lifecycle-pipeline.ts), the
- * scheduled reconciler (reconciler.ts), and the monitoring that watches them (monitoring.ts).
+ * scheduled reconciler (reconciler.ts), the scheduled certificate renewal (renewal.ts), and the
+ * monitoring that watches them (monitoring.ts).
  * The parts are built in this construct's scope, so every resource keeps its logical ID.
  */
 export class ControlPlane extends Construct {
@@ -61,6 +64,9 @@ export class ControlPlane extends Construct {
   public readonly lifecycleFunction!: MeshFunction;
   public readonly lifecycleCompleteFunction!: MeshFunction;
   public readonly reconcilerFunction!: MeshFunction;
+  /** Renews service certificates on its own schedule (only with mesh keys). */
+  public readonly renewalFunction?: MeshFunction;
+  public readonly renewalRule?: events.Rule;
   /** The custom resource handler behind MeshService. */
   public readonly catalogFunction!: MeshFunction;
   /** Delayed "complete this terminate hook" messages: sent by lifecycle, consumed by lifecycle-complete. */
@@ -76,6 +82,12 @@ export class ControlPlane extends Construct {
   public readonly autoScalingLifecycleRule!: events.Rule;
   public readonly reconcileRule!: events.Rule;
   public readonly monitoring: ControlPlaneMonitoring;
+  /**
+   * Denies invoking the xds function other than through its URL (a direct invocation can forge
+   * the caller), and changing its code or access: attach it to the account's roles with broad
+   * Lambda permissions (guardAgainstDirectInvoke), or use xdsGuardDocument as an SCP.
+   */
+  public readonly xdsGuardPolicy: XdsGuardPolicy;
   /** Seals service private keys at rest (its data key lives in the table, encrypted). */
   public readonly dataKey?: kms.IKey;
   /** The mesh CA: its private key never leaves KMS. */
@@ -117,9 +129,12 @@ export class ControlPlane extends Construct {
     });
     const front = frontDoor(this, { ...common, snapshotCacheTtlMs: props.snapshotCacheTtlMs ?? controlPlaneDefaults.snapshotCacheTtlMs });
     const scheduled = reconciler(this, { ...common, schedule: props.reconcileSchedule, target: ruleTarget(pipeline.deliveryDlq) });
-    Object.assign(this, { ...state, ...pipeline, ...front, ...scheduled } satisfies Partial<ControlPlane>);
+    const renewalInterval = props.renewalInterval ?? controlPlaneDefaults.renewalInterval;
+    const renewing = state.caKey && state.dataKey ? renewal(this, { ...common, interval: renewalInterval, target: ruleTarget(pipeline.deliveryDlq) }) : {};
+    Object.assign(this, { ...state, ...pipeline, ...front, ...scheduled, ...renewing } satisfies Partial<ControlPlane>);
 
     this.grantMeshKeys();
+    this.xdsGuardPolicy = new XdsGuardPolicy(this, 'XdsGuard', this.xdsFunction);
 
     this.monitoring = new ControlPlaneMonitoring(this, 'Monitoring', {
       functions: [
@@ -129,9 +144,11 @@ export class ControlPlane extends Construct {
         this.lifecycleCompleteFunction,
         this.reconcilerFunction,
         this.catalogFunction,
+        ...(this.renewalFunction ? [this.renewalFunction] : []),
       ],
       deadLetterQueues: [this.deliveryDlq, this.lifecycleDlq, this.drainDlq],
       alarmTopic: props.alarmTopic,
+      ...(this.renewalFunction ? { renewalMissedPeriod: renewalMissedPeriod(renewalInterval) } : {}),
     });
 
     new CfnOutput(this, 'XdsUrl', { value: this.xdsUrl.url, description: 'The xDS front door (SigV4, service lambda)' });
@@ -142,20 +159,27 @@ export class ControlPlane extends Construct {
 
   /**
    * grantMeshKeys: the management API and the MeshService handler issue certificates when a
-   * service is declared, and the scheduled reconciler renews them before they expire (the CA
-   * signs, the data key seals the private key); the xds function only opens sealed keys to
-   * serve them over SDS. Whichever runs first makes the data key.
+   * service is declared (and re-issue them when its roles shrink), and the renewal function
+   * renews them before they expire (the CA signs, the data key seals the private key); the xds
+   * function only opens sealed keys to serve them over SDS (Decrypt of the data key: it never
+   * makes one). The reconciler has neither. Each role is named in the key's own policy
+   * (state-store.ts: the account administers the keys but cannot use them through IAM alone)
+   * and granted in its IAM policy too. Keys passed in (meshKeys) keep the policy they have:
+   * only the IAM side is added, which their policy must let count.
    */
   private grantMeshKeys(): void {
-    if (!this.dataKey || !this.caKey) return;
-    for (const fn of [this.adminFunction, this.catalogFunction, this.reconcilerFunction]) {
+    if (!this.dataKey || !this.caKey || !this.renewalFunction) return;
+    const issuers = [this.adminFunction, this.catalogFunction, this.renewalFunction];
+    for (const fn of issuers) {
       fn.addEnvironment('CA_KEY_ID', this.caKey.keyArn);
-      this.caKey.grant(fn, 'kms:Sign', 'kms:GetPublicKey');
+      grantKeyUse(this.caKey, fn, ['kms:Sign', 'kms:GetPublicKey']);
     }
-    for (const fn of [this.xdsFunction, this.adminFunction, this.catalogFunction, this.reconcilerFunction]) {
+    for (const fn of issuers) {
       fn.addEnvironment('DATA_KEY_ID', this.dataKey.keyArn);
-      this.dataKey.grant(fn, 'kms:Decrypt', 'kms:GenerateDataKey');
+      grantKeyUse(this.dataKey, fn, ['kms:Decrypt', 'kms:GenerateDataKey']);
     }
+    this.xdsFunction.addEnvironment('DATA_KEY_ID', this.dataKey.keyArn);
+    grantKeyUse(this.dataKey, this.xdsFunction, ['kms:Decrypt']);
   }
 
   /**
@@ -165,6 +189,26 @@ export class ControlPlane extends Construct {
    */
   public grantPoll(grantee: iam.IGrantable): iam.Grant {
     return this.xdsFunction.grantInvokeUrl(grantee);
+  }
+
+  /**
+   * guardAgainstDirectInvoke attaches the xds guard to a role or group of the account that has
+   * broad Lambda permissions: it may then reach the xds function only through its URL (as a
+   * node does), never with a direct invocation whose event names any caller it likes.
+   */
+  public guardAgainstDirectInvoke(...principals: (iam.IRole | iam.IGroup)[]): void {
+    for (const principal of principals) {
+      if ('roleName' in principal) this.xdsGuardPolicy.attachToRole(principal);
+      else this.xdsGuardPolicy.attachToGroup(principal);
+    }
+  }
+
+  /**
+   * xdsGuardDocument is the same guard as a policy document for an SCP or a permissions
+   * boundary (infra/xds-guard.ts); exempt the role CloudFormation deploys with.
+   */
+  public xdsGuardDocument(options: XdsGuardOptions = {}): iam.PolicyDocument {
+    return xdsGuardDocument(this.xdsFunction, options);
   }
 
   /** grantAdmin lets a principal call the management API. */
@@ -213,7 +257,23 @@ export class ControlPlane extends Construct {
     }
     this.attachedGroups.add(asg.autoScalingGroupName);
     this.completeLifecycleStatement.addResources(asg.autoScalingGroupArn);
+    const groupId = Stack.of(asg).getLogicalId(asg.node.defaultChild as autoscaling.CfnAutoScalingGroup);
+    for (const fn of [this.lifecycleFunction, this.lifecycleCompleteFunction]) {
+      Validations.of(fn).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/<${groupId}>]`,
+        reason: `CompleteLifecycleAction is scoped to the attached group ${asg.node.path}; the "*" is the group's id, which is made at deploy time`,
+      });
+    }
   }
+}
+
+/**
+ * grantKeyUse lets one function use a key for exactly these actions: in the key's policy (a key
+ * this stack made; an imported key's policy is left alone) and in the function's IAM policy.
+ */
+function grantKeyUse(key: kms.IKey, fn: lambda.IFunction, actions: string[]): void {
+  key.grant(fn, ...actions);
+  key.addToResourcePolicy(new iam.PolicyStatement({ principals: [fn.role!], actions, resources: ['*'] }));
 }
 
 /**

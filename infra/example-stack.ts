@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -43,6 +43,8 @@ export class ExampleMeshStack extends Stack {
         ],
         // Nothing here uses the default security group; restricting it would add a helper Lambda.
         restrictDefaultSecurityGroup: false,
+        // Rejected traffic only: enough to see what a security group refused, at little cost.
+        flowLogs: { rejected: { trafficType: ec2.FlowLogTrafficType.REJECT } },
       });
     const cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     this.cluster = cluster;
@@ -115,6 +117,8 @@ export class ExampleMeshStack extends Stack {
       role: paymentsRole,
       securityGroup: meshPeers,
       requireImdsv2: true,
+      // The root volume (AL2023's /dev/xvda) encrypted with the account's EBS key.
+      blockDevices: [{ deviceName: '/dev/xvda', volume: ec2.BlockDeviceVolume.ebs(20, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }) }],
     }));
     addMeshUserData(paymentsTemplate, { controlPlane: this.controlPlane, service: this.payments });
     paymentsTemplate.userData!.addCommands(`docker run -d --restart always --name app -p 127.0.0.1:80:80 ${appImage}`);
@@ -127,5 +131,25 @@ export class ExampleMeshStack extends Stack {
     });
     this.paymentsGroup.node.addDependency(this.payments);
     this.controlPlane.attachAutoScalingGroup(this.paymentsGroup, { service: this.payments });
+    acknowledgeExampleFindings(this);
   }
+}
+
+/**
+ * acknowledgeExampleFindings records why cdk-nag's findings on the example's own workload (not
+ * the control plane) stand: each is a choice of the example, not of the mesh.
+ */
+function acknowledgeExampleFindings(stack: ExampleMeshStack): void {
+  Validations.of(stack.ordersService.taskDefinition).acknowledge({
+    id: 'AwsSolutions-ECS2',
+    reason: 'The sidecar environment holds no secret: the Envoy bootstrap (xDS URL, service and cluster names) and ENVOY_UID',
+  });
+  Validations.of(stack.paymentsTemplate.role!).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+    reason: 'Session Manager access to the example instances (no SSH, no open port); AWS maintains the exact actions SSM needs',
+  });
+  Validations.of(stack.paymentsGroup).acknowledge({
+    id: 'AwsSolutions-AS3',
+    reason: 'Scaling events reach the control plane through EventBridge and its lifecycle hooks, whose failures alarm; SNS notifications would duplicate them',
+  });
 }

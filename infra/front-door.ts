@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functionEntries } from './paths';
 import { MeshFunction } from './mesh-function';
-import { tableActions } from './iam';
+import { nodeStatusWrites, tableActions } from './iam';
 import { defaults } from '../shared/config';
 
 export interface FrontDoorProps {
@@ -32,8 +32,9 @@ export function frontDoor(scope: Construct, props: FrontDoorProps) {
     environment: { ...environment, SNAPSHOT_CACHE_TTL_MS: String(props.snapshotCacheTtlMs) },
     logRetention,
   });
-  // Reads snapshots and assignments, writes the polling node's status.
-  table.grant(xdsFunction, ...tableActions.read, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+  // Reads snapshots and assignments; writes the polling node's status, and only that.
+  table.grant(xdsFunction, ...tableActions.read);
+  xdsFunction.addToRolePolicy(nodeStatusWrites(table));
   const xdsUrl = xdsFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
 
   const adminFunction = new MeshFunction(scope, 'Admin', {

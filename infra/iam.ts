@@ -1,6 +1,8 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { nodeStatusPartitionPrefix } from '../shared/store/layout';
 
 /** The DynamoDB actions the store uses (shared/store/dynamo/table.ts): no Scan, no table management. */
 export const tableActions = {
@@ -14,6 +16,21 @@ export const tableActions = {
     'dynamodb:DeleteItem',
   ],
 } as const;
+
+/**
+ * nodeStatusWrites lets the xds function write what it must (the polling node's status) and
+ * nothing else: PutItem on the table, only where the partition key is a node-status partition
+ * (`NODES#<service>`, which holds no other kind of item: docs/table-layout.md). A caller that
+ * forged its way into the function, or a bug in it, cannot overwrite a spec, a snapshot or a
+ * sealed key. UpdateItem and DeleteItem are not granted: the function never calls them.
+ */
+export function nodeStatusWrites(table: dynamodb.ITable): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['dynamodb:PutItem'],
+    resources: [table.tableArn],
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${nodeStatusPartitionPrefix}*`] } },
+  });
+}
 
 /**
  * fleetReadStatements let a function see the fleet an event or a reconcile run is about: EC2
@@ -65,4 +82,19 @@ export function ecsStatement(
 ): iam.PolicyStatement {
   const resource = Stack.of(scope).formatArn({ service: 'ecs', resource: resourceType, resourceName: '*' });
   return new iam.PolicyStatement({ actions, resources: [resource], ...clusterCondition(clusterArns) });
+}
+
+/**
+ * acknowledgeEcsWildcards records, for cdk-nag, why a function's ECS reads name `<type>/*`:
+ * ECS task and container-instance ARNs are made at run time, so the statement names the
+ * account's resources of that type and the `ecs:cluster` condition narrows them to the
+ * control plane's clusters when they are given (ecsClusterArns).
+ */
+export function acknowledgeEcsWildcards(fn: Construct, resourceTypes: readonly ('task' | 'container-instance')[]): void {
+  for (const type of resourceTypes) {
+    Validations.of(fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:${type}/*]`,
+      reason: `ECS ${type} ARNs are made at run time: the account's ${type}s in this region, narrowed to the control plane's clusters by the ecs:cluster condition when ecsClusterArns is given`,
+    });
+  }
 }

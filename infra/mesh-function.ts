@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -64,7 +65,36 @@ export class MeshFunction extends NodejsFunction {
       },
       bundling: meshBundling,
     });
+    writeOnlyOwnLogs(this, logGroup);
+    Validations.of(this).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Resource "*" is granted only to actions that support no resource-level permissions: X-Ray PutTraceSegments and ' +
+          'PutTelemetryRecords (active tracing) and, for the lifecycle and reconciler functions, ec2:DescribeInstances, ' +
+          'autoscaling:DescribeAutoScalingInstances and ecs:ListTasks (narrowed by ecs:cluster when clusters are given); ' +
+          'test/infra/example-app.test.ts pins that list',
+      },
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'Pinned to nodejs22.x on purpose: the bundle targets node22 (meshBundling) and the tests run on the same major; ' +
+          'moving to a newer runtime is a deliberate, tested change, not a drift',
+      },
+    );
   }
+}
+
+/**
+ * writeOnlyOwnLogs replaces the AWSLambdaBasicExecutionRole managed policy Lambda gives a new
+ * role (logs:CreateLogGroup, CreateLogStream and PutLogEvents on every log group) with writes
+ * to the function's own log group, which the stack creates: nothing else is needed, as the
+ * role of a function with a logGroup never creates one.
+ */
+function writeOnlyOwnLogs(fn: NodejsFunction, logGroup: logs.LogGroup): void {
+  const role = fn.role as iam.Role;
+  (role.node.defaultChild as iam.CfnRole).managedPolicyArns = undefined;
+  logGroup.grantWrite(role);
 }
 
 /**

@@ -11,6 +11,8 @@ export interface ControlPlaneMonitoringProps {
   readonly functions: readonly lambda.Function[];
   readonly deadLetterQueues: readonly sqs.IQueue[];
   readonly alarmTopic?: sns.ITopic;
+  /** With certificate renewal: how long without a completed renewal run raises RenewalMissed. @default - no renewal alarm */
+  readonly renewalMissedPeriod?: Duration;
 }
 
 /**
@@ -79,6 +81,21 @@ export class ControlPlaneMonitoring extends Construct {
       2,
     );
 
+    if (props.renewalMissedPeriod) {
+      // Missing data is breaching: a renewal that never runs (rule disabled, function throttled or
+      // failing before it counts) emits nothing, and that is exactly what must alarm.
+      const missed = meshMetric('renewal', 'RenewalRuns', 'Sum', props.renewalMissedPeriod).createAlarm(this, 'RenewalMissed', {
+        alarmDescription:
+          'No certificate renewal run completed in this period: renewals are failing or not running, and service certificates expire 24 h after issue; see the renewal log',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+      if (props.alarmTopic) missed.addAlarmAction(new actions.SnsAction(props.alarmTopic));
+      this.alarms.push(missed);
+    }
+
     const polls = {
       answered: meshMetric('xds', 'PollsAnswered'),
       notModified: meshMetric('xds', 'PollsNotModified'),
@@ -135,5 +152,15 @@ export class ControlPlaneMonitoring extends Construct {
         width: 8,
       }),
     );
+    if (props.renewalMissedPeriod) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Certificate renewal',
+          left: [meshMetric('renewal', 'CertificatesRenewed', 'Sum', Duration.hours(1))],
+          right: [meshMetric('renewal', 'RenewalRuns', 'Sum', Duration.hours(1))],
+          width: 8,
+        }),
+      );
+    }
   }
 }

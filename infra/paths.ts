@@ -13,6 +13,7 @@ export const functionEntries = {
   lifecycle: path.join(repoRoot, 'functions/lifecycle/index.ts'),
   lifecycleComplete: path.join(repoRoot, 'functions/lifecycle-complete/index.ts'),
   reconciler: path.join(repoRoot, 'functions/reconciler/index.ts'),
+  renewal: path.join(repoRoot, 'functions/renewal/index.ts'),
   catalogResource: path.join(repoRoot, 'functions/catalog-resource/index.ts'),
 } as const;
 

@@ -1,44 +1,37 @@
 import { Duration } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functionEntries } from './paths';
-import { MeshFunction } from './mesh-function';
-import { ecsStatement, fleetReadStatements, listTasks, tableActions } from './iam';
+import { ScheduledPartProps, scheduledFunction } from './scheduled';
+import { acknowledgeEcsWildcards, ecsStatement, fleetReadStatements, listTasks, tableActions } from './iam';
 
-export interface ReconcilerProps {
-  readonly table: dynamodb.Table;
-  readonly environment: Record<string, string>;
+export interface ReconcilerProps extends ScheduledPartProps {
   readonly ecsClusterArns?: readonly string[];
   /** @default rate(5 minutes) */
   readonly schedule?: events.Schedule;
-  /** Turns the scheduled invocation into a rule target (the control plane's delivery settings). */
-  readonly target: (fn: lambda.IFunction) => targets.LambdaFunction;
-  readonly logRetention?: logs.RetentionDays;
 }
 
 /**
- * reconciler builds what rediscovers the fleet on a schedule, repairs the drift missed events
- * left and renews service certificates before they expire. Built in the ControlPlane's scope
+ * reconciler builds what rediscovers the fleet on a schedule and repairs the drift missed
+ * events left (certificates are renewed apart: renewal.ts). Built in the ControlPlane's scope
  * (see state-store.ts).
  */
 export function reconciler(scope: Construct, props: ReconcilerProps) {
-  const reconcilerFunction = new MeshFunction(scope, 'Reconciler', {
-    entry: functionEntries.reconciler,
-    serviceName: 'reconciler',
-    description: 'Compares endpoint state with what ECS and EC2 report, and repairs drift',
-    memorySize: 1024,
-    timeout: Duration.minutes(2),
-    environment: props.environment,
-    // One run at a time: two would repair the same drift twice.
-    reservedConcurrentExecutions: 1,
-    logRetention: props.logRetention,
-  });
-  // The next scheduled run is the retry; a failed run leaves nothing worth dead-lettering.
-  reconcilerFunction.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(5) });
+  const { fn: reconcilerFunction, rule: reconcileRule } = scheduledFunction(
+    scope,
+    props,
+    {
+      id: 'Reconciler',
+      entry: functionEntries.reconciler,
+      serviceName: 'reconciler',
+      description: 'Compares endpoint state with what ECS and EC2 report, and repairs drift',
+      memorySize: 1024,
+      timeout: Duration.minutes(2),
+      // One run at a time: two would repair the same drift twice.
+      reservedConcurrentExecutions: 1,
+    },
+    { id: 'ReconcileSchedule', description: 'Runs the reconciler', schedule: props.schedule ?? events.Schedule.rate(Duration.minutes(5)) },
+  );
   props.table.grant(reconcilerFunction, ...tableActions.readWrite);
   // The fleet reads the lifecycle function has too, and the task listing it alone needs (in
   // the order the policy has always had them, so the synthesized template is unchanged).
@@ -52,10 +45,6 @@ export function reconciler(scope: Construct, props: ReconcilerProps) {
   ]) {
     reconcilerFunction.addToRolePolicy(statement);
   }
-  const reconcileRule = new events.Rule(scope, 'ReconcileSchedule', {
-    description: 'Runs the reconciler',
-    schedule: props.schedule ?? events.Schedule.rate(Duration.minutes(5)),
-    targets: [props.target(reconcilerFunction)],
-  });
+  acknowledgeEcsWildcards(reconcilerFunction, ['task', 'container-instance']);
   return { reconcilerFunction, reconcileRule };
 }

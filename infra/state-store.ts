@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { tableDefinition } from '../shared/store/layout';
@@ -32,7 +33,12 @@ export function stateStore(
   // The keys go with the table: a kept table with a deleted key holds secrets no one can open.
   const dataKey =
     props.meshKeys?.dataKey ??
-    new kms.Key(scope, 'DataKey', { description: 'Envoy mesh: seals service private keys', enableKeyRotation: true, removalPolicy });
+    new kms.Key(scope, 'DataKey', {
+      description: 'Envoy mesh: seals service private keys',
+      enableKeyRotation: true,
+      removalPolicy,
+      policy: administeredOnly(),
+    });
   const caKey =
     props.meshKeys?.caKey ??
     new kms.Key(scope, 'CaKey', {
@@ -40,6 +46,47 @@ export function stateStore(
       keySpec: kms.KeySpec.ECC_NIST_P256,
       keyUsage: kms.KeyUsage.SIGN_VERIFY,
       removalPolicy,
+      policy: administeredOnly(),
     });
   return { table, dataKey, caKey };
+}
+
+/**
+ * keyAdministrationActions are what the account (through IAM) may do with a mesh key: manage
+ * it, never use it. KMS requires a key policy that lets some principal manage the key (its
+ * lockout safety check refuses a policy nobody could change again, and CloudFormation must be
+ * able to update and delete the key), so the account root keeps these; with no cryptographic
+ * action among them, an IAM policy (say `kms:*` on `*`) cannot let anyone sign or decrypt. The
+ * roles that use a key are named in its key policy (ControlPlane.grantMeshKeys). The residual
+ * risk: an administrator allowed kms:PutKeyPolicy can rewrite the policy (README, "Security").
+ */
+export const keyAdministrationActions = [
+  'kms:Create*',
+  'kms:Describe*',
+  'kms:Enable*',
+  'kms:List*',
+  'kms:Put*',
+  'kms:Update*',
+  'kms:Revoke*',
+  'kms:Disable*',
+  'kms:Get*',
+  'kms:Delete*',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:ScheduleKeyDeletion',
+  'kms:CancelKeyDeletion',
+] as const;
+
+/** administeredOnly is the starting key policy of a mesh key: the account administers it, nobody uses it yet. */
+function administeredOnly(): iam.PolicyDocument {
+  return new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'AccountAdministersNeverUses',
+        principals: [new iam.AccountRootPrincipal()],
+        actions: [...keyAdministrationActions],
+        resources: ['*'],
+      }),
+    ],
+  });
 }

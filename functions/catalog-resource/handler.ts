@@ -5,7 +5,7 @@ import { NotFoundError } from '../../shared/errors';
 import { serviceName } from '../../shared/model/spec';
 import { RenderSettings } from '../../shared/render/settings';
 import { declareService, removeService } from '../../shared/state/catalog';
-import { CertificateIssuer, ensureServiceCertificate } from '../../shared/state/certificates';
+import { CertificateIssuer } from '../../shared/state/certificates';
 import { CatalogStore } from '../../shared/state/catalog';
 import { CertificateRepository } from '../../shared/store/repositories';
 import { createLogger } from '../lib/observability';
@@ -57,9 +57,10 @@ export function createCatalogResourceHandler(deps: CatalogResourceDeps) {
       return { physicalId: name };
     }
     const spec = parseSpecProperty(event.ResourceProperties as unknown as MeshServiceProperties);
-    const result = await declareService(deps.store, spec, deps.settings);
-    // As in the management API: the spec is the commit point, then the certificate.
-    if (deps.certificates) await ensureServiceCertificate(deps.store, await deps.certificates(), result.record.spec.name);
+    // As in the management API: the spec is the commit point, then the certificate (re-issued
+    // at once when the change revoked roles).
+    const issuer = deps.certificates ? await deps.certificates() : undefined;
+    const result = await declareService(deps.store, spec, deps.settings, issuer ? { certificates: { issuer, store: deps.store } } : {});
     return {
       physicalId: result.record.spec.name,
       data: { Name: result.record.spec.name, Revision: String(result.record.revision) },

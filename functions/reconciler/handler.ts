@@ -5,9 +5,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { reconcileFleet, ReconcileDeps, ReconcileOptions, ReconcileReport } from '../../shared/reconcile/reconcile';
 import { createLogger, createMetrics } from '../lib/observability';
-import { CertificateIssuer, rotateCertificates } from '../../shared/state/certificates';
 import { nodesReport } from '../../shared/api/nodes';
-import { CertificateRepository } from '../../shared/store/repositories';
 
 /** ReconcileIncompleteError says a run repaired what it could but some listings or repairs failed. */
 export class ReconcileIncompleteError extends Error {
@@ -21,13 +19,12 @@ export class ReconcileIncompleteError extends Error {
  * createReconcilerHandler runs the fleet reconciliation on a schedule and publishes its drift
  * as metrics (DriftAdded, DriftUpdated, DriftDrained, DriftRemoved): steady non-zero drift
  * means events are being lost. A run with errors still repairs the rest, then fails, so the
- * failure is visible and Lambda retries it (a run is idempotent).
+ * failure is visible and Lambda retries it (a run is idempotent). Certificates are renewed by
+ * a function of their own (functions/renewal), never here.
  */
 export function createReconcilerHandler(
-  deps: ReconcileDeps & { readonly store: ReconcileDeps['store'] & CertificateRepository & Parameters<typeof nodesReport>[0] },
+  deps: ReconcileDeps & { readonly store: ReconcileDeps['store'] & Parameters<typeof nodesReport>[0] },
   options: Omit<ReconcileOptions, 'runId'> = {},
-  /** Renews service certificates due for rotation on each run (absent: the stack gave no keys). */
-  certificates?: () => Promise<CertificateIssuer>,
 ) {
   const logger = createLogger('reconciler');
   const metrics = createMetrics('reconciler');
@@ -53,13 +50,6 @@ export function createReconcilerHandler(
       logger.warn('nodes behind the latest version', {
         services: nodes.services.filter((s) => s.behind.length > 0).map((s) => ({ service: s.service, behind: s.behind.slice(0, 10) })),
       });
-    }
-    if (certificates) {
-      // Certificates live 24 h and renew at half-life: a run every few minutes renews them
-      // long before expiry. A failure here fails the run (Lambda retries it) and is alarmed.
-      const rotation = await rotateCertificates(deps.store, await certificates());
-      metrics.addMetric('CertificatesRenewed', MetricUnit.Count, rotation.issued.length);
-      if (rotation.issued.length > 0) logger.info('certificates renewed', { services: rotation.issued });
     }
     if (report.errors.length > 0) throw new ReconcileIncompleteError(report);
     return report;

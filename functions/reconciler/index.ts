@@ -6,21 +6,16 @@ import { createRuntime } from '../lib/runtime';
 import { Ec2Instances } from '../lifecycle/aws/ec2';
 import { EcsContainerInstances, EcsTasks } from '../lifecycle/aws/ecs';
 import { createReconcilerHandler } from './handler';
-import { kmsCertificateIssuer } from '../lib/certificates';
 import { traced } from '../lib/observability';
 
 const runtime = createRuntime(readConfig());
 const region = runtime.config.region;
 const ec2 = traced(new EC2Client({ region }));
 const ecs = traced(new ECSClient({ region }));
-export const handler = createReconcilerHandler(
-  {
+export const handler = createReconcilerHandler({
   store: runtime.store,
   tasks: new EcsTasks(ecs),
   containerInstances: new EcsContainerInstances(ecs, ec2),
   instances: new Ec2Instances(ec2, traced(new AutoScalingClient({ region }))),
   meshTagKey: runtime.config.meshTagKey,
-  },
-  {},
-  kmsCertificateIssuer(runtime),
-);
+});

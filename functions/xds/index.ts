@@ -9,7 +9,8 @@ const config = readConfig();
 const runtime = createRuntime(config);
 const dataKeyId = config.dataKeyId;
 
+// A reader: it opens the data key an issuer made, and never makes one (its role may not).
 export const handler = createXdsHandler(runtime, {
   authMode: config.xdsAuthMode,
-  ...(dataKeyId ? { sealer: () => loadKmsDataKeySealer(traced(new KMSClient({ region: config.region })), dataKeyId, runtime.store) } : {}),
+  ...(dataKeyId ? { sealer: () => loadKmsDataKeySealer(traced(new KMSClient({ region: config.region })), dataKeyId, runtime.store, { make: false }) } : {}),
 });

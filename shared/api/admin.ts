@@ -8,7 +8,7 @@ import { endpointsReport } from './endpoints';
 import { serviceConfig } from './config-view';
 import { BootstrapOptions, envoyBootstrap } from '../bootstrap/envoy-bootstrap';
 import { localClusterName, localServiceCluster } from '../render/cluster';
-import { CertificateIssuer, ensureServiceCertificate } from '../state/certificates';
+import { CertificateIssuer } from '../state/certificates';
 import { ServiceTokens } from '../xds/authorization';
 
 /** The management API's body limit: a spec with hundreds of dependencies fits well under it. */
@@ -60,10 +60,13 @@ async function route(deps: AdminApiDeps, req: HttpRequest): Promise<HttpResponse
     }
     if (req.method === 'PUT') {
       const body = parseJsonBody(req.body, adminBodyLimitBytes);
-      const result = await declareService(deps.store, body, deps.settings, { expectedName: name });
-      // The spec is the commit point; a certificate missing after a crash is issued by the next
-      // declare or the scheduled rotation, and SDS answers 503 (retry) until then.
-      if (deps.certificates) await ensureServiceCertificate(deps.store, deps.certificates, name);
+      // The spec is the commit point, then the certificate (re-issued at once when roles were
+      // revoked); one missing after a crash is issued by the next declare or the scheduled
+      // renewal, and SDS answers 503 (retry) until then.
+      const result = await declareService(deps.store, body, deps.settings, {
+        expectedName: name,
+        ...(deps.certificates ? { certificates: { issuer: deps.certificates, store: deps.store } } : {}),
+      });
       return jsonResponse(result.created ? 201 : 200, { ...result.record, rendered: result.rendered });
     }
     const removed = await removeService(deps.store, name, deps.settings);

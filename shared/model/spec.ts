@@ -255,7 +255,8 @@ export const serviceSpecSchema = z.strictObject({
   /**
    * Who may fetch this service's configuration and certificate: the IAM roles of its instances
    * and tasks. A poll signed by another role is refused (403). ARNs of roles, compared by
-   * account and role name (an assumed-role session drops the role's path).
+   * partition, account and role name (an assumed-role session drops the role's path). A role
+   * removed here has the service's key re-issued at once (declareService).
    */
   identity: z
     .strictObject({

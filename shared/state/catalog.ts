@@ -6,6 +6,8 @@ import { ServiceRecord, nextRevision } from '../store/records';
 import { EndpointStore, refreshEndpointAssignment } from './endpoints';
 import { SnapshotStore, planSnapshots, refreshSnapshots, storeSnapshots } from './snapshots';
 import { RenderSettings } from '../render/settings';
+import { CertificateRepository } from '../store/repositories';
+import { CertificateIssuer, ensureServiceCertificate } from './certificates';
 
 /**
  * analyzeSpec checks a spec against the rest of the catalog, as `istioctl analyze` does:
@@ -141,6 +143,38 @@ export interface DeclareResult {
   readonly created: boolean;
   /** The services whose snapshots were re-rendered: this one, its dependents, and the dependencies it added or dropped. */
   readonly rendered: readonly string[];
+  /** The role ARNs the previous spec bound and this one does not: the service's key was re-issued for them. */
+  readonly revokedRoles: readonly string[];
+  /** What became of the service's certificate, when certificates are issued here: `reissued` after revoked roles. */
+  readonly certificate?: Awaited<ReturnType<typeof ensureServiceCertificate>> | 'reissued';
+}
+
+/** DeclareCertificates lets declareService issue the service's certificate once the spec is stored. */
+export interface DeclareCertificates {
+  readonly issuer: CertificateIssuer;
+  readonly store: CertificateRepository;
+}
+
+/**
+ * withoutCurrentSecrets is the certificate store as ensureServiceCertificate sees it when the
+ * key must go whatever its age: the service's current secrets are not shown, so a new
+ * certificate and key are issued and stored over them.
+ */
+function withoutCurrentSecrets(store: CertificateRepository): CertificateRepository {
+  return new Proxy(store, {
+    get: (target, property, receiver) => (property === 'getServiceSecrets' ? async () => undefined : Reflect.get(target, property, receiver)),
+  });
+}
+
+/**
+ * revokedRoles are the role ARNs a spec change stops binding: nodes of those roles may have
+ * fetched the service's private key, so it is replaced at once (declareService), not at its
+ * next renewal. Compared as written: a role re-written with another path counts as revoked
+ * too, which costs one early re-issue and never keeps a key that should go.
+ */
+export function revokedRoles(previous: ServiceSpec | undefined, spec: ServiceSpec): string[] {
+  const kept = new Set(spec.identity?.iamRoleArns ?? []);
+  return (previous?.identity?.iamRoleArns ?? []).filter((arn) => !kept.has(arn)).sort();
 }
 
 /**
@@ -149,13 +183,14 @@ export interface DeclareResult {
  * of the dependencies it added or dropped (their callers, hence their allow-lists, changed).
  * A protocol change, or mTLS or a JWT check turned on, is also checked against its callers'
  * specs. A rejected spec writes nothing, and neither does one whose snapshots would not be
- * consistent (InconsistentSnapshotError).
+ * consistent (InconsistentSnapshotError). With `certificates`, the service's certificate is
+ * then issued when due, and re-issued at once when the change revoked roles (revokedRoles).
  */
 export async function declareService(
   store: CatalogStore,
   input: unknown,
   settings: RenderSettings,
-  options: { expectedName?: string } = {},
+  options: { expectedName?: string; certificates?: DeclareCertificates } = {},
 ): Promise<DeclareResult> {
   const spec = parseServiceSpec(input);
   if (options.expectedName !== undefined && spec.name !== options.expectedName) {
@@ -183,7 +218,14 @@ export async function declareService(
   const record = await store.putService(spec, previous);
   if (!previous) await refreshEndpointAssignment(store, spec.name);
   const rendered = await storeSnapshots(store, planned);
-  return { record, created: !previous, rendered };
+  // The spec (hence the snapshot's bound roles) is the commit point, then the certificate. When
+  // roles were revoked, a new key replaces the one their nodes may hold: from now on SDS serves
+  // only the new one. (The old certificate stays valid until it expires: there is no CRL.)
+  const revoked = revokedRoles(previous?.spec, spec);
+  if (!options.certificates) return { record, created: !previous, rendered, revokedRoles: revoked };
+  const { issuer, store: certificateStore } = options.certificates;
+  const outcome = await ensureServiceCertificate(revoked.length > 0 ? withoutCurrentSecrets(certificateStore) : certificateStore, issuer, spec.name);
+  return { record, created: !previous, rendered, revokedRoles: revoked, certificate: revoked.length > 0 ? 'reissued' : outcome };
 }
 
 /**

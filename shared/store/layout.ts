@@ -13,7 +13,12 @@
  * | SVC#<name>      | EP#<endpointId>    | one endpoint, or its tombstone (TTL) once removed      |
  * | SVC#<name>      | EDS                | the rendered ClusterLoadAssignment of <name>           |
  * | SVC#<name>      | SNAPSHOT           | rendered LDS/RDS/CDS for the nodes of <name>           |
- * | SVC#<name>      | NODE#<nodeId>      | what one Envoy of <name> last polled and applied (TTL) |
+ * | NODES#<name>    | NODE#<nodeId>      | what one Envoy of <name> last polled and applied (TTL) |
+ *
+ * Node status has a partition of its own (`NODES#`, never shared with another kind of item) so
+ * that the xds function's write permission can be limited to it by `dynamodb:LeadingKeys`
+ * (infra/iam.ts, nodeStatusWrites): a forged or buggy poll cannot write a spec, a snapshot or a
+ * secret.
  */
 
 export const catalogPk = 'CATALOG';
@@ -28,7 +33,7 @@ export const keys = {
   secrets: (service: string) => ({ pk: `SVC#${service}`, sk: 'SECRETS' }),
   certificateAuthority: () => ({ pk: catalogPk, sk: 'CA' }),
   dataKey: () => ({ pk: catalogPk, sk: 'DATAKEY' }),
-  nodeStatus: (service: string, nodeId: string) => ({ pk: `SVC#${service}`, sk: `NODE#${nodeId}` }),
+  nodeStatus: (service: string, nodeId: string) => ({ pk: nodeStatusPartition(service), sk: `NODE#${nodeId}` }),
 } as const;
 
 export const prefixes = {
@@ -39,6 +44,14 @@ export const prefixes = {
 } as const;
 
 export const servicePartition = (service: string) => `SVC#${service}`;
+
+/** nodeStatusPartitionPrefix begins every node-status partition key, and no other item's. */
+export const nodeStatusPartitionPrefix = 'NODES#';
+
+/** nodeStatusPartition holds the status items of one service's Envoys, and nothing else. */
+export function nodeStatusPartition(service: string): string {
+  return `${nodeStatusPartitionPrefix}${service}`;
+}
 
 /** ttlAttribute is the table's TTL attribute (epoch seconds): tombstones and node status expire by it. */
 export const ttlAttribute = 'expiresAt';

@@ -13,8 +13,13 @@ export type Principal =
 /** How the xDS endpoint authenticates: IAM in AWS; tokens or nothing on the local runner. */
 export type AuthMode = 'iam' | 'token' | 'none';
 
-/** IamRole is a role as it can be compared across its ARN forms: account and name. */
+/**
+ * IamRole is a role as it can be compared across its ARN forms: partition, account and name.
+ * The partition counts: `aws`, `aws-cn` and `aws-us-gov` are separate identity systems whose
+ * account numbers are not coordinated, so a role in one never stands for a role in another.
+ */
 export interface IamRole {
+  readonly partition: string;
   readonly account: string;
   readonly name: string;
 }
@@ -22,13 +27,13 @@ export interface IamRole {
 /**
  * iamRoleOf reads the role out of a role ARN (`arn:aws:iam::123:role/path/name`) or of the
  * ARN STS gives a session of it (`arn:aws:sts::123:assumed-role/name/session`). An assumed-role
- * ARN drops the role's path, so roles are compared by account and name.
+ * ARN drops the role's path, so roles are compared by partition, account and name.
  */
 export function iamRoleOf(arn: string): IamRole | undefined {
-  const assumed = /^arn:aws[a-z-]*:sts::(\d{12}):assumed-role\/([\w+=,.@-]{1,64})\/[\w+=,.@-]{2,64}$/.exec(arn);
-  if (assumed) return { account: assumed[1]!, name: assumed[2]! };
-  const role = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@/-]*\/)?([\w+=,.@-]{1,64})$/.exec(arn);
-  if (role) return { account: role[1]!, name: role[2]! };
+  const assumed = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([\w+=,.@-]{1,64})\/[\w+=,.@-]{2,64}$/.exec(arn);
+  if (assumed) return { partition: assumed[1]!, account: assumed[2]!, name: assumed[3]! };
+  const role = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[\w+=,.@/-]*\/)?([\w+=,.@-]{1,64})$/.exec(arn);
+  if (role) return { partition: role[1]!, account: role[2]!, name: role[3]! };
   return undefined;
 }
 
@@ -56,7 +61,7 @@ export function authorizeNode(
     caller !== undefined &&
     boundRoleArns.some((arn) => {
       const role = iamRoleOf(arn);
-      return role !== undefined && role.account === caller.account && role.name === caller.name;
+      return role !== undefined && role.partition === caller.partition && role.account === caller.account && role.name === caller.name;
     });
   if (!allowed) throw new XdsRefusal('refused', `the caller is not allowed to fetch the configuration of "${service}"`);
 }

@@ -50,6 +50,21 @@ describe('the KMS data-key sealer', () => {
     kms.restore();
   });
 
+  it('never makes the data key for a reader (the xds function), and opens the one an issuer made', async () => {
+    const kms = fakeKms();
+    const store = await dynalite.newStore();
+    const client = new KMSClient({ region: 'us-east-1' });
+    await expect(loadKmsDataKeySealer(client, 'data', store, { make: false })).rejects.toThrow('no data key has been made yet');
+    expect(kms.commandCalls(GenerateDataKeyCommand)).toHaveLength(0);
+    expect(await store.getSealedDataKey()).toBeUndefined();
+
+    const issuer = await loadKmsDataKeySealer(client, 'data', store);
+    const reader = await loadKmsDataKeySealer(client, 'data', store, { make: false });
+    expect(reader.open(issuer.seal('key-material', 'ctx'), 'ctx')).toBe('key-material');
+    expect(kms.commandCalls(GenerateDataKeyCommand)).toHaveLength(1);
+    kms.restore();
+  });
+
   it('fails without echoing material when a sealed secret was tampered with', async () => {
     const kms = fakeKms();
     const store = await dynalite.newStore();

@@ -50,8 +50,8 @@ function signedPoll(body: unknown, userArn?: string): APIGatewayProxyEventV2 {
 
 describe('the xDS function behind an IAM-auth function URL', () => {
   it('reads roles from role and assumed-role ARNs alike', () => {
-    expect(iamRoleOf('arn:aws:iam::111122223333:role/mesh/orders-task')).toEqual({ account: '111122223333', name: 'orders-task' });
-    expect(iamRoleOf('arn:aws:sts::111122223333:assumed-role/orders-task/i-0abc')).toEqual({ account: '111122223333', name: 'orders-task' });
+    expect(iamRoleOf('arn:aws:iam::111122223333:role/mesh/orders-task')).toEqual({ partition: 'aws', account: '111122223333', name: 'orders-task' });
+    expect(iamRoleOf('arn:aws:sts::111122223333:assumed-role/orders-task/i-0abc')).toEqual({ partition: 'aws', account: '111122223333', name: 'orders-task' });
     expect(iamRoleOf('arn:aws:iam::111122223333:user/alice')).toBeUndefined();
   });
 

@@ -42,6 +42,18 @@ describe('ControlPlane defaults', () => {
     });
   });
 
+  it('give the functions no AWS managed policy: each role writes only its own log group', () => {
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+      if (role.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service !== 'lambda.amazonaws.com') continue;
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+    const logWrites = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+      .filter((s) => [s.Action].flat().includes('logs:PutLogEvents'));
+    expect(logWrites).toHaveLength(7);
+    for (const s of logWrites) expect(s.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/Logs[0-9A-F]{8}$/), 'Arn'] });
+  });
+
   it('listen to task events of every cluster when no cluster is given, and do not condition ECS reads on one', () => {
     const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r) => r.Properties.EventPattern?.source?.[0] === 'aws.ecs')!;
     expect(rule.Properties.EventPattern.detail).toEqual({
@@ -80,6 +92,9 @@ describe('ControlPlane props', () => {
   it('leave out the mesh keys when mutual TLS is not wanted', () => {
     const { template } = synth({ meshKeys: false });
     expect(template.findResources('AWS::KMS::Key')).toEqual({});
+    // Nothing to renew: no renewal function, rule or alarm.
+    expect(Object.values(template.findResources('AWS::Events::Rule')).map((r) => r.Properties.Description)).not.toContain('Renews service certificates');
+    expect(Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.MetricName)).not.toContain('RenewalRuns');
     for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
       expect(fn.Properties.Environment.Variables.DATA_KEY_ID).toBeUndefined();
       expect(fn.Properties.Environment.Variables.CA_KEY_ID).toBeUndefined();
@@ -87,8 +102,14 @@ describe('ControlPlane props', () => {
   });
 
   it('run the reconciler on the given schedule', () => {
-    const { template } = synth({ reconcileSchedule: events.Schedule.rate(Duration.minutes(10)) });
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(10 minutes)' });
+    const { template } = synth({ reconcileSchedule: events.Schedule.rate(Duration.minutes(7)) });
+    template.hasResourceProperties('AWS::Events::Rule', { Description: 'Runs the reconciler', ScheduleExpression: 'rate(7 minutes)' });
+  });
+
+  it('renew certificates at the given interval, alarming after three intervals without a completed run', () => {
+    const { template } = synth({ renewalInterval: Duration.minutes(30) });
+    template.hasResourceProperties('AWS::Events::Rule', { Description: 'Renews service certificates', ScheduleExpression: 'rate(30 minutes)' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'RenewalRuns', Period: 5400, TreatMissingData: 'breaching' });
   });
 });
 
@@ -163,6 +184,8 @@ describe('ControlPlane props', () => {
     ['an xDS cluster name with a space', { xdsClusterName: 'xds cluster' }, 'xdsClusterName must be 1 to 128'],
     ['an AWS-reserved tag key', { meshTagKey: 'aws:service' }, "meshTagKey must be an EC2 tag key"],
     ['a mesh name that is no trust domain', { meshName: 'Mesh Local' }, 'meshName must be a SPIFFE trust domain'],
+    ['a renewal interval longer than 6 hours', { renewalInterval: Duration.hours(7) }, 'renewalInterval must be whole minutes from 1 minute to 6 hours'],
+    ['a renewal interval under a minute', { renewalInterval: Duration.seconds(30) }, 'renewalInterval must be whole minutes'],
     ['a cluster ARN of another kind', { ecsClusterArns: ['arn:aws:ecs:us-east-1:111122223333:service/prod/orders'] }, 'ecsClusterArns [0] must be an ECS cluster ARN'],
   ])('refuses %s, naming the prop', (_what, props, message) => {
     expect(() => synth(props)).toThrow(message);

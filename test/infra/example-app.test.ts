@@ -10,8 +10,9 @@ import { lifecycleHookNames } from '../../infra/control-plane';
 import { placeholders } from '../../infra/sidecar/placeholders';
 import { envoyEntrypoint, envoyHealthCheck } from '../../infra/sidecar/scripts';
 import { metricsNamespace } from '../../functions/lib/observability';
-import { tableDefinition } from '../../shared/store/layout';
+import { nodeStatusPartitionPrefix, tableDefinition } from '../../shared/store/layout';
 import { findCycle } from './support/template-graph';
+import { keyAdministrationActions } from '../../infra/state-store';
 import { resourcesOf, synthExample } from './support/synth';
 import { deployedSpecs, meshNodes, renderJoin, sessionArnOf } from './support/deploy-time';
 import { authorizeNode } from '../../shared/xds/authorization';
@@ -100,9 +101,16 @@ describe('the lifecycle rules', () => {
     expect(ruleNamed('Runs the reconciler').ScheduleExpression).toBe('rate(5 minutes)');
   });
 
+  it('renew certificates every ten minutes, on a rule and a function of their own', () => {
+    const rule = ruleNamed('Renews service certificates');
+    expect(rule.ScheduleExpression).toBe('rate(10 minutes)');
+    expect(rule.Targets).toEqual([expect.objectContaining({ Arn: arnOf(stack.controlPlane.renewalFunction!) })]);
+    expect(ruleNamed('Runs the reconciler').Targets).toEqual([expect.objectContaining({ Arn: arnOf(stack.controlPlane.reconcilerFunction) })]);
+  });
+
   it('retry delivery and dead-letter what EventBridge cannot deliver', () => {
     const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule'));
-    expect(rules).toHaveLength(4);
+    expect(rules).toHaveLength(5);
     for (const rule of rules) {
       expect(rule.Properties!.Targets).toEqual([
         expect.objectContaining({
@@ -191,7 +199,17 @@ describe('IAM', () => {
       .filter((s) => s.policy === xdsPolicy)
       .flatMap((s) => s.actions)
       .filter((a) => a.startsWith('dynamodb:'));
-    expect(actions.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(actions.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    const policy = resourcesOf(template, 'AWS::IAM::Policy')[xdsPolicy]!.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] };
+    // The only write, and only to node-status partitions (NODES#<service>: no other kind of item lives there).
+    expect(policy.Statement.filter((s) => [s.Action].flat().includes('dynamodb:PutItem'))).toEqual([
+      {
+        Action: 'dynamodb:PutItem',
+        Effect: 'Allow',
+        Resource: arnOf(stack.controlPlane.table),
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${nodeStatusPartitionPrefix}*`] } },
+      },
+    ]);
   });
 
   it('lets the nodes’ roles call the front door only through its URL, and the instances write their Envoy log group', () => {
@@ -221,15 +239,41 @@ describe('the mesh keys', () => {
     expect(resources[logicalId(stack.controlPlane.caKey!)].Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
   });
 
-  it('let the issuers (management API, MeshService handler, the reconciler that renews) sign and seal, and the xds function only open sealed keys', () => {
+  it('have key policies that name the roles using them, and let the account administer but never use them', () => {
+    const cp = stack.controlPlane;
+    const resources = template.toJSON().Resources;
+    const roleArn = (fn: typeof cp.xdsFunction) => ({ AWS: arnOf(fn.role!) });
+    const statementsOf = (key: typeof cp.dataKey) =>
+      (resources[logicalId(key!)].Properties.KeyPolicy.Statement as { Principal: unknown; Action: string | string[] }[]).map((st) => ({
+        principal: st.Principal,
+        actions: [st.Action].flat().sort(),
+      }));
+    const root = { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } };
+    const administer = { principal: root, actions: [...keyAdministrationActions].sort() };
+    expect(statementsOf(cp.dataKey)).toEqual([
+      administer,
+      ...[cp.adminFunction, cp.catalogFunction, cp.renewalFunction!].map((fn) => ({ principal: roleArn(fn), actions: ['kms:Decrypt', 'kms:GenerateDataKey'] })),
+      { principal: roleArn(cp.xdsFunction), actions: ['kms:Decrypt'] },
+    ]);
+    expect(statementsOf(cp.caKey)).toEqual([
+      administer,
+      ...[cp.adminFunction, cp.catalogFunction, cp.renewalFunction!].map((fn) => ({ principal: roleArn(fn), actions: ['kms:GetPublicKey', 'kms:Sign'] })),
+    ]);
+    // No cryptographic action reaches the account root, so no IAM policy alone can grant one.
+    for (const action of administer.actions) expect(action).not.toMatch(/^kms:(\*|Decrypt|Encrypt|ReEncrypt|GenerateDataKey|Sign|Verify)/);
+  });
+
+  it('let the issuers (management API, MeshService handler, the renewal function) sign and seal, the xds function only open sealed keys, and the reconciler neither', () => {
     const cp = stack.controlPlane;
     const resources = template.toJSON().Resources;
     const env = (fn: typeof cp.xdsFunction) => resources[logicalId(fn)].Properties.Environment.Variables as Record<string, unknown>;
-    for (const issuer of [cp.adminFunction, cp.catalogFunction, cp.reconcilerFunction]) {
+    for (const issuer of [cp.adminFunction, cp.catalogFunction, cp.renewalFunction!]) {
       expect(env(issuer)).toMatchObject({ DATA_KEY_ID: arnOf(cp.dataKey!), CA_KEY_ID: arnOf(cp.caKey!) });
     }
     expect(env(cp.xdsFunction).DATA_KEY_ID).toEqual(arnOf(cp.dataKey!));
     expect(env(cp.xdsFunction).CA_KEY_ID).toBeUndefined();
+    expect(env(cp.reconcilerFunction).CA_KEY_ID).toBeUndefined();
+    expect(env(cp.reconcilerFunction).DATA_KEY_ID).toBeUndefined();
 
     const kmsStatements = Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(([policy, r]) =>
       (r.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement.filter((st) =>
@@ -237,15 +281,16 @@ describe('the mesh keys', () => {
       ).map((st) => ({ policy, actions: [st.Action].flat().sort(), resource: st.Resource })),
     );
     const seal = (fn: typeof cp.xdsFunction) => ({ policy: policyOf(fn), actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resource: arnOf(cp.dataKey!) });
+    const open = (fn: typeof cp.xdsFunction) => ({ policy: policyOf(fn), actions: ['kms:Decrypt'], resource: arnOf(cp.dataKey!) });
     const sign = (fn: typeof cp.xdsFunction) => ({ policy: policyOf(fn), actions: ['kms:GetPublicKey', 'kms:Sign'], resource: arnOf(cp.caKey!) });
     const expected = [
-      seal(cp.xdsFunction),
+      open(cp.xdsFunction),
       seal(cp.adminFunction),
       sign(cp.adminFunction),
       seal(cp.catalogFunction),
       sign(cp.catalogFunction),
-      seal(cp.reconcilerFunction),
-      sign(cp.reconcilerFunction),
+      seal(cp.renewalFunction!),
+      sign(cp.renewalFunction!),
     ];
     expect(kmsStatements).toEqual(expect.arrayContaining(expected));
     expect(kmsStatements).toHaveLength(expected.length);
@@ -279,7 +324,7 @@ describe('the front door', () => {
 describe('the functions', () => {
   it('all run Node.js 22 on arm64 with active tracing, JSON logs and source-mapped stack traces', () => {
     const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(7);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -319,7 +364,7 @@ describe('the functions', () => {
     const assembly = (stack.node.root as App).synth();
     const resources = template.toJSON().Resources;
     const cp = stack.controlPlane;
-    const functions = [cp.xdsFunction, cp.adminFunction, cp.lifecycleFunction, cp.lifecycleCompleteFunction, cp.reconcilerFunction, cp.catalogFunction];
+    const functions = [cp.xdsFunction, cp.adminFunction, cp.lifecycleFunction, cp.lifecycleCompleteFunction, cp.reconcilerFunction, cp.catalogFunction, cp.renewalFunction!];
     const bundles = functions.map((fn) => {
       const code = resources[logicalId(fn)].Properties.Code as { S3Key: string };
       return path.join(assembly.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.js');
@@ -328,7 +373,15 @@ describe('the functions', () => {
     // A fresh Node process, as Lambda would load them: not Jest's module loader.
     const script = `process.stdout.write(JSON.stringify(${JSON.stringify(bundles)}.map((b) => typeof require(b).handler)))`;
     const loaded = spawnSync(process.execPath, ['-e', script], {
-      env: { ...process.env, TABLE_NAME: 'mesh', AWS_REGION: 'us-east-1', DRAIN_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/drain' },
+      env: {
+        ...process.env,
+        TABLE_NAME: 'mesh',
+        AWS_REGION: 'us-east-1',
+        DRAIN_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/drain',
+        // The renewal function refuses to start without its keys (the stack always gives them).
+        CA_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/ca',
+        DATA_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/data',
+      },
       encoding: 'utf8',
     });
     expect(loaded.stderr).toBe('');
@@ -339,14 +392,27 @@ describe('the functions', () => {
 describe('alarms and dashboard', () => {
   it('alarm on each dead-letter queue, each function’s errors and throttles, NACKs, refused polls and nodes behind', () => {
     const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
-    expect(alarms).toHaveLength(3 + 6 * 2 + 5);
+    expect(alarms).toHaveLength(3 + 7 * 2 + 5 + 1);
     expect(alarms.filter((a) => a.MetricName === 'LaunchesAbandoned').map((a) => a.Dimensions)).toEqual([
       [{ Name: 'service', Value: 'lifecycle' }],
       [{ Name: 'service', Value: 'lifecycle-complete' }],
     ]);
     expect(alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
-    expect(alarms.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda')).toHaveLength(6);
-    expect(alarms.filter((a) => a.MetricName === 'Throttles' && a.Namespace === 'AWS/Lambda')).toHaveLength(6);
+    expect(alarms.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda')).toHaveLength(7);
+    expect(alarms.filter((a) => a.MetricName === 'Throttles' && a.Namespace === 'AWS/Lambda')).toHaveLength(7);
+    // A renewal that fails or never runs: no completed run in an hour, missing data counting as one.
+    expect(alarms.filter((a) => a.MetricName === 'RenewalRuns')).toEqual([
+      expect.objectContaining({
+        Namespace: metricsNamespace,
+        Dimensions: [{ Name: 'service', Value: 'renewal' }],
+        Statistic: 'Sum',
+        Period: 3600,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      }),
+    ]);
     expect(alarms.filter((a) => a.MetricName === 'Nacks')).toEqual([
       expect.objectContaining({ Namespace: metricsNamespace, Dimensions: [{ Name: 'service', Value: 'xds' }], Threshold: 0 }),
     ]);
@@ -367,7 +433,7 @@ describe('alarms and dashboard', () => {
   it('draw polls (refused ones too) and their 304 ratio, NACKs, event lag, drift and nodes behind', () => {
     const [dashboard] = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard!.Properties!.DashboardBody);
-    for (const metric of ['PollsAnswered', 'PollsNotModified', 'PollsFailed', 'PollsRefused', 'Nacks', 'EventLag', 'DriftAdded', 'DriftRemoved', 'DriftDrained', 'DriftUpdated', 'NodesBehind']) {
+    for (const metric of ['PollsAnswered', 'PollsNotModified', 'PollsFailed', 'PollsRefused', 'Nacks', 'EventLag', 'DriftAdded', 'DriftRemoved', 'DriftDrained', 'DriftUpdated', 'NodesBehind', 'CertificatesRenewed', 'RenewalRuns']) {
       expect(body).toContain(metric);
     }
     expect(body).toContain('100 * nm / (nm + ans + fail)');

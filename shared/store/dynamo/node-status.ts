@@ -1,11 +1,11 @@
 import { NodeStatus } from '../../model/node-status';
-import { keys, prefixes, servicePartition } from '../layout';
+import { keys, nodeStatusPartition, prefixes } from '../layout';
 import { NodeStatusRepository } from '../repositories';
 import { StateTable } from './table';
 import { toNodeStatus } from './rows';
 
 /**
- * DynamoNodeStatus keeps what each Envoy last polled and applied (`SVC#<name> / NODE#<nodeId>`)
+ * DynamoNodeStatus keeps what each Envoy last polled and applied (`NODES#<name> / NODE#<nodeId>`)
  * with a TTL: a node that stops polling expires. Expired items are filtered on read too, as
  * DynamoDB's TTL deletion lags.
  */
@@ -35,7 +35,7 @@ export class DynamoNodeStatus implements NodeStatusRepository {
     const items = await this.table.query('listNodeStatus', {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       FilterExpression: 'expiresAt > :now',
-      ExpressionAttributeValues: { ':pk': servicePartition(service), ':prefix': prefixes.node, ':now': this.nowSeconds() },
+      ExpressionAttributeValues: { ':pk': nodeStatusPartition(service), ':prefix': prefixes.node, ':now': this.nowSeconds() },
     });
     return items.map((item) => toNodeStatus(item).status);
   }

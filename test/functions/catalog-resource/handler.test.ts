@@ -172,6 +172,24 @@ describe('the MeshService custom resource', () => {
     expect(secrets?.certificatePem).toContain('BEGIN CERTIFICATE');
   });
 
+  it('re-issues the service its key at once when an Update revokes one of its roles', async () => {
+    const store = await dynamo.newStore();
+    const now = () => new Date();
+    const ca = await loadCertificateAuthority(store, createLocalCaSigner(), { mesh: defaultRenderSettings.meshName, now: now(), replaceForeign: false });
+    const issuer: CertificateIssuer = { ca, sealer: AesGcmSealer.generate(), policy: rotationPolicy(), now };
+    const handler = createCatalogResourceHandler({ store, settings: defaultRenderSettings, certificates: async () => issuer });
+    const roles = (...names: string[]) => ({ ...payments, identity: { iamRoleArns: names.map((n) => `arn:aws:iam::111122223333:role/${n}`) } });
+    await handler(create('Payments', roles('payments', 'compromised')), context);
+    const before = (await store.getServiceSecrets('payments'))!;
+    await handler(update('Payments', 'payments', { ...roles('payments', 'compromised'), drainSeconds: 120 }, roles('payments', 'compromised')), context);
+    expect((await store.getServiceSecrets('payments'))!.serial).toBe(before.serial); // nothing revoked: kept
+    await handler(update('Payments', 'payments', roles('payments'), roles('payments', 'compromised')), context);
+    expect(uploads.map((u) => u.body.Status)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
+    const after = (await store.getServiceSecrets('payments'))!;
+    expect(after.serial).not.toBe(before.serial);
+    expect(Buffer.from(after.sealedPrivateKey).equals(Buffer.from(before.sealedPrivateKey))).toBe(false);
+  });
+
   it('throws when CloudFormation’s URL refuses the answer, so Lambda retries the (idempotent) request', async () => {
     const { run } = await setup();
     uploadStatus = 403;

@@ -6,10 +6,6 @@ import { EcsTasks } from '../../../functions/lifecycle/aws/ecs';
 import { handleLifecycleEvent } from '../../../shared/lifecycle/handle';
 import { useDynalite } from '../../support/dynamo';
 import { declare, ecsTaskEvent, spec } from '../../shared/lifecycle/fixtures';
-import { CertificateIssuer, loadCertificateAuthority } from '../../../shared/state/certificates';
-import { createLocalCaSigner } from '../../../shared/pki/signer';
-import { rotationPolicy } from '../../../shared/pki/rotation';
-import { AesGcmSealer } from '../../../shared/secrets/sealer';
 
 const dynamo = useDynalite();
 const ecs = mockClient(ECSClient);
@@ -56,27 +52,5 @@ describe('reconciler handler', () => {
     expect((error as ReconcileIncompleteError).report.errors).toEqual([
       'listing ECS tasks in cluster prod: ThrottlingException: Rate exceeded',
     ]);
-  });
-
-  it('renews the certificates that are due, on every run', async () => {
-    const store = await dynamo.newStore();
-    await declare(store, spec({ name: 'orders', ecs: { cluster: 'prod' } }));
-    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
-    const ca = await loadCertificateAuthority(store, createLocalCaSigner(), { mesh: 'mesh.local', now: new Date(), replaceForeign: false });
-    const issuer: CertificateIssuer = { ca, sealer: AesGcmSealer.generate(), policy: rotationPolicy(), now: () => new Date() };
-    const handler = createReconcilerHandler({ store, tasks: new EcsTasks(new ECSClient({})) }, {}, async () => issuer);
-
-    await handler(scheduled, context);
-    const issued = await store.getServiceSecrets('orders');
-    expect(issued?.trustBundlePem).toBe(ca.certificatePem);
-    await handler(scheduled, context);
-    expect((await store.getServiceSecrets('orders'))?.serial).toBe(issued?.serial); // not due yet: kept
-
-    const later = createReconcilerHandler({ store, tasks: new EcsTasks(new ECSClient({})) }, {}, async () => ({
-      ...issuer,
-      now: () => new Date(Date.parse(issued!.notBefore) + 13 * 3600 * 1000),
-    }));
-    await later(scheduled, context);
-    expect((await store.getServiceSecrets('orders'))?.serial).not.toBe(issued?.serial); // past half-life: renewed
   });
 });

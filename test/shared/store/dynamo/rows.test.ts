@@ -64,7 +64,7 @@ describe('rows are validated on the way out', () => {
     ['a spec without a revision', toServiceRecord, { pk: 'CATALOG', sk: 'SVC#a', spec: { name: 'a', dependencies: [] }, updatedAt: 't' }, 'revision'],
     ['an endpoint of an unknown health', toStoredEndpoint, { pk: 'SVC#p', sk: 'EP#t1', removed: false, orderingKey: 3, endpoint: { ...endpoint, health: 'odd' } }, 'endpoint.health'],
     ['a snapshot whose body is text', toSnapshotItem, { pk: 'SVC#a', sk: 'SNAPSHOT', body: 'x', versions: {}, specRevision: 1, renderedAt: 'r' }, 'body'],
-    ['node status without an expiry', (i) => toNodeStatus(i), { pk: 'SVC#a', sk: 'NODE#n', status: { nodeId: 'n', service: 'a', lastPollAt: 't', subscriptions: {} } }, 'expiresAt'],
+    ['node status without an expiry', (i) => toNodeStatus(i), { pk: 'NODES#a', sk: 'NODE#n', status: { nodeId: 'n', service: 'a', lastPollAt: 't', subscriptions: {} } }, 'expiresAt'],
     ['secrets without a sealed key', toServiceSecrets, { pk: 'SVC#a', sk: 'SECRETS', certificatePem: 'c' }, 'sealedPrivateKey'],
   ])('refuses %s, naming the key and the field', (_what, read, item, field) => {
     expect(() => read(item)).toThrow(CorruptItemError);

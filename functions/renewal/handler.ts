@@ -1,0 +1,34 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { CertificateIssuer, rotateCertificates } from '../../shared/state/certificates';
+import { CatalogRepository, CertificateRepository } from '../../shared/store/repositories';
+import { createLogger, createMetrics } from '../lib/observability';
+
+/** RenewalReport is what one scheduled renewal run did: what rotateCertificates reports. */
+export type RenewalReport = Awaited<ReturnType<typeof rotateCertificates>>;
+
+/**
+ * createRenewalHandler renews service certificates on a schedule of its own (infra/renewal.ts):
+ * certificates live 24 h and are renewed at half-life, so a run every few minutes renews each
+ * long before expiry. It used to ride on the reconciler, after reconcileFleet returned, where a
+ * failed or slow fleet listing skipped it. Each completed run counts `RenewalRuns`: the
+ * "renewal missed" alarm fires when no run completed for an hour (failed, throttled, or never
+ * invoked), and a failure throws, so the function's error alarm fires at once too.
+ */
+export function createRenewalHandler(
+  store: Pick<CatalogRepository, 'listServices'> & CertificateRepository,
+  certificates: () => Promise<CertificateIssuer>,
+) {
+  const logger = createLogger('renewal');
+  const metrics = createMetrics('renewal');
+  const handle = async (): Promise<RenewalReport> => {
+    const rotation = await rotateCertificates(store, await certificates());
+    metrics.addMetric('CertificatesRenewed', MetricUnit.Count, rotation.issued.length);
+    metrics.addMetric('RenewalRuns', MetricUnit.Count, 1);
+    if (rotation.issued.length > 0) logger.info('certificates renewed', { services: rotation.issued });
+    return rotation;
+  };
+  return middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+}

@@ -1,0 +1,41 @@
+import type { Context } from 'aws-lambda';
+import { createRenewalHandler } from '../../../functions/renewal/handler';
+import { useDynalite } from '../../support/dynamo';
+import { declare, spec } from '../../shared/lifecycle/fixtures';
+import { CertificateIssuer, loadCertificateAuthority } from '../../../shared/state/certificates';
+import { createLocalCaSigner } from '../../../shared/pki/signer';
+import { rotationPolicy } from '../../../shared/pki/rotation';
+import { AesGcmSealer } from '../../../shared/secrets/sealer';
+
+const dynamo = useDynalite();
+const context = { functionName: 'renewal', awsRequestId: 'req-1' } as Context;
+
+describe('renewal handler', () => {
+  it('issues missing certificates, keeps current ones, and renews those past half-life', async () => {
+    const store = await dynamo.newStore();
+    await declare(store, spec({ name: 'orders', ecs: { cluster: 'prod' } }));
+    const ca = await loadCertificateAuthority(store, createLocalCaSigner(), { mesh: 'mesh.local', now: new Date(), replaceForeign: false });
+    const issuer: CertificateIssuer = { ca, sealer: AesGcmSealer.generate(), policy: rotationPolicy(), now: () => new Date() };
+    const handler = createRenewalHandler(store, async () => issuer);
+
+    expect(await handler({}, context)).toMatchObject({ issued: ['orders'], current: 0 });
+    const issued = await store.getServiceSecrets('orders');
+    expect(issued?.trustBundlePem).toBe(ca.certificatePem);
+    expect(await handler({}, context)).toMatchObject({ issued: [], current: 1 });
+    expect((await store.getServiceSecrets('orders'))?.serial).toBe(issued?.serial); // not due yet: kept
+
+    const later = createRenewalHandler(store, async () => ({ ...issuer, now: () => new Date(Date.parse(issued!.notBefore) + 13 * 3600 * 1000) }));
+    expect(await later({}, context)).toMatchObject({ issued: ['orders'], current: 0 });
+    expect((await store.getServiceSecrets('orders'))?.serial).not.toBe(issued?.serial); // past half-life: renewed
+  });
+
+  it('fails the run when the issuer cannot be loaded, so the error alarm fires and no run is counted', async () => {
+    const store = await dynamo.newStore();
+    await declare(store, spec({ name: 'orders', ecs: { cluster: 'prod' } }));
+    const handler = createRenewalHandler(store, async () => {
+      throw new Error('KMS unavailable');
+    });
+    await expect(handler({}, context)).rejects.toThrow('KMS unavailable');
+    expect(await store.getServiceSecrets('orders')).toBeUndefined();
+  });
+});
