@@ -81,6 +81,17 @@ export class ControlPlaneMonitoring extends Construct {
       2,
     );
 
+    alarm(
+      'VanishHeld',
+      meshMetric('reconciler', 'VanishHeld'),
+      'The reconciler held endpoints its ECS/EC2 listing no longer shows but AWS did not confirm gone (a wrong listing, or many tasks stopping at once): see the reconciler log "reconcile valve held endpoints"',
+    );
+    alarm(
+      'EndpointsOverLimit',
+      meshMetric('lifecycle', 'EndpointsOverLimit'),
+      "A service's endpoint assignment reached its size limit (about 19,000 endpoints): the endpoints past it get no traffic; see the lifecycle log",
+    );
+
     if (props.renewalMissedPeriod) {
       // Missing data is breaching: a renewal that never runs (rule disabled, function throttled or
       // failing before it counts) emits nothing, and that is exactly what must alarm.
