@@ -50,12 +50,14 @@ export class SnapshotCache {
 
   /**
    * rendered returns a service's snapshot, the named assignments and (when asked) the service's
-   * secrets, reading whatever is not fresh in one request.
+   * secrets, reading whatever is not fresh in one request. `fresh: true` reads them all whatever
+   * their age: the push tier's change watcher keeps the cache current that way.
    */
-  async rendered(service: string, assignmentNames: readonly string[] = [], withSecrets = false): Promise<Rendered> {
-    const readSnapshot = !this.fresh(this.snapshots.get(service));
-    const readAssignments = assignmentNames.filter((n) => !this.fresh(this.assignmentEntries.get(n)));
-    const readSecrets = withSecrets && !this.fresh(this.secretEntries.get(service));
+  async rendered(service: string, assignmentNames: readonly string[] = [], withSecrets = false, options: { readonly fresh?: boolean } = {}): Promise<Rendered> {
+    const stale = (entry: Entry<unknown> | undefined) => options.fresh === true || !this.fresh(entry);
+    const readSnapshot = stale(this.snapshots.get(service));
+    const readAssignments = assignmentNames.filter((n) => stale(this.assignmentEntries.get(n)));
+    const readSecrets = withSecrets && stale(this.secretEntries.get(service));
     if (readSnapshot || readAssignments.length > 0 || readSecrets) {
       try {
         this.stats.reads++;
