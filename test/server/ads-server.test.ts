@@ -150,6 +150,25 @@ describe('the ADS server (state of the world)', () => {
     expect((await anonymous.ended()).code).toBe(status.INVALID_ARGUMENT);
   });
 
+  it('serves a gRPC client the proxyless forms (API listener, ADS cluster, weighted EDS) and an Envoy its own', async () => {
+    const grpc = connect();
+    const node = { id: 'orders-grpc-1', cluster: 'orders', user_agent_name: 'gRPC Node Pure JS', client_features: ['envoy.lb.does_not_support_overprovisioning'] };
+    grpc.send({ node, type_url: typeUrls.listeners, resource_names: ['payments'] });
+    const lds = await grpc.next();
+    expect(lds.resources?.map((l) => [l.name, Object.keys(l).sort()])).toEqual([['payments', ['@type', 'api_listener', 'name']]]);
+    grpc.send({ type_url: typeUrls.clusters, resource_names: ['payments'] });
+    const cds = await grpc.next();
+    expect(cds.resources).toMatchObject([{ name: 'payments', eds_cluster_config: { eds_config: { ads: {} } } }]);
+    grpc.send({ type_url: typeUrls.endpoints, resource_names: ['payments'] });
+    const eds = await grpc.next();
+    expect(eds.resources).toMatchObject([{ cluster_name: 'payments', endpoints: [{ locality: { zone: 'us-east-1a' }, load_balancing_weight: 1 }] }]);
+    for (const r of [lds, cds, eds]) assertConformant(r);
+
+    const envoy = connect();
+    envoy.send({ node: envoyNode('orders-1', 'orders'), type_url: typeUrls.listeners });
+    expect((await envoy.next()).resources?.map((l) => l.name)).toEqual(['inbound', 'outbound_payments']);
+  });
+
   it('refuses streams beyond its limit with RESOURCE_EXHAUSTED', async () => {
     await server.close();
     server = await startAdsServer({ cache, tracker }, '127.0.0.1', 0, { maxStreams: 1 });
