@@ -78,6 +78,7 @@ export class ChangeWatcher {
         const read = await this.cache.rendered(service, endpoints, entry.secrets, { fresh: true });
         const fingerprint = canonicalJson({
           snapshot: read.snapshot?.versions ?? null,
+          proxyless: read.snapshot?.proxyless?.versions ?? null,
           endpoints: endpoints.map((n) => read.assignments.get(n)?.version ?? null),
           secrets: read.secrets?.serial ?? null,
         });
