@@ -6,7 +6,7 @@ import { SnapshotCache } from '../../shared/xds/snapshot-cache';
 import { NodeTracker } from '../../shared/xds/node-tracker';
 import { discover } from '../../shared/xds/discovery';
 import { typeUrls } from '../../shared/envoy/resources';
-import { Endpoint } from '../../shared/model/endpoint';
+import { endpoint as fixtureEndpoint } from '../shared/render/fixtures';
 import { MeshStore } from '../../shared/store/mesh-store';
 import { AdsServer, startAdsServer } from '../../server/ads-server';
 import { ChangeWatcher } from '../../server/change-watcher';
@@ -21,18 +21,7 @@ const payments = { name: 'payments', inboundPort: 15000, appPort: 8080, protocol
 const orders = { name: 'orders', inboundPort: 15000, appPort: 8080, protocol: 'http', dependencies: [{ service: 'payments', localPort: 9001 }] };
 const envoyNode = (id: string, cluster: string) => ({ id, cluster, user_agent_name: 'envoy' });
 
-function endpoint(id: string, address: string, orderingKey: number): Endpoint {
-  return {
-    service: 'payments',
-    id,
-    address,
-    port: 15000,
-    zone: 'us-east-1a',
-    health: 'healthy',
-    labels: {},
-    source: { kind: 'ecs-task', eventId: `e-${id}-${orderingKey}`, eventTime: '2026-11-25T10:00:00Z', orderingKey },
-  };
-}
+const endpoint = (id: string, address: string) => fixtureEndpoint('payments', id, { zone: 'us-east-1a', address });
 
 describe('the ADS server (state of the world)', () => {
   let store: MeshStore;
@@ -51,7 +40,7 @@ describe('the ADS server (state of the world)', () => {
     store = await dynalite.newStore();
     await declareService(store, payments, defaultRenderSettings);
     await declareService(store, orders, defaultRenderSettings);
-    await applyEndpointChanges(store, [{ kind: 'upsert', endpoint: endpoint('t1', '10.0.0.1', 1) }]);
+    await applyEndpointChanges(store, [{ kind: 'upsert', endpoint: endpoint('t1', '10.0.0.1') }]);
     cache = new SnapshotCache(store, { ttlMs: 60_000 });
     tracker = new NodeTracker(store, { minWriteGapMs: 0 });
     server = await startAdsServer({ cache, tracker }, '127.0.0.1', 0);
@@ -98,7 +87,7 @@ describe('the ADS server (state of the world)', () => {
     bystander.send({ version_info: own.version_info, type_url: typeUrls.clusters, response_nonce: own.nonce });
     await watcher.poke();
 
-    await applyEndpointChanges(store, [{ kind: 'upsert', endpoint: endpoint('t2', '10.0.0.2', 2) }]);
+    await applyEndpointChanges(store, [{ kind: 'upsert', endpoint: endpoint('t2', '10.0.0.2') }]);
     const before = server.stats.responses;
     await watcher.poke();
     const pushed = await caller.next();
@@ -112,7 +101,7 @@ describe('the ADS server (state of the world)', () => {
     client.send({ node: envoyNode('orders-1', 'orders'), type_url: typeUrls.endpoints, resource_names: ['payments'] });
     const first = await client.next();
     await watcher.poke();
-    await applyEndpointChanges(store, [{ kind: 'upsert', endpoint: endpoint('t2', '10.0.0.2', 2) }]);
+    await applyEndpointChanges(store, [{ kind: 'upsert', endpoint: endpoint('t2', '10.0.0.2') }]);
     const before = server.stats.responses;
     await watcher.poke();
     expect(server.stats.responses).toBe(before);
@@ -137,7 +126,7 @@ describe('the ADS server (state of the world)', () => {
     const client = connect();
     client.send({ node: envoyNode('orders-1', 'orders'), type_url: typeUrls.endpoints, resource_names: ['payments'] });
     const first = await client.next();
-    await applyEndpointChanges(store, [{ kind: 'upsert', endpoint: endpoint('t2', '10.0.0.2', 2) }]);
+    await applyEndpointChanges(store, [{ kind: 'upsert', endpoint: endpoint('t2', '10.0.0.2') }]);
     await watcher.poke();
     client.send({ version_info: '', type_url: typeUrls.endpoints, resource_names: ['payments'], response_nonce: 'not-the-last-one' });
     await watcher.poke();

@@ -9,21 +9,9 @@ require('@grpc/grpc-js-xds').register();
 const readline = require('node:readline');
 
 const target = process.argv[2];
-const passthrough = (b) => b;
-const Client = grpc.makeGenericClientConstructor(
-  {
-    Who: {
-      path: '/test.Who/Who',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: passthrough,
-      requestDeserialize: passthrough,
-      responseSerialize: passthrough,
-      responseDeserialize: passthrough,
-    },
-  },
-  'Who',
-);
+const { whoService } = require('./who-service.cjs');
+
+const Client = grpc.makeGenericClientConstructor(whoService, 'Who');
 const client = new Client(`xds:///${target}`, grpc.credentials.createInsecure());
 
 function call() {

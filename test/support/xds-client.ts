@@ -2,21 +2,9 @@ import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Server, ServerCredentials, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import { whoService } from './who-service.cjs';
 
 const childScript = path.join(__dirname, 'xds-client-child.cjs');
-const passthrough = (b: Buffer) => b;
-const whoService = {
-  Who: {
-    path: '/test.Who/Who',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: passthrough,
-    requestDeserialize: passthrough,
-    responseSerialize: passthrough,
-    responseDeserialize: passthrough,
-  },
-};
-
 /** WhoServer is a real gRPC server on loopback that answers `/test.Who/Who` with its id. */
 export interface WhoServer {
   readonly id: string;
