@@ -52,8 +52,12 @@ export interface AdsServer {
   readonly streams: ReadonlySet<AdsStream>;
   /** Counts, for tests, benchmarks and metrics: responses written, streams refused for the limit. */
   readonly stats: { responses: number; refusedStreams: number };
-  /** close ends every stream (clients reconnect elsewhere) and stops listening. */
-  close(): Promise<void>;
+  /**
+   * close stops taking streams (GOAWAY), ends every open stream with OK so its client
+   * reconnects, to another server behind the same address, with the config it has, and
+   * stops listening. Streams a client has not closed after `graceMs` are cancelled.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -64,6 +68,7 @@ export async function startAdsServer(deps: DiscoveryDeps, host: string, port: nu
   const codec = options.codec ?? envoyCodec();
   const maxStreams = options.maxStreams ?? 10_000;
   const streams = new Set<AdsStream>();
+  const calls = new Set<ServerDuplexStream<Record<string, unknown>, StreamResponse>>();
   const stats = { responses: 0, refusedStreams: 0 };
   const server = new Server({
     // Keepalive: find dead peers (a vanished Envoy) within a minute; let clients ping every 10 s.
@@ -80,11 +85,13 @@ export async function startAdsServer(deps: DiscoveryDeps, host: string, port: nu
       return;
     }
     let done = false;
+    calls.add(call);
     const finish = () => {
       if (done) return;
       done = true;
       ads.close();
       streams.delete(ads);
+      calls.delete(call);
     };
     const ads: AdsStream = new AdsStream(
       deps,
@@ -137,11 +144,25 @@ export async function startAdsServer(deps: DiscoveryDeps, host: string, port: nu
     port: bound,
     streams,
     stats,
-    close: async () => {
-      for (const s of streams) s.close();
-      streams.clear();
-      // Not tryShutdown alone: xDS streams never end by themselves, so open calls are cancelled.
-      server.forceShutdown();
-    },
+    close: (graceMs = 0) =>
+      new Promise<void>((resolve) => {
+        for (const s of streams) s.close();
+        streams.clear();
+        let settled = false;
+        const settle = () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve();
+        };
+        // xDS streams never end by themselves: what is still open after the grace is cancelled.
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          settle();
+        }, graceMs);
+        server.tryShutdown(() => settle());
+        for (const call of calls) call.end();
+        calls.clear();
+      }),
   };
 }

@@ -7,6 +7,13 @@ import { DiscoveryNode, DiscoveryRequest } from '../shared/xds/request';
 /** typeOfUrl maps a type URL to the xDS type it names, or undefined for one we do not serve. */
 const typeOfUrl = new Map<string, XdsTypeName>(xdsTypeNames.map((t) => [typeUrls[t], t]));
 
+/**
+ * pushOrder is make before break on one stream: clusters, then their endpoints, then the
+ * listeners and routes that use them, then secrets. (Removals in reverse, and holding a
+ * cluster's removal until no listener refers to it, are not done yet.)
+ */
+const pushOrder: readonly XdsTypeName[] = ['clusters', 'endpoints', 'listeners', 'routes', 'secrets'];
+
 /** What the stream says back, in the core's terms: the server encodes it. */
 export interface StreamResponse {
   readonly version_info: string;
@@ -121,7 +128,7 @@ export class AdsStream {
   }
 
   private async evaluateAll(): Promise<void> {
-    for (const type of xdsTypeNames) {
+    for (const type of pushOrder) {
       if (this.ended) return;
       if (this.types.has(type)) await this.evaluate(type);
     }

@@ -158,6 +158,29 @@ describe('the ADS server (state of the world)', () => {
     expect((await envoy.next()).resources?.map((l) => l.name)).toEqual(['inbound', 'outbound_payments']);
   });
 
+  it('pushes a new dependency make-before-break: its cluster first, the listener that uses it after the cluster is ACKed', async () => {
+    const client = connect();
+    client.send({ node: envoyNode('orders-1', 'orders'), type_url: typeUrls.listeners });
+    client.send({ type_url: typeUrls.clusters });
+    const ack = async () => {
+      const r = await client.next();
+      client.send({ version_info: r.version_info, type_url: r.type_url, response_nonce: r.nonce });
+      return r;
+    };
+    await ack();
+    await ack();
+    await watcher.poke();
+    await declareService(store, { ...payments, name: 'ledger' }, defaultRenderSettings);
+    await declareService(store, { ...orders, dependencies: [...orders.dependencies, { service: 'ledger', localPort: 9002 }] }, defaultRenderSettings);
+    await watcher.poke();
+    const first = await ack();
+    expect(first.type_url).toBe(typeUrls.clusters);
+    expect(first.resources?.map((c) => c.name)).toContain('ledger');
+    const second = await client.next();
+    expect(second.type_url).toBe(typeUrls.listeners);
+    expect(second.resources?.map((l) => l.name)).toContain('outbound_ledger');
+  });
+
   it('refuses streams beyond its limit with RESOURCE_EXHAUSTED', async () => {
     await server.close();
     server = await startAdsServer({ cache, tracker }, '127.0.0.1', 0, { maxStreams: 1 });

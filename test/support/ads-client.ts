@@ -1,4 +1,4 @@
-import { ClientDuplexStream, credentials, makeGenericClientConstructor, Metadata, ServiceError } from '@grpc/grpc-js';
+import { ClientDuplexStream, credentials, makeGenericClientConstructor, Metadata, ServiceError, StatusObject } from '@grpc/grpc-js';
 import { adsServiceDefinition } from '../../server/ads-server';
 import { envoyCodec } from '../../server/envoy-codec';
 
@@ -21,6 +21,8 @@ export class AdsTestClient {
   private readonly received: AdsResponse[] = [];
   private waiter: (() => void) | undefined;
   error: ServiceError | undefined;
+  /** The stream's final status, once it ended (OK included). */
+  status: StatusObject | undefined;
 
   constructor(port: number, metadata = new Metadata()) {
     const Client = makeGenericClientConstructor(adsServiceDefinition(envoyCodec()), 'AggregatedDiscoveryService');
@@ -36,6 +38,10 @@ export class AdsTestClient {
       this.error = err;
       this.waiter?.();
     });
+    this.call.on('status', (s: StatusObject) => {
+      this.status = s;
+      this.waiter?.();
+    });
   }
 
   send(request: Record<string, unknown>): void {
@@ -46,7 +52,8 @@ export class AdsTestClient {
   async next(boundMs = 10_000): Promise<AdsResponse> {
     const deadline = Date.now() + boundMs;
     while (this.received.length === 0) {
-      if (this.error) throw new Error(`stream ended: ${this.error.code} ${this.error.details}`);
+      const ended = this.status ?? this.error;
+      if (ended) throw new Error(`stream ended: ${ended.code} ${ended.details}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no response within ${boundMs} ms`);
       await new Promise<void>((resolve) => {
@@ -60,10 +67,10 @@ export class AdsTestClient {
     return this.received.shift()!;
   }
 
-  /** ended waits for the stream's error status. */
-  async ended(boundMs = 10_000): Promise<ServiceError> {
+  /** ended waits for the stream's final status (an error, or OK when the server ended it). */
+  async ended(boundMs = 10_000): Promise<StatusObject> {
     const deadline = Date.now() + boundMs;
-    while (!this.error && Date.now() < deadline) {
+    while (!this.status && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, deadline - Date.now());
         this.waiter = () => {
@@ -72,8 +79,8 @@ export class AdsTestClient {
         };
       });
     }
-    if (!this.error) throw new Error(`stream still open after ${boundMs} ms`);
-    return this.error;
+    if (!this.status) throw new Error(`stream still open after ${boundMs} ms`);
+    return this.status;
   }
 
   get pending(): number {
