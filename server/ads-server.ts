@@ -2,9 +2,11 @@ import { Metadata, Server, ServerCredentials, ServerDuplexStream, ServiceDefinit
 import { DiscoveryDeps, PollSummary } from '../shared/xds/discovery';
 import { Principal } from '../shared/xds/authorization';
 import { RefusalKind } from '../shared/xds/refusal';
-import { DiscoveryRequest, parseDiscoveryRequest } from '../shared/xds/request';
+import { parseDiscoveryRequest } from '../shared/xds/request';
 import { XdsRefusal } from '../shared/xds/refusal';
 import { AdsStream, StreamResponse } from './ads-stream';
+import { DeltaAdsStream, DeltaResponse, parseDeltaRequest } from './delta-stream';
+import { StreamIo, StreamRequestHead, XdsStream } from './xds-stream';
 import { EnvoyCodec, envoyCodec } from './envoy-codec';
 
 export const adsServiceName = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
@@ -33,6 +35,15 @@ export function adsServiceDefinition(codec: EnvoyCodec): ServiceDefinition {
       responseSerialize: (json: Record<string, unknown>) => Buffer.from(codec.encodeResponse(json)),
       responseDeserialize: (bytes: Buffer) => codec.decodeResponse(bytes),
     },
+    DeltaAggregatedResources: {
+      path: `/${adsServiceName}/DeltaAggregatedResources`,
+      requestStream: true,
+      responseStream: true,
+      requestSerialize: (json: Record<string, unknown>) => Buffer.from(codec.delta.encodeRequest(json)),
+      requestDeserialize: (bytes: Buffer) => codec.delta.decodeRequest(bytes),
+      responseSerialize: (json: Record<string, unknown>) => Buffer.from(codec.delta.encodeResponse(json)),
+      responseDeserialize: (bytes: Buffer) => codec.delta.decodeResponse(bytes),
+    },
   };
 }
 
@@ -49,7 +60,7 @@ export interface AdsServerOptions {
 /** AdsServer is the push tier's gRPC server: its streams, for the change watcher, and its lifecycle. */
 export interface AdsServer {
   readonly port: number;
-  readonly streams: ReadonlySet<AdsStream>;
+  readonly streams: ReadonlySet<XdsStream<StreamRequestHead, unknown>>;
   /** Counts, for tests, benchmarks and metrics: responses written, streams refused for the limit. */
   readonly stats: { responses: number; refusedStreams: number };
   /**
@@ -61,14 +72,15 @@ export interface AdsServer {
 }
 
 /**
- * startAdsServer serves `StreamAggregatedResources` (state of the world) on host:port. Each
- * stream is an AdsStream over the same xDS core as the REST tier.
+ * startAdsServer serves `StreamAggregatedResources` (state of the world) and
+ * `DeltaAggregatedResources` (incremental) on host:port. Each stream is an AdsStream or a
+ * DeltaAdsStream over the same xDS core as the REST tier.
  */
 export async function startAdsServer(deps: DiscoveryDeps, host: string, port: number, options: AdsServerOptions = {}): Promise<AdsServer> {
   const codec = options.codec ?? envoyCodec();
   const maxStreams = options.maxStreams ?? 10_000;
-  const streams = new Set<AdsStream>();
-  const calls = new Set<ServerDuplexStream<Record<string, unknown>, StreamResponse>>();
+  const streams = new Set<XdsStream<StreamRequestHead, unknown>>();
+  const calls = new Set<ServerDuplexStream<Record<string, unknown>, unknown>>();
   const stats = { responses: 0, refusedStreams: 0 };
   const server = new Server({
     // Keepalive: find dead peers (a vanished Envoy) within a minute; let clients ping every 10 s.
@@ -78,47 +90,48 @@ export async function startAdsServer(deps: DiscoveryDeps, host: string, port: nu
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
   });
 
-  function stream(call: ServerDuplexStream<Record<string, unknown>, StreamResponse>): void {
+  /** serve runs one stream of either kind: `open` makes its protocol state, `parse` checks each request. */
+  function serve<Request extends StreamRequestHead, Response>(
+    call: ServerDuplexStream<Record<string, unknown>, Response>,
+    open: (io: StreamIo<Response>) => XdsStream<Request, Response>,
+    parse: (json: Record<string, unknown>) => Request,
+  ): void {
     if (streams.size >= maxStreams) {
       stats.refusedStreams++;
       call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: `this server holds ${maxStreams} streams; connect to another` });
       return;
     }
     let done = false;
-    calls.add(call);
+    calls.add(call as ServerDuplexStream<Record<string, unknown>, unknown>);
     const finish = () => {
       if (done) return;
       done = true;
       ads.close();
-      streams.delete(ads);
-      calls.delete(call);
+      streams.delete(ads as XdsStream<StreamRequestHead, unknown>);
+      calls.delete(call as ServerDuplexStream<Record<string, unknown>, unknown>);
     };
-    const ads: AdsStream = new AdsStream(
-      deps,
-      {
-        send: (response) => {
-          if (done) return;
-          try {
-            call.write(response);
-            stats.responses++;
-          } catch (err) {
-            options.onError?.(`cannot encode ${response.type_url} ${response.version_info}: ${(err as Error).message}`);
-          }
-        },
-        end: (kind, message) => {
-          if (done) return;
-          finish();
-          call.emit('error', { code: refusalCode[kind], details: message });
-        },
-        ...(options.onPoll ? { observe: options.onPoll } : {}),
+    const ads = open({
+      send: (response) => {
+        if (done) return;
+        try {
+          call.write(response);
+          stats.responses++;
+        } catch (err) {
+          options.onError?.(`cannot encode a response on ${call.getPath()}: ${(err as Error).message}`);
+        }
       },
-      options.principalOf?.(call.metadata),
-    );
-    streams.add(ads);
+      end: (kind, message) => {
+        if (done) return;
+        finish();
+        call.emit('error', { code: refusalCode[kind], details: message });
+      },
+      ...(options.onPoll ? { observe: options.onPoll } : {}),
+    });
+    streams.add(ads as XdsStream<StreamRequestHead, unknown>);
     call.on('data', (json: Record<string, unknown>) => {
-      let request: DiscoveryRequest;
+      let request: Request;
       try {
-        request = parseDiscoveryRequest(json);
+        request = parse(json);
       } catch (err) {
         const message = err instanceof XdsRefusal ? err.message : String(err);
         finish();
@@ -136,7 +149,12 @@ export async function startAdsServer(deps: DiscoveryDeps, host: string, port: nu
     call.on('cancelled', finish);
   }
 
-  server.addService(adsServiceDefinition(codec), { StreamAggregatedResources: stream });
+  server.addService(adsServiceDefinition(codec), {
+    StreamAggregatedResources: (call: ServerDuplexStream<Record<string, unknown>, StreamResponse>) =>
+      serve(call, (io) => new AdsStream(deps, io, options.principalOf?.(call.metadata)), parseDiscoveryRequest),
+    DeltaAggregatedResources: (call: ServerDuplexStream<Record<string, unknown>, DeltaResponse>) =>
+      serve(call, (io) => new DeltaAdsStream(deps, io, options.principalOf?.(call.metadata)), parseDeltaRequest),
+  });
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );

@@ -1,6 +1,8 @@
 import { canonicalJson } from '../shared/envoy/version';
 import { SnapshotCache } from '../shared/xds/snapshot-cache';
-import { AdsStream } from './ads-stream';
+import { StreamRequestHead, XdsStream } from './xds-stream';
+
+type AnyStream = XdsStream<StreamRequestHead, unknown>;
 
 export interface ChangeWatcherOptions {
   /** How often the table is read for changes. */
@@ -28,7 +30,7 @@ export class ChangeWatcher {
 
   constructor(
     private readonly cache: SnapshotCache,
-    private readonly streams: () => Iterable<AdsStream>,
+    private readonly streams: () => Iterable<AnyStream>,
     private readonly options: ChangeWatcherOptions,
   ) {}
 
@@ -61,7 +63,7 @@ export class ChangeWatcher {
 
   private async check(): Promise<void> {
     this.stats.checks++;
-    const byService = new Map<string, { streams: AdsStream[]; endpoints: Set<string>; secrets: boolean }>();
+    const byService = new Map<string, { streams: AnyStream[]; endpoints: Set<string>; secrets: boolean }>();
     for (const stream of this.streams()) {
       const service = stream.service;
       if (!service) continue;

@@ -25,6 +25,8 @@ const buildScript = path.join(repoRoot, 'scripts', 'build-envoy-schema.mjs');
 
 const requestType = 'envoy.service.discovery.v3.DiscoveryRequest';
 const responseType = 'envoy.service.discovery.v3.DiscoveryResponse';
+const deltaRequestType = 'envoy.service.discovery.v3.DeltaDiscoveryRequest';
+const deltaResponseType = 'envoy.service.discovery.v3.DeltaDiscoveryResponse';
 
 /** EnvoyCodec turns wire bytes into the proto3 JSON the xDS core reads, and back. */
 export interface EnvoyCodec {
@@ -36,6 +38,8 @@ export interface EnvoyCodec {
   decodeResponse(bytes: Uint8Array): Record<string, unknown>;
   /** encodeRequest is the inverse of decodeRequest, for clients and tests. */
   encodeRequest(json: Record<string, unknown>): Uint8Array;
+  /** The same four for the incremental (delta) messages. */
+  readonly delta: Pick<EnvoyCodec, 'decodeRequest' | 'encodeResponse' | 'decodeResponse' | 'encodeRequest'>;
 }
 
 let loaded: FileRegistry | undefined;
@@ -62,16 +66,14 @@ function message(registry: FileRegistry, name: string): DescMessage {
 
 /** envoyCodec builds the codec over a registry (Envoy's, by default). */
 export function envoyCodec(registry: FileRegistry = envoyRegistry()): EnvoyCodec {
-  const request = message(registry, requestType);
-  const response = message(registry, responseType);
-  const read = (desc: DescMessage, bytes: Uint8Array) =>
+  const read = (desc: DescMessage) => (bytes: Uint8Array) =>
     toJson(desc, fromBinary(desc, bytes), { registry, useProtoFieldName: true }) as Record<string, unknown>;
-  const write = (desc: DescMessage, json: Record<string, unknown>) =>
+  const write = (desc: DescMessage) => (json: Record<string, unknown>) =>
     toBinary(desc, fromJson(desc, json as JsonValue, { registry, ignoreUnknownFields: false }));
-  return {
-    decodeRequest: (bytes) => read(request, bytes),
-    encodeResponse: (json) => write(response, json),
-    decodeResponse: (bytes) => read(response, bytes),
-    encodeRequest: (json) => write(request, json),
+  const pair = (requestName: string, responseName: string) => {
+    const request = message(registry, requestName);
+    const response = message(registry, responseName);
+    return { decodeRequest: read(request), encodeResponse: write(response), decodeResponse: read(response), encodeRequest: write(request) };
   };
+  return { ...pair(requestType, responseType), delta: pair(deltaRequestType, deltaResponseType) };
 }

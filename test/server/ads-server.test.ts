@@ -6,7 +6,7 @@ import { SnapshotCache } from '../../shared/xds/snapshot-cache';
 import { NodeTracker } from '../../shared/xds/node-tracker';
 import { discover } from '../../shared/xds/discovery';
 import { typeUrls } from '../../shared/envoy/resources';
-import { endpoint as fixtureEndpoint } from '../shared/render/fixtures';
+import { adsPlane, endpoint, orders, payments } from './fixtures';
 import { MeshStore } from '../../shared/store/mesh-store';
 import { AdsServer, startAdsServer } from '../../server/ads-server';
 import { ChangeWatcher } from '../../server/change-watcher';
@@ -17,11 +17,7 @@ import { assertConformant } from '../support/envoy-schema';
 
 const dynalite = useDynalite();
 
-const payments = { name: 'payments', inboundPort: 15000, appPort: 8080, protocol: 'http' };
-const orders = { name: 'orders', inboundPort: 15000, appPort: 8080, protocol: 'http', dependencies: [{ service: 'payments', localPort: 9001 }] };
 const envoyNode = (id: string, cluster: string) => ({ id, cluster, user_agent_name: 'envoy' });
-
-const endpoint = (id: string, address: string) => fixtureEndpoint('payments', id, { zone: 'us-east-1a', address });
 
 describe('the ADS server (state of the world)', () => {
   let store: MeshStore;
@@ -37,14 +33,7 @@ describe('the ADS server (state of the world)', () => {
   };
 
   beforeEach(async () => {
-    store = await dynalite.newStore();
-    await declareService(store, payments, defaultRenderSettings);
-    await declareService(store, orders, defaultRenderSettings);
-    await applyEndpointChanges(store, [{ kind: 'upsert', endpoint: endpoint('t1', '10.0.0.1') }]);
-    cache = new SnapshotCache(store, { ttlMs: 60_000 });
-    tracker = new NodeTracker(store, { minWriteGapMs: 0 });
-    server = await startAdsServer({ cache, tracker }, '127.0.0.1', 0);
-    watcher = new ChangeWatcher(cache, () => server.streams, { intervalMs: 60_000 });
+    ({ store, cache, tracker, server, watcher } = await adsPlane(await dynalite.newStore()));
   });
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();

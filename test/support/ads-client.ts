@@ -15,22 +15,21 @@ export interface AdsResponse {
  * codec: it sends exactly the requests a test writes and hands over responses in order.
  * Waits are event-driven; their timeout only bounds a failing test.
  */
-export class AdsTestClient {
+export class AdsTestClient<Response = AdsResponse> {
   private readonly client: InstanceType<ReturnType<typeof makeGenericClientConstructor>>;
-  private readonly call: ClientDuplexStream<Record<string, unknown>, AdsResponse>;
-  private readonly received: AdsResponse[] = [];
+  private readonly call: ClientDuplexStream<Record<string, unknown>, Response>;
+  private readonly received: Response[] = [];
   private waiter: (() => void) | undefined;
   error: ServiceError | undefined;
   /** The stream's final status, once it ended (OK included). */
   status: StatusObject | undefined;
 
-  constructor(port: number, metadata = new Metadata()) {
+  constructor(port: number, metadata = new Metadata(), method: 'StreamAggregatedResources' | 'DeltaAggregatedResources' = 'StreamAggregatedResources') {
     const Client = makeGenericClientConstructor(adsServiceDefinition(envoyCodec()), 'AggregatedDiscoveryService');
     this.client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
-    const method = (this.client as unknown as Record<string, (m: Metadata) => ClientDuplexStream<Record<string, unknown>, AdsResponse>>)
-      .StreamAggregatedResources!;
-    this.call = method.call(this.client, metadata);
-    this.call.on('data', (r: AdsResponse) => {
+    const open = (this.client as unknown as Record<string, (m: Metadata) => ClientDuplexStream<Record<string, unknown>, Response>>)[method]!;
+    this.call = open.call(this.client, metadata);
+    this.call.on('data', (r: Response) => {
       this.received.push(r);
       this.waiter?.();
     });
@@ -49,7 +48,7 @@ export class AdsTestClient {
   }
 
   /** next returns the next response, or throws when the stream ends or nothing comes within the bound. */
-  async next(boundMs = 10_000): Promise<AdsResponse> {
+  async next(boundMs = 10_000): Promise<Response> {
     const deadline = Date.now() + boundMs;
     while (this.received.length === 0) {
       const ended = this.status ?? this.error;
