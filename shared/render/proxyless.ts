@@ -1,5 +1,5 @@
 import { NodeWorld } from '../model/node-world';
-import { Dependency, ServiceSpec } from '../model/spec';
+import { Dependency, ServiceSpec, grpcRetryConditions } from '../model/spec';
 import { EnvoyResource, SnapshotResources, typeUrls } from '../envoy/resources';
 import { names } from './names';
 import { dependencyPolicy, duration } from './policy';
@@ -21,10 +21,33 @@ export function adsConfigSource(): Record<string, unknown> {
 }
 
 /**
- * proxylessListener is the API listener named as the dial target (`xds:///<dependency>`),
- * with its route inline (one round trip less than RDS): any path to the dependency's cluster.
+ * proxylessRoute sends every call to the dependency's cluster under the caller's timeout and
+ * retries, in the fields gRPC reads (A31: `max_stream_duration`, not `timeout`; A44: retries
+ * on gRPC status names only, with a back-off).
  */
-export function proxylessListener(dependency: ServiceSpec): EnvoyResource {
+function proxylessRoute(dependency: ServiceSpec, dep: Dependency | undefined): Record<string, unknown> {
+  const policy = dependencyPolicy(dep ?? {}, dependency.protocol);
+  const retryOn = policy.retries.retryOn.filter((c) => (grpcRetryConditions as readonly string[]).includes(c));
+  return {
+    cluster: names.serviceCluster(dependency.name),
+    max_stream_duration: { max_stream_duration: duration(policy.timeoutMs) },
+    ...(policy.retries.numRetries > 0 && retryOn.length > 0
+      ? {
+          retry_policy: {
+            retry_on: retryOn.join(','),
+            num_retries: policy.retries.numRetries,
+            retry_back_off: { base_interval: duration(policy.retries.baseIntervalMs), max_interval: duration(policy.retries.maxIntervalMs) },
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * proxylessListener is the API listener named as the dial target (`xds:///<dependency>`),
+ * with its route inline (one round trip less than RDS): any call to the dependency's cluster.
+ */
+export function proxylessListener(dependency: ServiceSpec, dep?: Dependency): EnvoyResource {
   const target = dependency.name;
   return {
     '@type': typeUrls.listeners,
@@ -35,7 +58,7 @@ export function proxylessListener(dependency: ServiceSpec): EnvoyResource {
         stat_prefix: names.outboundStatPrefix(target),
         route_config: {
           name: names.outboundRoute(target),
-          virtual_hosts: [{ name: target, domains: ['*'], routes: [{ match: { prefix: '' }, route: { cluster: names.serviceCluster(target) } }] }],
+          virtual_hosts: [{ name: target, domains: ['*'], routes: [{ match: { prefix: '' }, route: proxylessRoute(dependency, dep) }] }],
         },
         http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': routerType } }],
       },
@@ -69,7 +92,7 @@ export function renderProxylessSnapshot(world: NodeWorld): SnapshotResources {
     return dependency && dependency.protocol !== 'tcp' ? [{ dep, dependency }] : [];
   });
   return {
-    listeners: deps.map((d) => proxylessListener(d.dependency)).sort(byName),
+    listeners: deps.map((d) => proxylessListener(d.dependency, d.dep)).sort(byName),
     routes: [],
     clusters: deps.map((d) => proxylessCluster(d.dependency, d.dep)).sort(byName),
   };

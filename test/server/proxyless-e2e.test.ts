@@ -68,6 +68,31 @@ describe('a proxyless gRPC client on the push tier', () => {
     expect(stopMs).toBeLessThan(20_000); // a generous bound: a loaded machine passes it too
   });
 
+  it("ends a call to a slow server at the caller's declared timeout, before the client's own deadline", async () => {
+    const slow = await startWhoServer('slow-a', 2000);
+    servers.push(slow);
+    expect((await request(cp.url, 'PUT', '/services/slow', { name: 'slow', inboundPort: 15000, appPort: 8080, protocol: 'grpc' })).status).toBe(201);
+    const dependencies = [
+      { service: 'payments', localPort: 9001 },
+      { service: 'slow', localPort: 9002, timeoutMs: 300, retries: { numRetries: 0 } },
+    ];
+    expect((await request(cp.url, 'PUT', '/services/orders', { name: 'orders', inboundPort: 15000, appPort: 8080, protocol: 'grpc', dependencies })).status).toBe(200);
+    const task = ecsTaskEvent({
+      ecsService: 'slow',
+      bridge: { containerInstanceId: 'local', bindings: [{ containerPort: 15000, hostPort: slow.port, bindIP: '127.0.0.1' }] },
+    });
+    expect((await request(cp.url, 'POST', '/events', task)).status).toBe(200);
+    // The client's own deadline (20 s) is far beyond the server's 2 s: the call fails only if the route's 300 ms applies.
+    const slowClient = new XdsClientProcess(cp.grpc!.port, { id: 'orders-grpc-2', cluster: 'orders' }, 'slow', 20_000);
+    try {
+      const batch = await slowClient.calls(1);
+      expect(batch.failed).toBe(1);
+      expect(batch.lastError).toMatch(/^4 /); // DEADLINE_EXCEEDED, from max_stream_duration
+    } finally {
+      await slowClient.close();
+    }
+  });
+
   it('sends calls to a task that comes back, and keeps serving calls when the control plane stops', async () => {
     expect((await request(cp.url, 'POST', '/events', taskOf(servers[1]!, 'RUNNING', 3))).status).toBe(200);
     let batch: CallBatch | undefined;

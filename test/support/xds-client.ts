@@ -12,15 +12,31 @@ export interface WhoServer {
   close(): void;
 }
 
-export async function startWhoServer(id: string): Promise<WhoServer> {
+/** startWhoServer starts one; with `delayMs`, it answers that late (a slow server). */
+export async function startWhoServer(id: string, delayMs = 0): Promise<WhoServer> {
   const server = new Server();
+  const timers = new Set<NodeJS.Timeout>();
   server.addService(whoService, {
-    Who: (_call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => callback(null, Buffer.from(id)),
+    Who: (_call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+      if (delayMs === 0) return callback(null, Buffer.from(id));
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        callback(null, Buffer.from(id));
+      }, delayMs);
+      timers.add(timer);
+    },
   });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
-  return { id, port, close: () => server.forceShutdown() };
+  return {
+    id,
+    port,
+    close: () => {
+      for (const t of timers) clearTimeout(t);
+      server.forceShutdown();
+    },
+  };
 }
 
 /** CallBatch is what one batch of calls reached: answers per server id, and failures. */
@@ -41,13 +57,13 @@ export class XdsClientProcess {
   private waiter: (() => void) | undefined;
   private stderr = '';
 
-  constructor(adsPort: number, node: { id: string; cluster: string }, target: string) {
+  constructor(adsPort: number, node: { id: string; cluster: string }, target: string, callDeadlineMs = 5000) {
     const bootstrap = {
       xds_servers: [{ server_uri: `127.0.0.1:${adsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
       // This client version insists on a locality in the node, even an empty one.
       node: { locality: {}, ...node },
     };
-    this.child = spawn(process.execPath, [childScript, target], {
+    this.child = spawn(process.execPath, [childScript, target, String(callDeadlineMs)], {
       env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(bootstrap) },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -27,11 +27,39 @@ describe('proxyless gRPC rendering', () => {
           stat_prefix: 'outbound_payments',
           route_config: {
             name: 'outbound_payments',
-            virtual_hosts: [{ name: 'payments', domains: ['*'], routes: [{ match: { prefix: '' }, route: { cluster: 'payments' } }] }],
+            virtual_hosts: [
+              {
+                name: 'payments',
+                domains: ['*'],
+                routes: [
+                  {
+                    match: { prefix: '' },
+                    route: {
+                      cluster: 'payments',
+                      max_stream_duration: { max_stream_duration: '15s' },
+                      // The defaults for a gRPC dependency: its gRPC conditions only (connect-failure and the like are Envoy's).
+                      retry_policy: { retry_on: 'unavailable,cancelled', num_retries: 2, retry_back_off: { base_interval: '0.025s', max_interval: '0.25s' } },
+                    },
+                  },
+                ],
+              },
+            ],
           },
           http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
         },
       },
+    });
+    assertConformant(listener);
+  });
+
+  it("carries the caller's timeout as max_stream_duration and its gRPC retry conditions with a back-off (gRPC A31, A44)", () => {
+    const dep = spec({ name: 'orders', dependencies: [{ service: 'payments', localPort: 9001, timeoutMs: 2500, retries: { numRetries: 3, retryOn: ['unavailable', 'cancelled'] } }] }).dependencies[0]!;
+    const listener = proxylessListener(payments, dep);
+    const route = JSON.parse(JSON.stringify(listener)).api_listener.api_listener.route_config.virtual_hosts[0].routes[0].route;
+    expect(route).toEqual({
+      cluster: 'payments',
+      max_stream_duration: { max_stream_duration: '2.5s' },
+      retry_policy: { retry_on: 'unavailable,cancelled', num_retries: 3, retry_back_off: { base_interval: route.retry_policy.retry_back_off.base_interval, max_interval: route.retry_policy.retry_back_off.max_interval } },
     });
     assertConformant(listener);
   });
