@@ -170,6 +170,26 @@ describe('the ADS server (state of the world)', () => {
     expect(second.resources?.map((l) => l.name)).toContain('outbound_ledger');
   });
 
+  it('resyncs a client that reconnects to another server over the same table without resending what it has', async () => {
+    const client = connect();
+    client.send({ node: envoyNode('orders-1', 'orders'), type_url: typeUrls.clusters });
+    const had = await client.next();
+    client.close();
+    const other = await startAdsServer({ cache: new SnapshotCache(store, { ttlMs: 60_000 }), tracker: new NodeTracker(store) }, '127.0.0.1', 0);
+    const again = new AdsTestClient(other.port);
+    try {
+      // On a new stream the client says what it has; the same state has the same version in any process.
+      again.send({ node: envoyNode('orders-1', 'orders'), type_url: typeUrls.clusters, version_info: had.version_info });
+      again.send({ type_url: typeUrls.endpoints, resource_names: ['payments'] });
+      const first = await again.next(); // the stream answers in order: CDS was handled before this
+      expect(first.type_url).toBe(typeUrls.endpoints);
+      expect(again.pending).toBe(0);
+    } finally {
+      again.close();
+      await other.close();
+    }
+  });
+
   it('refuses streams beyond its limit with RESOURCE_EXHAUSTED', async () => {
     await server.close();
     server = await startAdsServer({ cache, tracker }, '127.0.0.1', 0, { maxStreams: 1 });
