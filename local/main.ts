@@ -9,6 +9,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       port: { type: 'string' },
+      'grpc-port': { type: 'string' },
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       auth: { type: 'string' },
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log('usage: npm start -- [--port 18000] [--host 127.0.0.1] [--data-dir ./.data] [--auth none|token] [--verbose]');
+    console.log('usage: npm start -- [--port 18000] [--grpc-port 18001] [--host 127.0.0.1] [--data-dir ./.data] [--auth none|token] [--verbose]');
     return;
   }
   process.env.POWERTOOLS_LOG_LEVEL ??= values.verbose ? 'INFO' : 'WARN';
@@ -30,20 +31,27 @@ async function main(): Promise<void> {
     console.error(`--port must be a port number, got "${rawPort}"`);
     process.exit(2);
   }
+  const rawGrpcPort = values['grpc-port'] ?? process.env.GRPC_PORT ?? '18001';
+  const grpcPort = Number(rawGrpcPort);
+  if (!Number.isInteger(grpcPort) || grpcPort < 0 || grpcPort > 65535) {
+    console.error(`--grpc-port must be a port number, got "${rawGrpcPort}"`);
+    process.exit(2);
+  }
   const auth = values.auth ?? 'none';
   if (auth !== 'none' && auth !== 'token') {
     console.error(`--auth must be none or token, got "${auth}"`);
     process.exit(2);
   }
-  const cp = await startLocalControlPlane({ port, host: values.host, dataDir: values['data-dir'], auth });
+  const cp = await startLocalControlPlane({ port, grpcPort, host: values.host, dataDir: values['data-dir'], auth });
   const store = values['data-dir'] ? `embedded DynamoDB in ${values['data-dir']}` : 'embedded DynamoDB in memory';
   const authLine =
     auth === 'token'
       ? `The management API (everything but /v3/) needs the admin token: -H "Authorization: Bearer ${cp.adminToken}"
 xDS polls need "Authorization: Bearer <token>" of their service: POST /services/{name}/token (with the admin token),
-or GET /bootstrap/{service}?node=<id>, whose bootstrap carries the node's token`
+or GET /bootstrap/{service}?node=<id>, whose bootstrap carries the node's token; ADS streams carry it as "authorization" metadata`
       : 'xDS polls are not authenticated (--auth token binds each caller to its service, as IAM does in AWS)';
   console.log(`Envoy control plane listening on ${cp.url} (${store})
+ADS over gRPC (the push tier: Envoys with api_type GRPC, proxyless gRPC clients) on ${values.host ?? '127.0.0.1'}:${cp.grpc?.port}
 ${authLine}
 The mesh page: ${cp.url}/mesh · the command line: npx meshctl --help
 

@@ -23,6 +23,9 @@ import { functionUrlEvent, lambdaContext } from './lambda-invoke';
 import { LocalInstances } from './instances';
 import { TimerDrainScheduler, timerDrainScheduler } from '../shared/lifecycle/timer-scheduler';
 import { isMeshPagePath } from '../shared/api/mesh-page';
+import { SnapshotCache } from '../shared/xds/snapshot-cache';
+import { AdsServer, startAdsServer } from '../server/ads-server';
+import { ChangeWatcher } from '../server/change-watcher';
 
 /** The largest body the local server reads: a batch of events (EventBridge caps one at 256 KB). */
 export const localBodyLimitBytes = 1024 * 1024;
@@ -53,6 +56,14 @@ export interface LocalControlPlaneOptions {
    * any caller, for a developer's own Envoy.
    */
   readonly auth?: 'none' | 'token';
+  /**
+   * Where to serve the push tier (ADS over gRPC, server/) beside REST: a port (0 picks one), or
+   * undefined for none. Same core, same table, same node tracker as the REST routes; under
+   * `auth: 'token'` a stream carries its service's token as `authorization: Bearer <token>` metadata.
+   */
+  readonly grpcPort?: number;
+  /** How often the push tier re-reads the table for changes it was not told of (default 500 ms). */
+  readonly changeCheckIntervalMs?: number;
 }
 
 export interface LocalControlPlane {
@@ -75,6 +86,8 @@ export interface LocalControlPlane {
   readonly instances: LocalInstances;
   /** Runs terminate hooks' completions after their drain, on timers. */
   readonly drains: TimerDrainScheduler;
+  /** The push tier, when `grpcPort` was given: its server, and the watcher that wakes its streams. */
+  readonly grpc?: { readonly port: number; readonly server: AdsServer; readonly watcher: ChangeWatcher };
   close(): Promise<void>;
 }
 
@@ -147,8 +160,34 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
   );
   const lifecycle = createLifecycleHandler({ store: runtime.store, instances, lifecycleActions: instances, drainScheduler: drains });
 
+  // The push tier: its own cache, kept current by the change watcher (which each write below
+  // pokes, so a local change is pushed at once; the interval catches anything else).
+  let grpc: LocalControlPlane['grpc'];
+  if (options.grpcPort !== undefined) {
+    const grpcCache = new SnapshotCache(runtime.store, { ttlMs: 60_000, readBudgetMs: defaults.xdsReadBudgetMs });
+    const ads = await startAdsServer(
+      { cache: grpcCache, tracker: xds.tracker, authMode, sealer },
+      options.host ?? '127.0.0.1',
+      options.grpcPort,
+      {
+        principalOf: (metadata) => tokens.verify(metadata.get('authorization').map(String)[0]),
+        onError: (message) => console.error(`push tier: ${message}`),
+      },
+    );
+    const watcher = new ChangeWatcher(grpcCache, () => ads.streams, {
+      intervalMs: options.changeCheckIntervalMs ?? 500,
+      onError: (message) => console.error(`push tier: ${message}`),
+    });
+    watcher.start();
+    grpc = { port: ads.port, server: ads, watcher };
+  }
+
   const server = createServer({ keepAliveTimeout: localKeepAliveMs }, (req, res) => {
-    serve(req, res).catch((err) => send(res, errorResponse(err)));
+    serve(req, res)
+      .catch((err) => send(res, errorResponse(err)))
+      .finally(() => {
+        if (grpc && req.method !== 'GET' && !req.url?.startsWith('/v3/')) void grpc.watcher.poke();
+      });
   });
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -245,9 +284,12 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     ...(adminToken ? { adminToken } : {}),
     instances,
     drains,
+    ...(grpc ? { grpc } : {}),
     close: async () => {
       clearInterval(rotation);
       drains.cancelAll();
+      grpc?.watcher.stop();
+      await grpc?.server.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -2,6 +2,7 @@ import { InconsistentSnapshotError } from '../errors';
 import { buildNodeWorld } from '../model/node-world';
 import { ServiceSpec } from '../model/spec';
 import { RenderSettings } from '../render/settings';
+import { renderProxylessSnapshot } from '../render/proxyless';
 import { checkSnapshotConsistency, renderSnapshot, snapshotVersions } from '../render/snapshot';
 import { SnapshotItem } from '../store/records';
 import { CatalogRepository, RenderedRepository } from '../store/repositories';
@@ -59,7 +60,8 @@ export async function planSnapshots(
     const built = buildNodeWorld(record.spec, specs, callersOf.get(name) ?? []);
     if (!('world' in built)) continue; // a dependency deleted under our feet: keep the last good snapshot
     const resources = renderSnapshot(built.world, settings);
-    const problems = checkSnapshotConsistency(resources, name);
+    const proxyless = renderProxylessSnapshot(built.world);
+    const problems = [...checkSnapshotConsistency(resources, name), ...checkSnapshotConsistency(proxyless, name)];
     if (problems.length > 0) throw new InconsistentSnapshotError(name, problems);
     planned.push({
       service: name,
@@ -70,6 +72,7 @@ export async function planSnapshots(
         renderedAt: new Date().toISOString(),
         // Who may fetch it travels with it: every poll checks it without reading the spec.
         identity: { iamRoleArns: record.spec.identity?.iamRoleArns ?? [] },
+        proxyless: { resources: proxyless, versions: snapshotVersions(proxyless) },
       },
     });
   }

@@ -45,6 +45,11 @@ export interface SnapshotItem {
   readonly changedAt?: string;
   /** Who may fetch it (spec.identity): checked on every poll, so it travels with the snapshot. */
   readonly identity?: { readonly iamRoleArns: readonly string[] };
+  /**
+   * What the service's proxyless gRPC clients get instead (render/proxyless.ts): API listeners
+   * named as dial targets and clusters over ADS. Absent from snapshots stored before it existed.
+   */
+  readonly proxyless?: { readonly resources: SnapshotResources; readonly versions: TypeVersions };
 }
 
 /**

@@ -5,7 +5,7 @@ import { Nack } from '../model/node-status';
 import { SnapshotCache } from './snapshot-cache';
 import { NodeTracker } from './node-tracker';
 import { DiscoveryNode, XdsRequest } from './request';
-import { Selection, checkSecretsRequest, selectAssignments, selectFromSnapshot, selectSecrets } from './selection';
+import { Selection, checkSecretsRequest, selectAssignments, selectFromSnapshot, selectProxylessAssignments, selectSecrets } from './selection';
 import { AuthMode, Principal, authorizeNode } from './authorization';
 import { XdsRefusal } from './refusal';
 import { SecretSealer } from '../secrets/sealer';
@@ -81,7 +81,7 @@ async function answer(deps: DiscoveryDeps, request: XdsRequest, principal: Princ
   if (authMode === 'token') authorizeNode(authMode, principal, node.service, []);
   const names = [...new Set(request.resourceNames)].sort();
   const reported = request.versionInfo;
-  const { selection: current, clustersVersion } = await select(deps, node.service, type, names, principal);
+  const { selection: current, clustersVersion } = await select(deps, node.service, type, names, principal, isProxylessNode(request.node));
   const held = shouldHold(deps.tracker, node.id, type, reported, current, clustersVersion);
   const answered = held ? reported : current.version;
 
@@ -147,6 +147,20 @@ export function identifyNode(node: DiscoveryNode | undefined): NodeIdentity {
 }
 
 /**
+ * isProxylessNode tells a gRPC client (proxyless: gRPC's own xDS client, no Envoy) from an
+ * Envoy, so it is served the forms gRPC accepts (render/proxyless.ts). A node says so with
+ * `mesh.proxyless` metadata (true or false wins); otherwise every gRPC implementation names
+ * itself in `user_agent_name` ("gRPC Node Pure JS", "gRPC Go", "gRPC Java", "gRPC C-core"),
+ * where Envoy says "envoy".
+ */
+export function isProxylessNode(node: DiscoveryNode | undefined): boolean {
+  const declared = node?.metadata?.['mesh.proxyless'];
+  if (typeof declared === 'boolean') return declared;
+  if (declared === 'true' || declared === 'false') return declared === 'true';
+  return /^grpc\b/i.test(node?.user_agent_name ?? '');
+}
+
+/**
  * maxResourceNames is the most names a node of any service legitimately asks for in one
  * request (its dependencies' clusters, at most 500, and its own): a longer list is refused
  * before anything is read.
@@ -166,17 +180,21 @@ async function select(
   type: XdsTypeName,
   names: readonly string[],
   principal: Principal | undefined,
+  proxyless: boolean,
 ): Promise<{ selection: Selection; clustersVersion?: string }> {
   if (names.length > maxResourceNames) {
     throw new XdsRefusal('bad-request', `${names.length} resource_names; a node asks for at most ${maxResourceNames}`);
   }
   const authMode = deps.authMode ?? 'none';
-  const { snapshot } = await deps.cache.rendered(service);
+  const { snapshot: stored } = await deps.cache.rendered(service);
   if (authMode === 'iam') {
-    if (!snapshot) throw new XdsRefusal('refused', `the caller is not allowed to fetch the configuration of "${service}"`);
-    authorizeNode('iam', principal, service, snapshot.identity?.iamRoleArns ?? []);
+    if (!stored) throw new XdsRefusal('refused', `the caller is not allowed to fetch the configuration of "${service}"`);
+    authorizeNode('iam', principal, service, stored.identity?.iamRoleArns ?? []);
   }
-  if (!snapshot) throw new XdsRefusal('not-found', `service "${service}" is not declared`);
+  if (!stored) throw new XdsRefusal('not-found', `service "${service}" is not declared`);
+  if (proxyless && !stored.proxyless) throw new XdsRefusal('unavailable', `the snapshot of "${service}" has no proxyless gRPC forms yet; it is re-rendered at its next change`);
+  if (proxyless && type === 'secrets') throw new XdsRefusal('not-found', 'proxyless gRPC clients are served no secrets (SDS)');
+  const snapshot = proxyless ? { ...stored, ...stored.proxyless! } : stored;
   const clustersVersion = snapshot.versions.clusters;
   if (type === 'secrets') {
     checkSecretsRequest(deps.sealer, service, names);
@@ -192,7 +210,7 @@ async function select(
     throw new XdsRefusal('refused', `service "${service}" has no cluster ${refused.map((n) => `"${n}"`).join(', ')}`);
   }
   const { assignments } = await deps.cache.rendered(service, names, false, { snapshotJustRead: true });
-  return { selection: selectAssignments(assignments, names), clustersVersion };
+  return { selection: proxyless ? selectProxylessAssignments(assignments, names) : selectAssignments(assignments, names), clustersVersion };
 }
 
 /**

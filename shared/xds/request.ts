@@ -13,6 +13,7 @@ const nodeSchema = z
   .object({
     id: z.string().max(1024).optional(),
     cluster: z.string().max(1024).optional(),
+    user_agent_name: z.string().max(1024).optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
     locality: z
       .object({ region: z.string().optional(), zone: z.string().optional(), sub_zone: z.string().optional() })
@@ -45,6 +46,7 @@ const camelToSnake: Record<string, string> = {
   responseNonce: 'response_nonce',
   errorDetail: 'error_detail',
   subZone: 'sub_zone',
+  userAgentName: 'user_agent_name',
 };
 
 function normaliseKeys(value: unknown, depth = 0): unknown {

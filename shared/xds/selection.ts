@@ -2,6 +2,7 @@ import { contentVersion } from '../envoy/version';
 import { EndpointAssignmentItem, ServiceSecretsItem, SnapshotItem } from '../store/records';
 import { names as secretNames } from '../render/names';
 import { needsPrivateKey, withPrivateKey } from '../render/secret';
+import { proxylessLoadAssignment } from '../render/proxyless';
 import { SealedSecretError, SecretSealer, privateKeyContext } from '../secrets/sealer';
 import { XdsRefusal } from './refusal';
 import { EnvoyResource, XdsTypeName, wildcardTypes } from '../envoy/resources';
@@ -54,6 +55,21 @@ export function checkSecretsRequest(sealer: SecretSealer | 'unavailable' | undef
   const allowed = new Set([secretNames.serviceCertificateSecret(service), secretNames.trustBundleSecret]);
   const refused = names.filter((n) => !allowed.has(n));
   if (refused.length > 0) throw new XdsRefusal('refused', `service "${service}" may not fetch ${refused.map((n) => `"${n}"`).join(', ')}`);
+}
+
+/**
+ * selectProxylessAssignments picks the named ClusterLoadAssignments in the form gRPC clients
+ * accept (render/proxyless.ts), versioned by what they hold: a change only to a draining
+ * endpoint, which gRPC never sees, is no change for them.
+ */
+export function selectProxylessAssignments(assignments: ReadonlyMap<string, EndpointAssignmentItem>, names: readonly string[]): Selection {
+  const found = names.flatMap((n) => {
+    const a = assignments.get(n);
+    return a ? [a] : [];
+  });
+  const resources = found.map((a) => proxylessLoadAssignment(a.resource));
+  const changedAt = found.map((a) => a.changedAt ?? '').sort().pop() || undefined;
+  return { version: contentVersion(resources), resources, ...(changedAt ? { changedAt } : {}) };
 }
 
 /**

@@ -68,18 +68,20 @@ export class SnapshotCache {
 
   /**
    * rendered returns a service's snapshot, the named assignments and (when asked) the service's
-   * secrets, reading whatever is not fresh in one request.
+   * secrets, reading whatever is not fresh in one request. `fresh: true` reads them all whatever
+   * their age: the push tier's change watcher keeps the cache current that way.
    */
   async rendered(
     service: string,
     assignmentNames: readonly string[] = [],
     withSecrets = false,
-    options: { readonly snapshotJustRead?: boolean } = {},
+    options: { readonly snapshotJustRead?: boolean; readonly fresh?: boolean } = {},
   ): Promise<Rendered> {
+    const stale = (entry: Entry<unknown> | undefined) => options.fresh === true || !this.fresh(entry);
     // snapshotJustRead: the caller read the snapshot a moment ago (to authorize), don't read it twice.
-    const readSnapshot = !options.snapshotJustRead && !this.fresh(this.snapshots.get(service));
-    const readAssignments = assignmentNames.filter((n) => !this.fresh(this.assignmentEntries.get(n)));
-    const readSecrets = withSecrets && !this.fresh(this.secretEntries.get(service));
+    const readSnapshot = !options.snapshotJustRead && stale(this.snapshots.get(service));
+    const readAssignments = assignmentNames.filter((n) => stale(this.assignmentEntries.get(n)));
+    const readSecrets = withSecrets && stale(this.secretEntries.get(service));
     if (readSnapshot || readAssignments.length > 0 || readSecrets) {
       try {
         this.stats.reads++;

@@ -16,14 +16,14 @@ describe('the benchmark harness at smoke scale', () => {
   };
 
   beforeAll(async () => {
-    report = await runBenchmarks('smoke', ['xds', 'lifecycle', 'render', 'convergence'], false);
+    report = await runBenchmarks('smoke', ['xds', 'lifecycle', 'render', 'convergence', 'push'], false);
   }, 240_000);
 
   it('reports the machine, the scale and every suite it ran, each with rows', () => {
     expect(report.scale).toBe('smoke');
     expect(report.machine.node).toBe(process.version);
     expect(report.machine.cores).toBeGreaterThan(0);
-    expect(report.suites.map((s) => s.name).sort()).toEqual(['convergence', 'lifecycle', 'render', 'xds']);
+    expect(report.suites.map((s) => s.name).sort()).toEqual(['convergence', 'lifecycle', 'push', 'render', 'xds']);
     for (const s of report.suites) expect(s.rows.length).toBeGreaterThan(0);
   });
 
@@ -44,6 +44,11 @@ describe('the benchmark harness at smoke scale', () => {
     // have the assignments), then the assignments: authorization before any other read.
     expect(cold).toBe(1.5);
     expect(warm).toBeLessThan(cold);
+  });
+
+  it('pushes a change to every stream and reads the table once per idle change check, whatever the number of streams', () => {
+    expect(row('push', 'push latency').metrics.p50_ms).toBeGreaterThan(0);
+    expect(row('push', 'DynamoDB reads per change check').metrics.reads_per_check).toBe(1);
   });
 
   it('converges every poller after a burst of events', () => {

@@ -70,6 +70,9 @@ export class DynamoRendered implements RenderedRepository {
         renderedAt: snapshot.renderedAt,
         changedAt: snapshot.changedAt ?? snapshot.renderedAt,
         identity: snapshot.identity,
+        ...(snapshot.proxyless
+          ? { proxyless: packJson(snapshot.proxyless.resources), proxylessVersions: snapshot.proxyless.versions }
+          : {}),
       },
       // Renders of the same revision replace each other (a caller or dependency changed).
       ConditionExpression: 'attribute_not_exists(pk) OR specRevision <= :rev',

@@ -41,6 +41,8 @@ const snapshotRow = z.object({
   renderedAt: text,
   changedAt: text.optional(),
   identity: z.object({ iamRoleArns: z.array(z.string()) }).optional(),
+  proxyless: bytes.optional(),
+  proxylessVersions: versions.optional(),
 });
 const secretsRow = z.object({
   certificatePem: text,
@@ -98,13 +100,14 @@ export function toAssignment(item: Item): EndpointAssignmentItem {
 export const assignmentServiceOf = serviceOfPartition;
 
 export function toSnapshotItem(item: Item): SnapshotItem {
-  const { body, versions, specRevision, identity, ...times } = row(snapshotRow, item);
+  const { body, versions, specRevision, identity, proxyless, proxylessVersions, ...times } = row(snapshotRow, item);
   return {
     resources: unpackJson<SnapshotResources>(body),
     versions,
     specRevision,
     ...renderedTimes(times),
     ...(identity ? { identity } : {}),
+    ...(proxyless && proxylessVersions ? { proxyless: { resources: unpackJson<SnapshotResources>(proxyless), versions: proxylessVersions } } : {}),
   };
 }
 

@@ -1,0 +1,186 @@
+import { Metadata, Server, ServerCredentials, ServerDuplexStream, ServiceDefinition, status } from '@grpc/grpc-js';
+import { DiscoveryDeps, PollSummary } from '../shared/xds/discovery';
+import { Principal } from '../shared/xds/authorization';
+import { RefusalKind } from '../shared/xds/refusal';
+import { parseDiscoveryRequest } from '../shared/xds/request';
+import { XdsRefusal } from '../shared/xds/refusal';
+import { AdsStream, StreamResponse } from './ads-stream';
+import { DeltaAdsStream, DeltaResponse, parseDeltaRequest } from './delta-stream';
+import { StreamIo, StreamRequestHead, XdsStream } from './xds-stream';
+import { EnvoyCodec, envoyCodec } from './envoy-codec';
+
+export const adsServiceName = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
+
+/** refusalCode is the gRPC status of each kind of refusal that ends a stream. */
+export const refusalCode: Readonly<Record<RefusalKind, status>> = {
+  'bad-request': status.INVALID_ARGUMENT,
+  unauthenticated: status.UNAUTHENTICATED,
+  refused: status.PERMISSION_DENIED,
+  'not-found': status.NOT_FOUND,
+  unavailable: status.UNAVAILABLE,
+};
+
+/**
+ * adsServiceDefinition describes the ADS service to grpc-js with our codec as its
+ * (de)serialisers, so handlers see proto3 JSON and no generated code is needed.
+ */
+export function adsServiceDefinition(codec: EnvoyCodec): ServiceDefinition {
+  return {
+    StreamAggregatedResources: {
+      path: `/${adsServiceName}/StreamAggregatedResources`,
+      requestStream: true,
+      responseStream: true,
+      requestSerialize: (json: Record<string, unknown>) => Buffer.from(codec.encodeRequest(json)),
+      requestDeserialize: (bytes: Buffer) => codec.decodeRequest(bytes),
+      responseSerialize: (json: Record<string, unknown>) => Buffer.from(codec.encodeResponse(json)),
+      responseDeserialize: (bytes: Buffer) => codec.decodeResponse(bytes),
+    },
+    DeltaAggregatedResources: {
+      path: `/${adsServiceName}/DeltaAggregatedResources`,
+      requestStream: true,
+      responseStream: true,
+      requestSerialize: (json: Record<string, unknown>) => Buffer.from(codec.delta.encodeRequest(json)),
+      requestDeserialize: (bytes: Buffer) => codec.delta.decodeRequest(bytes),
+      responseSerialize: (json: Record<string, unknown>) => Buffer.from(codec.delta.encodeResponse(json)),
+      responseDeserialize: (bytes: Buffer) => codec.delta.decodeResponse(bytes),
+    },
+  };
+}
+
+export interface AdsServerOptions {
+  /** At most this many streams at once; more are refused with RESOURCE_EXHAUSTED (clients go to another server). */
+  readonly maxStreams?: number;
+  /** Who the caller is, from the stream's metadata (the local runner's bearer tokens). */
+  readonly principalOf?: (metadata: Metadata) => Principal | undefined;
+  readonly onPoll?: (poll: PollSummary) => void;
+  readonly onError?: (message: string) => void;
+  readonly codec?: EnvoyCodec;
+}
+
+/** AdsServer is the push tier's gRPC server: its streams, for the change watcher, and its lifecycle. */
+export interface AdsServer {
+  readonly port: number;
+  readonly streams: ReadonlySet<XdsStream<StreamRequestHead, unknown>>;
+  /** Counts, for tests, benchmarks and metrics: responses written, streams refused for the limit. */
+  readonly stats: { responses: number; refusedStreams: number };
+  /**
+   * close stops taking streams (GOAWAY), ends every open stream with OK so its client
+   * reconnects, to another server behind the same address, with the config it has, and
+   * stops listening. Streams a client has not closed after `graceMs` are cancelled.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * startAdsServer serves `StreamAggregatedResources` (state of the world) and
+ * `DeltaAggregatedResources` (incremental) on host:port. Each stream is an AdsStream or a
+ * DeltaAdsStream over the same xDS core as the REST tier.
+ */
+export async function startAdsServer(deps: DiscoveryDeps, host: string, port: number, options: AdsServerOptions = {}): Promise<AdsServer> {
+  const codec = options.codec ?? envoyCodec();
+  const maxStreams = options.maxStreams ?? 10_000;
+  const streams = new Set<XdsStream<StreamRequestHead, unknown>>();
+  const calls = new Set<ServerDuplexStream<Record<string, unknown>, unknown>>();
+  const stats = { responses: 0, refusedStreams: 0 };
+  const server = new Server({
+    // Keepalive: find dead peers (a vanished Envoy) within a minute; let clients ping every 10 s.
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+  });
+
+  /** serve runs one stream of either kind: `open` makes its protocol state, `parse` checks each request. */
+  function serve<Request extends StreamRequestHead, Response>(
+    call: ServerDuplexStream<Record<string, unknown>, Response>,
+    open: (io: StreamIo<Response>) => XdsStream<Request, Response>,
+    parse: (json: Record<string, unknown>) => Request,
+  ): void {
+    if (streams.size >= maxStreams) {
+      stats.refusedStreams++;
+      call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: `this server holds ${maxStreams} streams; connect to another` });
+      return;
+    }
+    let done = false;
+    calls.add(call as ServerDuplexStream<Record<string, unknown>, unknown>);
+    const finish = () => {
+      if (done) return;
+      done = true;
+      ads.close();
+      streams.delete(ads as XdsStream<StreamRequestHead, unknown>);
+      calls.delete(call as ServerDuplexStream<Record<string, unknown>, unknown>);
+    };
+    const ads = open({
+      send: (response) => {
+        if (done) return;
+        try {
+          call.write(response);
+          stats.responses++;
+        } catch (err) {
+          options.onError?.(`cannot encode a response on ${call.getPath()}: ${(err as Error).message}`);
+        }
+      },
+      end: (kind, message) => {
+        if (done) return;
+        finish();
+        call.emit('error', { code: refusalCode[kind], details: message });
+      },
+      ...(options.onPoll ? { observe: options.onPoll } : {}),
+    });
+    streams.add(ads as XdsStream<StreamRequestHead, unknown>);
+    call.on('data', (json: Record<string, unknown>) => {
+      let request: Request;
+      try {
+        request = parse(json);
+      } catch (err) {
+        const message = err instanceof XdsRefusal ? err.message : String(err);
+        finish();
+        call.emit('error', { code: status.INVALID_ARGUMENT, details: message });
+        return;
+      }
+      void ads.onRequest(request);
+    });
+    call.on('end', () => {
+      finish();
+      call.end();
+    });
+    call.on('error', finish);
+    call.on('close', finish);
+    call.on('cancelled', finish);
+  }
+
+  server.addService(adsServiceDefinition(codec), {
+    StreamAggregatedResources: (call: ServerDuplexStream<Record<string, unknown>, StreamResponse>) =>
+      serve(call, (io) => new AdsStream(deps, io, options.principalOf?.(call.metadata)), parseDiscoveryRequest),
+    DeltaAggregatedResources: (call: ServerDuplexStream<Record<string, unknown>, DeltaResponse>) =>
+      serve(call, (io) => new DeltaAdsStream(deps, io, options.principalOf?.(call.metadata)), parseDeltaRequest),
+  });
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return {
+    port: bound,
+    streams,
+    stats,
+    close: (graceMs = 0) =>
+      new Promise<void>((resolve) => {
+        for (const s of streams) s.close();
+        streams.clear();
+        let settled = false;
+        const settle = () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve();
+        };
+        // xDS streams never end by themselves: what is still open after the grace is cancelled.
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          settle();
+        }, graceMs);
+        server.tryShutdown(() => settle());
+        for (const call of calls) call.end();
+        calls.clear();
+      }),
+  };
+}
