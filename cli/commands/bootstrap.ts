@@ -22,7 +22,7 @@ served by this control plane yet: it answers REST xDS only.`,
     const service = ctx.args[0]!;
     const tier = ctx.option('tier') ?? 'rest';
     if (tier === 'grpc') {
-      throw new CliError('--tier grpc: this control plane serves REST xDS only (no ADS over gRPC yet); use --tier rest');
+      throw new CliError('--tier grpc: ADS bootstraps are not generated yet (README, The push tier, shows one to write by hand); use --tier rest');
     }
     if (tier !== 'rest') throw new CliError(`--tier must be rest or grpc, got "${tier}"`);
     const node = ctx.option('node');

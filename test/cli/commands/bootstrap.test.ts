@@ -30,7 +30,7 @@ describe('meshctl bootstrap', () => {
   it('refuses the grpc tier, which does not exist yet, and a missing --node', async () => {
     expect(await runMeshctl(['bootstrap', 'orders', '--node', 'orders-9', '--tier', 'grpc', '--endpoint', cp.url])).toMatchObject({
       code: 2,
-      stderr: 'meshctl: --tier grpc: this control plane serves REST xDS only (no ADS over gRPC yet); use --tier rest\n',
+      stderr: 'meshctl: --tier grpc: ADS bootstraps are not generated yet (README, The push tier, shows one to write by hand); use --tier rest\n',
     });
     expect((await runMeshctl(['bootstrap', 'orders', '--endpoint', cp.url])).stderr).toContain('--node is required');
   });
