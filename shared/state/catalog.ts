@@ -156,17 +156,6 @@ export interface DeclareCertificates {
 }
 
 /**
- * withoutCurrentSecrets is the certificate store as ensureServiceCertificate sees it when the
- * key must go whatever its age: the service's current secrets are not shown, so a new
- * certificate and key are issued and stored over them.
- */
-function withoutCurrentSecrets(store: CertificateRepository): CertificateRepository {
-  return new Proxy(store, {
-    get: (target, property, receiver) => (property === 'getServiceSecrets' ? async () => undefined : Reflect.get(target, property, receiver)),
-  });
-}
-
-/**
  * revokedRoles are the role ARNs a spec change stops binding: nodes of those roles may have
  * fetched the service's private key, so it is replaced at once (declareService), not at its
  * next renewal. Compared as written: a role re-written with another path counts as revoked
@@ -224,7 +213,7 @@ export async function declareService(
   const revoked = revokedRoles(previous?.spec, spec);
   if (!options.certificates) return { record, created: !previous, rendered, revokedRoles: revoked };
   const { issuer, store: certificateStore } = options.certificates;
-  const outcome = await ensureServiceCertificate(revoked.length > 0 ? withoutCurrentSecrets(certificateStore) : certificateStore, issuer, spec.name);
+  const outcome = await ensureServiceCertificate(certificateStore, issuer, spec.name, { force: revoked.length > 0 });
   return { record, created: !previous, rendered, revokedRoles: revoked, certificate: revoked.length > 0 ? 'reissued' : outcome };
 }
 

@@ -62,16 +62,19 @@ export interface CertificateIssuer {
  * ensureServiceCertificate issues a service its certificate when it has none, when the one it
  * has is due for rotation (well before expiry: the policy renews at half its lifetime), or when
  * the CA changed, or when it was stored before its SDS secrets were stored rendered. The new
- * certificate is a new SDS secret version; Envoy swaps it in place.
+ * certificate is a new SDS secret version; Envoy swaps it in place. `force` issues a new key
+ * and certificate whatever the stored ones are (a role that may hold the key was revoked).
  */
 export async function ensureServiceCertificate(
   store: CertificateRepository,
   issuer: CertificateIssuer,
   service: string,
+  options: { readonly force?: boolean } = {},
 ): Promise<'issued' | 'trust-updated' | 'current'> {
   const now = issuer.now();
   const existing = await store.getServiceSecrets(service);
   const usable =
+    !options.force &&
     existing?.rendered !== undefined &&
     isCurrentSealFormat(existing.sealedPrivateKey) &&
     !needsRotation({ notBefore: existing.notBefore, notAfter: existing.notAfter }, now, issuer.policy);
