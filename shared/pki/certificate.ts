@@ -286,3 +286,8 @@ export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
   const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
+
+/** certificatesOfBundle reads every certificate of a PEM bundle (a trust bundle holds one CA, or two during a rotation). */
+export function certificatesOfBundle(bundlePem: string): X509Certificate[] {
+  return (bundlePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((pem) => new X509Certificate(pem));
+}

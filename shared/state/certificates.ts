@@ -1,6 +1,6 @@
 import { X509Certificate, createPublicKey } from 'node:crypto';
 import { CaSigner, PkiError } from '../pki/signer';
-import { issueCaCertificate, issueServiceCertificate } from '../pki/certificate';
+import { certificatesOfBundle, issueCaCertificate, issueServiceCertificate } from '../pki/certificate';
 import { RotationPolicy, needsRotation } from '../pki/rotation';
 import { SealedSecretError, SecretSealer, isCurrentSealFormat, privateKeyContext } from '../secrets/sealer';
 import { CatalogRepository, CertificateRepository } from '../store/repositories';
@@ -126,8 +126,7 @@ function openOrUndefined(sealer: SecretSealer, sealed: Uint8Array, context: stri
 /** trusts says whether a certificate was issued by one of the CAs of a PEM bundle. */
 function trusts(bundlePem: string, certificatePem: string): boolean {
   const leaf = new X509Certificate(certificatePem);
-  const cas = bundlePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  return cas.some((pem) => leaf.checkIssued(new X509Certificate(pem)) && leaf.verify(new X509Certificate(pem).publicKey));
+  return certificatesOfBundle(bundlePem).some((ca) => leaf.checkIssued(ca) && leaf.verify(ca.publicKey));
 }
 
 /**

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startLocalControlPlane, LocalControlPlane } from '../../local/server';
 import { localKeysFile } from '../../local/keys';
 import { names } from '../../shared/render/names';
+import { certificatesOfBundle } from '../../shared/pki/certificate';
 import { request } from '../support/http-client';
 
 /**
@@ -23,7 +24,6 @@ const bundleOf = async (cp: LocalControlPlane) =>
   (await secretsOf(cp, names.trustBundleSecret) as { validation_context: { trusted_ca: { inline_string: string } } }).validation_context.trusted_ca.inline_string;
 const certificateOf = async (cp: LocalControlPlane) =>
   (await secretsOf(cp, names.serviceCertificateSecret('payments')) as { tls_certificate: { certificate_chain: { inline_string: string }; private_key: { inline_string: string } } }).tls_certificate;
-const certificatesIn = (bundle: string) => bundle.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g)!.map((pem) => new X509Certificate(pem));
 
 describe('the local mesh CA across restarts', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cp-data-'));
@@ -46,7 +46,7 @@ describe('the local mesh CA across restarts', () => {
   });
 
   it('re-issues every certificate under a new CA when its keys file is lost, and stops trusting the old CA once none is left', async () => {
-    const fingerprints = async (cp: LocalControlPlane) => certificatesIn(await bundleOf(cp)).map((c) => c.fingerprint256);
+    const fingerprints = async (cp: LocalControlPlane) => certificatesOfBundle(await bundleOf(cp)).map((c) => c.fingerprint256);
     // The keys file is moved away: the next start makes a new CA key and a new data key.
     renameSync(join(dataDir, localKeysFile), join(dataDir, `${localKeysFile}.old`));
     const cp = await startLocalControlPlane({ port: 0, dataDir, config: { snapshotCacheTtlMs: 0 } });

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { CertificateIssuer, ensureServiceCertificate, loadCertificateAuthority, rotateCertificates } from '../../../shared/state/certificates';
 import { parseServiceSpec } from '../../../shared/model/parse-spec';
+import { certificatesOfBundle } from '../../../shared/pki/certificate';
 import { createLocalCaSigner } from '../../../shared/pki/signer';
 import { rotationPolicy } from '../../../shared/pki/rotation';
 import { AesGcmSealer, privateKeyContext } from '../../../shared/secrets/sealer';
@@ -58,8 +59,8 @@ describe('a CA rotation, as peers see it', () => {
         ['orders', 'payments'].map(async (name) => {
           const secrets = (await store.getServiceSecrets(name))!;
           const leaf = new X509Certificate(secrets.certificatePem);
-          const bundle = (secrets.trustBundlePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((pem) =>
-            new X509Certificate(pem).fingerprint256 === newCa.fingerprint256 ? 'new' : new X509Certificate(pem).fingerprint256 === oldCa.fingerprint256 ? 'old' : 'other',
+          const bundle = certificatesOfBundle(secrets.trustBundlePem).map((ca) =>
+            ca.fingerprint256 === newCa.fingerprint256 ? 'new' : ca.fingerprint256 === oldCa.fingerprint256 ? 'old' : 'other',
           );
           return `${name}: leaf ${leaf.checkIssued(newCa) ? 'new' : 'old'}, trusts ${bundle.join('+')}`;
         }),
