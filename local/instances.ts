@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { HttpError, HttpResponse, parseJsonBody } from '../shared/api/http';
 import { ValidationError } from '../shared/errors';
 import { toProblems } from '../shared/model/spec';
-import { InstanceDescription, InstanceDirectory, InstanceInventory, LifecycleActions, LifecycleHookRef } from '../shared/lifecycle/ports';
+import { InstanceDescription, InstanceDirectory, LifecycleActions, LifecycleHookRef } from '../shared/lifecycle/ports';
 
 /**
  * LocalInstances stands in for EC2 and Auto Scaling on the local runner, so EC2 state changes
@@ -10,16 +10,12 @@ import { InstanceDescription, InstanceDirectory, InstanceInventory, LifecycleAct
  * describes an instance (what DescribeInstances would say), then `POST /events` delivers its
  * events. Completed lifecycle actions are recorded and listed by `GET /local/instances`.
  */
-export class LocalInstances implements InstanceDirectory, InstanceInventory, LifecycleActions {
+export class LocalInstances implements InstanceDirectory, LifecycleActions {
   private readonly instances = new Map<string, InstanceDescription>();
   private readonly completed: (LifecycleHookRef & { result: string })[] = [];
 
   async describeInstance(instanceId: string): Promise<InstanceDescription | undefined> {
     return this.instances.get(instanceId);
-  }
-
-  async listTaggedInstances(tagKey: string): Promise<InstanceDescription[]> {
-    return [...this.instances.values()].filter((i) => tagKey in i.tags);
   }
 
   async complete(hook: LifecycleHookRef, result: 'CONTINUE' | 'ABANDON'): Promise<'completed' | 'expired'> {
