@@ -86,11 +86,13 @@ export class ControlPlaneMonitoring extends Construct {
       meshMetric('reconciler', 'VanishHeld'),
       'The reconciler held endpoints its ECS/EC2 listing no longer shows but AWS did not confirm gone (a wrong listing, or many tasks stopping at once): see the reconciler log "reconcile valve held endpoints"',
     );
-    alarm(
-      'EndpointsOverLimit',
-      meshMetric('lifecycle', 'EndpointsOverLimit'),
-      "A service's endpoint assignment reached its size limit (about 19,000 endpoints): the endpoints past it get no traffic; see the lifecycle log",
-    );
+    for (const service of ['lifecycle', 'reconciler']) {
+      alarm(
+        `EndpointsOverLimit${service === 'lifecycle' ? '' : 'Reconciled'}`,
+        meshMetric(service, 'EndpointsOverLimit'),
+        `A service's endpoint assignment reached its size limit (about 19,000 endpoints): the endpoints past it get no traffic; see the ${service} log`,
+      );
+    }
 
     if (props.renewalMissedPeriod) {
       // Missing data is breaching: a renewal that never runs (rule disabled, function throttled or

@@ -39,6 +39,7 @@ export function createReconcilerHandler(
     metrics.addMetric('UndeclaredInstances', MetricUnit.Count, report.undeclaredInstances);
     // The valve held endpoints a listing no longer shows, unconfirmed: a wrong listing, or a real outage.
     metrics.addMetric('VanishHeld', MetricUnit.Count, report.held.length);
+    metrics.addMetric('EndpointsOverLimit', MetricUnit.Count, report.overLimit);
     if (report.held.length > 0) logger.warn('reconcile valve held endpoints', { held: report.held.slice(0, 20) });
     logger.info('reconcile run', { ...report, errors: report.errors.slice(0, 20) });
     // Nodes behind the latest version, once per run: alarmed when it stays above 0 (a node that

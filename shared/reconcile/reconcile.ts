@@ -62,6 +62,8 @@ export interface ReconcileReport {
   readonly errors: readonly string[];
   /** Endpoints the valve kept although the listing no longer shows them (see maxVanishShare), one line each. */
   readonly held: readonly string[];
+  /** Live endpoints left out of the assignments it rendered: they would make them too large to serve (fittingAssignment). */
+  readonly overLimit: number;
 }
 
 const driftOf: Record<Repair['kind'], keyof DriftCounts> = {
@@ -108,16 +110,18 @@ export async function reconcileFleet(deps: ReconcileDeps, options: ReconcileOpti
   const drift: DriftCounts = { added: 0, updated: 0, drained: 0, removed: 0 };
   const held: string[] = [];
   let rendered = 0;
+  let overLimit = 0;
   await forEachLimited(services, options.concurrency ?? 4, async (record) => {
     try {
       const result = await reconcileService(deps, options, now, record, tasksByCluster, instancesByService, errors, held);
       for (const [kind, n] of Object.entries(result.drift) as [keyof DriftCounts, number][]) drift[kind] += n;
       if (result.rendered) rendered++;
+      overLimit += result.overLimit;
     } catch (err) {
       errors.push(`service ${record.spec.name}: ${describe(err)}`);
     }
   });
-  return { runId: options.runId, services: services.length, drift, rendered, undeclaredInstances, errors, held: held.sort() };
+  return { runId: options.runId, services: services.length, drift, rendered, undeclaredInstances, errors, held: held.sort(), overLimit };
 }
 
 /**
@@ -173,7 +177,7 @@ async function reconcileService(
   instancesByService: Map<string, InstanceDescription[]> | undefined,
   errors: string[],
   held: string[],
-): Promise<{ drift: DriftCounts; rendered: boolean }> {
+): Promise<{ drift: DriftCounts; rendered: boolean; overLimit: number }> {
   const { spec } = record;
   // The table is read after the listings: what an event wrote since is younger than the settle time, and left alone.
   const stored = await deps.store.listEndpoints(spec.name);
@@ -229,11 +233,8 @@ async function reconcileService(
     if (result === 'applied') drift[driftOf[repair.kind]]++;
   }
   const changed = drift.added + drift.updated + drift.drained + drift.removed > 0;
-  if (changed) {
-    const refreshed = await refreshEndpointAssignment(deps.store, spec.name);
-    if (refreshed.overLimit > 0) errors.push(`service ${spec.name}: ${refreshed.overLimit} live endpoint(s) left out of its assignment, which would be too large to serve`);
-  }
-  return { drift, rendered: changed };
+  const overLimit = changed ? (await refreshEndpointAssignment(deps.store, spec.name)).overLimit : 0;
+  return { drift, rendered: changed, overLimit };
 }
 
 const drainSecondsOf = (spec: ServiceSpec) => spec.drainSeconds ?? defaultDrainSeconds;

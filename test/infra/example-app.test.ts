@@ -392,10 +392,11 @@ describe('the functions', () => {
 describe('alarms and dashboard', () => {
   it('alarm on each dead-letter queue, each function’s errors and throttles, NACKs, refused polls, nodes behind, held reconciler repairs and oversized assignments', () => {
     const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
-    expect(alarms).toHaveLength(3 + 7 * 2 + 5 + 2 + 1);
+    expect(alarms).toHaveLength(3 + 7 * 2 + 5 + 3 + 1);
     expect(alarms.filter((a) => ['VanishHeld', 'EndpointsOverLimit'].includes(String(a.MetricName))).map((a) => [a.MetricName, a.Dimensions])).toEqual([
       ['VanishHeld', [{ Name: 'service', Value: 'reconciler' }]],
       ['EndpointsOverLimit', [{ Name: 'service', Value: 'lifecycle' }]],
+      ['EndpointsOverLimit', [{ Name: 'service', Value: 'reconciler' }]],
     ]);
     expect(alarms.filter((a) => a.MetricName === 'LaunchesAbandoned').map((a) => a.Dimensions)).toEqual([
       [{ Name: 'service', Value: 'lifecycle' }],
