@@ -213,7 +213,10 @@ export async function declareService(
   const revoked = revokedRoles(previous?.spec, spec);
   if (!options.certificates) return { record, created: !previous, rendered, revokedRoles: revoked };
   const { issuer, store: certificateStore } = options.certificates;
-  const outcome = await ensureServiceCertificate(certificateStore, issuer, spec.name, { force: revoked.length > 0 });
+  const outcome = await ensureServiceCertificate(certificateStore, issuer, spec.name, {
+    force: revoked.length > 0,
+    boundRoles: spec.identity?.iamRoleArns ?? [],
+  });
   return { record, created: !previous, rendered, revokedRoles: revoked, certificate: revoked.length > 0 ? 'reissued' : outcome };
 }
 

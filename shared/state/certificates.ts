@@ -64,17 +64,22 @@ export interface CertificateIssuer {
  * the CA changed, or when it was stored before its SDS secrets were stored rendered. The new
  * certificate is a new SDS secret version; Envoy swaps it in place. `force` issues a new key
  * and certificate whatever the stored ones are (a role that may hold the key was revoked).
+ * With `boundRoles` (the spec's IAM roles), a key issued while a role now unbound was bound is
+ * replaced too: a revocation whose immediate re-issue failed is completed by the next pass.
  */
 export async function ensureServiceCertificate(
   store: CertificateRepository,
   issuer: CertificateIssuer,
   service: string,
-  options: { readonly force?: boolean } = {},
+  options: { readonly force?: boolean; readonly boundRoles?: readonly string[] } = {},
 ): Promise<'issued' | 'trust-updated' | 'current'> {
   const now = issuer.now();
   const existing = await store.getServiceSecrets(service);
+  const { boundRoles } = options;
+  const revokedSinceIssue = boundRoles !== undefined && (existing?.issuedForRoles ?? []).some((role) => !boundRoles.includes(role));
   const usable =
     !options.force &&
+    !revokedSinceIssue &&
     existing?.rendered !== undefined &&
     isCurrentSealFormat(existing.sealedPrivateKey) &&
     !needsRotation({ notBefore: existing.notBefore, notAfter: existing.notAfter }, now, issuer.policy);
@@ -108,6 +113,7 @@ export async function ensureServiceCertificate(
     notBefore: issued.notBefore,
     notAfter: issued.notAfter,
     serial: issued.serial,
+    ...(boundRoles ? { issuedForRoles: [...boundRoles] } : {}),
     rendered: renderServiceSecrets(issued, issuer.ca.trustBundlePem, service),
   });
   return 'issued';
@@ -144,7 +150,7 @@ export async function rotateCertificates(
   let current = 0;
   const services = await store.listServices();
   for (const { spec } of services) {
-    const result = await ensureServiceCertificate(store, issuer, spec.name);
+    const result = await ensureServiceCertificate(store, issuer, spec.name, { boundRoles: spec.identity?.iamRoleArns ?? [] });
     if (result === 'issued') issued.push(spec.name);
     else if (result === 'trust-updated') trustUpdated.push(spec.name);
     else current++;

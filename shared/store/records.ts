@@ -64,6 +64,12 @@ export interface ServiceSecretsItem {
   readonly notAfter: string;
   readonly serial: string;
   /**
+   * The IAM roles bound to the service when the key was issued: any of them may hold the key.
+   * When one is no longer bound, the key is replaced (at the declare that revoked it, or at the
+   * next renewal if that failed). Absent on items issued before it was recorded.
+   */
+  readonly issuedForRoles?: readonly string[];
+  /**
    * Its SDS secrets, rendered and versioned when it was issued (see render/secret.ts
    * `renderServiceSecrets`): the private key is left out of them and put back, once opened,
    * per request. Absent on an item issued before secrets were stored rendered: it is re-issued.

@@ -51,6 +51,7 @@ const secretsRow = z.object({
   notBefore: text,
   notAfter: text,
   serial: text,
+  issuedForRoles: z.array(z.string()).optional(),
   sds: bytes.optional(),
   sdsVersions: versions.optional(),
 });

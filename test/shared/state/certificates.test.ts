@@ -77,3 +77,24 @@ describe('a CA rotation, as peers see it', () => {
     expect(await state()).toEqual(['orders: leaf new, trusts new', 'payments: leaf new, trusts new']);
   });
 });
+
+describe('a revoked role and the key it may hold', () => {
+  it('is replaced by the next rotation pass when the declare that revoked it did not get to re-issue', async () => {
+    const store = await dynalite.newStore();
+    const roles = (...names: string[]) => names.map((n) => `arn:aws:iam::111122223333:role/${n}`);
+    const declare = async (iamRoleArns: string[]) =>
+      store.putService(parseServiceSpec({ name: 'payments', inboundPort: 15000, appPort: 8080, protocol: 'http', identity: { iamRoleArns } }), await store.getService('payments'));
+    const ca = await loadCertificateAuthority(store, createLocalCaSigner(), { mesh: 'mesh.local', now: new Date(), replaceForeign: false });
+    const issuer: CertificateIssuer = { ca, sealer: AesGcmSealer.generate(), policy: rotationPolicy(), now: () => new Date() };
+    await declare(roles('payments', 'compromised'));
+    await rotateCertificates(store, issuer);
+    const before = (await store.getServiceSecrets('payments'))!;
+    expect(before.issuedForRoles).toEqual(roles('payments', 'compromised'));
+
+    await declare(roles('payments')); // the spec is stored; its re-issue never happened
+    expect(await rotateCertificates(store, issuer)).toMatchObject({ issued: ['payments'] });
+    const after = (await store.getServiceSecrets('payments'))!;
+    expect({ newKey: after.serial !== before.serial, issuedForRoles: after.issuedForRoles }).toEqual({ newKey: true, issuedForRoles: roles('payments') });
+    expect(await rotateCertificates(store, issuer)).toMatchObject({ issued: [], current: 1 });
+  });
+});
