@@ -2,6 +2,9 @@ import { ServiceSpecInput } from '../../shared/model/spec';
 import { AppMeshResource, Json } from './read';
 
 /**
+ * (Over 350 lines on purpose: one mapping of App Mesh's objects onto the spec, read top to
+ * bottom beside the correspondence below; its parts are small functions that only make sense together.)
+ *
  * Turning App Mesh resources into our service specs. The correspondence:
  *
  * - a virtual service (`serviceb.apps.local`) becomes a service (`serviceb`), whose port and
