@@ -66,13 +66,15 @@ export class ControlPlaneMonitoring extends Construct {
       meshMetric('xds', 'PollsRefused'),
       'Envoy polls were refused (401/403/404/400): a node whose role is not bound to its service, or a service not declared; see the xds log lines "poll refused"',
     );
-    for (const service of ['lifecycle', 'lifecycle-complete']) {
-      alarm(
-        `LaunchesAbandoned${service === 'lifecycle' ? '' : 'Later'}`,
-        meshMetric(service, 'LaunchesAbandoned'),
-        `${service}: a launching instance never got its Envoy configured and was abandoned (its log says why: refused polls or NACKs)`,
-      );
-    }
+    /** alarmFromEach alarms on one metric as each of several functions emits it, one alarm per function (id + suffix). */
+    const alarmFromEach = (metricName: string, sources: readonly (readonly [service: string, idSuffix: string])[], description: (service: string) => string) => {
+      for (const [service, suffix] of sources) alarm(`${metricName}${suffix}`, meshMetric(service, metricName), description(service));
+    };
+    alarmFromEach(
+      'LaunchesAbandoned',
+      [['lifecycle', ''], ['lifecycle-complete', 'Later']],
+      (service) => `${service}: a launching instance never got its Envoy configured and was abandoned (its log says why: refused polls or NACKs)`,
+    );
     alarm(
       'NodesBehind',
       meshMetric('reconciler', 'NodesBehind', 'Maximum', Duration.minutes(5)),
@@ -86,13 +88,11 @@ export class ControlPlaneMonitoring extends Construct {
       meshMetric('reconciler', 'VanishHeld'),
       'The reconciler held endpoints its ECS/EC2 listing no longer shows but AWS did not confirm gone (a wrong listing, or many tasks stopping at once): see the reconciler log "reconcile valve held endpoints"',
     );
-    for (const service of ['lifecycle', 'reconciler']) {
-      alarm(
-        `EndpointsOverLimit${service === 'lifecycle' ? '' : 'Reconciled'}`,
-        meshMetric(service, 'EndpointsOverLimit'),
-        `A service's endpoint assignment reached its size limit (about 19,000 endpoints): the endpoints past it get no traffic; see the ${service} log`,
-      );
-    }
+    alarmFromEach(
+      'EndpointsOverLimit',
+      [['lifecycle', ''], ['reconciler', 'Reconciled']],
+      (service) => `A service's endpoint assignment reached its size limit (about 19,000 endpoints): the endpoints past it get no traffic; see the ${service} log`,
+    );
 
     if (props.renewalMissedPeriod) {
       // Missing data is breaching: a renewal that never runs (rule disabled, function throttled or
