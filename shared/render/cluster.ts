@@ -3,7 +3,7 @@ import { Protocol, ServiceSpec } from '../model/spec';
 import { EnvoyResource, typeUrls } from '../envoy/resources';
 import { names } from './names';
 import { DependencyPolicy, HealthCheckPolicy, dependencyPolicy, duration, subsetKeySets } from './policy';
-import { RenderSettings, restConfigSource } from './settings';
+import { RenderSettings, configSource } from './settings';
 
 const httpProtocolOptionsType = 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
@@ -40,7 +40,7 @@ function edsCluster(service: string, connectTimeoutMs: number, settings: RenderS
     name: names.serviceCluster(service),
     type: 'EDS',
     eds_cluster_config: {
-      eds_config: restConfigSource(settings),
+      eds_config: configSource(settings),
       service_name: names.serviceCluster(service),
     },
     connect_timeout: duration(connectTimeoutMs),

@@ -4,7 +4,7 @@ import { httpAccessLog, tcpAccessLog } from './access-log';
 import { names } from './names';
 import { DependencyPolicy, dependencyPolicy, duration, servicePolicy } from './policy';
 import { subsetMatch } from './route';
-import { RenderSettings, restConfigSource } from './settings';
+import { RenderSettings, configSource } from './settings';
 
 const hcmType = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const tcpProxyType = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
@@ -43,7 +43,7 @@ function httpConnectionManager(p: HcmParams, settings: RenderSettings, options: 
       '@type': hcmType,
       stat_prefix: p.statPrefix,
       codec_type: 'AUTO',
-      rds: { config_source: restConfigSource(settings), route_config_name: p.routeName },
+      rds: { config_source: configSource(settings), route_config_name: p.routeName },
       http_filters: [...(options.httpFilters ?? []), { name: 'envoy.filters.http.router', typed_config: { '@type': routerType } }],
       ...(policy.accessLog ? { access_log: [httpAccessLog(p.spec.name, p.direction)] } : {}),
       generate_request_id: policy.generateRequestId,

@@ -3,6 +3,7 @@ import { Dependency, ServiceSpec, grpcRetryConditions } from '../model/spec';
 import { EnvoyResource, SnapshotResources, typeUrls } from '../envoy/resources';
 import { names } from './names';
 import { dependencyPolicy, duration } from './policy';
+import { adsConfigSource } from './settings';
 
 /**
  * The forms a proxyless gRPC client accepts (../shared/GRPC-XDS.md, gRPC A27/A28), rendered
@@ -14,11 +15,6 @@ import { dependencyPolicy, duration } from './policy';
 
 const hcmType = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const routerType = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
-
-/** adsConfigSource is a ConfigSource that says "over the same ADS stream". */
-export function adsConfigSource(): Record<string, unknown> {
-  return { ads: {}, resource_api_version: 'V3' };
-}
 
 /**
  * proxylessRoute sends every call to the dependency's cluster under the caller's timeout and

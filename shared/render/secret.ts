@@ -3,11 +3,11 @@ import { spiffeId } from '../pki/identity';
 import { EnvoyResource, NamedVersionedResources, typeUrls } from '../envoy/resources';
 import { contentVersion } from '../envoy/version';
 import { names } from './names';
-import { RenderSettings, restConfigSource } from './settings';
+import { RenderSettings, configSource } from './settings';
 
 /**
  * SDS secrets and the TLS transport sockets that consume them. Listeners and clusters name
- * their secrets and fetch them from the control plane's REST SDS, so a certificate renewal is a
+ * their secrets and fetch them from the control plane's SDS (REST, or the ADS stream), so a certificate renewal is a
  * new secret version and never a listener or cluster update (which would drain connections).
  *
  * Envoy opens one SDS subscription per secret name and wants exactly that one secret in each
@@ -108,9 +108,9 @@ export function withPrivateKey(secret: EnvoyResource, privateKeyPem: string): En
   };
 }
 
-/** sdsSecretConfig points at one secret on the control plane's REST SDS. */
+/** sdsSecretConfig points at one secret on the control plane's SDS. */
 function sdsSecretConfig(name: string, settings: RenderSettings): Record<string, unknown> {
-  return { name, sds_config: restConfigSource(settings) };
+  return { name, sds_config: configSource(settings) };
 }
 
 /**

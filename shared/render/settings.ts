@@ -1,6 +1,6 @@
 /**
  * RenderSettings are the deployment-wide facts rendering needs that no spec carries: how the
- * rendered resources point back at the control plane for their own sub-resources (EDS, RDS).
+ * rendered resources point back at the control plane for their own sub-resources (EDS, RDS, SDS).
  */
 export interface RenderSettings {
   /** The bootstrap's static xDS cluster: REST config sources name it. */
@@ -11,7 +11,16 @@ export interface RenderSettings {
   readonly requestTimeout: string;
   /** The mesh's trust domain: identities are `spiffe://<meshName>/service/<name>`. */
   readonly meshName: string;
+  /**
+   * Where EDS, RDS and SDS config sources point: REST polls of the xDS cluster, or the node's
+   * ADS stream. Snapshots are stored in the REST forms; the ADS forms of an Envoy on the push
+   * tier are derived from them when served (render/ads-forms.ts). @default 'rest'
+   */
+  readonly configSources?: ConfigSourceKind;
 }
+
+/** ConfigSourceKind says how an Envoy fetches a sub-resource: polling over REST, or on its ADS stream. */
+export type ConfigSourceKind = 'rest' | 'ads';
 
 export const defaultRenderSettings: RenderSettings = {
   xdsClusterName: 'xds_cluster',
@@ -19,6 +28,18 @@ export const defaultRenderSettings: RenderSettings = {
   requestTimeout: '5s',
   meshName: 'mesh.local',
 };
+
+/**
+ * adsNodeMetadata is what an Envoy on the push tier says in its bootstrap's node metadata (the
+ * ADS bootstrap sets it): it is then served the ADS forms, whatever transport carries the
+ * request, so the REST and gRPC tiers answer the same node identically.
+ */
+export const adsNodeMetadata = { key: 'mesh.xds', value: 'ads' } as const;
+
+/** configSource is the ConfigSource the settings call for (REST unless they say ADS). */
+export function configSource(settings: RenderSettings): Record<string, unknown> {
+  return settings.configSources === 'ads' ? adsConfigSource() : restConfigSource(settings);
+}
 
 /** restConfigSource is a ConfigSource that polls the control plane over REST. */
 export function restConfigSource(settings: RenderSettings): Record<string, unknown> {
@@ -32,4 +53,9 @@ export function restConfigSource(settings: RenderSettings): Record<string, unkno
     },
     resource_api_version: 'V3',
   };
+}
+
+/** adsConfigSource is a ConfigSource that says "over the same ADS stream" (Envoys on the push tier, and gRPC clients). */
+export function adsConfigSource(): Record<string, unknown> {
+  return { ads: {}, resource_api_version: 'V3' };
 }

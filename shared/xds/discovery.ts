@@ -8,6 +8,7 @@ import { DiscoveryNode, XdsRequest } from './request';
 import { Selection, checkSecretsRequest, selectAssignments, selectFromSnapshot, selectProxylessAssignments, selectSecrets } from './selection';
 import { AuthMode, Principal, authorizeNode } from './authorization';
 import { XdsRefusal } from './refusal';
+import { adsSnapshotOf, isAdsNode } from './ads-node';
 import { SecretSealer } from '../secrets/sealer';
 
 export interface DiscoveryDeps {
@@ -81,7 +82,8 @@ async function answer(deps: DiscoveryDeps, request: XdsRequest, principal: Princ
   if (authMode === 'token') authorizeNode(authMode, principal, node.service, []);
   const names = [...new Set(request.resourceNames)].sort();
   const reported = request.versionInfo;
-  const { selection: current, clustersVersion } = await select(deps, node.service, type, names, principal, isProxylessNode(request.node));
+  const forms = isProxylessNode(request.node) ? 'proxyless' : isAdsNode(request.node) ? 'ads' : 'rest';
+  const { selection: current, clustersVersion } = await select(deps, node.service, type, names, principal, forms);
   const held = shouldHold(deps.tracker, node.id, type, reported, current, clustersVersion);
   const answered = held ? reported : current.version;
 
@@ -180,8 +182,9 @@ async function select(
   type: XdsTypeName,
   names: readonly string[],
   principal: Principal | undefined,
-  proxyless: boolean,
+  forms: 'rest' | 'ads' | 'proxyless',
 ): Promise<{ selection: Selection; clustersVersion?: string }> {
+  const proxyless = forms === 'proxyless';
   if (names.length > maxResourceNames) {
     throw new XdsRefusal('bad-request', `${names.length} resource_names; a node asks for at most ${maxResourceNames}`);
   }
@@ -194,7 +197,7 @@ async function select(
   if (!stored) throw new XdsRefusal('not-found', `service "${service}" is not declared`);
   if (proxyless && !stored.proxyless) throw new XdsRefusal('unavailable', `the snapshot of "${service}" has no proxyless gRPC forms yet; it is re-rendered at its next change`);
   if (proxyless && type === 'secrets') throw new XdsRefusal('not-found', 'proxyless gRPC clients are served no secrets (SDS)');
-  const snapshot = proxyless ? { ...stored, ...stored.proxyless! } : stored;
+  const snapshot = proxyless ? { ...stored, ...stored.proxyless! } : forms === 'ads' ? adsSnapshotOf(stored) : stored;
   const clustersVersion = snapshot.versions.clusters;
   if (type === 'secrets') {
     checkSecretsRequest(deps.sealer, service, names);
