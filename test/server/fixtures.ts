@@ -3,6 +3,7 @@ import { applyEndpointChanges } from '../../shared/state/endpoints';
 import { defaultRenderSettings } from '../../shared/render/settings';
 import { SnapshotCache } from '../../shared/xds/snapshot-cache';
 import { NodeTracker } from '../../shared/xds/node-tracker';
+import { DiscoveryDeps } from '../../shared/xds/discovery';
 import { Endpoint } from '../../shared/model/endpoint';
 import { MeshStore } from '../../shared/store/mesh-store';
 import { AdsServer, startAdsServer } from '../../server/ads-server';
@@ -25,14 +26,14 @@ export interface AdsPlane {
   readonly watcher: ChangeWatcher;
 }
 
-/** adsPlane declares the fixtures in a fresh table and serves them over ADS on loopback. */
-export async function adsPlane(store: MeshStore): Promise<AdsPlane> {
+/** adsPlane declares the fixtures in a fresh table and serves them over ADS on loopback (`deps` adds e.g. a sealer, for SDS). */
+export async function adsPlane(store: MeshStore, deps: Pick<DiscoveryDeps, 'sealer'> = {}): Promise<AdsPlane> {
   await declareService(store, payments, defaultRenderSettings);
   await declareService(store, orders, defaultRenderSettings);
   await applyEndpointChanges(store, [{ kind: 'upsert', endpoint: endpoint('t1', '10.0.0.1') }]);
   const cache = new SnapshotCache(store, { ttlMs: 60_000 });
   const tracker = new NodeTracker(store, { minWriteGapMs: 0 });
-  const server = await startAdsServer({ cache, tracker }, '127.0.0.1', 0);
+  const server = await startAdsServer({ cache, tracker, ...deps }, '127.0.0.1', 0);
   const watcher = new ChangeWatcher(cache, () => server.streams, { intervalMs: 60_000 });
   return { store, cache, tracker, server, watcher };
 }
