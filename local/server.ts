@@ -148,10 +148,6 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     sealer: async () => sealer,
     principalOf: (event) => tokens.verify(event.headers?.authorization),
   });
-  const admin = createAdminHandler(runtime, {
-    certificates: async () => certificates,
-    ...(authMode === 'token' ? { tokens } : {}),
-  });
   // EC2 and Auto Scaling, as far as lifecycle events need them: instances described over HTTP.
   const instances = new LocalInstances();
   const drains = timerDrainScheduler({ store: runtime.store, lifecycleActions: instances }, (completion, err) =>
@@ -180,6 +176,12 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     watcher.start();
     grpc = { port: ads.port, server: ads, watcher };
   }
+  const admin = createAdminHandler(runtime, {
+    certificates: async () => certificates,
+    ...(authMode === 'token' ? { tokens } : {}),
+    // ADS bootstraps (`?tier=grpc`) point at the push tier's port on the host asked.
+    ...(grpc ? { bootstrap: { adsPort: grpc.port } } : {}),
+  });
 
   const server = createServer({ keepAliveTimeout: localKeepAliveMs }, (req, res) => {
     serve(req, res)

@@ -19,9 +19,15 @@ export interface AdminApiDeps {
   readonly settings: RenderSettings;
   /**
    * What generated bootstraps point at. Without a URL (the local runner), the bootstrap points
-   * at the host the request came to, over plain HTTP.
+   * at the host the request came to, over plain HTTP. ADS bootstraps (`?tier=grpc`) point at
+   * `adsUrl` (the push tier's address, e.g. `http://xds.internal:18001`), or at `adsPort` on the
+   * host the request came to (the local runner's `--grpc-port`); with neither, there is no push tier to point at.
    */
-  readonly bootstrap?: Pick<BootstrapOptions, 'signing' | 'ldsRefreshDelay' | 'cdsRefreshDelay'> & { readonly controlPlaneUrl?: string };
+  readonly bootstrap?: Pick<BootstrapOptions, 'signing' | 'ldsRefreshDelay' | 'cdsRefreshDelay'> & {
+    readonly controlPlaneUrl?: string;
+    readonly adsUrl?: string;
+    readonly adsPort?: number;
+  };
   /** Issues each declared service its certificate (mTLS); without it, no certificates are issued here. */
   readonly certificates?: CertificateIssuer;
   /** The local runner's per-service xDS tokens (`POST /services/{name}/token`); absent in AWS, which uses IAM. */
@@ -106,8 +112,13 @@ async function route(deps: AdminApiDeps, req: HttpRequest): Promise<HttpResponse
 const nodeIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 const zonePattern = /^[a-z0-9-]{1,64}$/;
 
-/** bootstrapFor renders the Envoy bootstrap of one node of a declared service (`?node=<id>&zone=<az>`). */
+/**
+ * bootstrapFor renders the Envoy bootstrap of one node of a declared service
+ * (`?node=<id>&zone=<az>&tier=rest|grpc`): REST polls, or one ADS stream to the push tier.
+ */
 async function bootstrapFor(deps: AdminApiDeps, req: HttpRequest, service: string): Promise<Record<string, unknown>> {
+  const tier = req.query.tier ?? 'rest';
+  if (tier !== 'rest' && tier !== 'grpc') throw new HttpError(400, `query parameter "tier" must be rest or grpc, got "${tier}"`);
   const record = await deps.store.getService(service);
   if (!record) throw new HttpError(404, `service "${service}" is not declared`);
   const nodeId = req.query.node;
@@ -116,12 +127,14 @@ async function bootstrapFor(deps: AdminApiDeps, req: HttpRequest, service: strin
   }
   const zone = req.query.zone;
   if (zone !== undefined && !zonePattern.test(zone)) throw new HttpError(400, `query parameter "zone" is not an availability zone: "${zone}"`);
-  const host = req.headers.host;
-  const controlPlaneUrl = deps.bootstrap?.controlPlaneUrl ?? (host ? `http://${host}` : undefined);
-  if (!controlPlaneUrl) throw new HttpError(400, 'no control plane URL is configured and the request has no Host header');
+  const controlPlaneUrl = tier === 'grpc' ? adsUrl(deps, req) : restUrl(deps, req);
+  const { adsUrl: _ads, adsPort: _port, signing, ...common } = deps.bootstrap ?? {};
   return envoyBootstrap(
     {
-      ...deps.bootstrap,
+      ...common,
+      // gRPC carries no SigV4: the push tier is reached inside the VPC.
+      ...(signing && tier === 'rest' ? { signing } : {}),
+      tier,
       service,
       nodeId,
       ...(zone ? { zone } : {}),
@@ -132,6 +145,28 @@ async function bootstrapFor(deps: AdminApiDeps, req: HttpRequest, service: strin
     },
     deps.settings,
   );
+}
+
+function restUrl(deps: AdminApiDeps, req: HttpRequest): string {
+  const host = req.headers.host;
+  const url = deps.bootstrap?.controlPlaneUrl ?? (host ? `http://${host}` : undefined);
+  if (!url) throw new HttpError(400, 'no control plane URL is configured and the request has no Host header');
+  return url;
+}
+
+function adsUrl(deps: AdminApiDeps, req: HttpRequest): string {
+  if (deps.bootstrap?.adsUrl) return deps.bootstrap.adsUrl;
+  const port = deps.bootstrap?.adsPort;
+  if (port === undefined) throw new HttpError(404, 'this control plane has no push tier (ADS over gRPC) to point a bootstrap at; use tier=rest');
+  const host = req.headers.host;
+  if (!host) throw new HttpError(400, 'the request has no Host header to point the ADS bootstrap at');
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${host}`).hostname;
+  } catch {
+    throw new HttpError(400, `the Host header "${host.slice(0, 200)}" is not a host`);
+  }
+  return `http://${hostname}:${port}`;
 }
 
 function allow(req: HttpRequest, methods: string[]): void {

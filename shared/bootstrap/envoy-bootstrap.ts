@@ -1,9 +1,11 @@
-import { RenderSettings, restConfigSource } from '../render/settings';
+import { adsResource } from '../render/ads-forms';
+import { RenderSettings, adsConfigSource, adsNodeMetadata, restConfigSource } from '../render/settings';
 
 /**
  * The Envoy bootstrap for one sidecar: who it is, where the control plane is, and the few
  * things that cannot come from xDS (admin, the xDS cluster itself, the local cluster for
- * zone-aware routing). Everything else arrives over REST xDS.
+ * zone-aware routing). Everything else arrives over xDS: REST polls of the xDS function, or
+ * (tier `grpc`) one ADS stream to the push tier.
  */
 export interface BootstrapOptions {
   /** The mesh service this Envoy belongs to: `node.cluster`, which names its config. */
@@ -12,16 +14,26 @@ export interface BootstrapOptions {
   readonly nodeId: string;
   /** The availability zone, for zone-aware routing and locality stats. */
   readonly zone?: string;
-  /** The control plane's xDS URL, e.g. `https://abc.lambda-url.eu-west-1.on.aws` or `http://127.0.0.1:18000`. */
+  /**
+   * The control plane's xDS URL, e.g. `https://abc.lambda-url.eu-west-1.on.aws` or `http://127.0.0.1:18000`;
+   * for the `grpc` tier, the push tier's gRPC address as a URL (`http://127.0.0.1:18001`: plaintext HTTP/2; `https://`: TLS).
+   */
   readonly controlPlaneUrl: string;
+  /**
+   * `rest` (default): every type polled over REST. `grpc`: one ADS stream (state of the world)
+   * carries every type, and the node says `mesh.xds: ads` so it is served resources whose RDS,
+   * EDS and SDS config sources are that stream too. gRPC carries no SigV4: no `signing` here.
+   */
+  readonly tier?: 'rest' | 'grpc';
   /**
    * Sign each poll with SigV4 using the instance's or task's role (the front door requires IAM auth).
    * `lambda` for a function URL, `execute-api` for API Gateway.
    */
   readonly signing?: { readonly region: string; readonly serviceName: 'lambda' | 'execute-api' };
   /**
-   * Send `Authorization: Bearer <token>` with each poll: the local runner's `--auth token`
-   * mode, where the token binds the node to its service as an IAM role does in AWS.
+   * Send `Authorization: Bearer <token>` with each poll (on the `grpc` tier, as the stream's
+   * initial metadata): the local runner's `--auth token` mode, where the token binds the node to
+   * its service as an IAM role does in AWS.
    */
   readonly bearerToken?: string;
   /** LDS changes rarely (a dependency added or removed), so it polls slower than CDS. */
@@ -66,6 +78,21 @@ export const bootstrapDefaults = {
   xdsIdleTimeout: '55s',
   adminPort: 9901,
   caBundlePath: '/etc/ssl/certs/ca-certificates.crt',
+  /**
+   * How an ADS stream is re-established after it ends (a push-tier task replaced, a deploy):
+   * jittered exponential back-off from 1 s to 30 s (Envoy's default starts at 0.5 s), so a
+   * fleet whose server went away spreads its reconnects over the remaining servers.
+   */
+  adsRetryBaseInterval: '1s',
+  adsRetryMaxInterval: '30s',
+  /**
+   * HTTP/2 PINGs on the stream's connection: a control plane that vanished without a FIN (a
+   * killed task, a dropped NLB flow) is noticed within interval + timeout, and an idle stream
+   * keeps its flow alive (an NLB forgets idle TCP flows after 350 s). The push tier permits a
+   * ping every 10 s (server/ads-server.ts), so 30 s never counts as abuse.
+   */
+  xdsKeepaliveInterval: '30s',
+  xdsKeepaliveTimeout: '10s',
 } as const;
 
 const upstreamTlsType = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
@@ -81,7 +108,7 @@ export class BootstrapError extends Error {
   override readonly name = 'BootstrapError';
 }
 
-function parseControlPlaneUrl(url: string): { host: string; port: number; tls: boolean } {
+function parseControlPlaneUrl(url: string, tier: 'rest' | 'grpc'): { host: string; port: number; tls: boolean } {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -92,25 +119,24 @@ function parseControlPlaneUrl(url: string): { host: string; port: number; tls: b
     throw new BootstrapError(`control plane URL "${url}" must be http or https`);
   }
   if (parsed.pathname !== '/' && parsed.pathname !== '') {
-    throw new BootstrapError(`control plane URL "${url}" must have no path: Envoy POSTs to the fixed /v3/discovery:<type> paths`);
+    const why = tier === 'grpc' ? 'the ADS stream has the fixed path of its gRPC method' : 'Envoy POSTs to the fixed /v3/discovery:<type> paths';
+    throw new BootstrapError(`control plane URL "${url}" must have no path: ${why}`);
   }
   const tls = parsed.protocol === 'https:';
   return { host: parsed.hostname, port: parsed.port ? Number(parsed.port) : tls ? 443 : 80, tls };
 }
 
 /**
- * xdsCluster is the static cluster every REST subscription names. Its name is the render
- * settings' `xdsClusterName`, and since Envoy sends the cluster name as the Host header, the
- * real host is restored by the signing filter's `host_rewrite` (SigV4 signs the host, and
- * function URLs route by it). Polls pass through the cluster's upstream HTTP filters, so the
- * cluster signs its own polls with the instance's or task's role (Envoy 1.30+).
+ * xdsCluster is the static cluster that reaches the control plane; its name is the render
+ * settings' `xdsClusterName`. On the REST tier every subscription names it, and since Envoy
+ * sends the cluster name as the Host header, the real host is restored by the signing filter's
+ * `host_rewrite` (SigV4 signs the host, and function URLs route by it); polls pass through the
+ * cluster's upstream HTTP filters, so the cluster signs its own polls with the instance's or
+ * task's role (Envoy 1.30+). On the gRPC tier it carries the ADS stream: HTTP/2, with pings.
  */
 function xdsCluster(options: BootstrapOptions, settings: RenderSettings): Record<string, unknown> {
-  const { host, port, tls } = parseControlPlaneUrl(options.controlPlaneUrl);
-  const credential = pollCredentialFilter(options, host);
-  const httpFilters = credential
-    ? [credential, { name: 'envoy.filters.http.upstream_codec', typed_config: { '@type': upstreamCodecType } }]
-    : [];
+  const tier = options.tier ?? 'rest';
+  const { host, port, tls } = parseControlPlaneUrl(options.controlPlaneUrl, tier);
   return {
     name: settings.xdsClusterName,
     type: 'LOGICAL_DNS',
@@ -123,28 +149,52 @@ function xdsCluster(options: BootstrapOptions, settings: RenderSettings): Record
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': httpProtocolOptionsType,
-        common_http_protocol_options: { idle_timeout: bootstrapDefaults.xdsIdleTimeout },
-        explicit_http_config: { http_protocol_options: {} },
-        ...(httpFilters.length > 0 ? { http_filters: httpFilters } : {}),
+        ...(tier === 'grpc' ? grpcProtocolOptions() : restProtocolOptions(options, host)),
       },
     },
-    ...(tls
-      ? {
-          transport_socket: {
-            name: 'envoy.transport_sockets.tls',
-            typed_config: {
-              '@type': upstreamTlsType,
-              sni: host,
-              common_tls_context: {
-                validation_context: {
-                  trusted_ca: { filename: options.caBundlePath ?? bootstrapDefaults.caBundlePath },
-                  match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: host } }],
-                },
-              },
-            },
-          },
-        }
-      : {}),
+    ...(tls ? { transport_socket: tlsTransportSocket(host, options.caBundlePath, tier === 'grpc' ? ['h2'] : []) } : {}),
+  };
+}
+
+/** restProtocolOptions: HTTP/1.1 polls, closed when idle by Envoy itself, through the credential filter. */
+function restProtocolOptions(options: BootstrapOptions, host: string): Record<string, unknown> {
+  const credential = pollCredentialFilter(options, host);
+  const httpFilters = credential
+    ? [credential, { name: 'envoy.filters.http.upstream_codec', typed_config: { '@type': upstreamCodecType } }]
+    : [];
+  return {
+    common_http_protocol_options: { idle_timeout: bootstrapDefaults.xdsIdleTimeout },
+    explicit_http_config: { http_protocol_options: {} },
+    ...(httpFilters.length > 0 ? { http_filters: httpFilters } : {}),
+  };
+}
+
+/** grpcProtocolOptions: HTTP/2 (gRPC), with keepalive pings on the connection. */
+function grpcProtocolOptions(): Record<string, unknown> {
+  return {
+    explicit_http_config: {
+      http2_protocol_options: {
+        connection_keepalive: { interval: bootstrapDefaults.xdsKeepaliveInterval, timeout: bootstrapDefaults.xdsKeepaliveTimeout },
+      },
+    },
+  };
+}
+
+/** tlsTransportSocket verifies the control plane's certificate for its host name. */
+function tlsTransportSocket(host: string, caBundlePath: string | undefined, alpn: readonly string[]): Record<string, unknown> {
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': upstreamTlsType,
+      sni: host,
+      common_tls_context: {
+        ...(alpn.length > 0 ? { alpn_protocols: [...alpn] } : {}),
+        validation_context: {
+          trusted_ca: { filename: caBundlePath ?? bootstrapDefaults.caBundlePath },
+          match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: host } }],
+        },
+      },
+    },
   };
 }
 
@@ -189,16 +239,55 @@ function subscription(settings: RenderSettings, refreshDelay: string): Record<st
 }
 
 /**
+ * dynamicResources says where LDS and CDS come from: REST polls at their own rates, or the
+ * ADS stream, which `ads_config` describes. On the stream the node is sent once, in the first
+ * request (the push tier keeps it for the stream), not in every request: Envoy's node carries
+ * every compiled-in extension, several KB.
+ */
+function dynamicResources(options: BootstrapOptions, settings: RenderSettings): Record<string, unknown> {
+  if ((options.tier ?? 'rest') === 'rest') {
+    return {
+      lds_config: subscription(settings, options.ldsRefreshDelay ?? bootstrapDefaults.ldsRefreshDelay),
+      cds_config: subscription(settings, options.cdsRefreshDelay ?? bootstrapDefaults.cdsRefreshDelay),
+    };
+  }
+  if (options.signing) throw new BootstrapError('an ADS (grpc tier) bootstrap cannot sign with SigV4: gRPC carries no SigV4; reach the push tier inside the VPC');
+  const overAds = { ...adsConfigSource(), initial_fetch_timeout: bootstrapDefaults.initialFetchTimeout };
+  return {
+    ads_config: {
+      api_type: 'GRPC',
+      transport_api_version: 'V3',
+      set_node_on_first_message_only: true,
+      grpc_services: [
+        {
+          envoy_grpc: {
+            cluster_name: settings.xdsClusterName,
+            retry_policy: {
+              retry_back_off: { base_interval: bootstrapDefaults.adsRetryBaseInterval, max_interval: bootstrapDefaults.adsRetryMaxInterval },
+            },
+          },
+          ...(options.bearerToken ? { initial_metadata: [{ key: 'authorization', value: `Bearer ${options.bearerToken}` }] } : {}),
+        },
+      ],
+    },
+    lds_config: overAds,
+    cds_config: overAds,
+  };
+}
+
+/**
  * envoyBootstrap renders a complete bootstrap (proto3 JSON of envoy.config.bootstrap.v3.Bootstrap)
  * for one Envoy. Admin listens on loopback only: it can change Envoy's state.
  */
 export function envoyBootstrap(options: BootstrapOptions, settings: RenderSettings): Record<string, unknown> {
   const requestSettings = { ...settings, requestTimeout: settings.requestTimeout || bootstrapDefaults.requestTimeout };
+  const ads = options.tier === 'grpc';
   const staticClusters: Record<string, unknown>[] = [xdsCluster(options, requestSettings)];
   let localClusterName: string | undefined;
   if (options.localCluster) {
     // A static cluster is a Cluster message, not a typed Any: drop the `@type` rendering adds.
-    const { '@type': _type, ...cluster } = options.localCluster;
+    // On ADS its EDS comes over the stream too (the same rewrite as the served clusters').
+    const { '@type': _type, ...cluster } = ads ? adsResource(options.localCluster) : options.localCluster;
     staticClusters.push(cluster);
     localClusterName = String(cluster.name);
   }
@@ -207,15 +296,12 @@ export function envoyBootstrap(options: BootstrapOptions, settings: RenderSettin
       id: options.nodeId,
       cluster: options.service,
       ...(options.zone ? { locality: { zone: options.zone } } : {}),
-      metadata: { 'mesh.service': options.service },
+      metadata: { 'mesh.service': options.service, ...(ads ? { [adsNodeMetadata.key]: adsNodeMetadata.value } : {}) },
     },
     admin: {
       address: { socket_address: { address: '127.0.0.1', port_value: options.adminPort ?? bootstrapDefaults.adminPort } },
     },
-    dynamic_resources: {
-      lds_config: subscription(requestSettings, options.ldsRefreshDelay ?? bootstrapDefaults.ldsRefreshDelay),
-      cds_config: subscription(requestSettings, options.cdsRefreshDelay ?? bootstrapDefaults.cdsRefreshDelay),
-    },
+    dynamic_resources: dynamicResources(options, requestSettings),
     static_resources: { clusters: staticClusters },
     ...(localClusterName ? { cluster_manager: { local_cluster_name: localClusterName } } : {}),
     stats_config: {

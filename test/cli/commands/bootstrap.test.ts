@@ -9,7 +9,7 @@ import { runMeshctl } from '../../support/meshctl';
 describe('meshctl bootstrap', () => {
   let cp: LocalControlPlane;
   beforeAll(async () => {
-    cp = await startLocalControlPlane({ port: 0 });
+    cp = await startLocalControlPlane({ port: 0, grpcPort: 0 });
     for (const spec of [threeServices.payments, threeServices.ledger, threeServices.orders]) {
       expect((await request(cp.url, 'PUT', `/services/${spec.name}`, spec)).status).toBe(201);
     }
@@ -27,10 +27,19 @@ describe('meshctl bootstrap', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(api);
   });
 
-  it('refuses the grpc tier, which does not exist yet, and a missing --node', async () => {
-    expect(await runMeshctl(['bootstrap', 'orders', '--node', 'orders-9', '--tier', 'grpc', '--endpoint', cp.url])).toMatchObject({
+  it('prints the ADS bootstrap of the push tier with --tier grpc, as the API generates it', async () => {
+    const api = (await request(cp.url, 'GET', '/bootstrap/orders?node=orders-9&tier=grpc')).body;
+    expect(JSON.stringify(api)).toContain(`"port_value":${cp.grpc!.port}`);
+    const printed = await runMeshctl(['bootstrap', 'orders', '--node', 'orders-9', '--tier', 'grpc', '--endpoint', cp.url]);
+    expect(printed.code).toBe(0);
+    expect(JSON.parse(printed.stdout)).toEqual(api);
+    expect(JSON.parse(printed.stdout)).toMatchObject({ dynamic_resources: { ads_config: { api_type: 'GRPC' } }, node: { metadata: { 'mesh.xds': 'ads' } } });
+  });
+
+  it('refuses an unknown tier and a missing --node', async () => {
+    expect(await runMeshctl(['bootstrap', 'orders', '--node', 'orders-9', '--tier', 'udp', '--endpoint', cp.url])).toMatchObject({
       code: 2,
-      stderr: 'meshctl: --tier grpc: ADS bootstraps are not generated yet (README, The push tier, shows one to write by hand); use --tier rest\n',
+      stderr: 'meshctl: --tier must be rest or grpc, got "udp"\n',
     });
     expect((await runMeshctl(['bootstrap', 'orders', '--endpoint', cp.url])).stderr).toContain('--node is required');
   });
