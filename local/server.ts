@@ -1,7 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { HttpError, errorResponse, HttpResponse } from '../shared/api/http';
+import { HttpError, errorResponse } from '../shared/api/http';
 import { FunctionConfig } from '../functions/lib/config';
 import { createRuntime, Runtime } from '../functions/lib/runtime';
 import { createXdsHandler } from '../functions/xds/handler';
@@ -24,6 +24,7 @@ import { TimerDrainScheduler, timerDrainScheduler } from '../shared/lifecycle/ti
 import { isMeshPagePath } from '../shared/api/mesh-page';
 import { SnapshotCache } from '../shared/xds/snapshot-cache';
 import { AdsServer, startAdsServer } from '../server/ads-server';
+import { readBody, requestUrl, send } from '../server/http-io';
 import { ChangeWatcher } from '../server/change-watcher';
 
 /** The largest body the local server reads: a batch of events (EventBridge caps one at 256 KB). */
@@ -266,49 +267,6 @@ function isBearer(authorization: string | undefined, token: string): boolean {
   const given = Buffer.from(authorization ?? '');
   const expected = Buffer.from(`Bearer ${token}`);
   return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-/** requestUrl parses the request target as a path on this server, whatever its form ('//x', absolute). */
-function requestUrl(target: string | undefined): URL {
-  try {
-    const url = new URL(`http://local${target?.startsWith('/') ? target : `/${target ?? ''}`}`);
-    if (url.host !== 'local') throw new Error('absolute-form target');
-    return url;
-  } catch {
-    throw new HttpError(400, `request target "${String(target).slice(0, 200)}" is not a path`);
-  }
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      req.resume();
-      reject(new HttpError(413, `request body is ${declared} bytes; the limit is ${limit}`));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new HttpError(413, `request body exceeds the limit of ${limit} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, response: HttpResponse): void {
-  if (res.headersSent) return;
-  const hasBody = response.body !== undefined && response.status !== 304 && response.status !== 204;
-  res.writeHead(response.status, { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...response.headers });
-  res.end(hasBody ? JSON.stringify(response.body) : undefined);
 }
 
 function sendLambda(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {

@@ -1,32 +1,44 @@
 import { parseArgs } from 'node:util';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { readConfig } from '../functions/lib/config';
 import { createRuntime } from '../functions/lib/runtime';
+import { loadKmsDataKeySealer } from '../functions/lib/kms-data-key';
 import { defaults } from '../shared/config';
+import { DiscoveryDeps } from '../shared/xds/discovery';
 import { NodeTracker } from '../shared/xds/node-tracker';
 import { SnapshotCache } from '../shared/xds/snapshot-cache';
 import { startAdsServer } from './ads-server';
 import { ChangeWatcher } from './change-watcher';
+import { healthPath, startRestServer } from './rest-server';
 
 /**
  * The push tier's process entry (`tsx server/main.ts`): an ADS server over the state table,
  * configured like the functions (TABLE_NAME, AWS_REGION, DYNAMODB_ENDPOINT for a local table),
  * plus GRPC_PORT (default 18001), HOST (default 0.0.0.0) and CHANGE_CHECK_MS (default 500).
+ * Beside it, on HTTP_PORT (default 18000, the REST tier's port; `off` for none), the REST xDS
+ * routes (`POST /v3/discovery:<type>`, same core, cache and node tracker as the streams) and
+ * `GET /healthz` for load balancers (503 once draining).
  *
  * It authenticates nobody: gRPC carries no SigV4, so XDS_AUTH_MODE must be `none`, for a
- * server reached only inside the VPC. It serves no secrets (SDS needs the KMS data key;
- * not wired here yet). On SIGTERM it closes gracefully: GOAWAY, every stream ended so its
- * client reconnects to another task with the config it has, and exit within GRACE_MS.
+ * server reached only inside the VPC. With DATA_KEY_ID (the KMS key sealing service private
+ * keys, as for the xDS function) it serves SDS on both; until the data key opens, SDS answers
+ * unavailable and it retries every 30 s. On SIGTERM it closes gracefully: the health check
+ * fails, GOAWAY, every stream ended so its client reconnects to another task with the config it
+ * has, in-flight polls finished, and exit within GRACE_MS.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h', default: false } } });
   if (values.help) {
-    console.log('usage: TABLE_NAME=t XDS_AUTH_MODE=none [GRPC_PORT=18001] [HOST=0.0.0.0] [CHANGE_CHECK_MS=500] [GRACE_MS=5000] tsx server/main.ts');
+    console.log(
+      'usage: TABLE_NAME=t XDS_AUTH_MODE=none [GRPC_PORT=18001] [HTTP_PORT=18000|off] [HOST=0.0.0.0] [CHANGE_CHECK_MS=500] [GRACE_MS=5000] [DATA_KEY_ID=k] tsx server/main.ts',
+    );
     return;
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const config = readConfig({ XDS_AUTH_MODE: 'none', ...process.env });
   if (config.xdsAuthMode !== 'none') throw new Error(`XDS_AUTH_MODE must be none for the push tier (gRPC carries no SigV4), got "${config.xdsAuthMode}"`);
   const port = integer('GRPC_PORT', 18001);
+  const httpPort = process.env.HTTP_PORT === 'off' ? undefined : integer('HTTP_PORT', 18000);
   const host = process.env.HOST || '0.0.0.0';
   const graceMs = integer('GRACE_MS', 5000);
   const runtime = createRuntime(config);
@@ -35,17 +47,57 @@ async function main(): Promise<void> {
     minWriteGapMs: config.nodeStatusMinWriteGapMs,
     livenessIntervalMs: config.nodeStatusLivenessMs,
   });
-  const ads = await startAdsServer({ cache, tracker, authMode: 'none' }, host, port, { onError: (m) => console.error(m) });
+  // One deps object for streams and polls; its sealer is filled in once the data key opens.
+  const deps: { -readonly [K in keyof DiscoveryDeps]: DiscoveryDeps[K] } = { cache, tracker, authMode: 'none' };
+  const sealerRetry = config.dataKeyId ? openSealer(deps, runtime, config.dataKeyId, config.region) : undefined;
+  const ads = await startAdsServer(deps, host, port, { onError: (m) => console.error(m) });
   const watcher = new ChangeWatcher(cache, () => ads.streams, { intervalMs: integer('CHANGE_CHECK_MS', 500), onError: (m) => console.error(m) });
   watcher.start();
-  console.log(`push tier: ADS on ${host}:${ads.port}, table ${config.tableName}`);
+  const rest =
+    httpPort === undefined
+      ? undefined
+      : await startRestServer(deps, host, httpPort, { healthDetails: () => ({ streams: ads.streams.size }), onError: (m) => console.error(m) });
+  console.log(`push tier: ADS on ${host}:${ads.port}${rest ? `, REST xDS and ${healthPath} on ${host}:${rest.port}` : ''}, table ${config.tableName}`);
   const stop = async () => {
+    rest?.drain();
+    clearInterval(await sealerRetry);
     watcher.stop();
-    await ads.close(graceMs);
+    await Promise.all([ads.close(graceMs), rest?.close(graceMs)]);
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
+}
+
+/**
+ * openSealer opens the data key as the xDS function does (a reader: it never makes one). Until
+ * it opens, SDS is `unavailable` (Envoy retries and keeps its secrets); it is tried again every
+ * 30 s. Resolves to the retry timer, stopped at shutdown.
+ */
+async function openSealer(
+  deps: { sealer?: DiscoveryDeps['sealer'] },
+  runtime: ReturnType<typeof createRuntime>,
+  keyId: string,
+  region: string,
+): Promise<NodeJS.Timeout | undefined> {
+  deps.sealer = 'unavailable'; // until it opens: SDS answers "retry", never "not served"
+  const kms = new KMSClient({ region });
+  const attempt = async (): Promise<boolean> => {
+    try {
+      deps.sealer = await loadKmsDataKeySealer(kms, keyId, runtime.store, { make: false });
+      return true;
+    } catch (err) {
+      deps.sealer = 'unavailable';
+      console.error(`the secrets data key could not be loaded (SDS unavailable; retrying): ${(err as Error).message}`);
+      return false;
+    }
+  };
+  if (await attempt()) return undefined;
+  const timer = setInterval(() => {
+    void attempt().then((opened) => opened && clearInterval(timer));
+  }, 30_000);
+  timer.unref();
+  return timer;
 }
 
 function integer(name: string, fallback: number): number {
