@@ -18,7 +18,8 @@ describe('the README', () => {
   let cp: LocalControlPlane;
   const scratch = mkdtempSync(join(tmpdir(), 'readme-'));
   beforeAll(async () => {
-    cp = await startLocalControlPlane({ port: 0 });
+    // As `npm start` runs it: with the push tier, which the ADS bootstrap example points at.
+    cp = await startLocalControlPlane({ port: 0, grpcPort: 0 });
   });
   afterAll(async () => cp.close());
 
