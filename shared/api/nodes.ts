@@ -1,6 +1,7 @@
 import { CatalogRepository, NodeStatusRepository, RenderedRepository } from '../store/repositories';
-import { NodeStatus } from '../model/node-status';
-import { selectAssignments, selectFromSnapshot } from '../xds/selection';
+import { NodeStatus, ServedForms } from '../model/node-status';
+import { selectAssignments, selectFromSnapshot, selectProxylessAssignments } from '../xds/selection';
+import { adsSnapshotOf } from '../xds/ads-node';
 import { EndpointAssignmentItem, SnapshotItem } from '../store/records';
 
 /** ServiceConvergence is the fleet view of one service: who polls it, who is on the latest config, and how fast it got there. */
@@ -30,14 +31,23 @@ export interface NodeBehind {
   readonly lastNack?: NodeStatus['lastNack'];
 }
 
-/** currentVersionOf computes what a subscription should have now, and since when, from the same selection the xDS handler serves. */
+/**
+ * currentVersionOf computes what a subscription should have now, and since when, from the same
+ * selection the xDS handler serves, in the forms the node is served (their versions differ).
+ */
 function currentVersionOf(
   sub: NodeStatus['subscriptions'][string],
   snapshot: SnapshotItem | undefined,
   assignments: ReadonlyMap<string, EndpointAssignmentItem>,
+  forms: ServedForms | undefined,
 ): { version: string; changedAt?: string } {
-  if (sub.type === 'endpoints') return selectAssignments(assignments, sub.resourceNames);
-  return snapshot ? selectFromSnapshot(snapshot, sub.type, sub.resourceNames) : { version: '' };
+  if (sub.type === 'endpoints') {
+    return forms === 'proxyless' ? selectProxylessAssignments(assignments, sub.resourceNames) : selectAssignments(assignments, sub.resourceNames);
+  }
+  if (!snapshot) return { version: '' };
+  const served =
+    forms === 'proxyless' && snapshot.proxyless ? { ...snapshot, ...snapshot.proxyless } : forms === 'ads' ? adsSnapshotOf(snapshot) : snapshot;
+  return selectFromSnapshot(served, sub.type, sub.resourceNames);
 }
 
 /** convergenceOf builds one service's fleet view from its node status items. */
@@ -51,7 +61,7 @@ export function convergenceOf(
   let newest = '';
   for (const node of nodes) {
     const stale = Object.entries(node.subscriptions).flatMap(([key, sub]) => {
-      const { version: current, changedAt } = currentVersionOf(sub, snapshot, assignments);
+      const { version: current, changedAt } = currentVersionOf(sub, snapshot, assignments, node.forms);
       if (sub.appliedChangedAt && sub.appliedVersion === current && sub.appliedChangedAt > newest) newest = sub.appliedChangedAt;
       return sub.appliedVersion === current ? [] : [{ key, applied: sub.appliedVersion, current, ...(changedAt ? { currentSince: changedAt } : {}) }];
     });

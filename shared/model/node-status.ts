@@ -14,7 +14,15 @@ export interface NodeStatus {
   readonly lastPollAt: string;
   readonly subscriptions: Readonly<Record<string, SubscriptionStatus>>;
   readonly lastNack?: Nack;
+  /** Which forms of its service's resources it is served (their versions differ); absent: the REST forms. */
+  readonly forms?: ServedForms;
 }
+
+/**
+ * ServedForms are the forms a node is served: an Envoy's REST forms, an Envoy's ADS forms
+ * (config sources over its stream), or a proxyless gRPC client's.
+ */
+export type ServedForms = 'rest' | 'ads' | 'proxyless';
 
 export interface SubscriptionStatus {
   readonly type: XdsTypeName;

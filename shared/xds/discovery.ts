@@ -101,6 +101,7 @@ async function answer(deps: DiscoveryDeps, request: XdsRequest, principal: Princ
         errorMessage: request.errorDetail ? (request.errorDetail.message ?? `error code ${request.errorDetail.code}`) : undefined,
         currentVersion: answered,
         currentChangedAt: current.changedAt,
+        forms,
       });
     } catch (err) {
       trackingError = (err as Error).message;

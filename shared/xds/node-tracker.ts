@@ -1,5 +1,5 @@
 import { NodeStatusRepository } from '../store/repositories';
-import { Nack, NodeStatus, SubscriptionStatus, subscriptionKey } from '../model/node-status';
+import { Nack, NodeStatus, ServedForms, SubscriptionStatus, subscriptionKey } from '../model/node-status';
 import { XdsTypeName } from '../envoy/resources';
 import { defaults } from '../config';
 
@@ -17,6 +17,8 @@ export interface PollObservation {
   /** The current version of what it asked for, and when the change behind it happened. */
   readonly currentVersion: string;
   readonly currentChangedAt?: string;
+  /** Which forms it is served, whose versions `currentVersion` is of (default: REST). */
+  readonly forms?: ServedForms;
 }
 
 export interface NodeTrackerOptions {
@@ -119,14 +121,18 @@ export class NodeTracker {
       lastPollAt: at,
     };
     const servedChanged = previous?.servedVersion !== o.currentVersion;
+    const forms = o.forms && o.forms !== 'rest' ? o.forms : undefined;
+    const formsChanged = tracked.status.forms !== forms;
+    const { forms: _forms, ...status } = tracked.status;
     tracked.status = {
-      ...tracked.status,
+      ...status,
+      ...(forms ? { forms } : {}),
       ...(o.zone ? { zone: o.zone } : {}),
       lastPollAt: at,
       subscriptions: { ...tracked.status.subscriptions, [key]: subscription },
       ...(nack ? { lastNack: nack } : {}),
     };
-    tracked.dirty ||= appliedChanged || servedChanged || nack !== undefined;
+    tracked.dirty ||= appliedChanged || servedChanged || formsChanged || nack !== undefined;
     await this.maybeWrite(tracked, now);
     return nack;
   }
