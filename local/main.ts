@@ -51,7 +51,7 @@ xDS polls need "Authorization: Bearer <token>" of their service: POST /services/
 or GET /bootstrap/{service}?node=<id>, whose bootstrap carries the node's token; ADS streams carry it as "authorization" metadata`
       : 'xDS polls are not authenticated (--auth token binds each caller to its service, as IAM does in AWS)';
   console.log(`Envoy control plane listening on ${cp.url} (${store})
-ADS over gRPC (the push tier: Envoys with api_type GRPC, proxyless gRPC clients) on ${values.host ?? '127.0.0.1'}:${cp.grpc?.port}
+ADS over gRPC (the push tier: Envoys with api_type GRPC, proxyless gRPC clients) on ${values.host ?? '127.0.0.1'}:${cp.grpc?.port}; an Envoy's ADS bootstrap: GET /bootstrap/{service}?node=<id>&tier=grpc
 ${authLine}
 The mesh page: ${cp.url}/mesh · the command line: npx meshctl --help
 
