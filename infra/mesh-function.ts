@@ -98,9 +98,19 @@ function writeOnlyOwnLogs(fn: NodejsFunction, logGroup: logs.LogGroup): void {
 }
 
 /**
+ * lambdaAliases replace, in the bundles only, modules that cannot do anything inside Lambda
+ * with ones that do the same there: the SDK's default credential chain becomes the provider
+ * that reads the role's credentials from the environment (functions/lib/lambda-credentials.ts
+ * says why). The cold-start bench bundles with the same aliases.
+ */
+export const lambdaAliases: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': path.join(repoRoot, 'functions/lib/lambda-credentials.ts'),
+};
+
+/**
  * meshBundling is the esbuild configuration of every function. CommonJS output: esbuild turns
- * the ESM-only @middy/core into CommonJS without complaint (checked by test/infra/bundle.test.ts,
- * which loads a bundle and finds its handler).
+ * the ESM-only @middy/core into CommonJS without complaint (checked by test/infra/example-app.test.ts,
+ * which loads each bundle and finds its handler).
  */
 export const meshBundling = {
   forceDockerBundling: false,
@@ -112,4 +122,5 @@ export const meshBundling = {
   externalModules: [] as string[],
   target: 'node22',
   logLevel: LogLevel.ERROR,
+  esbuildArgs: Object.fromEntries(Object.entries(lambdaAliases).map(([from, to]) => [`--alias:${from}`, to])),
 } as const;

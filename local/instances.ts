@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpError, HttpResponse, parseJsonBody } from '../shared/api/http';
 import { ValidationError } from '../shared/errors';
 import { toProblems } from '../shared/model/spec';

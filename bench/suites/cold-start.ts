@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { BenchContext, BenchRow, BenchSuite, percentile, round } from '../harness';
+import { lambdaAliases } from '../../infra/mesh-function';
 
 /**
  * Cold start: each Lambda bundled as the CDK stack bundles it (esbuild, CommonJS, minified,
- * node22, the AWS SDK included: infra/mesh-function.ts), its size, and the time a fresh Node
+ * node22, the AWS SDK included, the same aliases: infra/mesh-function.ts), its size, and the time a fresh Node
  * process takes to load it and build its handler (the init phase Lambda bills on a cold start).
  */
 export const suite: BenchSuite = {
@@ -34,6 +35,7 @@ export const suite: BenchSuite = {
           minify: true,
           sourcemap: 'external',
           mainFields: ['module', 'main'],
+          alias: { ...lambdaAliases },
           outfile,
           logLevel: 'silent',
         });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { toProblems } from '../model/spec';
 import { EventEnvelope, LifecycleEventError } from './envelope';
 import { LifecycleHookRef } from './ports';

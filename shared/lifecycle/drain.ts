@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EndpointChange } from '../model/endpoint';
 import { applyEndpointChanges } from '../state/endpoints';
 import { EndpointStore } from '../state/endpoints';

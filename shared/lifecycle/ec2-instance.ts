@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Endpoint, EndpointChange, EndpointHealth } from '../model/endpoint';
 import { port as portSchema, ServiceSpec } from '../model/spec';
 import { toProblems } from '../model/spec';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Endpoint, EndpointChange, EndpointHealth } from '../model/endpoint';
 import { ServiceSpec } from '../model/spec';
 import { EventEnvelope, LifecycleEventError } from './envelope';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The EventBridge envelope every AWS event arrives in. AWS adds fields over time, so unknown

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NodeStatus } from '../model/node-status';
 import { NodeStatusRepository } from '../store/repositories';
 import { applyEndpointChanges, EndpointStore } from '../state/endpoints';

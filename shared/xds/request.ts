@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { XdsRefusal } from './refusal';
 import { toProblems } from '../model/spec';
 import { XdsTypeName } from '../envoy/resources';

@@ -386,6 +386,12 @@ describe('the functions', () => {
     });
     expect(loaded.stderr).toBe('');
     expect(JSON.parse(loaded.stdout)).toEqual(functions.map(() => 'function'));
+    // The SDK's default credential chain is replaced by the environment's credentials (lambdaAliases).
+    for (const bundle of bundles) {
+      const sources = (JSON.parse(fs.readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] }).sources;
+      expect(sources.filter((s) => /credential-provider-(node|ini|sso|process|web-identity)\/|nested-clients\//.test(s))).toEqual([]);
+      expect(sources.some((s) => s.endsWith('functions/lib/lambda-credentials.ts'))).toBe(true);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CorruptItemError } from '../../errors';
 import { Endpoint, endpointHealths, endpointSourceKinds } from '../../model/endpoint';
 import { NodeStatus } from '../../model/node-status';
