@@ -75,7 +75,7 @@ describe('a proxyless gRPC client: splits, retries and NACKs', () => {
     console.log(`proxyless split: ${toV1} of 400 calls to revision 1 (${(toV1 / 4).toFixed(1)} %), ${batch.counts['canary-v2']} to revision 2`);
     expect(toV1).toBeGreaterThanOrEqual(280);
     expect(toV1).toBeLessThanOrEqual(360);
-  });
+  }, 120_000);
 
   it('honours the declared retry policy against a server that fails every first attempt, and stops retrying when the policy says so', async () => {
     const flaky = await server('flaky-a', { failFirstAttempt: true });
@@ -103,7 +103,7 @@ describe('a proxyless gRPC client: splits, retries and NACKs', () => {
     expect(failing?.lastError).toMatch(/^14 /); // UNAVAILABLE, not retried
     const after = await c.calls(10);
     expect(after).toMatchObject({ failed: 10 });
-  });
+  }, 120_000);
 
   it('records a resource the client rejects as a NACK in GET /nodes, and the client keeps its config: calls keep succeeding', async () => {
     const c = clients[0]!; // orders-split-1, dialing canary
@@ -145,5 +145,5 @@ describe('a proxyless gRPC client: splits, retries and NACKs', () => {
     const batch = await c.calls(50);
     expect(batch.failed).toBe(0);
     expect(Object.keys(batch.counts).sort()).toEqual(['canary-v1', 'canary-v2']);
-  });
+  }, 120_000);
 });
