@@ -77,6 +77,22 @@ describe('a proxyless gRPC client: splits, retries and NACKs', () => {
     expect(toV1).toBeLessThanOrEqual(360);
   }, 120_000);
 
+  it('sends calls with a matching header to their subset, and the rest by the split', async () => {
+    const c = clients[0]!; // orders-split-1, dialing canary
+    const headerRoutes = [{ header: 'x-canary', exact: 'yes', subset: { revision: '2' } }];
+    await declare({ name: 'orders', dependencies: [{ ...canaryDep, headerRoutes }] });
+    // Under the split alone, 20 calls all reach revision 2 with probability 0.2^20 (1e-14): once
+    // they do, the header route is in force. Batches are bounded.
+    const canary = { name: 'x-canary', value: 'yes' };
+    let matched: CallBatch | undefined;
+    for (let i = 0; i < 100 && !(matched && matched.failed === 0 && matched.counts['canary-v2'] === 20); i++) matched = await c.calls(20, 30_000, canary);
+    expect(matched).toEqual({ counts: { 'canary-v2': 20 }, failed: 0 });
+    // Another value, or no header: the split.
+    const other = await c.calls(100, 60_000, { name: 'x-canary', value: 'no' });
+    expect(other.failed).toBe(0);
+    expect(Object.keys(other.counts).sort()).toEqual(['canary-v1', 'canary-v2']);
+  }, 120_000);
+
   it('honours the declared retry policy against a server that fails every first attempt, and stops retrying when the policy says so', async () => {
     const flaky = await server('flaky-a', { failFirstAttempt: true });
     await declare({ name: 'flaky' });

@@ -96,9 +96,9 @@ export class XdsClientProcess {
     this.child.on('exit', () => this.waiter?.());
   }
 
-  /** calls makes n calls one after another and says where they went; bounded by boundMs. */
-  async calls(n: number, boundMs = 30_000): Promise<CallBatch> {
-    this.child.stdin.write(`call ${n}\n`);
+  /** calls makes n calls one after another (with `header` as metadata) and says where they went; bounded by boundMs. */
+  async calls(n: number, boundMs = 30_000, header?: { name: string; value: string }): Promise<CallBatch> {
+    this.child.stdin.write(header ? `call ${n} ${header.name}=${header.value}\n` : `call ${n}\n`);
     const deadline = Date.now() + boundMs;
     while (this.lines.length === 0) {
       if (this.child.exitCode !== null) throw new Error(`the xDS client exited (${this.child.exitCode}): ${this.stderr}`);
