@@ -36,6 +36,56 @@ export const names = {
 } as const;
 
 /**
+ * subsetCluster names the proxyless gRPC cluster (and its EDS resource) of one subset of a
+ * dependency: `<service>|<key>=<value>,...`, labels sorted by key, each key and value
+ * percent-encoded (so `|`, `,` and `=` only ever separate). gRPC has no subset load balancer,
+ * so a split or a header route needs a cluster per subset; the name says exactly which
+ * endpoints it holds, and reads back with subsetOfCluster. It cannot clash with a service
+ * (DNS labels have no `|`) and is the same for every caller.
+ */
+export function subsetCluster(service: string, labels: Readonly<Record<string, string>>): string {
+  const pairs = Object.keys(labels)
+    .sort()
+    .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(labels[k]!)}`);
+  return `${names.serviceCluster(service)}|${pairs.join(',')}`;
+}
+
+/** SubsetOfCluster is what a subset cluster's name says: whose endpoints, and which labels they carry. */
+export interface SubsetOfCluster {
+  readonly service: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * subsetOfCluster reads a subsetCluster name back; a service's own cluster name (or anything
+ * that is not a well-formed subset name) is undefined.
+ */
+export function subsetOfCluster(name: string): SubsetOfCluster | undefined {
+  const bar = name.indexOf('|');
+  if (bar <= 0) return undefined;
+  const labels: Record<string, string> = {};
+  for (const pair of name.slice(bar + 1).split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) return undefined;
+    try {
+      labels[decodeURIComponent(pair.slice(0, eq))] = decodeURIComponent(pair.slice(eq + 1));
+    } catch {
+      return undefined; // a malformed escape: not a name we made
+    }
+  }
+  return { service: name.slice(0, bar), labels };
+}
+
+/**
+ * assignmentSource is the stored ClusterLoadAssignment an EDS resource name is drawn from: a
+ * subset cluster's endpoints are its service's, filtered by the subset's labels at selection;
+ * any other name is its own.
+ */
+export function assignmentSource(edsName: string): string {
+  return subsetOfCluster(edsName)?.service ?? edsName;
+}
+
+/**
  * servedSecretNames are the only SDS secrets the nodes of `service` may be served: its own
  * certificate and the trust bundle. A snapshot that references another secret is inconsistent.
  */

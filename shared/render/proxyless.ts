@@ -1,8 +1,8 @@
 import { NodeWorld } from '../model/node-world';
 import { Dependency, ServiceSpec, grpcRetryConditions } from '../model/spec';
 import { EnvoyResource, SnapshotResources, typeUrls } from '../envoy/resources';
-import { names } from './names';
-import { dependencyPolicy, duration } from './policy';
+import { names, subsetCluster, subsetOfCluster } from './names';
+import { DependencyPolicy, SubsetWeight, dependencyPolicy, duration } from './policy';
 import { adsConfigSource } from './settings';
 
 /**
@@ -17,15 +17,14 @@ const hcmType = 'type.googleapis.com/envoy.extensions.filters.network.http_conne
 const routerType = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 
 /**
- * proxylessRoute sends every call to the dependency's cluster under the caller's timeout and
- * retries, in the fields gRPC reads (A31: `max_stream_duration`, not `timeout`; A44: retries
- * on gRPC status names only, with a back-off).
+ * proxylessRouteAction is where a matched call goes, under the caller's timeout and retries,
+ * in the fields gRPC reads (A31: `max_stream_duration`, not `timeout`; A44: retries on gRPC
+ * status names only, with a back-off).
  */
-function proxylessRoute(dependency: ServiceSpec, dep: Dependency | undefined): Record<string, unknown> {
-  const policy = dependencyPolicy(dep ?? {}, dependency.protocol);
+function proxylessRouteAction(target: Record<string, unknown>, policy: DependencyPolicy): Record<string, unknown> {
   const retryOn = policy.retries.retryOn.filter((c) => (grpcRetryConditions as readonly string[]).includes(c));
   return {
-    cluster: names.serviceCluster(dependency.name),
+    ...target,
     max_stream_duration: { max_stream_duration: duration(policy.timeoutMs) },
     ...(policy.retries.numRetries > 0 && retryOn.length > 0
       ? {
@@ -40,11 +39,43 @@ function proxylessRoute(dependency: ServiceSpec, dep: Dependency | undefined): R
 }
 
 /**
+ * splitWeights is the split gRPC is given: the subsets with a weight above 0 (a subset at 0
+ * gets no calls, and needs no cluster unless a header route names it). Empty: no split.
+ */
+function splitWeights(policy: DependencyPolicy): readonly SubsetWeight[] {
+  return policy.split.filter((s) => s.weight > 0);
+}
+
+/**
+ * proxylessRoutes are the dependency's routes as gRPC takes them (A28): header routes first,
+ * each to its subset's cluster (an exact value, or the header being present), then every
+ * other call to the whole cluster or, with a split, to the subsets' clusters by weight
+ * (`weighted_clusters`; gRPC picks by each weight over their sum, so no total is given).
+ */
+function proxylessRoutes(dependency: ServiceSpec, policy: DependencyPolicy): Record<string, unknown>[] {
+  const service = dependency.name;
+  const headerRoutes = policy.headerRoutes.map((h) => ({
+    match: {
+      prefix: '',
+      headers: [h.exact === undefined ? { name: h.header, present_match: true } : { name: h.header, string_match: { exact: h.exact } }],
+    },
+    route: proxylessRouteAction({ cluster: subsetCluster(service, h.subset) }, policy),
+  }));
+  const split = splitWeights(policy);
+  const target =
+    split.length === 0
+      ? { cluster: names.serviceCluster(service) }
+      : { weighted_clusters: { clusters: split.map((s) => ({ name: subsetCluster(service, s.labels), weight: s.weight })) } };
+  return [...headerRoutes, { match: { prefix: '' }, route: proxylessRouteAction(target, policy) }];
+}
+
+/**
  * proxylessListener is the API listener named as the dial target (`xds:///<dependency>`),
- * with its route inline (one round trip less than RDS): any call to the dependency's cluster.
+ * with its routes inline (one round trip less than RDS).
  */
 export function proxylessListener(dependency: ServiceSpec, dep?: Dependency): EnvoyResource {
   const target = dependency.name;
+  const policy = dependencyPolicy(dep ?? {}, dependency.protocol);
   return {
     '@type': typeUrls.listeners,
     name: target,
@@ -54,7 +85,7 @@ export function proxylessListener(dependency: ServiceSpec, dep?: Dependency): En
         stat_prefix: names.outboundStatPrefix(target),
         route_config: {
           name: names.outboundRoute(target),
-          virtual_hosts: [{ name: target, domains: ['*'], routes: [{ match: { prefix: '' }, route: proxylessRoute(dependency, dep) }] }],
+          virtual_hosts: [{ name: target, domains: ['*'], routes: proxylessRoutes(dependency, policy) }],
         },
         http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': routerType } }],
       },
@@ -62,24 +93,45 @@ export function proxylessListener(dependency: ServiceSpec, dep?: Dependency): En
   };
 }
 
-/** proxylessCluster is the dependency's EDS cluster, its endpoints over ADS, round robin, with the caller's connect timeout. */
-export function proxylessCluster(dependency: ServiceSpec, dep?: Dependency): EnvoyResource {
-  const policy = dependencyPolicy(dep ?? {}, dependency.protocol);
+/** edsCluster is a cluster whose endpoints come over ADS, named as its EDS resource. */
+function edsCluster(name: string, policy: DependencyPolicy): EnvoyResource {
   return {
     '@type': typeUrls.clusters,
-    name: names.serviceCluster(dependency.name),
+    name,
     type: 'EDS',
-    eds_cluster_config: { eds_config: adsConfigSource(), service_name: names.serviceCluster(dependency.name) },
+    eds_cluster_config: { eds_config: adsConfigSource(), service_name: name },
     connect_timeout: duration(policy.connectTimeoutMs),
     lb_policy: 'ROUND_ROBIN',
   };
+}
+
+/** proxylessCluster is the dependency's EDS cluster, its endpoints over ADS, round robin, with the caller's connect timeout. */
+export function proxylessCluster(dependency: ServiceSpec, dep?: Dependency): EnvoyResource {
+  return edsCluster(names.serviceCluster(dependency.name), dependencyPolicy(dep ?? {}, dependency.protocol));
+}
+
+/**
+ * proxylessClusters are the clusters the dependency's routes name: the whole service's
+ * cluster unless a split replaces it, and one cluster per subset that a split or a header
+ * route sends to (subsetCluster: its EDS resource holds only that subset's endpoints).
+ */
+export function proxylessClusters(dependency: ServiceSpec, dep?: Dependency): EnvoyResource[] {
+  const policy = dependencyPolicy(dep ?? {}, dependency.protocol);
+  const subsets = new Map<string, Readonly<Record<string, string>>>();
+  for (const labels of [...splitWeights(policy).map((s) => s.labels), ...policy.headerRoutes.map((h) => h.subset)]) {
+    subsets.set(subsetCluster(dependency.name, labels), labels);
+  }
+  return [
+    ...(splitWeights(policy).length === 0 ? [proxylessCluster(dependency, dep)] : []),
+    ...[...subsets.keys()].map((name) => edsCluster(name, policy)),
+  ];
 }
 
 const byName = (a: EnvoyResource, b: EnvoyResource) => (String(a.name) < String(b.name) ? -1 : String(a.name) > String(b.name) ? 1 : 0);
 
 /**
  * renderProxylessSnapshot renders what a gRPC client of the world's service gets: a listener
- * and a cluster per HTTP-family dependency (gRPC cannot speak raw TCP), sorted by name; no
+ * and its clusters (one per subset a split or header route uses) per HTTP-family dependency (gRPC cannot speak raw TCP), sorted by name; no
  * RDS (routes are inline) and no SDS.
  */
 export function renderProxylessSnapshot(world: NodeWorld): SnapshotResources {
@@ -90,13 +142,14 @@ export function renderProxylessSnapshot(world: NodeWorld): SnapshotResources {
   return {
     listeners: deps.map((d) => proxylessListener(d.dependency, d.dep)).sort(byName),
     routes: [],
-    clusters: deps.map((d) => proxylessCluster(d.dependency, d.dep)).sort(byName),
+    clusters: deps.flatMap((d) => proxylessClusters(d.dependency, d.dep)).sort(byName),
   };
 }
 
 interface LbEndpoint {
   health_status?: string;
   load_balancing_weight?: number;
+  metadata?: { filter_metadata?: { 'envoy.lb'?: Record<string, unknown> } };
 }
 
 interface Locality {
@@ -106,18 +159,31 @@ interface Locality {
 
 const usable = new Set(['HEALTHY', 'UNKNOWN', undefined]);
 
+/** inSubset: the endpoint carries every label of the subset (its `envoy.lb` metadata, as Envoy's subset load balancer reads it). */
+const inSubset = (e: LbEndpoint, labels: Readonly<Record<string, string>>) =>
+  Object.entries(labels).every(([k, v]) => e.metadata?.filter_metadata?.['envoy.lb']?.[k] === v);
+
 /**
  * proxylessLoadAssignment derives a gRPC client's ClusterLoadAssignment from the stored
  * (Envoy) one: endpoints gRPC would drop anyway (DRAINING, UNHEALTHY) are left out, a
  * locality is always present, and each carries a weight (the sum of its endpoints' weights),
  * without which gRPC drops it. Empty localities are left out.
+ *
+ * Given a subset cluster's name (names.subsetCluster), it is that cluster's assignment: only
+ * the endpoints carrying the subset's labels, under that name. When none of them is usable, it
+ * falls back to every usable endpoint, as the Envoy forms' subset load balancer does
+ * (`fallback_policy: ANY_ENDPOINT`), so a split toward a revision not yet running does not fail calls.
  */
-export function proxylessLoadAssignment(assignment: EnvoyResource): EnvoyResource {
-  const localities = ((assignment.endpoints as Locality[] | undefined) ?? []).flatMap((l) => {
-    const lbEndpoints = (l.lb_endpoints ?? []).filter((e) => usable.has(e.health_status));
-    if (lbEndpoints.length === 0) return [];
-    const weight = lbEndpoints.reduce((sum, e) => sum + (e.load_balancing_weight ?? 1), 0);
-    return [{ locality: l.locality ?? {}, lb_endpoints: lbEndpoints, load_balancing_weight: weight }];
-  });
-  return { ...assignment, endpoints: localities };
+export function proxylessLoadAssignment(assignment: EnvoyResource, edsName?: string): EnvoyResource {
+  const subset = edsName === undefined ? undefined : subsetOfCluster(edsName);
+  const localitiesOf = (keep: (e: LbEndpoint) => boolean) =>
+    ((assignment.endpoints as Locality[] | undefined) ?? []).flatMap((l) => {
+      const lbEndpoints = (l.lb_endpoints ?? []).filter((e) => usable.has(e.health_status) && keep(e));
+      if (lbEndpoints.length === 0) return [];
+      const weight = lbEndpoints.reduce((sum, e) => sum + (e.load_balancing_weight ?? 1), 0);
+      return [{ locality: l.locality ?? {}, lb_endpoints: lbEndpoints, load_balancing_weight: weight }];
+    });
+  const inIt = subset ? localitiesOf((e) => inSubset(e, subset.labels)) : [];
+  const localities = inIt.length > 0 ? inIt : localitiesOf(() => true);
+  return { ...assignment, ...(subset ? { cluster_name: edsName } : {}), endpoints: localities };
 }

@@ -60,16 +60,20 @@ export function checkSecretsRequest(sealer: SecretSealer | 'unavailable' | undef
 /**
  * selectProxylessAssignments picks the named ClusterLoadAssignments in the form gRPC clients
  * accept (render/proxyless.ts), versioned by what they hold: a change only to a draining
- * endpoint, which gRPC never sees, is no change for them.
+ * endpoint, which gRPC never sees, is no change for them. A subset cluster's name
+ * (names.subsetCluster) is found under its service's assignment (the cache reads it by
+ * names.assignmentSource) and answered with that subset's endpoints alone, so one name's
+ * version changes only when its own endpoints do: a change in one subset is no change for
+ * another.
  */
 export function selectProxylessAssignments(assignments: ReadonlyMap<string, EndpointAssignmentItem>, names: readonly string[]): Selection {
   const found = names.flatMap((n) => {
     const a = assignments.get(n);
-    return a ? [a] : [];
+    return a ? [{ name: n, item: a }] : [];
   });
-  const resources = found.map((a) => proxylessLoadAssignment(a.resource));
-  const changedAt = found.map((a) => a.changedAt ?? '').sort().pop() || undefined;
-  return { version: contentVersion(resources), resources, ...(changedAt ? { changedAt } : {}) };
+  const resources = found.map((a) => proxylessLoadAssignment(a.item.resource, a.name));
+  const changedAt = found.map((a) => a.item.changedAt ?? '').sort().pop() || undefined;
+  return { version: contentVersion(resources.length === 1 ? resources[0] : resources), resources, ...(changedAt ? { changedAt } : {}) };
 }
 
 /**

@@ -2,6 +2,7 @@ import { StoreUnavailableError } from '../errors';
 import { ByteBoundedLru } from './byte-bounded-lru';
 import { RenderedRepository } from '../store/repositories';
 import { EndpointAssignmentItem, ServiceSecretsItem, SnapshotItem } from '../store/records';
+import { assignmentSource } from '../render/names';
 
 interface Entry<T> {
   value: T | undefined;
@@ -69,7 +70,9 @@ export class SnapshotCache {
   /**
    * rendered returns a service's snapshot, the named assignments and (when asked) the service's
    * secrets, reading whatever is not fresh in one request. `fresh: true` reads them all whatever
-   * their age: the push tier's change watcher keeps the cache current that way.
+   * their age: the push tier's change watcher keeps the cache current that way. A subset
+   * cluster's name (a proxyless gRPC client's) is read as its service's assignment
+   * (names.assignmentSource) and returned under the name asked; the selection filters it.
    */
   async rendered(
     service: string,
@@ -80,7 +83,8 @@ export class SnapshotCache {
     const stale = (entry: Entry<unknown> | undefined) => options.fresh === true || !this.fresh(entry);
     // snapshotJustRead: the caller read the snapshot a moment ago (to authorize), don't read it twice.
     const readSnapshot = !options.snapshotJustRead && stale(this.snapshots.get(service));
-    const readAssignments = assignmentNames.filter((n) => stale(this.assignmentEntries.get(n)));
+    const sources = [...new Set(assignmentNames.map(assignmentSource))];
+    const readAssignments = sources.filter((n) => stale(this.assignmentEntries.get(n)));
     const readSecrets = withSecrets && stale(this.secretEntries.get(service));
     if (readSnapshot || readAssignments.length > 0 || readSecrets) {
       try {
@@ -111,7 +115,7 @@ export class SnapshotCache {
     }
     const assignments = new Map<string, EndpointAssignmentItem>();
     for (const name of assignmentNames) {
-      const value = this.assignmentEntries.get(name)?.value;
+      const value = this.assignmentEntries.get(assignmentSource(name))?.value;
       if (value) assignments.set(name, value);
     }
     const secrets = withSecrets ? this.secretEntries.get(service)?.value : undefined;

@@ -16,7 +16,7 @@ describe('a proxyless gRPC client on the push tier', () => {
 
   beforeAll(async () => {
     cp = await startLocalControlPlane({ port: 0, grpcPort: 0 });
-    servers = await Promise.all(['who-a', 'who-b', 'who-c'].map(startWhoServer));
+    servers = await Promise.all(['who-a', 'who-b', 'who-c'].map((id) => startWhoServer(id)));
   });
   afterAll(async () => {
     await client?.close();

@@ -1,5 +1,6 @@
 // A real proxyless gRPC client (@grpc/grpc-js-xds) in its own process, driven over stdin:
-// each line `call <n>` makes n unary calls to `xds:///<target>` one after another and prints
+// each line `call <n>` (or `call <n> <header>=<value>`, sending that metadata with each call)
+// makes n unary calls to `xds:///<target>` one after another and prints
 // one JSON line: how many answers came from each server id, and how many calls failed.
 // The bootstrap comes from GRPC_XDS_BOOTSTRAP_CONFIG; the target is argv[2], each call's
 // deadline argv[3] (ms, default 5000; calls wait for the channel within it). It exits when
@@ -16,9 +17,9 @@ const { whoService } = require('./who-service.cjs');
 const Client = grpc.makeGenericClientConstructor(whoService, 'Who');
 const client = new Client(`xds:///${target}`, grpc.credentials.createInsecure());
 
-function call() {
+function call(metadata) {
   return new Promise((resolve) => {
-    client.Who(Buffer.alloc(0), { deadline: Date.now() + deadlineMs, waitForReady: true }, (err, reply) =>
+    client.Who(Buffer.alloc(0), metadata, { deadline: Date.now() + deadlineMs, waitForReady: true }, (err, reply) =>
       resolve(err ? { error: `${err.code} ${err.details}` } : reply && reply.length > 0 ? { server: reply.toString("utf8") } : { error: `empty reply ${JSON.stringify(reply)}` }),
     );
   });
@@ -27,14 +28,16 @@ function call() {
 const lines = readline.createInterface({ input: process.stdin });
 let queue = Promise.resolve();
 lines.on('line', (line) => {
-  const match = /^call (\d+)$/.exec(line.trim());
+  const match = /^call (\d+)(?: ([^=\s]+)=(\S+))?$/.exec(line.trim());
   if (!match) return;
+  const metadata = new grpc.Metadata();
+  if (match[2]) metadata.set(match[2], match[3]);
   queue = queue.then(async () => {
     const counts = {};
     let failed = 0;
     let lastError;
     for (let i = 0; i < Number(match[1]); i++) {
-      const r = await call();
+      const r = await call(metadata);
       if (r.server) counts[r.server] = (counts[r.server] ?? 0) + 1;
       else {
         failed++;

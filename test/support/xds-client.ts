@@ -1,7 +1,7 @@
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { Server, ServerCredentials, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import { Server, ServerCredentials, ServerUnaryCall, sendUnaryData, status } from '@grpc/grpc-js';
 import { whoService } from './who-service.cjs';
 
 const childScript = path.join(__dirname, 'xds-client-child.cjs');
@@ -9,15 +9,33 @@ const childScript = path.join(__dirname, 'xds-client-child.cjs');
 export interface WhoServer {
   readonly id: string;
   readonly port: number;
+  /** What it received: attempts (a retried call counts once per attempt), and those it failed. */
+  readonly stats: { attempts: number; failed: number; retried: number };
   close(): void;
 }
 
+export interface WhoServerOptions {
+  /**
+   * Fail the first attempt of every call with UNAVAILABLE and answer a retried one: gRPC marks
+   * an attempt after the first with `grpc-previous-rpc-attempts` metadata (gRFC A6).
+   */
+  readonly failFirstAttempt?: boolean;
+}
+
 /** startWhoServer starts one; with `delayMs`, it answers that late (a slow server). */
-export async function startWhoServer(id: string, delayMs = 0): Promise<WhoServer> {
+export async function startWhoServer(id: string, delayMs = 0, options: WhoServerOptions = {}): Promise<WhoServer> {
   const server = new Server();
   const timers = new Set<NodeJS.Timeout>();
+  const stats = { attempts: 0, failed: 0, retried: 0 };
   server.addService(whoService, {
-    Who: (_call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+    Who: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+      stats.attempts++;
+      const retried = call.metadata.get('grpc-previous-rpc-attempts').length > 0;
+      if (retried) stats.retried++;
+      if (options.failFirstAttempt && !retried) {
+        stats.failed++;
+        return callback({ code: status.UNAVAILABLE, details: `${id} fails every first attempt` });
+      }
       if (delayMs === 0) return callback(null, Buffer.from(id));
       const timer = setTimeout(() => {
         timers.delete(timer);
@@ -32,6 +50,7 @@ export async function startWhoServer(id: string, delayMs = 0): Promise<WhoServer
   return {
     id,
     port,
+    stats,
     close: () => {
       for (const t of timers) clearTimeout(t);
       server.forceShutdown();
@@ -77,9 +96,9 @@ export class XdsClientProcess {
     this.child.on('exit', () => this.waiter?.());
   }
 
-  /** calls makes n calls one after another and says where they went; bounded by boundMs. */
-  async calls(n: number, boundMs = 30_000): Promise<CallBatch> {
-    this.child.stdin.write(`call ${n}\n`);
+  /** calls makes n calls one after another (with `header` as metadata) and says where they went; bounded by boundMs. */
+  async calls(n: number, boundMs = 30_000, header?: { name: string; value: string }): Promise<CallBatch> {
+    this.child.stdin.write(header ? `call ${n} ${header.name}=${header.value}\n` : `call ${n}\n`);
     const deadline = Date.now() + boundMs;
     while (this.lines.length === 0) {
       if (this.child.exitCode !== null) throw new Error(`the xDS client exited (${this.child.exitCode}): ${this.stderr}`);

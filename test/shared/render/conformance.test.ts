@@ -2,6 +2,7 @@ import { Protocol, ServiceSpec } from '../../../shared/model/spec';
 import { localServiceCluster } from '../../../shared/render/cluster';
 import { clusterLoadAssignment } from '../../../shared/render/endpoint';
 import { checkSnapshotConsistency, renderSnapshot } from '../../../shared/render/snapshot';
+import { proxylessLoadAssignment, renderProxylessSnapshot } from '../../../shared/render/proxyless';
 import { EnvoyResource } from '../../../shared/envoy/resources';
 import { typeUrls } from '../../../shared/envoy/resources';
 import { assertConformant } from '../../support/envoy-schema';
@@ -147,6 +148,39 @@ describe('rendered resources conform to Envoy v3', () => {
       expect(() => assertConformant(resource)).not.toThrow();
     }
     expect(checkSnapshotConsistency(resources, caller.name)).toEqual([]);
+  });
+
+  // The forms a proxyless gRPC client is served of the same worlds: API listeners with inline
+  // routes (header routes, weighted subset clusters), EDS clusters over ADS, one per subset.
+  it.each(cases)('proxyless: $name', ({ caller, deps, callers }) => {
+    const resources = renderProxylessSnapshot(world(caller, deps, callers));
+    const all = everyResource(resources);
+    const grpcDeps = caller.dependencies.filter((d) => deps.find((s) => s.name === d.service)?.protocol !== 'tcp');
+    expect(resources.listeners?.length).toBe(grpcDeps.length);
+    for (const resource of all) {
+      expect(() => assertConformant(resource)).not.toThrow();
+    }
+    expect(checkSnapshotConsistency(resources, caller.name)).toEqual([]);
+  });
+
+  it('the proxyless matrix renders weighted subset clusters, exact and present header matches, and a subset EDS resource that conforms', () => {
+    const rendered = cases.map(({ caller, deps, callers }) => JSON.stringify(renderProxylessSnapshot(world(caller, deps, callers))));
+    const somewhere = (text: string) => rendered.some((r) => r.includes(text));
+    expect({
+      split: somewhere('"weighted_clusters":{"clusters":[{"name":"dep-grpc|revision=12","weight":90},{"name":"dep-grpc|revision=13","weight":10}]}'),
+      exact: somewhere('"string_match":{"exact":"1"}'),
+      present: somewhere('"present_match":true'),
+      subsetCluster: somewhere('"service_name":"dep-http|revision=13,track=debug"'),
+    }).toEqual({ split: true, exact: true, present: true, subsetCluster: true });
+    const cla = clusterLoadAssignment('dep-http', [
+      endpoint('dep-http', 'task-a', { zone: 'eu-west-1a', labels: { revision: '12', weight: '5' } }),
+      endpoint('dep-http', 'task-b', { zone: 'eu-west-1b', labels: { revision: '13', track: 'debug' } }),
+    ]);
+    const subset = proxylessLoadAssignment(cla, 'dep-http|revision=13,track=debug');
+    expect(subset.cluster_name).toBe('dep-http|revision=13,track=debug');
+    expect(() => assertConformant(subset)).not.toThrow();
+    const response = { version_info: 'v1', type_url: typeUrls.endpoints, resources: [subset, proxylessLoadAssignment(cla, 'dep-http|revision=12')] };
+    expect(() => assertConformant(response)).not.toThrow();
   });
 
   it('the matrix renders TLS both ways, RBAC on HTTP and TCP with and without principals, and JWT', () => {
