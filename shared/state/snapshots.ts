@@ -54,7 +54,7 @@ export async function planSnapshots(
     Promise.all(wanted.map(async (name) => [name, await store.listDependents(name)] as const)),
     Promise.all(wanted.map(async (name) => [name, await store.getSnapshot(name)] as const)).then((pairs) => new Map(pairs)),
   ]);
-  const nowMs = (options.now ?? Date.now)();
+  const clock = options.now ?? Date.now;
   const limits = options.retirement ?? { ttlMs: defaults.retiringClusterTtlMs, max: defaults.maxRetiringClusters };
   const records = new Map([...stored].map(([name, r]) => [name, { spec: r.spec, revision: r.revision }]));
   if (pending && wanted.includes(pending.spec.name)) records.set(pending.spec.name, pending);
@@ -79,6 +79,7 @@ export async function planSnapshots(
     const problems = [...checkSnapshotConsistency(resources, name), ...checkSnapshotConsistency(proxyless, name)];
     if (problems.length > 0) throw new InconsistentSnapshotError(name, problems);
     const before = previous.get(name);
+    const nowMs = clock(); // read per snapshot, as renderedAt always was
     const retiring = retiringClusters(
       before && { clusters: before.resources.clusters ?? [], retiring: before.retiringClusters ?? [] },
       resources.clusters ?? [],
