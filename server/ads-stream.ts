@@ -56,7 +56,7 @@ export class AdsStream extends XdsStream<DiscoveryRequest, StreamResponse> {
     state.applied = request.version_info ?? '';
     state.names = [...new Set(request.resource_names ?? [])].sort();
     // An ACK may release another type (listeners wait for their clusters): look at all of them.
-    await this.evaluateAll();
+    await this.evaluateAll(type);
   }
 
   protected async evaluate(type: XdsTypeName): Promise<void> {

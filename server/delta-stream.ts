@@ -92,7 +92,7 @@ export class DeltaAdsStream extends XdsStream<DeltaRequest, DeltaResponse> {
       state.names.delete(name);
       state.known.delete(name);
     }
-    await this.evaluateAll();
+    await this.evaluateAll(type);
   }
 
   protected async evaluate(type: XdsTypeName): Promise<void> {

@@ -9,8 +9,10 @@ export const typeOfUrl = new Map<string, XdsTypeName>(xdsTypeNames.map((t) => [t
 
 /**
  * pushOrder is make before break on one stream: clusters, then their endpoints, then the
- * listeners and routes that use them, then secrets. (Removals in reverse, and holding a
- * cluster's removal until no listener refers to it, are not done yet.)
+ * listeners and routes that use them, then secrets. Removals come in reverse without a second
+ * order: the core keeps serving a dropped cluster (retiring, shared/xds/retiring.ts) until the
+ * node has ACKed listeners and routes that no longer use it, so its removal (a smaller CDS, or
+ * `removed_resources` in delta) follows those ACKs.
  */
 export const pushOrder: readonly XdsTypeName[] = ['clusters', 'endpoints', 'listeners', 'routes', 'secrets'];
 
@@ -75,9 +77,14 @@ export abstract class XdsStream<Request extends StreamRequestHead, Response> {
   protected abstract evaluate(type: XdsTypeName): Promise<void>;
   protected abstract has(type: XdsTypeName): boolean;
 
-  /** evaluateAll looks at every subscribed type, in make-before-break order. */
-  protected async evaluateAll(): Promise<void> {
-    for (const type of pushOrder) {
+  /**
+   * evaluateAll looks at every subscribed type, in make-before-break order. After an ACK of
+   * listeners or routes (`acked`), clusters are looked at once more, last: the core now knows
+   * what the node applied, and a cluster those no longer use may go (removals in reverse).
+   */
+  protected async evaluateAll(acked?: XdsTypeName): Promise<void> {
+    const removalsLast: readonly XdsTypeName[] = acked === 'listeners' || acked === 'routes' ? ['clusters'] : [];
+    for (const type of [...pushOrder, ...removalsLast]) {
       if (this.ended) return;
       if (this.has(type)) await this.evaluate(type);
     }
@@ -96,7 +103,14 @@ export abstract class XdsStream<Request extends StreamRequestHead, Response> {
   ): Promise<Exclude<XdsAnswer, { kind: 'refusal' }> | undefined> {
     const answer = await discover(
       this.deps,
-      { type, node: this.node, resourceNames, versionInfo, ...(errorDetail ? { errorDetail } : {}) },
+      {
+        type,
+        node: this.node,
+        resourceNames,
+        versionInfo,
+        streamTypes: new Set(pushOrder.filter((t) => this.has(t))),
+        ...(errorDetail ? { errorDetail } : {}),
+      },
       this.principal,
     );
     if (answer.kind === 'refusal') {

@@ -38,6 +38,15 @@ export const defaults = {
   tombstoneTtlSeconds: 24 * 3600,
   /** Service certificate lifetime; renewed at half of it (env CERTIFICATE_LIFETIME_SECONDS). */
   certificateLifetimeSeconds: 24 * 3600,
+  /**
+   * How long a cluster a render dropped is still served, with the current ones, to a node that
+   * has not yet applied listeners and routes that stop using it (make before break for
+   * removals). Past it, it goes even from a node that never applies them (one that keeps
+   * rejecting its listeners): many Envoy refresh delays, short enough to keep CDS small.
+   */
+  retiringClusterTtlMs: 10 * 60_000,
+  /** The most retiring clusters one snapshot keeps (the newest ones). */
+  maxRetiringClusters: 100,
   /** Reserved concurrency of the lifecycle function. */
   lifecycleConcurrency: 10,
 } as const;

@@ -30,6 +30,18 @@ export type EnvoyResource = Record<string, unknown> & { name?: string };
 /** SnapshotResources are the per-type resources of one service's nodes, each list sorted by name. */
 export type SnapshotResources = Partial<Record<Exclude<XdsTypeName, 'endpoints'>, EnvoyResource[]>>;
 
+/**
+ * RetiringResource is a resource a render dropped, kept with its body for a while so nodes that
+ * still route to it keep it until their listeners and routes no longer do (make before break).
+ */
+export interface RetiringResource {
+  readonly resource: EnvoyResource;
+  /** Its content version (a hash of the resource): what a transitional set's version is made of. */
+  readonly version: string;
+  /** When the render that dropped it ran (ISO 8601): it is kept for a bounded time from then. */
+  readonly retiredAt: string;
+}
+
 /** TypeVersions are a content hash per type: what a wildcard poll compares. */
 export type TypeVersions = Partial<Record<XdsTypeName, string>>;
 

@@ -1,6 +1,6 @@
 import { NodeWorld } from '../model/node-world';
 import { InconsistentSnapshotError } from '../errors';
-import { EnvoyResource, SnapshotResources, TypeVersions, XdsTypeName } from '../envoy/resources';
+import { EnvoyResource, RetiringResource, SnapshotResources, TypeVersions, XdsTypeName } from '../envoy/resources';
 import { dependencyCluster, localAppCluster } from './cluster';
 import { externalListener, inboundListener, outboundListener } from './listener';
 import { inboundRouteConfiguration, outboundRouteConfiguration } from './route';
@@ -50,6 +50,44 @@ export function snapshotVersions(resources: SnapshotResources): TypeVersions {
     versions[type] = contentVersion(list);
   }
   return versions;
+}
+
+/** RetirementLimits bound how long and how many dropped clusters a snapshot keeps. */
+export interface RetirementLimits {
+  readonly ttlMs: number;
+  readonly max: number;
+}
+
+/**
+ * retiringClusters lists the clusters a new render keeps as retiring: those the previous
+ * snapshot served and this one drops (retired now), and those the previous one was already
+ * retiring, while they are younger than `ttlMs`; none a current cluster names; at most `max`,
+ * the most recently retired; sorted by name. The xDS core serves them, with the current ones,
+ * to a node until it has applied listeners and routes that no longer use them (discovery.ts),
+ * so a removed dependency is unreferenced before its cluster goes.
+ */
+export function retiringClusters(
+  previous: { readonly clusters: readonly EnvoyResource[]; readonly retiring: readonly RetiringResource[] } | undefined,
+  current: readonly EnvoyResource[],
+  nowMs: number,
+  limits: RetirementLimits,
+): RetiringResource[] {
+  if (!previous) return [];
+  const kept = new Set(current.map((c) => String(c.name)));
+  const at = new Date(nowMs).toISOString();
+  const found = new Map<string, RetiringResource>();
+  for (const r of previous.retiring) {
+    if (Date.parse(r.retiredAt) + limits.ttlMs > nowMs) found.set(String(r.resource.name), r);
+  }
+  // A cluster the previous snapshot served is retired now, replacing an older retiring body of the same name.
+  for (const c of previous.clusters) found.set(String(c.name), { resource: c, version: contentVersion(c), retiredAt: at });
+  const newestFirst = [...found.entries()]
+    .filter(([name]) => !kept.has(name))
+    .sort(([a, x], [b, y]) => (x.retiredAt === y.retiredAt ? (a < b ? -1 : 1) : x.retiredAt > y.retiredAt ? -1 : 1));
+  return newestFirst
+    .slice(0, Math.max(0, limits.max))
+    .map(([, r]) => r)
+    .sort((a, b) => byName(a.resource, b.resource));
 }
 
 function walk(value: unknown, visit: (key: string, v: unknown) => void): void {

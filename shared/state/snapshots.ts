@@ -3,12 +3,19 @@ import { buildNodeWorld } from '../model/node-world';
 import { ServiceSpec } from '../model/spec';
 import { RenderSettings } from '../render/settings';
 import { renderProxylessSnapshot } from '../render/proxyless';
-import { checkSnapshotConsistency, renderSnapshot, snapshotVersions } from '../render/snapshot';
+import { RetirementLimits, checkSnapshotConsistency, renderSnapshot, retiringClusters, snapshotVersions } from '../render/snapshot';
+import { defaults } from '../config';
 import { SnapshotItem } from '../store/records';
 import { CatalogRepository, RenderedRepository } from '../store/repositories';
 
 /** SnapshotStore is what rendering snapshots reads (specs, callers) and writes (snapshots). */
-export type SnapshotStore = Pick<CatalogRepository, 'getServices' | 'listDependents'> & Pick<RenderedRepository, 'putSnapshot'>;
+export type SnapshotStore = Pick<CatalogRepository, 'getServices' | 'listDependents'> & Pick<RenderedRepository, 'putSnapshot' | 'getSnapshot'>;
+
+/** PlanOptions are the clock of a render and the bounds of the clusters it keeps retiring. */
+export interface PlanOptions {
+  readonly now?: () => number;
+  readonly retirement?: RetirementLimits;
+}
 
 /** PendingSpec is a spec about to be stored: snapshots are planned with it before it is written. */
 export interface PendingSpec {
@@ -28,19 +35,27 @@ export interface PlannedSnapshot {
  * nothing: an inconsistent snapshot is an InconsistentSnapshotError before anything is stored.
  * With `pending`, that spec stands in for the stored one, so a spec change is checked before
  * it is written. Work is one query of callers per service and two batch reads in all. A
- * service that has been deleted meanwhile, or whose dependency has, is skipped.
+ * service that has been deleted meanwhile, or whose dependency has, is skipped. Each previous
+ * snapshot is read too: the clusters it served that the new one drops are kept as retiring
+ * (render/snapshot.ts `retiringClusters`), for both forms. Two renders of one service racing
+ * may lose a retiring cluster (the later write wins): its nodes then lose it at once, as
+ * before retiring clusters existed.
  */
 export async function planSnapshots(
   store: Omit<SnapshotStore, 'putSnapshot'>,
   services: readonly string[],
   settings: RenderSettings,
   pending?: PendingSpec,
+  options: PlanOptions = {},
 ): Promise<PlannedSnapshot[]> {
   const wanted = [...new Set(services)].sort();
-  const [stored, listed] = await Promise.all([
+  const [stored, listed, previous] = await Promise.all([
     store.getServices(wanted),
     Promise.all(wanted.map(async (name) => [name, await store.listDependents(name)] as const)),
+    Promise.all(wanted.map(async (name) => [name, await store.getSnapshot(name)] as const)).then((pairs) => new Map(pairs)),
   ]);
+  const clock = options.now ?? Date.now;
+  const limits = options.retirement ?? { ttlMs: defaults.retiringClusterTtlMs, max: defaults.maxRetiringClusters };
   const records = new Map([...stored].map(([name, r]) => [name, { spec: r.spec, revision: r.revision }]));
   if (pending && wanted.includes(pending.spec.name)) records.set(pending.spec.name, pending);
   // The pending spec's own dependents index entries are written with it: count it as a listed caller.
@@ -63,16 +78,35 @@ export async function planSnapshots(
     const proxyless = renderProxylessSnapshot(built.world);
     const problems = [...checkSnapshotConsistency(resources, name), ...checkSnapshotConsistency(proxyless, name)];
     if (problems.length > 0) throw new InconsistentSnapshotError(name, problems);
+    const before = previous.get(name);
+    const nowMs = clock(); // read per snapshot, as renderedAt always was
+    const retiring = retiringClusters(
+      before && { clusters: before.resources.clusters ?? [], retiring: before.retiringClusters ?? [] },
+      resources.clusters ?? [],
+      nowMs,
+      limits,
+    );
+    const proxylessRetiring = retiringClusters(
+      before?.proxyless && { clusters: before.proxyless.resources.clusters ?? [], retiring: before.proxyless.retiringClusters ?? [] },
+      proxyless.clusters ?? [],
+      nowMs,
+      limits,
+    );
     planned.push({
       service: name,
       snapshot: {
         resources,
         versions: snapshotVersions(resources),
         specRevision: record.revision,
-        renderedAt: new Date().toISOString(),
+        renderedAt: new Date(nowMs).toISOString(),
         // Who may fetch it travels with it: every poll checks it without reading the spec.
         identity: { iamRoleArns: record.spec.identity?.iamRoleArns ?? [] },
-        proxyless: { resources: proxyless, versions: snapshotVersions(proxyless) },
+        ...(retiring.length > 0 ? { retiringClusters: retiring } : {}),
+        proxyless: {
+          resources: proxyless,
+          versions: snapshotVersions(proxyless),
+          ...(proxylessRetiring.length > 0 ? { retiringClusters: proxylessRetiring } : {}),
+        },
       },
     });
   }
@@ -91,6 +125,11 @@ export async function storeSnapshots(store: Pick<SnapshotStore, 'putSnapshot'>, 
 }
 
 /** refreshSnapshots re-renders, checks and stores the snapshots of the named services from the stored catalog. */
-export async function refreshSnapshots(store: SnapshotStore, services: readonly string[], settings: RenderSettings): Promise<string[]> {
-  return storeSnapshots(store, await planSnapshots(store, services, settings));
+export async function refreshSnapshots(
+  store: SnapshotStore,
+  services: readonly string[],
+  settings: RenderSettings,
+  options: PlanOptions = {},
+): Promise<string[]> {
+  return storeSnapshots(store, await planSnapshots(store, services, settings, undefined, options));
 }

@@ -1,6 +1,6 @@
 import { Endpoint } from '../model/endpoint';
 import { ServiceSpec } from '../model/spec';
-import { EnvoyResource, NamedVersionedResources, SnapshotResources, TypeVersions } from '../envoy/resources';
+import { EnvoyResource, NamedVersionedResources, RetiringResource, SnapshotResources, TypeVersions } from '../envoy/resources';
 
 /** ServiceRecord is a declared spec with its revision, which guards concurrent edits. */
 export interface ServiceRecord {
@@ -46,10 +46,19 @@ export interface SnapshotItem {
   /** Who may fetch it (spec.identity): checked on every poll, so it travels with the snapshot. */
   readonly identity?: { readonly iamRoleArns: readonly string[] };
   /**
+   * Clusters recent renders dropped (render/snapshot.ts `retiringClusters`), with their bodies:
+   * served with the current ones until a node no longer routes to them. Absent when none.
+   */
+  readonly retiringClusters?: readonly RetiringResource[];
+  /**
    * What the service's proxyless gRPC clients get instead (render/proxyless.ts): API listeners
    * named as dial targets and clusters over ADS. Absent from snapshots stored before it existed.
    */
-  readonly proxyless?: { readonly resources: SnapshotResources; readonly versions: TypeVersions };
+  readonly proxyless?: {
+    readonly resources: SnapshotResources;
+    readonly versions: TypeVersions;
+    readonly retiringClusters?: readonly RetiringResource[];
+  };
 }
 
 /**

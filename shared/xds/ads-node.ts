@@ -1,5 +1,5 @@
 import { SnapshotItem } from '../store/records';
-import { adsSnapshotForms } from '../render/ads-forms';
+import { adsResource, adsSnapshotForms, adsVersion } from '../render/ads-forms';
 import { adsNodeMetadata } from '../render/settings';
 import { DiscoveryNode } from './request';
 
@@ -25,7 +25,12 @@ export function adsSnapshotOf(stored: SnapshotItem): SnapshotItem {
   let ads = derived.get(stored);
   if (!ads) {
     const { proxyless: _proxyless, ...rest } = stored;
-    ads = { ...rest, ...adsSnapshotForms(stored.resources, stored.versions) };
+    ads = {
+      ...rest,
+      ...adsSnapshotForms(stored.resources, stored.versions),
+      // Retiring clusters (make before break for removals) are served in the same forms as the current ones.
+      ...(stored.retiringClusters ? { retiringClusters: stored.retiringClusters.map((r) => ({ ...r, resource: adsResource(r.resource), version: adsVersion(r.version) })) } : {}),
+    };
     derived.set(stored, ads);
   }
   return ads;

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { StoreUnavailableError } from '../errors';
-import { EnvoyResource, XdsTypeName, typeUrls } from '../envoy/resources';
+import { EnvoyResource, RetiringResource, XdsTypeName, typeUrls } from '../envoy/resources';
+import { defaults } from '../config';
+import { SnapshotItem } from '../store/records';
 import { Nack } from '../model/node-status';
 import { SnapshotCache } from './snapshot-cache';
 import { NodeTracker } from './node-tracker';
@@ -10,6 +12,7 @@ import { AuthMode, Principal, authorizeNode } from './authorization';
 import { XdsRefusal } from './refusal';
 import { adsSnapshotOf, isAdsNode } from './ads-node';
 import { SecretSealer } from '../secrets/sealer';
+import { clustersForNode, hasLeftRetiringClusters, liveRetiringClusters, selectTransitionalClusters } from './retiring';
 
 export interface DiscoveryDeps {
   readonly cache: SnapshotCache;
@@ -19,6 +22,10 @@ export interface DiscoveryDeps {
   readonly authMode?: AuthMode;
   /** Opens the sealed private keys SDS serves; without it SDS is off; 'unavailable' when it could not be loaded. */
   readonly sealer?: SecretSealer | 'unavailable';
+  /** The clock retiring clusters expire by (retiring.ts). */
+  readonly now?: () => number;
+  /** How long a dropped cluster is still served to nodes that may route to it. @default defaults.retiringClusterTtlMs */
+  readonly retiringClusterTtlMs?: number;
 }
 
 /** PollSummary says what a poll was and how it was answered, for logs and metrics. */
@@ -31,6 +38,8 @@ export interface PollSummary {
   readonly answeredVersion: string;
   /** LDS/RDS held back until the node has the clusters they reference. */
   readonly held: boolean;
+  /** CDS: the dropped clusters still served, until the node's listeners and routes stop using them. */
+  readonly retiring?: readonly string[];
   readonly nack?: Nack;
   readonly trackingError?: string;
 }
@@ -81,10 +90,16 @@ async function answer(deps: DiscoveryDeps, request: XdsRequest, principal: Princ
   if (authMode !== 'none' && !principal) throw new XdsRefusal('unauthenticated', 'the request is not authenticated');
   if (authMode === 'token') authorizeNode(authMode, principal, node.service, []);
   const names = [...new Set(request.resourceNames)].sort();
+  const now = (deps.now ?? Date.now)();
   const reported = request.versionInfo;
   const forms = isProxylessNode(request.node) ? 'proxyless' : isAdsNode(request.node) ? 'ads' : 'rest';
-  const { selection: current, clustersVersion } = await select(deps, node.service, type, names, principal, forms);
-  const held = shouldHold(deps.tracker, node.id, type, reported, current, clustersVersion);
+  const { selection, snapshot } = await select(deps, node.service, type, names, principal, forms, now);
+  const live = snapshot ? liveRetiringClusters(snapshot, now, deps.retiringClusterTtlMs ?? defaults.retiringClusterTtlMs) : [];
+  const { selection: current, retiring } =
+    type === 'clusters' && snapshot
+      ? clustersForNode(selection, live, reported, () => hasLeftRetiringClusters(deps.tracker?.status(node.id), snapshot, request.streamTypes))
+      : { selection, retiring: [] };
+  const held = shouldHold(deps.tracker, node.id, type, reported, current, snapshot && clusterVersionsReferenced(snapshot, live));
   const answered = held ? reported : current.version;
 
   let nack: Nack | undefined;
@@ -115,6 +130,7 @@ async function answer(deps: DiscoveryDeps, request: XdsRequest, principal: Princ
     reportedVersion: reported,
     answeredVersion: answered,
     held,
+    ...(retiring.length > 0 ? { retiring } : {}),
     ...(nack ? { nack } : {}),
     ...(trackingError ? { trackingError } : {}),
   };
@@ -184,7 +200,8 @@ async function select(
   names: readonly string[],
   principal: Principal | undefined,
   forms: 'rest' | 'ads' | 'proxyless',
-): Promise<{ selection: Selection; clustersVersion?: string }> {
+  nowMs: number,
+): Promise<{ selection: Selection; snapshot?: SnapshotItem }> {
   const proxyless = forms === 'proxyless';
   if (names.length > maxResourceNames) {
     throw new XdsRefusal('bad-request', `${names.length} resource_names; a node asks for at most ${maxResourceNames}`);
@@ -198,30 +215,49 @@ async function select(
   if (!stored) throw new XdsRefusal('not-found', `service "${service}" is not declared`);
   if (proxyless && !stored.proxyless) throw new XdsRefusal('unavailable', `the snapshot of "${service}" has no proxyless gRPC forms yet; it is re-rendered at its next change`);
   if (proxyless && type === 'secrets') throw new XdsRefusal('not-found', 'proxyless gRPC clients are served no secrets (SDS)');
-  const snapshot = proxyless ? { ...stored, ...stored.proxyless! } : forms === 'ads' ? adsSnapshotOf(stored) : stored;
-  const clustersVersion = snapshot.versions.clusters;
+  // The proxyless and ADS forms replace the stored Envoy ones whole, retiring clusters included.
+  const snapshot: SnapshotItem = proxyless
+    ? { ...stored, ...stored.proxyless!, retiringClusters: stored.proxyless!.retiringClusters ?? [] }
+    : forms === 'ads'
+      ? adsSnapshotOf(stored)
+      : stored;
   if (type === 'secrets') {
     checkSecretsRequest(deps.sealer, service, names);
     const { secrets } = await deps.cache.rendered(service, [], true, { snapshotJustRead: true });
-    return { selection: selectSecrets(deps.sealer, service, names, secrets), clustersVersion };
+    return { selection: selectSecrets(deps.sealer, service, names, secrets), snapshot };
   }
-  if (type !== 'endpoints') return { selection: selectFromSnapshot(snapshot, type, names), clustersVersion };
+  if (type !== 'endpoints') return { selection: selectFromSnapshot(snapshot, type, names), snapshot };
   if (names.length === 0) throw new XdsRefusal('bad-request', 'an endpoints request must name the clusters it wants in resource_names');
-  // Its dependencies' clusters, and its own: the bootstrap's local cluster for zone-aware routing.
-  const allowed = new Set([service, ...(snapshot.resources.clusters ?? []).map((c) => String(c.name))]);
+  // Its dependencies' clusters, and its own: the bootstrap's local cluster for zone-aware routing;
+  // and the retiring ones, answered while CDS may still serve them.
+  const retiring = liveRetiringClusters(snapshot, nowMs, deps.retiringClusterTtlMs ?? defaults.retiringClusterTtlMs);
+  const allowed = new Set([service, ...[...(snapshot.resources.clusters ?? []), ...retiring.map((r) => r.resource)].map((c) => String(c.name))]);
   const refused = names.filter((n) => !allowed.has(n));
   if (refused.length > 0) {
     throw new XdsRefusal('refused', `service "${service}" has no cluster ${refused.map((n) => `"${n}"`).join(', ')}`);
   }
   const { assignments } = await deps.cache.rendered(service, names, false, { snapshotJustRead: true });
-  return { selection: proxyless ? selectProxylessAssignments(assignments, names) : selectAssignments(assignments, names), clustersVersion };
+  return { selection: proxyless ? selectProxylessAssignments(assignments, names) : selectAssignments(assignments, names), snapshot };
+}
+
+/**
+ * clusterVersionsReferenced are the CDS versions that hold every cluster the snapshot's
+ * listeners and routes use: the current clusters, and the transitional set (retiring.ts).
+ */
+function clusterVersionsReferenced(snapshot: SnapshotItem, live: readonly RetiringResource[]): ReadonlySet<string> | undefined {
+  const current = snapshot.versions.clusters;
+  if (current === undefined) return undefined;
+  if (live.length === 0) return new Set([current]);
+  const transitional = selectTransitionalClusters({ version: current, resources: [] }, live).version;
+  return new Set([current, transitional]);
 }
 
 /**
  * shouldHold keeps a node's listeners and routes where they are until it has applied the
- * clusters of the same snapshot: REST polls of LDS, RDS and CDS are independent, and a route
- * to a cluster Envoy does not have yet is a 503 (make before break, ENVOY-REST.md). Only a
- * node this container knows is held, and never one that has no version at all.
+ * clusters of the same snapshot (the current set, or the transitional one with retiring
+ * clusters too): REST polls of LDS, RDS and CDS are independent, and a route to a cluster
+ * Envoy does not have yet is a 503 (make before break, ENVOY-REST.md). Only a node this
+ * container knows is held, and never one that has no version at all.
  */
 function shouldHold(
   tracker: NodeTracker | undefined,
@@ -229,10 +265,10 @@ function shouldHold(
   type: XdsTypeName,
   reported: string,
   current: Selection,
-  clustersVersion: string | undefined,
+  clusterVersions: ReadonlySet<string> | undefined,
 ): boolean {
-  if (!tracker || !clustersVersion || reported === '' || reported === current.version) return false;
+  if (!tracker || !clusterVersions || reported === '' || reported === current.version) return false;
   if (type !== 'listeners' && type !== 'routes') return false;
   const clusters = tracker.status(nodeId)?.subscriptions.clusters;
-  return clusters !== undefined && clusters.appliedVersion !== clustersVersion;
+  return clusters !== undefined && !clusterVersions.has(clusters.appliedVersion);
 }

@@ -85,6 +85,11 @@ export interface XdsRequest {
   readonly errorDetail?: { readonly code?: number; readonly message?: string };
   /** The type URL the request names, if any: it must be the one of `type`. */
   readonly typeUrl?: string;
+  /**
+   * On a stream, the types it subscribes: a type it does not subscribe holds nothing that
+   * could route to a retiring cluster (retiring.ts). REST polls cannot say (undefined).
+   */
+  readonly streamTypes?: ReadonlySet<XdsTypeName>;
 }
 
 /** xdsRequestOf reads a validated DiscoveryRequest for the type its transport addressed. */

@@ -18,6 +18,8 @@ export interface EnvoyPollerOptions {
   readonly transport: Transport;
   /** Return a reason to reject an update (simulates Envoy refusing a config). */
   readonly reject?: (type: XdsTypeName, resources: readonly Record<string, unknown>[]) => string | undefined;
+  /** Called after every poll, answered or not: a test checks what the node holds at each step. */
+  readonly afterPoll?: (poller: EnvoyPoller, key: string) => void;
 }
 
 interface SubscriptionState {
@@ -44,9 +46,20 @@ export class EnvoyPoller {
 
   /** pollOnce polls every subscription once, in Envoy's start-up order (CDS, EDS, LDS, RDS). */
   async pollOnce(): Promise<void> {
-    for (const type of ['clusters', 'endpoints', 'listeners', 'routes'] as const) {
-      for (const sub of [...this.subscriptions.values()].filter((s) => s.type === type)) await this.poll(sub);
+    for (const type of ['clusters', 'endpoints', 'listeners', 'routes'] as const) await this.pollType(type);
+  }
+
+  /** pollType polls every subscription of one type once: REST polls of different types come in any order. */
+  async pollType(type: XdsTypeName): Promise<void> {
+    for (const sub of [...this.subscriptions.values()].filter((s) => s.type === type)) {
+      await this.poll(sub);
+      this.options.afterPoll?.(this, key(sub.type, sub.names));
     }
+  }
+
+  /** held lists what the node holds now, per type: the accepted resources of its live subscriptions. */
+  held(type: XdsTypeName): Resource[] {
+    return [...this.subscriptions.values()].filter((s) => s.type === type).flatMap((s) => s.resources);
   }
 
   /** version is what the node has accepted for a subscription ('' before its first update). */

@@ -73,6 +73,8 @@ export class DynamoRendered implements RenderedRepository {
         ...(snapshot.proxyless
           ? { proxyless: packJson(snapshot.proxyless.resources), proxylessVersions: snapshot.proxyless.versions }
           : {}),
+        ...(snapshot.retiringClusters?.length ? { retiring: packJson(snapshot.retiringClusters) } : {}),
+        ...(snapshot.proxyless?.retiringClusters?.length ? { proxylessRetiring: packJson(snapshot.proxyless.retiringClusters) } : {}),
       },
       // Renders of the same revision replace each other (a caller or dependency changed).
       ConditionExpression: 'attribute_not_exists(pk) OR specRevision <= :rev',

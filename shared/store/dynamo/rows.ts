@@ -3,7 +3,7 @@ import { CorruptItemError } from '../../errors';
 import { Endpoint, endpointHealths, endpointSourceKinds } from '../../model/endpoint';
 import { NodeStatus } from '../../model/node-status';
 import { ServiceSpec, toProblems } from '../../model/spec';
-import { EnvoyResource, SnapshotResources } from '../../envoy/resources';
+import { EnvoyResource, RetiringResource, SnapshotResources } from '../../envoy/resources';
 import { unpackJson } from '../codec';
 import { prefixes } from '../layout';
 import { EndpointAssignmentItem, ServiceRecord, ServiceSecretsItem, SnapshotItem, StoredEndpoint } from '../records';
@@ -43,6 +43,8 @@ const snapshotRow = z.object({
   identity: z.object({ iamRoleArns: z.array(z.string()) }).optional(),
   proxyless: bytes.optional(),
   proxylessVersions: versions.optional(),
+  retiring: bytes.optional(),
+  proxylessRetiring: bytes.optional(),
 });
 const secretsRow = z.object({
   certificatePem: text,
@@ -101,14 +103,23 @@ export function toAssignment(item: Item): EndpointAssignmentItem {
 export const assignmentServiceOf = serviceOfPartition;
 
 export function toSnapshotItem(item: Item): SnapshotItem {
-  const { body, versions, specRevision, identity, proxyless, proxylessVersions, ...times } = row(snapshotRow, item);
+  const { body, versions, specRevision, identity, proxyless, proxylessVersions, retiring, proxylessRetiring, ...times } = row(snapshotRow, item);
   return {
     resources: unpackJson<SnapshotResources>(body),
     versions,
     specRevision,
     ...renderedTimes(times),
     ...(identity ? { identity } : {}),
-    ...(proxyless && proxylessVersions ? { proxyless: { resources: unpackJson<SnapshotResources>(proxyless), versions: proxylessVersions } } : {}),
+    ...(retiring ? { retiringClusters: unpackJson<RetiringResource[]>(retiring) } : {}),
+    ...(proxyless && proxylessVersions
+      ? {
+          proxyless: {
+            resources: unpackJson<SnapshotResources>(proxyless),
+            versions: proxylessVersions,
+            ...(proxylessRetiring ? { retiringClusters: unpackJson<RetiringResource[]>(proxylessRetiring) } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -37,4 +37,25 @@ describe('planning snapshots before the spec is written', () => {
     await store.deleteService((await store.getService('payments'))!);
     expect(await refreshSnapshots(store, ['orders', 'nobody'], defaultRenderSettings)).toEqual([]);
   });
+
+  it('keeps the clusters a render drops as retiring, in both forms, until their time is up by its clock', async () => {
+    const store = await dynalite.newStore();
+    for (const s of [payments, ledger]) await declareService(store, s, defaultRenderSettings);
+    await declareService(store, { ...orders, dependencies: [...orders.dependencies, { service: 'ledger', localPort: 9002 }] }, defaultRenderSettings);
+    const limits = { ttlMs: 60_000, max: 10 };
+    const t = Date.parse((await store.getSnapshot('orders'))!.renderedAt) + 1000;
+    const pending = { spec: parseServiceSpec(orders), revision: 3 };
+    const [dropped] = await planSnapshots(store, ['orders'], defaultRenderSettings, pending, { now: () => t, retirement: limits });
+    const retiring = dropped!.snapshot.retiringClusters!;
+    expect(retiring.map((r) => [r.resource.name, r.retiredAt])).toEqual([['ledger', new Date(t).toISOString()]]);
+    expect(dropped!.snapshot.proxyless!.retiringClusters!.length).toBeGreaterThan(0);
+
+    await store.putService(pending.spec, await store.getService('orders'));
+    await store.putSnapshot('orders', dropped!.snapshot);
+    const carried = await planSnapshots(store, ['orders'], defaultRenderSettings, undefined, { now: () => t + limits.ttlMs - 1, retirement: limits });
+    expect(carried[0]!.snapshot.retiringClusters).toEqual(retiring);
+    const expired = await planSnapshots(store, ['orders'], defaultRenderSettings, undefined, { now: () => t + limits.ttlMs, retirement: limits });
+    expect(expired[0]!.snapshot.retiringClusters).toBeUndefined();
+    expect(expired[0]!.snapshot.proxyless!.retiringClusters).toBeUndefined();
+  });
 });
