@@ -59,12 +59,15 @@ export interface RenderedRepository {
    */
   putSnapshot(service: string, snapshot: SnapshotItem): Promise<boolean>;
   getSnapshot(service: string): Promise<SnapshotItem | undefined>;
-  /** getRendered reads, in one request, what a poll needs (an EDS or SDS poll is one read, not two). */
+  /**
+   * getRendered reads, in one request, what a poll needs (an EDS or SDS poll is one read, not
+   * two); `consistent` reads the last write (the push tier, when a replica lags a change record).
+   */
   getRendered(
     snapshotOf: string | undefined,
     assignmentsOf: readonly string[],
     secretsOf?: string,
-    options?: { readonly signal?: AbortSignal },
+    options?: { readonly signal?: AbortSignal; readonly consistent?: boolean },
   ): Promise<RenderedItems>;
 }
 

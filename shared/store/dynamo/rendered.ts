@@ -2,18 +2,24 @@ import { packJson } from '../codec';
 import { keys } from '../layout';
 import { EndpointAssignmentItem, ServiceSecretsItem, SnapshotItem } from '../records';
 import { RenderedItems, RenderedRepository } from '../repositories';
+import { ChangeLogWriter, snapshotChangeVersion } from '../change-log';
 import { StateTable, written } from './table';
 import { assignmentServiceOf, toAssignment, toServiceSecrets, toSnapshotItem } from './rows';
 
 /**
  * DynamoRendered keeps what polls are served, gzipped (see codec.ts): each service's snapshot
  * (`SVC#<name> / SNAPSHOT`) and its rendered ClusterLoadAssignment (`SVC#<name> / EDS`).
+ * Each write that wrote is then recorded in the change log (item first, record second: no
+ * transactions); a failed append fails the write, so the event behind it is retried.
  */
 export class DynamoRendered implements RenderedRepository {
-  constructor(private readonly table: StateTable) {}
+  constructor(
+    private readonly table: StateTable,
+    private readonly changes: ChangeLogWriter,
+  ) {}
 
   async putEndpointAssignment(service: string, assignment: EndpointAssignmentItem): Promise<boolean> {
-    return written(
+    const stored = await written(
       this.table.update('putEndpointAssignment', {
         Key: keys.endpointAssignment(service),
         UpdateExpression:
@@ -29,6 +35,8 @@ export class DynamoRendered implements RenderedRepository {
         },
       }),
     );
+    if (stored) await this.changes.append(service, 'eds', assignment.version);
+    return stored;
   }
 
   async getEndpointAssignments(services: readonly string[]): Promise<Map<string, EndpointAssignmentItem>> {
@@ -39,7 +47,7 @@ export class DynamoRendered implements RenderedRepository {
     snapshotOf: string | undefined,
     assignmentsOf: readonly string[],
     secretsOf?: string,
-    options: { readonly signal?: AbortSignal } = {},
+    options: { readonly signal?: AbortSignal; readonly consistent?: boolean } = {},
   ): Promise<RenderedItems> {
     const keyList = [
       ...(snapshotOf !== undefined ? [keys.snapshot(snapshotOf)] : []),
@@ -60,7 +68,7 @@ export class DynamoRendered implements RenderedRepository {
   }
 
   async putSnapshot(service: string, snapshot: SnapshotItem): Promise<boolean> {
-    return written(this.table.put('putSnapshot', {
+    const stored = await written(this.table.put('putSnapshot', {
       Item: {
         ...keys.snapshot(service),
         kind: 'snapshot',
@@ -78,6 +86,8 @@ export class DynamoRendered implements RenderedRepository {
       ConditionExpression: 'attribute_not_exists(pk) OR specRevision <= :rev',
       ExpressionAttributeValues: { ':rev': snapshot.specRevision },
     }));
+    if (stored) await this.changes.append(service, 'snapshot', snapshotChangeVersion(snapshot));
+    return stored;
   }
 
   async getSnapshot(service: string): Promise<SnapshotItem | undefined> {

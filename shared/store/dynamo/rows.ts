@@ -6,6 +6,7 @@ import { ServiceSpec, toProblems } from '../../model/spec';
 import { EnvoyResource, SnapshotResources } from '../../envoy/resources';
 import { unpackJson } from '../codec';
 import { prefixes } from '../layout';
+import { ChangeRecord, timeOfSequence } from '../change-log';
 import { EndpointAssignmentItem, ServiceRecord, ServiceSecretsItem, SnapshotItem, StoredEndpoint } from '../records';
 import { Item } from './table';
 
@@ -63,6 +64,7 @@ const aliasRow = z.object({ service: text });
 const dependentRow = z.object({ caller: text });
 const caRow = z.object({ certificatePem: text, retiredCertificatePem: text.optional() });
 const dataKeyRow = z.object({ ciphertext: bytes });
+const changeRow = z.object({ sk: text, service: text, item: z.enum(['snapshot', 'eds', 'secrets']), version: text });
 
 function row<S extends z.ZodType>(schema: S, item: Item): z.output<S> {
   const parsed = schema.safeParse(item);
@@ -132,3 +134,9 @@ export const caCertificate = (item: Item): string => row(caRow, item).certificat
 /** caRetiredCertificate is the CA a rotation replaced, kept in the trust bundle until no certificate of it is left. */
 export const caRetiredCertificate = (item: Item): string | undefined => row(caRow, item).retiredCertificatePem;
 export const dataKeyCiphertext = (item: Item): Uint8Array => row(dataKeyRow, item).ciphertext;
+
+/** toChangeRecord reads a change-log record (CHANGES#<shard> / <sequence>). */
+export function toChangeRecord(item: Item): ChangeRecord {
+  const r = row(changeRow, item);
+  return { sequence: r.sk, service: r.service, item: r.item, version: r.version, at: timeOfSequence(r.sk) };
+}
