@@ -1,38 +1,84 @@
 import { canonicalJson } from '../shared/envoy/version';
-import { SnapshotCache } from '../shared/xds/snapshot-cache';
-import { StreamRequestHead, XdsStream } from './xds-stream';
+import { XdsTypeName } from '../shared/envoy/resources';
+import {
+  ChangeFeed,
+  ChangeLogReader,
+  ChangeRecord,
+  ChangedItemKind,
+  changeLogDefaults,
+  secretsChangeVersion,
+  snapshotChangeVersion,
+} from '../shared/store/change-log';
+import { Rendered, SnapshotCache } from '../shared/xds/snapshot-cache';
 
-type AnyStream = XdsStream<StreamRequestHead, unknown>;
+/** WatchedStream is what the watcher needs of a stream: whose it is, what it asks for, and a way to wake it. */
+export interface WatchedStream {
+  readonly service: string | undefined;
+  subscribed(): ReadonlyMap<XdsTypeName, readonly string[]>;
+  onChange(): Promise<void>;
+}
 
 export interface ChangeWatcherOptions {
-  /** How often the table is read for changes. */
+  /** How often the change log is read. */
   readonly intervalMs: number;
+  /** The change log the rendered writes append to (MeshStore.changes). */
+  readonly log: ChangeLogReader;
+  /**
+   * @default 60000 — how often every service with streams is re-read whole, as the watcher
+   * did before the log: a safety net for a change whose record was lost. 0: never.
+   */
+  readonly sweepIntervalMs?: number;
+  /** @default 2000 — the log reader's overlap window (shared/store/change-log.ts). */
+  readonly overlapMs?: number;
+  /** @default 3 — ticks a changed item whose version is not read back yet is read again before the sweep is left to it. */
+  readonly maxRefreshRetries?: number;
+  readonly now?: () => number;
   readonly onError?: (message: string) => void;
 }
 
+/** A changed item still to be read back: its newest record and how often it was tried. */
+interface Pending {
+  readonly record: ChangeRecord;
+  readonly tries: number;
+}
+
+const itemKey = (service: string, item: ChangedItemKind) => `${item}\u0000${service}`;
+
 /**
- * ChangeWatcher tells streams that their node's state changed. It re-reads, once per
- * interval, the rendered items the streams use (one batched read per service with streams,
- * through the server's SnapshotCache, which it keeps fresh: the streams' own reads then hit
- * it), fingerprints them by their versions, and wakes only the streams of services whose
- * fingerprint changed. `poke` runs a check at once: the local runner calls it after each write.
+ * ChangeWatcher tells streams that what they subscribe to changed. Once per interval it reads
+ * the change log from where it left off — one consistent Query, whatever the number of
+ * services or streams — and for each changed item wakes only the streams subscribed to it:
+ * a snapshot change the streams of that service; an assignment change the streams that
+ * subscribe to that service's EDS (its dependents' streams); a secrets change that service's
+ * streams that subscribe to SDS. Before waking them it refreshes the changed items in the
+ * server's SnapshotCache (so the streams' own reads hit it), checking that it read the version
+ * the record names: a lagging replica is re-read consistently, and an item still behind is
+ * tried again next tick. Changed items no stream here subscribes to are dropped from the cache.
  *
- * Limit (documented, not yet solved): idle reads per second are (services with streams) /
- * interval, so they grow with the number of services, though not with the number of streams.
- * A change log that writers append to and servers query by sequence would make them flat.
+ * A slow sweep (every `sweepIntervalMs`) re-reads every service with streams, as the watcher
+ * did before the log, and wakes those whose versions moved: nothing is missed forever.
+ * `poke` runs a tick at once: the local runner calls it after each write.
  */
 export class ChangeWatcher {
+  private readonly feed: ChangeFeed;
+  private readonly now: () => number;
   private readonly fingerprints = new Map<string, string>();
+  private pending = new Map<string, Pending>();
+  private lastSweep: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
-  readonly stats = { checks: 0, wakes: 0 };
+  readonly stats = { checks: 0, records: 0, wakes: 0, refreshes: 0, consistentRereads: 0, sweeps: 0 };
 
   constructor(
     private readonly cache: SnapshotCache,
-    private readonly streams: () => Iterable<AnyStream>,
+    private readonly streams: () => Iterable<WatchedStream>,
     private readonly options: ChangeWatcherOptions,
-  ) {}
+  ) {
+    this.now = options.now ?? Date.now;
+    this.feed = new ChangeFeed(options.log, { overlapMs: options.overlapMs ?? changeLogDefaults.overlapMs, now: this.now });
+    this.lastSweep = this.now();
+  }
 
   start(): void {
     this.timer ??= setInterval(() => void this.poke(), this.options.intervalMs);
@@ -61,9 +107,11 @@ export class ChangeWatcher {
     return this.running;
   }
 
-  private async check(): Promise<void> {
-    this.stats.checks++;
-    const byService = new Map<string, { streams: AnyStream[]; endpoints: Set<string>; secrets: boolean }>();
+  /** sweep re-reads every service with streams now and wakes those whose versions moved. */
+  async sweep(): Promise<void> {
+    this.stats.sweeps++;
+    this.lastSweep = this.now();
+    const byService = new Map<string, { streams: WatchedStream[]; endpoints: Set<string>; secrets: boolean }>();
     for (const stream of this.streams()) {
       const service = stream.service;
       if (!service) continue;
@@ -79,10 +127,9 @@ export class ChangeWatcher {
         const endpoints = [...entry.endpoints].sort();
         const read = await this.cache.rendered(service, endpoints, entry.secrets, { fresh: true });
         const fingerprint = canonicalJson({
-          snapshot: read.snapshot?.versions ?? null,
-          proxyless: read.snapshot?.proxyless?.versions ?? null,
+          snapshot: snapshotChangeVersion(read.snapshot),
           endpoints: endpoints.map((n) => read.assignments.get(n)?.version ?? null),
-          secrets: read.secrets?.serial ?? null,
+          secrets: secretsChangeVersion(read.secrets),
         });
         const before = this.fingerprints.get(service);
         this.fingerprints.set(service, fingerprint);
@@ -92,4 +139,96 @@ export class ChangeWatcher {
       }),
     );
   }
+
+  private async check(): Promise<void> {
+    this.stats.checks++;
+    const records = await this.feed.next();
+    this.stats.records += records.length;
+    // Records come oldest first: the newest of each item wins, over a retry carried from before.
+    const changed = new Map<string, Pending>(this.pending);
+    for (const record of records) changed.set(itemKey(record.service, record.item), { record, tries: 0 });
+    this.pending = new Map();
+    if (changed.size > 0) await this.apply([...changed.values()]);
+    const sweepEvery = this.options.sweepIntervalMs ?? 60_000;
+    if (sweepEvery > 0 && this.now() - this.lastSweep >= sweepEvery) await this.sweep();
+  }
+
+  /** apply refreshes the changed items some stream here subscribes to, then wakes those streams, each once. */
+  private async apply(changed: readonly Pending[]): Promise<void> {
+    const index = subscriptions(this.streams());
+    const byService = new Map<string, Pending[]>();
+    for (const change of changed) byService.set(change.record.service, [...(byService.get(change.record.service) ?? []), change]);
+    const woken = new Set<WatchedStream>();
+    await Promise.all(
+      [...byService].map(async ([service, changes]) => {
+        const watched = changes.filter(({ record }) => index.streamsOf(service, record.item).length > 0);
+        // What no stream here subscribes to is not read now: dropped, so a later poll reads it.
+        for (const { record } of changes) if (!watched.some((c) => c.record === record)) this.cache.forget(service, record.item);
+        if (watched.length === 0) return;
+        const behind = await this.refresh(service, watched);
+        for (const change of watched) {
+          if (behind.includes(change)) {
+            // Still not the version the record names: a newer write (its record comes next) or a failed read.
+            if (change.tries + 1 < (this.options.maxRefreshRetries ?? 3)) {
+              this.pending.set(itemKey(service, change.record.item), { record: change.record, tries: change.tries + 1 });
+            }
+          }
+          for (const stream of index.streamsOf(service, change.record.item)) woken.add(stream);
+        }
+      }),
+    );
+    this.stats.wakes += woken.size;
+    await Promise.all([...woken].map((s) => s.onChange()));
+  }
+
+  /**
+   * refresh reads a service's changed items into the cache, in one request, and returns the
+   * changes whose version it did not read back; those are read once more, consistently.
+   */
+  private async refresh(service: string, changes: readonly Pending[]): Promise<Pending[]> {
+    const items = new Set(changes.map((c) => c.record.item));
+    const read = (consistent: boolean) =>
+      this.cache.rendered(service, items.has('eds') ? [service] : [], items.has('secrets'), {
+        fresh: true,
+        snapshotJustRead: !items.has('snapshot'),
+        consistent,
+      });
+    this.stats.refreshes++;
+    const behind = (rendered: Rendered) => changes.filter((c) => versionOf(rendered, service, c.record.item) !== c.record.version);
+    const first = behind(await read(false));
+    if (first.length === 0) return first;
+    this.stats.consistentRereads++;
+    return behind(await read(true));
+  }
+}
+
+/** versionOf is the version of a changed item as the cache now holds it, in the change log's terms. */
+function versionOf(rendered: Rendered, service: string, item: ChangedItemKind): string {
+  if (item === 'snapshot') return snapshotChangeVersion(rendered.snapshot);
+  if (item === 'eds') return rendered.assignments.get(service)?.version ?? '';
+  return secretsChangeVersion(rendered.secrets);
+}
+
+/** SubscriptionIndex says which streams a changed item concerns. */
+interface SubscriptionIndex {
+  streamsOf(service: string, item: ChangedItemKind): readonly WatchedStream[];
+}
+
+/**
+ * subscriptions indexes the streams by what a change wakes them for: their service (its
+ * snapshot), each EDS name they subscribe to (a dependency's assignment), their service's
+ * secrets when they subscribe to SDS.
+ */
+function subscriptions(streams: Iterable<WatchedStream>): SubscriptionIndex {
+  const byKey = new Map<string, WatchedStream[]>();
+  const add = (key: string, stream: WatchedStream) => byKey.set(key, [...(byKey.get(key) ?? []), stream]);
+  for (const stream of streams) {
+    const service = stream.service;
+    if (!service) continue;
+    add(itemKey(service, 'snapshot'), stream);
+    const subscribed = stream.subscribed();
+    for (const name of new Set(subscribed.get('endpoints') ?? [])) add(itemKey(name, 'eds'), stream);
+    if (subscribed.has('secrets')) add(itemKey(service, 'secrets'), stream);
+  }
+  return { streamsOf: (service, item) => byKey.get(itemKey(service, item)) ?? [] };
 }

@@ -10,7 +10,9 @@ import { ChangeWatcher } from './change-watcher';
 /**
  * The push tier's process entry (`tsx server/main.ts`): an ADS server over the state table,
  * configured like the functions (TABLE_NAME, AWS_REGION, DYNAMODB_ENDPOINT for a local table),
- * plus GRPC_PORT (default 18001), HOST (default 0.0.0.0) and CHANGE_CHECK_MS (default 500).
+ * plus GRPC_PORT (default 18001), HOST (default 0.0.0.0), CHANGE_CHECK_MS (default 500: how
+ * often the change log is read) and CHANGE_SWEEP_MS (default 60000: how often every service
+ * with streams is re-read whole, the safety net; 0 never).
  *
  * It authenticates nobody: gRPC carries no SigV4, so XDS_AUTH_MODE must be `none`, for a
  * server reached only inside the VPC. It serves no secrets (SDS needs the KMS data key;
@@ -20,7 +22,7 @@ import { ChangeWatcher } from './change-watcher';
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h', default: false } } });
   if (values.help) {
-    console.log('usage: TABLE_NAME=t XDS_AUTH_MODE=none [GRPC_PORT=18001] [HOST=0.0.0.0] [CHANGE_CHECK_MS=500] [GRACE_MS=5000] tsx server/main.ts');
+    console.log('usage: TABLE_NAME=t XDS_AUTH_MODE=none [GRPC_PORT=18001] [HOST=0.0.0.0] [CHANGE_CHECK_MS=500] [CHANGE_SWEEP_MS=60000] [GRACE_MS=5000] tsx server/main.ts');
     return;
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -36,7 +38,12 @@ async function main(): Promise<void> {
     livenessIntervalMs: config.nodeStatusLivenessMs,
   });
   const ads = await startAdsServer({ cache, tracker, authMode: 'none' }, host, port, { onError: (m) => console.error(m) });
-  const watcher = new ChangeWatcher(cache, () => ads.streams, { intervalMs: integer('CHANGE_CHECK_MS', 500), onError: (m) => console.error(m) });
+  const watcher = new ChangeWatcher(cache, () => ads.streams, {
+    intervalMs: integer('CHANGE_CHECK_MS', 500),
+    log: runtime.store.changes,
+    sweepIntervalMs: integer('CHANGE_SWEEP_MS', 60_000),
+    onError: (m) => console.error(m),
+  });
   watcher.start();
   console.log(`push tier: ADS on ${host}:${ads.port}, table ${config.tableName}`);
   const stop = async () => {

@@ -69,13 +69,14 @@ export class SnapshotCache {
   /**
    * rendered returns a service's snapshot, the named assignments and (when asked) the service's
    * secrets, reading whatever is not fresh in one request. `fresh: true` reads them all whatever
-   * their age: the push tier's change watcher keeps the cache current that way.
+   * their age (`consistent` too: what the last write wrote): the push tier's change watcher
+   * keeps the cache current that way.
    */
   async rendered(
     service: string,
     assignmentNames: readonly string[] = [],
     withSecrets = false,
-    options: { readonly snapshotJustRead?: boolean; readonly fresh?: boolean } = {},
+    options: { readonly snapshotJustRead?: boolean; readonly fresh?: boolean; readonly consistent?: boolean } = {},
   ): Promise<Rendered> {
     const stale = (entry: Entry<unknown> | undefined) => options.fresh === true || !this.fresh(entry);
     // snapshotJustRead: the caller read the snapshot a moment ago (to authorize), don't read it twice.
@@ -90,7 +91,7 @@ export class SnapshotCache {
           readSnapshot ? service : undefined,
           readAssignments,
           readSecrets ? service : undefined,
-          signal ? { signal } : {},
+          { ...(signal ? { signal } : {}), ...(options.consistent ? { consistent: true } : {}) },
         );
         const fetchedAt = this.now();
         if (readSnapshot) this.snapshots.set(service, { value: read.snapshot, fetchedAt });
@@ -116,6 +117,16 @@ export class SnapshotCache {
     }
     const secrets = withSecrets ? this.secretEntries.get(service)?.value : undefined;
     return { snapshot: this.snapshots.get(service)?.value, assignments, ...(secrets ? { secrets } : {}) };
+  }
+
+  /**
+   * forget drops a service's cached snapshot, assignment or secrets: the next poll reads it.
+   * The change watcher calls it for changed items no stream of its server subscribes to.
+   */
+  forget(service: string, item: 'snapshot' | 'eds' | 'secrets'): void {
+    if (item === 'snapshot') this.snapshots.delete(service);
+    else if (item === 'eds') this.assignmentEntries.delete(service);
+    else this.secretEntries.delete(service);
   }
 
   private fresh(entry: Entry<unknown> | undefined): boolean {

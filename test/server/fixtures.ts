@@ -33,6 +33,6 @@ export async function adsPlane(store: MeshStore): Promise<AdsPlane> {
   const cache = new SnapshotCache(store, { ttlMs: 60_000 });
   const tracker = new NodeTracker(store, { minWriteGapMs: 0 });
   const server = await startAdsServer({ cache, tracker }, '127.0.0.1', 0);
-  const watcher = new ChangeWatcher(cache, () => server.streams, { intervalMs: 60_000 });
+  const watcher = new ChangeWatcher(cache, () => server.streams, { intervalMs: 60_000, log: store.changes });
   return { store, cache, tracker, server, watcher };
 }
