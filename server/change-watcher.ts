@@ -9,7 +9,8 @@ import {
   secretsChangeVersion,
   snapshotChangeVersion,
 } from '../shared/store/change-log';
-import { Rendered, SnapshotCache } from '../shared/xds/snapshot-cache';
+import { RenderedKey } from '../shared/store/records';
+import { SnapshotCache } from '../shared/xds/snapshot-cache';
 
 /** WatchedStream is what the watcher needs of a stream: whose it is, what it asks for, and a way to wake it. */
 export interface WatchedStream {
@@ -51,12 +52,14 @@ const itemKey = (service: string, item: ChangedItemKind) => `${item}\u0000${serv
  * a snapshot change the streams of that service; an assignment change the streams that
  * subscribe to that service's EDS (its dependents' streams); a secrets change that service's
  * streams that subscribe to SDS. Before waking them it refreshes the changed items in the
- * server's SnapshotCache (so the streams' own reads hit it), checking that it read the version
+ * server's SnapshotCache, all of a tick in one read of up to 100 items per request (so the
+ * streams' own reads hit the cache), checking that it read the version
  * the record names: a lagging replica is re-read consistently, and an item still behind is
  * tried again next tick. Changed items no stream here subscribes to are dropped from the cache.
  *
- * A slow sweep (every `sweepIntervalMs`) re-reads every service with streams, as the watcher
- * did before the log, and wakes those whose versions moved: nothing is missed forever.
+ * A slow sweep (every `sweepIntervalMs`) re-reads every item the streams use, 100 per request
+ * (the watcher read them every tick before the log), and wakes the streams of services whose
+ * versions moved: nothing is missed forever.
  * `poke` runs a tick at once: the local runner calls it after each write.
  */
 export class ChangeWatcher {
@@ -107,7 +110,7 @@ export class ChangeWatcher {
     return this.running;
   }
 
-  /** sweep re-reads every service with streams now and wakes those whose versions moved. */
+  /** sweep re-reads every item the streams use now (100 per request) and wakes the streams of services whose versions moved. */
   async sweep(): Promise<void> {
     this.stats.sweeps++;
     this.lastSweep = this.now();
@@ -122,22 +125,28 @@ export class ChangeWatcher {
       for (const name of subscribed.get('endpoints') ?? []) entry.endpoints.add(name);
       entry.secrets ||= subscribed.has('secrets');
     }
-    await Promise.all(
-      [...byService].map(async ([service, entry]) => {
-        const endpoints = [...entry.endpoints].sort();
-        const read = await this.cache.rendered(service, endpoints, entry.secrets, { fresh: true });
-        const fingerprint = canonicalJson({
-          snapshot: snapshotChangeVersion(read.snapshot),
-          endpoints: endpoints.map((n) => read.assignments.get(n)?.version ?? null),
-          secrets: secretsChangeVersion(read.secrets),
-        });
-        const before = this.fingerprints.get(service);
-        this.fingerprints.set(service, fingerprint);
-        if (before === fingerprint) return;
-        this.stats.wakes += entry.streams.length;
-        await Promise.all(entry.streams.map((s) => s.onChange()));
-      }),
-    );
+    const keys = new Map<string, RenderedKey>();
+    const add = (service: string, item: ChangedItemKind) => keys.set(itemKey(service, item), { service, item });
+    for (const [service, entry] of byService) {
+      add(service, 'snapshot');
+      for (const name of entry.endpoints) add(name, 'eds');
+      if (entry.secrets) add(service, 'secrets');
+    }
+    await this.cache.refresh([...keys.values()]);
+    const woken: WatchedStream[] = [];
+    for (const [service, entry] of byService) {
+      const endpoints = [...entry.endpoints].sort();
+      const fingerprint = canonicalJson({
+        snapshot: snapshotChangeVersion(this.cache.peek(service).snapshot),
+        endpoints: endpoints.map((n) => this.cache.peek(n).assignment?.version ?? null),
+        secrets: entry.secrets ? secretsChangeVersion(this.cache.peek(service).secrets) : null,
+      });
+      const before = this.fingerprints.get(service);
+      this.fingerprints.set(service, fingerprint);
+      if (before !== fingerprint) woken.push(...entry.streams);
+    }
+    this.stats.wakes += woken.length;
+    await Promise.all(woken.map((s) => s.onChange()));
   }
 
   private async check(): Promise<void> {
@@ -153,60 +162,59 @@ export class ChangeWatcher {
     if (sweepEvery > 0 && this.now() - this.lastSweep >= sweepEvery) await this.sweep();
   }
 
-  /** apply refreshes the changed items some stream here subscribes to, then wakes those streams, each once. */
+  /**
+   * apply refreshes, in one read, the changed items some stream here subscribes to, checks it
+   * read the versions the records name (those behind are read again, consistently, and if
+   * still behind tried on the next tick), then wakes those streams, each once.
+   */
   private async apply(changed: readonly Pending[]): Promise<void> {
     const index = subscriptions(this.streams());
-    const byService = new Map<string, Pending[]>();
-    for (const change of changed) byService.set(change.record.service, [...(byService.get(change.record.service) ?? []), change]);
+    const watched: Pending[] = [];
+    for (const change of changed) {
+      const { service, item } = change.record;
+      if (index.streamsOf(service, item).length > 0) watched.push(change);
+      // What no stream here subscribes to is not read now: dropped, so a later poll reads it.
+      else this.cache.forget(service, item);
+    }
+    if (watched.length === 0) return;
+    const behind = await this.refresh(watched);
+    for (const change of behind) {
+      if (change.tries + 1 < (this.options.maxRefreshRetries ?? 3)) {
+        this.pending.set(itemKey(change.record.service, change.record.item), { record: change.record, tries: change.tries + 1 });
+      }
+    }
     const woken = new Set<WatchedStream>();
-    await Promise.all(
-      [...byService].map(async ([service, changes]) => {
-        const watched = changes.filter(({ record }) => index.streamsOf(service, record.item).length > 0);
-        // What no stream here subscribes to is not read now: dropped, so a later poll reads it.
-        for (const { record } of changes) if (!watched.some((c) => c.record === record)) this.cache.forget(service, record.item);
-        if (watched.length === 0) return;
-        const behind = await this.refresh(service, watched);
-        for (const change of watched) {
-          if (behind.includes(change)) {
-            // Still not the version the record names: a newer write (its record comes next) or a failed read.
-            if (change.tries + 1 < (this.options.maxRefreshRetries ?? 3)) {
-              this.pending.set(itemKey(service, change.record.item), { record: change.record, tries: change.tries + 1 });
-            }
-          }
-          for (const stream of index.streamsOf(service, change.record.item)) woken.add(stream);
-        }
-      }),
-    );
+    for (const { record } of watched) for (const stream of index.streamsOf(record.service, record.item)) woken.add(stream);
     this.stats.wakes += woken.size;
     await Promise.all([...woken].map((s) => s.onChange()));
   }
 
-  /**
-   * refresh reads a service's changed items into the cache, in one request, and returns the
-   * changes whose version it did not read back; those are read once more, consistently.
-   */
-  private async refresh(service: string, changes: readonly Pending[]): Promise<Pending[]> {
-    const items = new Set(changes.map((c) => c.record.item));
-    const read = (consistent: boolean) =>
-      this.cache.rendered(service, items.has('eds') ? [service] : [], items.has('secrets'), {
-        fresh: true,
-        snapshotJustRead: !items.has('snapshot'),
-        consistent,
-      });
-    this.stats.refreshes++;
-    const behind = (rendered: Rendered) => changes.filter((c) => versionOf(rendered, service, c.record.item) !== c.record.version);
-    const first = behind(await read(false));
+  /** refresh reads the changes' items into the cache and returns those whose version it did not read back. */
+  private async refresh(changes: readonly Pending[]): Promise<Pending[]> {
+    const behind = (of: readonly Pending[]) => of.filter(({ record }) => versionOf(this.cache, record.service, record.item) !== record.version);
+    const read = async (of: readonly Pending[], consistent: boolean) => {
+      this.stats.refreshes++;
+      try {
+        await this.cache.refresh(of.map(({ record }) => ({ service: record.service, item: record.item })), { consistent });
+      } catch (err) {
+        this.options.onError?.(`refresh of changed items failed: ${(err as Error).message}`);
+      }
+    };
+    await read(changes, false);
+    const first = behind(changes);
     if (first.length === 0) return first;
     this.stats.consistentRereads++;
-    return behind(await read(true));
+    await read(first, true);
+    return behind(first);
   }
 }
 
 /** versionOf is the version of a changed item as the cache now holds it, in the change log's terms. */
-function versionOf(rendered: Rendered, service: string, item: ChangedItemKind): string {
-  if (item === 'snapshot') return snapshotChangeVersion(rendered.snapshot);
-  if (item === 'eds') return rendered.assignments.get(service)?.version ?? '';
-  return secretsChangeVersion(rendered.secrets);
+function versionOf(cache: SnapshotCache, service: string, item: ChangedItemKind): string {
+  const held = cache.peek(service);
+  if (item === 'snapshot') return snapshotChangeVersion(held.snapshot);
+  if (item === 'eds') return held.assignment?.version ?? '';
+  return secretsChangeVersion(held.secrets);
 }
 
 /** SubscriptionIndex says which streams a changed item concerns. */

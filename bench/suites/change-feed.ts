@@ -195,6 +195,7 @@ async function churn(ctx: BenchContext, services: number, rate: number, duration
     w.watcher.start();
     const started = performance.now();
     const writes: Promise<void>[] = [];
+    let failed = 0;
     let revision = 1;
     for (let i = 0; performance.now() - started < durationMs; i++) {
       // One write every 1/rate s, on schedule whatever the last one took.
@@ -204,9 +205,13 @@ async function churn(ctx: BenchContext, services: number, rate: number, duration
       const r = ++revision;
       const snapshot: SnapshotItem = { ...w.template, specRevision: r, versions: { ...w.template.versions, clusters: `churn-${r}` } };
       writes.push(
-        w.writer.putSnapshot(service, snapshot).then(() => {
-          if (!pendingSince.has(service)) pendingSince.set(service, performance.now());
-        }),
+        w.writer.putSnapshot(service, snapshot).then(
+          () => {
+            if (!pendingSince.has(service)) pendingSince.set(service, performance.now());
+          },
+          // A write whose record kept landing late fails, as a lifecycle event's would, to be retried.
+          () => void failed++,
+        ),
       );
     }
     await Promise.all(writes);
@@ -217,7 +222,7 @@ async function churn(ctx: BenchContext, services: number, rate: number, duration
     const log = w.meter.of('Query');
     const refresh = w.meter.of('BatchGet');
     delays.sort((a, b) => a - b);
-    ctx.log(`${rate}/s over ${services} services: ${delays.length} wakes, ${pendingSince.size} unseen`);
+    ctx.log(`${rate}/s over ${services} services: ${delays.length} wakes, ${pendingSince.size} unseen, ${failed} writes failed`);
     return {
       name: 'change feed under churn: reads per second per server, and delay from a write to its stream’s wake',
       params: { services, changes_per_s: rate, seconds: round(durationMs / 1000, 1) },
@@ -229,6 +234,7 @@ async function churn(ctx: BenchContext, services: number, rate: number, duration
         wake_p50_ms: round(percentile(delays, 50)),
         wake_p99_ms: round(percentile(delays, 99)),
         unseen: pendingSince.size,
+        failed_writes: failed,
       },
     };
   } finally {

@@ -1,5 +1,5 @@
 import { canonicalJson } from '../envoy/version';
-import { ServiceSecretsItem, SnapshotItem } from './records';
+import { RenderedItemKind, ServiceSecretsItem, SnapshotItem } from './records';
 
 /**
  * The change log: every write of a rendered item (a service's snapshot, its endpoint
@@ -20,7 +20,7 @@ import { ServiceSecretsItem, SnapshotItem } from './records';
  */
 
 /** ChangedItemKind is the rendered item a record is about: each is one item of `SVC#<service>`. */
-export type ChangedItemKind = 'snapshot' | 'eds' | 'secrets';
+export type ChangedItemKind = RenderedItemKind;
 
 /** ChangeRecord says a service's rendered item changed, to `version` ('' when it was deleted). */
 export interface ChangeRecord {

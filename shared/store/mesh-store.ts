@@ -3,7 +3,7 @@ import { defaults } from '../config';
 import { EndpointChange } from '../model/endpoint';
 import { NodeStatus } from '../model/node-status';
 import { ServiceSpec } from '../model/spec';
-import { EndpointAssignmentItem, ServiceRecord, ServiceSecretsItem, SnapshotItem } from './records';
+import { EndpointAssignmentItem, RenderedKey, ServiceRecord, ServiceSecretsItem, SnapshotItem } from './records';
 import {
   CatalogRepository,
   CertificateRepository,
@@ -81,13 +81,10 @@ export class MeshStore implements Repositories {
   getEndpointAssignments = (services: readonly string[]) => this.rendered.getEndpointAssignments(services);
   putSnapshot = (service: string, snapshot: SnapshotItem) => this.rendered.putSnapshot(service, snapshot);
   getSnapshot = (service: string) => this.rendered.getSnapshot(service);
-  getRendered = (
-    snapshotOf: string | undefined,
-    assignmentsOf: readonly string[],
-    secretsOf?: string,
-    options?: { readonly signal?: AbortSignal; readonly consistent?: boolean },
-  ) =>
+  getRendered = (snapshotOf: string | undefined, assignmentsOf: readonly string[], secretsOf?: string, options?: { readonly signal?: AbortSignal }) =>
     this.rendered.getRendered(snapshotOf, assignmentsOf, secretsOf, options);
+  getRenderedMany = (keyList: readonly RenderedKey[], options?: { readonly signal?: AbortSignal; readonly consistent?: boolean }) =>
+    this.rendered.getRenderedMany(keyList, options);
   // certificates
   putServiceSecrets = (service: string, secrets: ServiceSecretsItem) => this.certificates.putServiceSecrets(service, secrets);
   getServiceSecrets = (service: string) => this.certificates.getServiceSecrets(service);

@@ -93,6 +93,11 @@ describe('the change watcher following the change log', () => {
       const pushed = await caller.client.next();
       expect(JSON.stringify(pushed.resources)).toContain('10.0.0.2');
 
+      // Changes of several items in one tick are read back in one request.
+      await applyEndpointChanges(p.store, [{ kind: 'upsert', endpoint: endpoint('t3', '10.0.0.3') }]);
+      await declareService(p.store, { ...orders, appPort: 8082 }, defaultRenderSettings);
+      expect(await readsOfOneTick(p)).toEqual({ 'Query (consistent)': 1, BatchGetItem: 1 });
+
       const beforeSnapshot = p.watcher.stats.wakes;
       await declareService(p.store, { ...billing, appPort: 8081 }, defaultRenderSettings);
       await p.watcher.poke();
@@ -111,6 +116,10 @@ describe('the change watcher following the change log', () => {
         await p.watcher.poke(); // the declares' records still in the window
         const tick = await readsOfOneTick(p);
         expect(p.server.streams.size).toBe(count);
+        // The sweep reads every service's snapshot, 100 items per request.
+        const from = p.faults.calls.length;
+        await p.watcher.sweep();
+        expect(p.faults.calls.slice(from).map((c) => c.operation)).toEqual(['BatchGetItem']);
         return tick;
       } finally {
         await close(p);

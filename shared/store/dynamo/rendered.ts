@@ -1,10 +1,10 @@
 import { packJson } from '../codec';
 import { keys } from '../layout';
-import { EndpointAssignmentItem, ServiceSecretsItem, SnapshotItem } from '../records';
-import { RenderedItems, RenderedRepository } from '../repositories';
+import { EndpointAssignmentItem, RenderedKey, ServiceSecretsItem, SnapshotItem } from '../records';
+import { RenderedItems, RenderedMany, RenderedRepository } from '../repositories';
 import { ChangeLogWriter, snapshotChangeVersion } from '../change-log';
 import { StateTable, written } from './table';
-import { assignmentServiceOf, toAssignment, toServiceSecrets, toSnapshotItem } from './rows';
+import { assignmentServiceOf, renderedServiceOf, toAssignment, toServiceSecrets, toSnapshotItem } from './rows';
 
 /**
  * DynamoRendered keeps what polls are served, gzipped (see codec.ts): each service's snapshot
@@ -47,7 +47,7 @@ export class DynamoRendered implements RenderedRepository {
     snapshotOf: string | undefined,
     assignmentsOf: readonly string[],
     secretsOf?: string,
-    options: { readonly signal?: AbortSignal; readonly consistent?: boolean } = {},
+    options: { readonly signal?: AbortSignal } = {},
   ): Promise<RenderedItems> {
     const keyList = [
       ...(snapshotOf !== undefined ? [keys.snapshot(snapshotOf)] : []),
@@ -65,6 +65,23 @@ export class DynamoRendered implements RenderedRepository {
       // An EDS item with no body has a revision counter and nothing rendered yet.
     }
     return { ...(snapshot ? { snapshot } : {}), assignments, ...(secrets ? { secrets } : {}) };
+  }
+
+  async getRenderedMany(
+    keyList: readonly RenderedKey[],
+    options: { readonly signal?: AbortSignal; readonly consistent?: boolean } = {},
+  ): Promise<RenderedMany> {
+    const keyOf = { snapshot: keys.snapshot, eds: keys.endpointAssignment, secrets: keys.secrets };
+    const unique = new Map(keyList.map(({ service, item }) => [`${item}\u0000${service}`, keyOf[item](service)]));
+    const items = unique.size > 0 ? await this.table.batchGet('getRenderedMany', [...unique.values()], options) : [];
+    const read: RenderedMany = { snapshots: new Map(), assignments: new Map(), secrets: new Map() };
+    for (const item of items) {
+      const service = renderedServiceOf(item);
+      if (item.sk === 'SNAPSHOT') read.snapshots.set(service, toSnapshotItem(item));
+      else if (item.sk === 'SECRETS') read.secrets.set(service, toServiceSecrets(item));
+      else if (item.body) read.assignments.set(service, toAssignment(item));
+    }
+    return read;
   }
 
   async putSnapshot(service: string, snapshot: SnapshotItem): Promise<boolean> {

@@ -102,6 +102,9 @@ export function toAssignment(item: Item): EndpointAssignmentItem {
 /** assignmentServiceOf names the service an EDS item belongs to. */
 export const assignmentServiceOf = serviceOfPartition;
 
+/** renderedServiceOf names the service a rendered item (SNAPSHOT, EDS, SECRETS) belongs to. */
+export const renderedServiceOf = serviceOfPartition;
+
 export function toSnapshotItem(item: Item): SnapshotItem {
   const { body, versions, specRevision, identity, proxyless, proxylessVersions, ...times } = row(snapshotRow, item);
   return {
