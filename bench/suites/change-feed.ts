@@ -17,8 +17,9 @@ import { ChangeWatcher, WatchedStream } from '../../server/change-watcher';
  *
  * - idle: DynamoDB read requests and read units per second per server with 10, 1,000 and
  *   10,000 services that have streams (one stream each), at the default 500 ms interval: the
- *   log's one Query per tick, the safety sweep (every service re-read once a minute) amortised,
- *   and, for comparison, the polling the log replaced (the same full read every tick).
+ *   log's one Query per tick, the safety sweep (every item the streams use re-read once a
+ *   minute, 100 per request) amortised, and, for comparison, the polling the log replaced
+ *   (the sweep's read units every tick, in one request per service: computed from the sweep).
  * - churn: 10 and 100 snapshot changes per second over 1,000 services with streams: reads per
  *   second (log Queries, refresh reads), and the delay from a write's return (item and record
  *   written) to the wake of the stream of that service, p50/p99.
@@ -166,7 +167,8 @@ async function idle(ctx: BenchContext, services: number): Promise<BenchRow> {
         log_read_units_per_s: round((log.units / ticks) * perSecond),
         sweep_requests_per_s: round(sweep.requests / (sweepIntervalMs / 1000)),
         sweep_read_units_per_s: round(sweep.units / (sweepIntervalMs / 1000)),
-        polling_requests_per_s: round(sweep.requests * perSecond),
+        // The watcher before the log read what a sweep reads every tick, one request per service.
+        polling_requests_per_s: round(services * perSecond),
         polling_read_units_per_s: round(sweep.units * perSecond),
       },
     };
