@@ -27,8 +27,8 @@ export class DynamoChangeLog implements ChangeLogWriter, ChangeLogReader {
     const shard = shardOf(service, this.settings.shards);
     for (let attempt = 1; attempt <= maxAppendAttempts; attempt++) {
       const at = this.now();
-      // The nonce tells writers apart, the counter this writer's records of one millisecond.
-      const sequence = sequenceOf(at, `${this.nonce}${(this.counter++).toString(36)}`);
+      // The nonce tells writers apart, the counter (padded, so it sorts) this writer's records of one millisecond.
+      const sequence = sequenceOf(at, `${this.nonce}#${(this.counter++ % 36 ** 8).toString(36).padStart(8, '0')}`);
       await this.table.put('appendChange', {
         Item: {
           ...keys.change(shard, sequence),
