@@ -145,6 +145,7 @@ export class ChangeWatcher {
       this.fingerprints.set(service, fingerprint);
       if (before !== fingerprint) woken.push(...entry.streams);
     }
+    for (const service of this.fingerprints.keys()) if (!byService.has(service)) this.fingerprints.delete(service);
     this.stats.wakes += woken.length;
     await Promise.all(woken.map((s) => s.onChange()));
   }
