@@ -172,6 +172,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     );
     const watcher = new ChangeWatcher(grpcCache, () => ads.streams, {
       intervalMs: options.changeCheckIntervalMs ?? 500,
+      log: runtime.store.changes,
       onError: (message) => console.error(`push tier: ${message}`),
     });
     watcher.start();

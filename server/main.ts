@@ -14,7 +14,9 @@ import { healthPath, startRestServer } from './rest-server';
 /**
  * The push tier's process entry (`tsx server/main.ts`): an ADS server over the state table,
  * configured like the functions (TABLE_NAME, AWS_REGION, DYNAMODB_ENDPOINT for a local table),
- * plus GRPC_PORT (default 18001), HOST (default 0.0.0.0) and CHANGE_CHECK_MS (default 500).
+ * plus GRPC_PORT (default 18001), HOST (default 0.0.0.0), CHANGE_CHECK_MS (default 500: how
+ * often the change log is read) and CHANGE_SWEEP_MS (default 60000: how often every service
+ * with streams is re-read whole, the safety net; 0 never).
  * Beside it, on HTTP_PORT (default 18000, the REST tier's port; `off` for none), the REST xDS
  * routes (`POST /v3/discovery:<type>`, same core, cache and node tracker as the streams) and
  * `GET /healthz` for load balancers (503 once draining).
@@ -30,7 +32,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h', default: false } } });
   if (values.help) {
     console.log(
-      'usage: TABLE_NAME=t XDS_AUTH_MODE=none [GRPC_PORT=18001] [HTTP_PORT=18000|off] [HOST=0.0.0.0] [CHANGE_CHECK_MS=500] [GRACE_MS=5000] [DATA_KEY_ID=k] tsx server/main.ts',
+      'usage: TABLE_NAME=t XDS_AUTH_MODE=none [GRPC_PORT=18001] [HTTP_PORT=18000|off] [HOST=0.0.0.0] [CHANGE_CHECK_MS=500] [CHANGE_SWEEP_MS=60000] [GRACE_MS=5000] [DATA_KEY_ID=k] tsx server/main.ts',
     );
     return;
   }
@@ -51,7 +53,12 @@ async function main(): Promise<void> {
   const deps: { -readonly [K in keyof DiscoveryDeps]: DiscoveryDeps[K] } = { cache, tracker, authMode: 'none' };
   const sealerRetry = config.dataKeyId ? openSealer(deps, runtime, config.dataKeyId, config.region) : undefined;
   const ads = await startAdsServer(deps, host, port, { onError: (m) => console.error(m) });
-  const watcher = new ChangeWatcher(cache, () => ads.streams, { intervalMs: integer('CHANGE_CHECK_MS', 500), onError: (m) => console.error(m) });
+  const watcher = new ChangeWatcher(cache, () => ads.streams, {
+    intervalMs: integer('CHANGE_CHECK_MS', 500),
+    log: runtime.store.changes,
+    sweepIntervalMs: integer('CHANGE_SWEEP_MS', 60_000),
+    onError: (m) => console.error(m),
+  });
   watcher.start();
   const rest =
     httpPort === undefined

@@ -14,6 +14,7 @@
  * | SVC#<name>      | EDS                | the rendered ClusterLoadAssignment of <name>           |
  * | SVC#<name>      | SNAPSHOT           | rendered LDS/RDS/CDS for the nodes of <name>           |
  * | NODES#<name>    | NODE#<nodeId>      | what one Envoy of <name> last polled and applied (TTL) |
+ * | CHANGES#<shard> | <ms>#<writer>      | a rendered item of a service changed (TTL; change-log) |
  *
  * Node status has a partition of its own (`NODES#`, never shared with another kind of item) so
  * that the xds function's write permission can be limited to it by `dynamodb:LeadingKeys`
@@ -34,7 +35,17 @@ export const keys = {
   certificateAuthority: () => ({ pk: catalogPk, sk: 'CA' }),
   dataKey: () => ({ pk: catalogPk, sk: 'DATAKEY' }),
   nodeStatus: (service: string, nodeId: string) => ({ pk: nodeStatusPartition(service), sk: `NODE#${nodeId}` }),
+  change: (shard: number, sequence: string) => ({ pk: changeLogPartition(shard), sk: sequence }),
 } as const;
+
+/**
+ * changeLogPartition holds one shard of the change log (shared/store/change-log.ts): records
+ * sorted by a time-ordered sequence, so a server reads what changed since a time with one
+ * Query per shard, whatever the number of services.
+ */
+export function changeLogPartition(shard: number): string {
+  return `CHANGES#${shard}`;
+}
 
 export const prefixes = {
   service: 'SVC#',
@@ -53,7 +64,7 @@ export function nodeStatusPartition(service: string): string {
   return `${nodeStatusPartitionPrefix}${service}`;
 }
 
-/** ttlAttribute is the table's TTL attribute (epoch seconds): tombstones and node status expire by it. */
+/** ttlAttribute is the table's TTL attribute (epoch seconds): tombstones, node status and change records expire by it. */
 export const ttlAttribute = 'expiresAt';
 
 /** tableDefinition is the key schema shared by the CDK table, the local runner and tests. */

@@ -3,7 +3,7 @@ import { defaults } from '../config';
 import { EndpointChange } from '../model/endpoint';
 import { NodeStatus } from '../model/node-status';
 import { ServiceSpec } from '../model/spec';
-import { EndpointAssignmentItem, ServiceRecord, ServiceSecretsItem, SnapshotItem } from './records';
+import { EndpointAssignmentItem, RenderedKey, ServiceRecord, ServiceSecretsItem, SnapshotItem } from './records';
 import {
   CatalogRepository,
   CertificateRepository,
@@ -18,6 +18,8 @@ import { DynamoEndpoints } from './dynamo/endpoints';
 import { DynamoRendered } from './dynamo/rendered';
 import { DynamoCertificates } from './dynamo/certificates';
 import { DynamoNodeStatus } from './dynamo/node-status';
+import { DynamoChangeLog } from './dynamo/change-log';
+import { ChangeLogReader, ChangeLogSettings, changeLogDefaults } from './change-log';
 
 export interface MeshStoreOptions {
   /** How long a removed endpoint's tombstone keeps late events from resurrecting it. */
@@ -25,10 +27,12 @@ export interface MeshStoreOptions {
   /** How long a node that stopped polling stays listed. */
   readonly nodeStatusTtlSeconds?: number;
   readonly now?: () => Date;
+  /** The change log's shards, TTL and write-latency bound (change-log.ts); writers and readers must agree on `shards`. */
+  readonly changeLog?: Partial<Pick<ChangeLogSettings, 'shards' | 'ttlSeconds' | 'maxWriteLatencyMs'>>;
 }
 
 /**
- * MeshStore is the five DynamoDB repositories over one table (layout in `layout.ts`), wired
+ * MeshStore is the five DynamoDB repositories and the change log over one table (layout in `layout.ts`), wired
  * once: the entry points build it and hand it on, and every function of the core asks only for
  * the repositories it uses (see repositories.ts). It adds no behaviour of its own.
  */
@@ -38,6 +42,8 @@ export class MeshStore implements Repositories {
   readonly rendered: RenderedRepository;
   readonly certificates: CertificateRepository;
   readonly nodes: NodeStatusRepository;
+  /** changes reads the change log the rendered writes append to (the push tier follows it). */
+  readonly changes: ChangeLogReader;
 
   constructor(
     doc: DynamoDBDocumentClient,
@@ -46,10 +52,12 @@ export class MeshStore implements Repositories {
   ) {
     const table = new StateTable(doc, tableName);
     const now = options.now ?? (() => new Date());
-    this.catalog = new DynamoCatalog(table, now);
+    const changes = new DynamoChangeLog(table, { ...changeLogDefaults, ...options.changeLog }, () => now().getTime());
+    this.changes = changes;
+    this.catalog = new DynamoCatalog(table, now, changes);
     this.endpoints = new DynamoEndpoints(table, { tombstoneTtlSeconds: options.tombstoneTtlSeconds ?? defaults.tombstoneTtlSeconds, now });
-    this.rendered = new DynamoRendered(table);
-    this.certificates = new DynamoCertificates(table);
+    this.rendered = new DynamoRendered(table, changes);
+    this.certificates = new DynamoCertificates(table, changes);
     this.nodes = new DynamoNodeStatus(table, { nodeStatusTtlSeconds: options.nodeStatusTtlSeconds ?? defaults.nodeStatusTtlSeconds, now });
   }
 
@@ -75,6 +83,8 @@ export class MeshStore implements Repositories {
   getSnapshot = (service: string) => this.rendered.getSnapshot(service);
   getRendered = (snapshotOf: string | undefined, assignmentsOf: readonly string[], secretsOf?: string, options?: { readonly signal?: AbortSignal }) =>
     this.rendered.getRendered(snapshotOf, assignmentsOf, secretsOf, options);
+  getRenderedMany = (keyList: readonly RenderedKey[], options?: { readonly signal?: AbortSignal; readonly consistent?: boolean }) =>
+    this.rendered.getRenderedMany(keyList, options);
   // certificates
   putServiceSecrets = (service: string, secrets: ServiceSecretsItem) => this.certificates.putServiceSecrets(service, secrets);
   getServiceSecrets = (service: string) => this.certificates.getServiceSecrets(service);

@@ -2,6 +2,15 @@ import { Endpoint } from '../model/endpoint';
 import { ServiceSpec } from '../model/spec';
 import { EnvoyResource, NamedVersionedResources, RetiringResource, SnapshotResources, TypeVersions } from '../envoy/resources';
 
+/** RenderedItemKind names the three rendered items of a service: its snapshot, its assignment (EDS), its secrets. */
+export type RenderedItemKind = 'snapshot' | 'eds' | 'secrets';
+
+/** RenderedKey names one rendered item of one service. */
+export interface RenderedKey {
+  readonly service: string;
+  readonly item: RenderedItemKind;
+}
+
 /** ServiceRecord is a declared spec with its revision, which guards concurrent edits. */
 export interface ServiceRecord {
   readonly spec: ServiceSpec;

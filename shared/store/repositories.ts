@@ -1,7 +1,7 @@
 import { EndpointChange } from '../model/endpoint';
 import { NodeStatus } from '../model/node-status';
 import { ServiceSpec } from '../model/spec';
-import { EndpointAssignmentItem, ServiceRecord, ServiceSecretsItem, SnapshotItem, StoredEndpoint } from './records';
+import { EndpointAssignmentItem, RenderedKey, ServiceRecord, ServiceSecretsItem, SnapshotItem, StoredEndpoint } from './records';
 
 /**
  * The control plane's state, as one small repository per aggregate. The core depends on these
@@ -48,6 +48,13 @@ export interface RenderedItems {
   readonly secrets?: ServiceSecretsItem;
 }
 
+/** RenderedMany is what getRenderedMany read, by service (absent items are simply not in the maps). */
+export interface RenderedMany {
+  readonly snapshots: Map<string, SnapshotItem>;
+  readonly assignments: Map<string, EndpointAssignmentItem>;
+  readonly secrets: Map<string, ServiceSecretsItem>;
+}
+
 /** RenderedRepository holds what polls are served: the snapshots and the rendered assignments. */
 export interface RenderedRepository {
   /** putEndpointAssignment stores a rendered assignment unless one of a newer revision is there. */
@@ -66,6 +73,11 @@ export interface RenderedRepository {
     secretsOf?: string,
     options?: { readonly signal?: AbortSignal },
   ): Promise<RenderedItems>;
+  /**
+   * getRenderedMany reads any rendered items of any services, 100 per request: the push tier
+   * refreshes what a tick of the change log named, and sweeps, with it.
+   */
+  getRenderedMany(keys: readonly RenderedKey[], options?: { readonly signal?: AbortSignal; readonly consistent?: boolean }): Promise<RenderedMany>;
 }
 
 /** CertificateRepository holds the mesh CA certificate, the sealed data key and each service's certificate. */

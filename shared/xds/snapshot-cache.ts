@@ -1,7 +1,7 @@
 import { StoreUnavailableError } from '../errors';
 import { ByteBoundedLru } from './byte-bounded-lru';
 import { RenderedRepository } from '../store/repositories';
-import { EndpointAssignmentItem, ServiceSecretsItem, SnapshotItem } from '../store/records';
+import { EndpointAssignmentItem, RenderedKey, ServiceSecretsItem, SnapshotItem } from '../store/records';
 import { assignmentSource } from '../render/names';
 
 interface Entry<T> {
@@ -51,7 +51,7 @@ export class SnapshotCache {
   readonly stats = { hits: 0, reads: 0, staleServed: 0 };
 
   constructor(
-    private readonly store: Pick<RenderedRepository, 'getRendered'>,
+    private readonly store: Pick<RenderedRepository, 'getRendered' | 'getRenderedMany'>,
     private readonly options: SnapshotCacheOptions,
   ) {
     this.now = options.now ?? Date.now;
@@ -120,6 +120,43 @@ export class SnapshotCache {
     }
     const secrets = withSecrets ? this.secretEntries.get(service)?.value : undefined;
     return { snapshot: this.snapshots.get(service)?.value, assignments, ...(secrets ? { secrets } : {}) };
+  }
+
+  /**
+   * refresh reads the named items of any services now, 100 per request, whatever their age
+   * (`consistent`: what the last write wrote). The push tier's change watcher keeps the cache
+   * current with it: what a tick of the change log named, and every item its streams use at a
+   * sweep. A failed read throws (StoreUnavailableError) and leaves the entries as they were.
+   */
+  async refresh(keys: readonly RenderedKey[], options: { readonly consistent?: boolean } = {}): Promise<void> {
+    if (keys.length === 0) return;
+    this.stats.reads++;
+    const signal = this.options.readBudgetMs !== undefined ? AbortSignal.timeout(this.options.readBudgetMs) : undefined;
+    const read = await this.store.getRenderedMany(keys, { ...(signal ? { signal } : {}), ...(options.consistent ? { consistent: true } : {}) });
+    const fetchedAt = this.now();
+    for (const { service, item } of keys) {
+      if (item === 'snapshot') this.snapshots.set(service, { value: read.snapshots.get(service), fetchedAt });
+      else if (item === 'eds') this.assignmentEntries.set(service, { value: read.assignments.get(service), fetchedAt });
+      else this.secretEntries.set(service, { value: read.secrets.get(service), fetchedAt });
+    }
+  }
+
+  /** peek is what the cache holds for a service's items, however old, without reading. */
+  peek(service: string): { snapshot?: SnapshotItem; assignment?: EndpointAssignmentItem; secrets?: ServiceSecretsItem } {
+    const snapshot = this.snapshots.get(service)?.value;
+    const assignment = this.assignmentEntries.get(service)?.value;
+    const secrets = this.secretEntries.get(service)?.value;
+    return { ...(snapshot ? { snapshot } : {}), ...(assignment ? { assignment } : {}), ...(secrets ? { secrets } : {}) };
+  }
+
+  /**
+   * forget drops a service's cached snapshot, assignment or secrets: the next poll reads it.
+   * The change watcher calls it for changed items no stream of its server subscribes to.
+   */
+  forget(service: string, item: 'snapshot' | 'eds' | 'secrets'): void {
+    if (item === 'snapshot') this.snapshots.delete(service);
+    else if (item === 'eds') this.assignmentEntries.delete(service);
+    else this.secretEntries.delete(service);
   }
 
   private fresh(entry: Entry<unknown> | undefined): boolean {

@@ -34,6 +34,6 @@ export async function adsPlane(store: MeshStore, deps: Pick<DiscoveryDeps, 'seal
   const cache = new SnapshotCache(store, { ttlMs: 60_000 });
   const tracker = new NodeTracker(store, { minWriteGapMs: 0 });
   const server = await startAdsServer({ cache, tracker, ...deps }, '127.0.0.1', 0);
-  const watcher = new ChangeWatcher(cache, () => server.streams, { intervalMs: 60_000 });
+  const watcher = new ChangeWatcher(cache, () => server.streams, { intervalMs: 60_000, log: store.changes });
   return { store, cache, tracker, server, watcher };
 }

@@ -2,6 +2,7 @@ import { ConflictError } from '../../errors';
 import { ServiceSpec, ecsServiceNameOf } from '../../model/spec';
 import { catalogPk, keys, prefixes, servicePartition } from '../layout';
 import { ServiceRecord, nextRevision } from '../records';
+import { ChangeLogWriter } from '../change-log';
 import { CatalogRepository } from '../repositories';
 import { Key, StateTable, written } from './table';
 import { aliasTarget, dependentCaller, toServiceRecord } from './rows';
@@ -17,6 +18,7 @@ export class DynamoCatalog implements CatalogRepository {
   constructor(
     private readonly table: StateTable,
     private readonly now: () => Date,
+    private readonly changes: ChangeLogWriter,
   ) {}
 
   async getService(name: string): Promise<ServiceRecord | undefined> {
@@ -66,7 +68,7 @@ export class DynamoCatalog implements CatalogRepository {
     return record;
   }
 
-  /** deleteService removes the spec (the commit point) and then its index entries and rendered items. */
+  /** deleteService removes the spec (the commit point), then its index entries and rendered items, and logs their removal. */
   async deleteService(record: ServiceRecord): Promise<void> {
     const { spec } = record;
     const committed = await written(
@@ -84,6 +86,9 @@ export class DynamoCatalog implements CatalogRepository {
       keys.secrets(spec.name),
     ];
     for (const key of leftovers) await this.table.delete('deleteService', { Key: key });
+    // The servers' streams of the service learn that its snapshot and secrets are gone.
+    await this.changes.append(spec.name, 'snapshot', '');
+    await this.changes.append(spec.name, 'secrets', '');
   }
 
   async serviceForEcsService(ecsService: string): Promise<string | undefined> {

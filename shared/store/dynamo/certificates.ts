@@ -2,16 +2,21 @@ import { packJson } from '../codec';
 import { keys } from '../layout';
 import { ServiceSecretsItem } from '../records';
 import { CertificateRepository } from '../repositories';
+import { ChangeLogWriter, secretsChangeVersion } from '../change-log';
 import { StateTable, written } from './table';
 import { caCertificate, caRetiredCertificate, dataKeyCiphertext, toServiceSecrets } from './rows';
 
 /**
  * DynamoCertificates keeps the mesh CA certificate (`CATALOG / CA`), the KMS-encrypted data key
  * that seals private keys (`CATALOG / DATAKEY`) and each service's certificate with its sealed
- * key and its rendered SDS secrets (`SVC#<name> / SECRETS`).
+ * key and its rendered SDS secrets (`SVC#<name> / SECRETS`); a secrets write is recorded in
+ * the change log after it.
  */
 export class DynamoCertificates implements CertificateRepository {
-  constructor(private readonly table: StateTable) {}
+  constructor(
+    private readonly table: StateTable,
+    private readonly changes: ChangeLogWriter,
+  ) {}
 
   async putServiceSecrets(service: string, secrets: ServiceSecretsItem): Promise<void> {
     const { rendered, ...issued } = secrets;
@@ -23,6 +28,7 @@ export class DynamoCertificates implements CertificateRepository {
         ...(rendered ? { sds: packJson(rendered.resources), sdsVersions: rendered.versions } : {}),
       },
     });
+    await this.changes.append(service, 'secrets', secretsChangeVersion(secrets));
   }
 
   async getServiceSecrets(service: string): Promise<ServiceSecretsItem | undefined> {

@@ -1,19 +1,25 @@
 import { packJson } from '../codec';
 import { keys } from '../layout';
-import { EndpointAssignmentItem, ServiceSecretsItem, SnapshotItem } from '../records';
-import { RenderedItems, RenderedRepository } from '../repositories';
+import { EndpointAssignmentItem, RenderedKey, ServiceSecretsItem, SnapshotItem } from '../records';
+import { RenderedItems, RenderedMany, RenderedRepository } from '../repositories';
+import { ChangeLogWriter, snapshotChangeVersion } from '../change-log';
 import { StateTable, written } from './table';
-import { assignmentServiceOf, toAssignment, toServiceSecrets, toSnapshotItem } from './rows';
+import { assignmentServiceOf, renderedServiceOf, toAssignment, toServiceSecrets, toSnapshotItem } from './rows';
 
 /**
  * DynamoRendered keeps what polls are served, gzipped (see codec.ts): each service's snapshot
  * (`SVC#<name> / SNAPSHOT`) and its rendered ClusterLoadAssignment (`SVC#<name> / EDS`).
+ * Each write that wrote is then recorded in the change log (item first, record second: no
+ * transactions); a failed append fails the write, so the event behind it is retried.
  */
 export class DynamoRendered implements RenderedRepository {
-  constructor(private readonly table: StateTable) {}
+  constructor(
+    private readonly table: StateTable,
+    private readonly changes: ChangeLogWriter,
+  ) {}
 
   async putEndpointAssignment(service: string, assignment: EndpointAssignmentItem): Promise<boolean> {
-    return written(
+    const stored = await written(
       this.table.update('putEndpointAssignment', {
         Key: keys.endpointAssignment(service),
         UpdateExpression:
@@ -29,6 +35,8 @@ export class DynamoRendered implements RenderedRepository {
         },
       }),
     );
+    if (stored) await this.changes.append(service, 'eds', assignment.version);
+    return stored;
   }
 
   async getEndpointAssignments(services: readonly string[]): Promise<Map<string, EndpointAssignmentItem>> {
@@ -59,8 +67,25 @@ export class DynamoRendered implements RenderedRepository {
     return { ...(snapshot ? { snapshot } : {}), assignments, ...(secrets ? { secrets } : {}) };
   }
 
+  async getRenderedMany(
+    keyList: readonly RenderedKey[],
+    options: { readonly signal?: AbortSignal; readonly consistent?: boolean } = {},
+  ): Promise<RenderedMany> {
+    const keyOf = { snapshot: keys.snapshot, eds: keys.endpointAssignment, secrets: keys.secrets };
+    const unique = new Map(keyList.map(({ service, item }) => [`${item}\u0000${service}`, keyOf[item](service)]));
+    const items = unique.size > 0 ? await this.table.batchGet('getRenderedMany', [...unique.values()], options) : [];
+    const read: RenderedMany = { snapshots: new Map(), assignments: new Map(), secrets: new Map() };
+    for (const item of items) {
+      const service = renderedServiceOf(item);
+      if (item.sk === 'SNAPSHOT') read.snapshots.set(service, toSnapshotItem(item));
+      else if (item.sk === 'SECRETS') read.secrets.set(service, toServiceSecrets(item));
+      else if (item.body) read.assignments.set(service, toAssignment(item));
+    }
+    return read;
+  }
+
   async putSnapshot(service: string, snapshot: SnapshotItem): Promise<boolean> {
-    return written(this.table.put('putSnapshot', {
+    const stored = await written(this.table.put('putSnapshot', {
       Item: {
         ...keys.snapshot(service),
         kind: 'snapshot',
@@ -80,6 +105,8 @@ export class DynamoRendered implements RenderedRepository {
       ConditionExpression: 'attribute_not_exists(pk) OR specRevision <= :rev',
       ExpressionAttributeValues: { ':rev': snapshot.specRevision },
     }));
+    if (stored) await this.changes.append(service, 'snapshot', snapshotChangeVersion(snapshot));
+    return stored;
   }
 
   async getSnapshot(service: string): Promise<SnapshotItem | undefined> {

@@ -6,6 +6,7 @@ import { ServiceSpec, toProblems } from '../../model/spec';
 import { EnvoyResource, RetiringResource, SnapshotResources } from '../../envoy/resources';
 import { unpackJson } from '../codec';
 import { prefixes } from '../layout';
+import { ChangeRecord, timeOfSequence } from '../change-log';
 import { EndpointAssignmentItem, ServiceRecord, ServiceSecretsItem, SnapshotItem, StoredEndpoint } from '../records';
 import { Item } from './table';
 
@@ -65,6 +66,7 @@ const aliasRow = z.object({ service: text });
 const dependentRow = z.object({ caller: text });
 const caRow = z.object({ certificatePem: text, retiredCertificatePem: text.optional() });
 const dataKeyRow = z.object({ ciphertext: bytes });
+const changeRow = z.object({ sk: text, service: text, item: z.enum(['snapshot', 'eds', 'secrets']), version: text });
 
 function row<S extends z.ZodType>(schema: S, item: Item): z.output<S> {
   const parsed = schema.safeParse(item);
@@ -101,6 +103,9 @@ export function toAssignment(item: Item): EndpointAssignmentItem {
 
 /** assignmentServiceOf names the service an EDS item belongs to. */
 export const assignmentServiceOf = serviceOfPartition;
+
+/** renderedServiceOf names the service a rendered item (SNAPSHOT, EDS, SECRETS) belongs to. */
+export const renderedServiceOf = serviceOfPartition;
 
 export function toSnapshotItem(item: Item): SnapshotItem {
   const { body, versions, specRevision, identity, proxyless, proxylessVersions, retiring, proxylessRetiring, ...times } = row(snapshotRow, item);
@@ -143,3 +148,9 @@ export const caCertificate = (item: Item): string => row(caRow, item).certificat
 /** caRetiredCertificate is the CA a rotation replaced, kept in the trust bundle until no certificate of it is left. */
 export const caRetiredCertificate = (item: Item): string | undefined => row(caRow, item).retiredCertificatePem;
 export const dataKeyCiphertext = (item: Item): Uint8Array => row(dataKeyRow, item).ciphertext;
+
+/** toChangeRecord reads a change-log record (CHANGES#<shard> / <sequence>). */
+export function toChangeRecord(item: Item): ChangeRecord {
+  const r = row(changeRow, item);
+  return { sequence: r.sk, service: r.service, item: r.item, version: r.version, at: timeOfSequence(r.sk) };
+}

@@ -175,8 +175,9 @@ describe('ECS task state changes (awsvpc)', () => {
     await declare(store, spec({ name: 'billing' }));
     counter.reset();
     await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 't1', ecsService: 'orders', version: 2, ip: '10.0.1.7' }));
-    // alias + spec, the conditional put, then the render: revision, endpoints of orders, EDS of orders.
-    expect(counter.snapshot()).toEqual({ GetItem: 2, PutItem: 1, Query: 1, UpdateItem: 2 });
+    // alias + spec, the conditional put, then the render: revision, endpoints of orders, EDS of
+    // orders, and its record in the change log.
+    expect(counter.snapshot()).toEqual({ GetItem: 2, PutItem: 2, Query: 1, UpdateItem: 2 });
     const stored = await store.getEndpoint('orders', taskArn('t1'));
     const eds = (await store.getEndpointAssignments(['orders'])).get('orders');
     expect(eds?.resource).toEqual(clusterLoadAssignment('orders', stored && !stored.removed ? [stored.endpoint] : []));
