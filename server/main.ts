@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   const tracker = new NodeTracker(runtime.store, {
     minWriteGapMs: config.nodeStatusMinWriteGapMs,
     livenessIntervalMs: config.nodeStatusLivenessMs,
+    writeBehind: true, // a push is not held up by a status write
   });
   const ads = await startAdsServer({ cache, tracker, authMode: 'none' }, host, port, { onError: (m) => console.error(m) });
   const watcher = new ChangeWatcher(cache, () => ads.streams, { intervalMs: integer('CHANGE_CHECK_MS', 500), onError: (m) => console.error(m) });

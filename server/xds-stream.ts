@@ -39,6 +39,8 @@ export abstract class XdsStream<Request extends StreamRequestHead, Response> {
   private queue: Promise<void> = Promise.resolve();
   private ended = false;
   private nonceCounter = 0;
+  /** The evaluation queued for a change and not started yet, which later changes join. */
+  private changeQueued: Promise<void> | undefined;
 
   constructor(
     private readonly deps: DiscoveryDeps,
@@ -62,9 +64,20 @@ export abstract class XdsStream<Request extends StreamRequestHead, Response> {
     });
   }
 
-  /** onChange re-evaluates every type: a change to the node's state was seen. */
+  /**
+   * onChange re-evaluates every type: a change to the node's state was seen. Changes coalesce:
+   * while one evaluation waits in the queue, later changes join it instead of queueing their
+   * own, as it reads the state as it is when it runs. A stream that is slow to be answered (a
+   * slow read) so holds at most one pending evaluation, however many changes arrive.
+   */
   onChange(): Promise<void> {
-    return this.enqueue(() => this.evaluateAll());
+    if (this.changeQueued) return this.changeQueued;
+    const queued = this.enqueue(() => {
+      this.changeQueued = undefined;
+      return this.evaluateAll();
+    });
+    this.changeQueued = queued;
+    return queued;
   }
 
   close(): void {

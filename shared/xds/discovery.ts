@@ -9,6 +9,7 @@ import { Selection, checkSecretsRequest, selectAssignments, selectFromSnapshot, 
 import { AuthMode, Principal, authorizeNode } from './authorization';
 import { XdsRefusal } from './refusal';
 import { SecretSealer } from '../secrets/sealer';
+import { SelectionMemo, selectionKey } from './selection-memo';
 
 export interface DiscoveryDeps {
   readonly cache: SnapshotCache;
@@ -18,6 +19,11 @@ export interface DiscoveryDeps {
   readonly authMode?: AuthMode;
   /** Opens the sealed private keys SDS serves; without it SDS is off; 'unavailable' when it could not be loaded. */
   readonly sealer?: SecretSealer | 'unavailable';
+  /**
+   * Shares each selection among the requests that ask the same question of the same cached
+   * items (the push tier: a change wakes many streams at once); without it every request selects.
+   */
+  readonly selections?: SelectionMemo;
 }
 
 /** PollSummary says what a poll was and how it was answered, for logs and metrics. */
@@ -196,12 +202,15 @@ async function select(
   if (proxyless && type === 'secrets') throw new XdsRefusal('not-found', 'proxyless gRPC clients are served no secrets (SDS)');
   const snapshot = proxyless ? { ...stored, ...stored.proxyless! } : stored;
   const clustersVersion = snapshot.versions.clusters;
+  // The same question of the same cached items has the same answer: made once when memoised.
+  const memo = (inputs: readonly unknown[], make: () => Selection): Selection =>
+    deps.selections ? deps.selections.select(selectionKey(service, type, names, proxyless), inputs, make) : make();
   if (type === 'secrets') {
     checkSecretsRequest(deps.sealer, service, names);
     const { secrets } = await deps.cache.rendered(service, [], true, { snapshotJustRead: true });
-    return { selection: selectSecrets(deps.sealer, service, names, secrets), clustersVersion };
+    return { selection: memo([secrets, deps.sealer], () => selectSecrets(deps.sealer, service, names, secrets)), clustersVersion };
   }
-  if (type !== 'endpoints') return { selection: selectFromSnapshot(snapshot, type, names), clustersVersion };
+  if (type !== 'endpoints') return { selection: memo([stored], () => selectFromSnapshot(snapshot, type, names)), clustersVersion };
   if (names.length === 0) throw new XdsRefusal('bad-request', 'an endpoints request must name the clusters it wants in resource_names');
   // Its dependencies' clusters, and its own: the bootstrap's local cluster for zone-aware routing.
   const allowed = new Set([service, ...(snapshot.resources.clusters ?? []).map((c) => String(c.name))]);
@@ -210,7 +219,10 @@ async function select(
     throw new XdsRefusal('refused', `service "${service}" has no cluster ${refused.map((n) => `"${n}"`).join(', ')}`);
   }
   const { assignments } = await deps.cache.rendered(service, names, false, { snapshotJustRead: true });
-  return { selection: proxyless ? selectProxylessAssignments(assignments, names) : selectAssignments(assignments, names), clustersVersion };
+  const selection = memo(names.map((n) => assignments.get(n)), () =>
+    proxyless ? selectProxylessAssignments(assignments, names) : selectAssignments(assignments, names),
+  );
+  return { selection, clustersVersion };
 }
 
 /**
