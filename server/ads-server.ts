@@ -9,6 +9,7 @@ import { AdsStream, StreamResponse } from './ads-stream';
 import { DeltaAdsStream, DeltaResponse, parseDeltaRequest } from './delta-stream';
 import { StreamIo, StreamRequestHead, XdsStream } from './xds-stream';
 import { EnvoyCodec, envoyCodec } from './envoy-codec';
+import { EvaluationGate } from './evaluation-gate';
 
 export const adsServiceName = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 
@@ -59,6 +60,8 @@ export interface AdsServerOptions {
   readonly onPoll?: (poll: PollSummary) => void;
   readonly onError?: (message: string) => void;
   readonly codec?: EnvoyCodec;
+  /** At most this many streams ask the core and send at once; the others wait their turn (see EvaluationGate). @default 64 */
+  readonly concurrentEvaluations?: number;
 }
 
 /**
@@ -99,6 +102,7 @@ export async function startAdsServer(deps: DiscoveryDeps, host: string, port: nu
   const stats: AdsServerStats = { responses: 0, refusedStreams: 0, writesBuffered: 0 };
   // Streams woken by one change ask the core the same questions: each selection is made once.
   const core: DiscoveryDeps = deps.selections ? deps : { ...deps, selections: new SelectionMemo() };
+  const gate = new EvaluationGate(options.concurrentEvaluations ?? 64);
   const server = new Server({
     // Keepalive: find dead peers (a vanished Envoy) within a minute; let clients ping every 10 s.
     'grpc.keepalive_time_ms': 30_000,
@@ -168,9 +172,9 @@ export async function startAdsServer(deps: DiscoveryDeps, host: string, port: nu
 
   server.addService(adsServiceDefinition(codec), {
     StreamAggregatedResources: (call: ServerDuplexStream<Record<string, unknown>, StreamResponse>) =>
-      serve(call, (io) => new AdsStream(core, io, options.principalOf?.(call.metadata)), parseDiscoveryRequest),
+      serve(call, (io) => new AdsStream(core, io, options.principalOf?.(call.metadata), gate), parseDiscoveryRequest),
     DeltaAggregatedResources: (call: ServerDuplexStream<Record<string, unknown>, DeltaResponse>) =>
-      serve(call, (io) => new DeltaAdsStream(core, io, options.principalOf?.(call.metadata)), parseDeltaRequest),
+      serve(call, (io) => new DeltaAdsStream(core, io, options.principalOf?.(call.metadata), gate), parseDeltaRequest),
   });
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),

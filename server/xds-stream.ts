@@ -3,6 +3,7 @@ import { DiscoveryDeps, PollSummary, XdsAnswer, discover, identifyNode } from '.
 import { Principal } from '../shared/xds/authorization';
 import { RefusalKind } from '../shared/xds/refusal';
 import { DiscoveryNode } from '../shared/xds/request';
+import { EvaluationGate } from './evaluation-gate';
 
 /** typeOfUrl maps a type URL to the xDS type it names, or undefined for one we do not serve. */
 export const typeOfUrl = new Map<string, XdsTypeName>(xdsTypeNames.map((t) => [typeUrls[t], t]));
@@ -46,6 +47,8 @@ export abstract class XdsStream<Request extends StreamRequestHead, Response> {
     private readonly deps: DiscoveryDeps,
     protected readonly io: StreamIo<Response>,
     private readonly principal?: Principal,
+    /** Shared by the server's streams: how many work at once (unbounded without it). */
+    private readonly gate?: EvaluationGate,
   ) {}
 
   /** The node's mesh service, once its first message named it. */
@@ -148,7 +151,8 @@ export abstract class XdsStream<Request extends StreamRequestHead, Response> {
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {
-    this.queue = this.queue.then(() => (this.ended ? undefined : work())).catch((err: unknown) => {
+    const gated = this.gate ? () => this.gate!.run(work) : work;
+    this.queue = this.queue.then(() => (this.ended ? undefined : gated())).catch((err: unknown) => {
       this.fail('unavailable', `the control plane failed: ${(err as Error).message}`);
     });
     return this.queue;
