@@ -14,7 +14,7 @@ const suiteNotes: Readonly<Record<string, string>> = {
   push:
     'One push-tier process, configured as `server/main.ts`; its clients (ACKing every response) and the table run in a ' +
     'child process on the same 2 cores, so latency includes their scheduling while CPU and heap are the server\'s own. ' +
-    'Latency runs from the change watcher noticing a change to each stream\'s receipt; CPU per push covers the push, ' +
+    'Latency runs from the change watcher\'s check (poked right after the write) to each stream\'s receipt; CPU per push covers the push, ' +
     'its ACK and the node-status writes they cause, divided by the pushes delivered.',
 };
 
