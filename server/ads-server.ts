@@ -66,9 +66,10 @@ export interface AdsServerOptions {
 
 /**
  * AdsServerStats counts, for tests, benchmarks and metrics: responses written, streams refused
- * for the limit, and writes that found their stream's transport buffer full (`call.write`
- * returned false: a client that does not read). Such a stream holds at most one response per
- * type, as no newer one is sent before the last is ACKed (AdsStream, DeltaAdsStream).
+ * for the limit, and writes left buffered above the stream's high-water mark (`call.write`
+ * returned false: a large response, or a client that does not read). Nothing waits for such a
+ * write, and a stream holds at most one response per type, as no newer one is sent before the
+ * last is ACKed (AdsStream, DeltaAdsStream).
  */
 export interface AdsServerStats {
   responses: number;
