@@ -33,7 +33,8 @@ export interface BenchReport {
   readonly generatedAt: string;
   readonly machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
   readonly scale: BenchScale;
-  readonly suites: { name: string; seconds: number; rows: BenchRow[] }[];
+  /** A suite run on its own (`--only`) into an earlier report says when and where. */
+  readonly suites: { name: string; seconds: number; rows: BenchRow[]; measuredAt?: string; machine?: BenchReport['machine'] }[];
 }
 
 export function machineInfo(): BenchReport['machine'] {

@@ -9,6 +9,15 @@ import { pollSizes } from './request-size';
 
 const cell = (v: number | string) => (typeof v === 'number' ? Number(v).toLocaleString('en-US', { maximumFractionDigits: 4 }) : v);
 
+/** suiteNotes say what a suite's figures mean, where its rows alone do not. */
+const suiteNotes: Readonly<Record<string, string>> = {
+  push:
+    'One push-tier process, configured as `server/main.ts`; its clients (ACKing every response) and the table run in a ' +
+    'child process on the same 2 cores, so latency includes their scheduling while CPU and heap are the server\'s own. ' +
+    'Latency runs from the change watcher\'s check (poked right after the write) to each stream\'s receipt; CPU per push covers the push, ' +
+    'its ACK and the node-status writes they cause, divided by the pushes delivered.',
+};
+
 export function benchmarksDocument(report: BenchReport): string {
   const lines = [
     '# Benchmarks',
@@ -20,7 +29,10 @@ export function benchmarksDocument(report: BenchReport): string {
     'from these figures is in [cost.md](cost.md).',
   ];
   for (const s of report.suites) {
-    lines.push('', `## ${s.name} (${s.seconds.toFixed(1)} s)`, '', '| benchmark | sizes | figures |', '| --- | --- | --- |');
+    lines.push('', `## ${s.name} (${s.seconds.toFixed(1)} s)`);
+    if (s.measuredAt) lines.push('', `Measured on its own ${s.measuredAt}${s.machine ? ` on ${machineLine({ ...report, machine: s.machine })}` : ''}.`);
+    if (suiteNotes[s.name]) lines.push('', suiteNotes[s.name]!);
+    lines.push('', '| benchmark | sizes | figures |', '| --- | --- | --- |');
     for (const row of s.rows) {
       const params = Object.entries(row.params).map(([k, v]) => `${k}=${cell(v)}`).join(', ');
       const metrics = Object.entries(row.metrics).map(([k, v]) => `${k}=${cell(v)}`).join(', ');

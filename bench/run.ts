@@ -5,10 +5,11 @@ import { costDocument } from './cost-model';
 import { benchmarksDocument, readmeBlock, replaceReadmeBlock } from './report';
 
 /**
- * `npm run bench [-- --smoke] [-- --only name]`: runs every suite in bench/suites, prints a
- * table and writes bench/results.json (bench/results.smoke.json for --smoke). A full run of
- * every suite then writes what is generated from it: docs/benchmarks.md (every figure),
- * docs/cost.md (the cost model) and the README's benchmark block.
+ * `npm run bench [-- --smoke] [-- --only name]`: runs every suite in bench/suites (or those whose
+ * name contains `name`), prints a table and writes bench/results.json (bench/results.smoke.json
+ * for --smoke); `--only` replaces only its suites' rows there. A full run then writes what is
+ * generated from the file: docs/benchmarks.md (every figure), docs/cost.md (the cost model) and
+ * the README's benchmark block.
  */
 export async function runBenchmarks(scale: BenchScale, only?: string | readonly string[], write = true): Promise<BenchReport> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -16,7 +17,10 @@ export async function runBenchmarks(scale: BenchScale, only?: string | readonly 
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const wanted = only === undefined ? undefined : typeof only === 'string' ? [only] : only;
   const dir = join(__dirname, 'suites');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
+  // With names, only their files are loaded: a suite's imports (X-Ray's async hooks) must not tax another's figures.
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && (!wanted || wanted.some((w) => f.slice(0, -3).includes(w))))
+    .sort();
   const report: BenchReport = { generatedAt: new Date().toISOString(), machine: machineInfo(), scale, suites: [] };
   for (const file of files) {
     const mod = (await import(join(dir, file))) as { suite?: BenchSuite };
@@ -29,10 +33,24 @@ export async function runBenchmarks(scale: BenchScale, only?: string | readonly 
   if (write) {
     mkdirSync(__dirname, { recursive: true });
     const out = join(__dirname, scale === 'full' ? 'results.json' : 'results.smoke.json');
-    writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
-    if (scale === 'full' && !wanted) writeGenerated(report);
+    // Some suites of a full run (`--only`): their rows replace theirs in the file, the others' stay.
+    const written = scale === 'full' && wanted ? mergeSuites(JSON.parse(readFileSync(out, 'utf8')) as BenchReport, report) : report;
+    writeFileSync(out, JSON.stringify(written, null, 2) + '\n');
+    if (scale === 'full') writeGenerated(written);
   }
   return report;
+}
+
+/**
+ * mergeSuites puts the suites of a partial run into an earlier report, in place of theirs (or
+ * after the others, sorted by name as a full run orders them); each merged suite says when and
+ * where it was measured, as the report's own date is that of the rest.
+ */
+export function mergeSuites(earlier: BenchReport, partial: BenchReport): BenchReport {
+  const fresh = partial.suites.map((s) => ({ ...s, measuredAt: partial.generatedAt, machine: partial.machine }));
+  const names = new Set(fresh.map((s) => s.name));
+  const suites = [...earlier.suites.filter((s) => !names.has(s.name)), ...fresh].sort((a, b) => a.name.localeCompare(b.name));
+  return { ...earlier, suites };
 }
 
 /** writeGenerated writes the documents made from a full run: the tables, the cost model, the README block. */

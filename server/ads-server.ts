@@ -1,5 +1,6 @@
 import { Metadata, Server, ServerCredentials, ServerDuplexStream, ServiceDefinition, status } from '@grpc/grpc-js';
 import { DiscoveryDeps, PollSummary } from '../shared/xds/discovery';
+import { SelectionMemo } from '../shared/xds/selection-memo';
 import { Principal } from '../shared/xds/authorization';
 import { RefusalKind } from '../shared/xds/refusal';
 import { parseDiscoveryRequest } from '../shared/xds/request';
@@ -8,6 +9,7 @@ import { AdsStream, StreamResponse } from './ads-stream';
 import { DeltaAdsStream, DeltaResponse, parseDeltaRequest } from './delta-stream';
 import { StreamIo, StreamRequestHead, XdsStream } from './xds-stream';
 import { EnvoyCodec, envoyCodec } from './envoy-codec';
+import { EvaluationGate } from './evaluation-gate';
 
 export const adsServiceName = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 
@@ -32,7 +34,7 @@ export function adsServiceDefinition(codec: EnvoyCodec): ServiceDefinition {
       responseStream: true,
       requestSerialize: (json: Record<string, unknown>) => Buffer.from(codec.encodeRequest(json)),
       requestDeserialize: (bytes: Buffer) => codec.decodeRequest(bytes),
-      responseSerialize: (json: Record<string, unknown>) => Buffer.from(codec.encodeResponse(json)),
+      responseSerialize: (json: Record<string, unknown>) => asBuffer(codec.encodeResponse(json)),
       responseDeserialize: (bytes: Buffer) => codec.decodeResponse(bytes),
     },
     DeltaAggregatedResources: {
@@ -41,11 +43,14 @@ export function adsServiceDefinition(codec: EnvoyCodec): ServiceDefinition {
       responseStream: true,
       requestSerialize: (json: Record<string, unknown>) => Buffer.from(codec.delta.encodeRequest(json)),
       requestDeserialize: (bytes: Buffer) => codec.delta.decodeRequest(bytes),
-      responseSerialize: (json: Record<string, unknown>) => Buffer.from(codec.delta.encodeResponse(json)),
+      responseSerialize: (json: Record<string, unknown>) => asBuffer(codec.delta.encodeResponse(json)),
       responseDeserialize: (bytes: Buffer) => codec.delta.decodeResponse(bytes),
     },
   };
 }
+
+/** asBuffer views encoded bytes as a Buffer for grpc-js, without copying them. */
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 export interface AdsServerOptions {
   /** At most this many streams at once; more are refused with RESOURCE_EXHAUSTED (clients go to another server). */
@@ -55,14 +60,28 @@ export interface AdsServerOptions {
   readonly onPoll?: (poll: PollSummary) => void;
   readonly onError?: (message: string) => void;
   readonly codec?: EnvoyCodec;
+  /** At most this many streams ask the core and send at once; the others wait their turn (see EvaluationGate). @default 64 */
+  readonly concurrentEvaluations?: number;
+}
+
+/**
+ * AdsServerStats counts, for tests, benchmarks and metrics: responses written, streams refused
+ * for the limit, and writes left buffered above the stream's high-water mark (`call.write`
+ * returned false: a large response, or a client that does not read). Nothing waits for such a
+ * write, and a stream holds at most one response per type, as no newer one is sent before the
+ * last is ACKed (AdsStream, DeltaAdsStream).
+ */
+export interface AdsServerStats {
+  responses: number;
+  refusedStreams: number;
+  writesBuffered: number;
 }
 
 /** AdsServer is the push tier's gRPC server: its streams, for the change watcher, and its lifecycle. */
 export interface AdsServer {
   readonly port: number;
   readonly streams: ReadonlySet<XdsStream<StreamRequestHead, unknown>>;
-  /** Counts, for tests, benchmarks and metrics: responses written, streams refused for the limit. */
-  readonly stats: { responses: number; refusedStreams: number };
+  readonly stats: AdsServerStats;
   /**
    * close stops taking streams (GOAWAY), ends every open stream with OK so its client
    * reconnects, to another server behind the same address, with the config it has, and
@@ -81,7 +100,10 @@ export async function startAdsServer(deps: DiscoveryDeps, host: string, port: nu
   const maxStreams = options.maxStreams ?? 10_000;
   const streams = new Set<XdsStream<StreamRequestHead, unknown>>();
   const calls = new Set<ServerDuplexStream<Record<string, unknown>, unknown>>();
-  const stats = { responses: 0, refusedStreams: 0 };
+  const stats: AdsServerStats = { responses: 0, refusedStreams: 0, writesBuffered: 0 };
+  // Streams woken by one change ask the core the same questions: each selection is made once.
+  const core: DiscoveryDeps = deps.selections ? deps : { ...deps, selections: new SelectionMemo() };
+  const gate = new EvaluationGate(options.concurrentEvaluations ?? 64);
   const server = new Server({
     // Keepalive: find dead peers (a vanished Envoy) within a minute; let clients ping every 10 s.
     'grpc.keepalive_time_ms': 30_000,
@@ -114,7 +136,7 @@ export async function startAdsServer(deps: DiscoveryDeps, host: string, port: nu
       send: (response) => {
         if (done) return;
         try {
-          call.write(response);
+          if (!call.write(response)) stats.writesBuffered++;
           stats.responses++;
         } catch (err) {
           options.onError?.(`cannot encode a response on ${call.getPath()}: ${(err as Error).message}`);
@@ -151,9 +173,9 @@ export async function startAdsServer(deps: DiscoveryDeps, host: string, port: nu
 
   server.addService(adsServiceDefinition(codec), {
     StreamAggregatedResources: (call: ServerDuplexStream<Record<string, unknown>, StreamResponse>) =>
-      serve(call, (io) => new AdsStream(deps, io, options.principalOf?.(call.metadata)), parseDiscoveryRequest),
+      serve(call, (io) => new AdsStream(core, io, options.principalOf?.(call.metadata), gate), parseDiscoveryRequest),
     DeltaAggregatedResources: (call: ServerDuplexStream<Record<string, unknown>, DeltaResponse>) =>
-      serve(call, (io) => new DeltaAdsStream(deps, io, options.principalOf?.(call.metadata)), parseDeltaRequest),
+      serve(call, (io) => new DeltaAdsStream(core, io, options.principalOf?.(call.metadata), gate), parseDeltaRequest),
   });
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),

@@ -42,6 +42,20 @@ interface DeltaTypeState {
   errorDetail?: { code?: number; message?: string };
 }
 
+/**
+ * versionOf is a resource's content version, hashed once per resource object: the streams a
+ * change wakes are handed the same objects (the core's SelectionMemo), never mutated.
+ */
+const versions = new WeakMap<object, string>();
+const versionOf = (resource: Record<string, unknown>): string => {
+  let v = versions.get(resource);
+  if (v === undefined) {
+    v = contentVersion(resource);
+    versions.set(resource, v);
+  }
+  return v;
+};
+
 /** resourceName is a resource's xDS name: ClusterLoadAssignments name theirs `cluster_name`. */
 const resourceName = (r: Record<string, unknown>) => String(r.name ?? r.cluster_name);
 
@@ -112,7 +126,7 @@ export class DeltaAdsStream extends XdsStream<DeltaRequest, DeltaResponse> {
     const present = new Set(resources.map(resourceName));
     const changed = resources.flatMap((resource) => {
       const name = resourceName(resource);
-      const v = contentVersion(resource);
+      const v = versionOf(resource);
       return state.known.get(name) === v ? [] : [{ name, version: v, resource }];
     });
     const removed = [...state.known.keys()].filter((n) => !present.has(n)).sort();

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createFileRegistry, fromBinary, fromJson, toBinary, toJson, type DescMessage, type FileRegistry, type JsonValue } from '@bufbuild/protobuf';
+import { create, createFileRegistry, fromBinary, fromJson, toBinary, toJson, type DescMessage, type FileRegistry, type JsonValue } from '@bufbuild/protobuf';
 import { AnySchema, FileDescriptorSetSchema, type Any } from '@bufbuild/protobuf/wkt';
 
 /**
@@ -89,11 +89,29 @@ export function envoyCodec(registry: FileRegistry = envoyRegistry()): EnvoyCodec
     }
     return any;
   };
+  // And the resources of one selection (the core hands every stream it wakes the same array,
+  // see shared/xds/selection-memo.ts) are encoded once, as the bytes of field 2: a protobuf
+  // message is the concatenation of its fields, so each stream's response is its own envelope
+  // (version_info, then type_url and nonce) around those shared bytes.
+  const bodies = new WeakMap<object, Uint8Array>();
+  const bodyOf = (resources: readonly Record<string, unknown>[]): Uint8Array => {
+    let body = bodies.get(resources);
+    if (!body) {
+      body = toBinary(response, create(response, { resources: resources.map(anyOf) }));
+      bodies.set(resources, body);
+    }
+    return body;
+  };
   const encodeResponse = (json: Record<string, unknown>) => {
-    const { resources, ...envelope } = json as { resources?: Record<string, unknown>[] };
-    const out = fromJson(response, envelope as JsonValue, { registry, ignoreUnknownFields: false }) as ReturnType<typeof fromJson> & { resources: Any[] };
-    out.resources = (resources ?? []).map(anyOf);
-    return toBinary(response, out);
+    const { resources, version_info, ...rest } = json as { resources?: readonly Record<string, unknown>[]; version_info?: unknown };
+    const head = toBinary(response, fromJson(response, (version_info === undefined ? {} : { version_info }) as JsonValue, { registry, ignoreUnknownFields: false }));
+    const body = resources && resources.length > 0 ? bodyOf(resources) : new Uint8Array(0);
+    const tail = toBinary(response, fromJson(response, rest as JsonValue, { registry, ignoreUnknownFields: false }));
+    const out = new Uint8Array(head.length + body.length + tail.length);
+    out.set(head, 0);
+    out.set(body, head.length);
+    out.set(tail, head.length + body.length);
+    return out;
   };
   return { ...sotw, encodeResponse, delta: pair(deltaRequestType, deltaResponseType) };
 }

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { readConfig } from '../functions/lib/config';
-import { createRuntime } from '../functions/lib/runtime';
 import { loadKmsDataKeySealer } from '../functions/lib/kms-data-key';
+import { createDocumentClient } from '../shared/store/dynamodb';
+import { MeshStore } from '../shared/store/mesh-store';
 import { defaults } from '../shared/config';
 import { DiscoveryDeps } from '../shared/xds/discovery';
 import { NodeTracker } from '../shared/xds/node-tracker';
@@ -43,19 +44,26 @@ async function main(): Promise<void> {
   const httpPort = process.env.HTTP_PORT === 'off' ? undefined : integer('HTTP_PORT', 18000);
   const host = process.env.HOST || '0.0.0.0';
   const graceMs = integer('GRACE_MS', 5000);
-  const runtime = createRuntime(config);
-  const cache = new SnapshotCache(runtime.store, { ttlMs: 60_000, readBudgetMs: defaults.xdsReadBudgetMs });
-  const tracker = new NodeTracker(runtime.store, {
+  // The functions' runtime is not used: its X-Ray instrumentation loads cls-hooked, whose async
+  // hooks cost this long-lived process about a tenth of its CPU at 1,000 streams (bench/suites/push.ts).
+  const doc = createDocumentClient({
+    region: config.region,
+    ...(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+  const store = new MeshStore(doc, config.tableName);
+  const cache = new SnapshotCache(store, { ttlMs: 60_000, readBudgetMs: defaults.xdsReadBudgetMs });
+  const tracker = new NodeTracker(store, {
     minWriteGapMs: config.nodeStatusMinWriteGapMs,
     livenessIntervalMs: config.nodeStatusLivenessMs,
+    writeBehind: true, // a push is not held up by a status write
   });
   // One deps object for streams and polls; its sealer is filled in once the data key opens.
   const deps: { -readonly [K in keyof DiscoveryDeps]: DiscoveryDeps[K] } = { cache, tracker, authMode: 'none' };
-  const sealerRetry = config.dataKeyId ? openSealer(deps, runtime, config.dataKeyId, config.region) : undefined;
+  const sealerRetry = config.dataKeyId ? openSealer(deps, store, config.dataKeyId, config.region) : undefined;
   const ads = await startAdsServer(deps, host, port, { onError: (m) => console.error(m) });
   const watcher = new ChangeWatcher(cache, () => ads.streams, {
     intervalMs: integer('CHANGE_CHECK_MS', 500),
-    log: runtime.store.changes,
+    log: store.changes,
     sweepIntervalMs: integer('CHANGE_SWEEP_MS', 60_000),
     onError: (m) => console.error(m),
   });
@@ -83,7 +91,7 @@ async function main(): Promise<void> {
  */
 async function openSealer(
   deps: { sealer?: DiscoveryDeps['sealer'] },
-  runtime: ReturnType<typeof createRuntime>,
+  store: MeshStore,
   keyId: string,
   region: string,
 ): Promise<NodeJS.Timeout | undefined> {
@@ -91,7 +99,7 @@ async function openSealer(
   const kms = new KMSClient({ region });
   const attempt = async (): Promise<boolean> => {
     try {
-      deps.sealer = await loadKmsDataKeySealer(kms, keyId, runtime.store, { make: false });
+      deps.sealer = await loadKmsDataKeySealer(kms, keyId, store, { make: false });
       return true;
     } catch (err) {
       deps.sealer = 'unavailable';

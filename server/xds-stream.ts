@@ -3,6 +3,7 @@ import { DiscoveryDeps, PollSummary, XdsAnswer, discover, identifyNode } from '.
 import { Principal } from '../shared/xds/authorization';
 import { RefusalKind } from '../shared/xds/refusal';
 import { DiscoveryNode } from '../shared/xds/request';
+import { EvaluationGate } from './evaluation-gate';
 
 /** typeOfUrl maps a type URL to the xDS type it names, or undefined for one we do not serve. */
 export const typeOfUrl = new Map<string, XdsTypeName>(xdsTypeNames.map((t) => [typeUrls[t], t]));
@@ -15,6 +16,13 @@ export const typeOfUrl = new Map<string, XdsTypeName>(xdsTypeNames.map((t) => [t
  * `removed_resources` in delta) follows those ACKs.
  */
 export const pushOrder: readonly XdsTypeName[] = ['clusters', 'endpoints', 'listeners', 'routes', 'secrets'];
+
+/**
+ * streamRetry is how a stream answered `unavailable` (a read that failed or ran out of its
+ * budget) asks again: from 500 ms, doubling to 10 s, jittered so a server's streams that
+ * failed together do not retry together.
+ */
+export const streamRetry = { initialMs: 500, maxMs: 10_000 };
 
 /** StreamIo is the transport under one stream: send a response, or end the stream with a refusal. */
 export interface StreamIo<Response> {
@@ -41,11 +49,18 @@ export abstract class XdsStream<Request extends StreamRequestHead, Response> {
   private queue: Promise<void> = Promise.resolve();
   private ended = false;
   private nonceCounter = 0;
+  /** An `unavailable` answer (the table slow or down) is asked again after this back-off, doubling to a cap. */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = 0;
+  /** The evaluation queued for a change and not started yet, which later changes join. */
+  private changeQueued: Promise<void> | undefined;
 
   constructor(
     private readonly deps: DiscoveryDeps,
     protected readonly io: StreamIo<Response>,
     private readonly principal?: Principal,
+    /** Shared by the server's streams: how many work at once (unbounded without it). */
+    private readonly gate?: EvaluationGate,
   ) {}
 
   /** The node's mesh service, once its first message named it. */
@@ -64,13 +79,26 @@ export abstract class XdsStream<Request extends StreamRequestHead, Response> {
     });
   }
 
-  /** onChange re-evaluates every type: a change to the node's state was seen. */
+  /**
+   * onChange re-evaluates every type: a change to the node's state was seen. Changes coalesce:
+   * while one evaluation waits in the queue, later changes join it instead of queueing their
+   * own, as it reads the state as it is when it runs. A stream that is slow to be answered (a
+   * slow read) so holds at most one pending evaluation, however many changes arrive.
+   */
   onChange(): Promise<void> {
-    return this.enqueue(() => this.evaluateAll());
+    if (this.changeQueued) return this.changeQueued;
+    const queued = this.enqueue(() => {
+      this.changeQueued = undefined;
+      return this.evaluateAll();
+    });
+    this.changeQueued = queued;
+    return queued;
   }
 
   close(): void {
     this.ended = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   protected abstract handle(type: XdsTypeName, request: Request): Promise<void>;
@@ -116,10 +144,30 @@ export abstract class XdsStream<Request extends StreamRequestHead, Response> {
     if (answer.kind === 'refusal') {
       const { kind, message } = answer.refusal;
       if (kind === 'bad-request' || kind === 'unauthenticated') this.fail(kind, message);
+      // Nothing may change in the table to wake this stream (the read failed, not the state):
+      // ask again after a back-off, as Envoy would re-poll.
+      if (kind === 'unavailable') this.retryAfterUnavailable();
       return undefined;
     }
+    this.retryDelayMs = 0;
     this.io.observe?.(answer.poll);
     return answer;
+  }
+
+  /**
+   * retryAfterUnavailable re-evaluates the stream after a jittered back-off (from
+   * `streamRetry.initialMs`, doubling to `streamRetry.maxMs`), once however many types were
+   * unavailable; an answer resets it.
+   */
+  private retryAfterUnavailable(): void {
+    if (this.ended || this.retryTimer) return;
+    this.retryDelayMs = Math.min(streamRetry.maxMs, this.retryDelayMs === 0 ? streamRetry.initialMs : this.retryDelayMs * 2);
+    const delay = this.retryDelayMs * (0.5 + Math.random() / 2);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.onChange();
+    }, delay);
+    this.retryTimer.unref();
   }
 
   /** nextNonce makes a nonce unique on this stream. */
@@ -149,7 +197,8 @@ export abstract class XdsStream<Request extends StreamRequestHead, Response> {
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {
-    this.queue = this.queue.then(() => (this.ended ? undefined : work())).catch((err: unknown) => {
+    const gated = this.gate ? () => this.gate!.run(work) : work;
+    this.queue = this.queue.then(() => (this.ended ? undefined : gated())).catch((err: unknown) => {
       this.fail('unavailable', `the control plane failed: ${(err as Error).message}`);
     });
     return this.queue;

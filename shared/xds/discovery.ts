@@ -13,6 +13,7 @@ import { XdsRefusal } from './refusal';
 import { adsSnapshotOf, isAdsNode } from './ads-node';
 import { SecretSealer } from '../secrets/sealer';
 import { clustersForNode, hasLeftRetiringClusters, liveRetiringClusters, selectTransitionalClusters } from './retiring';
+import { SelectionMemo, selectionKey } from './selection-memo';
 
 export interface DiscoveryDeps {
   readonly cache: SnapshotCache;
@@ -26,6 +27,11 @@ export interface DiscoveryDeps {
   readonly now?: () => number;
   /** How long a dropped cluster is still served to nodes that may route to it. @default defaults.retiringClusterTtlMs */
   readonly retiringClusterTtlMs?: number;
+  /**
+   * Shares each selection among the requests that ask the same question of the same cached
+   * items (the push tier: a change wakes many streams at once); without it every request selects.
+   */
+  readonly selections?: SelectionMemo;
 }
 
 /** PollSummary says what a poll was and how it was answered, for logs and metrics. */
@@ -221,12 +227,16 @@ async function select(
     : forms === 'ads'
       ? adsSnapshotOf(stored)
       : stored;
+  // The same question of the same cached items has the same answer: made once when memoised
+  // (the forms are a function of the stored item, so it is the input).
+  const memo = (inputs: readonly unknown[], make: () => Selection): Selection =>
+    deps.selections ? deps.selections.select(selectionKey(service, type, names, forms), inputs, make) : make();
   if (type === 'secrets') {
     checkSecretsRequest(deps.sealer, service, names);
     const { secrets } = await deps.cache.rendered(service, [], true, { snapshotJustRead: true });
-    return { selection: selectSecrets(deps.sealer, service, names, secrets), snapshot };
+    return { selection: memo([secrets, deps.sealer], () => selectSecrets(deps.sealer, service, names, secrets)), snapshot };
   }
-  if (type !== 'endpoints') return { selection: selectFromSnapshot(snapshot, type, names), snapshot };
+  if (type !== 'endpoints') return { selection: memo([stored], () => selectFromSnapshot(snapshot, type, names)), snapshot };
   if (names.length === 0) throw new XdsRefusal('bad-request', 'an endpoints request must name the clusters it wants in resource_names');
   // Its dependencies' clusters, and its own: the bootstrap's local cluster for zone-aware routing;
   // and the retiring ones, answered while CDS may still serve them.
@@ -237,7 +247,10 @@ async function select(
     throw new XdsRefusal('refused', `service "${service}" has no cluster ${refused.map((n) => `"${n}"`).join(', ')}`);
   }
   const { assignments } = await deps.cache.rendered(service, names, false, { snapshotJustRead: true });
-  return { selection: proxyless ? selectProxylessAssignments(assignments, names) : selectAssignments(assignments, names), snapshot };
+  const selection = memo(names.map((n) => assignments.get(n)), () =>
+    proxyless ? selectProxylessAssignments(assignments, names) : selectAssignments(assignments, names),
+  );
+  return { selection, snapshot };
 }
 
 /**

@@ -28,6 +28,14 @@ export interface NodeTrackerOptions {
   readonly livenessIntervalMs?: number;
   /** How many nodes one container remembers. */
   readonly maxNodes?: number;
+  /**
+   * Write status behind the poll instead of before its answer: for a long-lived server (the
+   * push tier), where a write must not delay a push; a Lambda awaits its writes (it may be
+   * frozen once it answered). One write per node is in flight at a time; what changes during
+   * it is written by a later poll.
+   * @default false
+   */
+  readonly writeBehind?: boolean;
   readonly now?: () => number;
 }
 
@@ -37,6 +45,8 @@ interface TrackedNode {
   dirty: boolean;
   /** Whether the table was read for this node since the container started. */
   loaded: boolean;
+  /** A write behind the poll in flight (writeBehind). */
+  writing?: boolean;
 }
 
 /**
@@ -55,6 +65,7 @@ export class NodeTracker {
   private readonly minWriteGapMs: number;
   private readonly livenessIntervalMs: number;
   private readonly maxNodes: number;
+  private readonly writeBehind: boolean;
   private readonly now: () => number;
   readonly stats = { writes: 0, reads: 0, nacks: 0 };
 
@@ -65,6 +76,7 @@ export class NodeTracker {
     this.minWriteGapMs = options.minWriteGapMs ?? defaults.nodeStatusMinWriteGapMs;
     this.livenessIntervalMs = options.livenessIntervalMs ?? defaults.nodeStatusLivenessMs;
     this.maxNodes = options.maxNodes ?? 50_000;
+    this.writeBehind = options.writeBehind ?? false;
     this.now = options.now ?? Date.now;
   }
 
@@ -133,7 +145,8 @@ export class NodeTracker {
       ...(nack ? { lastNack: nack } : {}),
     };
     tracked.dirty ||= appliedChanged || servedChanged || formsChanged || nack !== undefined;
-    await this.maybeWrite(tracked, now);
+    if (this.writeBehind) void this.maybeWrite(tracked, now);
+    else await this.maybeWrite(tracked, now);
     return nack;
   }
 
@@ -170,13 +183,19 @@ export class NodeTracker {
   private async maybeWrite(tracked: TrackedNode, now: number): Promise<void> {
     const since = now - tracked.writtenAt;
     if (!(tracked.dirty ? since >= this.minWriteGapMs : since >= this.livenessIntervalMs)) return;
+    if (this.writeBehind && tracked.writing) return;
+    const written = tracked.status;
     try {
+      tracked.writing = true;
       this.stats.writes++;
-      await this.store.putNodeStatus(tracked.status);
+      await this.store.putNodeStatus(written);
       tracked.writtenAt = now;
-      tracked.dirty = false;
+      // Changed while it was written (only behind the poll): still dirty.
+      if (tracked.status === written) tracked.dirty = false;
     } catch {
       // Keep it dirty: the next poll of this node tries again.
+    } finally {
+      tracked.writing = false;
     }
   }
 }

@@ -47,6 +47,8 @@ export class SnapshotCache {
   private readonly assignmentEntries: ByteBoundedLru<string, Entry<EndpointAssignmentItem>>;
   private readonly secretEntries: ByteBoundedLru<string, Entry<ServiceSecretsItem>>;
   private readonly now: () => number;
+  /** Reads in flight, by what they read, so the same read is not made twice at once. */
+  private readonly inFlight = new Map<string, Promise<void>>();
   /** Counts, for benchmarks and metrics. */
   readonly stats = { hits: 0, reads: 0, staleServed: 0 };
 
@@ -88,18 +90,20 @@ export class SnapshotCache {
     const readSecrets = withSecrets && stale(this.secretEntries.get(service));
     if (readSnapshot || readAssignments.length > 0 || readSecrets) {
       try {
-        this.stats.reads++;
-        const signal = this.options.readBudgetMs !== undefined ? AbortSignal.timeout(this.options.readBudgetMs) : undefined;
-        const read = await this.store.getRendered(
-          readSnapshot ? service : undefined,
-          readAssignments,
-          readSecrets ? service : undefined,
-          signal ? { signal } : {},
-        );
-        const fetchedAt = this.now();
-        if (readSnapshot) this.snapshots.set(service, { value: read.snapshot, fetchedAt });
-        for (const name of readAssignments) this.assignmentEntries.set(name, { value: read.assignments.get(name), fetchedAt });
-        if (readSecrets) this.secretEntries.set(service, { value: read.secrets, fetchedAt });
+        // The same read already in flight is joined, not repeated: many streams (or polls)
+        // that miss together read once. A fresh read must start after its caller asked.
+        const key = `${readSnapshot ? service : ''}\u0000${readSecrets ? service : ''}\u0000${readAssignments.join('\u0000')}`;
+        const inFlight = options.fresh === true ? undefined : this.inFlight.get(key);
+        if (inFlight) await inFlight;
+        else {
+          const read = this.read(readSnapshot ? service : undefined, readAssignments, readSecrets ? service : undefined);
+          this.inFlight.set(key, read);
+          try {
+            await read;
+          } finally {
+            if (this.inFlight.get(key) === read) this.inFlight.delete(key);
+          }
+        }
       } catch (err) {
         if (!(err instanceof StoreUnavailableError)) throw err;
         // Fall back to the last values, but only if every one of them is there.
@@ -157,6 +161,17 @@ export class SnapshotCache {
     if (item === 'snapshot') this.snapshots.delete(service);
     else if (item === 'eds') this.assignmentEntries.delete(service);
     else this.secretEntries.delete(service);
+  }
+
+  /** read reads items from the table and caches what it read. */
+  private async read(snapshotOf: string | undefined, assignmentNames: readonly string[], secretsOf: string | undefined): Promise<void> {
+    this.stats.reads++;
+    const signal = this.options.readBudgetMs !== undefined ? AbortSignal.timeout(this.options.readBudgetMs) : undefined;
+    const read = await this.store.getRendered(snapshotOf, assignmentNames, secretsOf, signal ? { signal } : {});
+    const fetchedAt = this.now();
+    if (snapshotOf !== undefined) this.snapshots.set(snapshotOf, { value: read.snapshot, fetchedAt });
+    for (const name of assignmentNames) this.assignmentEntries.set(name, { value: read.assignments.get(name), fetchedAt });
+    if (secretsOf !== undefined) this.secretEntries.set(secretsOf, { value: read.secrets, fetchedAt });
   }
 
   private fresh(entry: Entry<unknown> | undefined): boolean {

@@ -1,4 +1,5 @@
-import { envoyCodec } from '../../server/envoy-codec';
+import { fromJson, toBinary, type JsonValue } from '@bufbuild/protobuf';
+import { envoyCodec, envoyRegistry } from '../../server/envoy-codec';
 import { typeUrls } from '../../shared/envoy/resources';
 
 describe('envoyCodec', () => {
@@ -15,6 +16,22 @@ describe('envoyCodec', () => {
     const bytes = codec.encodeResponse({ version_info: 'v1', resources: [cluster], type_url: typeUrls.clusters, nonce: 'n1' });
     expect(bytes.length).toBeGreaterThan(0);
     expect(codec.decodeResponse(bytes)).toEqual({ version_info: 'v1', resources: [cluster], type_url: typeUrls.clusters, nonce: 'n1' });
+  });
+
+  it('encodes the shared resources of many responses once, into the bytes a whole-message encoding gives', () => {
+    const registry = envoyRegistry();
+    const desc = registry.getMessage('envoy.service.discovery.v3.DiscoveryResponse')!;
+    const resources = [
+      { '@type': typeUrls.clusters, name: 'payments', type: 'EDS', eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' } }, connect_timeout: '1s' },
+      { '@type': typeUrls.clusters, name: 'orders', type: 'STATIC', connect_timeout: '2s' },
+    ];
+    for (const nonce of ['n1', 'n2']) {
+      const json = { version_info: 'v1', resources, type_url: typeUrls.clusters, nonce };
+      const whole = toBinary(desc, fromJson(desc, json as JsonValue, { registry }));
+      expect(Buffer.from(codec.encodeResponse(json)).equals(Buffer.from(whole))).toBe(true);
+    }
+    const empty = { version_info: '', resources: [], type_url: typeUrls.endpoints, nonce: 'n3' };
+    expect(Buffer.from(codec.encodeResponse(empty)).equals(Buffer.from(toBinary(desc, fromJson(desc, empty as JsonValue, { registry }))))).toBe(true);
   });
 
   it('refuses a resource with a field Envoy does not define', () => {
