@@ -6,21 +6,25 @@ import { NodeTracker } from '../shared/xds/node-tracker';
 import { SnapshotCache } from '../shared/xds/snapshot-cache';
 import { startAdsServer } from './ads-server';
 import { ChangeWatcher } from './change-watcher';
+import { meshTls, principalOfPeer } from './identity';
+import { PushMetrics } from './metrics';
 
 /**
  * The push tier's process entry (`tsx server/main.ts`): an ADS server over the state table,
  * configured like the functions (TABLE_NAME, AWS_REGION, DYNAMODB_ENDPOINT for a local table),
  * plus GRPC_PORT (default 18001), HOST (default 0.0.0.0) and CHANGE_CHECK_MS (default 500).
  *
- * It authenticates nobody: gRPC carries no SigV4, so XDS_AUTH_MODE must be `none`, for a
- * server reached only inside the VPC. It serves no secrets (SDS needs the KMS data key;
+ * With XDS_TLS=mesh (in AWS) streams are mutual TLS: a node presents its service's mesh
+ * certificate and may fetch only that service's configuration (server/identity.ts). Without
+ * it, it authenticates nobody (XDS_AUTH_MODE must be `none`), for tests and the local
+ * runner. Every minute it prints EMF metric lines (server/metrics.ts). It serves no secrets (SDS needs the KMS data key;
  * not wired here yet). On SIGTERM it closes gracefully: GOAWAY, every stream ended so its
  * client reconnects to another task with the config it has, and exit within GRACE_MS.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h', default: false } } });
   if (values.help) {
-    console.log('usage: TABLE_NAME=t XDS_AUTH_MODE=none [GRPC_PORT=18001] [HOST=0.0.0.0] [CHANGE_CHECK_MS=500] [GRACE_MS=5000] tsx server/main.ts');
+    console.log('usage: TABLE_NAME=t [XDS_TLS=mesh CA_KEY_ID=k] [GRPC_PORT=18001] [HOST=0.0.0.0] [CHANGE_CHECK_MS=500] [GRACE_MS=5000] tsx server/main.ts');
     return;
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -35,13 +39,23 @@ async function main(): Promise<void> {
     minWriteGapMs: config.nodeStatusMinWriteGapMs,
     livenessIntervalMs: config.nodeStatusLivenessMs,
   });
-  const ads = await startAdsServer({ cache, tracker, authMode: 'none' }, host, port, { onError: (m) => console.error(m) });
+  const tls = process.env.XDS_TLS === 'mesh' ? await meshTls(runtime, (m) => console.error(m)) : undefined;
+  const metrics = new PushMetrics();
+  const ads = await startAdsServer({ cache, tracker, authMode: tls ? 'mtls' : 'none' }, host, port, {
+    onError: (m) => console.error(m),
+    onPoll: (poll) => metrics.observe(poll),
+    ...(tls ? { credentials: tls.credentials(), principalOf: (_m, auth) => principalOfPeer(auth, config.render.meshName) } : {}),
+  });
+  const flushMetrics = () => metrics.flush(ads.streams.size).forEach((line) => console.log(line));
+  setInterval(flushMetrics, integer('METRICS_INTERVAL_MS', 60_000)).unref();
   const watcher = new ChangeWatcher(cache, () => ads.streams, { intervalMs: integer('CHANGE_CHECK_MS', 500), onError: (m) => console.error(m) });
   watcher.start();
   console.log(`push tier: ADS on ${host}:${ads.port}, table ${config.tableName}`);
   const stop = async () => {
     watcher.stop();
+    tls?.stop();
     await ads.close(graceMs);
+    flushMetrics();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());

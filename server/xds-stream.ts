@@ -101,7 +101,9 @@ export abstract class XdsStream<Request extends StreamRequestHead, Response> {
     );
     if (answer.kind === 'refusal') {
       const { kind, message } = answer.refusal;
-      if (kind === 'bad-request' || kind === 'unauthenticated') this.fail(kind, message);
+      // A stream whose credential names another service than its node is wrong for good: ended.
+      const misbound = kind === 'refused' && this.principal?.kind !== 'iam' && this.principal?.service !== this.service;
+      if (kind === 'bad-request' || kind === 'unauthenticated' || (this.principal && misbound)) this.fail(kind, message);
       return undefined;
     }
     this.io.observe?.(answer.poll);
