@@ -184,12 +184,22 @@ export async function meshTls(runtime: Runtime, onError: (message: string) => vo
   const tls = new RenewingTls({
     issue: async () => {
       const now = new Date();
+      // The task may read the CA, never write it (its role cannot write the catalog): the CA is
+      // made when the first service is declared, and until then the server waits (retries).
+      if (!(await runtime.store.getCertificateAuthority())) throw new Error('the mesh CA does not exist yet: declare a service first');
       const ca = await loadCertificateAuthority(runtime.store, signer, { mesh: render.meshName, now, replaceForeign: false });
       const issued = await issueServiceCertificate(signer, ca.certificatePem, serverIdentityName, { mesh: render.meshName, now });
       return { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, trustBundlePem: ca.trustBundlePem };
     },
     onError,
   });
-  await tls.start();
-  return tls;
+  for (;;) {
+    try {
+      await tls.start();
+      return tls;
+    } catch (err) {
+      onError(`cannot issue the push tier's certificate yet, retrying in 10 s: ${(err as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+    }
+  }
 }

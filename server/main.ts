@@ -44,6 +44,7 @@ async function main(): Promise<void> {
   const ads = await startAdsServer({ cache, tracker, authMode: tls ? 'mtls' : 'none' }, host, port, {
     onError: (m) => console.error(m),
     onPoll: (poll) => metrics.observe(poll),
+    maxStreams: integer('MAX_STREAMS', 10_000),
     ...(tls ? { credentials: tls.credentials(), principalOf: (_m, auth) => principalOfPeer(auth, config.render.meshName) } : {}),
   });
   const flushMetrics = () => metrics.flush(ads.streams.size).forEach((line) => console.log(line));
