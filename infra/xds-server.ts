@@ -43,6 +43,12 @@ export interface PushTierOptions {
   readonly maxStreamsPerTask?: number;
   /** The load balancer's port. @default 443 */
   readonly port?: number;
+  /**
+   * How often each task reads the services it has streams of for changes (CHANGE_CHECK_MS):
+   * the longest a change waits to be pushed, and most of the tier's DynamoDB bill (docs/cost.md).
+   * @default 500 ms
+   */
+  readonly changeCheckInterval?: Duration;
 }
 
 export interface XdsServerProps extends PushTierOptions {
@@ -121,6 +127,7 @@ export class XdsServer extends Construct {
         GRPC_PORT: String(t.containerPort),
         GRACE_MS: String(t.graceSeconds * 1000),
         MAX_STREAMS: String(props.maxStreamsPerTask ?? 10_000),
+        CHANGE_CHECK_MS: String(props.changeCheckInterval?.toMilliseconds() ?? 500),
       },
       stopTimeout: Duration.seconds(t.stopTimeoutSeconds),
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'xds', logGroup: this.logGroup }),
