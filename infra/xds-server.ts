@@ -271,6 +271,8 @@ let staged: string | undefined;
 export function stagePushTierImage(): string {
   if (staged) return staged;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'push-tier-image-'));
+  // Synth copies the context into the cloud assembly: the staging directory is not needed after.
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   buildSync({
     entryPoints: [path.join(repoRoot, 'server', 'main.ts')],
     outfile: path.join(dir, 'server', 'main.js'),

@@ -17,8 +17,8 @@ import { PushMetrics } from './metrics';
  * With XDS_TLS=mesh (in AWS) streams are mutual TLS: a node presents its service's mesh
  * certificate and may fetch only that service's configuration (server/identity.ts). Without
  * it, it authenticates nobody (XDS_AUTH_MODE must be `none`), for tests and the local
- * runner. Every minute it prints EMF metric lines (server/metrics.ts). It serves no secrets (SDS needs the KMS data key;
- * not wired here yet). On SIGTERM it closes gracefully: GOAWAY, every stream ended so its
+ * runner. Every minute (METRICS_INTERVAL_MS) it prints EMF metric lines (server/metrics.ts).
+ * It serves no secrets (SDS needs the KMS data key; not wired here yet). On SIGTERM it closes gracefully: GOAWAY, every stream ended so its
  * client reconnects to another task with the config it has, and exit within GRACE_MS.
  */
 async function main(): Promise<void> {
