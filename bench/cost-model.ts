@@ -301,13 +301,168 @@ export function dataTransferMonthly(gb: number, a: Pick<CostAssumptions, 'pollRo
   }
 }
 
-/** adsContainerMonthly: gRPC ADS on Fargate behind an NLB, two tasks for two zones (not measured here). */
-export function adsContainerMonthly(tasks = 2, vcpu = 0.25, gb = 0.5): { compute: number; loadBalancer: number; total: number } {
+/**
+ * The push tier's measured figures (bench/suites/push.ts), for its column of the comparison:
+ * CPU of one push per stream (a push to N in-process streams, p50, divided by N: an upper
+ * bound, the clients run in the same process), heap per stream (with --expose-gc), and the
+ * DynamoDB requests one change check makes per service with streams.
+ */
+export interface PushMeasuredInputs {
+  readonly streamsMeasured: number;
+  readonly pushMsPerStream: number;
+  readonly heapKibPerStream: number | undefined;
+  readonly requestsPerServiceCheck: number;
+}
+
+export function pushMeasuredInputs(report: BenchReport): PushMeasuredInputs {
+  const pushRows = rows(report, 'push').filter((r) => r.name.startsWith('push latency'));
+  const streams = Math.max(...pushRows.map((r) => Number(r.params.streams)));
+  const heap = rows(report, 'push').find((r) => r.name.startsWith('heap per stream') && r.params.streams === streams);
+  return {
+    streamsMeasured: streams,
+    pushMsPerStream: metric(report, 'push', 'push latency', 'p50_ms', { streams }) / streams,
+    heapKibPerStream: heap?.metrics.kib,
+    requestsPerServiceCheck: metric(report, 'push', 'DynamoDB reads per change check', 'reads_per_check', { streams }),
+  };
+}
+
+/** How the push tier is deployed (infra/xds-server.ts) and used, for the comparison. */
+export interface PushAssumptions {
+  /** The server's change check interval, s (CHANGE_CHECK_MS). */
+  readonly changeCheckS: number;
+  /** Fargate task size and streams per task (XdsServer's cpu, memoryLimitMiB, targetStreamsPerTask). */
+  readonly taskVcpu: number;
+  readonly taskGb: number;
+  readonly streamsPerTask: number;
+  readonly minTasks: number;
+  /** Zones the tasks spread over: with a cross-zone NLB, (zones-1)/zones of the stream bytes cross zones. */
+  readonly zones: number;
+  /**
+   * Secrets still come over the IAM-authenticated REST tier (the certificate a stream presents
+   * is fetched there): two SDS subscriptions per Envoy polled this often, s. Certificates live
+   * 24 h and renew at 12 h, so minutes are plenty.
+   */
+  readonly sdsRefreshS: number;
+  /** Bytes of one EDS push (10 endpoints) on the wire, and of a stream's start (the node once, then the full config). */
+  readonly pushBytes: number;
+  readonly streamStartBytes: number;
+  /** Stream (re)starts per Envoy per day: its own replacement, a deploy of the push tier, scaling moves. */
+  readonly streamStartsPerEnvoyPerDay: number;
+  /** Endpoint changes per replacement a caller's Envoy is pushed (one added, one removed). */
+  readonly changesPerReplacement: number;
+  /** gRPC keepalive, both directions: a PING and its ACK every 30 s, TLS framed. */
+  readonly keepaliveBytesPerMinute: number;
+}
+
+export const defaultPushAssumptions: PushAssumptions = {
+  changeCheckS: 0.5,
+  taskVcpu: 0.5,
+  taskGb: 1,
+  streamsPerTask: 2000,
+  minTasks: 2,
+  zones: 2,
+  sdsRefreshS: 300,
+  pushBytes: 3000,
+  streamStartBytes: 90_000,
+  streamStartsPerEnvoyPerDay: 2,
+  changesPerReplacement: 2,
+  keepaliveBytesPerMinute: 4 * 46,
+};
+
+/** NLB capacity units: one is 100,000 active TCP flows, 800 new flows a second, or 1 GB processed an hour, whichever is most. */
+const nlcuOf = (activeFlows: number, newFlowsPerSecond: number, gbPerHour: number) => Math.max(activeFlows / 100_000, newFlowsPerSecond / 800, gbPerHour);
+
+export interface PushCostBreakdown {
+  readonly tasks: number;
+  readonly servicesPerTask: number;
+  readonly monthly: {
+    readonly fargate: number;
+    readonly loadBalancer: number;
+    /** The change checks: every task reads every service it has streams of, every interval. */
+    readonly changeChecks: number;
+    readonly nodeStatusWrites: number;
+    /** What both tiers pay alike: lifecycle events (Lambda, DynamoDB). */
+    readonly lifecycle: number;
+    /** SDS over the REST tier: Lambda, DynamoDB reads and the NAT bytes of those polls. */
+    readonly restSds: number;
+    /** Stream bytes between zones (cross-zone NLB); inside the VPC, no NAT. */
+    readonly dataTransfer: number;
+  };
+  readonly streamGbPerMonth: number;
+  readonly total: number;
+}
+
+/**
+ * pushMonthlyCost prices the push tier for `a.envoys` Envoys: Fargate tasks (at least two, one
+ * per `streamsPerTask` streams), the NLB (hours and capacity units), the change checks' reads
+ * (each task reads each service it serves every interval: with streams spread at random, a task
+ * holds a service's Envoys with probability 1-(1-1/tasks)^envoysPerService), node-status writes
+ * and lifecycle work as the REST tier has them, SDS polls over REST, and stream bytes.
+ */
+export function pushMonthlyCost(m: MeasuredInputs, pm: PushMeasuredInputs, a: CostAssumptions, pa: PushAssumptions = defaultPushAssumptions): PushCostBreakdown {
+  const p = unitPrices;
   const hours = secondsPerMonth / 3600;
-  const compute = tasks * hours * (vcpu * unitPrices.fargateArmPerVcpuHour + gb * unitPrices.fargateArmPerGbHour);
-  // 1,000 long-lived streams with rare pushes stay inside one NLCU (100,000 active TCP flows).
-  const loadBalancer = hours * (unitPrices.nlbPerHour + unitPrices.nlbPerNlcuHour);
-  return { compute, loadBalancer, total: compute + loadBalancer };
+  const tasks = Math.max(pa.minTasks, Math.ceil(a.envoys / pa.streamsPerTask));
+  const services = Math.max(1, a.envoys / a.envoysPerService);
+  const servicesPerTask = services * (1 - (1 - 1 / tasks) ** Math.min(a.envoys, a.envoysPerService));
+  // One check of a service reads its SNAPSHOT and the EDS items its streams subscribe to (its dependencies).
+  const readUnitsPerServiceCheck = pm.requestsPerServiceCheck * (readUnits(m.snapshotItemBytes) + a.dependenciesPerEnvoy * readUnits(m.edsItemBytes));
+  const checkReadUnits = tasks * servicesPerTask * (secondsPerMonth / pa.changeCheckS) * readUnitsPerServiceCheck;
+  const perMillion = (count: number, price: number) => (count / 1e6) * price;
+
+  // Shared with the REST tier: lifecycle events, and node status (an upper bound: a stream reports only on pushes).
+  const events = a.envoys * a.replacementsPerEnvoyPerDay * a.eventsPerReplacement * 30;
+  const rest = monthlyCost(m, a);
+  const lifecycle =
+    rest.monthly.lifecycleLambda +
+    rest.monthly.eventBridge +
+    perMillion(events, p.lambdaPerMillionRequests) +
+    perMillion(events * m.eventWrites * writeUnits(m.edsItemBytes), p.dynamoPerMillionWriteUnits) +
+    perMillion(events * m.eventReads, p.dynamoPerMillionReadUnits);
+  // SDS over REST: the REST model with only two subscriptions per Envoy, at the SDS refresh.
+  const sds = monthlyCost(m, { ...a, dependenciesPerEnvoy: 2, routesPerEnvoy: 0, refreshDelayS: pa.sdsRefreshS, ldsRefreshS: Infinity, cdsRefreshS: Infinity, replacementsPerEnvoyPerDay: 0 });
+  const restSds = sds.monthly.lambdaRequests + sds.monthly.lambdaDuration + sds.monthly.dynamoReads + sds.monthly.dataTransfer;
+
+  const pushesPerEnvoyPerDay = a.dependenciesPerEnvoy * a.envoysPerService * a.replacementsPerEnvoyPerDay * pa.changesPerReplacement;
+  const bytesPerEnvoyPerMonth =
+    30 * (pushesPerEnvoyPerDay * pa.pushBytes + pa.streamStartsPerEnvoyPerDay * pa.streamStartBytes) + (secondsPerMonth / 60) * pa.keepaliveBytesPerMinute;
+  const streamGb = (a.envoys * bytesPerEnvoyPerMonth) / 2 ** 30;
+  const newFlowsPerSecond = (a.envoys * pa.streamStartsPerEnvoyPerDay) / 86_400;
+  const monthly = {
+    fargate: tasks * hours * (pa.taskVcpu * p.fargateArmPerVcpuHour + pa.taskGb * p.fargateArmPerGbHour),
+    loadBalancer: hours * (p.nlbPerHour + p.nlbPerNlcuHour * nlcuOf(a.envoys, newFlowsPerSecond, streamGb / hours)),
+    changeChecks: perMillion(checkReadUnits, p.dynamoPerMillionReadUnits),
+    nodeStatusWrites: perMillion(a.envoys * m.nodeStatusWritesPerEnvoyHour * 24 * 30 * writeUnits(m.nodeStatusItemBytes), p.dynamoPerMillionWriteUnits),
+    lifecycle,
+    restSds,
+    dataTransfer: streamGb * ((pa.zones - 1) / pa.zones) * 2 * p.crossAzPerGbEachWay,
+  };
+  return { tasks, servicesPerTask, monthly, streamGbPerMonth: streamGb, total: Object.values(monthly).reduce((sum, v) => sum + v, 0) };
+}
+
+/**
+ * pushCheaperRange finds the fleet sizes (to 1%, from 10 to 10 million Envoys) at which the push
+ * tier costs less than REST polling: from the first size where it does to the last, or
+ * undefined when it never does. `to` is undefined when push stays cheaper up to 10 million.
+ */
+export function pushCheaperRange(
+  m: MeasuredInputs,
+  pm: PushMeasuredInputs,
+  a: CostAssumptions,
+  pa: PushAssumptions = defaultPushAssumptions,
+): { from: number; to: number | undefined } | undefined {
+  const cheaper = (n: number) => pushMonthlyCost(m, pm, { ...a, envoys: n }, pa).total < monthlyCost(m, { ...a, envoys: n }).total;
+  let from: number | undefined;
+  let last: number | undefined;
+  for (let n = 10; n <= 1e7; n = Math.ceil(n * 1.01)) {
+    if (cheaper(n)) {
+      from ??= n;
+      last = n;
+    } else if (from !== undefined) {
+      return { from, to: last };
+    }
+  }
+  return from === undefined ? undefined : { from, to: undefined };
 }
 
 const usd = (n: number) => (n >= 100 ? `$${n.toFixed(0)}` : n >= 1 ? `$${n.toFixed(2)}` : `$${n.toFixed(3)}`);
@@ -325,7 +480,6 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
   const byTtl = ttls.map((t) => ({ t, c: monthlyCost(m, { ...assumptions, snapshotCacheTtlS: t }) }));
   const http = monthlyCost(m, assumptions, 'httpApi');
   const rest = monthlyCost(m, assumptions, 'restApi');
-  const ads = adsContainerMonthly();
   const a = assumptions;
   const p = unitPrices;
   const line = (label: string, value: number, how: string) => `| ${label} | ${usd(value)} | ${how} |`;
@@ -403,17 +557,7 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     '',
     'The function URL adds nothing per request; an HTTP API would cost five times the Lambda requests.',
     '',
-    '## Compared with an ADS container (not measured here)',
-    '',
-    `A gRPC ADS server (e.g. go-control-plane) on Fargate arm64, two tasks of 0.25 vCPU / 0.5 GB for two zones, behind an`,
-    `NLB: about ${usd(ads.compute)} compute + ${usd(ads.loadBalancer)} load balancer = **${usd(ads.total)} a month**, nearly flat in the number`,
-    'of Envoys until a task\u2019s CPU or memory runs out (streams push only on change, no polling). This is an estimate from',
-    'list prices, not a measurement: no ADS server was run for this benchmark. It buys cheaper steady state at scale and',
-    'push latency (no refresh delay) with a server to patch, scale and keep available; the serverless plane costs nothing',
-    `when idle and scales with the fleet, but at 1,000 Envoys and a ${a.refreshDelayS} s refresh it costs about`,
-    `${fmt(base.total / ads.total, 1)}x the container (${fmt(base.totalWithoutLogs / ads.total, 1)}x with logs cut). It breaks even with the container at roughly`,
-    `${fmt((ads.total / base.totalWithoutLogs) * a.envoys, 0)} Envoys (logs cut, scaling linearly), or for 1,000 Envoys at ${breakEvenDelay(m, a, ads.total)}.`,
-    '',
+    ...pushSection(report, m, a),
     '## Unit prices (public, on demand, ' + `${p.region}, as of ${p.asOf}; update \`unitPrices\` in bench/cost-model.ts)`,
     '',
     '| item | price |',
@@ -548,10 +692,96 @@ function dataTransferSection(m: MeasuredInputs, a: CostAssumptions, base: CostBr
   ];
 }
 
-function breakEvenDelay(m: MeasuredInputs, a: CostAssumptions, target: number): string {
-  for (let d = a.refreshDelayS; d <= 3600; d += 1) {
-    const c = monthlyCost(m, { ...a, refreshDelayS: d });
-    if (c.totalWithoutLogs <= target) return `a refresh delay of about ${d} s`;
-  }
-  return 'no refresh delay under an hour';
+/**
+ * pushSection compares the two tiers at 100 to 100,000 Envoys, per 1,000 Envoys a month: REST
+ * polling (through a NAT gateway, the model's default, and over IPv6) against the push tier as
+ * infra/xds-server.ts deploys it, with the break-even, what the push tier's money goes to, and
+ * the levers that move it.
+ */
+function pushSection(report: BenchReport, m: MeasuredInputs, a: CostAssumptions, pa: PushAssumptions = defaultPushAssumptions): string[] {
+  const pm = pushMeasuredInputs(report);
+  const fleets = [100, 1000, 10_000, 100_000];
+  const per1000 = (total: number, n: number) => usd((total / n) * 1000);
+  const at = fleets.map((n) => {
+    const as = { ...a, envoys: n };
+    return { n, rest: monthlyCost(m, as), rest6: monthlyCost(m, { ...as, pollRoute: 'ipv6-egress' }), push: pushMonthlyCost(m, pm, as, pa) };
+  });
+  const range = (route: PollRoute) => {
+    const r = pushCheaperRange(m, pm, { ...a, pollRoute: route }, pa);
+    if (!r) return 'at no fleet size up to 10 million';
+    return r.to === undefined ? `from about ${fmt(r.from, 0)} Envoys on` : `from about ${fmt(r.from, 0)} to about ${fmt(r.to, 0)} Envoys`;
+  };
+  const k = pushMonthlyCost(m, pm, a, pa);
+  const slower = { ...pa, changeCheckS: 5 };
+  const heap = pm.heapKibPerStream;
+  const labels: Record<keyof PushCostBreakdown['monthly'], string> = {
+    fargate: 'Fargate',
+    loadBalancer: 'NLB',
+    changeChecks: 'change checks',
+    nodeStatusWrites: 'node status',
+    lifecycle: 'lifecycle',
+    restSds: 'SDS over REST',
+    dataTransfer: 'data transfer',
+  };
+  const costliest = (c: PushCostBreakdown) => {
+    const [key, value] = (Object.entries(c.monthly) as [keyof PushCostBreakdown['monthly'], number][]).sort((x, y) => y[1] - x[1])[0]!;
+    return `${labels[key]} (${usd(value)})`;
+  };
+  const line = (label: string, value: number, how: string) => `| ${label} | ${usd(value)} | ${how} |`;
+  const p = unitPrices;
+  return [
+    '## REST or push: per 1,000 Envoys a month, by fleet size',
+    '',
+    'The push tier (ADS over gRPC on Fargate behind an NLB, [deploy.md](deploy.md#the-push-tier-ads-over-grpc-on-fargate)) against REST polling at the',
+    `${a.refreshDelayS} s refresh above. Push figures from the push suite (${fmt(pm.streamsMeasured, 0)} streams on one server) and the same`,
+    `measured DynamoDB items; tasks of ${pa.taskVcpu} vCPU / ${pa.taskGb} GB, ${fmt(pa.streamsPerTask, 0)} streams each (the autoscaling target), at least ${pa.minTasks}.`,
+    '',
+    '| Envoys | REST via NAT, total | REST via NAT / 1,000 | REST via IPv6 / 1,000 | push, total | push / 1,000 | push tasks | push: largest line |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...at.map(({ n, rest, rest6, push }) =>
+      `| ${fmt(n, 0)} | ${usd(rest.total)} | ${per1000(rest.total, n)} | ${per1000(rest6.total, n)} | ${usd(push.total)} | ${per1000(push.total, n)} | ${push.tasks} | ${costliest(push)} |`,
+    ),
+    '',
+    `**Break-even.** Against REST through a NAT gateway, push costs less ${range('nat-gateway')}: a stream sends`,
+    'Envoy\u2019s 56 KB node once, a REST poll sends it every time, and NAT processing charges every byte. Against REST over',
+    `IPv6 (no per-byte charge), push costs less ${range('ipv6-egress')}; beyond, its change checks (below) cost more than the polls.`,
+    '',
+    `### The push tier at ${fmt(a.envoys, 0)} Envoys: ${usd(k.total)} a month`,
+    '',
+    '| line | per month | how |',
+    '| --- | --- | --- |',
+    line('Fargate (arm64)', k.monthly.fargate, `${k.tasks} tasks of ${pa.taskVcpu} vCPU / ${pa.taskGb} GB all month`),
+    line('Network Load Balancer', k.monthly.loadBalancer, `$${p.nlbPerHour}/h + capacity units (${fmt(a.envoys, 0)} active flows of 100,000 per NLCU)`),
+    line(
+      'DynamoDB reads: change checks',
+      k.monthly.changeChecks,
+      `each task reads each service it holds streams of (${fmt(k.servicesPerTask, 0)} of ${fmt(a.envoys / a.envoysPerService, 0)}) every ${pa.changeCheckS} s: SNAPSHOT + ${a.dependenciesPerEnvoy} EDS items, ${fmt(pm.requestsPerServiceCheck, 0)} request (measured)`,
+    ),
+    line('DynamoDB writes: node status', k.monthly.nodeStatusWrites, 'as REST (an upper bound: a stream reports on pushes only)'),
+    line('Lifecycle events', k.monthly.lifecycle, 'the same pipeline as REST'),
+    line('SDS over REST', k.monthly.restSds, `2 secrets per Envoy polled every ${pa.sdsRefreshS} s over the IAM-authenticated REST tier (Lambda, DynamoDB, NAT bytes)`),
+    line('Data transfer', k.monthly.dataTransfer, `${fmt(k.streamGbPerMonth, 1)} GB of streams (pushes, keepalives, one node per stream start), ${fmt(((pa.zones - 1) / pa.zones) * 100, 0)}% across zones; inside the VPC, no NAT`),
+    '',
+    `The change checks are the push tier’s REST-poll equivalent: they grow with tasks × services, so they dominate from a few`,
+    `thousand Envoys. Checking every 5 s instead of ${pa.changeCheckS} s (CHANGE_CHECK_MS) cuts them tenfold and delays pushes by up to 5 s:`,
+    `${fmt(a.envoys, 0)} Envoys then cost ${usd(pushMonthlyCost(m, pm, a, slower).total)}, 100,000 cost ${usd(pushMonthlyCost(m, pm, { ...a, envoys: 100_000 }, slower).total)} (${per1000(pushMonthlyCost(m, pm, { ...a, envoys: 100_000 }, slower).total, 100_000)} per 1,000).`,
+    'A change log that writers append to and servers read by sequence would make them flat in the number of services',
+    '(server/change-watcher.ts names the limit).',
+    '',
+    `**Capacity per task.** Measured: ${heap === undefined ? 'heap per stream not measured (run with --expose-gc)' : `${fmt(heap, 1)} KiB of heap per stream (server and client together), so ${fmt(pa.streamsPerTask, 0)} streams take about ${fmt((heap * pa.streamsPerTask) / 1024, 0)} MiB of the task’s ${fmt(pa.taskGb * 1024, 0)}`};`,
+    `a push costs at most ${fmt(pm.pushMsPerStream, 2)} ms of CPU per stream (p50 of a push to ${fmt(pm.streamsMeasured, 0)} in-process streams, clients included), so a change`,
+    `seen by all ${fmt(pa.streamsPerTask, 0)} streams of a task keeps its ${pa.taskVcpu} vCPU busy for up to ${fmt((pm.pushMsPerStream * pa.streamsPerTask) / 1000 / pa.taskVcpu, 1)} s. Autoscaling on CPU covers a fleet whose`,
+    'changes reach many streams at once.',
+    '',
+    '| push assumption | value |',
+    '| --- | --- |',
+    `| change check interval | ${pa.changeCheckS} s (CHANGE_CHECK_MS) |`,
+    `| SDS refresh over REST | ${pa.sdsRefreshS} s |`,
+    `| bytes of one EDS push · of a stream start (node once, full config) | ${fmt(pa.pushBytes, 0)} · ${fmt(pa.streamStartBytes, 0)} (estimates) |`,
+    `| stream starts per Envoy per day | ${pa.streamStartsPerEnvoyPerDay} (its replacement, a deploy of the tier) |`,
+    `| endpoint changes pushed per replacement of a dependency’s task | ${pa.changesPerReplacement} |`,
+    `| keepalive bytes per minute | ${pa.keepaliveBytesPerMinute} (PING and ACK each way every 30 s, TLS framed) |`,
+    `| zones | ${pa.zones} (cross-zone NLB: ${fmt(((pa.zones - 1) / pa.zones) * 100, 0)}% of stream bytes cross zones) |`,
+    '',
+  ];
 }

@@ -6,6 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { defaults } from '../shared/config';
 import { parseMeshName } from '../shared/pki/identity';
 import { ValidationError } from '../shared/errors';
+import type { PushTierOptions } from './xds-server';
 
 export interface ControlPlaneProps {
   /** Keep the state table (and its data) when the stack is deleted. @default RemovalPolicy.RETAIN */
@@ -59,6 +60,12 @@ export interface ControlPlaneProps {
    * @default - a new symmetric key (DATA_KEY_ID) and a new ECC_NIST_P256 SIGN_VERIFY key (CA_KEY_ID)
    */
   readonly meshKeys?: false | { readonly dataKey?: kms.IKey; readonly caKey?: kms.IKey };
+  /**
+   * Turns on the push tier: ADS over gRPC on ECS Fargate behind an internal NLB, streams bound
+   * to their service by mesh certificates (infra/xds-server.ts). Needs the mesh keys.
+   * @default - REST polling only
+   */
+  readonly pushTier?: PushTierOptions;
 }
 
 /** The defaults of the props that have one (shared/config.ts holds those the functions share). */
@@ -111,5 +118,6 @@ export function validateControlPlaneProps(props: ControlPlaneProps): void {
   for (const [i, arn] of (props.ecsClusterArns ?? []).entries()) {
     if (known(arn)) check(ecsClusterArn.test(arn), 'ecsClusterArns', `[${i}] must be an ECS cluster ARN (got '${arn}')`);
   }
+  if (props.pushTier && props.meshKeys === false) check(false, 'pushTier', 'needs the mesh keys (meshKeys: false turns them off): streams are bound to services by mesh certificates');
   if (problems.length > 0) throw new Error(`ControlPlane: ${problems.join('; ')}`);
 }

@@ -17,6 +17,7 @@ import { reconciler } from './reconciler';
 import { renewal, renewalMissedPeriod } from './renewal';
 import { stateStore } from './state-store';
 import { XdsGuardOptions, XdsGuardPolicy, xdsGuardDocument } from './xds-guard';
+import { XdsServer } from './xds-server';
 
 export type { ControlPlaneProps } from './control-plane-props';
 export { lifecycleHookNames } from './lifecycle-pipeline';
@@ -82,6 +83,8 @@ export class ControlPlane extends Construct {
   public readonly autoScalingLifecycleRule!: events.Rule;
   public readonly reconcileRule!: events.Rule;
   public readonly monitoring: ControlPlaneMonitoring;
+  /** The push tier (ADS over gRPC on Fargate), when pushTier is set. */
+  public readonly xdsServer?: XdsServer;
   /**
    * Denies invoking the xds function other than through its URL (a direct invocation can forge
    * the caller), and changing its code or access: attach it to the account's roles with broad
@@ -135,6 +138,10 @@ export class ControlPlane extends Construct {
 
     this.grantMeshKeys();
     this.xdsGuardPolicy = new XdsGuardPolicy(this, 'XdsGuard', this.xdsFunction);
+    if (props.pushTier) {
+      this.xdsServer = new XdsServer(this, 'PushTier', { ...props.pushTier, table: this.table, caKey: this.caKey!, environment, logRetention });
+      new CfnOutput(this, 'PushTierHost', { value: this.xdsServer.host, description: 'Where Envoys open their ADS stream (mutual TLS, port 443)' });
+    }
 
     this.monitoring = new ControlPlaneMonitoring(this, 'Monitoring', {
       functions: [
@@ -149,6 +156,7 @@ export class ControlPlane extends Construct {
       deadLetterQueues: [this.deliveryDlq, this.lifecycleDlq, this.drainDlq],
       alarmTopic: props.alarmTopic,
       ...(this.renewalFunction ? { renewalMissedPeriod: renewalMissedPeriod(renewalInterval) } : {}),
+      ...(this.xdsServer ? { pushTier: this.xdsServer } : {}),
     });
 
     new CfnOutput(this, 'XdsUrl', { value: this.xdsUrl.url, description: 'The xDS front door (SigV4, service lambda)' });

@@ -13,6 +13,11 @@ export interface ExampleMeshStackProps extends StackProps {
   readonly vpc?: ec2.IVpc;
   /** The payload image of both services (it listens on port 80). @default nginx from ECR Public */
   readonly appImage?: string;
+  /**
+   * Also run the push tier (ADS over gRPC on Fargate, infra/xds-server.ts) in the VPC:
+   * `cdk synth -c pushTier=true`. @default false
+   */
+  readonly pushTier?: boolean;
 }
 
 /**
@@ -54,6 +59,7 @@ export class ExampleMeshStack extends Stack {
       // An example is meant to be torn down: production keeps the defaults (retain, protected).
       tableRemovalPolicy: RemovalPolicy.DESTROY,
       deletionProtection: false,
+      ...(props.pushTier ? { pushTier: { vpc } } : {}),
     });
 
     const ordersTask = new ecs.FargateTaskDefinition(this, 'OrdersTask', {
@@ -131,6 +137,8 @@ export class ExampleMeshStack extends Stack {
     });
     this.paymentsGroup.node.addDependency(this.payments);
     this.controlPlane.attachAutoScalingGroup(this.paymentsGroup, { service: this.payments });
+    // The push tier's tasks issue their certificate from the mesh CA, made with the first service.
+    this.controlPlane.xdsServer?.service.node.addDependency(this.payments, this.orders);
     acknowledgeExampleFindings(this);
   }
 }

@@ -1,11 +1,14 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { metricsNamespace } from '../functions/lib/observability';
+import { pushMetricNames, pushMetricsService } from '../server/metrics';
 
 export interface ControlPlaneMonitoringProps {
   readonly functions: readonly lambda.Function[];
@@ -13,6 +16,8 @@ export interface ControlPlaneMonitoringProps {
   readonly alarmTopic?: sns.ITopic;
   /** With certificate renewal: how long without a completed renewal run raises RenewalMissed. @default - no renewal alarm */
   readonly renewalMissedPeriod?: Duration;
+  /** With the push tier (infra/xds-server.ts): its alarms and widgets. @default - none */
+  readonly pushTier?: { readonly service: ecs.FargateService; readonly targetGroup: elbv2.NetworkTargetGroup; readonly minTasks: number };
 }
 
 /**
@@ -165,6 +170,7 @@ export class ControlPlaneMonitoring extends Construct {
         width: 8,
       }),
     );
+    if (props.pushTier) this.watchPushTier(props.pushTier, alarm, props.alarmTopic);
     if (props.renewalMissedPeriod) {
       this.dashboard.addWidgets(
         new cloudwatch.GraphWidget({
@@ -175,5 +181,55 @@ export class ControlPlaneMonitoring extends Construct {
         }),
       );
     }
+  }
+
+  /**
+   * watchPushTier alarms on NACKs of pushed config, on slow pushes and on fewer healthy tasks than
+   * the minimum, and draws streams (total and per task: what autoscaling tracks), pushes, NACKs,
+   * push-to-ACK latency and the tasks' health and CPU.
+   */
+  private watchPushTier(
+    tier: NonNullable<ControlPlaneMonitoringProps['pushTier']>,
+    alarm: (id: string, metric: cloudwatch.Metric, description: string, threshold?: number, evaluationPeriods?: number) => cloudwatch.Alarm,
+    topic: sns.ITopic | undefined,
+  ): void {
+    const push = (name: string, statistic = 'Sum') => meshMetric(pushMetricsService, name, statistic);
+    alarm('PushNacks', push(pushMetricNames.nacks), 'An Envoy rejected configuration pushed over ADS (NACK): see GET /nodes and the push tier log');
+    alarm(
+      'PushLatencyHigh',
+      push(pushMetricNames.pushLatency, 'p99'),
+      'Envoys took over 10 s to acknowledge pushed configuration (p99, 5 minutes running): overloaded tasks or Envoys; see the push tier dashboard',
+      10_000,
+      5,
+    );
+    const healthy = tier.targetGroup.metrics.healthyHostCount({ statistic: 'Minimum', period: Duration.minutes(1) });
+    const few = healthy.createAlarm(this, 'PushTierUnderCapacity', {
+      alarmDescription: `Fewer push tier tasks are healthy behind the load balancer than the minimum (${tier.minTasks}) for 3 minutes: streams crowd on the rest; see the ECS service events`,
+      threshold: tier.minTasks,
+      evaluationPeriods: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    if (topic) few.addAlarmAction(new actions.SnsAction(topic));
+    this.alarms.push(few);
+    const latency = (stat: string) => push(pushMetricNames.pushLatency, stat).with({ label: `PushLatency ${stat}` });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Push tier: open streams',
+        left: [push(pushMetricNames.activeStreams, 'Sum').with({ label: 'all tasks' })],
+        right: [push(pushMetricNames.activeStreams, 'Average').with({ label: 'per task (autoscaling)' }), push(pushMetricNames.activeStreams, 'Maximum').with({ label: 'busiest task' })],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({ title: 'Push tier: pushes and NACKs', left: [push(pushMetricNames.pushes)], right: [push(pushMetricNames.nacks)], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Push tier: push to ACK (ms)', left: [latency('p50'), latency('p99'), latency('Maximum')], width: 8 }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Push tier: tasks',
+        left: [healthy.with({ label: 'healthy tasks' }), tier.targetGroup.metrics.unHealthyHostCount({ statistic: 'Maximum', label: 'unhealthy tasks' })],
+        right: [tier.service.metricCpuUtilization({ label: 'CPU %' })],
+        width: 8,
+      }),
+    );
   }
 }

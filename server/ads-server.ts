@@ -55,8 +55,10 @@ const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffs
 export interface AdsServerOptions {
   /** At most this many streams at once; more are refused with RESOURCE_EXHAUSTED (clients go to another server). */
   readonly maxStreams?: number;
-  /** Who the caller is, from the stream's metadata (the local runner's bearer tokens). */
-  readonly principalOf?: (metadata: Metadata) => Principal | undefined;
+  /** Who the caller is: from the stream's metadata (the local runner's tokens) or its TLS peer (server/identity.ts). */
+  readonly principalOf?: (metadata: Metadata, auth: ReturnType<ServerDuplexStream<unknown, unknown>['getAuthContext']>) => Principal | undefined;
+  /** How the server listens: TLS with client certificates in AWS (server/identity.ts). @default insecure */
+  readonly credentials?: ServerCredentials;
   readonly onPoll?: (poll: PollSummary) => void;
   readonly onError?: (message: string) => void;
   readonly codec?: EnvoyCodec;
@@ -173,12 +175,12 @@ export async function startAdsServer(deps: DiscoveryDeps, host: string, port: nu
 
   server.addService(adsServiceDefinition(codec), {
     StreamAggregatedResources: (call: ServerDuplexStream<Record<string, unknown>, StreamResponse>) =>
-      serve(call, (io) => new AdsStream(core, io, options.principalOf?.(call.metadata), gate), parseDiscoveryRequest),
+      serve(call, (io) => new AdsStream(core, io, options.principalOf?.(call.metadata, call.getAuthContext()), gate), parseDiscoveryRequest),
     DeltaAggregatedResources: (call: ServerDuplexStream<Record<string, unknown>, DeltaResponse>) =>
-      serve(call, (io) => new DeltaAdsStream(core, io, options.principalOf?.(call.metadata), gate), parseDeltaRequest),
+      serve(call, (io) => new DeltaAdsStream(core, io, options.principalOf?.(call.metadata, call.getAuthContext()), gate), parseDeltaRequest),
   });
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`${host}:${port}`, options.credentials ?? ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
   return {
     port: bound,

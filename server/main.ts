@@ -11,6 +11,8 @@ import { SnapshotCache } from '../shared/xds/snapshot-cache';
 import { startAdsServer } from './ads-server';
 import { ChangeWatcher } from './change-watcher';
 import { healthPath, startRestServer } from './rest-server';
+import { meshTls, principalOfPeer } from './identity';
+import { PushMetrics } from './metrics';
 
 /**
  * The push tier's process entry (`tsx server/main.ts`): an ADS server over the state table,
@@ -22,18 +24,22 @@ import { healthPath, startRestServer } from './rest-server';
  * routes (`POST /v3/discovery:<type>`, same core, cache and node tracker as the streams) and
  * `GET /healthz` for load balancers (503 once draining).
  *
- * It authenticates nobody: gRPC carries no SigV4, so XDS_AUTH_MODE must be `none`, for a
- * server reached only inside the VPC. With DATA_KEY_ID (the KMS key sealing service private
- * keys, as for the xDS function) it serves SDS on both; until the data key opens, SDS answers
- * unavailable and it retries every 30 s. On SIGTERM it closes gracefully: the health check
- * fails, GOAWAY, every stream ended so its client reconnects to another task with the config it
- * has, in-flight polls finished, and exit within GRACE_MS.
+ * With XDS_TLS=mesh (in AWS) streams are mutual TLS: a node presents its service's mesh
+ * certificate and may fetch only that service's configuration (server/identity.ts); the REST
+ * routes beside them, plain HTTP without a client certificate, then refuse every poll
+ * (unauthenticated) and serve only the health check. Without it, it authenticates nobody
+ * (XDS_AUTH_MODE must be `none`), for tests and the local runner. With DATA_KEY_ID (the KMS key
+ * sealing service private keys, as for the xDS function) it serves SDS; until the data key
+ * opens, SDS answers unavailable and it retries every 30 s. Every minute (METRICS_INTERVAL_MS)
+ * it prints EMF metric lines (server/metrics.ts). On SIGTERM it closes gracefully: the health
+ * check fails, GOAWAY, every stream ended so its client reconnects to another task with the
+ * config it has, in-flight polls finished, and exit within GRACE_MS.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h', default: false } } });
   if (values.help) {
     console.log(
-      'usage: TABLE_NAME=t XDS_AUTH_MODE=none [GRPC_PORT=18001] [HTTP_PORT=18000|off] [HOST=0.0.0.0] [CHANGE_CHECK_MS=500] [CHANGE_SWEEP_MS=60000] [GRACE_MS=5000] [DATA_KEY_ID=k] tsx server/main.ts',
+      'usage: TABLE_NAME=t XDS_AUTH_MODE=none [XDS_TLS=mesh CA_KEY_ID=k] [GRPC_PORT=18001] [HTTP_PORT=18000|off] [HOST=0.0.0.0] [CHANGE_CHECK_MS=500] [CHANGE_SWEEP_MS=60000] [GRACE_MS=5000] [MAX_STREAMS=10000] [METRICS_INTERVAL_MS=60000] [DATA_KEY_ID=k] tsx server/main.ts',
     );
     return;
   }
@@ -57,10 +63,19 @@ async function main(): Promise<void> {
     livenessIntervalMs: config.nodeStatusLivenessMs,
     writeBehind: true, // a push is not held up by a status write
   });
+  const tls = process.env.XDS_TLS === 'mesh' ? await meshTls({ config, store }, (m) => console.error(m)) : undefined;
   // One deps object for streams and polls; its sealer is filled in once the data key opens.
-  const deps: { -readonly [K in keyof DiscoveryDeps]: DiscoveryDeps[K] } = { cache, tracker, authMode: 'none' };
+  const deps: { -readonly [K in keyof DiscoveryDeps]: DiscoveryDeps[K] } = { cache, tracker, authMode: tls ? 'mtls' : 'none' };
   const sealerRetry = config.dataKeyId ? openSealer(deps, store, config.dataKeyId, config.region) : undefined;
-  const ads = await startAdsServer(deps, host, port, { onError: (m) => console.error(m) });
+  const metrics = new PushMetrics();
+  const ads = await startAdsServer(deps, host, port, {
+    onError: (m) => console.error(m),
+    onPoll: (poll) => metrics.observe(poll),
+    maxStreams: integer('MAX_STREAMS', 10_000),
+    ...(tls ? { credentials: tls.credentials(), principalOf: (_m, auth) => principalOfPeer(auth, config.render.meshName) } : {}),
+  });
+  const flushMetrics = () => metrics.flush(ads.streams.size).forEach((line) => console.log(line));
+  setInterval(flushMetrics, integer('METRICS_INTERVAL_MS', 60_000)).unref();
   const watcher = new ChangeWatcher(cache, () => ads.streams, {
     intervalMs: integer('CHANGE_CHECK_MS', 500),
     log: store.changes,
@@ -77,7 +92,9 @@ async function main(): Promise<void> {
     rest?.drain();
     clearInterval(await sealerRetry);
     watcher.stop();
+    tls?.stop();
     await Promise.all([ads.close(graceMs), rest?.close(graceMs)]);
+    flushMetrics();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());

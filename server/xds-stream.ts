@@ -143,7 +143,9 @@ export abstract class XdsStream<Request extends StreamRequestHead, Response> {
     );
     if (answer.kind === 'refusal') {
       const { kind, message } = answer.refusal;
-      if (kind === 'bad-request' || kind === 'unauthenticated') this.fail(kind, message);
+      // A stream whose credential names another service than its node is wrong for good: ended.
+      const misbound = kind === 'refused' && this.principal?.kind !== 'iam' && this.principal?.service !== this.service;
+      if (kind === 'bad-request' || kind === 'unauthenticated' || (this.principal && misbound)) this.fail(kind, message);
       // Nothing may change in the table to wake this stream (the read failed, not the state):
       // ask again after a back-off, as Envoy would re-poll.
       if (kind === 'unavailable') this.retryAfterUnavailable();

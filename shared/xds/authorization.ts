@@ -8,10 +8,15 @@ import { XdsRefusal } from './refusal';
  */
 export type Principal =
   | { readonly kind: 'iam'; readonly arn: string }
-  | { readonly kind: 'service-token'; readonly service: string };
+  | { readonly kind: 'service-token'; readonly service: string }
+  /** A mesh certificate the push tier verified in the TLS handshake (server/identity.ts). */
+  | { readonly kind: 'certificate'; readonly service: string };
 
-/** How the xDS endpoint authenticates: IAM in AWS; tokens or nothing on the local runner. */
-export type AuthMode = 'iam' | 'token' | 'none';
+/**
+ * How the xDS endpoint authenticates: IAM in AWS (REST tier), mesh certificates (`mtls`, the
+ * push tier's streams); tokens or nothing on the local runner.
+ */
+export type AuthMode = 'iam' | 'mtls' | 'token' | 'none';
 
 /**
  * IamRole is a role as it can be compared across its ARN forms: partition, account and name.
@@ -50,8 +55,9 @@ export function authorizeNode(
 ): void {
   if (mode === 'none') return;
   if (!principal) throw new XdsRefusal('unauthenticated', 'the request is not authenticated');
-  if (mode === 'token') {
-    if (principal.kind !== 'service-token' || principal.service !== service) {
+  if (mode === 'token' || mode === 'mtls') {
+    const kind = mode === 'token' ? 'service-token' : 'certificate';
+    if (principal.kind !== kind || principal.service !== service) {
       throw new XdsRefusal('refused', `the caller is not allowed to fetch the configuration of "${service}"`);
     }
     return;

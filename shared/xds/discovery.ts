@@ -94,7 +94,7 @@ async function answer(deps: DiscoveryDeps, request: XdsRequest, principal: Princ
   const authMode = deps.authMode ?? 'none';
   // Who asks is settled before anything is read: an unauthenticated caller learns nothing.
   if (authMode !== 'none' && !principal) throw new XdsRefusal('unauthenticated', 'the request is not authenticated');
-  if (authMode === 'token') authorizeNode(authMode, principal, node.service, []);
+  if (authMode === 'token' || authMode === 'mtls') authorizeNode(authMode, principal, node.service, []);
   const names = [...new Set(request.resourceNames)].sort();
   const now = (deps.now ?? Date.now)();
   const reported = request.versionInfo;

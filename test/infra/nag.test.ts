@@ -15,13 +15,16 @@ interface Report {
  * plane's constructs for theirs, the example stack for its workload's). Bundling is skipped:
  * the rules read the template, not the code.
  */
-describe('cdk-nag AwsSolutionsChecks on the example app', () => {
+describe.each([
+  ['', false],
+  [' with the push tier (-c pushTier=true)', true],
+])('cdk-nag AwsSolutionsChecks on the example app%s', (_name, pushTier) => {
   let findings: string[];
   let acknowledged: { path: string; id: string; reason: string }[];
   beforeAll(() => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'nag-'));
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, outdir });
-    new ExampleMeshStack(app, 'EnvoyMeshExample');
+    new ExampleMeshStack(app, 'EnvoyMeshExample', { pushTier });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     let failed: unknown;
     try {
@@ -51,7 +54,9 @@ describe('cdk-nag AwsSolutionsChecks on the example app', () => {
   it('acknowledges only these rules, each with a reason of its own', () => {
     for (const a of acknowledged) expect(a.reason.length).toBeGreaterThan(60);
     const rules = [...new Set(acknowledged.map((a) => a.id.replace(/\[.*\]$/, '')))].sort();
-    expect(rules).toEqual(['AwsSolutions-AS3', 'AwsSolutions-ECS2', 'AwsSolutions-IAM4', 'AwsSolutions-IAM5', 'AwsSolutions-L1', 'AwsSolutions-SQS3']);
+    // The push tier adds two: its load balancer's VPC-CIDR ingress (a token) and its TCP listener, which logs nothing.
+    const pushTierRules = pushTier ? ['AwsSolutions-EC23', 'AwsSolutions-ELB2'] : [];
+    expect(rules).toEqual(['AwsSolutions-AS3', 'AwsSolutions-ECS2', ...pushTierRules, 'AwsSolutions-IAM4', 'AwsSolutions-IAM5', 'AwsSolutions-L1', 'AwsSolutions-SQS3'].sort());
     // IAM4 (AWS managed policies) only on the example's instance role: the functions' roles have none.
     expect(acknowledged.filter((a) => a.id.startsWith('AwsSolutions-IAM4')).map((a) => a.path)).toEqual(['EnvoyMeshExample/PaymentsRole']);
   });

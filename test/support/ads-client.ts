@@ -1,4 +1,4 @@
-import { ClientDuplexStream, credentials, makeGenericClientConstructor, Metadata, ServiceError, StatusObject } from '@grpc/grpc-js';
+import { ChannelCredentials, ClientDuplexStream, credentials, makeGenericClientConstructor, Metadata, ServiceError, StatusObject } from '@grpc/grpc-js';
 import { adsServiceDefinition } from '../../server/ads-server';
 import { envoyCodec } from '../../server/envoy-codec';
 
@@ -24,9 +24,14 @@ export class AdsTestClient<Response = AdsResponse> {
   /** The stream's final status, once it ended (OK included). */
   status: StatusObject | undefined;
 
-  constructor(port: number, metadata = new Metadata(), method: 'StreamAggregatedResources' | 'DeltaAggregatedResources' = 'StreamAggregatedResources') {
+  constructor(
+    port: number,
+    metadata = new Metadata(),
+    method: 'StreamAggregatedResources' | 'DeltaAggregatedResources' = 'StreamAggregatedResources',
+    channelCredentials: ChannelCredentials = credentials.createInsecure(),
+  ) {
     const Client = makeGenericClientConstructor(adsServiceDefinition(envoyCodec()), 'AggregatedDiscoveryService');
-    this.client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+    this.client = new Client(`127.0.0.1:${port}`, channelCredentials);
     const open = (this.client as unknown as Record<string, (m: Metadata) => ClientDuplexStream<Record<string, unknown>, Response>>)[method]!;
     this.call = open.call(this.client, metadata);
     this.call.on('data', (r: Response) => {

@@ -1,0 +1,201 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { status } from '@grpc/grpc-js';
+import { ControlPlane } from '../../infra/control-plane';
+import { ExampleMeshStack } from '../../infra/example-stack';
+import { pushTierTimings, stagePushTierImage } from '../../infra/xds-server';
+import { declareService } from '../../shared/state/catalog';
+import { defaultRenderSettings } from '../../shared/render/settings';
+import { typeUrls } from '../../shared/envoy/resources';
+import { useDynalite } from '../support/dynamo';
+import { AdsTestClient } from '../support/ads-client';
+
+/** The example app with the push tier on, as `cdk synth -c pushTier=true` builds it (Lambda bundling skipped). */
+function synth(pushTier: boolean): Template {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  return Template.fromStack(new ExampleMeshStack(app, 'EnvoyMeshExample', { pushTier }));
+}
+
+describe('XdsServer, the push tier on ECS Fargate', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = synth(true);
+  }, 120_000);
+
+  it('runs the server image built from this repository on arm64, with mutual TLS from the mesh CA and the graceful-stop timings', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      ContainerDefinitions: [
+        Match.objectLike({
+          Name: 'xds',
+          Image: { 'Fn::Sub': Match.stringLikeRegexp('cdk-hnb659fds-container-assets') },
+          StopTimeout: pushTierTimings.stopTimeoutSeconds,
+          PortMappings: [Match.objectLike({ ContainerPort: pushTierTimings.containerPort })],
+          HealthCheck: Match.objectLike({ Command: Match.arrayWith(['CMD', 'node']) }),
+          LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
+          Environment: Match.arrayWith([
+            { Name: 'TABLE_NAME', Value: Match.anyValue() },
+            { Name: 'XDS_TLS', Value: 'mesh' },
+            { Name: 'CA_KEY_ID', Value: Match.anyValue() },
+            { Name: 'GRACE_MS', Value: String(pushTierTimings.graceSeconds * 1000) },
+          ]),
+        }),
+      ],
+    });
+  });
+
+  it('keeps at least two tasks, replaces them 100/200 with rollback, and gives a new task time to issue its certificate', () => {
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DesiredCount: 2,
+      LaunchType: 'FARGATE',
+      HealthCheckGracePeriodSeconds: pushTierTimings.healthCheckGraceSeconds,
+      DeploymentConfiguration: { MinimumHealthyPercent: 100, MaximumPercent: 200, DeploymentCircuitBreaker: { Enable: true, Rollback: true } },
+      LoadBalancers: [Match.objectLike({ ContainerName: 'xds', ContainerPort: pushTierTimings.containerPort })],
+    });
+  });
+
+  it('fronts the tasks with an internal NLB that passes TCP through and lets the tasks end their streams themselves', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Type: 'network',
+      Scheme: 'internal',
+      SecurityGroups: Match.anyValue(),
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'load_balancing.cross_zone.enabled', Value: 'true' }]),
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'TCP',
+      Port: 443,
+      ListenerAttributes: [{ Key: 'tcp.idle_timeout.seconds', Value: String(pushTierTimings.tcpIdleTimeoutSeconds) }],
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Protocol: 'TCP',
+      TargetType: 'ip',
+      Port: pushTierTimings.containerPort,
+      HealthCheckProtocol: 'TCP',
+      TargetGroupAttributes: Match.arrayWith([
+        { Key: 'deregistration_delay.timeout_seconds', Value: String(pushTierTimings.deregistrationDelaySeconds) },
+        { Key: 'deregistration_delay.connection_termination.enabled', Value: 'false' },
+      ]),
+    });
+  });
+
+  it('orders the stop: deregistered first, then SIGTERM, streams closed within the grace, well before SIGKILL', () => {
+    const t = pushTierTimings;
+    expect(t.stopTimeoutSeconds).toBeGreaterThanOrEqual(t.graceSeconds * 2);
+    expect(t.stopTimeoutSeconds).toBeLessThanOrEqual(120); // Fargate's limit
+    expect(t.tcpIdleTimeoutSeconds).toBeGreaterThan(30); // gRPC keepalive (server/ads-server.ts) pings every 30 s
+  });
+
+  it('scales on CPU and on open streams per task, the EMF gauge the server prints', () => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 10 });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({ PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, TargetValue: 60 }),
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        CustomizedMetricSpecification: { MetricName: 'ActiveStreams', Namespace: 'EnvoyControlPlane', Dimensions: [{ Name: 'service', Value: 'push' }], Statistic: 'Average' },
+        TargetValue: 2000,
+      }),
+    });
+  });
+
+  it('alarms on pushed config rejected, slow pushes and missing capacity', () => {
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    const byMetric = Object.values(alarms).map((a) => (a as { Properties: { MetricName?: string; Namespace?: string; Dimensions?: { Value: unknown }[] } }).Properties);
+    const push = byMetric.filter((p) => p.Dimensions?.some((d) => d.Value === 'push')).map((p) => p.MetricName).sort();
+    expect(push).toEqual(['Nacks', 'PushLatency']);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'HealthyHostCount',
+      Namespace: 'AWS/NetworkELB',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 2,
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it("lets the task read the table, write node status only, and sign with the CA key; nothing else of the mesh's", () => {
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('PushTierTaskTaskRole') }] } });
+    const statements = Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Condition?: unknown }[] } } }).Properties.PolicyDocument.Statement);
+    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
+    expect(actions).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'kms:GetPublicKey', 'kms:Sign']);
+    const put = statements.find((s) => s.Action === 'dynamodb:PutItem');
+    expect(put?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['NODES#*'] } });
+  });
+
+  it('admits streams from the VPC to the load balancer only, and to the tasks from the load balancer only', () => {
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: 'Push tier load balancer: ADS streams from the Envoys',
+      SecurityGroupIngress: [Match.objectLike({ FromPort: 443, ToPort: 443, CidrIp: { 'Fn::GetAtt': [Match.stringLikeRegexp('Vpc'), 'CidrBlock'] } })],
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: pushTierTimings.containerPort,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('PushTierLoadBalancerSecurityGroup'), 'GroupId'] },
+    });
+  });
+
+  it('is off unless asked for: the example without pushTier has no push tier', () => {
+    const off = synth(false);
+    expect(Object.keys(off.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'))).toEqual([]);
+    expect(Object.keys(off.findResources('AWS::ECS::Service'))).toHaveLength(1); // orders only
+  });
+
+  it.each([
+    [{ meshKeys: false as const, pushTier: {} }, 'ControlPlane: pushTier needs the mesh keys'],
+    [{ pushTier: { minTasks: 1 } }, 'XdsServer: minTasks must be a whole number of 2 or more (got 1)'],
+    [{ pushTier: { targetStreamsPerTask: 20_000 } }, 'XdsServer: targetStreamsPerTask (20000) must not exceed maxStreamsPerTask (10000)'],
+  ])('refuses %j at synth', (props, message) => {
+    const stack = new Stack(new App());
+    const vpc = new ec2.Vpc(stack, 'Vpc');
+    expect(() => new ControlPlane(stack, 'Cp', { ...props, pushTier: { vpc, ...props.pushTier } })).toThrow(message);
+  });
+});
+
+describe('the push tier image', () => {
+  const dynalite = useDynalite();
+
+  it('stages a Dockerfile on an ECR Public base and a bundle that serves ADS from the table and stops gracefully on SIGTERM', async () => {
+    const dir = stagePushTierImage();
+    const dockerfile = fs.readFileSync(path.join(dir, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^FROM public\.ecr\.aws\//m);
+    expect(dockerfile).not.toMatch(/npm (ci|install)/);
+    expect(fs.existsSync(path.join(dir, '.envoy-schema', 'envoy.binpb'))).toBe(true);
+
+    const store = await dynalite.newStore();
+    await declareService(store, { name: 'payments', inboundPort: 15000, appPort: 8080, protocol: 'http' }, defaultRenderSettings);
+    // The bundle alone, outside the repository: nothing resolved from node_modules at run time.
+    const child = spawn(process.execPath, [path.join(dir, 'server', 'main.js')], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, TABLE_NAME: store.tableName, DYNAMODB_ENDPOINT: dynalite.db().endpoint, AWS_REGION: 'us-east-1', GRPC_PORT: '0', HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let client: AdsTestClient | undefined;
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          lines.push(line);
+          const m = /ADS on 127\.0\.0\.1:(\d+)/.exec(line);
+          if (m) resolve(Number(m[1]));
+        });
+        void exited.then((code) => reject(new Error(`the bundle exited (${code}) before listening`)));
+      });
+      client = new AdsTestClient(port);
+      client.send({ node: { id: 'payments-1', cluster: 'payments' }, type_url: typeUrls.clusters });
+      expect((await client.next()).resources?.map((c) => c.name)).toEqual(['local_app']);
+      child.kill('SIGTERM');
+      expect((await client.ended()).code).toBe(status.OK);
+      expect(await exited).toBe(0);
+      // Its last words: the metrics of the interval it did not finish, as EMF.
+      const emf = lines.filter((l) => l.startsWith('{"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(emf.at(-1)).toMatchObject({ service: 'push', Pushes: 1 });
+    } finally {
+      client?.close();
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 120_000);
+});
