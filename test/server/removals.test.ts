@@ -15,17 +15,10 @@ import { useDynalite } from '../support/dynamo';
 import { AdsResponse, AdsTestClient } from '../support/ads-client';
 import { assertConformant } from '../support/envoy-schema';
 import { endpoint as fixtureEndpoint } from '../shared/render/fixtures';
+import { ledger, orders } from '../support/removal-specs';
 
 const dynalite = useDynalite();
 const node = { id: 'orders-1', cluster: 'orders', user_agent_name: 'envoy' };
-const ledger = { name: 'ledger', inboundPort: 15000, appPort: 8080, protocol: 'grpc' };
-const orders = (...deps: string[]) => ({
-  name: 'orders',
-  inboundPort: 15000,
-  appPort: 8080,
-  protocol: 'http',
-  dependencies: deps.map((service, i) => ({ service, localPort: 9001 + i })),
-});
 
 type Resource = Record<string, unknown>;
 

@@ -13,19 +13,12 @@ import { useDynalite } from '../../support/dynamo';
 import { assertConformant } from '../../support/envoy-schema';
 import { EnvoyPoller, Transport } from '../../support/envoy-poller';
 import { endpoint as fixtureEndpoint } from '../render/fixtures';
+import { ledger, orders } from '../../support/removal-specs';
 
 const dynalite = useDynalite();
 
 const payments = { name: 'payments', inboundPort: 15000, appPort: 8080, protocol: 'http' };
-const ledger = { name: 'ledger', inboundPort: 15000, appPort: 8080, protocol: 'grpc' };
 const audit = { name: 'audit', inboundPort: 15000, appPort: 8080, protocol: 'tcp' };
-const orders = (...deps: string[]) => ({
-  name: 'orders',
-  inboundPort: 15000,
-  appPort: 8080,
-  protocol: 'http',
-  dependencies: deps.map((service, i) => ({ service, localPort: 9001 + i })),
-});
 
 /** A container of the REST tier: its own cache and its own node tracker. */
 function container(store: MeshStore, extra: Partial<DiscoveryDeps> = {}): { deps: DiscoveryDeps; transport: Transport } {
