@@ -123,6 +123,7 @@ async function answer(deps: DiscoveryDeps, request: XdsRequest, principal: Princ
         currentVersion: answered,
         currentChangedAt: current.changedAt,
         forms,
+        ...(request.streamTypes ? { streamed: true } : {}),
       });
     } catch (err) {
       trackingError = (err as Error).message;

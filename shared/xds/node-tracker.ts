@@ -19,6 +19,12 @@ export interface PollObservation {
   readonly currentChangedAt?: string;
   /** Which forms it is served, whose versions `currentVersion` is of (default: REST). */
   readonly forms?: ServedForms;
+  /**
+   * Asked on a stream (ADS): a type has one subscription there, whose names change as the
+   * client's needs do, so its newest names replace the type's others. REST polls keep one
+   * subscription per set of names (Envoy polls each EDS cluster on its own).
+   */
+  readonly streamed?: boolean;
 }
 
 export interface NodeTrackerOptions {
@@ -133,6 +139,11 @@ export class NodeTracker {
       lastPollAt: at,
     };
     const servedChanged = previous?.servedVersion !== o.currentVersion;
+    // On a stream, the type's subscriptions under other names are gone: the client replaced them.
+    const current = o.streamed
+      ? Object.fromEntries(Object.entries(tracked.status.subscriptions).filter(([k, sub]) => k === key || sub.type !== o.type))
+      : tracked.status.subscriptions;
+    const replaced = Object.keys(current).length !== Object.keys(tracked.status.subscriptions).length;
     const forms = o.forms && o.forms !== 'rest' ? o.forms : undefined;
     const formsChanged = tracked.status.forms !== forms;
     const { forms: _forms, ...status } = tracked.status;
@@ -141,10 +152,10 @@ export class NodeTracker {
       ...(forms ? { forms } : {}),
       ...(o.zone ? { zone: o.zone } : {}),
       lastPollAt: at,
-      subscriptions: { ...tracked.status.subscriptions, [key]: subscription },
+      subscriptions: { ...current, [key]: subscription },
       ...(nack ? { lastNack: nack } : {}),
     };
-    tracked.dirty ||= appliedChanged || servedChanged || formsChanged || nack !== undefined;
+    tracked.dirty ||= appliedChanged || servedChanged || formsChanged || replaced || nack !== undefined;
     if (this.writeBehind) void this.maybeWrite(tracked, now);
     else await this.maybeWrite(tracked, now);
     return nack;

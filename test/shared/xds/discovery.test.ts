@@ -4,6 +4,7 @@ import { defaultRenderSettings } from '../../../shared/render/settings';
 import { handleDiscovery, DiscoveryAnswer } from '../../../shared/api/discovery';
 import { SnapshotCache } from '../../../shared/xds/snapshot-cache';
 import { NodeTracker } from '../../../shared/xds/node-tracker';
+import { discover } from '../../../shared/xds/discovery';
 import { typeUrls, XdsTypeName } from '../../../shared/envoy/resources';
 import { MeshStore } from '../../../shared/store/mesh-store';
 import { Endpoint } from '../../../shared/model/endpoint';
@@ -172,6 +173,27 @@ describe('REST xDS discovery', () => {
     const current = bodyOf(await p.poll('clusters', { node, version_info: accepted }));
     expect(status?.lastNack?.rejectedVersion).toBe(current.version_info);
     expect((await p.store.getNodeStatus('orders', 'orders-1'))?.lastNack?.rejectedVersion).toBe(current.version_info);
+  });
+
+  it('keeps one subscription per type for a node on a stream, and one per set of names for REST polls', async () => {
+    const p = await plane();
+    const deps = { cache: p.cache, tracker: p.tracker };
+    const ask = (nodeId: string, resourceNames: string[], streamed: boolean) =>
+      discover(deps, {
+        type: 'endpoints',
+        node: { id: nodeId, cluster: 'orders' },
+        resourceNames,
+        versionInfo: '',
+        ...(streamed ? { streamTypes: new Set<XdsTypeName>(['endpoints']) } : {}),
+      });
+    // A gRPC client asks for one cluster's endpoints, then for two on the same stream.
+    await ask('orders-grpc', ['payments'], true);
+    await ask('orders-grpc', ['orders', 'payments'], true);
+    expect(Object.values(p.tracker.status('orders-grpc')!.subscriptions).map((s) => s.resourceNames)).toEqual([['orders', 'payments']]);
+    // Envoy's REST client polls each cluster's EDS on its own: both stay.
+    await ask('orders-rest', ['payments'], false);
+    await ask('orders-rest', ['orders'], false);
+    expect(Object.values(p.tracker.status('orders-rest')!.subscriptions).map((s) => s.resourceNames).sort()).toEqual([['orders'], ['payments']]);
   });
 
   it('records the reason when a client sends error_detail', async () => {
