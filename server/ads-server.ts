@@ -62,6 +62,8 @@ export interface AdsServerOptions {
   readonly onPoll?: (poll: PollSummary) => void;
   readonly onError?: (message: string) => void;
   readonly codec?: EnvoyCodec;
+  /** How often node status left unwritten by streams' answers, and open streams' liveness, are written. @default 1000 */
+  readonly statusFlushMs?: number;
   /** At most this many streams ask the core and send at once; the others wait their turn (see EvaluationGate). @default 64 */
   readonly concurrentEvaluations?: number;
 }
@@ -106,6 +108,16 @@ export async function startAdsServer(deps: DiscoveryDeps, host: string, port: nu
   // Streams woken by one change ask the core the same questions: each selection is made once.
   const core: DiscoveryDeps = deps.selections ? deps : { ...deps, selections: new SelectionMemo() };
   const gate = new EvaluationGate(options.concurrentEvaluations ?? 64);
+  // Node status a stream's answers left unwritten (within the write gap), and the liveness of
+  // nodes whose streams are open: a stream brings no next poll to write them (NodeTracker.flush).
+  const flushTimer = deps.tracker
+    ? setInterval(() => {
+        const live: string[] = [];
+        for (const s of streams) if (s.nodeId) live.push(s.nodeId);
+        void deps.tracker!.flush(live).catch((err: unknown) => options.onError?.(`node status flush failed: ${(err as Error).message}`));
+      }, options.statusFlushMs ?? 1000)
+    : undefined;
+  flushTimer?.unref();
   const server = new Server({
     // Keepalive: find dead peers (a vanished Envoy) within a minute; let clients ping every 10 s.
     'grpc.keepalive_time_ms': 30_000,
@@ -188,6 +200,7 @@ export async function startAdsServer(deps: DiscoveryDeps, host: string, port: nu
     stats,
     close: (graceMs = 0) =>
       new Promise<void>((resolve) => {
+        if (flushTimer) clearInterval(flushTimer);
         for (const s of streams) s.close();
         streams.clear();
         let settled = false;

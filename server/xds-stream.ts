@@ -63,6 +63,11 @@ export abstract class XdsStream<Request extends StreamRequestHead, Response> {
     private readonly gate?: EvaluationGate,
   ) {}
 
+  /** The node's id, once its first message named it. */
+  get nodeId(): string | undefined {
+    return this.node?.id || undefined;
+  }
+
   /** The node's mesh service, once its first message named it. */
   get service(): string | undefined {
     return this.node?.cluster || undefined;

@@ -191,6 +191,26 @@ export class NodeTracker {
     return tracked;
   }
 
+  /**
+   * flush writes what polls would have carried but a stream does not: a status that changed
+   * within the write gap (on a stream, no next poll comes to write it), and, for the nodes whose
+   * streams are open (`liveNodeIds`), the liveness rewrite that keeps them listed while nothing
+   * changes. The push tier calls it on a timer; REST polls need none.
+   */
+  async flush(liveNodeIds: Iterable<string> = []): Promise<void> {
+    const now = this.now();
+    const live = new Set(liveNodeIds);
+    const due: Promise<void>[] = [];
+    for (const [nodeId, tracked] of this.nodes) {
+      const isLive = live.has(nodeId);
+      if (!tracked.dirty && !isLive) continue;
+      // An open stream is a node polling continuously: it is seen now.
+      if (isLive) tracked.status = { ...tracked.status, lastPollAt: new Date(now).toISOString() };
+      due.push(this.maybeWrite(tracked, now));
+    }
+    await Promise.all(due);
+  }
+
   private async maybeWrite(tracked: TrackedNode, now: number): Promise<void> {
     const since = now - tracked.writtenAt;
     if (!(tracked.dirty ? since >= this.minWriteGapMs : since >= this.livenessIntervalMs)) return;
