@@ -302,34 +302,69 @@ export function dataTransferMonthly(gb: number, a: Pick<CostAssumptions, 'pollRo
 }
 
 /**
- * The push tier's measured figures (bench/suites/push.ts), for its column of the comparison:
- * CPU of one push per stream (a push to N in-process streams, p50, divided by N: an upper
- * bound, the clients run in the same process), heap per stream (with --expose-gc), and the
- * DynamoDB requests one change check makes per service with streams.
+ * The push tier's measured figures, for its column of the comparison. From the push suite
+ * (bench/suites/push.ts), at the largest stream count measured: the server's CPU per push (its
+ * ACK and the node-status writes included; clients and table in a child process) and its heap
+ * per stream (only with --expose-gc). From the change-feed suite (bench/suites/change-feed.ts),
+ * per server: the read units of one idle log Query (one per tick, whatever the services), the
+ * log and refresh read units one change adds (the larger of the churn rows: an upper bound,
+ * as at low rates a change fits in a Query's minimum unit), and the sweep's read units per
+ * item it re-reads (eventually consistent, a snapshot item of the bench).
  */
 export interface PushMeasuredInputs {
   readonly streamsMeasured: number;
-  readonly pushMsPerStream: number;
+  readonly cpuUsPerPush: number;
   readonly heapKibPerStream: number | undefined;
-  readonly requestsPerServiceCheck: number;
+  readonly logReadUnitsPerTick: number;
+  readonly logReadUnitsPerChange: number;
+  readonly refreshReadUnitsPerChange: number;
+  readonly sweepReadUnitsPerItem: number;
+  /** The service counts of the change feed's idle rows, smallest to largest. */
+  readonly feedServicesMeasured: readonly number[];
+}
+
+/** idleFeed is one server's idle change-feed reads with `services` services with streams: log read units per tick, sweep read units per second. */
+export function idleFeed(report: BenchReport, services: number): { logReadUnitsPerTick: number; sweepReadUnitsPerS: number } {
+  const idle = (key: string) => metric(report, 'change-feed', 'DynamoDB reads per second per server, idle', key, { services });
+  return { logReadUnitsPerTick: idle('log_read_units_per_s') / idle('log_requests_per_s'), sweepReadUnitsPerS: idle('sweep_read_units_per_s') };
 }
 
 export function pushMeasuredInputs(report: BenchReport): PushMeasuredInputs {
-  const pushRows = rows(report, 'push').filter((r) => r.name.startsWith('push latency'));
-  const streams = Math.max(...pushRows.map((r) => Number(r.params.streams)));
-  const heap = rows(report, 'push').find((r) => r.name.startsWith('heap per stream') && r.params.streams === streams);
+  const cpuRows = rows(report, 'push').filter((r) => r.name.startsWith('server CPU per push'));
+  const streams = Math.max(...cpuRows.map((r) => Number(r.params.streams)));
+  const heap = rows(report, 'push').find((r) => r.name.startsWith('server heap per stream') && r.params.streams === streams);
+  const idleRows = rows(report, 'change-feed').filter((r) => r.name.includes(', idle'));
+  const feedServices = idleRows.map((r) => Number(r.params.services)).sort((x, y) => x - y);
+  const largest = Math.max(...feedServices);
+  const { logReadUnitsPerTick, sweepReadUnitsPerS } = idleFeed(report, largest);
+  const churnRows = rows(report, 'change-feed').filter((r) => r.name.startsWith('change feed under churn'));
+  if (churnRows.length === 0 || idleRows.length === 0) throw new Error('bench results have no change-feed rows');
+  const perChange = (f: (r: BenchRow) => number) => Math.max(...churnRows.map((r) => f(r) / Number(r.params.changes_per_s)));
   return {
     streamsMeasured: streams,
-    pushMsPerStream: metric(report, 'push', 'push latency', 'p50_ms', { streams }) / streams,
+    cpuUsPerPush: metric(report, 'push', 'server CPU per push', 'cpu_us_per_push', { streams }),
     heapKibPerStream: heap?.metrics.kib,
-    requestsPerServiceCheck: metric(report, 'push', 'DynamoDB reads per change check', 'reads_per_check', { streams }),
+    logReadUnitsPerTick,
+    // What a churn row's Queries read beyond their idle minimum, per change.
+    logReadUnitsPerChange: perChange((r) => r.metrics.log_read_units_per_s! - r.metrics.log_requests_per_s! * logReadUnitsPerTick),
+    refreshReadUnitsPerChange: perChange((r) => r.metrics.refresh_read_units_per_s!),
+    // The idle sweep reads one snapshot per service (one stream each), once a sweep interval (60 s in the suite).
+    sweepReadUnitsPerItem: (sweepReadUnitsPerS * 60) / largest,
+    feedServicesMeasured: feedServices,
   };
 }
 
 /** How the push tier is deployed (infra/xds-server.ts) and used, for the comparison. */
 export interface PushAssumptions {
-  /** The server's change check interval, s (CHANGE_CHECK_MS). */
+  /** The tick at which a server reads the change log, s (CHANGE_CHECK_MS). */
   readonly changeCheckS: number;
+  /** The safety sweep's interval, s (CHANGE_SWEEP_MS): every item a server's streams use re-read. */
+  readonly sweepS: number;
+  /**
+   * Change records per lifecycle event: each rewrites at most its service's EDS assignment, one
+   * record (an upper bound: a stale or ignored event writes none).
+   */
+  readonly changesPerEvent: number;
   /** Fargate task size and streams per task (XdsServer's cpu, memoryLimitMiB, targetStreamsPerTask). */
   readonly taskVcpu: number;
   readonly taskGb: number;
@@ -356,6 +391,8 @@ export interface PushAssumptions {
 
 export const defaultPushAssumptions: PushAssumptions = {
   changeCheckS: 0.5,
+  sweepS: 60,
+  changesPerEvent: 1,
   taskVcpu: 0.5,
   taskGb: 1,
   streamsPerTask: 2000,
@@ -375,11 +412,19 @@ const nlcuOf = (activeFlows: number, newFlowsPerSecond: number, gbPerHour: numbe
 export interface PushCostBreakdown {
   readonly tasks: number;
   readonly servicesPerTask: number;
+  /** Items a task's sweep re-reads: the snapshots of the services it holds and the EDS items their streams subscribe to. */
+  readonly sweepItemsPerTask: number;
+  /** Change records a month (lifecycle events × changesPerEvent). */
+  readonly changesPerMonth: number;
   readonly monthly: {
     readonly fargate: number;
     readonly loadBalancer: number;
-    /** The change checks: every task reads every service it has streams of, every interval. */
-    readonly changeChecks: number;
+    /** The change log: each task's Query per tick, and what each change adds to them. */
+    readonly changeLog: number;
+    /** Each task reading each changed item (an upper bound: only tasks holding a subscriber do). */
+    readonly changeRefresh: number;
+    /** Each task re-reading every item its streams use once a sweep interval. */
+    readonly sweep: number;
     readonly nodeStatusWrites: number;
     /** What both tiers pay alike: lifecycle events (Lambda, DynamoDB). */
     readonly lifecycle: number;
@@ -394,10 +439,15 @@ export interface PushCostBreakdown {
 
 /**
  * pushMonthlyCost prices the push tier for `a.envoys` Envoys: Fargate tasks (at least two, one
- * per `streamsPerTask` streams), the NLB (hours and capacity units), the change checks' reads
- * (each task reads each service it serves every interval: with streams spread at random, a task
- * holds a service's Envoys with probability 1-(1-1/tasks)^envoysPerService), node-status writes
- * and lifecycle work as the REST tier has them, SDS polls over REST, and stream bytes.
+ * per `streamsPerTask` streams), the NLB (hours and capacity units), the change feed's reads
+ * (each task: one log Query per tick, flat in services; for each change, its share of the log
+ * and a read of the changed item, every task as an upper bound; and once a sweep interval every
+ * item its streams use: with streams spread at random, a task holds a service's Envoys with
+ * probability 1-(1-1/tasks)^envoysPerService, and reads its SNAPSHOT and its dependencies' EDS
+ * items, at most every service's), node-status writes and lifecycle work as the REST tier has
+ * them (the change record each rendered write appends is priced through the lifecycle suite's
+ * measured writes per event, which count it from a run with the change log on), SDS polls over
+ * REST, and stream bytes.
  */
 export function pushMonthlyCost(m: MeasuredInputs, pm: PushMeasuredInputs, a: CostAssumptions, pa: PushAssumptions = defaultPushAssumptions): PushCostBreakdown {
   const p = unitPrices;
@@ -405,13 +455,14 @@ export function pushMonthlyCost(m: MeasuredInputs, pm: PushMeasuredInputs, a: Co
   const tasks = Math.max(pa.minTasks, Math.ceil(a.envoys / pa.streamsPerTask));
   const services = Math.max(1, a.envoys / a.envoysPerService);
   const servicesPerTask = services * (1 - (1 - 1 / tasks) ** Math.min(a.envoys, a.envoysPerService));
-  // One check of a service reads its SNAPSHOT and the EDS items its streams subscribe to (its dependencies).
-  const readUnitsPerServiceCheck = pm.requestsPerServiceCheck * (readUnits(m.snapshotItemBytes) + a.dependenciesPerEnvoy * readUnits(m.edsItemBytes));
-  const checkReadUnits = tasks * servicesPerTask * (secondsPerMonth / pa.changeCheckS) * readUnitsPerServiceCheck;
+  const edsItemsPerTask = Math.min(services, servicesPerTask * a.dependenciesPerEnvoy);
+  const sweepItemsPerTask = servicesPerTask + edsItemsPerTask;
+  const sweepReadUnitsPerTask = servicesPerTask * readUnits(m.snapshotItemBytes) + edsItemsPerTask * readUnits(m.edsItemBytes);
   const perMillion = (count: number, price: number) => (count / 1e6) * price;
 
   // Shared with the REST tier: lifecycle events, and node status (an upper bound: a stream reports only on pushes).
   const events = a.envoys * a.replacementsPerEnvoyPerDay * a.eventsPerReplacement * 30;
+  const changes = events * pa.changesPerEvent;
   const rest = monthlyCost(m, a);
   const lifecycle =
     rest.monthly.lifecycleLambda +
@@ -431,13 +482,15 @@ export function pushMonthlyCost(m: MeasuredInputs, pm: PushMeasuredInputs, a: Co
   const monthly = {
     fargate: tasks * hours * (pa.taskVcpu * p.fargateArmPerVcpuHour + pa.taskGb * p.fargateArmPerGbHour),
     loadBalancer: hours * (p.nlbPerHour + p.nlbPerNlcuHour * nlcuOf(a.envoys, newFlowsPerSecond, streamGb / hours)),
-    changeChecks: perMillion(checkReadUnits, p.dynamoPerMillionReadUnits),
+    changeLog: perMillion(tasks * ((secondsPerMonth / pa.changeCheckS) * pm.logReadUnitsPerTick + changes * pm.logReadUnitsPerChange), p.dynamoPerMillionReadUnits),
+    changeRefresh: perMillion(tasks * changes * pm.refreshReadUnitsPerChange, p.dynamoPerMillionReadUnits),
+    sweep: perMillion(tasks * (secondsPerMonth / pa.sweepS) * sweepReadUnitsPerTask, p.dynamoPerMillionReadUnits),
     nodeStatusWrites: perMillion(a.envoys * m.nodeStatusWritesPerEnvoyHour * 24 * 30 * writeUnits(m.nodeStatusItemBytes), p.dynamoPerMillionWriteUnits),
     lifecycle,
     restSds,
     dataTransfer: streamGb * ((pa.zones - 1) / pa.zones) * 2 * p.crossAzPerGbEachWay,
   };
-  return { tasks, servicesPerTask, monthly, streamGbPerMonth: streamGb, total: Object.values(monthly).reduce((sum, v) => sum + v, 0) };
+  return { tasks, servicesPerTask, sweepItemsPerTask, changesPerMonth: changes, monthly, streamGbPerMonth: streamGb, total: Object.values(monthly).reduce((sum, v) => sum + v, 0) };
 }
 
 /**
@@ -712,12 +765,25 @@ function pushSection(report: BenchReport, m: MeasuredInputs, a: CostAssumptions,
     return r.to === undefined ? `from about ${fmt(r.from, 0)} Envoys on` : `from about ${fmt(r.from, 0)} to about ${fmt(r.to, 0)} Envoys`;
   };
   const k = pushMonthlyCost(m, pm, a, pa);
-  const slower = { ...pa, changeCheckS: 5 };
   const heap = pm.heapKibPerStream;
+  const largest = at[at.length - 1]!;
+  const big = { ...a, envoys: largest.n };
+  const perTaskLog = ((secondsPerMonth / pa.changeCheckS) * pm.logReadUnitsPerTick * unitPrices.dynamoPerMillionReadUnits) / 1e6;
+  const ipv6Range = pushCheaperRange(m, pm, { ...a, pollRoute: 'ipv6-egress' }, pa);
+  const floor = pushMonthlyCost(m, pm, { ...a, envoys: 1 }, pa);
+  const tenMinuteSweep = pushMonthlyCost(m, pm, big, { ...pa, sweepS: 600 });
+  // The per-tick polling the log replaced is the sweep made every tick.
+  const polling = pushMonthlyCost(m, pm, big, { ...pa, sweepS: pa.changeCheckS });
+  const idleLogUnits = pm.feedServicesMeasured.map((n) => idleFeed(report, n).logReadUnitsPerTick);
+  const lifecycleSuite = report.suites.find((x) => x.name === 'lifecycle');
+  const lifecycleDate = lifecycleSuite?.measuredAt ?? report.generatedAt;
+  const cpuSecondsPerTaskChange = (pm.cpuUsPerPush * pa.streamsPerTask) / 1e6;
   const labels: Record<keyof PushCostBreakdown['monthly'], string> = {
     fargate: 'Fargate',
     loadBalancer: 'NLB',
-    changeChecks: 'change checks',
+    changeLog: 'change log',
+    changeRefresh: 'changed items',
+    sweep: 'sweep',
     nodeStatusWrites: 'node status',
     lifecycle: 'lifecycle',
     restSds: 'SDS over REST',
@@ -733,8 +799,8 @@ function pushSection(report: BenchReport, m: MeasuredInputs, a: CostAssumptions,
     '## REST or push: per 1,000 Envoys a month, by fleet size',
     '',
     'The push tier (ADS over gRPC on Fargate behind an NLB, [deploy.md](deploy.md#the-push-tier-ads-over-grpc-on-fargate)) against REST polling at the',
-    `${a.refreshDelayS} s refresh above. Push figures from the push suite (${fmt(pm.streamsMeasured, 0)} streams on one server) and the same`,
-    `measured DynamoDB items; tasks of ${pa.taskVcpu} vCPU / ${pa.taskGb} GB, ${fmt(pa.streamsPerTask, 0)} streams each (the autoscaling target), at least ${pa.minTasks}.`,
+    `${a.refreshDelayS} s refresh above. Push figures from the push suite (${fmt(pm.streamsMeasured, 0)} streams on one server), the change-feed suite`,
+    `(reads per server at ${pm.feedServicesMeasured.map((n) => fmt(n, 0)).join(', ')} services, idle and under churn) and the same measured DynamoDB items; tasks of ${pa.taskVcpu} vCPU / ${pa.taskGb} GB, ${fmt(pa.streamsPerTask, 0)} streams each (the autoscaling target), at least ${pa.minTasks}.`,
     '',
     '| Envoys | REST via NAT, total | REST via NAT / 1,000 | REST via IPv6 / 1,000 | push, total | push / 1,000 | push tasks | push: largest line |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -744,7 +810,12 @@ function pushSection(report: BenchReport, m: MeasuredInputs, a: CostAssumptions,
     '',
     `**Break-even.** Against REST through a NAT gateway, push costs less ${range('nat-gateway')}: a stream sends`,
     'Envoy\u2019s 56 KB node once, a REST poll sends it every time, and NAT processing charges every byte. Against REST over',
-    `IPv6 (no per-byte charge), push costs less ${range('ipv6-egress')}; beyond, its change checks (below) cost more than the polls.`,
+    `IPv6 (no per-byte charge), push costs less ${range('ipv6-egress')}. Below that the tier\u2019s floor costs more than the polls: ${pa.minTasks} tasks`,
+    `and the NLB come to ${usd(floor.monthly.fargate + floor.monthly.loadBalancer)} a month for any fleet.${
+      ipv6Range?.to === undefined
+        ? ` Above it, what push pays per Envoy (node-status writes, SDS over REST, one task per ${fmt(pa.streamsPerTask, 0)} streams, the sweep) stays below a REST Envoy\u2019s polls`
+        : ` Beyond ${fmt(ipv6Range.to, 0)}, push\u2019s per-Envoy lines outgrow the polls`
+    }; at ${fmt(largest.n, 0)} Envoys the largest push line is ${costliest(largest.push)}.`,
     '',
     `### The push tier at ${fmt(a.envoys, 0)} Envoys: ${usd(k.total)} a month`,
     '',
@@ -753,29 +824,42 @@ function pushSection(report: BenchReport, m: MeasuredInputs, a: CostAssumptions,
     line('Fargate (arm64)', k.monthly.fargate, `${k.tasks} tasks of ${pa.taskVcpu} vCPU / ${pa.taskGb} GB all month`),
     line('Network Load Balancer', k.monthly.loadBalancer, `$${p.nlbPerHour}/h + capacity units (${fmt(a.envoys, 0)} active flows of 100,000 per NLCU)`),
     line(
-      'DynamoDB reads: change checks',
-      k.monthly.changeChecks,
-      `each task reads each service it holds streams of (${fmt(k.servicesPerTask, 0)} of ${fmt(a.envoys / a.envoysPerService, 0)}) every ${pa.changeCheckS} s: SNAPSHOT + ${a.dependenciesPerEnvoy} EDS items, ${fmt(pm.requestsPerServiceCheck, 0)} request (measured)`,
+      'DynamoDB reads: change log',
+      k.monthly.changeLog,
+      `each task: one consistent Query every ${pa.changeCheckS} s (${fmt(pm.logReadUnitsPerTick, 1)} read unit idle, measured), + ${fmt(pm.logReadUnitsPerChange, 2)} unit per change (${fmt(k.changesPerMonth, 0)} changes: ${pa.changesPerEvent} per lifecycle event)`,
+    ),
+    line(
+      'DynamoDB reads: changed items',
+      k.monthly.changeRefresh,
+      `each task reads each changed item, ${fmt(pm.refreshReadUnitsPerChange, 2)} unit per change (measured; an upper bound: only tasks holding a subscriber read it)`,
+    ),
+    line(
+      'DynamoDB reads: sweep',
+      k.monthly.sweep,
+      `each task re-reads every ${pa.sweepS} s the items its streams use: SNAPSHOTs of the ${fmt(k.servicesPerTask, 0)} services it holds (of ${fmt(a.envoys / a.envoysPerService, 0)}) and their dependencies\u2019 EDS items, ${fmt(k.sweepItemsPerTask, 0)} items`,
     ),
     line('DynamoDB writes: node status', k.monthly.nodeStatusWrites, 'as REST (an upper bound: a stream reports on pushes only)'),
     line('Lifecycle events', k.monthly.lifecycle, 'the same pipeline as REST'),
     line('SDS over REST', k.monthly.restSds, `2 secrets per Envoy polled every ${pa.sdsRefreshS} s over the IAM-authenticated REST tier (Lambda, DynamoDB, NAT bytes)`),
     line('Data transfer', k.monthly.dataTransfer, `${fmt(k.streamGbPerMonth, 1)} GB of streams (pushes, keepalives, one node per stream start), ${fmt(((pa.zones - 1) / pa.zones) * 100, 0)}% across zones; inside the VPC, no NAT`),
     '',
-    `The change checks are the push tier’s REST-poll equivalent: they grow with tasks × services, so they dominate from a few`,
-    `thousand Envoys. Checking every 5 s instead of ${pa.changeCheckS} s (CHANGE_CHECK_MS) cuts them tenfold and delays pushes by up to 5 s:`,
-    `${fmt(a.envoys, 0)} Envoys then cost ${usd(pushMonthlyCost(m, pm, a, slower).total)}, 100,000 cost ${usd(pushMonthlyCost(m, pm, { ...a, envoys: 100_000 }, slower).total)} (${per1000(pushMonthlyCost(m, pm, { ...a, envoys: 100_000 }, slower).total, 100_000)} per 1,000).`,
-    'A change log that writers append to and servers read by sequence would make them flat in the number of services',
-    '(server/change-watcher.ts names the limit).',
+    `**The change feed** is the push tier\u2019s REST-poll equivalent. Its idle cost is flat: each task reads the change log once per`,
+    `${pa.changeCheckS} s tick, ${fmt(secondsPerMonth / pa.changeCheckS, 0)} Queries a month of ${fmt(pm.logReadUnitsPerTick, 1)} read unit, ${usd(perTaskLog)} per task whatever the number of services`,
+    `(the change-feed suite measures ${idleLogUnits.map((u) => fmt(u, 2)).join(', ')} unit per tick at ${pm.feedServicesMeasured.map((n) => fmt(n, 0)).join(', ')} services). Changes add per task their`,
+    `share of the log and a read of the changed item (${fmt(pm.logReadUnitsPerChange + pm.refreshReadUnitsPerChange, 2)} unit, from the churn rows). The sweep is the one term that`,
+    `grows with services: at ${fmt(largest.n, 0)} Envoys each of ${largest.push.tasks} tasks holds ${fmt(largest.push.servicesPerTask, 0)} services and re-reads ${fmt(largest.push.sweepItemsPerTask, 0)} items every ${pa.sweepS} s`,
+    `(${fmt(pm.sweepReadUnitsPerItem, 2)} unit each), ${usd(largest.push.monthly.sweep)} a month in all, against change log ${usd(largest.push.monthly.changeLog)} and changed items`,
+    `${usd(largest.push.monthly.changeRefresh)}. Reading those items every tick, as servers did before the log, would cost ${usd(polling.monthly.sweep)}. A ${fmt(600 / 60, 0)}-minute`,
+    `sweep (CHANGE_SWEEP_MS; it only bounds how long a lost record goes unnoticed) brings ${fmt(largest.n, 0)} Envoys to ${usd(tenMinuteSweep.total)} (${per1000(tenMinuteSweep.total, largest.n)} per 1,000).`,
     '',
-    `**Capacity per task.** Measured: ${heap === undefined ? 'heap per stream not measured (run with --expose-gc)' : `${fmt(heap, 1)} KiB of heap per stream (server and client together), so ${fmt(pa.streamsPerTask, 0)} streams take about ${fmt((heap * pa.streamsPerTask) / 1024, 0)} MiB of the task’s ${fmt(pa.taskGb * 1024, 0)}`};`,
-    `a push costs at most ${fmt(pm.pushMsPerStream, 2)} ms of CPU per stream (p50 of a push to ${fmt(pm.streamsMeasured, 0)} in-process streams, clients included), so a change`,
-    `seen by all ${fmt(pa.streamsPerTask, 0)} streams of a task keeps its ${pa.taskVcpu} vCPU busy for up to ${fmt((pm.pushMsPerStream * pa.streamsPerTask) / 1000 / pa.taskVcpu, 1)} s. Autoscaling on CPU covers a fleet whose`,
-    'changes reach many streams at once.',
+    `**Capacity per task.** Measured at ${fmt(pm.streamsMeasured, 0)} streams, clients and table in a child process: ${heap === undefined ? 'heap per stream not measured (run with --expose-gc)' : `${fmt(heap, 1)} KiB of server heap per stream, so ${fmt(pa.streamsPerTask, 0)} streams take about ${fmt((heap * pa.streamsPerTask) / 1024, 0)} MiB of the task\u2019s ${fmt(pa.taskGb * 1024, 0)}`};`,
+    `${fmt(pm.cpuUsPerPush, 1)} \u00b5s of server CPU per push (its ACK and node-status writes included), so a change seen by all ${fmt(pa.streamsPerTask, 0)} streams of a task`,
+    `costs ${fmt(cpuSecondsPerTaskChange, 2)} s of CPU, ${fmt(cpuSecondsPerTaskChange / pa.taskVcpu, 2)} s of its ${pa.taskVcpu} vCPU. Autoscaling on CPU covers a fleet whose changes reach many streams at once.`,
     '',
     '| push assumption | value |',
     '| --- | --- |',
-    `| change check interval | ${pa.changeCheckS} s (CHANGE_CHECK_MS) |`,
+    `| change log tick · sweep interval | ${pa.changeCheckS} s (CHANGE_CHECK_MS) · ${pa.sweepS} s (CHANGE_SWEEP_MS) |`,
+    `| change records per lifecycle event | ${pa.changesPerEvent} (its service\u2019s EDS assignment). The record\u2019s own write (about 100 bytes, one write unit) is priced through the lifecycle suite\u2019s measured writes per event: a run with the change log counts it (rows of ${lifecycleDate.slice(0, 10)}) |`,
     `| SDS refresh over REST | ${pa.sdsRefreshS} s |`,
     `| bytes of one EDS push · of a stream start (node once, full config) | ${fmt(pa.pushBytes, 0)} · ${fmt(pa.streamStartBytes, 0)} (estimates) |`,
     `| stream starts per Envoy per day | ${pa.streamStartsPerEnvoyPerDay} (its replacement, a deploy of the tier) |`,

@@ -16,14 +16,14 @@ describe('the benchmark harness at smoke scale', () => {
   };
 
   beforeAll(async () => {
-    report = await runBenchmarks('smoke', ['xds', 'lifecycle', 'render', 'convergence', 'push'], false);
+    report = await runBenchmarks('smoke', ['xds', 'lifecycle', 'render', 'convergence', 'push', 'change-feed'], false);
   }, 240_000);
 
   it('reports the machine, the scale and every suite it ran, each with rows', () => {
     expect(report.scale).toBe('smoke');
     expect(report.machine.node).toBe(process.version);
     expect(report.machine.cores).toBeGreaterThan(0);
-    expect(report.suites.map((s) => s.name).sort()).toEqual(['convergence', 'lifecycle', 'push', 'render', 'xds']);
+    expect(report.suites.map((s) => s.name).sort()).toEqual(['change-feed', 'convergence', 'lifecycle', 'push', 'render', 'xds']);
     for (const s of report.suites) expect(s.rows.length).toBeGreaterThan(0);
   });
 
