@@ -88,6 +88,19 @@ export function headlineRows(report: BenchReport): [string, string][] {
   for (const row of report.suites.find((s) => s.name === 'convergence')?.rows ?? []) {
     rows.push([`convergence after an event, refresh ${cell(row.params.refresh_delay_ms ?? 'n/a')} ms: p50 · max`, `${show(row, 'p50_delays')} · ${show(row, 'max_delays', ' refresh delays')}`]);
   }
+  for (const streams of [100, 1_000, 5_000]) {
+    const push = find(report, 'push', 'push latency', { streams });
+    const cpu = find(report, 'push', 'server CPU per push', { streams });
+    rows.push([
+      `push tier: an endpoint change to every one of ${cell(streams)} streams, p50 · p99 · server CPU per push`,
+      `${show(push, 'p50_ms')} · ${show(push, 'p99_ms', ' ms')} · ${show(cpu, 'cpu_us_per_push', ' µs')}`,
+    ]);
+  }
+  const idle = (services: number) => find(report, 'change-feed', 'DynamoDB reads per second per server, idle', { services });
+  rows.push([
+    'push tier: DynamoDB requests per second per server, idle (change log · sweep), 10 · 10,000 services',
+    `${show(idle(10), 'log_requests_per_s')} · ${show(idle(10), 'sweep_requests_per_s')} / ${show(idle(10_000), 'log_requests_per_s')} · ${show(idle(10_000), 'sweep_requests_per_s')}`,
+  ]);
   const sizes = pollSizes();
   rows.push([
     `xDS poll as Envoy 1.36 sends it (node with ${sizes.extensions} extension entries): body · on the wire with a 304`,

@@ -52,6 +52,9 @@ export const suite: BenchSuite = {
           TABLE_NAME: 'bench',
           AWS_REGION: 'us-east-1',
           DRAIN_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/drain',
+          // The renewal function refuses to start without its keys (the stack always gives them).
+          CA_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/ca',
+          DATA_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/data',
           POWERTOOLS_METRICS_DISABLED: 'true',
           POWERTOOLS_LOG_LEVEL: 'SILENT',
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
