@@ -140,6 +140,9 @@ export class ControlPlane extends Construct {
     this.xdsGuardPolicy = new XdsGuardPolicy(this, 'XdsGuard', this.xdsFunction);
     if (props.pushTier) {
       this.xdsServer = new XdsServer(this, 'PushTier', { ...props.pushTier, table: this.table, caKey: this.caKey!, environment, logRetention });
+      // The management API's GET /bootstrap/<service>?tier=grpc points Envoys at the push tier.
+      this.adminFunction.addEnvironment('PUSH_TIER_HOST', this.xdsServer.host);
+      this.adminFunction.addEnvironment('PUSH_TIER_PORT', String(this.xdsServer.port));
       new CfnOutput(this, 'PushTierHost', { value: this.xdsServer.host, description: 'Where Envoys open their ADS stream (mutual TLS, port 443)' });
     }
 

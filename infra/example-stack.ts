@@ -14,8 +14,8 @@ export interface ExampleMeshStackProps extends StackProps {
   /** The payload image of both services (it listens on port 80). @default nginx from ECR Public */
   readonly appImage?: string;
   /**
-   * Also run the push tier (ADS over gRPC on Fargate, infra/xds-server.ts) in the VPC:
-   * `cdk synth -c pushTier=true`. @default false
+   * Also run the push tier (ADS over gRPC on Fargate, infra/xds-server.ts) in the VPC, and put
+   * both services' sidecars on it (`tier: 'push'`): `cdk synth -c pushTier=true`. @default false
    */
   readonly pushTier?: boolean;
 }
@@ -51,6 +51,7 @@ export class ExampleMeshStack extends Stack {
         // Rejected traffic only: enough to see what a security group refused, at little cost.
         flowLogs: { rejected: { trafficType: ec2.FlowLogTrafficType.REJECT } },
       });
+    const tier = props.pushTier ? 'push' : 'rest';
     const cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     this.cluster = cluster;
 
@@ -101,7 +102,7 @@ export class ExampleMeshStack extends Stack {
       portMappings: [{ containerPort: 80 }],
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'orders' }),
     });
-    addMeshSidecar(ordersTask, { controlPlane: this.controlPlane, service: this.orders, appContainers: [ordersApp] });
+    addMeshSidecar(ordersTask, { controlPlane: this.controlPlane, service: this.orders, appContainers: [ordersApp], tier });
     this.ordersService = new ecs.FargateService(this, 'OrdersService', {
       cluster,
       serviceName: 'orders',
@@ -126,7 +127,7 @@ export class ExampleMeshStack extends Stack {
       // The root volume (AL2023's /dev/xvda) encrypted with the account's EBS key.
       blockDevices: [{ deviceName: '/dev/xvda', volume: ec2.BlockDeviceVolume.ebs(20, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }) }],
     }));
-    addMeshUserData(paymentsTemplate, { controlPlane: this.controlPlane, service: this.payments });
+    addMeshUserData(paymentsTemplate, { controlPlane: this.controlPlane, service: this.payments, tier });
     paymentsTemplate.userData!.addCommands(`docker run -d --restart always --name app -p 127.0.0.1:80:80 ${appImage}`);
     this.paymentsGroup = new autoscaling.AutoScalingGroup(this, 'PaymentsGroup', {
       vpc,

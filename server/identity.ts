@@ -7,7 +7,7 @@ import { FunctionConfig } from '../functions/lib/config';
 import { MeshStore } from '../shared/store/mesh-store';
 import { issueServiceCertificate } from '../shared/pki/certificate';
 import { loadCertificateAuthority } from '../shared/state/certificates';
-import { spiffeId } from '../shared/pki/identity';
+import { pushTierIdentityName, spiffeId } from '../shared/pki/identity';
 import { Principal } from '../shared/xds/authorization';
 
 /**
@@ -22,10 +22,9 @@ import { Principal } from '../shared/xds/authorization';
 
 /**
  * serverIdentityName is the name in the push tier's own certificate
- * (`spiffe://<mesh>/service/_xds`). A service name cannot start with '_', so no node of the
- * mesh is ever issued this identity, and a node can pin it when it verifies the server.
+ * (`spiffe://<mesh>/service/_xds`), which the nodes' ADS bootstraps pin (shared/pki/identity.ts).
  */
-export const serverIdentityName = '_xds';
+export const serverIdentityName = pushTierIdentityName;
 
 /** The verified TLS peer of a stream, as grpc-js reports it. */
 export interface PeerAuth {

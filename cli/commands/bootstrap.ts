@@ -11,7 +11,8 @@ pointing at this control plane, with its admin interface and its local payload c
 with: envoy -c FILE. The bootstrap is JSON whatever --output says.
 --tier rest (default): REST xDS polls (signed with SigV4 when the control plane is deployed).
 --tier grpc: one ADS stream to the push tier (gRPC) carries every type, the node's RDS, EDS and
-SDS included; the control plane must run one (npm start does, on --grpc-port).`,
+SDS included; the control plane must run one (npm start does, on --grpc-port). Deployed with a push
+tier: ADS over mutual TLS to its load balancer, the certificate and SDS polled from the front door.`,
   optionsHelp: `  --node ID           the Envoy's unique id (required)
   --zone AZ           its availability zone, for zone-aware routing
   --tier TIER         rest (default) or grpc (ADS on the push tier)

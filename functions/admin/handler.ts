@@ -42,3 +42,16 @@ export function createAdminHandler(runtime: Runtime, extras: AdminExtras = {}) {
   };
   return middy(handle).use(injectLambdaContext(logger));
 }
+
+/**
+ * readPushTier reads where the push tier listens (PUSH_TIER_HOST, the load balancer's DNS
+ * name, and PUSH_TIER_PORT, default 443), set by the ControlPlane when it has one: ADS
+ * bootstraps (`?tier=grpc`) then point at it. A malformed port fails the cold start.
+ */
+export function readPushTier(env: Readonly<Record<string, string | undefined>>): { readonly host: string; readonly port: number } | undefined {
+  const host = env.PUSH_TIER_HOST;
+  if (!host) return undefined;
+  const port = Number(env.PUSH_TIER_PORT ?? '443');
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PUSH_TIER_PORT must be a port number, got "${env.PUSH_TIER_PORT}"`);
+  return { host, port };
+}

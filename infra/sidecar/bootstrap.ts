@@ -10,7 +10,17 @@ export interface SidecarBootstrapOptions {
   readonly adminPort?: number;
   /** Reach the front door over IPv6 where the subnet has IPv6 egress (docs/cost.md, "Data transfer"). @default false */
   readonly pollOverIpv6?: boolean;
+  /**
+   * Which tier the node takes its configuration from: `rest` polls the front door; `push`
+   * holds one ADS stream to the control plane's push tier (ControlPlaneProps.pushTier) over
+   * mutual TLS, with its certificate and trust bundle (and every SDS secret) still polled from
+   * the signed front door (docs/deploy.md, "The push tier"). @default 'rest'
+   */
+  readonly tier?: SidecarTier;
 }
+
+/** SidecarTier is where a sidecar takes its configuration from: REST polls, or the push tier's ADS stream. */
+export type SidecarTier = 'rest' | 'push';
 
 /**
  * sidecarBootstrapJson renders the Envoy bootstrap for a service's nodes at synth time, with
@@ -19,14 +29,22 @@ export interface SidecarBootstrapOptions {
  * and the front door's host and region (replaced here by CloudFormation tokens, resolved at
  * deploy).
  *
+ * With tier `push`, the ADS stream goes to the push tier's load balancer (its DNS name, a
+ * token too), and the front door stays in the bootstrap for SDS.
+ *
  * The xDS cluster keeps the control plane's fixed name (`xds_cluster` by default) that the
  * functions render into config sources; the bootstrap's signing filter rewrites the Host
  * header to the front door's real host before signing (docs/deploy.md, "The xDS host").
  */
 export function sidecarBootstrapJson(controlPlane: ControlPlane, spec: ServiceSpec, options: SidecarBootstrapOptions = {}): string {
   const settings = controlPlane.renderSettings;
+  const push = (options.tier ?? 'rest') === 'push';
+  if (push && !controlPlane.xdsServer) {
+    throw new Error(`tier "push" for service "${spec.name}": the control plane has no push tier (set ControlPlaneProps.pushTier), or use tier "rest"`);
+  }
   const bootstrap = envoyBootstrap(
     {
+      ...(push ? { tier: 'grpc' as const, pushTier: { host: placeholders.pushTierHost, port: controlPlane.xdsServer!.port } } : {}),
       service: spec.name,
       nodeId: placeholders.nodeId,
       zone: placeholders.zone,
@@ -39,6 +57,7 @@ export function sidecarBootstrapJson(controlPlane: ControlPlane, spec: ServiceSp
     settings,
   );
   return substitute(JSON.stringify(bootstrap), {
+    ...(push ? { [placeholders.pushTierHost]: controlPlane.xdsServer!.host } : {}),
     [placeholders.xdsHost]: controlPlane.xdsHost,
     [placeholders.region]: Stack.of(controlPlane).region,
   });

@@ -3,7 +3,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ControlPlane } from '../control-plane';
 import type { MeshService } from '../mesh-service';
-import { sidecarBootstrapJson } from './bootstrap';
+import { SidecarTier, sidecarBootstrapJson } from './bootstrap';
 import { Ec2SidecarOptions, addEnvoyToUserData } from './ec2';
 import { EcsSidecarOptions, addEnvoySidecar } from './ecs';
 import { checkEnvoyImage, defaultEnvoyImage } from './image';
@@ -14,6 +14,7 @@ export { maxEcsDrainSeconds } from './ecs';
 export { envoyEntrypoint, envoyHealthCheck } from './scripts';
 export { placeholders } from './placeholders';
 export { sidecarBootstrapJson } from './bootstrap';
+export type { SidecarTier } from './bootstrap';
 
 export interface MeshSidecarOptions {
   readonly controlPlane: ControlPlane;
@@ -25,6 +26,13 @@ export interface MeshSidecarOptions {
    * Only where IPv6 egress exists: Envoy does not fall back to IPv4. @default false
    */
   readonly pollOverIpv6?: boolean;
+  /**
+   * `rest` polls the front door; `push` holds one ADS stream to the control plane's push tier
+   * (it must have one: ControlPlaneProps.pushTier) over mutual TLS, the node's certificate and
+   * secrets still polled from the front door, so the role is granted and bound as for `rest`.
+   * The node must reach the push tier's load balancer (PushTierOptions.allowFrom). @default 'rest'
+   */
+  readonly tier?: SidecarTier;
 }
 
 /**
@@ -36,14 +44,14 @@ export function addMeshSidecar(
   taskDefinition: ecs.TaskDefinition,
   options: MeshSidecarOptions & Omit<EcsSidecarOptions, 'bootstrapJson' | 'inboundPort' | 'externalPort'>,
 ): ecs.ContainerDefinition {
-  const { controlPlane, service, pollOverIpv6, ...rest } = options;
+  const { controlPlane, service, pollOverIpv6, tier, ...rest } = options;
   refuseNetworkModeWithoutLocalhost(taskDefinition);
   controlPlane.grantPoll(taskDefinition.taskRole);
   service.bindNodeRole(taskDefinition.taskRole);
   return addEnvoySidecar(taskDefinition, {
     drainTimeSeconds: service.drainSeconds,
     ...rest,
-    bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort: rest.adminPort, pollOverIpv6 }),
+    bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort: rest.adminPort, pollOverIpv6, tier }),
     inboundPort: service.spec.inboundPort,
     ...(service.spec.inbound?.external ? { externalPort: service.spec.inbound.external.port } : {}),
   });
@@ -65,7 +73,7 @@ export function addMeshUserData(
       readonly logGroup?: logs.ILogGroup;
     },
 ): void {
-  const { controlPlane, service, adminPort, logGroup, pollOverIpv6, ...rest } = options;
+  const { controlPlane, service, adminPort, logGroup, pollOverIpv6, tier, ...rest } = options;
   if (!launchTemplate.userData) throw new Error('addMeshUserData: the launch template has no user data (pass userData when creating it)');
   if (!launchTemplate.role) throw new Error('addMeshUserData: the launch template has no role (pass role when creating it)');
   controlPlane.grantPoll(launchTemplate.role);
@@ -83,7 +91,7 @@ export function addMeshUserData(
     ...(logGroupName ? { logGroupName } : {}),
     ...rest,
     service: service.serviceName,
-    bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort, pollOverIpv6 }),
+    bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort, pollOverIpv6, tier }),
   });
 }
 

@@ -10,6 +10,8 @@ export const placeholders = {
   zone: '__MESH_ZONE__',
   /** A host name under `.invalid` (RFC 6761): it can never resolve. */
   xdsHost: 'xds-front-door.mesh.invalid',
+  /** The push tier's load balancer (its DNS name is known at deploy time), also under `.invalid`. */
+  pushTierHost: 'xds-push-tier.mesh.invalid',
   region: '__MESH_REGION__',
 } as const;
 

@@ -22,8 +22,10 @@ export interface AdminApiDeps {
    * at the host the request came to, over plain HTTP. ADS bootstraps (`?tier=grpc`) point at
    * `adsUrl` (the push tier's address, e.g. `http://xds.internal:18001`), or at `adsPort` on the
    * host the request came to (the local runner's `--grpc-port`); with neither, there is no push tier to point at.
+   * In AWS, `pushTier` (the push tier's load balancer) makes them mutual TLS to it, with SDS
+   * from the signed front door at `controlPlaneUrl` (envoy-bootstrap.ts, BootstrapOptions.pushTier).
    */
-  readonly bootstrap?: Pick<BootstrapOptions, 'signing' | 'ldsRefreshDelay' | 'cdsRefreshDelay'> & {
+  readonly bootstrap?: Pick<BootstrapOptions, 'signing' | 'ldsRefreshDelay' | 'cdsRefreshDelay' | 'pushTier'> & {
     readonly controlPlaneUrl?: string;
     readonly adsUrl?: string;
     readonly adsPort?: number;
@@ -127,13 +129,16 @@ async function bootstrapFor(deps: AdminApiDeps, req: HttpRequest, service: strin
   }
   const zone = req.query.zone;
   if (zone !== undefined && !zonePattern.test(zone)) throw new HttpError(400, `query parameter "zone" is not an availability zone: "${zone}"`);
-  const controlPlaneUrl = tier === 'grpc' ? adsUrl(deps, req) : restUrl(deps, req);
-  const { adsUrl: _ads, adsPort: _port, signing, ...common } = deps.bootstrap ?? {};
+  // With a push tier in AWS, the ADS bootstrap keeps the front door (for SDS) beside the stream.
+  const pushTier = tier === 'grpc' ? deps.bootstrap?.pushTier : undefined;
+  const controlPlaneUrl = tier === 'grpc' && !pushTier ? adsUrl(deps, req) : restUrl(deps, req);
+  const { adsUrl: _ads, adsPort: _port, pushTier: _push, signing, ...common } = deps.bootstrap ?? {};
   return envoyBootstrap(
     {
       ...common,
-      // gRPC carries no SigV4: the push tier is reached inside the VPC.
-      ...(signing && tier === 'rest' ? { signing } : {}),
+      // gRPC carries no SigV4: the stream itself is mutual TLS; only the REST tier's polls are signed.
+      ...(signing && (tier === 'rest' || pushTier) ? { signing } : {}),
+      ...(pushTier ? { pushTier } : {}),
       tier,
       service,
       nodeId,

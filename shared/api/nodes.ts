@@ -1,7 +1,7 @@
 import { CatalogRepository, NodeStatusRepository, RenderedRepository } from '../store/repositories';
 import { NodeStatus, ServedForms } from '../model/node-status';
 import { selectAssignments, selectFromSnapshot, selectProxylessAssignments } from '../xds/selection';
-import { adsSnapshotOf } from '../xds/ads-node';
+import { adsSnapshotOf, isAdsForms } from '../xds/ads-node';
 import { EndpointAssignmentItem, SnapshotItem } from '../store/records';
 
 /** ServiceConvergence is the fleet view of one service: who polls it, who is on the latest config, and how fast it got there. */
@@ -46,7 +46,7 @@ function currentVersionOf(
   }
   if (!snapshot) return { version: '' };
   const served =
-    forms === 'proxyless' && snapshot.proxyless ? { ...snapshot, ...snapshot.proxyless } : forms === 'ads' ? adsSnapshotOf(snapshot) : snapshot;
+    forms === 'proxyless' && snapshot.proxyless ? { ...snapshot, ...snapshot.proxyless } : isAdsForms(forms) ? adsSnapshotOf(snapshot, forms) : snapshot;
   return selectFromSnapshot(served, sub.type, sub.resourceNames);
 }
 

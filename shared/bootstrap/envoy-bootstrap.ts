@@ -1,5 +1,7 @@
-import { adsResource } from '../render/ads-forms';
-import { RenderSettings, adsConfigSource, adsNodeMetadata, restConfigSource } from '../render/settings';
+import { AdsFormOptions, adsResource } from '../render/ads-forms';
+import { upstreamTlsTransportSocket } from '../render/secret';
+import { RenderSettings, adsConfigSource, adsNodeMetadata, restConfigSource, restSdsNodeMetadata } from '../render/settings';
+import { pushTierIdentityName } from '../pki/identity';
 
 /**
  * The Envoy bootstrap for one sidecar: who it is, where the control plane is, and the few
@@ -25,6 +27,17 @@ export interface BootstrapOptions {
    * EDS and SDS config sources are that stream too. gRPC carries no SigV4: no `signing` here.
    */
   readonly tier?: 'rest' | 'grpc';
+  /**
+   * The push tier in AWS, for tier `grpc`: the ADS stream goes to this host (the internal NLB)
+   * in its own static cluster (`pushTierClusterName`) over mutual TLS, presenting the service's
+   * mesh certificate and pinning the server's `spiffe://<mesh>/service/_xds`. Both the
+   * certificate and the trust bundle come over SDS from the REST tier: `controlPlaneUrl` is then
+   * the REST front door, its cluster signed with `signing` exactly as in the REST bootstrap. The
+   * node says `mesh.sds: rest`, so its listeners' and clusters' SDS stays on the REST tier too
+   * (render/ads-forms.ts: the push tier opens no private keys). Without it, tier `grpc` is the
+   * local form: `controlPlaneUrl` is the push tier itself, plaintext or TLS with a bearer token.
+   */
+  readonly pushTier?: { readonly host: string; readonly port?: number };
   /**
    * Sign each poll with SigV4 using the instance's or task's role (the front door requires IAM auth).
    * `lambda` for a function URL, `execute-api` for API Gateway.
@@ -103,6 +116,9 @@ const headerMutationType = 'type.googleapis.com/envoy.extensions.filters.http.he
 const downstreamConnectionsType =
   'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig';
 
+/** pushTierClusterName names the static cluster of the ADS stream when the REST cluster stays beside it (BootstrapOptions.pushTier). */
+export const pushTierClusterName = 'xds_grpc';
+
 /** BootstrapError says a bootstrap cannot be made from the options given (a control plane URL Envoy cannot use). */
 export class BootstrapError extends Error {
   override readonly name = 'BootstrapError';
@@ -135,7 +151,8 @@ function parseControlPlaneUrl(url: string, tier: 'rest' | 'grpc'): { host: strin
  * task's role (Envoy 1.30+). On the gRPC tier it carries the ADS stream: HTTP/2, with pings.
  */
 function xdsCluster(options: BootstrapOptions, settings: RenderSettings): Record<string, unknown> {
-  const tier = options.tier ?? 'rest';
+  // With a push tier beside it, the control plane URL is the REST tier's (for SDS).
+  const tier = options.pushTier ? 'rest' : (options.tier ?? 'rest');
   const { host, port, tls } = parseControlPlaneUrl(options.controlPlaneUrl, tier);
   return {
     name: settings.xdsClusterName,
@@ -153,6 +170,36 @@ function xdsCluster(options: BootstrapOptions, settings: RenderSettings): Record
       },
     },
     ...(tls ? { transport_socket: tlsTransportSocket(host, options.caBundlePath, tier === 'grpc' ? ['h2'] : []) } : {}),
+  };
+}
+
+/**
+ * pushTierCluster reaches the push tier's load balancer, which passes TCP through to a task:
+ * HTTP/2 with pings, and mutual TLS whose both halves come over SDS from the REST tier (the
+ * same secrets and config source as the service's own TLS contexts, so one subscription each).
+ * The server must prove the push tier's identity: any other mesh certificate is refused.
+ */
+function pushTierCluster(options: BootstrapOptions, settings: RenderSettings, pushTier: NonNullable<BootstrapOptions['pushTier']>): Record<string, unknown> {
+  const port = pushTier.port ?? 443;
+  if (!pushTier.host || /[\s/:]/.test(pushTier.host)) throw new BootstrapError(`push tier host "${pushTier.host}" must be a host name, without scheme, port or path`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BootstrapError(`push tier port ${port} must be a whole number from 1 to 65535`);
+  const restSds = { ...settings, configSources: 'rest' as const };
+  return {
+    name: pushTierClusterName,
+    type: 'LOGICAL_DNS',
+    dns_lookup_family: 'V4_PREFERRED',
+    connect_timeout: '3s',
+    load_assignment: {
+      cluster_name: pushTierClusterName,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: pushTier.host, port_value: port } } } }] }],
+    },
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': httpProtocolOptionsType, ...grpcProtocolOptions() },
+    },
+    transport_socket: upstreamTlsTransportSocket({ caller: options.service, dependency: pushTierIdentityName, mesh: settings.meshName }, restSds, {
+      alpnProtocols: ['h2'],
+      sni: pushTier.host,
+    }),
   };
 }
 
@@ -251,7 +298,9 @@ function dynamicResources(options: BootstrapOptions, settings: RenderSettings): 
       cds_config: subscription(settings, options.cdsRefreshDelay ?? bootstrapDefaults.cdsRefreshDelay),
     };
   }
-  if (options.signing) throw new BootstrapError('an ADS (grpc tier) bootstrap cannot sign with SigV4: gRPC carries no SigV4; reach the push tier inside the VPC');
+  if (options.signing && !options.pushTier) {
+    throw new BootstrapError('an ADS (grpc tier) bootstrap cannot sign with SigV4: gRPC carries no SigV4; reach the push tier inside the VPC (pushTier: mutual TLS)');
+  }
   const overAds = { ...adsConfigSource(), initial_fetch_timeout: bootstrapDefaults.initialFetchTimeout };
   return {
     ads_config: {
@@ -261,7 +310,7 @@ function dynamicResources(options: BootstrapOptions, settings: RenderSettings): 
       grpc_services: [
         {
           envoy_grpc: {
-            cluster_name: settings.xdsClusterName,
+            cluster_name: options.pushTier ? pushTierClusterName : settings.xdsClusterName,
             retry_policy: {
               retry_back_off: { base_interval: bootstrapDefaults.adsRetryBaseInterval, max_interval: bootstrapDefaults.adsRetryMaxInterval },
             },
@@ -282,12 +331,18 @@ function dynamicResources(options: BootstrapOptions, settings: RenderSettings): 
 export function envoyBootstrap(options: BootstrapOptions, settings: RenderSettings): Record<string, unknown> {
   const requestSettings = { ...settings, requestTimeout: settings.requestTimeout || bootstrapDefaults.requestTimeout };
   const ads = options.tier === 'grpc';
-  const staticClusters: Record<string, unknown>[] = [xdsCluster(options, requestSettings)];
+  if (options.pushTier && !ads) throw new BootstrapError('pushTier is for tier grpc: a REST bootstrap polls the front door only');
+  if (options.pushTier && options.bearerToken) throw new BootstrapError('a push tier stream proves its service with the mesh certificate (mutual TLS), not a bearer token');
+  const formOptions: AdsFormOptions = options.pushTier ? { sds: 'rest' } : {};
+  const staticClusters: Record<string, unknown>[] = [
+    xdsCluster(options, requestSettings),
+    ...(options.pushTier ? [pushTierCluster(options, requestSettings, options.pushTier)] : []),
+  ];
   let localClusterName: string | undefined;
   if (options.localCluster) {
     // A static cluster is a Cluster message, not a typed Any: drop the `@type` rendering adds.
     // On ADS its EDS comes over the stream too (the same rewrite as the served clusters').
-    const { '@type': _type, ...cluster } = ads ? adsResource(options.localCluster) : options.localCluster;
+    const { '@type': _type, ...cluster } = ads ? adsResource(options.localCluster, formOptions) : options.localCluster;
     staticClusters.push(cluster);
     localClusterName = String(cluster.name);
   }
@@ -296,7 +351,11 @@ export function envoyBootstrap(options: BootstrapOptions, settings: RenderSettin
       id: options.nodeId,
       cluster: options.service,
       ...(options.zone ? { locality: { zone: options.zone } } : {}),
-      metadata: { 'mesh.service': options.service, ...(ads ? { [adsNodeMetadata.key]: adsNodeMetadata.value } : {}) },
+      metadata: {
+        'mesh.service': options.service,
+        ...(ads ? { [adsNodeMetadata.key]: adsNodeMetadata.value } : {}),
+        ...(options.pushTier ? { [restSdsNodeMetadata.key]: restSdsNodeMetadata.value } : {}),
+      },
     },
     admin: {
       address: { socket_address: { address: '127.0.0.1', port_value: options.adminPort ?? bootstrapDefaults.adminPort } },

@@ -20,9 +20,10 @@ export interface NodeStatus {
 
 /**
  * ServedForms are the forms a node is served: an Envoy's REST forms, an Envoy's ADS forms
- * (config sources over its stream), or a proxyless gRPC client's.
+ * (config sources over its stream), its ADS forms whose SDS stays on REST (the push tier in
+ * AWS, render/ads-forms.ts), or a proxyless gRPC client's.
  */
-export type ServedForms = 'rest' | 'ads' | 'proxyless';
+export type ServedForms = 'rest' | 'ads' | 'ads-rest-sds' | 'proxyless';
 
 export interface SubscriptionStatus {
   readonly type: XdsTypeName;

@@ -25,3 +25,10 @@ export function parseMeshName(raw: string): string {
  * callers pin it when they verify the peer, so it must be derived the same way everywhere.
  */
 export const spiffeId = (mesh: string, service: string) => `spiffe://${mesh}/service/${service}`;
+
+/**
+ * pushTierIdentityName is the name in the push tier's own certificate
+ * (`spiffe://<mesh>/service/_xds`). A service name cannot start with '_', so no node of the
+ * mesh is ever issued this identity, and a node can pin it when it verifies the server.
+ */
+export const pushTierIdentityName = '_xds';

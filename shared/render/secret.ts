@@ -119,6 +119,8 @@ function sdsSecretConfig(name: string, settings: RenderSettings): Record<string,
  */
 export interface TlsOptions {
   readonly alpnProtocols?: readonly string[];
+  /** The SNI an upstream context sends. @default `<dependency>.<mesh>` */
+  readonly sni?: string;
 }
 
 function alpn(options: TlsOptions): Record<string, unknown> {
@@ -169,7 +171,7 @@ export function upstreamTlsTransportSocket(peer: MeshPeer, settings: RenderSetti
     typed_config: {
       '@type': upstreamTlsContextType,
       // SNI is informational here (identity is checked by SAN), but a stable one helps in traces.
-      sni: `${peer.dependency}.${peer.mesh}`,
+      sni: options.sni ?? `${peer.dependency}.${peer.mesh}`,
       common_tls_context: {
         ...alpn(options),
         tls_certificate_sds_secret_configs: [sdsSecretConfig(names.serviceCertificateSecret(peer.caller), settings)],

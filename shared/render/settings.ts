@@ -36,6 +36,13 @@ export const defaultRenderSettings: RenderSettings = {
  */
 export const adsNodeMetadata = { key: 'mesh.xds', value: 'ads' } as const;
 
+/**
+ * restSdsNodeMetadata is what an Envoy on the push tier in AWS says beside adsNodeMetadata:
+ * its SDS stays on the REST tier (render/ads-forms.ts, AdsFormOptions), where its bootstrap
+ * fetches the certificate its mutual-TLS stream presents.
+ */
+export const restSdsNodeMetadata = { key: 'mesh.sds', value: 'rest' } as const;
+
 /** configSource is the ConfigSource the settings call for (REST unless they say ADS). */
 export function configSource(settings: RenderSettings): Record<string, unknown> {
   return settings.configSources === 'ads' ? adsConfigSource() : restConfigSource(settings);

@@ -3,14 +3,14 @@ import { StoreUnavailableError } from '../errors';
 import { EnvoyResource, RetiringResource, XdsTypeName, typeUrls } from '../envoy/resources';
 import { defaults } from '../config';
 import { SnapshotItem } from '../store/records';
-import { Nack } from '../model/node-status';
+import { Nack, ServedForms } from '../model/node-status';
 import { SnapshotCache } from './snapshot-cache';
 import { NodeTracker } from './node-tracker';
 import { DiscoveryNode, XdsRequest } from './request';
 import { Selection, checkSecretsRequest, selectAssignments, selectFromSnapshot, selectProxylessAssignments, selectSecrets } from './selection';
 import { AuthMode, Principal, authorizeNode } from './authorization';
 import { XdsRefusal } from './refusal';
-import { adsSnapshotOf, isAdsNode } from './ads-node';
+import { adsFormsOf, adsSnapshotOf, isAdsForms, isAdsNode } from './ads-node';
 import { SecretSealer } from '../secrets/sealer';
 import { clustersForNode, hasLeftRetiringClusters, liveRetiringClusters, selectTransitionalClusters } from './retiring';
 import { SelectionMemo, selectionKey } from './selection-memo';
@@ -98,7 +98,7 @@ async function answer(deps: DiscoveryDeps, request: XdsRequest, principal: Princ
   const names = [...new Set(request.resourceNames)].sort();
   const now = (deps.now ?? Date.now)();
   const reported = request.versionInfo;
-  const forms = isProxylessNode(request.node) ? 'proxyless' : isAdsNode(request.node) ? 'ads' : 'rest';
+  const forms: ServedForms = isProxylessNode(request.node) ? 'proxyless' : isAdsNode(request.node) ? adsFormsOf(request.node) : 'rest';
   const { selection, snapshot } = await select(deps, node.service, type, names, principal, forms, now);
   const live = snapshot ? liveRetiringClusters(snapshot, now, deps.retiringClusterTtlMs ?? defaults.retiringClusterTtlMs) : [];
   const { selection: current, retiring } =
@@ -206,7 +206,7 @@ async function select(
   type: XdsTypeName,
   names: readonly string[],
   principal: Principal | undefined,
-  forms: 'rest' | 'ads' | 'proxyless',
+  forms: ServedForms,
   nowMs: number,
 ): Promise<{ selection: Selection; snapshot?: SnapshotItem }> {
   const proxyless = forms === 'proxyless';
@@ -225,8 +225,8 @@ async function select(
   // The proxyless and ADS forms replace the stored Envoy ones whole, retiring clusters included.
   const snapshot: SnapshotItem = proxyless
     ? { ...stored, ...stored.proxyless!, retiringClusters: stored.proxyless!.retiringClusters ?? [] }
-    : forms === 'ads'
-      ? adsSnapshotOf(stored)
+    : isAdsForms(forms)
+      ? adsSnapshotOf(stored, forms)
       : stored;
   // The same question of the same cached items has the same answer: made once when memoised
   // (the forms are a function of the stored item, so it is the input).

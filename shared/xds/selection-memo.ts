@@ -1,3 +1,4 @@
+import { ServedForms } from '../model/node-status';
 import { Selection } from './selection';
 
 interface MemoEntry {
@@ -47,5 +48,5 @@ export class SelectionMemo {
 const sameInputs = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
 /** selectionKey names one question: a service's resources of a type, by names, in a node form. */
-export const selectionKey = (service: string, type: string, names: readonly string[], forms: 'rest' | 'ads' | 'proxyless') =>
+export const selectionKey = (service: string, type: string, names: readonly string[], forms: ServedForms) =>
   `${service}\u0000${type}\u0000${forms}\u0000${names.join('\u0000')}`;

@@ -9,6 +9,13 @@ import { status } from '@grpc/grpc-js';
 import { ControlPlane } from '../../infra/control-plane';
 import { ExampleMeshStack } from '../../infra/example-stack';
 import { pushTierTimings, stagePushTierImage } from '../../infra/xds-server';
+import { MeshService } from '../../infra/mesh-service';
+import { sidecarBootstrapJson } from '../../infra/sidecar/bootstrap';
+import { placeholders, substitute } from '../../infra/sidecar/placeholders';
+import { pushTierClusterName } from '../../shared/bootstrap/envoy-bootstrap';
+import { decodeStrict, validateRules } from '../support/envoy-schema';
+import { renderJoin } from './support/deploy-time';
+import { newUnbundledStack } from './support/synth';
 import { declareService } from '../../shared/state/catalog';
 import { defaultRenderSettings } from '../../shared/render/settings';
 import { typeUrls } from '../../shared/envoy/resources';
@@ -151,6 +158,77 @@ describe('XdsServer, the push tier on ECS Fargate', () => {
     const stack = new Stack(new App());
     const vpc = new ec2.Vpc(stack, 'Vpc');
     expect(() => new ControlPlane(stack, 'Cp', { ...props, pushTier: { vpc, ...props.pushTier } })).toThrow(message);
+  });
+});
+
+describe('the example on the push tier (-c pushTier=true): bootstraps that open their ADS stream to the load balancer', () => {
+  let template: Template;
+  let json: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  beforeAll(() => {
+    template = synth(true);
+    json = template.toJSON() as typeof json;
+  }, 120_000);
+
+  const nlbHost = 'internal-push-0123.elb.eu-west-1.amazonaws.com';
+  const urlHost = 'abcdefghijklmnop.lambda-url.eu-west-1.on.aws';
+  /** What CloudFormation fills in at deploy time (the hosts and region these tests look at; anything else a word). */
+  const deploy = (value: unknown): string =>
+    renderJoin(value, (part) => {
+      const text = JSON.stringify(part);
+      if (text.includes('DNSName')) return nlbHost;
+      if (text.includes('FunctionUrl')) return urlHost;
+      return text === JSON.stringify({ Ref: 'AWS::Region' }) ? 'eu-west-1' : 'deploy-time-value';
+    });
+  /** What the node fills in at boot. */
+  const boot = (deployed: string): ReturnType<typeof deployAndBoot> => JSON.parse(substitute(deployed, { [placeholders.nodeId]: 'n-1', [placeholders.zone]: 'eu-west-1a' }));
+  function deployAndBoot(value: unknown): Record<string, unknown> & { node: { metadata: Record<string, string> }; static_resources: { clusters: Record<string, unknown>[] } } {
+    return boot(deploy(value));
+  }
+  function expectPushTierBootstrap(bootstrap: ReturnType<typeof deployAndBoot>, service: string): void {
+    expect(validateRules(decodeStrict('type.googleapis.com/envoy.config.bootstrap.v3.Bootstrap', bootstrap))).toEqual([]);
+    expect(bootstrap.node).toMatchObject({ cluster: service, metadata: { 'mesh.xds': 'ads', 'mesh.sds': 'rest' } });
+    const [restCluster, push] = bootstrap.static_resources.clusters as [Record<string, unknown>, Record<string, unknown>];
+    expect(JSON.stringify(restCluster)).toContain(`"host_rewrite":"${urlHost}"`);
+    expect(push).toMatchObject({
+      name: pushTierClusterName,
+      load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: nlbHost, port_value: 443 } } } }] }] },
+      transport_socket: { typed_config: { sni: nlbHost, common_tls_context: { tls_certificate_sds_secret_configs: [{ name: `service_certificate_${service}` }] } } },
+    });
+    expect(JSON.stringify(bootstrap)).not.toMatch(/__MESH_|mesh\.invalid/);
+  }
+
+  it('lets the management API answer GET /bootstrap/{service}?tier=grpc with the load balancer’s host', () => {
+    const admin = Object.values(json.Resources).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties).includes('PUSH_TIER_HOST'),
+    )!;
+    const env = (admin.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.PUSH_TIER_HOST).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/PushTierLoadBalancer/), 'DNSName'] });
+    expect(env.PUSH_TIER_PORT).toBe('443');
+    expect(env.XDS_URL).toBeDefined();
+  });
+
+  it('puts the ECS task’s sidecar on the push tier: its bootstrap decodes strictly once deployed and booted', () => {
+    const task = Object.values(json.Resources).find((r) => r.Type === 'AWS::ECS::TaskDefinition' && JSON.stringify(r.Properties).includes('ENVOY_BOOTSTRAP'))!;
+    const envoy = (task.Properties.ContainerDefinitions as { Name: string; Environment: { Name: string; Value: unknown }[] }[]).find((c) => c.Name === 'envoy')!;
+    expectPushTierBootstrap(deployAndBoot(envoy.Environment.find((e) => e.Name === 'ENVOY_BOOTSTRAP')!.Value), 'orders');
+  });
+
+  it('puts the EC2 instances’ sidecar on the push tier: the bootstrap in their user data decodes strictly once deployed and booted', () => {
+    const launchTemplate = Object.values(json.Resources).find((r) => r.Type === 'AWS::EC2::LaunchTemplate')!;
+    const userData = (launchTemplate.Properties.LaunchTemplateData as { UserData: { 'Fn::Base64': unknown } }).UserData['Fn::Base64'];
+    const text = deploy(userData);
+    const start = text.indexOf("<<'MESH_BOOTSTRAP_EOF'\n") + "<<'MESH_BOOTSTRAP_EOF'\n".length;
+    expectPushTierBootstrap(boot(text.slice(start, text.indexOf('\nMESH_BOOTSTRAP_EOF', start))), 'payments');
+  });
+
+  it('leaves the sidecars on REST without the switch, and refuses tier push where the control plane has no push tier', () => {
+    const off = synth(false).toJSON() as typeof json;
+    const task = Object.values(off.Resources).find((r) => r.Type === 'AWS::ECS::TaskDefinition' && JSON.stringify(r.Properties).includes('ENVOY_BOOTSTRAP'))!;
+    expect(JSON.stringify(task.Properties)).not.toContain(pushTierClusterName);
+    const stack = newUnbundledStack();
+    const controlPlane = new ControlPlane(stack, 'Cp');
+    const orders = new MeshService(stack, 'Orders', { controlPlane, name: 'orders', inboundPort: 15000, appPort: 8080, protocol: 'http' });
+    expect(() => sidecarBootstrapJson(controlPlane, orders.spec, { tier: 'push' })).toThrow(/no push tier.*ControlPlaneProps.pushTier/);
   });
 });
 

@@ -40,23 +40,25 @@ describe('the fleet view of nodes served ADS or proxyless forms', () => {
     const deadline = Date.now() + 10_000;
     for (;;) {
       const [orders] = (await nodesReport(plane.store, 'orders')).services;
-      const recorded = orders!.nodes.length === 2 && orders!.nodes.every((n) => Object.values(n.subscriptions).every((s) => s.appliedVersion !== ''));
+      const recorded = orders!.nodes.length === 3 && orders!.nodes.every((n) => Object.values(n.subscriptions).every((s) => s.appliedVersion !== ''));
       if (recorded || Date.now() > deadline) return orders!;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
-  it('counts an Envoy on ADS and a proxyless client that applied everything as on latest', async () => {
-    await applyAll({ id: 'orders-a', cluster: 'orders', metadata: { 'mesh.xds': 'ads' } }, [['clusters', []], ['listeners', []], ['routes', ['outbound_payments']], ['endpoints', ['payments']]]);
+  it('counts an Envoy on ADS (either kind) and a proxyless client that applied everything as on latest', async () => {
+    const envoySubscriptions: [XdsTypeName, string[]][] = [['clusters', []], ['listeners', []], ['routes', ['outbound_payments']], ['endpoints', ['payments']]];
+    await applyAll({ id: 'orders-a', cluster: 'orders', metadata: { 'mesh.xds': 'ads' } }, envoySubscriptions);
     await applyAll({ id: 'orders-g', cluster: 'orders', user_agent_name: 'gRPC Node Pure JS' }, [['listeners', ['payments']], ['clusters', ['payments']], ['endpoints', ['payments']]]);
+    await applyAll({ id: 'orders-m', cluster: 'orders', metadata: { 'mesh.xds': 'ads', 'mesh.sds': 'rest' } }, envoySubscriptions);
     const orders = await reportOnceRecorded();
-    expect(orders.nodes.map((n) => [n.nodeId, n.forms])).toEqual([['orders-a', 'ads'], ['orders-g', 'proxyless']]);
-    expect({ live: orders.liveNodes, onLatest: orders.onLatest, behind: orders.behind }).toEqual({ live: 2, onLatest: 2, behind: [] });
+    expect(orders.nodes.map((n) => [n.nodeId, n.forms])).toEqual([['orders-a', 'ads'], ['orders-g', 'proxyless'], ['orders-m', 'ads-rest-sds']]);
+    expect({ live: orders.liveNodes, onLatest: orders.onLatest, behind: orders.behind }).toEqual({ live: 3, onLatest: 3, behind: [] });
 
     // Read as REST forms, the same statuses would be behind: the forms are what makes them current.
     const asRest = orders.nodes.map(({ forms: _forms, ...n }) => n);
     const snapshot = await plane.store.getSnapshot('orders');
     const assignments = await plane.store.getEndpointAssignments(['payments']);
-    expect(convergenceOf('orders', asRest, snapshot, assignments).behind.map((b) => b.nodeId)).toEqual(['orders-a', 'orders-g']);
+    expect(convergenceOf('orders', asRest, snapshot, assignments).behind.map((b) => b.nodeId)).toEqual(['orders-a', 'orders-g', 'orders-m']);
   });
 });

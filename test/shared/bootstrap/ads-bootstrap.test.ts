@@ -1,9 +1,13 @@
 import { Metadata } from '@grpc/grpc-js';
-import { BootstrapError, bootstrapDefaults, envoyBootstrap } from '../../../shared/bootstrap/envoy-bootstrap';
+import { BootstrapError, bootstrapDefaults, envoyBootstrap, pushTierClusterName } from '../../../shared/bootstrap/envoy-bootstrap';
+import { adsSnapshotForms } from '../../../shared/render/ads-forms';
+import { renderSnapshot, snapshotVersions } from '../../../shared/render/snapshot';
+import { fullPolicy, spec, world } from '../render/fixtures';
+import { names } from '../../../shared/render/names';
 import { localServiceCluster } from '../../../shared/render/cluster';
 import { parseServiceSpec } from '../../../shared/model/parse-spec';
-import { defaultRenderSettings } from '../../../shared/render/settings';
-import { isAdsNode } from '../../../shared/xds/ads-node';
+import { defaultRenderSettings, restConfigSource } from '../../../shared/render/settings';
+import { adsFormsOf, isAdsNode } from '../../../shared/xds/ads-node';
 import { typeUrls } from '../../../shared/envoy/resources';
 import { startLocalControlPlane, LocalControlPlane } from '../../../local/server';
 import { decodeStrict, validateRules, assertConformant } from '../../support/envoy-schema';
@@ -116,6 +120,110 @@ describe('the ADS bootstrap (tier grpc)', () => {
   ])('refuses %s', (_name, options, message) => {
     expect(() => envoyBootstrap({ ...base, ...options }, defaultRenderSettings)).toThrow(BootstrapError);
     expect(() => envoyBootstrap({ ...base, ...options }, defaultRenderSettings)).toThrow(message);
+  });
+});
+
+describe('the ADS bootstrap for the push tier in AWS (pushTier: mutual TLS, SDS over the signed REST tier)', () => {
+  const settings = { ...defaultRenderSettings, meshName: 'prod.example' };
+  const aws = {
+    ...base,
+    controlPlaneUrl: 'https://abcdefghijklmnop.lambda-url.eu-west-1.on.aws',
+    signing: { region: 'eu-west-1', serviceName: 'lambda' as const },
+    pushTier: { host: 'push-0123.elb.eu-west-1.amazonaws.com' },
+  };
+  const restSds = { ...restConfigSource(settings) };
+  type WithClusters = Bootstrap & { cluster_manager?: unknown };
+
+  it('decodes strictly as a Bootstrap, with and without the local cluster, on another port', () => {
+    conformant(envoyBootstrap(aws, settings));
+    conformant(envoyBootstrap({ ...aws, pushTier: { host: aws.pushTier.host, port: 8443 }, localCluster: localServiceCluster(orders, settings) }, settings));
+  });
+
+  it('keeps the signed REST cluster exactly as the REST bootstrap has it, and opens the stream on its own cluster', () => {
+    const bootstrap = envoyBootstrap(aws, settings) as unknown as WithClusters;
+    const { pushTier: _p, ...restOptions } = aws;
+    const rest = envoyBootstrap({ ...restOptions, tier: 'rest' }, settings) as unknown as WithClusters;
+    expect(bootstrap.static_resources.clusters.map((c) => c.name)).toEqual(['xds_cluster', pushTierClusterName]);
+    expect(bootstrap.static_resources.clusters[0]).toEqual(rest.static_resources.clusters[0]);
+    expect(bootstrap.dynamic_resources).toEqual({
+      ads_config: {
+        api_type: 'GRPC',
+        transport_api_version: 'V3',
+        set_node_on_first_message_only: true,
+        grpc_services: [
+          { envoy_grpc: { cluster_name: pushTierClusterName, retry_policy: { retry_back_off: { base_interval: '1s', max_interval: '30s' } } } },
+        ],
+      },
+      lds_config: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: bootstrapDefaults.initialFetchTimeout },
+      cds_config: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: bootstrapDefaults.initialFetchTimeout },
+    });
+  });
+
+  it('reaches the load balancer on 443 over HTTP/2 and mutual TLS: the service certificate and trust bundle over REST SDS, the server pinned to _xds', () => {
+    const cluster = (envoyBootstrap(aws, settings) as unknown as WithClusters).static_resources.clusters[1]!;
+    expect(cluster).toEqual({
+      name: pushTierClusterName,
+      type: 'LOGICAL_DNS',
+      dns_lookup_family: 'V4_PREFERRED',
+      connect_timeout: '3s',
+      load_assignment: {
+        cluster_name: pushTierClusterName,
+        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: aws.pushTier.host, port_value: 443 } } } }] }],
+      },
+      typed_extension_protocol_options: {
+        [httpOptions]: {
+          '@type': `type.googleapis.com/${httpOptions}`,
+          explicit_http_config: { http2_protocol_options: { connection_keepalive: { interval: '30s', timeout: '10s' } } },
+        },
+      },
+      transport_socket: {
+        name: 'envoy.transport_sockets.tls',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+          sni: aws.pushTier.host,
+          common_tls_context: {
+            alpn_protocols: ['h2'],
+            tls_certificate_sds_secret_configs: [{ name: names.serviceCertificateSecret('orders'), sds_config: restSds }],
+            combined_validation_context: {
+              default_validation_context: {
+                match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: 'spiffe://prod.example/service/_xds' } }],
+              },
+              validation_context_sds_secret_config: { name: names.trustBundleSecret, sds_config: restSds },
+            },
+          },
+        },
+      },
+    });
+  });
+
+  it('fetches its secrets with the very config source its served TLS contexts use, so Envoy shares one subscription per secret', () => {
+    const rendered = renderSnapshot(world(spec({ name: 'orders', dependencies: [fullPolicy('payments', 'http', 9001)] }), [spec({ name: 'payments' })], ['web']), settings);
+    const served = JSON.stringify(adsSnapshotForms(rendered, snapshotVersions(rendered), { sds: 'rest' }).resources);
+    const socket = JSON.stringify((envoyBootstrap(aws, settings) as unknown as WithClusters).static_resources.clusters[1]!.transport_socket);
+    const sdsConfigs = (text: string) => [...text.matchAll(/"name":"([^"]+)","sds_config":(\{"api_config_source":\{[^}]*\},"resource_api_version":"V3"\})/g)].map((m) => [m[1], m[2]]);
+    expect(sdsConfigs(socket)).toHaveLength(2);
+    expect(sdsConfigs(served)).toEqual(expect.arrayContaining(sdsConfigs(socket)));
+  });
+
+  it('says it is on ADS with its SDS on REST, which selects the forms that keep SDS on REST', () => {
+    const node = (envoyBootstrap(aws, settings) as unknown as Bootstrap).node;
+    expect(node.metadata).toEqual({ 'mesh.service': 'orders', 'mesh.xds': 'ads', 'mesh.sds': 'rest' });
+    expect({ ads: isAdsNode(node), forms: adsFormsOf(node) }).toEqual({ ads: true, forms: 'ads-rest-sds' });
+  });
+
+  it('takes the local cluster’s endpoints over ADS', () => {
+    const bootstrap = envoyBootstrap({ ...aws, localCluster: localServiceCluster(orders, settings) }, settings) as unknown as WithClusters;
+    expect(bootstrap.static_resources.clusters[2]).toMatchObject({ name: 'orders', eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' } } });
+  });
+
+  it.each([
+    ['a bearer token', { bearerToken: 't0k' }, /mutual TLS/],
+    ['a REST tier', { tier: 'rest' as const }, /pushTier is for tier grpc/],
+    ['a host with a scheme', { pushTier: { host: 'https://push.example' } }, /host name/],
+    ['a port out of range', { pushTier: { host: 'push.example', port: 70000 } }, /port 70000/],
+  ])('refuses %s', (_name, options, message) => {
+    expect(() => envoyBootstrap({ ...aws, ...options }, settings)).toThrow(BootstrapError);
+    expect(() => envoyBootstrap({ ...aws, ...options }, settings)).toThrow(message);
   });
 });
 

@@ -82,3 +82,33 @@ describe('the ADS forms of an Envoy snapshot', () => {
     expect(() => assertConformant(configSource(ads), 'type.googleapis.com/envoy.config.core.v3.ConfigSource')).not.toThrow();
   });
 });
+
+describe('the ADS forms whose SDS stays on REST (the push tier in AWS)', () => {
+  const restSds = { sds: 'rest' } as const;
+
+  it.each(cases)('point RDS and EDS at the stream, keep every SDS config source polling REST, and conform: $name', ({ service, deps }) => {
+    const rest = renderSnapshot(world(service, deps, ['web']), settings);
+    const derived = adsSnapshotForms(rest, snapshotVersions(rest), restSds).resources;
+    for (const type of ['listeners', 'routes', 'clusters'] as const) {
+      expect(() => assertConformant({ version_info: 'v', type_url: typeUrls[type], resources: derived[type] ?? [] })).not.toThrow();
+    }
+    expect(checkSnapshotConsistency(derived, service.name)).toEqual([]);
+    const text = JSON.stringify(derived);
+    const restSource = JSON.stringify(restConfigSource(settings));
+    expect(text).not.toContain(`"sds_config":${JSON.stringify(adsConfigSource())}`);
+    expect(text.split('"sds_config":').length - 1).toBe(text.split(`"sds_config":${restSource}`).length - 1);
+    expect(text.replaceAll(`"sds_config":${restSource}`, '')).not.toContain('api_config_source');
+  });
+
+  it('differ from both other forms, and are versioned apart from both', () => {
+    const rest = renderSnapshot(world(caller('http'), dependencies, ['web']), settings);
+    const versions = snapshotVersions(rest);
+    const plain = adsSnapshotForms(rest, versions);
+    const keepSds = adsSnapshotForms(rest, versions, restSds);
+    expect(JSON.stringify(keepSds.resources.clusters)).toContain(`"eds_config":${JSON.stringify(adsConfigSource())}`);
+    expect(keepSds.resources.listeners).not.toEqual(plain.resources.listeners);
+    expect(keepSds.versions.listeners).toBe(adsVersion(versions.listeners!, restSds));
+    expect(new Set([versions.listeners, plain.versions.listeners, keepSds.versions.listeners]).size).toBe(3);
+    expect(keepSds.versions.routes).toBe(versions.routes);
+  });
+});
