@@ -252,7 +252,8 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     close: async () => {
       clearInterval(rotation);
       drains.cancelAll();
-      grpc?.watcher.stop();
+      // The watcher first, and awaited: a check in flight must not read the table being closed.
+      await grpc?.watcher.stop();
       await grpc?.server.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -72,6 +72,7 @@ export class ChangeWatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private stopped = false;
   readonly stats = { checks: 0, records: 0, wakes: 0, refreshes: 0, consistentRereads: 0, sweeps: 0 };
 
   constructor(
@@ -89,13 +90,20 @@ export class ChangeWatcher {
     this.timer.unref();
   }
 
-  stop(): void {
+  /**
+   * stop ends the ticks and resolves once a check in flight has finished: after it, nothing
+   * reads the table (the caller may close it) and pokes do nothing.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.running;
   }
 
   /** poke checks for changes now; a poke during a check runs one more check after it. */
   poke(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     if (this.running) {
       this.again = true;
       return this.running;
@@ -103,8 +111,11 @@ export class ChangeWatcher {
     this.running = (async () => {
       do {
         this.again = false;
-        await this.check().catch((err: unknown) => this.options.onError?.(`change check failed: ${(err as Error).message}`));
-      } while (this.again);
+        await this.check().catch((err: unknown) => {
+          // A check cut short by stop() (its table closing) is no failure to report.
+          if (!this.stopped) this.options.onError?.(`change check failed: ${(err as Error).message}`);
+        });
+      } while (this.again && !this.stopped);
     })().finally(() => {
       this.running = undefined;
     });

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     rest?.drain();
     clearInterval(await sealerRetry);
-    watcher.stop();
+    await watcher.stop();
     tls?.stop();
     await Promise.all([ads.close(graceMs), rest?.close(graceMs)]);
     flushMetrics();

@@ -135,7 +135,7 @@ async function world(ctx: BenchContext, services: number): Promise<World> {
     streams,
     template,
     close: async () => {
-      watcher.stop();
+      await watcher.stop();
       readerDoc.destroy();
       await db.close();
     },
@@ -220,7 +220,7 @@ async function churn(ctx: BenchContext, services: number, rate: number, duration
     // Let the last writes be seen (bounded: a few ticks).
     for (let i = 0; i < 20 && pendingSince.size > 0; i++) await sleep(intervalMs / 2);
     const elapsed = (performance.now() - started) / 1000;
-    w.watcher.stop();
+    await w.watcher.stop();
     const log = w.meter.of('Query');
     const refresh = w.meter.of('BatchGet');
     delays.sort((a, b) => a - b);

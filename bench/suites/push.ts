@@ -163,7 +163,7 @@ async function measure(ctx: BenchContext, count: number, rounds: number): Promis
       { name: 'DynamoDB reads per change check, idle (one service with streams)', params: { streams: count }, metrics: { reads_per_check: round(idleReads) } },
     ];
   } finally {
-    watcher.stop();
+    await watcher.stop();
     await ads.close();
     child.send({ op: 'close' });
     await new Promise<void>((resolve) => (exited ? resolve() : child.once('exit', () => resolve())));

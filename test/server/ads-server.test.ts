@@ -37,7 +37,7 @@ describe('the ADS server (state of the world)', () => {
   });
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
-    watcher.stop();
+    await watcher.stop();
     await server.close();
   });
 

@@ -59,7 +59,7 @@ async function subscribe(p: Plane, node: string, service: string, type: keyof ty
 
 async function close(p: Plane): Promise<void> {
   for (const c of p.clients) c.close();
-  p.watcher.stop();
+  await p.watcher.stop();
   await p.server.close();
 }
 
