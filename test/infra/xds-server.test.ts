@@ -1,7 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { buildSync } from 'esbuild';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -10,6 +12,8 @@ import { ControlPlane } from '../../infra/control-plane';
 import { ExampleMeshStack } from '../../infra/example-stack';
 import { pushTierTimings, stagePushTierImage } from '../../infra/xds-server';
 import { MeshService } from '../../infra/mesh-service';
+import { lambdaAliases, meshBundling } from '../../infra/mesh-function';
+import { functionEntries } from '../../infra/paths';
 import { sidecarBootstrapJson } from '../../infra/sidecar/bootstrap';
 import { placeholders, substitute } from '../../infra/sidecar/placeholders';
 import { pushTierClusterName } from '../../shared/bootstrap/envoy-bootstrap';
@@ -269,6 +273,30 @@ describe('the example on the push tier (-c pushTier=true): bootstraps that open 
 
 describe('the push tier image', () => {
   const dynalite = useDynalite();
+
+  it('bundles the push-certificate function, as MeshFunction does, into code that loads and exports its handler', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'push-certificate-'));
+    try {
+      const outfile = path.join(dir, 'index.js');
+      buildSync({
+        entryPoints: [functionEntries.pushCertificate],
+        outfile,
+        bundle: true,
+        platform: 'node',
+        target: meshBundling.target,
+        format: 'cjs',
+        alias: { ...lambdaAliases },
+        logLevel: 'error',
+      });
+      const loaded = spawnSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(outfile)}).handler)`], {
+        env: { ...process.env, TABLE_NAME: 'mesh', AWS_REGION: 'us-east-1', CA_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/ca' },
+        encoding: 'utf8',
+      });
+      expect({ stdout: loaded.stdout, stderr: loaded.stderr }).toEqual({ stdout: 'function', stderr: '' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('stages a Dockerfile on an ECR Public base and a bundle that serves ADS from the table and stops gracefully on SIGTERM', async () => {
     const dir = stagePushTierImage();
