@@ -155,6 +155,7 @@ export class ControlPlane extends Construct {
         this.reconcilerFunction,
         this.catalogFunction,
         ...(this.renewalFunction ? [this.renewalFunction] : []),
+        ...(this.xdsServer ? [this.xdsServer.certificateFunction] : []),
       ],
       deadLetterQueues: [this.deliveryDlq, this.lifecycleDlq, this.drainDlq],
       alarmTopic: props.alarmTopic,

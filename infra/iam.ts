@@ -2,7 +2,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { nodeStatusPartitionPrefix } from '../shared/store/layout';
+import { catalogPk, nodeStatusPartitionPrefix } from '../shared/store/layout';
 
 /** The DynamoDB actions the store uses (shared/store/dynamo/table.ts): no Scan, no table management. */
 export const tableActions = {
@@ -29,6 +29,19 @@ export function nodeStatusWrites(table: dynamodb.ITable): iam.PolicyStatement {
     actions: ['dynamodb:PutItem'],
     resources: [table.tableArn],
     conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${nodeStatusPartitionPrefix}*`] } },
+  });
+}
+
+/**
+ * certificateAuthorityReads lets the push-certificate function read the mesh CA certificate
+ * and nothing else of the state: GetItem, only in the catalog partition (where the CA item
+ * is), so that function, which may sign with the CA key, sees no service's secrets.
+ */
+export function certificateAuthorityReads(table: dynamodb.ITable): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['dynamodb:GetItem'],
+    resources: [table.tableArn],
+    conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [catalogPk] } },
   });
 }
 

@@ -16,8 +16,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { metricsNamespace } from '../functions/lib/observability';
 import { pushMetricNames, pushMetricsService } from '../server/metrics';
-import { nodeStatusWrites, tableActions } from './iam';
-import { repoRoot } from './paths';
+import { certificateAuthorityReads, nodeStatusWrites, tableActions } from './iam';
+import { MeshFunction } from './mesh-function';
+import { functionEntries, repoRoot } from './paths';
 
 /** The options of the push tier a ControlPlane turns on (ControlPlaneProps.pushTier). */
 export interface PushTierOptions {
@@ -53,7 +54,10 @@ export interface PushTierOptions {
 
 export interface XdsServerProps extends PushTierOptions {
   readonly table: dynamodb.ITable;
-  /** The mesh CA key: the server issues its own certificate with it (server/identity.ts). */
+  /**
+   * The mesh CA key: the push-certificate function signs the tasks' own certificate with it
+   * (server/identity.ts); the tasks themselves cannot use it.
+   */
   readonly caKey: kms.IKey;
   /** What the functions get too: TABLE_NAME, MESH_NAME, the render settings. */
   readonly environment: Readonly<Record<string, string>>;
@@ -70,7 +74,7 @@ export const pushTierTimings = {
   stopTimeoutSeconds: 30,
   /** The NLB stops sending new connections to a task this long before ECS sends it SIGTERM. */
   deregistrationDelaySeconds: 20,
-  /** A new task has this long to issue its certificate (KMS) and listen before health checks count. */
+  /** A new task has this long to get its certificate (the push-certificate function) and listen before health checks count. */
   healthCheckGraceSeconds: 120,
   /** TCP idle timeout of the listener; gRPC keepalive pings every 30 s keep a stream's connection busy. */
   tcpIdleTimeoutSeconds: 350,
@@ -99,6 +103,11 @@ export class XdsServer extends Construct {
   public readonly port: number;
   /** The fewest tasks autoscaling keeps. */
   public readonly minTasks: number;
+  /**
+   * Issues the tasks their own certificate (`_xds`) for a key they keep, and nothing else: it,
+   * not the task role, may sign with the CA key (functions/push-certificate).
+   */
+  public readonly certificateFunction: MeshFunction;
 
   constructor(scope: Construct, id: string, props: XdsServerProps) {
     super(scope, id);
@@ -109,6 +118,15 @@ export class XdsServer extends Construct {
     this.port = props.port ?? 443;
     const subnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
 
+    this.certificateFunction = new MeshFunction(this, 'CertificateFunction', {
+      entry: functionEntries.pushCertificate,
+      serviceName: 'push-certificate',
+      description: "Issues the push tier's tasks their own certificate (_xds) and no other",
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      environment: { ...props.environment, CA_KEY_ID: props.caKey.keyArn },
+      logRetention: props.logRetention,
+    });
     this.cluster = new ecs.Cluster(this, 'Cluster', { vpc: props.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
@@ -123,7 +141,7 @@ export class XdsServer extends Construct {
       environment: {
         ...props.environment,
         XDS_TLS: 'mesh',
-        CA_KEY_ID: props.caKey.keyArn,
+        PUSH_CERTIFICATE_FUNCTION: this.certificateFunction.functionName,
         GRPC_PORT: String(t.containerPort),
         GRACE_MS: String(t.graceSeconds * 1000),
         MAX_STREAMS: String(props.maxStreamsPerTask ?? 10_000),
@@ -209,20 +227,30 @@ export class XdsServer extends Construct {
     this.acknowledgeFindings();
   }
 
-  /** The server reads the state, writes node status only (as the xds function), and signs its certificate. */
+  /**
+   * grantState: the task reads the state, writes node status only (as the xds function), and
+   * may invoke the push-certificate function, nothing more: no use of the CA key, so a
+   * compromised task cannot mint a certificate for a service and impersonate it. The function
+   * may sign with the CA key (named in the key's policy, and in its IAM policy) and read the
+   * CA certificate; it signs the `_xds` identity only (shared/state/push-certificate.ts).
+   */
   private grantState(props: XdsServerProps): void {
     const role = this.taskDefinition.taskRole;
     props.table.grant(role, ...tableActions.read);
     role.addToPrincipalPolicy(nodeStatusWrites(props.table));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.certificateFunction.functionArn] }));
+
+    const fn = this.certificateFunction;
+    fn.addToRolePolicy(certificateAuthorityReads(props.table));
     const actions = ['kms:Sign', 'kms:GetPublicKey'];
-    props.caKey.grant(role, ...actions);
-    props.caKey.addToResourcePolicy(new iam.PolicyStatement({ principals: [role], actions, resources: ['*'] }));
+    props.caKey.grant(fn, ...actions);
+    props.caKey.addToResourcePolicy(new iam.PolicyStatement({ principals: [fn.role!], actions, resources: ['*'] }));
   }
 
   private acknowledgeFindings(): void {
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The push tier environment holds no secret: table name, mesh settings, the CA key ARN and timings; the CA key itself stays in KMS',
+      reason: 'The push tier environment holds no secret: table name, mesh settings, the certificate function name and timings; the task makes its key in memory',
     });
     Validations.of(this.taskDefinition.executionRole!).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -1,13 +1,9 @@
-import { X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { experimental, ServerCredentials } from '@grpc/grpc-js';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { createKmsCaSigner } from '../functions/lib/kms-ca-signer';
-import { FunctionConfig } from '../functions/lib/config';
-import { MeshStore } from '../shared/store/mesh-store';
-import { issueServiceCertificate } from '../shared/pki/certificate';
-import { loadCertificateAuthority } from '../shared/state/certificates';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { pushTierIdentityName, spiffeId } from '../shared/pki/identity';
+import { PushCertificateAnswer, PushCertificateRequest } from '../shared/state/push-certificate';
 import { Principal } from '../shared/xds/authorization';
 
 /**
@@ -172,37 +168,72 @@ export class RenewingTls implements experimental.CertificateProvider {
 }
 
 /**
- * meshTls makes the server's TLS in AWS (XDS_TLS=mesh): its certificate issued by the mesh CA
- * (the KMS key in CA_KEY_ID, as the renewal function issues services') for serverIdentityName,
- * trusting the stored trust bundle. Issuance reads the CA again each time, so a rotated CA
- * reaches the server with its next certificate.
+ * PushCertificateSource is the port through which the server gets its certificate: it sends
+ * the push-certificate function (functions/push-certificate) its public key and gets the
+ * answer. In AWS that is a Lambda invocation (pushCertificateFunction); tests call the
+ * handler in-process.
  */
-export async function meshTls(
-  runtime: { readonly config: Pick<FunctionConfig, 'caKeyId' | 'region' | 'render'>; readonly store: MeshStore },
-  onError: (message: string) => void,
-): Promise<RenewingTls> {
-  const { caKeyId, region, render } = runtime.config;
-  if (!caKeyId) throw new Error('XDS_TLS=mesh needs CA_KEY_ID: the mesh CA issues the push tier its certificate');
-  const signer = await createKmsCaSigner(new KMSClient({ region }), caKeyId);
+export type PushCertificateSource = (request: PushCertificateRequest) => Promise<PushCertificateAnswer>;
+
+/**
+ * pushCertificateFunction invokes the push-certificate function with the task role, which may
+ * invoke that function and nothing else of the mesh's keys: the CA key's Sign permission is
+ * the function's, so a compromised task cannot mint a certificate for a service.
+ */
+export function pushCertificateFunction(client: LambdaClient, functionName: string): PushCertificateSource {
+  return async (request) => {
+    const out = await client.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(request)) }));
+    const payload = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
+    if (out.FunctionError) {
+      let message = payload;
+      try {
+        message = (JSON.parse(payload) as { errorMessage?: string }).errorMessage ?? payload;
+      } catch {
+        // not JSON: the payload as it came
+      }
+      throw new Error(`the push-certificate function ${functionName} failed: ${message}`);
+    }
+    return JSON.parse(payload) as PushCertificateAnswer;
+  };
+}
+
+export interface MeshTlsOptions {
+  /** Wait this long between attempts at the first certificate. @default 10 s */
+  readonly startRetryMs?: number;
+  /** The clock renewals are timed by. @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * meshTls makes the server's TLS in AWS (XDS_TLS=mesh): a key pair generated here, which never
+ * leaves the task, and its certificate for serverIdentityName from the push-certificate
+ * function (the source), with the trust bundle. Each renewal makes a new key; the function
+ * reads the CA each time, so a rotated CA reaches the server with its next certificate. Until
+ * the mesh has a CA (it is made when the first service is declared) the server waits and retries.
+ */
+export async function meshTls(source: PushCertificateSource, onError: (message: string) => void, options: MeshTlsOptions = {}): Promise<RenewingTls> {
   const tls = new RenewingTls({
     issue: async () => {
-      const now = new Date();
-      // The task may read the CA, never write it (its role cannot write the catalog): the CA is
-      // made when the first service is declared, and until then the server waits (retries).
-      if (!(await runtime.store.getCertificateAuthority())) throw new Error('the mesh CA does not exist yet: declare a service first');
-      const ca = await loadCertificateAuthority(runtime.store, signer, { mesh: render.meshName, now, replaceForeign: false });
-      const issued = await issueServiceCertificate(signer, ca.certificatePem, serverIdentityName, { mesh: render.meshName, now });
-      return { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, trustBundlePem: ca.trustBundlePem };
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+      const answer = await source({ publicKeyPem });
+      if (answer.status !== 'issued') throw new Error(`the push-certificate function answered ${answer.status}: ${answer.message}`);
+      if (new X509Certificate(answer.certificatePem).publicKey.export({ type: 'spki', format: 'pem' }) !== publicKeyPem) {
+        throw new Error('the push-certificate function certified another key than the one sent');
+      }
+      return { certificatePem: answer.certificatePem, privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, trustBundlePem: answer.trustBundlePem };
     },
     onError,
+    ...(options.now ? { now: options.now } : {}),
   });
+  const retryMs = options.startRetryMs ?? 10_000;
   for (;;) {
     try {
       await tls.start();
       return tls;
     } catch (err) {
-      onError(`cannot issue the push tier's certificate yet, retrying in 10 s: ${(err as Error).message}`);
-      await new Promise((resolve) => setTimeout(resolve, 10_000));
+      onError(`cannot issue the push tier's certificate yet, retrying in ${retryMs / 1000} s: ${(err as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, retryMs));
     }
   }
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { readConfig } from '../functions/lib/config';
 import { loadKmsDataKeySealer } from '../functions/lib/kms-data-key';
 import { createDocumentClient } from '../shared/store/dynamodb';
@@ -11,7 +12,7 @@ import { SnapshotCache } from '../shared/xds/snapshot-cache';
 import { startAdsServer } from './ads-server';
 import { ChangeWatcher } from './change-watcher';
 import { healthPath, startRestServer } from './rest-server';
-import { meshTls, principalOfPeer } from './identity';
+import { meshTls, principalOfPeer, pushCertificateFunction } from './identity';
 import { PushMetrics } from './metrics';
 
 /**
@@ -25,7 +26,9 @@ import { PushMetrics } from './metrics';
  * `GET /healthz` for load balancers (503 once draining).
  *
  * With XDS_TLS=mesh (in AWS) streams are mutual TLS: a node presents its service's mesh
- * certificate and may fetch only that service's configuration (server/identity.ts); the REST
+ * certificate and may fetch only that service's configuration (server/identity.ts). The
+ * server's own certificate comes from the function PUSH_CERTIFICATE_FUNCTION names, for a key
+ * made here: the task never signs with the CA key. The REST
  * routes beside them, plain HTTP without a client certificate, then refuse every poll
  * (unauthenticated) and serve only the health check. Without it, it authenticates nobody
  * (XDS_AUTH_MODE must be `none`), for tests and the local runner. With DATA_KEY_ID (the KMS key
@@ -39,7 +42,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h', default: false } } });
   if (values.help) {
     console.log(
-      'usage: TABLE_NAME=t XDS_AUTH_MODE=none [XDS_TLS=mesh CA_KEY_ID=k] [GRPC_PORT=18001] [HTTP_PORT=18000|off] [HOST=0.0.0.0] [CHANGE_CHECK_MS=500] [CHANGE_SWEEP_MS=60000] [GRACE_MS=5000] [MAX_STREAMS=10000] [METRICS_INTERVAL_MS=60000] [DATA_KEY_ID=k] tsx server/main.ts',
+      'usage: TABLE_NAME=t XDS_AUTH_MODE=none [XDS_TLS=mesh PUSH_CERTIFICATE_FUNCTION=f] [GRPC_PORT=18001] [HTTP_PORT=18000|off] [HOST=0.0.0.0] [CHANGE_CHECK_MS=500] [CHANGE_SWEEP_MS=60000] [GRACE_MS=5000] [MAX_STREAMS=10000] [METRICS_INTERVAL_MS=60000] [DATA_KEY_ID=k] tsx server/main.ts',
     );
     return;
   }
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
     livenessIntervalMs: config.nodeStatusLivenessMs,
     writeBehind: true, // a push is not held up by a status write
   });
-  const tls = process.env.XDS_TLS === 'mesh' ? await meshTls({ config, store }, (m) => console.error(m)) : undefined;
+  const tls = process.env.XDS_TLS === 'mesh' ? await meshTls(pushCertificateSource(config.region), (m) => console.error(m)) : undefined;
   // One deps object for streams and polls; its sealer is filled in once the data key opens.
   const deps: { -readonly [K in keyof DiscoveryDeps]: DiscoveryDeps[K] } = { cache, tracker, authMode: tls ? 'mtls' : 'none' };
   const sealerRetry = config.dataKeyId ? openSealer(deps, store, config.dataKeyId, config.region) : undefined;
@@ -99,6 +102,16 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
+}
+
+/**
+ * pushCertificateSource is the push-certificate function named by PUSH_CERTIFICATE_FUNCTION:
+ * the task signs nothing itself, it asks that function for its certificate (server/identity.ts).
+ */
+function pushCertificateSource(region: string) {
+  const functionName = process.env.PUSH_CERTIFICATE_FUNCTION;
+  if (!functionName) throw new Error('XDS_TLS=mesh needs PUSH_CERTIFICATE_FUNCTION: the function that issues the push tier its certificate');
+  return pushCertificateFunction(new LambdaClient({ region }), functionName);
 }
 
 /**

@@ -109,19 +109,39 @@ export async function issueServiceCertificate(
   service: string,
   options: IssueOptions,
 ): Promise<IssuedCertificate> {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const certified = await certifyServiceKey(signer, caCertificatePem, service, publicKey.export({ type: 'spki', format: 'der' }), options);
+  return { ...certified, privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
+}
+
+/** CertifiedKey is a certificate for a key the holder keeps: everything IssuedCertificate has but the private key. */
+export type CertifiedKey = Omit<IssuedCertificate, 'privateKeyPem'>;
+
+/**
+ * certifyServiceKey issues `service` a certificate for a public key its holder generated and
+ * keeps (DER SubjectPublicKeyInfo, ECDSA P-256 only, as the mesh's own keys): the same
+ * certificate issueServiceCertificate makes, for a private key that never reaches the CA. So
+ * the push tier's tasks hold their key while only the push-certificate function may sign.
+ */
+export async function certifyServiceKey(
+  signer: CaSigner,
+  caCertificatePem: string,
+  service: string,
+  publicKeySpki: Uint8Array,
+  options: IssueOptions,
+): Promise<CertifiedKey> {
   const ca = readCaCertificate(caCertificatePem);
   const caKey = signerKey(signer);
   if (!Buffer.from(caKey).equals(ca.publicKey)) {
     throw new PkiError('the CA signer key is not the key of the CA certificate: issued certificates would not chain');
   }
+  const servicePublicKey = p256Spki(publicKeySpki);
   const validity = validityOf(options, defaultLeafLifetimeSeconds);
   if (validity.notAfter > ca.notAfter) {
     throw new PkiError(
       `the CA certificate expires at ${ca.notAfter.toISOString()}, before ${validity.notAfter.toISOString()}: rotate the CA`,
     );
   }
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const servicePublicKey = publicKey.export({ type: 'spki', format: 'der' });
   const id = spiffeId(options.mesh, service);
   const der = await signCertificate(signer, {
     issuer: ca.subject,
@@ -137,13 +157,21 @@ export async function issueServiceCertificate(
       extension(ext.subjectAltName, false, sequence(contextPrimitive(6, ia5Contents(id)))),
     ],
   });
-  return {
-    service,
-    spiffeId: id,
-    certificatePem: toPem(der.certificate),
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-    ...describe(validity, der.serial),
-  };
+  return { service, spiffeId: id, certificatePem: toPem(der.certificate), ...describe(validity, der.serial) };
+}
+
+/** p256Spki checks that a subject's key is an ECDSA P-256 public key and re-encodes it as node does. */
+function p256Spki(spki: Uint8Array): Buffer {
+  let key;
+  try {
+    key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  } catch (err) {
+    throw new PkiError('the public key to certify is not a DER SubjectPublicKeyInfo', { cause: err });
+  }
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new PkiError(`the public key to certify must be ECDSA P-256, not ${key.asymmetricKeyType ?? 'unknown'}`);
+  }
+  return key.export({ type: 'spki', format: 'der' });
 }
 
 interface Validity {

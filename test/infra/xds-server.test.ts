@@ -1,7 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { buildSync } from 'esbuild';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -10,6 +12,8 @@ import { ControlPlane } from '../../infra/control-plane';
 import { ExampleMeshStack } from '../../infra/example-stack';
 import { pushTierTimings, stagePushTierImage } from '../../infra/xds-server';
 import { MeshService } from '../../infra/mesh-service';
+import { lambdaAliases, meshBundling } from '../../infra/mesh-function';
+import { functionEntries } from '../../infra/paths';
 import { sidecarBootstrapJson } from '../../infra/sidecar/bootstrap';
 import { placeholders, substitute } from '../../infra/sidecar/placeholders';
 import { pushTierClusterName } from '../../shared/bootstrap/envoy-bootstrap';
@@ -48,7 +52,7 @@ describe('XdsServer, the push tier on ECS Fargate', () => {
           Environment: Match.arrayWith([
             { Name: 'TABLE_NAME', Value: Match.anyValue() },
             { Name: 'XDS_TLS', Value: 'mesh' },
-            { Name: 'CA_KEY_ID', Value: Match.anyValue() },
+            { Name: 'PUSH_CERTIFICATE_FUNCTION', Value: { Ref: Match.stringLikeRegexp('PushTierCertificateFunction') } },
             { Name: 'GRACE_MS', Value: String(pushTierTimings.graceSeconds * 1000) },
           ]),
         }),
@@ -124,13 +128,47 @@ describe('XdsServer, the push tier on ECS Fargate', () => {
     });
   });
 
-  it("lets the task read the table, write node status only, and sign with the CA key; nothing else of the mesh's", () => {
-    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('PushTierTaskTaskRole') }] } });
-    const statements = Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Condition?: unknown }[] } } }).Properties.PolicyDocument.Statement);
-    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
-    expect(actions).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'kms:GetPublicKey', 'kms:Sign']);
+  /** statementsOfRole reads every IAM policy statement attached to the role whose logical ID matches. */
+  const statementsOfRole = (role: RegExp) => {
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp(role.source) }] } });
+    return Object.values(policies).flatMap(
+      (p) => (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown; Condition?: unknown }[] } } }).Properties.PolicyDocument.Statement,
+    );
+  };
+  const actionsOf = (statements: { Action: string | string[] }[]) => statements.flatMap((s) => [s.Action].flat()).sort();
+  const caKeyPolicy = () => {
+    const keys = template.findResources('AWS::KMS::Key', { Properties: { KeyUsage: 'SIGN_VERIFY' } });
+    return Object.values(keys).flatMap((k) => (k as { Properties: { KeyPolicy: { Statement: { Principal: unknown; Action: unknown }[] } } }).Properties.KeyPolicy.Statement);
+  };
+
+  it("lets the task read the table, write node status only, and invoke the push-certificate function; nothing else of the mesh's, and no use of the CA key", () => {
+    const statements = statementsOfRole(/PushTierTaskTaskRole/);
+    expect(actionsOf(statements)).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'lambda:InvokeFunction']);
     const put = statements.find((s) => s.Action === 'dynamodb:PutItem');
     expect(put?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['NODES#*'] } });
+    const invoke = statements.find((s) => s.Action === 'lambda:InvokeFunction');
+    expect(invoke?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/PushTierCertificateFunction[0-9A-F]{8}$/), 'Arn'] });
+    expect(JSON.stringify(caKeyPolicy())).not.toMatch(/PushTierTaskTaskRole/);
+  });
+
+  it('lets the push-certificate function sign with the CA key and read the catalog partition only (the CA certificate)', () => {
+    const statements = statementsOfRole(/PushTierCertificateFunctionServiceRole/);
+    const own = statements.filter((s) => ![s.Action].flat().some((a) => a.startsWith('logs:') || a.startsWith('xray:')));
+    expect(actionsOf(own)).toEqual(['dynamodb:GetItem', 'kms:GetPublicKey', 'kms:Sign']);
+    expect(own.find((s) => s.Action === 'dynamodb:GetItem')?.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CATALOG'] } });
+    const signers = caKeyPolicy().filter((st) => JSON.stringify(st.Action).includes('kms:Sign'));
+    expect(signers.map((st) => JSON.stringify(st.Principal)).filter((p) => p.includes('PushTier'))).toEqual([expect.stringMatching(/PushTierCertificateFunctionServiceRole/)]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: "Issues the push tier's tasks their own certificate (_xds) and no other",
+      Architectures: ['arm64'],
+      Environment: { Variables: Match.objectLike({ CA_KEY_ID: Match.anyValue(), POWERTOOLS_SERVICE_NAME: 'push-certificate' }) },
+    });
+  });
+
+  it('watches the push-certificate function like every other: errors and throttles alarmed', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => JSON.stringify((a as { Properties: unknown }).Properties));
+    const onFunction = alarms.filter((a) => a.includes('PushTierCertificateFunction'));
+    expect(onFunction.map((a) => (JSON.parse(a) as { MetricName: string }).MetricName).sort()).toEqual(['Errors', 'Throttles']);
   });
 
   it('admits streams from the VPC to the load balancer only, and to the tasks from the load balancer only', () => {
@@ -148,6 +186,7 @@ describe('XdsServer, the push tier on ECS Fargate', () => {
     const off = synth(false);
     expect(Object.keys(off.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'))).toEqual([]);
     expect(Object.keys(off.findResources('AWS::ECS::Service'))).toHaveLength(1); // orders only
+    expect(JSON.stringify(off.toJSON())).not.toContain('PushTierCertificateFunction');
   });
 
   it.each([
@@ -234,6 +273,30 @@ describe('the example on the push tier (-c pushTier=true): bootstraps that open 
 
 describe('the push tier image', () => {
   const dynalite = useDynalite();
+
+  it('bundles the push-certificate function, as MeshFunction does, into code that loads and exports its handler', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'push-certificate-'));
+    try {
+      const outfile = path.join(dir, 'index.js');
+      buildSync({
+        entryPoints: [functionEntries.pushCertificate],
+        outfile,
+        bundle: true,
+        platform: 'node',
+        target: meshBundling.target,
+        format: 'cjs',
+        alias: { ...lambdaAliases },
+        logLevel: 'error',
+      });
+      const loaded = spawnSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(outfile)}).handler)`], {
+        env: { ...process.env, TABLE_NAME: 'mesh', AWS_REGION: 'us-east-1', CA_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/ca' },
+        encoding: 'utf8',
+      });
+      expect({ stdout: loaded.stdout, stderr: loaded.stderr }).toEqual({ stdout: 'function', stderr: '' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('stages a Dockerfile on an ECR Public base and a bundle that serves ADS from the table and stops gracefully on SIGTERM', async () => {
     const dir = stagePushTierImage();

@@ -1,8 +1,14 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { credentials, status } from '@grpc/grpc-js';
 import { startAdsServer, AdsServer } from '../../server/ads-server';
-import { principalOfPeer, RenewingTls, serverIdentityName, TlsMaterial } from '../../server/identity';
+import { generateKeyPairSync } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createPushCertificateHandler } from '../../functions/push-certificate/handler';
+import { meshTls, principalOfPeer, PushCertificateSource, pushCertificateFunction, RenewingTls, serverIdentityName, TlsMaterial } from '../../server/identity';
+import { MeshStore } from '../../shared/store/mesh-store';
 import { AesGcmSealer } from '../../shared/secrets/sealer';
 import { CaSigner, createLocalCaSigner } from '../../shared/pki/signer';
 import { issueCaCertificate, issueServiceCertificate } from '../../shared/pki/certificate';
@@ -38,6 +44,12 @@ function request(service: string, type: XdsTypeName): Record<string, unknown> {
   };
   return { node: { id: `${service}-1`, cluster: service }, type_url: typeUrls[type], ...(named[type] ? { resource_names: named[type] } : {}) };
 }
+
+/** inProcess is the push-certificate port over the real handler, in this process instead of Lambda. */
+const inProcess = (store: MeshStore, signer: CaSigner): PushCertificateSource => {
+  const handler = createPushCertificateHandler(store, async () => signer, { mesh });
+  return (request) => handler(request, { functionName: 'push-certificate', awsRequestId: 'req-1' } as Context);
+};
 
 const peer = (subjectaltname: string | undefined) => ({ sslPeerCertificate: { subjectaltname } as PeerCertificate });
 
@@ -82,6 +94,84 @@ describe('RenewingTls', () => {
   });
 });
 
+describe('meshTls', () => {
+  /** identities collects what the server would present: each certificate with the key beside it. */
+  const identities = (tls: RenewingTls) => {
+    const seen: { cert: X509Certificate; key: string }[] = [];
+    tls.addIdentityCertificateListener((u) => seen.push({ cert: new X509Certificate(u!.certificate), key: u!.privateKey.toString() }));
+    return seen;
+  };
+  const keyMatches = ({ cert, key }: { cert: X509Certificate; key: string }) => cert.checkPrivateKey(createPrivateKey(key));
+
+  it('waits for the mesh CA, then presents an _xds certificate for a key of its own, and a new key at each renewal', async () => {
+    const store = await dynalite.newStore();
+    const signer = createLocalCaSigner();
+    const errors: string[] = [];
+    let clock = Date.now();
+    const tls = await meshTls(
+      inProcess(store, signer),
+      (m) => {
+        // The first service is declared while the server waits: the CA exists from then on.
+        if (errors.push(m) === 1) void loadCertificateAuthority(store, signer, { mesh, now: new Date(), replaceForeign: false });
+      },
+      { startRetryMs: 20, now: () => clock },
+    );
+    try {
+      expect(errors[0]).toBe(
+        "cannot issue the push tier's certificate yet, retrying in 0.02 s: the push-certificate function answered unavailable: the mesh CA does not exist yet: declare a service first",
+      );
+      const seen = identities(tls);
+      await new Promise((resolve) => setImmediate(resolve));
+      // Due at half its lifetime, by the injected clock; then renewed with a new key.
+      const first = seen[0]!.cert;
+      clock = (Date.parse(first.validFrom) + Date.parse(first.validTo)) / 2;
+      expect(tls.renewInMs()).toBe(0);
+      await tls.renew();
+      await new Promise((resolve) => setImmediate(resolve));
+      const caKey = new X509Certificate((await store.getCertificateAuthority())!).publicKey;
+      expect(seen.map((s) => ({ san: s.cert.subjectAltName, verifies: s.cert.verify(caKey), ownKey: keyMatches(s) }))).toEqual([
+        { san: `URI:${spiffeId(mesh, serverIdentityName)}`, verifies: true, ownKey: true },
+        { san: `URI:${spiffeId(mesh, serverIdentityName)}`, verifies: true, ownKey: true },
+      ]);
+      expect(seen[0]!.key).not.toBe(seen[1]!.key);
+    } finally {
+      tls.stop();
+    }
+  });
+
+  it('refuses a certificate for another key than the one it sent', async () => {
+    const store = await dynalite.newStore();
+    const signer = createLocalCaSigner();
+    await loadCertificateAuthority(store, signer, { mesh, now: new Date(), replaceForeign: false });
+    const honest = inProcess(store, signer);
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    const errors: string[] = [];
+    let calls = 0;
+    const tls = await meshTls(async (request) => honest(calls++ === 0 ? { publicKeyPem: other } : request), (m) => errors.push(m), { startRetryMs: 10 });
+    tls.stop();
+    expect(errors).toEqual([expect.stringMatching(/the push-certificate function certified another key than the one sent$/)]);
+  });
+});
+
+describe('pushCertificateFunction', () => {
+  const lambda = mockClient(LambdaClient);
+  afterEach(() => lambda.reset());
+  const client = () => new LambdaClient({ region: 'us-east-1' });
+
+  it('invokes the function with the request and returns its answer', async () => {
+    const answer = { status: 'unavailable', message: 'no CA' };
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: Buffer.from(JSON.stringify(answer)) as never });
+    expect(await pushCertificateFunction(client(), 'fn')({ publicKeyPem: 'k' })).toEqual(answer);
+    const input = lambda.commandCalls(InvokeCommand)[0]!.args[0].input;
+    expect({ name: input.FunctionName, payload: JSON.parse(Buffer.from(input.Payload as Uint8Array).toString()) }).toEqual({ name: 'fn', payload: { publicKeyPem: 'k' } });
+  });
+
+  it('throws the error of a failed invocation, with the function named', async () => {
+    lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorMessage: 'KMS Sign failed' })) as never });
+    await expect(pushCertificateFunction(client(), 'fn')({ publicKeyPem: 'k' })).rejects.toThrow('the push-certificate function fn failed: KMS Sign failed');
+  });
+});
+
 describe('the push tier over mutual TLS', () => {
   let server: AdsServer;
   let tls: RenewingTls;
@@ -116,13 +206,10 @@ describe('the push tier over mutual TLS', () => {
       await ensureServiceCertificate(store, issuer, name);
       material[name] = await issueFor(signer, ca.certificatePem, name);
     }
-    tls = new RenewingTls({
-      issue: async () => {
-        const own = await issueFor(signer, ca.certificatePem, serverIdentityName);
-        return { certificatePem: own.cert, privateKeyPem: own.key, trustBundlePem: ca.trustBundlePem };
-      },
+    // The server's own certificate as in AWS: its key made here, certified by the push-certificate handler.
+    tls = await meshTls(inProcess(store, signer), (m) => {
+      throw new Error(m);
     });
-    await tls.start();
     const cache = new SnapshotCache(store, { ttlMs: 60_000 });
     server = await startAdsServer({ cache, authMode: 'mtls', sealer }, '127.0.0.1', 0, {
       credentials: tls.credentials(),

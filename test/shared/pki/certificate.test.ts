@@ -3,7 +3,7 @@ import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:cry
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { issueCaCertificate, issueServiceCertificate } from '../../../shared/pki/certificate';
+import { certifyServiceKey, issueCaCertificate, issueServiceCertificate } from '../../../shared/pki/certificate';
 import { PkiError } from '../../../shared/pki/signer';
 import { CaSigner, createLocalCaSigner, localSigner } from '../../../shared/pki/signer';
 import { createTestCa, mesh, now } from './fixtures';
@@ -167,5 +167,34 @@ describe('issued certificates under OpenSSL', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('certifyServiceKey', () => {
+  const spkiOf = (key: ReturnType<typeof generateKeyPairSync>['publicKey']) => key.export({ type: 'spki', format: 'der' });
+
+  test('certifies the key it is given: the holder keeps the private key, the CA never sees it', async () => {
+    const { signer, ca } = await createTestCa();
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const certified = await certifyServiceKey(signer, ca.certificatePem, '_xds', spkiOf(publicKey), { mesh, now });
+    const cert = new X509Certificate(certified.certificatePem);
+    expect({
+      key: cert.publicKey.export({ type: 'spki', format: 'der' }).equals(spkiOf(publicKey)),
+      verifies: cert.verify(new X509Certificate(ca.certificatePem).publicKey),
+      san: cert.subjectAltName,
+      lifetime: seconds(certified.notAfter) - nowSeconds,
+    }).toEqual({ key: true, verifies: true, san: 'URI:spiffe://mesh.local/service/_xds', lifetime: 24 * 3600 });
+    expect(certified).not.toHaveProperty('privateKeyPem');
+  });
+
+  test.each([
+    ['an RSA key', () => spkiOf(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey), 'the public key to certify must be ECDSA P-256, not rsa'],
+    ['a P-384 key', () => spkiOf(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey), 'the public key to certify must be ECDSA P-256, not ec'],
+    ['bytes that are no key', () => Buffer.from('not a key'), 'the public key to certify is not a DER SubjectPublicKeyInfo'],
+  ])('refuses %s', async (_label, key, message) => {
+    const { signer, ca } = await createTestCa();
+    const error = await certifyServiceKey(signer, ca.certificatePem, '_xds', key(), { mesh, now }).catch((err: Error) => err);
+    expect(error).toBeInstanceOf(PkiError);
+    expect((error as Error).message).toBe(message);
   });
 });
