@@ -6,6 +6,7 @@ import { XdsAnswer, discover } from '../../../shared/xds/discovery';
 import { Endpoint } from '../../../shared/model/endpoint';
 import { useDynalite } from '../../support/dynamo';
 import { assertConformant } from '../../support/envoy-schema';
+import { endpoint as fixtureEndpoint } from '../render/fixtures';
 
 const dynalite = useDynalite();
 
@@ -19,18 +20,9 @@ const orders = {
   dependencies: [{ service: 'payments', localPort: 9001, split: { subsets: [{ labels: { revision: '1' }, weight: 80 }, { labels: { revision: '2' }, weight: 20 }] } }],
 };
 
-function endpoint(id: string, address: string, revision: string, orderingKey = 1): Endpoint {
-  return {
-    service: 'payments',
-    id,
-    address,
-    port: 15000,
-    zone: 'us-east-1a',
-    health: 'healthy',
-    labels: { revision },
-    source: { kind: 'ecs-task', eventId: `e-${id}-${orderingKey}`, eventTime: '2026-11-25T10:00:00Z', orderingKey },
-  };
-}
+/** A `payments` endpoint of one revision (its subset label). */
+const endpoint = (id: string, address: string, revision: string): Endpoint =>
+  fixtureEndpoint('payments', id, { address, zone: 'us-east-1a', labels: { revision } });
 
 const grpcNode = (id: string, cluster: string) => ({ id, cluster, locality: {}, user_agent_name: 'gRPC Node Pure JS' });
 const addresses = (a: XdsAnswer) =>

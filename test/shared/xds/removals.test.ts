@@ -150,13 +150,19 @@ describe('make before break for removals (REST)', () => {
   });
 
   describe('a node this container does not know', () => {
-    it('is served the retiring clusters (the safe side), and keeps the current set once it has it', async () => {
+    /** A node of orders (payments) that has its config from container a, then orders switched to ledger. */
+    async function pollerThenSwitch() {
       const store = await meshWith('payments');
       const a = container(store);
       const p = new EnvoyPoller({ nodeId: 'orders-1', service: 'orders', transport: a.transport });
       for (let round = 0; round < 2; round++) await p.pollOnce();
       await declareService(store, orders('ledger'), defaultRenderSettings);
       const current = (await store.getSnapshot('orders'))!;
+      return { store, a, p, current };
+    }
+
+    it('is served the retiring clusters (the safe side), and keeps the current set once it has it', async () => {
+      const { store, p, current } = await pollerThenSwitch();
       const node = { id: 'orders-1', cluster: 'orders' };
 
       for (const other of [container(store), container(store, { tracker: undefined })]) {
@@ -172,12 +178,7 @@ describe('make before break for removals (REST)', () => {
     });
 
     it('waits in another container until that container has seen its listeners and routes applied', async () => {
-      const store = await meshWith('payments');
-      const a = container(store);
-      const p = new EnvoyPoller({ nodeId: 'orders-1', service: 'orders', transport: a.transport });
-      for (let round = 0; round < 2; round++) await p.pollOnce();
-      await declareService(store, orders('ledger'), defaultRenderSettings);
-      const current = (await store.getSnapshot('orders'))!;
+      const { store, a, current } = await pollerThenSwitch();
       // CDS goes to container b, LDS/RDS/EDS to a: b never sees the node's listeners or routes.
       const b = container(store);
       let clustersOnlyToB = true;
