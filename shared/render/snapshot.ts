@@ -116,6 +116,13 @@ export function secretNamesOf(resources: SnapshotResources): string[] {
   return [...found].sort();
 }
 
+/** routeNamesOf lists the route configurations listeners name over RDS (Envoy's and proxyless API listeners alike), sorted. */
+export function routeNamesOf(listeners: readonly EnvoyResource[]): string[] {
+  const found = new Set<string>();
+  for (const l of listeners) walk(l, (k, v) => k === 'route_config_name' && typeof v === 'string' && found.add(v));
+  return [...found].sort();
+}
+
 /**
  * checkSnapshotConsistency verifies that every reference resolves within the snapshot (every
  * RDS name a listener uses is in RDS, every cluster a route, TCP proxy or JWKS fetch names is

@@ -3,6 +3,7 @@ import { contentVersion } from '../envoy/version';
 import { NodeStatus } from '../model/node-status';
 import { SnapshotItem } from '../store/records';
 import { Selection, selectFromSnapshot } from './selection';
+import { routeNamesOf } from '../render/snapshot';
 
 /**
  * Make before break for removals. A render that drops a cluster keeps it in the snapshot as
@@ -81,20 +82,4 @@ export function clustersForNode(
 ): { selection: Selection; retiring: readonly string[] } {
   if (live.length === 0 || reported === current.version || leftRetiring()) return { selection: current, retiring: [] };
   return { selection: selectTransitionalClusters(current, live), retiring: live.map((r) => String(r.resource.name)) };
-}
-
-/** routeNamesOf lists the route configurations listeners name over RDS (Envoy's and proxyless API listeners alike). */
-function routeNamesOf(listeners: readonly EnvoyResource[]): string[] {
-  const found = new Set<string>();
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (value && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) {
-        if (k === 'route_config_name' && typeof v === 'string') found.add(v);
-        else visit(v);
-      }
-    }
-  };
-  visit(listeners);
-  return [...found].sort();
 }

@@ -2,7 +2,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { declareService } from '../../shared/state/catalog';
 import { applyEndpointChanges } from '../../shared/state/endpoints';
 import { defaultRenderSettings } from '../../shared/render/settings';
-import { checkSnapshotConsistency } from '../../shared/render/snapshot';
+import { checkSnapshotConsistency, routeNamesOf } from '../../shared/render/snapshot';
 import { XdsTypeName, typeUrls } from '../../shared/envoy/resources';
 import { MeshStore } from '../../shared/store/mesh-store';
 import { SnapshotItem } from '../../shared/store/records';
@@ -47,7 +47,7 @@ abstract class EnvoyLikeClient<Response> {
     const { type, removed } = this.apply(await this.client.next());
     this.log.push(`${type}${removed.length > 0 ? ` -${removed.join(',')}` : ''}`);
     if (type === 'clusters') this.follow('endpoints', [...this.heldOf('clusters').values()].filter((c) => c.type === 'EDS').map((c) => String(c.name)));
-    if (type === 'listeners') this.follow('routes', routeNames([...this.heldOf('listeners').values()]));
+    if (type === 'listeners') this.follow('routes', routeNamesOf([...this.heldOf('listeners').values()]));
     const problems = checkSnapshotConsistency(this.holding()).filter((p) => p.includes('not in CDS'));
     this.broken.push(...problems.map((p) => `after ${this.log.length}: ${p}`));
   }
@@ -61,7 +61,7 @@ abstract class EnvoyLikeClient<Response> {
   /** holding is what the node uses: its listeners, the routes they name, its clusters. */
   holding(): { listeners: Resource[]; routes: Resource[]; clusters: Resource[] } {
     const listeners = [...this.heldOf('listeners').values()];
-    const named = new Set(routeNames(listeners));
+    const named = new Set(routeNamesOf(listeners));
     return { listeners, routes: [...this.heldOf('routes').values()].filter((r) => named.has(String(r.name))), clusters: [...this.heldOf('clusters').values()] };
   }
 
@@ -145,21 +145,6 @@ class DeltaClient extends EnvoyLikeClient<DeltaResponse> {
       resource_names_unsubscribe: had.filter((n) => !names.includes(n)),
     });
   }
-}
-
-function routeNames(listeners: readonly Resource[]): string[] {
-  const found = new Set<string>();
-  const visit = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach(visit);
-    else if (v && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) {
-        if (k === 'route_config_name') found.add(String(x));
-        else visit(x);
-      }
-    }
-  };
-  visit(listeners);
-  return [...found].sort();
 }
 const byName = (rs: readonly Resource[]) => [...rs].sort((a, b) => (String(a.name) < String(b.name) ? -1 : 1));
 const sameNames = (a: readonly Resource[], b: readonly Resource[]) => byName(a).map((r) => r.name).join() === byName(b).map((r) => r.name).join();
