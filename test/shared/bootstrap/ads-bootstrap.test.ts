@@ -37,6 +37,18 @@ const orders = parseServiceSpec({
 });
 const base = { service: 'orders', nodeId: 'orders-1', zone: 'us-east-1a', tier: 'grpc' as const };
 
+
+/** The dynamic resources of an ADS bootstrap whose stream goes to `cluster`: one stream, the node once, a back-off. */
+const adsDynamicResources = (cluster: string) => ({
+  ads_config: {
+    api_type: 'GRPC',
+    transport_api_version: 'V3',
+    set_node_on_first_message_only: true,
+    grpc_services: [{ envoy_grpc: { cluster_name: cluster, retry_policy: { retry_back_off: { base_interval: '1s', max_interval: '30s' } } } }],
+  },
+  lds_config: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: bootstrapDefaults.initialFetchTimeout },
+  cds_config: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: bootstrapDefaults.initialFetchTimeout },
+});
 describe('the ADS bootstrap (tier grpc)', () => {
   it('decodes strictly as a Bootstrap: plaintext, over TLS, with a token and with the local cluster', () => {
     conformant(envoyBootstrap({ ...base, controlPlaneUrl: 'http://127.0.0.1:18001' }, defaultRenderSettings));
@@ -51,18 +63,7 @@ describe('the ADS bootstrap (tier grpc)', () => {
 
   it('holds one state-of-the-world ADS stream for every type, sends the node once, and backs off between reconnects', () => {
     const bootstrap = envoyBootstrap({ ...base, controlPlaneUrl: 'http://127.0.0.1:18001' }, defaultRenderSettings) as unknown as Bootstrap;
-    expect(bootstrap.dynamic_resources).toEqual({
-      ads_config: {
-        api_type: 'GRPC',
-        transport_api_version: 'V3',
-        set_node_on_first_message_only: true,
-        grpc_services: [
-          { envoy_grpc: { cluster_name: 'xds_cluster', retry_policy: { retry_back_off: { base_interval: '1s', max_interval: '30s' } } } },
-        ],
-      },
-      lds_config: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: bootstrapDefaults.initialFetchTimeout },
-      cds_config: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: bootstrapDefaults.initialFetchTimeout },
-    });
+    expect(bootstrap.dynamic_resources).toEqual(adsDynamicResources('xds_cluster'));
   });
 
   it('says in its node metadata that it is on ADS, which is what selects the ADS forms; a REST bootstrap does not', () => {
@@ -145,18 +146,7 @@ describe('the ADS bootstrap for the push tier in AWS (pushTier: mutual TLS, SDS 
     const rest = envoyBootstrap({ ...restOptions, tier: 'rest' }, settings) as unknown as WithClusters;
     expect(bootstrap.static_resources.clusters.map((c) => c.name)).toEqual(['xds_cluster', pushTierClusterName]);
     expect(bootstrap.static_resources.clusters[0]).toEqual(rest.static_resources.clusters[0]);
-    expect(bootstrap.dynamic_resources).toEqual({
-      ads_config: {
-        api_type: 'GRPC',
-        transport_api_version: 'V3',
-        set_node_on_first_message_only: true,
-        grpc_services: [
-          { envoy_grpc: { cluster_name: pushTierClusterName, retry_policy: { retry_back_off: { base_interval: '1s', max_interval: '30s' } } } },
-        ],
-      },
-      lds_config: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: bootstrapDefaults.initialFetchTimeout },
-      cds_config: { ads: {}, resource_api_version: 'V3', initial_fetch_timeout: bootstrapDefaults.initialFetchTimeout },
-    });
+    expect(bootstrap.dynamic_resources).toEqual(adsDynamicResources(pushTierClusterName));
   });
 
   it('reaches the load balancer on 443 over HTTP/2 and mutual TLS: the service certificate and trust bundle over REST SDS, the server pinned to _xds', () => {
