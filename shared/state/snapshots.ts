@@ -9,7 +9,7 @@ import { SnapshotItem } from '../store/records';
 import { CatalogRepository, RenderedRepository } from '../store/repositories';
 
 /** SnapshotStore is what rendering snapshots reads (specs, callers) and writes (snapshots). */
-export type SnapshotStore = Pick<CatalogRepository, 'getServices' | 'listDependents'> & Pick<RenderedRepository, 'putSnapshot' | 'getSnapshot'>;
+export type SnapshotStore = Pick<CatalogRepository, 'getServices' | 'listDependents'> & Pick<RenderedRepository, 'putSnapshot' | 'getRenderedMany'>;
 
 /** PlanOptions are the clock of a render and the bounds of the clusters it keeps retiring. */
 export interface PlanOptions {
@@ -34,10 +34,11 @@ export interface PlannedSnapshot {
  * model/node-world.ts) and checks each one, as go-control-plane's `Consistent()` does, writing
  * nothing: an inconsistent snapshot is an InconsistentSnapshotError before anything is stored.
  * With `pending`, that spec stands in for the stored one, so a spec change is checked before
- * it is written. Work is one query of callers per service and two batch reads in all. A
- * service that has been deleted meanwhile, or whose dependency has, is skipped. Each previous
- * snapshot is read too: the clusters it served that the new one drops are kept as retiring
- * (render/snapshot.ts `retiringClusters`), for both forms. Two renders of one service racing
+ * it is written. Work is one query of callers per service and three batch reads in all (the
+ * specs, the specs they name, and the previous snapshots). A service that has been deleted
+ * meanwhile, or whose dependency has, is skipped. The previous snapshots are read because the
+ * clusters one served that the new one drops are kept as retiring (render/snapshot.ts
+ * `retiringClusters`), for both forms. Two renders of one service racing
  * may lose a retiring cluster (the later write wins): its nodes then lose it at once, as
  * before retiring clusters existed.
  */
@@ -52,7 +53,7 @@ export async function planSnapshots(
   const [stored, listed, previous] = await Promise.all([
     store.getServices(wanted),
     Promise.all(wanted.map(async (name) => [name, await store.listDependents(name)] as const)),
-    Promise.all(wanted.map(async (name) => [name, await store.getSnapshot(name)] as const)).then((pairs) => new Map(pairs)),
+    store.getRenderedMany(wanted.map((service) => ({ service, item: 'snapshot' as const })), { consistent: true }).then((read) => read.snapshots),
   ]);
   const clock = options.now ?? Date.now;
   const limits = options.retirement ?? { ttlMs: defaults.retiringClusterTtlMs, max: defaults.maxRetiringClusters };
