@@ -1,5 +1,6 @@
 import { PollSummary } from '../shared/xds/discovery';
-import { metricsNamespace } from '../functions/lib/observability';
+// From shared/, not functions/lib/observability: that module starts X-Ray's tracer (and its async hooks) when loaded.
+import { metricsNamespace } from '../shared/config';
 
 /**
  * The push tier's metrics, as CloudWatch embedded metric format (EMF) lines on stdout: the

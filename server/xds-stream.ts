@@ -146,6 +146,8 @@ export abstract class XdsStream<Request extends StreamRequestHead, Response> {
       },
       this.principal,
     );
+    // Closed while the core answered (shutdown): nothing more goes out on this stream.
+    if (this.ended) return undefined;
     if (answer.kind === 'refusal') {
       const { kind, message } = answer.refusal;
       // A stream whose credential names another service than its node is wrong for good: ended.

@@ -4,6 +4,9 @@
  * them (infra/control-plane.ts), the local runner starts from them (local/server.ts), and the
  * store and the core fall back to them. A leaf: it imports nothing.
  */
+/** The CloudWatch namespace of every metric the control plane publishes (functions, push tier, alarms). */
+export const metricsNamespace = 'EnvoyControlPlane';
+
 export const defaults = {
   /** The EC2 tag naming the mesh service of an instance (env MESH_TAG_KEY). */
   meshTagKey: 'mesh:service',

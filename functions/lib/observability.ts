@@ -2,8 +2,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
-/** The metric namespace every function publishes to; the dashboard reads it. */
-export const metricsNamespace = 'EnvoyControlPlane';
+import { metricsNamespace } from '../../shared/config';
+
+/** The metric namespace every function publishes to; the dashboard reads it (defined in shared/config.ts). */
+export { metricsNamespace };
 
 /**
  * tracer is the container's one X-Ray tracer (service name from POWERTOOLS_SERVICE_NAME, which

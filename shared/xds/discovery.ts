@@ -235,7 +235,8 @@ async function select(
   if (type === 'secrets') {
     checkSecretsRequest(deps.sealer, service, names);
     const { secrets } = await deps.cache.rendered(service, [], true, { snapshotJustRead: true });
-    return { selection: memo([secrets, deps.sealer], () => selectSecrets(deps.sealer, service, names, secrets)), snapshot };
+    // Not memoised: a memo would keep opened private keys alive after the streams that asked are gone.
+    return { selection: selectSecrets(deps.sealer, service, names, secrets), snapshot };
   }
   if (type !== 'endpoints') return { selection: memo([stored], () => selectFromSnapshot(snapshot, type, names)), snapshot };
   if (names.length === 0) throw new XdsRefusal('bad-request', 'an endpoints request must name the clusters it wants in resource_names');

@@ -203,7 +203,7 @@ export class NodeTracker {
     const due: Promise<void>[] = [];
     for (const [nodeId, tracked] of this.nodes) {
       const isLive = live.has(nodeId);
-      if (!tracked.dirty && !isLive) continue;
+      if (!tracked.dirty && !(isLive && now - tracked.writtenAt >= this.livenessIntervalMs)) continue;
       // An open stream is a node polling continuously: it is seen now.
       if (isLive) tracked.status = { ...tracked.status, lastPollAt: new Date(now).toISOString() };
       due.push(this.maybeWrite(tracked, now));
