@@ -1,5 +1,5 @@
 import { ServiceSpec, mtlsEnabledOf } from '../model/spec';
-import { spiffeId } from '../pki/identity';
+import { pushTierIdentityName, spiffeId } from '../pki/identity';
 import { names } from './names';
 import { servicePolicy } from './policy';
 import { RenderSettings } from './settings';
@@ -31,8 +31,18 @@ export function allowedCallers(spec: ServiceSpec, callers: readonly string[]): A
 /** rbacRules is one ALLOW policy over the callers' identities; no callers means no policy, which denies everything. */
 function rbacRules(allowed: AllowedCallers, settings: RenderSettings): Record<string, unknown> {
   const principals = allowed.any
-    ? // The trust bundle already limits peers to the mesh CA; the prefix limits them to service identities.
-      [{ authenticated: { principal_name: { prefix: `spiffe://${settings.meshName}/service/` } } }]
+    ? // The trust bundle already limits peers to the mesh CA; the prefix limits them to service
+      // identities, less the push tier's own (`_xds`): it is a server, never a caller.
+      [
+        {
+          and_ids: {
+            ids: [
+              { authenticated: { principal_name: { prefix: `spiffe://${settings.meshName}/service/` } } },
+              { not_id: { authenticated: { principal_name: { exact: spiffeId(settings.meshName, pushTierIdentityName) } } } },
+            ],
+          },
+        },
+      ]
     : allowed.services.map((s) => ({ authenticated: { principal_name: { exact: spiffeId(settings.meshName, s) } } }));
   // rbac.proto: with action ALLOW, "allows the request if and only if there is a policy that
   // matches", so an empty policy map denies every request (a Policy needs at least one principal).

@@ -115,10 +115,19 @@ describe('allowed callers (RBAC)', () => {
     expect(rules).toEqual({ action: 'ALLOW', policies: { allowed_callers: { permissions: [{ any: true }], principals: [principal('batch'), principal('web')] } } });
   });
 
-  it('lets any mesh service identity in with "*"', () => {
+  it('lets any mesh service identity in with "*", but not the push tier\'s certificate', () => {
     const anyone = spec({ name: 'payments', inbound: { allowedCallers: ['*'] } });
     const rules = rbacOf(listenerNamed(renderSnapshot(world(anyone, []), settings), 'inbound')).rules as { policies: Record<string, { principals: unknown }> };
-    expect(rules.policies.allowed_callers!.principals).toEqual([{ authenticated: { principal_name: { prefix: 'spiffe://mesh.local/service/' } } }]);
+    expect(rules.policies.allowed_callers!.principals).toEqual([
+      {
+        and_ids: {
+          ids: [
+            { authenticated: { principal_name: { prefix: 'spiffe://mesh.local/service/' } } },
+            { not_id: { authenticated: { principal_name: { exact: 'spiffe://mesh.local/service/_xds' } } } },
+          ],
+        },
+      },
+    ]);
   });
 
   it('puts a network RBAC filter before the TCP proxy of a TCP service', () => {
