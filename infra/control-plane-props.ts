@@ -62,7 +62,10 @@ export interface ControlPlaneProps {
   readonly meshKeys?: false | { readonly dataKey?: kms.IKey; readonly caKey?: kms.IKey };
   /**
    * Turns on the push tier: ADS over gRPC on ECS Fargate behind an internal NLB, streams bound
-   * to their service by mesh certificates (infra/xds-server.ts). Needs the mesh keys.
+   * to their service by mesh certificates (infra/xds-server.ts). Needs the mesh keys. Its tasks
+   * wait for the mesh CA, which the first declared service creates: deploy at least one
+   * MeshService with it (and make it depend on the service, as the example stack does), or the
+   * first tasks fail their health checks and the deployment rolls back.
    * @default - REST polling only
    */
   readonly pushTier?: PushTierOptions;

@@ -124,6 +124,9 @@ export class XdsServer extends Construct {
       description: "Issues the push tier's tasks their own certificate (_xds) and no other",
       memorySize: 256,
       timeout: Duration.seconds(10),
+      // Each call is a KMS Sign: a crash-looping or compromised task must not use up the
+      // account's Sign quota the other issuers share. Tasks call it about twice a day each.
+      reservedConcurrentExecutions: 2,
       environment: { ...props.environment, CA_KEY_ID: props.caKey.keyArn },
       logRetention: props.logRetention,
     });
@@ -143,6 +146,8 @@ export class XdsServer extends Construct {
         XDS_TLS: 'mesh',
         PUSH_CERTIFICATE_FUNCTION: this.certificateFunction.functionName,
         GRPC_PORT: String(t.containerPort),
+        // No REST routes here: under mesh TLS they would refuse every poll, and the NLB checks the gRPC port.
+        HTTP_PORT: 'off',
         GRACE_MS: String(t.graceSeconds * 1000),
         MAX_STREAMS: String(props.maxStreamsPerTask ?? 10_000),
         CHANGE_CHECK_MS: String(props.changeCheckInterval?.toMilliseconds() ?? 500),
