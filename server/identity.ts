@@ -63,6 +63,14 @@ export interface RenewingTlsOptions {
   readonly renewAt?: number;
   /** Retry a failed renewal after this long. @default 60 s */
   readonly retryMs?: number;
+  /**
+   * The mesh's trust bundle as stored now: checked every `trustCheckMs`, and a bundle other
+   * than the one held (a CA rotation began) renews at once, so the server trusts the new CA's
+   * certificates and presents one of its own before the old CA is dropped.
+   */
+  readonly currentTrustBundle?: () => Promise<string | undefined>;
+  /** @default 60 s */
+  readonly trustCheckMs?: number;
   readonly onError?: (message: string) => void;
 }
 
@@ -77,6 +85,7 @@ export class RenewingTls implements experimental.CertificateProvider {
   private readonly caListeners = new Set<experimental.CaCertificateUpdateListener>();
   private readonly identityListeners = new Set<experimental.IdentityCertificateUpdateListener>();
   private timer: NodeJS.Timeout | undefined;
+  private trustTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(private readonly options: RenewingTlsOptions) {}
@@ -84,11 +93,21 @@ export class RenewingTls implements experimental.CertificateProvider {
   /** start issues the first certificate; it rejects when that fails (the task then fails its start). */
   async start(): Promise<void> {
     await this.renew();
+    const current = this.options.currentTrustBundle;
+    if (current && !this.trustTimer) {
+      this.trustTimer = setInterval(() => {
+        current()
+          .then((bundle) => (bundle !== undefined && bundle !== this.material?.trustBundlePem && !this.stopped ? this.renew() : undefined))
+          .catch((err: unknown) => this.options.onError?.(`checking the mesh trust bundle failed: ${(err as Error).message}`));
+      }, this.options.trustCheckMs ?? 60_000);
+      this.trustTimer.unref();
+    }
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.trustTimer) clearInterval(this.trustTimer);
   }
 
   /** renewInMs is when the current certificate is due: at `renewAt` of its lifetime, measured by the injected clock. */
@@ -202,6 +221,9 @@ export interface MeshTlsOptions {
   readonly startRetryMs?: number;
   /** The clock renewals are timed by. @default Date.now */
   readonly now?: () => number;
+  /** The stored trust bundle, watched for a CA rotation (RenewingTlsOptions.currentTrustBundle). */
+  readonly currentTrustBundle?: () => Promise<string | undefined>;
+  readonly trustCheckMs?: number;
 }
 
 /**
@@ -225,6 +247,8 @@ export async function meshTls(source: PushCertificateSource, onError: (message: 
     },
     onError,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.currentTrustBundle ? { currentTrustBundle: options.currentTrustBundle } : {}),
+    ...(options.trustCheckMs !== undefined ? { trustCheckMs: options.trustCheckMs } : {}),
   });
   const retryMs = options.startRetryMs ?? 10_000;
   for (;;) {

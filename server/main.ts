@@ -5,6 +5,7 @@ import { readConfig } from '../functions/lib/config';
 import { loadKmsDataKeySealer } from '../functions/lib/kms-data-key';
 import { createDocumentClient } from '../shared/store/dynamodb';
 import { MeshStore } from '../shared/store/mesh-store';
+import { currentTrustBundle } from '../shared/state/certificates';
 import { defaults } from '../shared/config';
 import { DiscoveryDeps } from '../shared/xds/discovery';
 import { NodeTracker } from '../shared/xds/node-tracker';
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
     livenessIntervalMs: config.nodeStatusLivenessMs,
     writeBehind: true, // a push is not held up by a status write
   });
-  const tls = process.env.XDS_TLS === 'mesh' ? await meshTls(pushCertificateSource(config.region), (m) => console.error(m)) : undefined;
+  const tls = process.env.XDS_TLS === 'mesh' ? await meshTls(pushCertificateSource(config.region), (m) => console.error(m), { currentTrustBundle: () => currentTrustBundle(store) }) : undefined;
   // One deps object for streams and polls; its sealer is filled in once the data key opens.
   const deps: { -readonly [K in keyof DiscoveryDeps]: DiscoveryDeps[K] } = { cache, tracker, authMode: tls ? 'mtls' : 'none' };
   const sealerRetry = config.dataKeyId ? openSealer(deps, store, config.dataKeyId, config.region) : undefined;

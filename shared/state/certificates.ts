@@ -19,6 +19,16 @@ export interface MeshCertificateAuthority {
   readonly trustBundlePem: string;
 }
 
+/**
+ * currentTrustBundle is the mesh's trust bundle as stored now (the CA and, while it is still
+ * trusted, the retired one), or undefined before the first CA: what a holder of a certificate
+ * compares its own bundle with to notice a rotation.
+ */
+export async function currentTrustBundle(store: Pick<CertificateRepository, 'getCertificateAuthority' | 'getRetiredCertificateAuthority'>): Promise<string | undefined> {
+  const [ca, retired] = await Promise.all([store.getCertificateAuthority(), store.getRetiredCertificateAuthority()]);
+  return ca ? trustBundleOf(ca, retired) : undefined;
+}
+
 /** trustBundleOf is the PEM bundle of the signing CA and, while it is still trusted, the retired one. */
 const trustBundleOf = (certificatePem: string, retiredPem: string | undefined) =>
   retiredPem && retiredPem !== certificatePem ? `${certificatePem.trimEnd()}\n${retiredPem.trimEnd()}\n` : certificatePem;

@@ -14,7 +14,7 @@ import { CaSigner, createLocalCaSigner } from '../../shared/pki/signer';
 import { issueCaCertificate, issueServiceCertificate } from '../../shared/pki/certificate';
 import { spiffeId } from '../../shared/pki/identity';
 import { rotationPolicy } from '../../shared/pki/rotation';
-import { ensureServiceCertificate, loadCertificateAuthority, MeshCertificateAuthority } from '../../shared/state/certificates';
+import { currentTrustBundle, ensureServiceCertificate, loadCertificateAuthority, MeshCertificateAuthority } from '../../shared/state/certificates';
 import { declareService } from '../../shared/state/catalog';
 import { defaultRenderSettings } from '../../shared/render/settings';
 import { names } from '../../shared/render/names';
@@ -134,6 +134,36 @@ describe('meshTls', () => {
         { san: `URI:${spiffeId(mesh, serverIdentityName)}`, verifies: true, ownKey: true },
       ]);
       expect(seen[0]!.key).not.toBe(seen[1]!.key);
+    } finally {
+      tls.stop();
+    }
+  });
+
+  it('renews at once when the stored trust bundle changes (a CA rotation), before its half-life', async () => {
+    const store = await dynalite.newStore();
+    let signer = createLocalCaSigner();
+    await loadCertificateAuthority(store, signer, { mesh, now: new Date(), replaceForeign: false });
+    const tls = await meshTls((request) => inProcess(store, signer)(request), () => undefined, {
+      currentTrustBundle: () => currentTrustBundle(store),
+      trustCheckMs: 20,
+    });
+    try {
+      const seen = identities(tls);
+      await new Promise((resolve) => setImmediate(resolve));
+      const oldCa = new X509Certificate((await store.getCertificateAuthority())!);
+      expect(seen.map((s) => s.cert.checkIssued(oldCa))).toEqual([true]);
+
+      // The mesh moves to a new CA key: the old CA is kept as retired, trusted beside the new one.
+      signer = createLocalCaSigner();
+      await loadCertificateAuthority(store, signer, { mesh, now: new Date(), replaceForeign: true });
+      const newCa = new X509Certificate((await store.getCertificateAuthority())!);
+      // Bounded wait for the watch to notice (it checks every 20 ms).
+      for (let i = 0; i < 400 && seen.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(seen.map((s) => ({ old: s.cert.checkIssued(oldCa), new: s.cert.checkIssued(newCa) }))).toEqual([
+        { old: true, new: false },
+        { old: false, new: true },
+      ]);
+      expect(tls.renewInMs()).toBeGreaterThan(0); // a fresh certificate: its next renewal is ahead
     } finally {
       tls.stop();
     }
