@@ -94,10 +94,11 @@ async function main(): Promise<void> {
   console.log(`push tier: ADS on ${host}:${ads.port}${rest ? `, REST xDS and ${healthPath} on ${host}:${rest.port}` : ''}, table ${config.tableName}`);
   const stop = async () => {
     rest?.drain();
-    clearInterval(await sealerRetry);
-    await watcher.stop();
+    // Not awaited: a first data-key attempt still in flight must not hold up the close.
+    void sealerRetry?.then((timer) => clearInterval(timer));
     tls?.stop();
-    await Promise.all([ads.close(graceMs), rest?.close(graceMs)]);
+    // GOAWAY at once: the watcher's check in flight ends with the streams it would wake.
+    await Promise.all([watcher.stop(), ads.close(graceMs), rest?.close(graceMs)]);
     flushMetrics();
     process.exit(0);
   };
