@@ -105,6 +105,11 @@ export class ChangeFeed {
     private readonly log: ChangeLogReader,
     private readonly options: { readonly overlapMs: number; readonly now: () => number },
   ) {
+    // A record may land up to maxWriteLatencyMs after its key's time (writers re-append later
+    // ones): an overlap no longer than that would skip such records without a word.
+    if (!(options.overlapMs > changeLogDefaults.maxWriteLatencyMs)) {
+      throw new Error(`the change feed's overlap (${options.overlapMs} ms) must exceed the writers' latest landing (${changeLogDefaults.maxWriteLatencyMs} ms)`);
+    }
     this.from = options.now() - options.overlapMs;
   }
 

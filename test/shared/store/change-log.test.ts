@@ -31,6 +31,13 @@ const secrets = (serial: string) => ({
 });
 
 describe('the change log', () => {
+  it('refuses a feed whose overlap is not longer than a record may take to land (it would skip late records silently)', async () => {
+    const store = await dynalite.newStore();
+    const now = () => 0;
+    expect(() => new ChangeFeed(store.changes, { overlapMs: 1000, now })).toThrow(/must exceed the writers' latest landing \(1000 ms\)/);
+    expect(() => new ChangeFeed(store.changes, { overlapMs: 2000, now })).not.toThrow();
+  });
+
   it('gets a record from every write of a rendered item, naming the version written', async () => {
     const store = await dynalite.newStore();
     await declareService(store, payments, defaultRenderSettings);
