@@ -26,7 +26,7 @@ export function createPushCertificateHandler(store: CertificateRepository, signe
   const metrics = createMetrics('push-certificate');
   const now = options.now ?? (() => new Date());
   const handle = async (event: unknown): Promise<PushCertificateAnswer> => {
-    const answer = await issuePushTierCertificate(store, await signer(), event, { mesh: options.mesh, now: now() });
+    const answer = await issuePushTierCertificate(store, signer, event, { mesh: options.mesh, now: now() });
     if (answer.status === 'issued') {
       metrics.addMetric('PushCertificatesIssued', MetricUnit.Count, 1);
       logger.info('push tier certificate issued', { notAfter: answer.notAfter });

@@ -43,10 +43,12 @@ export type PushCertificateAnswer =
  * does but never makes one (replaceForeign false, and a missing CA is `unavailable`): the CA
  * is made when the first service is declared. A stored CA of another key throws, as it does
  * for every issuer: that is the operator's to fix, and the function's error alarm says so.
+ * The signer is asked for only once the request is valid and the CA exists, so bad input is
+ * answered `bad-request` without a call to KMS.
  */
 export async function issuePushTierCertificate(
   store: CertificateRepository,
-  signer: CaSigner,
+  signerOf: () => Promise<CaSigner>,
   request: unknown,
   options: { readonly mesh: string; readonly now: Date },
 ): Promise<PushCertificateAnswer> {
@@ -65,6 +67,7 @@ export async function issuePushTierCertificate(
     return { status: 'bad-request', message: `publicKeyPem must be an ECDSA P-256 key, not ${key.asymmetricKeyType ?? 'unknown'}` };
   }
   if (!(await store.getCertificateAuthority())) return { status: 'unavailable', message: 'the mesh CA does not exist yet: declare a service first' };
+  const signer = await signerOf();
   const ca = await loadCertificateAuthority(store, signer, { mesh: options.mesh, now: options.now, replaceForeign: false });
   const certified = await certifyServiceKey(signer, ca.certificatePem, pushTierIdentityName, key.export({ type: 'spki', format: 'der' }), {
     mesh: options.mesh,

@@ -70,6 +70,17 @@ describe('push-certificate handler', () => {
     expect(await handler(event, context)).toEqual({ status: 'bad-request', message: expect.stringMatching(message) });
   });
 
+  it('answers bad input bad-request without asking for the signer (no KMS call)', async () => {
+    const { store, signer } = await withCa();
+    let asked = 0;
+    const handler = createPushCertificateHandler(store, async () => (asked++, signer), { mesh });
+    expect(await handler({ publicKeyPem: 'not a key' }, context)).toMatchObject({ status: 'bad-request' });
+    expect(await handler({ publicKeyPem: publicKeyPem(), service: 'payments' }, context)).toMatchObject({ status: 'bad-request' });
+    expect(asked).toBe(0);
+    expect(await handler({ publicKeyPem: publicKeyPem() }, context)).toMatchObject({ status: 'issued' });
+    expect(asked).toBe(1);
+  });
+
   it('answers unavailable, and makes no CA, while the mesh has none', async () => {
     const store = await dynamo.newStore();
     const handler = createPushCertificateHandler(store, async () => createLocalCaSigner(), { mesh });
