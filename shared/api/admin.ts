@@ -20,14 +20,13 @@ export interface AdminApiDeps {
   /**
    * What generated bootstraps point at. Without a URL (the local runner), the bootstrap points
    * at the host the request came to, over plain HTTP. ADS bootstraps (`?tier=grpc`) point at
-   * `adsUrl` (the push tier's address, e.g. `http://xds.internal:18001`), or at `adsPort` on the
-   * host the request came to (the local runner's `--grpc-port`); with neither, there is no push tier to point at.
+   * `adsPort` on the host the request came to (the local runner's `--grpc-port`); without it and
+   * without `pushTier`, there is no push tier to point at.
    * In AWS, `pushTier` (the push tier's load balancer) makes them mutual TLS to it, with SDS
    * from the signed front door at `controlPlaneUrl` (envoy-bootstrap.ts, BootstrapOptions.pushTier).
    */
   readonly bootstrap?: Pick<BootstrapOptions, 'signing' | 'ldsRefreshDelay' | 'cdsRefreshDelay' | 'pushTier'> & {
     readonly controlPlaneUrl?: string;
-    readonly adsUrl?: string;
     readonly adsPort?: number;
   };
   /** Issues each declared service its certificate (mTLS); without it, no certificates are issued here. */
@@ -132,7 +131,7 @@ async function bootstrapFor(deps: AdminApiDeps, req: HttpRequest, service: strin
   // With a push tier in AWS, the ADS bootstrap keeps the front door (for SDS) beside the stream.
   const pushTier = tier === 'grpc' ? deps.bootstrap?.pushTier : undefined;
   const controlPlaneUrl = tier === 'grpc' && !pushTier ? adsUrl(deps, req) : restUrl(deps, req);
-  const { adsUrl: _ads, adsPort: _port, pushTier: _push, signing, ...common } = deps.bootstrap ?? {};
+  const { adsPort: _port, pushTier: _push, signing, ...common } = deps.bootstrap ?? {};
   return envoyBootstrap(
     {
       ...common,
@@ -160,7 +159,6 @@ function restUrl(deps: AdminApiDeps, req: HttpRequest): string {
 }
 
 function adsUrl(deps: AdminApiDeps, req: HttpRequest): string {
-  if (deps.bootstrap?.adsUrl) return deps.bootstrap.adsUrl;
   const port = deps.bootstrap?.adsPort;
   if (port === undefined) throw new HttpError(404, 'this control plane has no push tier (ADS over gRPC) to point a bootstrap at; use tier=rest');
   const host = req.headers.host;

@@ -72,7 +72,7 @@ export class SnapshotCache {
   /**
    * rendered returns a service's snapshot, the named assignments and (when asked) the service's
    * secrets, reading whatever is not fresh in one request. `fresh: true` reads them all whatever
-   * their age: the push tier's change watcher keeps the cache current that way. A subset
+   * their age (the push tier's change watcher uses `refresh`, below). A subset
    * cluster's name (a proxyless gRPC client's) is read as its service's assignment
    * (names.assignmentSource) and returned under the name asked; the selection filters it.
    */

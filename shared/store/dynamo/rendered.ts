@@ -10,7 +10,9 @@ import { assignmentServiceOf, renderedServiceOf, toAssignment, toServiceSecrets,
  * DynamoRendered keeps what polls are served, gzipped (see codec.ts): each service's snapshot
  * (`SVC#<name> / SNAPSHOT`) and its rendered ClusterLoadAssignment (`SVC#<name> / EDS`).
  * Each write that wrote is then recorded in the change log (item first, record second: no
- * transactions); a failed append fails the write, so the event behind it is retried.
+ * transactions); a failed append fails the write, so the event behind it is retried. Where a
+ * retry writes nothing again (secrets still fresh, a service already deleted), the record stays
+ * lost and the push tier's once-a-minute sweep (server/change-watcher.ts) picks the change up.
  */
 export class DynamoRendered implements RenderedRepository {
   constructor(
