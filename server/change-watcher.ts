@@ -145,7 +145,10 @@ export class ChangeWatcher {
       for (const name of entry.endpoints) add(name, 'eds');
       if (entry.secrets) add(service, 'secrets');
     }
-    await this.cache.refresh([...keys.values()]);
+    // 100 items per request, each request with its own read budget: a sweep of thousands of
+    // items must not fail as a whole against one budget.
+    const all = [...keys.values()];
+    for (let i = 0; i < all.length; i += 100) await this.cache.refresh(all.slice(i, i + 100));
     const woken: WatchedStream[] = [];
     for (const [service, entry] of byService) {
       const endpoints = [...entry.endpoints].sort();

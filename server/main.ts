@@ -3,7 +3,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { readConfig } from '../functions/lib/config';
 import { loadKmsDataKeySealer } from '../functions/lib/kms-data-key';
-import { createDocumentClient } from '../shared/store/dynamodb';
+import { documentClientFor } from '../shared/store/dynamodb';
 import { MeshStore } from '../shared/store/mesh-store';
 import { currentTrustBundle } from '../shared/state/certificates';
 import { defaults } from '../shared/config';
@@ -56,11 +56,7 @@ async function main(): Promise<void> {
   const graceMs = integer('GRACE_MS', 5000);
   // The functions' runtime is not used: its X-Ray instrumentation loads cls-hooked, whose async
   // hooks cost this long-lived process about a tenth of its CPU at 1,000 streams (bench/suites/push.ts).
-  const doc = createDocumentClient({
-    region: config.region,
-    ...(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
-  const store = new MeshStore(doc, config.tableName);
+  const store = new MeshStore(documentClientFor(config), config.tableName);
   const cache = new SnapshotCache(store, { ttlMs: 60_000, readBudgetMs: defaults.xdsReadBudgetMs });
   const tracker = new NodeTracker(store, {
     minWriteGapMs: config.nodeStatusMinWriteGapMs,

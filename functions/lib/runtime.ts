@@ -1,5 +1,5 @@
 import { MeshStore } from '../../shared/store/mesh-store';
-import { createDocumentClient } from '../../shared/store/dynamodb';
+import { documentClientFor } from '../../shared/store/dynamodb';
 import { FunctionConfig } from './config';
 import { traced } from './observability';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -12,14 +12,7 @@ export interface Runtime {
 }
 
 export function createRuntime(config: FunctionConfig, doc?: DynamoDBDocumentClient): Runtime {
-  const client =
-    doc ??
-    createDocumentClient({
-      region: config.region,
-      ...(config.dynamodbEndpoint
-        ? { endpoint: config.dynamodbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-        : {}),
-    });
+  const client = doc ?? documentClientFor(config);
   const instrumented = doc ? client : traced(client);
   return { config, doc: instrumented, store: new MeshStore(instrumented, config.tableName) };
 }

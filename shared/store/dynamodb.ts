@@ -18,6 +18,17 @@ export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoD
 }
 
 /**
+ * documentClientFor is the client of the table a process is configured for: AWS's DynamoDB in
+ * its region, or a local one at `dynamodbEndpoint` (the local runner, tests) with local credentials.
+ */
+export function documentClientFor(target: { readonly region: string; readonly dynamodbEndpoint?: string | undefined }): DynamoDBDocumentClient {
+  return createDocumentClient({
+    region: target.region,
+    ...(target.dynamodbEndpoint ? { endpoint: target.dynamodbEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+}
+
+/**
  * ensureTable creates the state table where it is missing (local runner and tests; in AWS the
  * CDK stack owns it) with the same key schema and TTL attribute as the deployed table.
  */
