@@ -16,6 +16,7 @@ import { ControlPlaneMonitoring } from './monitoring';
 import { reconciler } from './reconciler';
 import { renewal, renewalMissedPeriod } from './renewal';
 import { stateStore } from './state-store';
+import { grantKeyUse } from './iam';
 import { XdsGuardOptions, XdsGuardPolicy, xdsGuardDocument } from './xds-guard';
 import { XdsServer } from './xds-server';
 
@@ -143,7 +144,7 @@ export class ControlPlane extends Construct {
       // The management API's GET /bootstrap/<service>?tier=grpc points Envoys at the push tier.
       this.adminFunction.addEnvironment('PUSH_TIER_HOST', this.xdsServer.host);
       this.adminFunction.addEnvironment('PUSH_TIER_PORT', String(this.xdsServer.port));
-      new CfnOutput(this, 'PushTierHost', { value: this.xdsServer.host, description: 'Where Envoys open their ADS stream (mutual TLS, port 443)' });
+      new CfnOutput(this, 'PushTierHost', { value: this.xdsServer.host, description: `Where Envoys open their ADS stream (mutual TLS, port ${this.xdsServer.port})` });
     }
 
     this.monitoring = new ControlPlaneMonitoring(this, 'Monitoring', {
@@ -277,15 +278,6 @@ export class ControlPlane extends Construct {
       });
     }
   }
-}
-
-/**
- * grantKeyUse lets one function use a key for exactly these actions: in the key's policy (a key
- * this stack made; an imported key's policy is left alone) and in the function's IAM policy.
- */
-function grantKeyUse(key: kms.IKey, fn: lambda.IFunction, actions: string[]): void {
-  key.grant(fn, ...actions);
-  key.addToResourcePolicy(new iam.PolicyStatement({ principals: [fn.role!], actions, resources: ['*'] }));
 }
 
 /**

@@ -1,6 +1,8 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { catalogPk, nodeStatusPartitionPrefix } from '../shared/store/layout';
 
@@ -110,4 +112,13 @@ export function acknowledgeEcsWildcards(fn: Construct, resourceTypes: readonly (
       reason: `ECS ${type} ARNs are made at run time: the account's ${type}s in this region, narrowed to the control plane's clusters by the ecs:cluster condition when ecsClusterArns is given`,
     });
   }
+}
+
+/**
+ * grantKeyUse lets one function use a key for exactly these actions: in the key's policy (a key
+ * this stack made; an imported key's policy is left alone) and in the function's IAM policy.
+ */
+export function grantKeyUse(key: kms.IKey, fn: lambda.IFunction, actions: string[]): void {
+  key.grant(fn, ...actions);
+  key.addToResourcePolicy(new iam.PolicyStatement({ principals: [fn.role!], actions, resources: ['*'] }));
 }

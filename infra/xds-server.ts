@@ -4,7 +4,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
@@ -14,10 +13,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { metricsNamespace } from '../functions/lib/observability';
 import { pushMetricNames, pushMetricsService } from '../server/metrics';
-import { certificateAuthorityReads, nodeStatusWrites, tableActions } from './iam';
+import { certificateAuthorityReads, grantKeyUse, nodeStatusWrites, tableActions } from './iam';
 import { MeshFunction } from './mesh-function';
+import { meshMetric } from './monitoring';
 import { functionEntries, repoRoot } from './paths';
 
 /** The options of the push tier a ControlPlane turns on (ControlPlaneProps.pushTier). */
@@ -223,7 +222,7 @@ export class XdsServer extends Construct {
     const scaling = this.service.autoScaleTaskCount({ minCapacity: minTasks, maxCapacity: maxTasks });
     scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: props.targetCpuPercent ?? 60 });
     scaling.scaleToTrackCustomMetric('Streams', {
-      metric: pushMetric(pushMetricNames.activeStreams, 'Average'),
+      metric: meshMetric(pushMetricsService, pushMetricNames.activeStreams, 'Average'),
       targetValue: props.targetStreamsPerTask ?? 2000,
       // Scale in slowly: each task removed moves its streams (and their resends) to the others.
       scaleInCooldown: Duration.minutes(5),
@@ -247,9 +246,7 @@ export class XdsServer extends Construct {
 
     const fn = this.certificateFunction;
     fn.addToRolePolicy(certificateAuthorityReads(props.table));
-    const actions = ['kms:Sign', 'kms:GetPublicKey'];
-    props.caKey.grant(fn, ...actions);
-    props.caKey.addToResourcePolicy(new iam.PolicyStatement({ principals: [fn.role!], actions, resources: ['*'] }));
+    grantKeyUse(props.caKey, fn, ['kms:Sign', 'kms:GetPublicKey']);
   }
 
   private acknowledgeFindings(): void {
@@ -270,11 +267,6 @@ export class XdsServer extends Construct {
       reason: 'A TCP listener writes no access logs (NLB logs TLS listeners only); TLS ends at the tasks so that each stream is mutual TLS end to end',
     });
   }
-}
-
-/** pushMetric reads one of the push tier's EMF metrics (server/metrics.ts). */
-export function pushMetric(metricName: string, statistic = 'Sum', period = Duration.minutes(1)): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace: metricsNamespace, metricName, dimensionsMap: { service: pushMetricsService }, statistic, period });
 }
 
 function validatePushTier(props: XdsServerProps): void {
