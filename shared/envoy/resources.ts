@@ -53,3 +53,10 @@ export interface NamedVersionedResources {
   readonly resources: readonly EnvoyResource[];
   readonly versions: Readonly<Record<string, string>>;
 }
+
+/** byResourceName orders resources by name: how every snapshot and served set is sorted, so versions are stable. */
+export const byResourceName = (a: EnvoyResource, b: EnvoyResource): number => {
+  const x = String(a.name);
+  const y = String(b.name);
+  return x < y ? -1 : x > y ? 1 : 0;
+};

@@ -1,6 +1,6 @@
 import { NodeWorld } from '../model/node-world';
 import { Dependency, ServiceSpec, grpcRetryConditions } from '../model/spec';
-import { EnvoyResource, SnapshotResources, typeUrls } from '../envoy/resources';
+import { EnvoyResource, SnapshotResources, byResourceName, typeUrls } from '../envoy/resources';
 import { names, subsetCluster, subsetOfCluster } from './names';
 import { DependencyPolicy, SubsetWeight, dependencyPolicy, duration } from './policy';
 import { adsConfigSource } from './settings';
@@ -127,8 +127,6 @@ export function proxylessClusters(dependency: ServiceSpec, dep?: Dependency): En
   ];
 }
 
-const byName = (a: EnvoyResource, b: EnvoyResource) => (String(a.name) < String(b.name) ? -1 : String(a.name) > String(b.name) ? 1 : 0);
-
 /**
  * renderProxylessSnapshot renders what a gRPC client of the world's service gets: a listener
  * and its clusters (one per subset a split or header route uses) per HTTP-family dependency (gRPC cannot speak raw TCP), sorted by name; no
@@ -140,9 +138,9 @@ export function renderProxylessSnapshot(world: NodeWorld): SnapshotResources {
     return dependency && dependency.protocol !== 'tcp' ? [{ dep, dependency }] : [];
   });
   return {
-    listeners: deps.map((d) => proxylessListener(d.dependency, d.dep)).sort(byName),
+    listeners: deps.map((d) => proxylessListener(d.dependency, d.dep)).sort(byResourceName),
     routes: [],
-    clusters: deps.flatMap((d) => proxylessClusters(d.dependency, d.dep)).sort(byName),
+    clusters: deps.flatMap((d) => proxylessClusters(d.dependency, d.dep)).sort(byResourceName),
   };
 }
 

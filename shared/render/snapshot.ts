@@ -1,6 +1,6 @@
 import { NodeWorld } from '../model/node-world';
 import { InconsistentSnapshotError } from '../errors';
-import { EnvoyResource, RetiringResource, SnapshotResources, TypeVersions, XdsTypeName } from '../envoy/resources';
+import { EnvoyResource, RetiringResource, SnapshotResources, TypeVersions, XdsTypeName, byResourceName } from '../envoy/resources';
 import { dependencyCluster, localAppCluster } from './cluster';
 import { externalListener, inboundListener, outboundListener } from './listener';
 import { inboundRouteConfiguration, outboundRouteConfiguration } from './route';
@@ -9,12 +9,6 @@ import { dependencyPolicy } from './policy';
 import { dependencyTransportSocket, inboundSecurity } from './security';
 import { RenderSettings } from './settings';
 import { contentVersion } from '../envoy/version';
-
-const byName = (a: EnvoyResource, b: EnvoyResource) => {
-  const x = String(a.name);
-  const y = String(b.name);
-  return x < y ? -1 : x > y ? 1 : 0;
-};
 
 /**
  * renderSnapshot turns a node's world into its LDS, RDS and CDS resources, each list sorted
@@ -37,9 +31,9 @@ export function renderSnapshot(world: NodeWorld, settings: RenderSettings): Snap
     clusters.push(dependencyCluster(dependency, settings, { policy, ...(transportSocket ? { transportSocket } : {}) }));
   }
   return {
-    listeners: listeners.sort(byName),
-    routes: routes.sort(byName),
-    clusters: clusters.sort(byName),
+    listeners: listeners.sort(byResourceName),
+    routes: routes.sort(byResourceName),
+    clusters: clusters.sort(byResourceName),
   };
 }
 
@@ -87,7 +81,7 @@ export function retiringClusters(
   return newestFirst
     .slice(0, Math.max(0, limits.max))
     .map(([, r]) => r)
-    .sort((a, b) => byName(a.resource, b.resource));
+    .sort((a, b) => byResourceName(a.resource, b.resource));
 }
 
 function walk(value: unknown, visit: (key: string, v: unknown) => void): void {

@@ -1,4 +1,4 @@
-import { EnvoyResource, RetiringResource, XdsTypeName } from '../envoy/resources';
+import { EnvoyResource, RetiringResource, XdsTypeName, byResourceName } from '../envoy/resources';
 import { contentVersion } from '../envoy/version';
 import { NodeStatus } from '../model/node-status';
 import { SnapshotItem } from '../store/records';
@@ -32,7 +32,7 @@ export function liveRetiringClusters(snapshot: SnapshotItem, nowMs: number, ttlM
  */
 export function selectTransitionalClusters(current: Selection, live: readonly RetiringResource[]): Selection {
   const resources: EnvoyResource[] = [...current.resources, ...live.map((r) => r.resource)];
-  resources.sort((a, b) => (String(a.name) < String(b.name) ? -1 : String(a.name) > String(b.name) ? 1 : 0));
+  resources.sort(byResourceName);
   return {
     version: contentVersion(['transitional', current.version, ...live.map((r) => [String(r.resource.name), r.version])]),
     resources,
