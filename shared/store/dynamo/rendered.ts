@@ -1,10 +1,10 @@
 import { packJson } from '../codec';
 import { keys } from '../layout';
-import { EndpointAssignmentItem, RenderedKey, ServiceSecretsItem, SnapshotItem } from '../records';
+import { EndpointAssignmentItem, RenderedKey, SnapshotItem } from '../records';
 import { RenderedItems, RenderedMany, RenderedRepository } from '../repositories';
 import { ChangeLogWriter, snapshotChangeVersion } from '../change-log';
 import { StateTable, written } from './table';
-import { assignmentServiceOf, renderedServiceOf, toAssignment, toServiceSecrets, toSnapshotItem } from './rows';
+import { renderedServiceOf, toAssignment, toServiceSecrets, toSnapshotItem } from './rows';
 
 /**
  * DynamoRendered keeps what polls are served, gzipped (see codec.ts): each service's snapshot
@@ -51,22 +51,17 @@ export class DynamoRendered implements RenderedRepository {
     secretsOf?: string,
     options: { readonly signal?: AbortSignal } = {},
   ): Promise<RenderedItems> {
-    const keyList = [
-      ...(snapshotOf !== undefined ? [keys.snapshot(snapshotOf)] : []),
-      ...[...new Set(assignmentsOf)].map((s) => keys.endpointAssignment(s)),
-      ...(secretsOf !== undefined ? [keys.secrets(secretsOf)] : []),
-    ];
-    const items = keyList.length > 0 ? await this.table.batchGet('getRendered', keyList, options) : [];
-    const assignments = new Map<string, EndpointAssignmentItem>();
-    let snapshot: SnapshotItem | undefined;
-    let secrets: ServiceSecretsItem | undefined;
-    for (const item of items) {
-      if (item.sk === 'SNAPSHOT') snapshot = toSnapshotItem(item);
-      else if (item.sk === 'SECRETS') secrets = toServiceSecrets(item);
-      else if (item.body) assignments.set(assignmentServiceOf(item), toAssignment(item));
-      // An EDS item with no body has a revision counter and nothing rendered yet.
-    }
-    return { ...(snapshot ? { snapshot } : {}), assignments, ...(secrets ? { secrets } : {}) };
+    const read = await this.getRenderedMany(
+      [
+        ...(snapshotOf !== undefined ? [{ service: snapshotOf, item: 'snapshot' as const }] : []),
+        ...assignmentsOf.map((service) => ({ service, item: 'eds' as const })),
+        ...(secretsOf !== undefined ? [{ service: secretsOf, item: 'secrets' as const }] : []),
+      ],
+      options,
+    );
+    const snapshot = snapshotOf !== undefined ? read.snapshots.get(snapshotOf) : undefined;
+    const secrets = secretsOf !== undefined ? read.secrets.get(secretsOf) : undefined;
+    return { ...(snapshot ? { snapshot } : {}), assignments: read.assignments, ...(secrets ? { secrets } : {}) };
   }
 
   async getRenderedMany(
@@ -81,6 +76,7 @@ export class DynamoRendered implements RenderedRepository {
       const service = renderedServiceOf(item);
       if (item.sk === 'SNAPSHOT') read.snapshots.set(service, toSnapshotItem(item));
       else if (item.sk === 'SECRETS') read.secrets.set(service, toServiceSecrets(item));
+      // An EDS item with no body has a revision counter and nothing rendered yet.
       else if (item.body) read.assignments.set(service, toAssignment(item));
     }
     return read;

@@ -101,8 +101,6 @@ export function toAssignment(item: Item): EndpointAssignmentItem {
   return { resource: unpackJson<EnvoyResource>(body), version, revision: renderedRevision, ...renderedTimes(times) };
 }
 
-/** assignmentServiceOf names the service an EDS item belongs to. */
-export const assignmentServiceOf = serviceOfPartition;
 
 /** renderedServiceOf names the service a rendered item (SNAPSHOT, EDS, SECRETS) belongs to. */
 export const renderedServiceOf = serviceOfPartition;
