@@ -5,6 +5,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { pushTierIdentityName, spiffeId } from '../shared/pki/identity';
 import { PushCertificateAnswer, PushCertificateRequest } from '../shared/state/push-certificate';
 import { Principal } from '../shared/xds/authorization';
+import { serviceName } from '../shared/model/spec';
 
 /**
  * The push tier's stream identity: mutual TLS with the mesh's own certificates. A node gets
@@ -44,7 +45,7 @@ export function principalOfPeer(auth: PeerAuth | undefined, mesh: string): Princ
   const uri = uris[0]!;
   if (!uri.startsWith(prefix)) return undefined;
   const service = uri.slice(prefix.length);
-  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(service)) return undefined;
+  if (!serviceName.safeParse(service).success) return undefined;
   return { kind: 'certificate', service };
 }
 

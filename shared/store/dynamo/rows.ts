@@ -101,7 +101,6 @@ export function toAssignment(item: Item): EndpointAssignmentItem {
   return { resource: unpackJson<EnvoyResource>(body), version, revision: renderedRevision, ...renderedTimes(times) };
 }
 
-
 /** renderedServiceOf names the service a rendered item (SNAPSHOT, EDS, SECRETS) belongs to. */
 export const renderedServiceOf = serviceOfPartition;
 
