@@ -24,24 +24,11 @@ import { TimerDrainScheduler, timerDrainScheduler } from '../shared/lifecycle/ti
 import { isMeshPagePath } from '../shared/api/mesh-page';
 import { SnapshotCache } from '../shared/xds/snapshot-cache';
 import { AdsServer, startAdsServer } from '../server/ads-server';
-import { readBody, requestUrl, send } from '../server/http-io';
+import { keepAliveMs, readBody, requestUrl, send } from '../server/http-io';
 import { ChangeWatcher } from '../server/change-watcher';
 
 /** The largest body the local server reads: a batch of events (EventBridge caps one at 256 KB). */
 export const localBodyLimitBytes = 1024 * 1024;
-
-/**
- * localKeepAliveMs is how long the server keeps an idle keep-alive connection open. HTTP/1.1
- * has no way to tell a client "I am closing this": when the server closes an idle connection
- * just as the client reuses it, the request lands on a dead socket and the client reads a
- * reset (ECONNRESET). So the side that knows when it will speak next, the client, must be
- * the one that closes idle connections. Node's default (5 s, plus a 1 s buffer) is shorter
- * than a REST xDS refresh delay (5 s by default) and than a stall of a busy machine, which is
- * how the fuzz test got `read ECONNRESET`. Clients close first: Envoy's bootstrap sets the xDS
- * cluster's idle timeout below this (`xdsIdleTimeout`), and fetch (undici) closes a second
- * before the `Keep-Alive: timeout=` the server announces.
- */
-export const localKeepAliveMs = 120_000;
 
 export interface LocalControlPlaneOptions {
   readonly port?: number;
@@ -185,7 +172,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     ...(grpc ? { bootstrap: { adsPort: grpc.port } } : {}),
   });
 
-  const server = createServer({ keepAliveTimeout: localKeepAliveMs }, (req, res) => {
+  const server = createServer({ keepAliveTimeout: keepAliveMs }, (req, res) => {
     serve(req, res)
       .catch((err) => send(res, errorResponse(err)))
       .finally(() => {
@@ -227,7 +214,6 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     }
     throw new HttpError(404, `no route for ${method} ${path}; see README.md for the local API`);
   }
-
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

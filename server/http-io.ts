@@ -2,6 +2,19 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, HttpRequest, HttpResponse } from '../shared/api/http';
 
 /**
+ * keepAliveMs is how long an xDS HTTP server (the local runner, the push process's REST
+ * routes) keeps an idle keep-alive connection open. HTTP/1.1 has no way to tell a client "I am closing this": when the server closes an idle connection
+ * just as the client reuses it, the request lands on a dead socket and the client reads a
+ * reset (ECONNRESET). So the side that knows when it will speak next, the client, must be
+ * the one that closes idle connections. Node's default (5 s, plus a 1 s buffer) is shorter
+ * than a REST xDS refresh delay (5 s by default) and than a stall of a busy machine, which is
+ * how the fuzz test got `read ECONNRESET`. Clients close first: Envoy's bootstrap sets the xDS
+ * cluster's idle timeout below this (`xdsIdleTimeout`), and fetch (undici) closes a second
+ * before the `Keep-Alive: timeout=` the server announces.
+ */
+export const keepAliveMs = 120_000;
+
+/**
  * The node:http edge shared by the local runner (local/server.ts) and the push tier's REST
  * routes (server/rest-server.ts): read a request into the core's transport-free shape, write
  * its answer back. Everything past these functions is the same code in Lambda.

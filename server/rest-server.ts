@@ -4,17 +4,10 @@ import { discoveryBodyLimitBytes, discoveryPathPrefix, handleDiscovery } from '.
 import { HttpError, HttpRequest, HttpResponse, errorResponse, jsonResponse } from '../shared/api/http';
 import { DiscoveryDeps, PollSummary } from '../shared/xds/discovery';
 import { Principal } from '../shared/xds/authorization';
-import { httpRequestOf, readBody, requestUrl, send } from './http-io';
+import { httpRequestOf, keepAliveMs, readBody, requestUrl, send } from './http-io';
 
 /** healthPath answers load-balancer health checks. */
 export const healthPath = '/healthz';
-
-/**
- * restKeepAliveMs is how long an idle keep-alive connection is kept: longer than the idle
- * timeout the REST bootstrap gives Envoy's xDS cluster (55 s), so the poller, which knows when
- * it speaks next, is the side that closes (see local/server.ts, localKeepAliveMs).
- */
-export const restKeepAliveMs = 120_000;
 
 export interface RestServerOptions {
   /** Who the caller is, from the request (none on the push tier, which runs with XDS_AUTH_MODE=none). */
@@ -53,7 +46,7 @@ export async function startRestServer(deps: DiscoveryDeps, host: string, port: n
     if (answer.poll) options.onPoll?.(answer.poll);
     return answer;
   };
-  const server = createServer({ keepAliveTimeout: restKeepAliveMs }, (req, res) => {
+  const server = createServer({ keepAliveTimeout: keepAliveMs }, (req, res) => {
     (async () => {
       const url = requestUrl(req.url);
       const body = await readBody(req, discoveryBodyLimitBytes);

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { startLocalControlPlane, LocalControlPlane, localKeepAliveMs } from '../../local/server';
+import { startLocalControlPlane, LocalControlPlane } from '../../local/server';
+import { keepAliveMs as localKeepAliveMs } from '../../server/http-io';
 import { bootstrapDefaults } from '../../shared/bootstrap/envoy-bootstrap';
 import { request } from '../support/http-client';
 
