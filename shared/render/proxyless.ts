@@ -117,14 +117,9 @@ export function proxylessCluster(dependency: ServiceSpec, dep?: Dependency): Env
  */
 export function proxylessClusters(dependency: ServiceSpec, dep?: Dependency): EnvoyResource[] {
   const policy = dependencyPolicy(dep ?? {}, dependency.protocol);
-  const subsets = new Map<string, Readonly<Record<string, string>>>();
-  for (const labels of [...splitWeights(policy).map((s) => s.labels), ...policy.headerRoutes.map((h) => h.subset)]) {
-    subsets.set(subsetCluster(dependency.name, labels), labels);
-  }
-  return [
-    ...(splitWeights(policy).length === 0 ? [proxylessCluster(dependency, dep)] : []),
-    ...[...subsets.keys()].map((name) => edsCluster(name, policy)),
-  ];
+  const split = splitWeights(policy);
+  const subsets = new Set([...split.map((s) => s.labels), ...policy.headerRoutes.map((h) => h.subset)].map((labels) => subsetCluster(dependency.name, labels)));
+  return [...(split.length === 0 ? [edsCluster(names.serviceCluster(dependency.name), policy)] : []), ...[...subsets].map((name) => edsCluster(name, policy))];
 }
 
 /**
