@@ -7,6 +7,7 @@ import { defaults } from '../shared/config';
 import { parseMeshName } from '../shared/pki/identity';
 import { ValidationError } from '../shared/errors';
 import type { PushTierOptions } from './xds-server';
+import type { RouteDelivery } from '../shared/render/settings';
 
 export interface ControlPlaneProps {
   /** Keep the state table (and its data) when the stack is deleted. @default RemovalPolicy.RETAIN */
@@ -21,8 +22,14 @@ export interface ControlPlaneProps {
    * @default 'xds_cluster'
    */
   readonly xdsClusterName?: string;
-  /** How often Envoys poll EDS and RDS, in seconds as Envoy writes durations. @default '5s' */
+  /** How often Envoys poll EDS and RDS, in seconds as Envoy writes durations. @default '10s' */
   readonly refreshDelay?: string;
+  /**
+   * Route configurations over RDS, or inline in their listeners: no RDS polls (on the REST tier
+   * about half of all polls: docs/cost.md, "Route delivery"), but every route change is then a
+   * listener change that drains connections, and LDS polls at `refreshDelay`. @default 'rds'
+   */
+  readonly routeDelivery?: RouteDelivery;
   /** How long one poll may take: covers a cold start. @default '5s' */
   readonly requestTimeout?: string;
   /** The mesh's trust domain: identities are `spiffe://<meshName>/service/<name>`. @default 'mesh.local' */

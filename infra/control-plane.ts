@@ -112,6 +112,7 @@ export class ControlPlane extends Construct {
       refreshDelay: props.refreshDelay ?? defaultRenderSettings.refreshDelay,
       requestTimeout: props.requestTimeout ?? defaultRenderSettings.requestTimeout,
       meshName: props.meshName ?? defaultRenderSettings.meshName,
+      routeDelivery: props.routeDelivery ?? 'rds',
     };
     this.meshTagKey = props.meshTagKey ?? controlPlaneDefaults.meshTagKey;
 
@@ -122,6 +123,7 @@ export class ControlPlane extends Construct {
       XDS_REFRESH_DELAY: this.renderSettings.refreshDelay,
       XDS_REQUEST_TIMEOUT: this.renderSettings.requestTimeout,
       MESH_NAME: this.renderSettings.meshName,
+      XDS_ROUTE_DELIVERY: this.renderSettings.routeDelivery!,
       MESH_TAG_KEY: this.meshTagKey,
     };
     const { logRetention, ecsClusterArns } = props;

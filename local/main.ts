@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startLocalControlPlane } from './server';
+import { RouteDelivery, defaultRenderSettings, routeDeliveries } from '../shared/render/settings';
 
 /**
  * `npm start`: the control plane on this machine, on embedded DynamoDB (in memory unless
@@ -13,12 +14,13 @@ async function main(): Promise<void> {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       auth: { type: 'string' },
+      routes: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: npm start -- [--port 18000] [--grpc-port 18001] [--host 127.0.0.1] [--data-dir ./.data] [--auth none|token] [--verbose]');
+    console.log('usage: npm start -- [--port 18000] [--grpc-port 18001] [--host 127.0.0.1] [--data-dir ./.data] [--auth none|token] [--routes rds|inline] [--verbose]');
     return;
   }
   process.env.POWERTOOLS_LOG_LEVEL ??= values.verbose ? 'INFO' : 'WARN';
@@ -42,7 +44,19 @@ async function main(): Promise<void> {
     console.error(`--auth must be none or token, got "${auth}"`);
     process.exit(2);
   }
-  const cp = await startLocalControlPlane({ port, grpcPort, host: values.host, dataDir: values['data-dir'], auth });
+  const routeDelivery = values.routes ?? 'rds';
+  if (!(routeDeliveries as readonly string[]).includes(routeDelivery)) {
+    console.error(`--routes must be ${routeDeliveries.join(' or ')}, got "${routeDelivery}"`);
+    process.exit(2);
+  }
+  const cp = await startLocalControlPlane({
+    port,
+    grpcPort,
+    host: values.host,
+    dataDir: values['data-dir'],
+    auth,
+    config: { render: { ...defaultRenderSettings, routeDelivery: routeDelivery as RouteDelivery } },
+  });
   const store = values['data-dir'] ? `embedded DynamoDB in ${values['data-dir']}` : 'embedded DynamoDB in memory';
   const authLine =
     auth === 'token'

@@ -3,6 +3,8 @@ import { startLocalControlPlane, LocalControlPlane } from '../../local/server';
 import { functionUrlEvent, lambdaContext } from '../../local/lambda-invoke';
 import { EnvoyPoller, Transport } from '../../test/support/envoy-poller';
 import { ecsTaskEvent } from '../../test/support/ecs-events';
+import { defaults } from '../../shared/config';
+import { defaultRenderSettings } from '../../shared/render/settings';
 
 /**
  * Convergence: how long after a lifecycle event every Envoy holds the new endpoints. N
@@ -12,12 +14,12 @@ import { ecsTaskEvent } from '../../test/support/ecs-events';
  * carrying the new EDS version is recorded, from the moment the burst was applied (the POST
  * returned; how long applying it took is reported beside). Refresh delays are scaled down (100-400 ms) and
  * the snapshot cache TTL is scaled with them, at the deployed ratio (TTL 2 s for an EDS
- * refresh of 5 s); results are given in ms and in units of the refresh delay, which is what
+ * refresh of 10 s); results are given in ms and in units of the refresh delay, which is what
  * carries over to real delays. Expected: at most 2 delays + one TTL + the event's handling.
  */
 
-/** The deployed ratio of cache TTL to EDS refresh delay: SNAPSHOT_CACHE_TTL_MS 2000 / refreshDelay 5s. */
-const ttlPerDelay = 2000 / 5000;
+/** The deployed ratio of cache TTL to EDS refresh delay: SNAPSHOT_CACHE_TTL_MS over the render settings' refreshDelay. */
+const ttlPerDelay = defaults.snapshotCacheTtlMs / (1000 * Number(defaultRenderSettings.refreshDelay.replace(/s$/, '')));
 
 export const suite: BenchSuite = {
   name: 'convergence',

@@ -1,4 +1,4 @@
-import { RenderSettings, defaultRenderSettings } from '../../shared/render/settings';
+import { RenderSettings, RouteDelivery, defaultRenderSettings, routeDeliveries } from '../../shared/render/settings';
 import { parseMeshName } from '../../shared/pki/identity';
 import { AuthMode } from '../../shared/xds/authorization';
 import { defaults } from '../../shared/config';
@@ -42,6 +42,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
       refreshDelay: env.XDS_REFRESH_DELAY ?? defaultRenderSettings.refreshDelay,
       requestTimeout: env.XDS_REQUEST_TIMEOUT ?? defaultRenderSettings.requestTimeout,
       meshName: parseMeshName(env.MESH_NAME ?? defaultRenderSettings.meshName),
+      routeDelivery: routeDelivery(env.XDS_ROUTE_DELIVERY || 'rds'),
     },
     // 0 is meaningful for these two: no cache, and a status write on every change.
     snapshotCacheTtlMs: integer(env, 'SNAPSHOT_CACHE_TTL_MS', defaults.snapshotCacheTtlMs, 0),
@@ -53,6 +54,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
     caKeyId: env.CA_KEY_ID || undefined,
     certificateLifetimeSeconds: integer(env, 'CERTIFICATE_LIFETIME_SECONDS', defaults.certificateLifetimeSeconds, 1),
   };
+}
+
+function routeDelivery(raw: string): RouteDelivery {
+  if ((routeDeliveries as readonly string[]).includes(raw)) return raw as RouteDelivery;
+  throw new Error(`XDS_ROUTE_DELIVERY must be ${routeDeliveries.join(' or ')}, got "${raw}"`);
 }
 
 function authMode(raw: string): AuthMode {

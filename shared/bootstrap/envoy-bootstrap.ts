@@ -71,6 +71,15 @@ export interface BootstrapOptions {
   readonly xdsDnsLookupFamily?: 'V4_PREFERRED' | 'AUTO' | 'V6_ONLY';
 }
 
+/**
+ * ldsRefreshDelayOf is how often LDS polls when the bootstrap does not say: the default, or,
+ * when routes are inline in listeners, the render settings' refresh delay, so a route change
+ * reaches Envoys as soon as it would over RDS.
+ */
+export function ldsRefreshDelayOf(settings: Pick<RenderSettings, 'routeDelivery' | 'refreshDelay'>): string {
+  return settings.routeDelivery === 'inline' ? settings.refreshDelay : bootstrapDefaults.ldsRefreshDelay;
+}
+
 /** bootstrapDefaults are the deliberate choices behind every generated bootstrap. */
 export const bootstrapDefaults = {
   /** A listener change drains connections; dependencies change rarely: poll LDS every 30-60 s. */
@@ -294,7 +303,7 @@ function subscription(settings: RenderSettings, refreshDelay: string): Record<st
 function dynamicResources(options: BootstrapOptions, settings: RenderSettings): Record<string, unknown> {
   if ((options.tier ?? 'rest') === 'rest') {
     return {
-      lds_config: subscription(settings, options.ldsRefreshDelay ?? bootstrapDefaults.ldsRefreshDelay),
+      lds_config: subscription(settings, options.ldsRefreshDelay ?? ldsRefreshDelayOf(settings)),
       cds_config: subscription(settings, options.cdsRefreshDelay ?? bootstrapDefaults.cdsRefreshDelay),
     };
   }

@@ -17,14 +17,33 @@ export interface RenderSettings {
    * tier are derived from them when served (render/ads-forms.ts). @default 'rest'
    */
   readonly configSources?: ConfigSourceKind;
+  /**
+   * How route configurations reach Envoys: over RDS (one subscription per HTTP listener, polled
+   * at `refreshDelay`), or inline in the listener that uses them (no RDS polls: on the REST tier
+   * about half the polls, docs/cost.md; the price is that a route change is a listener change,
+   * which drains the listener's connections, and reaches Envoys at the LDS refresh delay, which
+   * the generated bootstrap then sets to `refreshDelay`). Proxyless gRPC clients keep RDS.
+   * @default 'rds'
+   */
+  readonly routeDelivery?: RouteDelivery;
 }
+
+/** RouteDelivery says whether route configurations are served over RDS or inline in their listeners. */
+export type RouteDelivery = 'rds' | 'inline';
+export const routeDeliveries: readonly RouteDelivery[] = ['rds', 'inline'];
 
 /** ConfigSourceKind says how an Envoy fetches a sub-resource: polling over REST, or on its ADS stream. */
 export type ConfigSourceKind = 'rest' | 'ads';
 
 export const defaultRenderSettings: RenderSettings = {
   xdsClusterName: 'xds_cluster',
-  refreshDelay: '5s',
+  /**
+   * EDS and RDS poll every 10 s (Envoy waits 1-2x this between polls, ENVOY-REST.md): an
+   * endpoint change reaches every poller within about 2.4 delays (docs/benchmarks.md,
+   * convergence), inside ECS's 30 s stop timeout and the default drain, at half the REST tier's
+   * cost of 5 s. docs/cost.md prices 5, 10, 30 and 60 s; the cost model reads this value.
+   */
+  refreshDelay: '10s',
   requestTimeout: '5s',
   meshName: 'mesh.local',
 };

@@ -8,11 +8,13 @@ import { servedSecretNames } from './names';
 import { dependencyPolicy } from './policy';
 import { dependencyTransportSocket, inboundSecurity } from './security';
 import { RenderSettings } from './settings';
+import { inlineRoutes } from './inline-routes';
 import { contentVersion } from '../envoy/version';
 
 /**
  * renderSnapshot turns a node's world into its LDS, RDS and CDS resources, each list sorted
- * by name, so equal worlds give byte-identical snapshots.
+ * by name, so equal worlds give byte-identical snapshots. Under `routeDelivery: 'inline'` the
+ * route configurations are in the listeners instead of RDS (inline-routes.ts).
  */
 export function renderSnapshot(world: NodeWorld, settings: RenderSettings): SnapshotResources {
   const { spec } = world;
@@ -30,11 +32,12 @@ export function renderSnapshot(world: NodeWorld, settings: RenderSettings): Snap
     const transportSocket = dependencyTransportSocket(spec, dependency, settings);
     clusters.push(dependencyCluster(dependency, settings, { policy, ...(transportSocket ? { transportSocket } : {}) }));
   }
-  return {
+  const resources = {
     listeners: listeners.sort(byResourceName),
     routes: routes.sort(byResourceName),
     clusters: clusters.sort(byResourceName),
   };
+  return settings.routeDelivery === 'inline' ? inlineRoutes(resources, spec.name) : resources;
 }
 
 /** snapshotVersions hashes each type's resources: the version a wildcard poll compares. */

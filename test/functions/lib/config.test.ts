@@ -38,4 +38,10 @@ describe('readConfig', () => {
   it('refuses to start without its table', () => {
     expect(() => readConfig({})).toThrow('TABLE_NAME is not set');
   });
+
+  it('reads the route delivery from XDS_ROUTE_DELIVERY, rds by default, and a wrong value is named', () => {
+    expect(readConfig({ TABLE_NAME: 't' }).render.routeDelivery).toBe('rds');
+    expect(readConfig({ TABLE_NAME: 't', XDS_ROUTE_DELIVERY: 'inline' }).render.routeDelivery).toBe('inline');
+    expect(() => readConfig({ TABLE_NAME: 't', XDS_ROUTE_DELIVERY: 'lds' })).toThrow('XDS_ROUTE_DELIVERY must be rds or inline, got "lds"');
+  });
 });

@@ -150,6 +150,16 @@ describe('rendered resources conform to Envoy v3', () => {
     expect(checkSnapshotConsistency(resources, caller.name)).toEqual([]);
   });
 
+  // routeDelivery 'inline': the same worlds with each route configuration inside its listener.
+  it.each(cases)('routes inline: $name', ({ caller, deps, callers }) => {
+    const resources = renderSnapshot(world(caller, deps, callers), { ...settings, routeDelivery: 'inline' });
+    expect(resources.routes).toEqual([]);
+    for (const resource of everyResource(resources)) {
+      expect(() => assertConformant(resource)).not.toThrow();
+    }
+    expect(checkSnapshotConsistency(resources, caller.name)).toEqual([]);
+  });
+
   // The forms a proxyless gRPC client is served of the same worlds: API listeners with inline
   // routes (header routes, weighted subset clusters), EDS clusters over ADS, one per subset.
   it.each(cases)('proxyless: $name', ({ caller, deps, callers }) => {
