@@ -1,5 +1,6 @@
 import { BenchReport, BenchRow } from './harness';
 import { bootstrapDefaults } from '../shared/bootstrap/envoy-bootstrap';
+import { defaultRenderSettings } from '../shared/render/settings';
 import { pollSizes, PollSizes, wireOverhead } from './request-size';
 
 /**
@@ -90,7 +91,8 @@ export interface CostAssumptions {
 
 export const defaultAssumptions: CostAssumptions = {
   envoys: 1000,
-  refreshDelayS: 10,
+  // The deployed default, read where the functions read it: one value for render, bootstrap and model.
+  refreshDelayS: parseSeconds(defaultRenderSettings.refreshDelay),
   ldsRefreshS: parseSeconds(bootstrapDefaults.ldsRefreshDelay),
   cdsRefreshS: parseSeconds(bootstrapDefaults.cdsRefreshDelay),
   dependenciesPerEnvoy: 10,
@@ -114,6 +116,15 @@ function parseSeconds(duration: string): number {
   const match = /^(\d+(?:\.\d+)?)s$/.exec(duration);
   if (!match) throw new Error(`refresh delay "${duration}" is not in seconds`);
   return Number(match[1]);
+}
+
+/**
+ * withRoutesInline is the model with `routeDelivery: 'inline'`: no RDS subscriptions, and LDS
+ * polled at the EDS/RDS refresh delay (the generated bootstrap does so: ldsRefreshDelayOf), so
+ * route changes arrive as soon as they would over RDS.
+ */
+export function withRoutesInline(a: CostAssumptions): CostAssumptions {
+  return { ...a, routesPerEnvoy: 0, ldsRefreshS: Math.min(a.ldsRefreshS, a.refreshDelayS) };
 }
 
 /** The measured figures the model uses, picked out of a report by row name and params. */
@@ -577,6 +588,7 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     '| --- | --- | --- | --- | --- | --- |',
     ...byDelay.map(({ d, c }) => `| ${d} s | ${fmt(c.pollsPerSecond, 0)} | ${c.containers} | ${fmt(c.missRatio, 3)} | ${usd(c.total)} | ${usd(c.totalWithoutLogs)} |`),
     '',
+    ...routeDeliverySection(report, m, a),
     '## By snapshot cache TTL (SNAPSHOT_CACHE_TTL_MS)',
     '',
     'A longer TTL saves reads but delays changes by up to the TTL on top of the refresh delay (see the convergence suite).',
@@ -585,7 +597,7 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     '| --- | --- | --- | --- |',
     ...byTtl.map(({ t, c }) => `| ${t} s | ${fmt(c.missRatio, 3)} | ${usd(c.monthly.dynamoReads)} | ${usd(c.total)} |`),
     '',
-    '## Levers: what each change would save (each alone, from the 10 s baseline)',
+    `## Levers: what each change would save (each alone, from the ${a.refreshDelayS} s baseline)`,
     '',
     '| change | total / month | saves |',
     '| --- | --- | --- |',
@@ -651,7 +663,7 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     '| assumption | value | why |',
     '| --- | --- | --- |',
     `| Envoys | ${fmt(a.envoys, 0)} | the unit of this model |`,
-    `| EDS and RDS refresh delay | ${a.refreshDelayS} s | render settings\u2019 \`refreshDelay\` (deployed default 5 s) |`,
+    `| EDS and RDS refresh delay | ${a.refreshDelayS} s | render settings\u2019 \`refreshDelay\`, the deployed default (shared/render/settings.ts) |`,
     `| LDS / CDS refresh delay | ${a.ldsRefreshS} s / ${a.cdsRefreshS} s | the generated bootstrap\u2019s defaults (shared/bootstrap) |`,
     '| polls per subscription | one per 1.5 refresh delays | Envoy waits 1-2x refresh_delay after a poll completes (ENVOY-REST.md) |',
     `| dependencies (EDS clusters) per Envoy | ${a.dependenciesPerEnvoy} | |`,
@@ -675,10 +687,66 @@ export function costDocument(report: BenchReport, assumptions: CostAssumptions =
     '`reads_per_poll_one_envoy` (one Envoy alone in a container) is the worst case: nearly every poll reads.',
     '',
     '**Cutting the bill.** In order of effect: a longer EDS/RDS refresh delay (cost is almost linear in its inverse);',
-    'serving routes inline in LDS instead of RDS (halves the polls). Already applied: Lambda\u2019s platform log lines at WARN,',
+    'serving routes inline in LDS instead of RDS (`routeDelivery: \'inline\'`, see "Route delivery"). Already applied: Lambda\u2019s platform log lines at WARN,',
     'poll counts aggregated into one EMF line per minute, node-status liveness every 5 min.',
     '',
   ].join('\n');
+}
+
+/**
+ * routeDeliverySection: the REST tier's two biggest levers side by side, the refresh delay and
+ * routes inline in LDS, on both routes out of the VPC, and what inline routes cost in listener
+ * updates under spec churn (the route-delivery suite), when the report has it.
+ */
+function routeDeliverySection(report: BenchReport, m: MeasuredInputs, a: CostAssumptions): string[] {
+  const delays = [5, 10, 30, 60];
+  const cost = (d: number, inline: boolean, pollRoute: PollRoute) => {
+    const at = { ...a, refreshDelayS: d, pollRoute };
+    return monthlyCost(m, inline ? withRoutesInline(at) : at).total;
+  };
+  const churn = (mode: string) => rows(report, 'route-delivery').find((r) => r.name.startsWith('spec churn: listener') && r.params.route_delivery === mode);
+  const rds = churn('rds');
+  const inline = churn('inline');
+  const byKind = rows(report, 'route-delivery').filter((r) => r.name.startsWith('spec churn by kind') && r.params.route_delivery === 'inline');
+  const rdsKind = (kind: unknown) => rows(report, 'route-delivery').find((r) => r.name.startsWith('spec churn by kind') && r.params.route_delivery === 'rds' && r.params.kind === kind);
+  const pct = (x: number | undefined) => (x === undefined ? 'n/a' : `${fmt(x * 100, 0)} %`);
+  return [
+    '## Route delivery: RDS or routes inline in LDS, by refresh delay',
+    '',
+    'Each HTTP dependency is one RDS subscription, so over RDS an Envoy with 10 HTTP dependencies polls RDS 10 times per',
+    'refresh. `routeDelivery: \'inline\'` (ControlPlane prop; `npm start -- --routes inline`) serves each route',
+    'configuration inside its listener instead: no RDS polls, and the generated bootstrap polls LDS at the refresh delay, so',
+    `route changes arrive as fast. Per ${fmt(a.envoys, 0)} Envoys a month (the deployed default is ${a.refreshDelayS} s, routes over RDS, through a NAT gateway):`,
+    '',
+    '| EDS/RDS refresh | over RDS, NAT gateway (today) | inline, NAT gateway | over RDS, IPv6 | inline, IPv6 |',
+    '| --- | --- | --- | --- | --- |',
+    ...delays.map((d) => `| ${d} s | ${usd(cost(d, false, 'nat-gateway'))} | ${usd(cost(d, true, 'nat-gateway'))} | ${usd(cost(d, false, 'ipv6-egress'))} | ${usd(cost(d, true, 'ipv6-egress'))} |`),
+    '',
+    ...(rds && inline
+      ? [
+          'The price is drains. A route configuration inline is part of its listener, so a change to it is a listener change,',
+          'and Envoy drains the listener\u2019s connections on every Envoy of the service. Measured on a generated mesh of',
+          `${fmt(Number(inline.params.services), 0)} services with ${inline.params.dependencies_per_service} dependencies each, under ${fmt(inline.metrics.changes!, 0)} typical spec changes`,
+          '(bench/suites/route-delivery.ts: the mix of changes is written there):',
+          '',
+          '| | over RDS | inline |',
+          '| --- | --- | --- |',
+          `| spec changes that update some Envoy\u2019s listeners | ${pct(rds.metrics.lds_update_share)} | ${pct(inline.metrics.lds_update_share)} |`,
+          `| listeners drained per spec change | ${fmt(rds.metrics.listeners_drained_per_change!, 2)} | ${fmt(inline.metrics.listeners_drained_per_change!, 2)} |`,
+          `| LDS of a service, bytes (JSON) | ${fmt(rds.metrics.lds_bytes_per_service!, 0)} | ${fmt(inline.metrics.lds_bytes_per_service!, 0)} |`,
+          '',
+          '| kind of change | updates listeners over RDS | inline |',
+          '| --- | --- | --- |',
+          ...byKind.map((r) => `| ${r.params.kind} | ${pct(rdsKind(r.params.kind)?.metrics.lds_update_share)} | ${pct(r.metrics.lds_update_share)} |`),
+          '',
+          'Over RDS, listeners change only when a dependency comes or goes, or a TCP dependency\u2019s policy changes (its split',
+          'and idle timeout live in the TCP proxy). Inline, canary steps and timeout changes drain too. So inline routes suit',
+          'meshes whose routes rarely change (no canaries driven by weights) and whose clients reconnect cheaply; a mesh that',
+          'moves canary weights often is better served by a longer refresh delay, IPv6 egress, or the push tier.',
+          '',
+        ]
+      : ['(The route-delivery suite was not in this report: run `npm run bench -- --only route-delivery`.)', '']),
+  ];
 }
 
 /** levers recomputes the model with one change each, to show what moves the total. */
@@ -687,9 +755,9 @@ function levers(m: MeasuredInputs, a: CostAssumptions): [string, number][] {
   return [
     ['node-status liveness every 25 min instead of every 5 min (NODE_STATUS_LIVENESS_MS)', monthlyCost({ ...m, nodeStatusWritesPerEnvoyHour: perHour / 5 }, a).total],
     ['node-status item under 1 KB (1 write unit instead of ' + Math.ceil(m.nodeStatusItemBytes / 1024) + ')', monthlyCost({ ...m, nodeStatusItemBytes: 1000 }, a).total],
-    ['routes inline in LDS (no RDS polls)', monthlyCost(m, { ...a, routesPerEnvoy: 0 }).total],
+    ['routes inline in LDS (`routeDelivery: \'inline\'`: no RDS polls, LDS at the refresh delay)', monthlyCost(m, withRoutesInline(a)).total],
     ['snapshot cache TTL 5 s instead of 2 s', monthlyCost(m, { ...a, snapshotCacheTtlS: 5 }).total],
-    ['EDS/RDS refresh 30 s instead of 10 s', monthlyCost(m, { ...a, refreshDelayS: 30 }).total],
+    [`EDS/RDS refresh 30 s instead of ${a.refreshDelayS} s`, monthlyCost(m, { ...a, refreshDelayS: 30 }).total],
     ['polls over IPv6 (egress-only internet gateway) instead of the NAT gateway', monthlyCost(m, { ...a, pollRoute: 'ipv6-egress' }).total],
   ];
 }

@@ -16,12 +16,12 @@ import { BenchContext, BenchRow, BenchSuite, percentile, round, timeSamples } fr
 const protocols: readonly Protocol[] = ['http', 'http2', 'grpc', 'tcp'];
 const zones = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 
-function serviceName(i: number): string {
+export function serviceName(i: number): string {
   return `svc-${String(i).padStart(5, '0')}`;
 }
 
 /** dependencyEntry sets a realistic policy: retries, timeouts, breakers, a canary split, a header route, zone awareness. */
-function dependencyEntry(service: string, protocol: Protocol, localPort: number): Record<string, unknown> {
+export function dependencyEntry(service: string, protocol: Protocol, localPort: number): Record<string, unknown> {
   const common = {
     service,
     localPort,
@@ -40,7 +40,7 @@ function dependencyEntry(service: string, protocol: Protocol, localPort: number)
   };
 }
 
-function serviceSpec(i: number, dependencies: readonly number[], protocolOf: (j: number) => Protocol): ServiceSpec {
+export function serviceSpec(i: number, dependencies: readonly number[], protocolOf: (j: number) => Protocol): ServiceSpec {
   return parseServiceSpec({
     name: serviceName(i),
     inboundPort: 15000,
