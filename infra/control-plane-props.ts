@@ -7,7 +7,7 @@ import { defaults } from '../shared/config';
 import { parseMeshName } from '../shared/pki/identity';
 import { ValidationError } from '../shared/errors';
 import type { PushTierOptions } from './xds-server';
-import type { RouteDelivery } from '../shared/render/settings';
+import { RouteDelivery, routeDeliveries } from '../shared/render/settings';
 
 export interface ControlPlaneProps {
   /** Keep the state table (and its data) when the stack is deleted. @default RemovalPolicy.RETAIN */
@@ -110,6 +110,7 @@ export function validateControlPlaneProps(props: ControlPlaneProps): void {
   for (const [prop, value] of [['refreshDelay', refreshDelay], ['requestTimeout', requestTimeout]] as const) {
     if (known(value)) check(envoyDuration.test(value!), prop, `must be a duration in seconds as Envoy writes it, such as '5s' or '0.5s' (got '${value}')`);
   }
+  if (props.routeDelivery !== undefined) check(routeDeliveries.includes(props.routeDelivery), 'routeDelivery', `must be ${routeDeliveries.join(' or ')} (got '${props.routeDelivery}')`);
   if (known(xdsClusterName)) check(/^[A-Za-z0-9_.-]{1,128}$/.test(xdsClusterName!), 'xdsClusterName', `must be 1 to 128 letters, digits, '_', '.' or '-' (got '${xdsClusterName}')`);
   if (known(meshTagKey)) check(meshTagKey!.length >= 1 && meshTagKey!.length <= 128 && !meshTagKey!.startsWith('aws:'), 'meshTagKey', `must be an EC2 tag key: 1 to 128 characters, not starting with 'aws:' (got '${meshTagKey}')`);
   if (known(meshName)) {

@@ -181,6 +181,7 @@ describe('ControlPlane props', () => {
     ['a lifecycle concurrency of 0', { lifecycleConcurrency: 0 }, 'lifecycleConcurrency must be a whole number of 1 or more, or null'],
     ['a refresh delay Envoy cannot read', { refreshDelay: '5 seconds' }, "refreshDelay must be a duration in seconds as Envoy writes it"],
     ['a request timeout in minutes', { requestTimeout: '1m' }, 'requestTimeout must be a duration in seconds'],
+    ['a route delivery that is not rds or inline', { routeDelivery: 'lds' as never }, "routeDelivery must be rds or inline (got 'lds')"],
     ['an xDS cluster name with a space', { xdsClusterName: 'xds cluster' }, 'xdsClusterName must be 1 to 128'],
     ['an AWS-reserved tag key', { meshTagKey: 'aws:service' }, "meshTagKey must be an EC2 tag key"],
     ['a mesh name that is no trust domain', { meshName: 'Mesh Local' }, 'meshName must be a SPIFFE trust domain'],

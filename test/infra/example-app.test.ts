@@ -343,7 +343,8 @@ describe('the functions', () => {
       expect(env).toMatchObject({
         TABLE_NAME: { Ref: logicalId(cp.table) },
         XDS_CLUSTER_NAME: 'xds_cluster',
-        XDS_REFRESH_DELAY: '5s',
+        XDS_REFRESH_DELAY: '10s',
+        XDS_ROUTE_DELIVERY: 'rds',
         XDS_REQUEST_TIMEOUT: '5s',
         MESH_NAME: 'mesh.local',
         MESH_TAG_KEY: 'mesh:service',

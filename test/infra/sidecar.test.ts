@@ -12,7 +12,7 @@ import { ControlPlane } from '../../infra/control-plane';
 import { MeshService } from '../../infra/mesh-service';
 import { decodeStrict, validateRules } from '../support/envoy-schema';
 import { newUnbundledStack } from './support/synth';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { checkEnvoyImage, defaultEnvoyImage } from '../../infra/sidecar/image';
 import { renderJoin } from './support/deploy-time';
 
@@ -256,6 +256,26 @@ describe('the sidecar bootstrap rendered at synth time', () => {
     const signing = xds.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].http_filters[0].typed_config;
     expect(signing).toMatchObject({ service_name: 'lambda', region: 'eu-west-1', host_rewrite: host });
     expect(booted).not.toMatch(/__MESH_|mesh\.invalid/);
+  });
+
+  it('polls LDS at the refresh delay when routes are inline in listeners, and tells the functions so', () => {
+    const stack = newUnbundledStack();
+    const controlPlane = new ControlPlane(stack, 'ControlPlane', { routeDelivery: 'inline', refreshDelay: '20s' });
+    const service = new MeshService(stack, 'Payments', {
+      controlPlane,
+      name: 'payments',
+      inboundPort: 15000,
+      appPort: 8080,
+      protocol: 'http',
+      identity: { iamRoleArns: ['arn:aws:iam::111122223333:role/payments'] },
+    });
+    const text = JSON.stringify(stack.resolve(sidecarBootstrapJson(controlPlane, service.spec)));
+    // The bootstrap is a joined CloudFormation string; its LDS source is the first config source in it.
+    expect(text).toMatch(/lds_config.{0,400}refresh_delay[^0-9]+20s/);
+    const env = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    const deliveries = Object.values(env).map((f) => (f as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties.Environment?.Variables?.XDS_ROUTE_DELIVERY);
+    expect(deliveries).toContain('inline');
+    expect(deliveries).not.toContain('rds');
   });
 });
 
