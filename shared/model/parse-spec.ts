@@ -153,6 +153,14 @@ function checkDependencyPolicy(dep: Dependency, where: string): Problem[] {
       } else keys.set(key, j);
     });
   }
+  // Consistent hashing picks by key, not by zone: Envoy applies zone-aware routing only to the
+  // round-robin, least-request and random balancers, so asking for both is asking for one of them.
+  if (dep.affinity && dep.zoneAware?.enabled === true) {
+    problems.push({
+      path: `${where}.zoneAware.enabled`,
+      message: `zone-aware routing does not combine with ${where}.affinity (consistent hashing chooses by key, not by zone); leave one out`,
+    });
+  }
   // Header routes match in order: an earlier route on the same header with the same value, or
   // with no value (any value), takes every request a later one would match.
   const matches = new Map<string, number>();

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { Problem } from '../errors';
 import { serviceDefaults } from './defaults';
+import { affinitySchema } from './spec-affinity';
 
 /**
  * The service spec is what an operator declares about one mesh service. Its core fields
@@ -133,6 +134,8 @@ export const dependencySchema = z.strictObject({
   /** Requests matching a header go to a subset, before the split applies (HTTP protocols). */
   headerRoutes: z.array(headerRouteSchema).max(20).optional(),
   zoneAware: zoneAwareSchema.optional(),
+  /** Sticky sessions: requests with the same header, cookie or caller go to the same endpoint (spec-affinity.ts). */
+  affinity: affinitySchema.optional(),
 });
 
 /** An https URL whose host is a DNS name: Envoy fetches it through a cluster it resolves by DNS, verifying the name. */

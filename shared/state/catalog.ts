@@ -80,6 +80,11 @@ function analyzeDependencyProtocol(dep: Dependency, i: number, target: ServiceSp
     if (dep.healthCheck?.path !== undefined) {
       problems.push({ path: `${where}.healthCheck.path`, message: `TCP dependencies are checked by connecting; ${speaks}` });
     }
+    for (const key of ['header', 'cookie'] as const) {
+      if (dep.affinity?.[key] !== undefined) {
+        problems.push({ path: `${where}.affinity.${key}`, message: `${key} affinity needs HTTP (a TCP proxy can hash only on sourceIp); ${speaks}` });
+      }
+    }
   }
   if (target.protocol !== 'grpc') {
     const grpcOnly: ReadonlySet<string> = new Set(grpcRetryConditions);

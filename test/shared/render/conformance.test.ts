@@ -133,6 +133,27 @@ const cases: Case[] = [
     }),
     deps: dependencySpecs,
   },
+  ...(
+    [
+      ['a header', { header: 'x-session' }],
+      ['a cookie', { cookie: { name: 'sid', ttlSeconds: 3600, path: '/' } }],
+      ['the source address', { sourceIp: true }],
+    ] as const
+  ).map(([what, affinity]) => ({
+    name: `a service with affinity on ${what} to every protocol that can hash it, with a split`,
+    caller: spec({
+      name: 'sticky',
+      dependencies: dependencySpecs
+        .filter((d) => d.protocol !== 'tcp' || 'sourceIp' in affinity)
+        .map((d, i) => ({
+          service: d.name,
+          localPort: 7000 + i,
+          affinity,
+          split: { subsets: [{ labels: { revision: '12' }, weight: 90 }, { labels: { revision: '13' }, weight: 10 }] },
+        })),
+    }),
+    deps: dependencySpecs,
+  })),
 ];
 
 function everyResource(resources: ReturnType<typeof renderSnapshot>): EnvoyResource[] {
