@@ -2,6 +2,7 @@ import { LocalControlPlane, startLocalControlPlane } from '../../local/server';
 import { EnvoyResource } from '../../shared/envoy/resources';
 import { RolloutState } from '../../shared/model/rollout-state';
 import { request } from '../support/http-client';
+import { runMeshctl } from '../support/meshctl';
 
 /**
  * Progressive delivery end to end on the local control plane: the rollout controller (the
@@ -85,6 +86,10 @@ describe('a progressive rollout on the local control plane', () => {
     const done = await rollout('orders', 'orders/payments');
     expect(done).toMatchObject({ status: 'completed', percent: 100 });
     expect(done!.history.map((d) => `${d.action} ${d.percent}`)).toEqual(['start 10', 'advance 50', 'hold 50', 'advance 100', 'complete 100']);
+    // meshctl status shows it beside the service's Envoys.
+    const status = await runMeshctl(['status', 'orders', '--endpoint', cp.url], { now: new Date(now.getTime() + 5_000) });
+    expect(status.stdout).toMatch(/ROLLOUT\s+STATUS\s+TO NEW SUBSET\s+LAST DECISION/);
+    expect(status.stdout).toMatch(/orders\/payments\s+completed\s+100 %\s+complete, 5s ago: error rate 0.2 %, p99 50 ms on 1000 requests at 100 %: done/);
     // The callee shows the rollout of its traffic too, and a finished rollout does nothing more.
     expect(await rollout('payments', 'orders/payments')).toMatchObject({ status: 'completed' });
     advance(3600);
