@@ -154,6 +154,19 @@ const cases: Case[] = [
     }),
     deps: dependencySpecs,
   })),
+  {
+    name: 'a service whose dependency is mid-rollout (the split the controller wrote beside the rollout)',
+    caller: spec({
+      name: 'rolling',
+      dependencies: dependencySpecs.map((d, i) => ({
+        service: d.name,
+        localPort: 7000 + i,
+        rollout: { from: { revision: '12' }, to: { revision: '13' }, steps: [10, 50, 100], intervalSeconds: 300, maxErrorRatePercent: 1, maxP99LatencyMs: 250 },
+        split: { subsets: [{ labels: { revision: '12' }, weight: 50 }, { labels: { revision: '13' }, weight: 50 }] },
+      })),
+    }),
+    deps: dependencySpecs,
+  },
 ];
 
 function everyResource(resources: ReturnType<typeof renderSnapshot>): EnvoyResource[] {
