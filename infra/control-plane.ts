@@ -15,6 +15,7 @@ import { MeshFunction } from './mesh-function';
 import { ControlPlaneMonitoring } from './monitoring';
 import { reconciler } from './reconciler';
 import { renewal, renewalMissedPeriod } from './renewal';
+import { rolloutController } from './rollouts';
 import { stateStore } from './state-store';
 import { grantKeyUse } from './iam';
 import { XdsGuardOptions, XdsGuardPolicy, xdsGuardDocument } from './xds-guard';
@@ -68,6 +69,9 @@ export class ControlPlane extends Construct {
   public readonly reconcilerFunction!: MeshFunction;
   /** Renews service certificates on its own schedule (only with mesh keys). */
   public readonly renewalFunction?: MeshFunction;
+  /** The rollout controller, run once a minute (rollouts.ts). */
+  public readonly rolloutFunction!: MeshFunction;
+  public readonly rolloutRule!: events.Rule;
   public readonly renewalRule?: events.Rule;
   /** The custom resource handler behind MeshService. */
   public readonly catalogFunction!: MeshFunction;
@@ -137,7 +141,8 @@ export class ControlPlane extends Construct {
     const scheduled = reconciler(this, { ...common, schedule: props.reconcileSchedule, target: ruleTarget(pipeline.deliveryDlq) });
     const renewalInterval = props.renewalInterval ?? controlPlaneDefaults.renewalInterval;
     const renewing = state.caKey && state.dataKey ? renewal(this, { ...common, interval: renewalInterval, target: ruleTarget(pipeline.deliveryDlq) }) : {};
-    Object.assign(this, { ...state, ...pipeline, ...front, ...scheduled, ...renewing } satisfies Partial<ControlPlane>);
+    const rollouts = rolloutController(this, { ...common, target: ruleTarget(pipeline.deliveryDlq) });
+    Object.assign(this, { ...state, ...pipeline, ...front, ...scheduled, ...renewing, ...rollouts } satisfies Partial<ControlPlane>);
 
     this.grantMeshKeys();
     this.xdsGuardPolicy = new XdsGuardPolicy(this, 'XdsGuard', this.xdsFunction);
@@ -158,6 +163,7 @@ export class ControlPlane extends Construct {
         this.reconcilerFunction,
         this.catalogFunction,
         ...(this.renewalFunction ? [this.renewalFunction] : []),
+        this.rolloutFunction,
         ...(this.xdsServer ? [this.xdsServer.certificateFunction] : []),
       ],
       deadLetterQueues: [this.deliveryDlq, this.lifecycleDlq, this.drainDlq],

@@ -72,7 +72,8 @@ export class MeshFunction extends NodejsFunction {
         reason:
           'Resource "*" is granted only to actions that support no resource-level permissions: X-Ray PutTraceSegments and ' +
           'PutTelemetryRecords (active tracing) and, for the lifecycle and reconciler functions, ec2:DescribeInstances, ' +
-          'autoscaling:DescribeAutoScalingInstances and ecs:ListTasks (narrowed by ecs:cluster when clusters are given); ' +
+          'autoscaling:DescribeAutoScalingInstances and ecs:ListTasks (narrowed by ecs:cluster when clusters are given), and, for ' +
+          'the rollout controller, cloudwatch:GetMetricData; ' +
           'test/infra/example-app.test.ts pins that list',
       },
       {

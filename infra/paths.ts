@@ -14,6 +14,7 @@ export const functionEntries = {
   lifecycleComplete: path.join(repoRoot, 'functions/lifecycle-complete/index.ts'),
   reconciler: path.join(repoRoot, 'functions/reconciler/index.ts'),
   renewal: path.join(repoRoot, 'functions/renewal/index.ts'),
+  rollouts: path.join(repoRoot, 'functions/rollouts/index.ts'),
   pushCertificate: path.join(repoRoot, 'functions/push-certificate/index.ts'),
   catalogResource: path.join(repoRoot, 'functions/catalog-resource/index.ts'),
 } as const;

@@ -1,7 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { HttpError, errorResponse } from '../shared/api/http';
+import { HttpError, errorResponse, parseJsonBody } from '../shared/api/http';
 import { FunctionConfig } from '../functions/lib/config';
 import { createRuntime, Runtime } from '../functions/lib/runtime';
 import { createXdsHandler } from '../functions/xds/handler';
@@ -25,6 +25,8 @@ import { isMeshPagePath } from '../shared/api/mesh-page';
 import { SnapshotCache } from '../shared/xds/snapshot-cache';
 import { AdsServer, startAdsServer } from '../server/ads-server';
 import { keepAliveMs, readBody, requestUrl, send } from '../server/http-io';
+import { LocalRolloutMetrics } from './rollout-metrics';
+import { RolloutOutcome, runRollouts } from '../shared/rollout/controller';
 import { ChangeWatcher } from '../server/change-watcher';
 
 /** The largest body the local server reads: a batch of events (EventBridge caps one at 256 KB). */
@@ -51,6 +53,10 @@ export interface LocalControlPlaneOptions {
   readonly grpcPort?: number;
   /** How often the push tier re-reads the table for changes it was not told of (default 500 ms). */
   readonly changeCheckIntervalMs?: number;
+  /** How often the rollout controller runs (default 10 s; AWS runs it once a minute). */
+  readonly rolloutCheckIntervalMs?: number;
+  /** The rollout controller's clock (default the real one): tests move it through a rollout's intervals. */
+  readonly now?: () => Date;
 }
 
 export interface LocalControlPlane {
@@ -75,6 +81,8 @@ export interface LocalControlPlane {
   readonly drains: TimerDrainScheduler;
   /** The push tier, when `grpcPort` was given: its server, and the watcher that wakes its streams. */
   readonly grpc?: { readonly port: number; readonly server: AdsServer; readonly watcher: ChangeWatcher };
+  /** The rollout controller (it also runs on a timer) and the metrics it judges steps by (`POST /local/metrics`). */
+  readonly rollouts: { run(): Promise<RolloutOutcome[]>; readonly metrics: LocalRolloutMetrics };
   close(): Promise<void>;
 }
 
@@ -172,6 +180,24 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     ...(grpc ? { bootstrap: { adsPort: grpc.port } } : {}),
   });
 
+  // Progressive rollouts: the same controller as the scheduled function, on metrics fed locally.
+  const rolloutMetrics = new LocalRolloutMetrics();
+  const runLocalRollouts = async () => {
+    const outcomes = await runRollouts({
+      store: runtime.store,
+      metrics: rolloutMetrics,
+      settings: config.render,
+      now: options.now ?? (() => new Date()),
+      certificates: { issuer: certificates, store: runtime.store },
+    });
+    if (outcomes.length > 0) await grpc?.watcher.poke();
+    return outcomes;
+  };
+  const rolloutTimer = setInterval(() => {
+    runLocalRollouts().catch((err) => console.error(`rollout controller failed: ${(err as Error).message}`));
+  }, options.rolloutCheckIntervalMs ?? 10_000);
+  rolloutTimer.unref();
+
   const server = createServer({ keepAliveTimeout: keepAliveMs }, (req, res) => {
     serve(req, res)
       .catch((err) => send(res, errorResponse(err)))
@@ -195,6 +221,10 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     }
     if (path === '/local/instances' || path.startsWith('/local/instances/')) {
       return send(res, instances.route(method, path.split('/').filter(Boolean), body, localBodyLimitBytes));
+    }
+    if (path === '/local/metrics') {
+      if (method !== 'POST') throw new HttpError(405, `${method} is not allowed on /local/metrics; POST a metric sample`);
+      return send(res, { status: 200, body: rolloutMetrics.record(parseJsonBody(body, localBodyLimitBytes)) });
     }
     if (path === '/events') {
       if (method !== 'POST') throw new HttpError(405, `${method} is not allowed on /events; POST an EventBridge event or an array of them`);
@@ -235,8 +265,10 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     instances,
     drains,
     ...(grpc ? { grpc } : {}),
+    rollouts: { run: runLocalRollouts, metrics: rolloutMetrics },
     close: async () => {
       clearInterval(rotation);
+      clearInterval(rolloutTimer);
       drains.cancelAll();
       // The watcher first, and awaited: a check in flight must not read the table being closed.
       await grpc?.watcher.stop();

@@ -1,5 +1,6 @@
 import type { ServiceConvergence } from '../../shared/api/nodes';
 import { XdsTypeName } from '../../shared/envoy/resources';
+import type { RolloutState } from '../../shared/model/rollout-state';
 import { Command, printJson } from '../command';
 import { CliError } from '../io';
 import { ago, parseDuration, shortVersion, table } from '../table';
@@ -70,7 +71,8 @@ export const statusCommand: Command = {
   summary: 'each Envoy: its service, zone, per-type version applied vs current, NACKs, last poll',
   usage: 'meshctl status [service] [--threshold 60s]',
   description: `Like istioctl proxy-status: per service, its live Envoys, how many are on the latest config
-and how fast the last change reached them; per Envoy, each xDS type's version applied and
+and how fast the last change reached them (with a service named, its progressive rollouts:
+status, percent on the new subset, the last decision and why); per Envoy, each xDS type's version applied and
 current (SYNCED, STALE or NACKED), its last NACK with the message, and the time since its last
 poll. Exits 1 when an Envoy has been behind for longer than --threshold.`,
   optionsHelp: '  --threshold DUR     how long an Envoy may be behind before the exit code is 1 (default 60s; 30s, 5m, ...)',
@@ -83,6 +85,8 @@ poll. Exits 1 when an Envoy has been behind for longer than --threshold.`,
     if (thresholdMs === undefined) throw new CliError(`--threshold must be a duration such as 30s, 5m or 500ms, got "${thresholdText}"`);
     const only = ctx.args[0];
     const report = await ctx.client().getOk<{ services: ServiceConvergence[] }>(`/nodes${only ? `?service=${encodeURIComponent(only)}` : ''}`);
+    // A service's progressive rollouts (its own, and its callers' of its traffic): steps and the last decision.
+    const rollouts = only ? ((await ctx.client().getOk<{ rollouts?: RolloutState[] }>(`/services/${encodeURIComponent(only)}`)).rollouts ?? []) : [];
     const now = ctx.io.now();
     const rows = nodeRows(report.services, now, thresholdMs);
     const late = rows.filter((r) => r.behindTooLong);
@@ -94,7 +98,7 @@ poll. Exits 1 when an Envoy has been behind for longer than --threshold.`,
       ...(s.lastChange ? { lastChange: s.lastChange } : {}),
     }));
     if (ctx.json) {
-      printJson(ctx.io, { now: now.toISOString(), thresholdMs, services, nodes: rows, behindTooLong: late.map((r) => r.nodeId) });
+      printJson(ctx.io, { now: now.toISOString(), thresholdMs, services, nodes: rows, behindTooLong: late.map((r) => r.nodeId), ...(only ? { rollouts } : {}) });
     } else {
       ctx.io.stdout(
         table(
@@ -124,6 +128,18 @@ poll. Exits 1 when an Envoy has been behind for longer than --threshold.`,
               r.behindForMs > 0 ? ago(r.behindForMs) : '-',
               r.nack ? `${r.nack.type}: ${r.nack.message}` : '',
             ]),
+          ),
+        );
+      }
+      if (rollouts.length > 0) {
+        ctx.io.stdout('\n');
+        ctx.io.stdout(
+          table(
+            ['ROLLOUT', 'STATUS', 'TO NEW SUBSET', 'LAST DECISION'],
+            rollouts.map((r) => {
+              const last = r.history[r.history.length - 1];
+              return [r.id, r.status, `${r.percent} %`, last ? `${last.action}, ${ago(now.getTime() - Date.parse(last.at))} ago: ${last.reason}` : 'not started'];
+            }),
           ),
         );
       }

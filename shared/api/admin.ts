@@ -61,9 +61,11 @@ async function route(deps: AdminApiDeps, req: HttpRequest): Promise<HttpResponse
       throw new HttpError(400, `"${name}" is not a valid service name: it must be a DNS label`);
     }
     if (req.method === 'GET') {
-      const record = await deps.store.getService(name);
+      const [record, rollouts] = await Promise.all([deps.store.getService(name), deps.store.listRollouts()]);
       if (!record) throw new HttpError(404, `service "${name}" is not declared`);
-      return jsonResponse(200, record);
+      // Rollouts it declares, and rollouts of its traffic declared by its callers: their steps and decisions.
+      const its = rollouts.map((r) => r.state).filter((r) => r.owner === name || r.service === name);
+      return jsonResponse(200, { ...record, ...(its.length > 0 ? { rollouts: its } : {}) });
     }
     if (req.method === 'PUT') {
       const body = parseJsonBody(req.body, adminBodyLimitBytes);

@@ -1,6 +1,7 @@
 import { Problem, ValidationError } from '../errors';
 import { dependencyDefaults } from './defaults';
 import { Dependency, ServiceSpec, mtlsEnabledOf, serviceSpecSchema, toProblems } from './spec';
+import { RolloutSpec } from './spec-rollout';
 
 /**
  * Parsing a spec: the schema (spec.ts) checks each field; the checks here find what a
@@ -14,6 +15,7 @@ import { Dependency, ServiceSpec, mtlsEnabledOf, serviceSpecSchema, toProblems }
  */
 export function checkSpecConsistency(spec: ServiceSpec): Problem[] {
   const problems: Problem[] = [];
+  if (spec.rollout) problems.push(...checkRollout(spec.rollout, 'rollout'));
   if (spec.inboundPort === spec.appPort) {
     problems.push({ path: 'appPort', message: `clashes with inboundPort ${spec.inboundPort}` });
   }
@@ -153,6 +155,15 @@ function checkDependencyPolicy(dep: Dependency, where: string): Problem[] {
       } else keys.set(key, j);
     });
   }
+  if (dep.rollout) problems.push(...checkRollout(dep.rollout, `${where}.rollout`, dep.split, `${where}.split`));
+  // Consistent hashing picks by key, not by zone: Envoy applies zone-aware routing only to the
+  // round-robin, least-request and random balancers, so asking for both is asking for one of them.
+  if (dep.affinity && dep.zoneAware?.enabled === true) {
+    problems.push({
+      path: `${where}.zoneAware.enabled`,
+      message: `zone-aware routing does not combine with ${where}.affinity (consistent hashing chooses by key, not by zone); leave one out`,
+    });
+  }
   // Header routes match in order: an earlier route on the same header with the same value, or
   // with no value (any value), takes every request a later one would match.
   const matches = new Map<string, number>();
@@ -167,6 +178,29 @@ function checkDependencyPolicy(dep: Dependency, where: string): Problem[] {
       });
     } else matches.set(`${route.header}\u0000${route.exact ?? ''}`, j);
   });
+  return problems;
+}
+
+/**
+ * checkRollout: steps rise and end at 100 %, `from` and `to` are different subsets, and a split
+ * declared beside it (which the controller writes) is over exactly those two subsets.
+ */
+function checkRollout(rollout: RolloutSpec, where: string, split?: Dependency['split'], splitWhere?: string): Problem[] {
+  const problems: Problem[] = [];
+  rollout.steps.forEach((step, j) => {
+    if (j > 0 && step <= rollout.steps[j - 1]!) problems.push({ path: `${where}.steps.${j}`, message: `${step} does not rise above the step before it (${rollout.steps[j - 1]})` });
+  });
+  if (rollout.steps[rollout.steps.length - 1] !== 100) {
+    problems.push({ path: `${where}.steps`, message: 'must end at 100 (all traffic on the new subset)' });
+  }
+  if (labelsKey(rollout.from) === labelsKey(rollout.to)) problems.push({ path: `${where}.to`, message: `selects the same subset as ${where}.from` });
+  if (split && splitWhere) {
+    const wanted = new Set([labelsKey(rollout.from), labelsKey(rollout.to)]);
+    const have = split.subsets.map((s) => labelsKey(s.labels));
+    if (have.length !== 2 || !have.every((k) => wanted.has(k))) {
+      problems.push({ path: `${splitWhere}.subsets`, message: `must be over exactly ${where}.from and ${where}.to while a rollout moves it` });
+    }
+  }
   return problems;
 }
 

@@ -1,6 +1,9 @@
 import * as z from 'zod';
 import { Problem } from '../errors';
 import { serviceDefaults } from './defaults';
+import { affinitySchema } from './spec-affinity';
+import { rolloutSchema } from './spec-rollout';
+import { subsetLabels } from './labels';
 
 /**
  * The service spec is what an operator declares about one mesh service. Its core fields
@@ -43,10 +46,6 @@ export const grpcRetryConditions = ['cancelled', 'deadline-exceeded', 'internal'
 export const retryConditions = [...httpRetryConditions, ...grpcRetryConditions] as const;
 export type RetryCondition = (typeof retryConditions)[number];
 
-/** Endpoint labels that select a subset of a dependency's endpoints, e.g. `{ revision: "13" }`. */
-const subsetLabels = z
-  .record(z.string().min(1).max(128), z.string().max(256))
-  .refine((labels) => Object.keys(labels).length > 0, 'must name at least one label');
 
 export const retriesSchema = z.strictObject({
   /** When to retry; defaults differ for HTTP and gRPC (see defaults.ts). */
@@ -133,6 +132,10 @@ export const dependencySchema = z.strictObject({
   /** Requests matching a header go to a subset, before the split applies (HTTP protocols). */
   headerRoutes: z.array(headerRouteSchema).max(20).optional(),
   zoneAware: zoneAwareSchema.optional(),
+  /** Sticky sessions: requests with the same header, cookie or caller go to the same endpoint (spec-affinity.ts). */
+  affinity: affinitySchema.optional(),
+  /** A progressive rollout of this caller's traffic from one subset to another (spec-rollout.ts). */
+  rollout: rolloutSchema.optional(),
 });
 
 /** An https URL whose host is a DNS name: Envoy fetches it through a cluster it resolves by DNS, verifying the name. */
@@ -250,6 +253,8 @@ export const serviceSpecSchema = z.strictObject({
       external: z.strictObject({ port }).optional(),
     })
     .optional(),
+  /** A progressive rollout of every caller's traffic to this service, from one subset to another (spec-rollout.ts). */
+  rollout: rolloutSchema.optional(),
   /** Mutual TLS with the mesh CA's certificates on the inbound listener and towards this service; on unless disabled. */
   mtls: z.strictObject({ enabled: z.boolean().optional() }).optional(),
   /**

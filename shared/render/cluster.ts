@@ -3,6 +3,7 @@ import { Protocol, ServiceSpec } from '../model/spec';
 import { EnvoyResource, typeUrls } from '../envoy/resources';
 import { names } from './names';
 import { DependencyPolicy, HealthCheckPolicy, dependencyPolicy, duration, subsetKeySets } from './policy';
+import { ringHashLb } from './affinity';
 import { RenderSettings, configSource } from './settings';
 
 const httpProtocolOptionsType = 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
@@ -137,7 +138,8 @@ function zoneAware(policy: DependencyPolicy): Record<string, unknown> {
 /**
  * dependencyCluster renders the cluster a caller uses to reach a dependency: EDS, so host
  * changes apply in place and keep connections and health state; with the caller's circuit
- * breakers, outlier detection, optional health checks, subsets and zone awareness.
+ * breakers, outlier detection, optional health checks, subsets, and zone awareness or a hash
+ * ring (affinity).
  */
 export function dependencyCluster(dependency: ServiceSpec, settings: RenderSettings, options: ClusterOptions = {}): EnvoyResource {
   const policy = options.policy ?? dependencyPolicy({}, dependency.protocol);
@@ -148,6 +150,7 @@ export function dependencyCluster(dependency: ServiceSpec, settings: RenderSetti
     ...(policy.healthCheck ? { health_checks: [healthCheck(policy.healthCheck, dependency.protocol)] } : {}),
     ...subsetConfig(policy),
     ...zoneAware(policy),
+    ...(policy.affinity ? ringHashLb() : {}),
     ...upstreamProtocolOptions(dependency.protocol),
     ...(options.transportSocket ? { transport_socket: options.transportSocket } : {}),
   };
@@ -170,7 +173,7 @@ export function localServiceCluster(spec: ServiceSpec, settings: RenderSettings)
  * its dependencies routes zone-aware, otherwise nothing.
  */
 export function localClusterName(spec: ServiceSpec): string | undefined {
-  const zoneAware = spec.dependencies.some((dep) => dep.zoneAware?.enabled ?? dependencyDefaults.zoneAware.enabled);
+  const zoneAware = spec.dependencies.some((dep) => (dep.zoneAware?.enabled ?? dependencyDefaults.zoneAware.enabled) && !dep.affinity);
   return zoneAware ? names.localServiceCluster(spec.name) : undefined;
 }
 

@@ -4,6 +4,7 @@ import { httpAccessLog, tcpAccessLog } from './access-log';
 import { names } from './names';
 import { DependencyPolicy, dependencyPolicy, duration, servicePolicy } from './policy';
 import { subsetMatch } from './route';
+import { tcpHashPolicy } from './affinity';
 import { RenderSettings, configSource } from './settings';
 
 const hcmType = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -53,14 +54,15 @@ function httpConnectionManager(p: HcmParams, settings: RenderSettings, options: 
   };
 }
 
-/** tcpTarget is the dependency's cluster, or its subsets by weight (TCP proxy weights must be at least 1). */
+/** tcpTarget is the dependency's cluster, or its subsets by weight (TCP proxy weights must be at least 1), and what it hashes under affinity. */
 function tcpTarget(cluster: string, policy: DependencyPolicy): Record<string, unknown> {
   const split = policy.split.filter((s) => s.weight > 0);
-  if (split.length === 0) return { cluster };
+  if (split.length === 0) return { cluster, ...tcpHashPolicy(policy.affinity) };
   return {
     weighted_clusters: {
       clusters: split.map((s) => ({ name: cluster, weight: s.weight, metadata_match: subsetMatch(s.labels) })),
     },
+    ...tcpHashPolicy(policy.affinity),
   };
 }
 

@@ -37,6 +37,20 @@ export interface HeaderRoute {
   readonly subset: Readonly<Record<string, string>>;
 }
 
+/** AffinityPolicy is what a dependency's sticky sessions hash on (spec-affinity.ts; rendered by affinity.ts). */
+export type AffinityPolicy =
+  | { readonly kind: 'header'; readonly header: string }
+  | { readonly kind: 'cookie'; readonly name: string; readonly ttlSeconds: number; readonly path: string | undefined }
+  | { readonly kind: 'sourceIp' };
+
+/** affinityOf resolves a dependency's affinity spec: exactly one of its three keys is set (the schema sees to it). */
+function affinityOf(spec: Dependency['affinity']): AffinityPolicy | undefined {
+  if (!spec) return undefined;
+  if (spec.header !== undefined) return { kind: 'header', header: spec.header };
+  if (spec.cookie !== undefined) return { kind: 'cookie', name: spec.cookie.name, ttlSeconds: spec.cookie.ttlSeconds, path: spec.cookie.path };
+  return { kind: 'sourceIp' };
+}
+
 export interface DependencyPolicy {
   readonly protocol: Protocol;
   readonly connectTimeoutMs: number;
@@ -62,6 +76,8 @@ export interface DependencyPolicy {
   readonly split: readonly SubsetWeight[];
   readonly headerRoutes: readonly HeaderRoute[];
   readonly zoneAware: { readonly minClusterSize: number; readonly routingEnabledPercent: number } | undefined;
+  /** Sticky sessions by consistent hashing (affinity.ts); zone-aware routing is then off, as Envoy does not combine them. */
+  readonly affinity: AffinityPolicy | undefined;
 }
 
 const grpcOnly: ReadonlySet<string> = new Set(grpcRetryConditions);
@@ -122,8 +138,9 @@ export function dependencyPolicy(dep: DependencyPolicyInput, protocol: Protocol)
       : undefined,
     split: dep.split?.subsets ?? [],
     headerRoutes: tcp ? [] : (dep.headerRoutes ?? []).map((h) => ({ header: h.header, exact: h.exact, subset: h.subset })),
+    affinity: affinityOf(dep.affinity),
     zoneAware:
-      (za?.enabled ?? d.zoneAware.enabled)
+      (za?.enabled ?? d.zoneAware.enabled) && !dep.affinity
         ? {
             minClusterSize: za?.minClusterSize ?? d.zoneAware.minClusterSize,
             routingEnabledPercent: za?.routingEnabledPercent ?? d.zoneAware.routingEnabledPercent,

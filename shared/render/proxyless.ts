@@ -3,6 +3,7 @@ import { Dependency, ServiceSpec, grpcRetryConditions } from '../model/spec';
 import { EnvoyResource, SnapshotResources, byResourceName, typeUrls } from '../envoy/resources';
 import { names, subsetCluster, subsetOfCluster } from './names';
 import { DependencyPolicy, SubsetWeight, dependencyPolicy, duration } from './policy';
+import { proxylessHashPolicy, ringHashLb } from './affinity';
 import { adsConfigSource } from './settings';
 
 /**
@@ -23,9 +24,11 @@ const routerType = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.
  */
 function proxylessRouteAction(target: Record<string, unknown>, policy: DependencyPolicy): Record<string, unknown> {
   const retryOn = policy.retries.retryOn.filter((c) => (grpcRetryConditions as readonly string[]).includes(c));
+  const hashPolicy = proxylessHashPolicy(policy.affinity);
   return {
     ...target,
     max_stream_duration: { max_stream_duration: duration(policy.timeoutMs) },
+    ...(hashPolicy ? { hash_policy: hashPolicy } : {}),
     ...(policy.retries.numRetries > 0 && retryOn.length > 0
       ? {
           retry_policy: {
@@ -101,7 +104,8 @@ function edsCluster(name: string, policy: DependencyPolicy): EnvoyResource {
     type: 'EDS',
     eds_cluster_config: { eds_config: adsConfigSource(), service_name: name },
     connect_timeout: duration(policy.connectTimeoutMs),
-    lb_policy: 'ROUND_ROBIN',
+    // A ring where the client has something to hash (not cookies: proxylessHashPolicy).
+    ...(proxylessHashPolicy(policy.affinity) ? ringHashLb() : { lb_policy: 'ROUND_ROBIN' }),
   };
 }
 

@@ -2,6 +2,7 @@ import { ServiceSpec } from '../model/spec';
 import { EnvoyResource, typeUrls } from '../envoy/resources';
 import { names } from './names';
 import { DependencyPolicy, RetryPolicy, dependencyPolicy, duration, servicePolicy } from './policy';
+import { routeHashPolicy } from './affinity';
 
 const previousHostsType = 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
 
@@ -37,6 +38,7 @@ function routeAction(target: Record<string, unknown>, policy: DependencyPolicy):
     timeout: duration(policy.timeoutMs),
     idle_timeout: duration(policy.idleTimeoutMs),
     ...(retries ? { retry_policy: retries } : {}),
+    ...(policy.affinity ? { hash_policy: routeHashPolicy(policy.affinity) } : {}),
   };
 }
 

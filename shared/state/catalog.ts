@@ -6,6 +6,8 @@ import { ServiceRecord, nextRevision } from '../store/records';
 import { EndpointStore, refreshEndpointAssignment } from './endpoints';
 import { SnapshotStore, planSnapshots, refreshSnapshots, storeSnapshots } from './snapshots';
 import { RenderSettings } from '../render/settings';
+import { RolloutRepository } from '../store/rollouts';
+import { declaredRollouts } from '../model/rollouts';
 import { CertificateRepository } from '../store/repositories';
 import { CertificateIssuer, ensureServiceCertificate } from './certificates';
 
@@ -80,6 +82,11 @@ function analyzeDependencyProtocol(dep: Dependency, i: number, target: ServiceSp
     if (dep.healthCheck?.path !== undefined) {
       problems.push({ path: `${where}.healthCheck.path`, message: `TCP dependencies are checked by connecting; ${speaks}` });
     }
+    for (const key of ['header', 'cookie'] as const) {
+      if (dep.affinity?.[key] !== undefined) {
+        problems.push({ path: `${where}.affinity.${key}`, message: `${key} affinity needs HTTP (a TCP proxy can hash only on sourceIp); ${speaks}` });
+      }
+    }
   }
   if (target.protocol !== 'grpc') {
     const grpcOnly: ReadonlySet<string> = new Set(grpcRetryConditions);
@@ -136,7 +143,7 @@ function changedDependencies(previous: ServiceSpec | undefined, spec: ServiceSpe
 }
 
 /** CatalogStore is what declaring and removing services reads and writes. */
-export type CatalogStore = CatalogRepository & EndpointStore & SnapshotStore;
+export type CatalogStore = CatalogRepository & EndpointStore & SnapshotStore & Pick<RolloutRepository, 'registerRollouts'>;
 
 export interface DeclareResult {
   readonly record: ServiceRecord;
@@ -205,6 +212,8 @@ export async function declareService(
   const affected = [spec.name, ...(await store.listDependents(spec.name)), ...changedDependencies(previous?.spec, spec)];
   const planned = await planSnapshots(store, affected, settings, { spec, revision: nextRevision(previous) });
   const record = await store.putService(spec, previous);
+  // The rollouts the spec declares, for the controller to find (a changed one starts over).
+  await store.registerRollouts(declaredRollouts(spec), new Date());
   if (!previous) await refreshEndpointAssignment(store, spec.name);
   const rendered = await storeSnapshots(store, planned);
   // The spec (hence the snapshot's bound roles) is the commit point, then the certificate. When

@@ -15,6 +15,7 @@
  * | SVC#<name>      | SNAPSHOT           | rendered LDS/RDS/CDS for the nodes of <name>           |
  * | NODES#<name>    | NODE#<nodeId>      | what one Envoy of <name> last polled and applied (TTL) |
  * | CHANGES#<shard> | <ms>#<writer>      | a rendered item of a service changed (TTL; change-log) |
+ * | ROLLOUTS        | ROLLOUT#<id>       | a progressive rollout's state and decisions (rollout/)  |
  *
  * Node status has a partition of its own (`NODES#`, never shared with another kind of item) so
  * that the xds function's write permission can be limited to it by `dynamodb:LeadingKeys`
@@ -23,6 +24,8 @@
  */
 
 export const catalogPk = 'CATALOG';
+/** rolloutsPartition holds every rollout's state: the controller reads them all with one Query. */
+export const rolloutsPartition = 'ROLLOUTS';
 
 export const keys = {
   service: (name: string) => ({ pk: catalogPk, sk: `SVC#${name}` }),
@@ -36,6 +39,7 @@ export const keys = {
   dataKey: () => ({ pk: catalogPk, sk: 'DATAKEY' }),
   nodeStatus: (service: string, nodeId: string) => ({ pk: nodeStatusPartition(service), sk: `NODE#${nodeId}` }),
   change: (shard: number, sequence: string) => ({ pk: changeLogPartition(shard), sk: sequence }),
+  rollout: (id: string) => ({ pk: rolloutsPartition, sk: `ROLLOUT#${id}` }),
 } as const;
 
 /**

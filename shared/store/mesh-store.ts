@@ -19,6 +19,9 @@ import { DynamoRendered } from './dynamo/rendered';
 import { DynamoCertificates } from './dynamo/certificates';
 import { DynamoNodeStatus } from './dynamo/node-status';
 import { DynamoChangeLog } from './dynamo/change-log';
+import { DynamoRollouts } from './dynamo/rollouts';
+import { DeclaredRollout, RolloutRepository } from './rollouts';
+import { RolloutState } from '../model/rollout-state';
 import { ChangeLogReader, ChangeLogSettings, changeLogDefaults } from './change-log';
 
 export interface MeshStoreOptions {
@@ -36,12 +39,13 @@ export interface MeshStoreOptions {
  * once: the entry points build it and hand it on, and every function of the core asks only for
  * the repositories it uses (see repositories.ts). It adds no behaviour of its own.
  */
-export class MeshStore implements Repositories {
+export class MeshStore implements Repositories, RolloutRepository {
   readonly catalog: CatalogRepository;
   readonly endpoints: EndpointRepository;
   readonly rendered: RenderedRepository;
   readonly certificates: CertificateRepository;
   readonly nodes: NodeStatusRepository;
+  readonly rollouts: RolloutRepository;
   /** changes reads the change log the rendered writes append to (the push tier follows it). */
   readonly changes: ChangeLogReader;
 
@@ -58,6 +62,7 @@ export class MeshStore implements Repositories {
     this.endpoints = new DynamoEndpoints(table, { tombstoneTtlSeconds: options.tombstoneTtlSeconds ?? defaults.tombstoneTtlSeconds, now });
     this.rendered = new DynamoRendered(table, changes);
     this.certificates = new DynamoCertificates(table, changes);
+    this.rollouts = new DynamoRollouts(table);
     this.nodes = new DynamoNodeStatus(table, { nodeStatusTtlSeconds: options.nodeStatusTtlSeconds ?? defaults.nodeStatusTtlSeconds, now });
   }
 
@@ -94,6 +99,10 @@ export class MeshStore implements Repositories {
   forgetRetiredCertificateAuthority = () => this.certificates.forgetRetiredCertificateAuthority();
   getSealedDataKey = () => this.certificates.getSealedDataKey();
   putSealedDataKey = (ciphertext: Uint8Array) => this.certificates.putSealedDataKey(ciphertext);
+  // rollouts
+  registerRollouts = (declared: readonly DeclaredRollout[], now: Date) => this.rollouts.registerRollouts(declared, now);
+  listRollouts = () => this.rollouts.listRollouts();
+  putRollout = (state: RolloutState, revision: number) => this.rollouts.putRollout(state, revision);
   // node status
   putNodeStatus = (status: NodeStatus) => this.nodes.putNodeStatus(status);
   getNodeStatus = (service: string, nodeId: string) => this.nodes.getNodeStatus(service, nodeId);

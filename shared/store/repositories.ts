@@ -1,3 +1,4 @@
+import { RolloutRepository } from './rollouts';
 import { EndpointChange } from '../model/endpoint';
 import { NodeStatus } from '../model/node-status';
 import { ServiceSpec } from '../model/spec';
@@ -108,4 +109,4 @@ export interface NodeStatusRepository {
 }
 
 /** Repositories are all of the state: what the entry points wire and pass on, each part to what needs it. */
-export type Repositories = CatalogRepository & EndpointRepository & RenderedRepository & CertificateRepository & NodeStatusRepository;
+export type Repositories = CatalogRepository & EndpointRepository & RenderedRepository & CertificateRepository & NodeStatusRepository & RolloutRepository;

@@ -108,9 +108,36 @@ describe('the lifecycle rules', () => {
     expect(ruleNamed('Runs the reconciler').Targets).toEqual([expect.objectContaining({ Arn: arnOf(stack.controlPlane.reconcilerFunction) })]);
   });
 
+  it('run the rollout controller every minute, one run at a time, reading the table and the data plane metrics, with no key', () => {
+    const cp = stack.controlPlane;
+    const rule = ruleNamed('Runs the rollout controller');
+    expect(rule.ScheduleExpression).toBe('rate(1 minute)');
+    expect(rule.Targets).toEqual([expect.objectContaining({ Arn: arnOf(cp.rolloutFunction) })]);
+    const fn = template.toJSON().Resources[logicalId(cp.rolloutFunction)].Properties;
+    expect(fn).toMatchObject({ ReservedConcurrentExecutions: 1, Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    expect(fn.Environment.Variables.CA_KEY_ID).toBeUndefined();
+    expect(fn.Environment.Variables.DATA_KEY_ID).toBeUndefined();
+    const policy = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).find(
+      (p) => JSON.stringify(p.Properties!.Roles) === JSON.stringify([{ Ref: logicalId(cp.rolloutFunction.role!) }]),
+    )!;
+    const statements = (policy.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement.map((st) => ({
+      actions: [st.Action].flat().sort(),
+      resources: [st.Resource].flat(),
+    }));
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        { actions: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: [arnOf(cp.table)] },
+        { actions: ['cloudwatch:GetMetricData'], resources: ['*'] },
+      ]),
+    );
+    const actions = statements.flatMap((st) => st.actions);
+    expect(actions.filter((a) => !/^(dynamodb|cloudwatch|xray|logs):/.test(a))).toEqual([]);
+    expect(actions).not.toContain('dynamodb:Scan');
+  });
+
   it('retry delivery and dead-letter what EventBridge cannot deliver', () => {
     const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule'));
-    expect(rules).toHaveLength(5);
+    expect(rules).toHaveLength(6);
     for (const rule of rules) {
       expect(rule.Properties!.Targets).toEqual([
         expect.objectContaining({
@@ -152,6 +179,7 @@ describe('IAM', () => {
   /** The actions that support no resource-level permissions (ListTasks: only by condition): named, with resource `*`. */
   const allowedOnAnyResource = [
     'autoscaling:DescribeAutoScalingInstances',
+    'cloudwatch:GetMetricData',
     'ec2:DescribeInstances',
     'ecs:ListTasks',
     'xray:PutTelemetryRecords',
@@ -324,7 +352,7 @@ describe('the front door', () => {
 describe('the functions', () => {
   it('all run Node.js 22 on arm64 with active tracing, JSON logs and source-mapped stack traces', () => {
     const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(7);
+    expect(functions).toHaveLength(8);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -399,7 +427,7 @@ describe('the functions', () => {
 describe('alarms and dashboard', () => {
   it('alarm on each dead-letter queue, each function’s errors and throttles, NACKs, refused polls, nodes behind, held reconciler repairs and oversized assignments', () => {
     const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
-    expect(alarms).toHaveLength(3 + 7 * 2 + 5 + 3 + 1);
+    expect(alarms).toHaveLength(3 + 8 * 2 + 5 + 3 + 1);
     expect(alarms.filter((a) => ['VanishHeld', 'EndpointsOverLimit'].includes(String(a.MetricName))).map((a) => [a.MetricName, a.Dimensions])).toEqual([
       ['VanishHeld', [{ Name: 'service', Value: 'reconciler' }]],
       ['EndpointsOverLimit', [{ Name: 'service', Value: 'lifecycle' }]],
@@ -410,8 +438,8 @@ describe('alarms and dashboard', () => {
       [{ Name: 'service', Value: 'lifecycle-complete' }],
     ]);
     expect(alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
-    expect(alarms.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda')).toHaveLength(7);
-    expect(alarms.filter((a) => a.MetricName === 'Throttles' && a.Namespace === 'AWS/Lambda')).toHaveLength(7);
+    expect(alarms.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda')).toHaveLength(8);
+    expect(alarms.filter((a) => a.MetricName === 'Throttles' && a.Namespace === 'AWS/Lambda')).toHaveLength(8);
     // A renewal that fails or never runs: no completed run in an hour, missing data counting as one.
     expect(alarms.filter((a) => a.MetricName === 'RenewalRuns')).toEqual([
       expect.objectContaining({

@@ -162,4 +162,27 @@ describe('a proxyless gRPC client: splits, retries and NACKs', () => {
     expect(batch.failed).toBe(0);
     expect(Object.keys(batch.counts).sort()).toEqual(['canary-v1', 'canary-v2']);
   }, 120_000);
+
+  it('keeps calls with the same session header on one server (ring hash, gRFC A42), and spreads other sessions', async () => {
+    const sticky = [await server('sticky-a'), await server('sticky-b'), await server('sticky-c')];
+    await declare({ name: 'sticky' });
+    await declare({ name: 'orders', dependencies: [canaryDep, { service: 'sticky', localPort: 9003, affinity: { header: 'x-session' } }] });
+    expect((await request(cp.url, 'POST', '/events', sticky.map((s) => task('sticky', s)))).status).toBe(200);
+
+    const c = client('orders-sticky-1', 'sticky');
+    await ready(c);
+    // Each session's calls land on one server. Round robin would spread every batch of 4 over
+    // the 3 servers; 20 sessions all hashing to one server has probability 3 * 3^-20 (3e-9).
+    const servedBy = new Map<string, string[]>();
+    for (let k = 0; k < 20; k++) {
+      const batch = await c.calls(4, 30_000, { name: 'x-session', value: `session-${k}` });
+      expect(batch.failed).toBe(0);
+      servedBy.set(`session-${k}`, Object.keys(batch.counts));
+    }
+    for (const [session, servers] of servedBy) expect({ session, servers: servers.length }).toEqual({ session, servers: 1 });
+    expect(new Set([...servedBy.values()].map((s) => s[0])).size).toBeGreaterThan(1);
+    // The same session again, later: the same server.
+    const again = await c.calls(4, 30_000, { name: 'x-session', value: 'session-0' });
+    expect(Object.keys(again.counts)).toEqual(servedBy.get('session-0'));
+  }, 120_000);
 });

@@ -133,6 +133,40 @@ const cases: Case[] = [
     }),
     deps: dependencySpecs,
   },
+  ...(
+    [
+      ['a header', { header: 'x-session' }],
+      ['a cookie', { cookie: { name: 'sid', ttlSeconds: 3600, path: '/' } }],
+      ['the source address', { sourceIp: true }],
+    ] as const
+  ).map(([what, affinity]) => ({
+    name: `a service with affinity on ${what} to every protocol that can hash it, with a split`,
+    caller: spec({
+      name: 'sticky',
+      dependencies: dependencySpecs
+        .filter((d) => d.protocol !== 'tcp' || 'sourceIp' in affinity)
+        .map((d, i) => ({
+          service: d.name,
+          localPort: 7000 + i,
+          affinity,
+          split: { subsets: [{ labels: { revision: '12' }, weight: 90 }, { labels: { revision: '13' }, weight: 10 }] },
+        })),
+    }),
+    deps: dependencySpecs,
+  })),
+  {
+    name: 'a service whose dependency is mid-rollout (the split the controller wrote beside the rollout)',
+    caller: spec({
+      name: 'rolling',
+      dependencies: dependencySpecs.map((d, i) => ({
+        service: d.name,
+        localPort: 7000 + i,
+        rollout: { from: { revision: '12' }, to: { revision: '13' }, steps: [10, 50, 100], intervalSeconds: 300, maxErrorRatePercent: 1, maxP99LatencyMs: 250 },
+        split: { subsets: [{ labels: { revision: '12' }, weight: 50 }, { labels: { revision: '13' }, weight: 50 }] },
+      })),
+    }),
+    deps: dependencySpecs,
+  },
 ];
 
 function everyResource(resources: ReturnType<typeof renderSnapshot>): EnvoyResource[] {

@@ -1,0 +1,77 @@
+import { CloudWatchClient, GetMetricDataCommand, MetricDataQuery, MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import { SubsetStats } from '../../shared/model/rollout-state';
+import { RolloutMetrics } from '../../shared/rollout/controller';
+
+/**
+ * Where the data plane's metrics are in CloudWatch, as the sidecars' StatsD sink sends them
+ * (shared/render/stats.ts, docs/rendering.md "Observability"): the inbound listener's requests
+ * by response class and its request time, with the service, the listener's stat prefix and the
+ * endpoint's labels as dimensions (`mesh_<label>`, e.g. `mesh_revision`).
+ */
+export const dataPlaneMetricNames = {
+  namespace: 'EnvoyMesh',
+  requests: 'envoy.http.downstream_rq_xx',
+  requestTime: 'envoy.http.downstream_rq_time',
+  serviceDimension: 'mesh_service',
+  listenerDimension: 'mesh_listener',
+  inboundListener: 'inbound',
+  responseClassDimension: 'mesh_response_class',
+  labelDimension: (key: string) => `mesh_${key}`,
+} as const;
+
+const responseClasses = ['1', '2', '3', '4', '5'] as const;
+
+/**
+ * CloudWatchRolloutMetrics reads what the new subset's Envoys served between two instants with
+ * one GetMetricData: requests of every response class and the 5xx among them (an error is a 5xx
+ * answered by the subset's own Envoy: what it proxied from the payload, or its own failure to),
+ * and the p99 request time. One datapoint per query: the period spans the window (whole minutes).
+ * Undefined when CloudWatch has no datapoint at all (no traffic, or no metrics yet).
+ */
+export class CloudWatchRolloutMetrics implements RolloutMetrics {
+  constructor(
+    private readonly cloudWatch: CloudWatchClient,
+    private readonly names = dataPlaneMetricNames,
+  ) {}
+
+  async subsetStats(query: { service: string; labels: Readonly<Record<string, string>>; from: Date; to: Date }): Promise<SubsetStats | undefined> {
+    const n = this.names;
+    const dimensions = [
+      { Name: n.serviceDimension, Value: query.service },
+      { Name: n.listenerDimension, Value: n.inboundListener },
+      ...Object.keys(query.labels)
+        .sort()
+        .map((k) => ({ Name: n.labelDimension(k), Value: query.labels[k]! })),
+    ];
+    const period = Math.max(60, Math.ceil((query.to.getTime() - query.from.getTime()) / 60_000) * 60);
+    const queries: MetricDataQuery[] = [
+      ...responseClasses.map((c) => ({
+        Id: `class${c}`,
+        MetricStat: {
+          Metric: { Namespace: n.namespace, MetricName: n.requests, Dimensions: [...dimensions, { Name: n.responseClassDimension, Value: c }] },
+          Period: period,
+          Stat: 'Sum',
+        },
+      })),
+      { Id: 'p99', MetricStat: { Metric: { Namespace: n.namespace, MetricName: n.requestTime, Dimensions: dimensions }, Period: period, Stat: 'p99' } },
+    ];
+    const results: MetricDataResult[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await this.cloudWatch.send(
+        new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: query.from, EndTime: query.to, ScanBy: 'TimestampAscending', NextToken: nextToken }),
+      );
+      results.push(...(out.MetricDataResults ?? []));
+      nextToken = out.NextToken;
+    } while (nextToken);
+    const sum = (id: string) => results.filter((r) => r.Id === id).reduce((s, r) => s + (r.Values ?? []).reduce((a, v) => a + v, 0), 0);
+    const seen = results.some((r) => (r.Values ?? []).length > 0);
+    if (!seen) return undefined;
+    const p99s = results.filter((r) => r.Id === 'p99').flatMap((r) => r.Values ?? []);
+    return {
+      requests: responseClasses.reduce((s, c) => s + sum(`class${c}`), 0),
+      errors: sum('class5'),
+      ...(p99s.length > 0 ? { p99Ms: Math.max(...p99s) } : {}),
+    };
+  }
+}

@@ -1,0 +1,16 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { readConfig } from '../lib/config';
+import { createRuntime } from '../lib/runtime';
+import { traced } from '../lib/observability';
+import { CloudWatchRolloutMetrics } from '../lib/cloudwatch-rollout-metrics';
+import { createRolloutHandler } from './handler';
+
+const config = readConfig();
+const runtime = createRuntime(config);
+// No certificates: a step changes a split, never a service's identity; renewal issues as ever.
+export const handler = createRolloutHandler({
+  store: runtime.store,
+  metrics: new CloudWatchRolloutMetrics(traced(new CloudWatchClient({ region: config.region }))),
+  settings: config.render,
+  now: () => new Date(),
+});
