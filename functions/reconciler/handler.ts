@@ -40,6 +40,9 @@ export function createReconcilerHandler(
     // The valve held endpoints a listing no longer shows, unconfirmed: a wrong listing, or a real outage.
     metrics.addMetric('VanishHeld', MetricUnit.Count, report.held.length);
     metrics.addMetric('EndpointsOverLimit', MetricUnit.Count, report.overLimit);
+    // Assignments found out of step with their endpoints (a fold that stopped half-way) and rendered again.
+    metrics.addMetric('AssignmentDrift', MetricUnit.Count, report.assignmentDrift.length);
+    if (report.assignmentDrift.length > 0) logger.warn('assignments rendered again', { drift: report.assignmentDrift.slice(0, 20) });
     if (report.held.length > 0) logger.warn('reconcile valve held endpoints', { held: report.held.slice(0, 20) });
     logger.info('reconcile run', { ...report, errors: report.errors.slice(0, 20) });
     // Nodes behind the latest version, once per run: alarmed when it stays above 0 (a node that
