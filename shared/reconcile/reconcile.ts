@@ -23,6 +23,12 @@ export interface ReconcileDeps {
   /** @default defaults.meshTagKey (shared/config.ts) */
   readonly meshTagKey?: string;
   readonly now?: () => Date;
+  /**
+   * afterService runs once per service, inside the run's bounded concurrency, after its
+   * repairs: per-service work of the same run (the handler's convergence check) rides on the
+   * same pass instead of listing the fleet again. Its failures are reported like a repair's.
+   */
+  readonly afterService?: (service: string) => Promise<void>;
 }
 
 export interface ReconcileOptions {
@@ -129,6 +135,7 @@ export async function reconcileFleet(deps: ReconcileDeps, options: ReconcileOpti
         if (result.rendered) rendered++;
         if (result.assignmentDrift) assignmentDrift.push(`service ${record.spec.name}: ${result.assignmentDrift}`);
         overLimit += result.overLimit;
+        await deps.afterService?.(record.spec.name);
       } catch (err) {
         errors.push(`service ${record.spec.name}: ${describe(err)}`);
       }

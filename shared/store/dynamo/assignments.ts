@@ -218,17 +218,22 @@ export class DynamoAssignments implements AssignmentRepository {
    * shards already deleted: the head is read again, three times at most), one stored whole
    * before shards as it is.
    */
-  async readAssignments(heads: ReadonlyMap<string, Item>, options: { readonly consistent?: boolean }): Promise<Map<string, EndpointAssignmentItem>> {
+  async readAssignments(
+    heads: ReadonlyMap<string, Item>,
+    options: { readonly consistent?: boolean; readonly signal?: AbortSignal },
+  ): Promise<Map<string, EndpointAssignmentItem>> {
     const out = new Map<string, EndpointAssignmentItem>();
     await forEachLimited([...heads], 8, async ([service, item]) => {
       let head = toAssignmentHead(item);
       for (let attempt = 0; attempt < 3; attempt++) {
         if (!head.layout) return;
-        const shards = await this.queryShards(service, head.layout.generation, options.consistent ?? false);
+        // Tried again (a replica behind the head, or a generation switched meanwhile): read what was written.
+        const shards = await this.queryShards(service, head.layout.generation, attempt === 0 ? options : { ...options, consistent: true });
         if (shards.length === head.layout.shards && shards.every((s, i) => s.index === i)) {
           out.set(service, assembled(service, head, shards));
           return;
         }
+        if (options.signal?.aborted) throw new StoreUnavailableError('readAssignments (out of time)');
         const fresh = await this.table.get('readAssignments', keys.endpointAssignment(service), { consistent: true });
         if (!fresh) return;
         head = toAssignmentHead(fresh);
@@ -257,12 +262,20 @@ export class DynamoAssignments implements AssignmentRepository {
     return { endpoints, ...(head ? { head } : {}), shards };
   }
 
-  private async queryShards(service: string, generation: number, consistent: boolean): Promise<AssignmentShardItem[]> {
-    const items = await this.table.query('readAssignments', {
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': servicePartition(service), ':prefix': assignmentShardPrefix(generation) },
-      ...(consistent ? { ConsistentRead: true } : {}),
-    });
+  private async queryShards(
+    service: string,
+    generation: number,
+    options: { readonly consistent?: boolean; readonly signal?: AbortSignal },
+  ): Promise<AssignmentShardItem[]> {
+    const items = await this.table.query(
+      'readAssignments',
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': servicePartition(service), ':prefix': assignmentShardPrefix(generation) },
+        ...(options.consistent ? { ConsistentRead: true } : {}),
+      },
+      options.signal ? { signal: options.signal } : {},
+    );
     return items.map(toAssignmentShard);
   }
 
