@@ -6,13 +6,14 @@ import { meshServiceOfInstance } from '../lifecycle/ec2-instance';
 import { defaults } from '../config';
 import { ContainerInstanceDirectory, EcsTaskInventory, InstanceDescription, InstanceInventory } from '../lifecycle/ports';
 import { EndpointStore, refreshEndpointAssignment } from '../state/endpoints';
-import { CatalogRepository } from '../store/repositories';
+import { AssignmentRepository, CatalogRepository } from '../store/repositories';
+import { checkAssignment } from './assignment-drift';
 import { ServiceRecord, StoredEndpoint } from '../store/records';
 import { clusterName, instanceObservationChange, isInstanceId, isTaskArn, taskArnCluster } from './observe';
 import { planRepairs, Repair } from './plan';
 
 export interface ReconcileDeps {
-  readonly store: Pick<CatalogRepository, 'listServices'> & EndpointStore;
+  readonly store: Pick<CatalogRepository, 'listServices'> & EndpointStore & Pick<AssignmentRepository, 'deleteAssignmentShards'>;
   /** Lists ECS services' tasks; without it ECS endpoints are left as they are. */
   readonly tasks?: EcsTaskInventory;
   /** Resolves container instances for bridge/host mode tasks. */
@@ -22,6 +23,12 @@ export interface ReconcileDeps {
   /** @default defaults.meshTagKey (shared/config.ts) */
   readonly meshTagKey?: string;
   readonly now?: () => Date;
+  /**
+   * afterService runs once per service, inside the run's bounded concurrency, after its
+   * repairs: per-service work of the same run (the handler's convergence check) rides on the
+   * same pass instead of listing the fleet again. Its failures are reported like a repair's.
+   */
+  readonly afterService?: (service: string) => Promise<void>;
 }
 
 export interface ReconcileOptions {
@@ -31,8 +38,10 @@ export interface ReconcileOptions {
   readonly settleSeconds?: number;
   /** @default 60 — an instance observation ranks this much before the listing, so events around it win. */
   readonly observationSkewSeconds?: number;
-  /** @default 4 — services reconciled at once. */
+  /** @default 8 — services reconciled at once (each holds only its own endpoints while it is). */
   readonly concurrency?: number;
+  /** @default defaults.maxAssignmentBytes — the served cap renders are cut to (state/endpoints.ts fittingEndpoints). */
+  readonly maxAssignmentBytes?: number;
   /**
    * @default 0.5 — the share of a service's live endpoints one run may drain or remove on the
    * listing's word alone. Past it (an empty or partial listing that still succeeded), each
@@ -54,8 +63,13 @@ export interface ReconcileReport {
   readonly runId: string;
   readonly services: number;
   readonly drift: DriftCounts;
-  /** Services whose EDS item was re-rendered (one render per service that changed). */
+  /** Services whose assignment was written (the repaired endpoints folded in, or rendered in full). */
   readonly rendered: number;
+  /**
+   * Services whose stored assignment had drifted from their endpoints (a fold that stopped
+   * half-way, a missing shard, a digest off) and was rendered in full, one line each.
+   */
+  readonly assignmentDrift: readonly string[];
   /** Tagged instances whose mesh service is not declared. */
   readonly undeclaredInstances: number;
   /** What could not be listed or repaired; the rest of the run went on. */
@@ -105,23 +119,39 @@ export async function reconcileFleet(deps: ReconcileDeps, options: ReconcileOpti
     }
   }
 
-  const tasksByCluster = deps.tasks ? await listClusters(deps.tasks, services, options.runId, errors) : new Map<string, ClusterTasks>();
-
   const drift: DriftCounts = { added: 0, updated: 0, drained: 0, removed: 0 };
   const held: string[] = [];
+  const assignmentDrift: string[] = [];
   let rendered = 0;
   let overLimit = 0;
-  await forEachLimited(services, options.concurrency ?? 4, async (record) => {
-    try {
-      const result = await reconcileService(deps, options, now, record, tasksByCluster, instancesByService, errors, held);
-      for (const [kind, n] of Object.entries(result.drift) as [keyof DriftCounts, number][]) drift[kind] += n;
-      if (result.rendered) rendered++;
-      overLimit += result.overLimit;
-    } catch (err) {
-      errors.push(`service ${record.spec.name}: ${describe(err)}`);
-    }
-  });
-  return { runId: options.runId, services: services.length, drift, rendered, undeclaredInstances, errors, held: held.sort(), overLimit };
+  // One cluster at a time: its tasks are listed, its services reconciled, and the listing
+  // dropped before the next, so a run holds one cluster's tasks, not the fleet's.
+  for (const [cluster, members] of servicesByCluster(services)) {
+    const tasksByCluster = deps.tasks && cluster !== undefined ? await listClusters(deps.tasks, members, options.runId, errors) : new Map<string, ClusterTasks>();
+    await forEachLimited(members, options.concurrency ?? 8, async (record) => {
+      try {
+        const result = await reconcileService(deps, options, now, record, tasksByCluster, instancesByService, errors, held);
+        for (const [kind, n] of Object.entries(result.drift) as [keyof DriftCounts, number][]) drift[kind] += n;
+        if (result.rendered) rendered++;
+        if (result.assignmentDrift) assignmentDrift.push(`service ${record.spec.name}: ${result.assignmentDrift}`);
+        overLimit += result.overLimit;
+        await deps.afterService?.(record.spec.name);
+      } catch (err) {
+        errors.push(`service ${record.spec.name}: ${describe(err)}`);
+      }
+    });
+  }
+  return {
+    runId: options.runId,
+    services: services.length,
+    drift,
+    rendered,
+    assignmentDrift: assignmentDrift.sort(),
+    undeclaredInstances,
+    errors,
+    held: held.sort(),
+    overLimit,
+  };
 }
 
 /**
@@ -134,6 +164,14 @@ interface ClusterTasks {
 }
 
 const clusterOf = (spec: ServiceSpec) => spec.ecs?.cluster ?? 'default';
+
+/** servicesByCluster groups the services by the ECS cluster they name (sorted), those with none last (key undefined). */
+function servicesByCluster(services: readonly ServiceRecord[]): [string | undefined, ServiceRecord[]][] {
+  const groups = new Map<string | undefined, ServiceRecord[]>();
+  for (const record of services) pushTo(groups, record.spec.ecs ? clusterName(clusterOf(record.spec)) : undefined, record);
+  const named = [...groups].filter(([k]) => k !== undefined).sort(([a], [b]) => (a! < b! ? -1 : 1));
+  return groups.has(undefined) ? [...named, [undefined, groups.get(undefined)!]] : named;
+}
 
 /**
  * listClusters lists every cluster a declared service names, once each. A cluster that
@@ -177,10 +215,14 @@ async function reconcileService(
   instancesByService: Map<string, InstanceDescription[]> | undefined,
   errors: string[],
   held: string[],
-): Promise<{ drift: DriftCounts; rendered: boolean; overLimit: number }> {
+): Promise<{ drift: DriftCounts; rendered: boolean; overLimit: number; assignmentDrift?: string }> {
   const { spec } = record;
   // The table is read after the listings: what an event wrote since is younger than the settle time, and left alone.
-  const stored = await deps.store.listEndpoints(spec.name);
+  // One Query reads the endpoints with the assignment folded from them, to check it too.
+  const state = await deps.store.readEndpointState(spec.name);
+  const stored = state.endpoints;
+  const maxBytes = options.maxAssignmentBytes ?? defaults.maxAssignmentBytes;
+  const check = checkAssignment(spec.name, state, maxBytes);
   const observed = new Map<string, EndpointChange | undefined>();
   const origin = { kind: 'reconciler', id: options.runId, time: now.toISOString() } as const;
 
@@ -225,16 +267,28 @@ async function reconcileService(
   const repairs = await throughValve(deps, options, spec, stored, planned, held);
 
   const drift: DriftCounts = { added: 0, updated: 0, drained: 0, removed: 0 };
+  const repaired: string[] = [];
   for (const repair of repairs) {
     const result =
       repair.kind === 'drain' || repair.kind === 'expire'
         ? await deps.store.replaceLiveEndpoint(repair.change, repair.expected)
         : await deps.store.applyEndpointChange(repair.change);
-    if (result === 'applied') drift[driftOf[repair.kind]]++;
+    if (result === 'applied') {
+      drift[driftOf[repair.kind]]++;
+      repaired.push(idOf(repair));
+    }
   }
-  const changed = drift.added + drift.updated + drift.drained + drift.removed > 0;
-  const overLimit = changed ? (await refreshEndpointAssignment(deps.store, spec.name)).overLimit : 0;
-  return { drift, rendered: changed, overLimit };
+  if (check.leftovers.length > 0) await deps.store.deleteAssignmentShards(spec.name, check.leftovers);
+  // A service with no endpoint ever stored has nothing to render, and has not drifted.
+  const drifted = state.head === undefined && stored.length === 0 ? undefined : check.render;
+  // Each repaired endpoint is folded in like an event's; a drifted assignment is rendered in full.
+  let render = drifted !== undefined;
+  for (const id of repaired) {
+    if (render) break;
+    render = (await deps.store.foldEndpoint(spec.name, id, { maxBytes })).kind === 'needs-render';
+  }
+  const overLimit = render ? (await refreshEndpointAssignment(deps.store, spec.name, maxBytes)).overLimit : 0;
+  return { drift, rendered: render || repaired.length > 0, overLimit, ...(drifted ? { assignmentDrift: drifted } : {}) };
 }
 
 const drainSecondsOf = (spec: ServiceSpec) => spec.drainSeconds ?? defaultDrainSeconds;

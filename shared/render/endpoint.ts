@@ -2,6 +2,12 @@ import { endpointWeightLabel, maxEndpointWeight } from '../model/defaults';
 import { Endpoint, EndpointHealth } from '../model/endpoint';
 import { EnvoyResource, typeUrls } from '../envoy/resources';
 
+/**
+ * EndpointView is what rendering reads of an endpoint: where it is, its zone, health and
+ * labels (not where its state came from), so a stored assignment can keep just this.
+ */
+export type EndpointView = Pick<Endpoint, 'id' | 'address' | 'port' | 'zone' | 'health' | 'labels'>;
+
 const healthStatus: Record<EndpointHealth, string> = {
   healthy: 'HEALTHY',
   unhealthy: 'UNHEALTHY',
@@ -16,8 +22,8 @@ const healthStatus: Record<EndpointHealth, string> = {
  * ones. It depends only on the service's own endpoints, so it is the same for every caller
  * and is rendered and stored once.
  */
-export function clusterLoadAssignment(service: string, endpoints: readonly Endpoint[]): EnvoyResource {
-  const byZone = new Map<string, Endpoint[]>();
+export function clusterLoadAssignment(service: string, endpoints: readonly EndpointView[]): EnvoyResource {
+  const byZone = new Map<string, EndpointView[]>();
   for (const ep of endpoints) {
     const zone = ep.zone ?? '';
     const list = byZone.get(zone);
@@ -38,7 +44,8 @@ export function clusterLoadAssignment(service: string, endpoints: readonly Endpo
   };
 }
 
-function lbEndpoint(ep: Endpoint): Record<string, unknown> {
+/** lbEndpoint renders one endpoint of an assignment (its size is what a stored assignment budgets by). */
+export function lbEndpoint(ep: EndpointView): Record<string, unknown> {
   const labels = Object.keys(ep.labels).length > 0 ? ep.labels : undefined;
   return {
     endpoint: {
@@ -51,7 +58,7 @@ function lbEndpoint(ep: Endpoint): Record<string, unknown> {
 }
 
 /** endpointWeight reads the weight label; anything but a whole number from 1 to 128 counts as 1. */
-export function endpointWeight(ep: Endpoint): number {
+export function endpointWeight(ep: Pick<Endpoint, 'labels'>): number {
   const raw = ep.labels[endpointWeightLabel];
   if (raw === undefined || !/^[0-9]{1,3}$/.test(raw)) return 1;
   const weight = Number(raw);

@@ -1,13 +1,12 @@
 import { EndpointChange, endpointChangeTarget } from '../model/endpoint';
-import { EndpointRepository, RenderedRepository } from '../store/repositories';
+import { AssignmentRepository, AssignmentSelection, EndpointRepository } from '../store/repositories';
 import { StoredEndpoint } from '../store/records';
-import { clusterLoadAssignment } from '../render/endpoint';
-import { contentVersion } from '../envoy/version';
+import { clusterLoadAssignment, EndpointView } from '../render/endpoint';
 import { defaults } from '../config';
 import { Endpoint } from '../model/endpoint';
 
 /** EndpointStore is what applying endpoint changes needs: the endpoints, and the rendered assignments. */
-export type EndpointStore = EndpointRepository & Pick<RenderedRepository, 'putEndpointAssignment'>;
+export type EndpointStore = EndpointRepository & Pick<AssignmentRepository, 'foldEndpoint' | 'renderAssignment'>;
 
 export interface EndpointChangeOutcome {
   readonly change: EndpointChange;
@@ -24,28 +23,34 @@ export interface RefreshResult {
 
 /**
  * applyEndpointChanges writes each change (stale ones are dropped by the store's ordering
- * condition) and then re-renders the EDS resource of each service that actually changed:
- * one per service, whatever the size of the fleet.
+ * condition) and then folds the endpoint's stored state into its service's assignment: one
+ * shard and the head rewritten, the same read and write units whether the service has one
+ * endpoint or ten thousand. Where a fold cannot apply (nothing rendered yet, a full shard, an
+ * assignment cut to size), the service's assignment is rendered in full instead, once.
  *
  * A redelivery of the very change that is stored (same source event, same ordering key)
- * counts as applied and re-renders too: the first delivery may have failed between its
- * write and its render, and the retry is what completes it.
+ * counts as applied and folds too: the first delivery may have failed between its write and
+ * its fold, and the retry is what completes it.
  */
 export async function applyEndpointChanges(
   store: EndpointStore,
   changes: readonly EndpointChange[],
+  maxBytes: number = defaults.maxAssignmentBytes,
 ): Promise<EndpointChangeOutcome[]> {
   const applied: EndpointChangeOutcome[] = [];
-  const touched = new Set<string>();
+  const toRender = new Set<string>();
   for (const change of changes) {
     let result = await store.applyEndpointChange(change);
     if (result === 'stale' && (await isStoredChange(store, change))) result = 'applied';
     applied.push({ change, result });
-    if (result === 'applied') touched.add(endpointChangeTarget(change).service);
+    const { service, id } = endpointChangeTarget(change);
+    if (result !== 'applied' || toRender.has(service)) continue;
+    const folded = await store.foldEndpoint(service, id, { maxBytes });
+    if (folded.kind === 'needs-render') toRender.add(service);
   }
   const overLimit = new Map<string, number>();
-  for (const service of touched) {
-    const refreshed = await refreshEndpointAssignment(store, service);
+  for (const service of toRender) {
+    const refreshed = await refreshEndpointAssignment(store, service, maxBytes);
     if (refreshed.overLimit > 0) overLimit.set(service, refreshed.overLimit);
   }
   return applied.map((o) => {
@@ -70,47 +75,39 @@ export function storedSourceOf(stored: StoredEndpoint) {
 }
 
 /**
- * refreshEndpointAssignment renders a service's ClusterLoadAssignment from its live endpoints.
- * It takes a revision before reading, so a slower concurrent render of older state can
- * never overwrite a newer one (see EndpointRepository.bumpEndpointRevision).
+ * refreshEndpointAssignment renders a service's whole ClusterLoadAssignment from its live
+ * endpoints, as a new generation of shards (see store/dynamo/assignments.ts): for a service
+ * declared anew, an assignment that a fold cannot change (a full shard, one cut to size, one
+ * stored before shards) and the reconciler's repairs of drift.
  */
 export async function refreshEndpointAssignment(
-  store: EndpointStore,
+  store: Pick<AssignmentRepository, 'renderAssignment'>,
   service: string,
   maxBytes: number = defaults.maxAssignmentBytes,
 ): Promise<RefreshResult> {
-  const revision = await store.bumpEndpointRevision(service);
-  const stored = await store.listEndpoints(service);
-  const live = stored.flatMap((s) => (s.removed ? [] : [s.endpoint]));
-  const { resource, overLimit } = fittingAssignment(service, live, maxBytes);
-  const written = await store.putEndpointAssignment(service, {
-    resource,
-    version: contentVersion(resource),
-    revision,
-    renderedAt: new Date().toISOString(),
-  });
-  return { written, overLimit };
+  return store.renderAssignment(service, (live) => fittingEndpoints(service, live, maxBytes));
 }
 
 const healthRank: Record<Endpoint['health'], number> = { healthy: 0, unhealthy: 1, draining: 2 };
 
 /**
- * fittingAssignment renders a service's assignment within `maxBytes` of JSON. When all live
- * endpoints do not fit, it keeps the ones that serve best (healthy, then unhealthy, then
- * draining; by id within each) and says how many it left out: an assignment too large for the
- * front door would leave every caller on its old config, which is worse than fewer endpoints.
+ * fittingEndpoints picks the live endpoints a service's assignment serves within `maxBytes`
+ * of JSON. When all do not fit, it keeps the ones that serve best (healthy, then unhealthy,
+ * then draining; by id within each) and says how many it left out: an assignment too large for
+ * the front door would leave every caller on its old config, which is worse than fewer endpoints.
  */
-export function fittingAssignment(service: string, live: readonly Endpoint[], maxBytes: number): { resource: ReturnType<typeof clusterLoadAssignment>; overLimit: number } {
+export function fittingEndpoints(service: string, live: readonly EndpointView[], maxBytes: number): AssignmentSelection {
   const size = (r: unknown) => Buffer.byteLength(JSON.stringify(r));
-  const all = clusterLoadAssignment(service, live);
-  const bytes = size(all);
-  if (bytes <= maxBytes) return { resource: all, overLimit: 0 };
+  const bytes = size(clusterLoadAssignment(service, live));
+  if (bytes <= maxBytes) return { kept: live, overLimit: 0 };
   const ranked = [...live].sort((a, b) => healthRank[a.health] - healthRank[b.health] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   let keep = Math.floor((live.length * maxBytes) / bytes);
-  let resource = clusterLoadAssignment(service, ranked.slice(0, keep));
-  while (keep > 0 && size(resource) > maxBytes) {
-    keep = Math.floor(keep * 0.98);
-    resource = clusterLoadAssignment(service, ranked.slice(0, keep));
-  }
-  return { resource, overLimit: live.length - keep };
+  while (keep > 0 && size(clusterLoadAssignment(service, ranked.slice(0, keep))) > maxBytes) keep = Math.floor(keep * 0.98);
+  return { kept: ranked.slice(0, keep), overLimit: live.length - keep };
+}
+
+/** fittingAssignment renders what fittingEndpoints keeps. */
+export function fittingAssignment(service: string, live: readonly EndpointView[], maxBytes: number): { resource: ReturnType<typeof clusterLoadAssignment>; overLimit: number } {
+  const { kept, overLimit } = fittingEndpoints(service, live, maxBytes);
+  return { resource: clusterLoadAssignment(service, kept), overLimit };
 }

@@ -11,7 +11,8 @@
  * | SVC#<name>      | SECRETS            | the service's certificate, its key sealed, the bundle   |
  * | SVC#<name>      | DEPENDENT#<caller> | <caller> depends on <name> (reverse index for re-render)|
  * | SVC#<name>      | EP#<endpointId>    | one endpoint, or its tombstone (TTL) once removed      |
- * | SVC#<name>      | EDS                | the rendered ClusterLoadAssignment of <name>           |
+ * | SVC#<name>      | EDS                | the assignment's head: revision, layout, digest        |
+ * | SVC#<name>      | EDS#<gen>#<shard>  | one shard of <name>'s assignment (its endpoints, ≤1 KB) |
  * | SVC#<name>      | SNAPSHOT           | rendered LDS/RDS/CDS for the nodes of <name>           |
  * | NODES#<name>    | NODE#<nodeId>      | what one Envoy of <name> last polled and applied (TTL) |
  * | CHANGES#<shard> | <ms>#<writer>      | a rendered item of a service changed (TTL; change-log) |
@@ -33,6 +34,10 @@ export const keys = {
   dependent: (service: string, caller: string) => ({ pk: `SVC#${service}`, sk: `DEPENDENT#${caller}` }),
   endpoint: (service: string, id: string) => ({ pk: `SVC#${service}`, sk: `EP#${id}` }),
   endpointAssignment: (service: string) => ({ pk: `SVC#${service}`, sk: 'EDS' }),
+  assignmentShard: (service: string, generation: number, index: number) => ({
+    pk: `SVC#${service}`,
+    sk: `${assignmentShardPrefix(generation)}${String(index).padStart(6, '0')}`,
+  }),
   snapshot: (service: string) => ({ pk: `SVC#${service}`, sk: 'SNAPSHOT' }),
   secrets: (service: string) => ({ pk: `SVC#${service}`, sk: 'SECRETS' }),
   certificateAuthority: () => ({ pk: catalogPk, sk: 'CA' }),
@@ -51,10 +56,25 @@ export function changeLogPartition(shard: number): string {
   return `CHANGES#${shard}`;
 }
 
+/**
+ * assignmentShardPrefix begins the sort keys of one generation of a service's assignment
+ * shards (state/assignment.ts): a reader Queries them with it, after reading the head.
+ */
+export function assignmentShardPrefix(generation: number): string {
+  return `EDS#${String(generation).padStart(12, '0')}#`;
+}
+
+/**
+ * endpointStateRange bounds, in one Query of `SVC#<name>`, the assignment's head and shards and
+ * every endpoint item ('EDS' < 'EDS#…' < 'EP#…' < 'EP$'): what the reconciler reads per service.
+ */
+export const endpointStateRange = { from: 'EDS', to: 'EP$' } as const;
+
 export const prefixes = {
   service: 'SVC#',
   dependent: 'DEPENDENT#',
   endpoint: 'EP#',
+  assignmentShard: 'EDS#',
   node: 'NODE#',
 } as const;
 

@@ -1,10 +1,12 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { defaults } from '../config';
-import { EndpointChange } from '../model/endpoint';
+import { Endpoint, EndpointChange } from '../model/endpoint';
 import { NodeStatus } from '../model/node-status';
 import { ServiceSpec } from '../model/spec';
-import { EndpointAssignmentItem, RenderedKey, ServiceRecord, ServiceSecretsItem, SnapshotItem } from './records';
+import { RenderedKey, ServiceRecord, ServiceSecretsItem, SnapshotItem } from './records';
 import {
+  AssignmentRepository,
+  AssignmentSelection,
   CatalogRepository,
   CertificateRepository,
   EndpointRepository,
@@ -16,6 +18,7 @@ import { StateTable } from './dynamo/table';
 import { DynamoCatalog } from './dynamo/catalog';
 import { DynamoEndpoints } from './dynamo/endpoints';
 import { DynamoRendered } from './dynamo/rendered';
+import { DynamoAssignments } from './dynamo/assignments';
 import { DynamoCertificates } from './dynamo/certificates';
 import { DynamoNodeStatus } from './dynamo/node-status';
 import { DynamoChangeLog } from './dynamo/change-log';
@@ -35,13 +38,14 @@ export interface MeshStoreOptions {
 }
 
 /**
- * MeshStore is the five DynamoDB repositories and the change log over one table (layout in `layout.ts`), wired
+ * MeshStore is the DynamoDB repositories and the change log over one table (layout in `layout.ts`), wired
  * once: the entry points build it and hand it on, and every function of the core asks only for
  * the repositories it uses (see repositories.ts). It adds no behaviour of its own.
  */
 export class MeshStore implements Repositories, RolloutRepository {
   readonly catalog: CatalogRepository;
   readonly endpoints: EndpointRepository;
+  readonly assignments: AssignmentRepository;
   readonly rendered: RenderedRepository;
   readonly certificates: CertificateRepository;
   readonly nodes: NodeStatusRepository;
@@ -59,8 +63,10 @@ export class MeshStore implements Repositories, RolloutRepository {
     const changes = new DynamoChangeLog(table, { ...changeLogDefaults, ...options.changeLog }, () => now().getTime());
     this.changes = changes;
     this.catalog = new DynamoCatalog(table, now, changes);
-    this.endpoints = new DynamoEndpoints(table, { tombstoneTtlSeconds: options.tombstoneTtlSeconds ?? defaults.tombstoneTtlSeconds, now });
-    this.rendered = new DynamoRendered(table, changes);
+    const assignments = new DynamoAssignments(table, changes, now);
+    this.assignments = assignments;
+    this.endpoints = new DynamoEndpoints(table, { tombstoneTtlSeconds: options.tombstoneTtlSeconds ?? defaults.tombstoneTtlSeconds, now }, assignments);
+    this.rendered = new DynamoRendered(table, changes, assignments);
     this.certificates = new DynamoCertificates(table, changes);
     this.rollouts = new DynamoRollouts(table);
     this.nodes = new DynamoNodeStatus(table, { nodeStatusTtlSeconds: options.nodeStatusTtlSeconds ?? defaults.nodeStatusTtlSeconds, now });
@@ -80,9 +86,13 @@ export class MeshStore implements Repositories, RolloutRepository {
     this.endpoints.replaceLiveEndpoint(change, expected);
   getEndpoint = (service: string, id: string) => this.endpoints.getEndpoint(service, id);
   listEndpoints = (service: string) => this.endpoints.listEndpoints(service);
-  bumpEndpointRevision = (service: string) => this.endpoints.bumpEndpointRevision(service);
+  readEndpointState = (service: string) => this.endpoints.readEndpointState(service);
+  // assignments
+  foldEndpoint = (service: string, id: string, options: { readonly maxBytes: number }) => this.assignments.foldEndpoint(service, id, options);
+  renderAssignment = (service: string, select: (live: readonly Endpoint[]) => AssignmentSelection) => this.assignments.renderAssignment(service, select);
+  deleteAssignmentShards = (service: string, shards: readonly { readonly generation: number; readonly index: number }[]) =>
+    this.assignments.deleteAssignmentShards(service, shards);
   // rendered
-  putEndpointAssignment = (service: string, assignment: EndpointAssignmentItem) => this.rendered.putEndpointAssignment(service, assignment);
   getEndpointAssignments = (services: readonly string[]) => this.rendered.getEndpointAssignments(services);
   putSnapshot = (service: string, snapshot: SnapshotItem) => this.rendered.putSnapshot(service, snapshot);
   getSnapshot = (service: string) => this.rendered.getSnapshot(service);

@@ -1,5 +1,6 @@
 import { Endpoint } from '../model/endpoint';
 import { ServiceSpec } from '../model/spec';
+import { AssignmentDigest, AssignmentEntry } from './assignment-shards';
 import { EnvoyResource, NamedVersionedResources, RetiringResource, SnapshotResources, TypeVersions } from '../envoy/resources';
 
 /** RenderedItemKind names the three rendered items of a service: its snapshot, its assignment (EDS), its secrets. */
@@ -41,6 +42,41 @@ export interface EndpointAssignmentItem {
   readonly renderedAt: string;
   /** When the newest change it reflects happened (the lifecycle event's time), for convergence. */
   readonly changedAt?: string;
+}
+
+/**
+ * AssignmentHead is a service's `EDS` item: the count of endpoint changes (`revision`), and,
+ * once rendered in shards, the generation and number of its shards, the digest of what they
+ * hold and how many live endpoints were left out. A head without `layout` is a counter only,
+ * or an assignment stored whole before shards (`legacy`): both are rendered in full next time.
+ */
+export interface AssignmentHead {
+  readonly revision: number;
+  readonly layout?: {
+    readonly generation: number;
+    readonly shards: number;
+    readonly digest: AssignmentDigest;
+    readonly overLimit: number;
+  };
+  readonly legacy: boolean;
+  readonly renderedAt?: string;
+  readonly changedAt?: string;
+}
+
+/** AssignmentShardItem is one stored shard: its entries, the digest of them, and a stamp that each write moves on (the compare-and-set token). */
+export interface AssignmentShardItem {
+  readonly generation: number;
+  readonly index: number;
+  readonly entries: readonly AssignmentEntry[];
+  readonly digest: AssignmentDigest;
+  readonly stamp: number;
+}
+
+/** EndpointState is a service's endpoints, tombstones included, with its stored assignment (head and every shard), read together. */
+export interface EndpointState {
+  readonly endpoints: readonly StoredEndpoint[];
+  readonly head?: AssignmentHead;
+  readonly shards: readonly AssignmentShardItem[];
 }
 
 /** SnapshotItem is what the nodes of one service get for LDS, RDS, CDS (and SDS). */

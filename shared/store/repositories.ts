@@ -1,8 +1,9 @@
 import { RolloutRepository } from './rollouts';
-import { EndpointChange } from '../model/endpoint';
+import { Endpoint, EndpointChange } from '../model/endpoint';
 import { NodeStatus } from '../model/node-status';
 import { ServiceSpec } from '../model/spec';
-import { EndpointAssignmentItem, RenderedKey, ServiceRecord, ServiceSecretsItem, SnapshotItem, StoredEndpoint } from './records';
+import { EndpointView } from '../render/endpoint';
+import { EndpointAssignmentItem, EndpointState, RenderedKey, ServiceRecord, ServiceSecretsItem, SnapshotItem, StoredEndpoint } from './records';
 
 /**
  * The control plane's state, as one small repository per aggregate. The core depends on these
@@ -38,8 +39,43 @@ export interface EndpointRepository {
   getEndpoint(service: string, id: string): Promise<StoredEndpoint | undefined>;
   /** listEndpoints reads every endpoint of a service, tombstones included, consistently. */
   listEndpoints(service: string): Promise<StoredEndpoint[]>;
-  /** bumpEndpointRevision counts a service's endpoint changes: a render takes one before it reads. */
-  bumpEndpointRevision(service: string): Promise<number>;
+  /** readEndpointState reads a service's endpoints and its stored assignment (head, shards) in one consistent Query. */
+  readEndpointState(service: string): Promise<EndpointState>;
+}
+
+/** AssignmentFold says what folding one endpoint's stored state into its service's assignment did. */
+export type AssignmentFold =
+  | { readonly kind: 'updated'; readonly version: string }
+  | { readonly kind: 'unchanged' }
+  /** The fold could not apply (no layout yet, a full or missing shard, a cut assignment, too large now): render in full. */
+  | { readonly kind: 'needs-render'; readonly reason: string };
+
+/** AssignmentSelection is which live endpoints an assignment serves, and how many it leaves out (too large). */
+export interface AssignmentSelection {
+  readonly kept: readonly EndpointView[];
+  readonly overLimit: number;
+}
+
+/**
+ * AssignmentRepository keeps each service's rendered assignment, in shards of one write unit
+ * (store/assignment-shards.ts), up to date: one endpoint at a time (`foldEndpoint`, units flat
+ * in the size of the service) or in full (`renderAssignment`, a new generation of shards).
+ * Every write that changes what is served appends a change record.
+ */
+export interface AssignmentRepository {
+  /**
+   * foldEndpoint re-reads one endpoint's stored state and writes it into the one shard it
+   * lives in, compare-and-set on that shard and fenced by the head's generation; its
+   * difference is added to the head's digest.
+   */
+  foldEndpoint(service: string, id: string, options: { readonly maxBytes: number }): Promise<AssignmentFold>;
+  /**
+   * renderAssignment renders the whole assignment from every endpoint as a new generation of
+   * shards, switches the head to it, then folds in what changed while it rendered.
+   */
+  renderAssignment(service: string, select: (live: readonly Endpoint[]) => AssignmentSelection): Promise<{ written: boolean; overLimit: number }>;
+  /** deleteAssignmentShards removes shards no head points to (left by a render that stopped half-way). */
+  deleteAssignmentShards(service: string, shards: readonly { readonly generation: number; readonly index: number }[]): Promise<void>;
 }
 
 /** Rendered is what one poll reads in one request: a snapshot, the named assignments, a service's secrets. */
@@ -58,8 +94,6 @@ export interface RenderedMany {
 
 /** RenderedRepository holds what polls are served: the snapshots and the rendered assignments. */
 export interface RenderedRepository {
-  /** putEndpointAssignment stores a rendered assignment unless one of a newer revision is there. */
-  putEndpointAssignment(service: string, assignment: EndpointAssignmentItem): Promise<boolean>;
   getEndpointAssignments(services: readonly string[]): Promise<Map<string, EndpointAssignmentItem>>;
   /**
    * putSnapshot stores a snapshot unless the stored one was built from a newer revision of
@@ -109,4 +143,10 @@ export interface NodeStatusRepository {
 }
 
 /** Repositories are all of the state: what the entry points wire and pass on, each part to what needs it. */
-export type Repositories = CatalogRepository & EndpointRepository & RenderedRepository & CertificateRepository & NodeStatusRepository & RolloutRepository;
+export type Repositories = CatalogRepository &
+  EndpointRepository &
+  AssignmentRepository &
+  RenderedRepository &
+  CertificateRepository &
+  NodeStatusRepository &
+  RolloutRepository;

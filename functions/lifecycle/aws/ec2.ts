@@ -55,19 +55,25 @@ export class Ec2Instances implements InstanceDirectory, InstanceInventory {
   }
 
   async listTaggedInstances(tagKey: string): Promise<InstanceDescription[]> {
-    const instances: Instance[] = [];
+    // Each page is cut down to what the reconciler reads as it comes: a fleet of 100,000
+    // instances is not held as SDK objects (kilobytes each), only as descriptions.
+    const described: InstanceDescription[] = [];
+    const grouped: string[] = [];
     let nextToken: string | undefined;
     do {
       const out = await this.ec2.send(
         new DescribeInstancesCommand({ Filters: [{ Name: 'tag-key', Values: [tagKey] }], MaxResults: 1000, NextToken: nextToken }),
       );
-      for (const r of out.Reservations ?? []) instances.push(...(r.Instances ?? []));
+      for (const instance of (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+        if (!instance.InstanceId) continue;
+        described.push(toInstanceDescription(instance, undefined));
+        if (instance.Tags?.some((t) => t.Key === 'aws:autoscaling:groupName')) grouped.push(instance.InstanceId);
+      }
       nextToken = out.NextToken;
     } while (nextToken);
-    const states = await this.lifecycleStates(
-      instances.filter((i) => i.Tags?.some((t) => t.Key === 'aws:autoscaling:groupName')).map((i) => i.InstanceId!),
-    );
-    return instances.filter((i) => i.InstanceId).map((i) => toInstanceDescription(i, states.get(i.InstanceId!)));
+    const states = await this.lifecycleStates(grouped);
+    if (states.size === 0) return described;
+    return described.map((d) => (states.has(d.instanceId) ? { ...d, lifecycleState: states.get(d.instanceId)! } : d));
   }
 
   /** lifecycleStates asks Auto Scaling for its members' states, 50 ids per call (the API's limit). */

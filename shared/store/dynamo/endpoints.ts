@@ -1,6 +1,7 @@
 import { EndpointChange, endpointChangeTarget } from '../../model/endpoint';
 import { keys, prefixes, servicePartition } from '../layout';
-import { StoredEndpoint } from '../records';
+import { EndpointState, StoredEndpoint } from '../records';
+import { DynamoAssignments } from './assignments';
 import { EndpointRepository } from '../repositories';
 import { Item, StateTable, written } from './table';
 import { toStoredEndpoint } from './rows';
@@ -14,6 +15,7 @@ export class DynamoEndpoints implements EndpointRepository {
   constructor(
     private readonly table: StateTable,
     private readonly options: { readonly tombstoneTtlSeconds: number; readonly now: () => Date },
+    private readonly assignments: Pick<DynamoAssignments, 'readEndpointState'>,
   ) {}
 
   async applyEndpointChange(change: EndpointChange): Promise<'applied' | 'stale'> {
@@ -79,18 +81,7 @@ export class DynamoEndpoints implements EndpointRepository {
     return items.map(toStoredEndpoint);
   }
 
-  /**
-   * bumpEndpointRevision counts endpoint changes of a service. A render that reads endpoints
-   * after taking revision N has seen every change counted before N, so it may overwrite a
-   * rendered assignment of any lower revision, and only that.
-   */
-  async bumpEndpointRevision(service: string): Promise<number> {
-    const attributes = await this.table.update('bumpEndpointRevision', {
-      Key: keys.endpointAssignment(service),
-      UpdateExpression: 'ADD endpointRevision :one SET kind = :kind',
-      ExpressionAttributeValues: { ':one': 1, ':kind': 'eds' },
-      ReturnValues: 'UPDATED_NEW',
-    });
-    return Number(attributes?.endpointRevision);
+  readEndpointState(service: string): Promise<EndpointState> {
+    return this.assignments.readEndpointState(service);
   }
 }

@@ -3,12 +3,14 @@ import { keys } from '../layout';
 import { EndpointAssignmentItem, RenderedKey, SnapshotItem } from '../records';
 import { RenderedItems, RenderedMany, RenderedRepository } from '../repositories';
 import { ChangeLogWriter, snapshotChangeVersion } from '../change-log';
-import { StateTable, written } from './table';
+import { Item, StateTable, written } from './table';
+import { DynamoAssignments } from './assignments';
 import { renderedServiceOf, toAssignment, toServiceSecrets, toSnapshotItem } from './rows';
 
 /**
  * DynamoRendered keeps what polls are served, gzipped (see codec.ts): each service's snapshot
- * (`SVC#<name> / SNAPSHOT`) and its rendered ClusterLoadAssignment (`SVC#<name> / EDS`).
+ * (`SVC#<name> / SNAPSHOT`); its rendered ClusterLoadAssignment, in shards under a head
+ * (`SVC#<name> / EDS`), is written by DynamoAssignments and read here through it.
  * Each write that wrote is then recorded in the change log (item first, record second: no
  * transactions); a failed append fails the write, so the event behind it is retried. Where a
  * retry writes nothing again (secrets still fresh, a service already deleted), the record stays
@@ -18,28 +20,8 @@ export class DynamoRendered implements RenderedRepository {
   constructor(
     private readonly table: StateTable,
     private readonly changes: ChangeLogWriter,
+    private readonly assignments: DynamoAssignments,
   ) {}
-
-  async putEndpointAssignment(service: string, assignment: EndpointAssignmentItem): Promise<boolean> {
-    const stored = await written(
-      this.table.update('putEndpointAssignment', {
-        Key: keys.endpointAssignment(service),
-        UpdateExpression:
-          'SET body = :body, version = :version, renderedRevision = :rev, renderedAt = :at, changedAt = :changedAt, kind = :kind',
-        ConditionExpression: 'attribute_not_exists(renderedRevision) OR renderedRevision < :rev',
-        ExpressionAttributeValues: {
-          ':body': packJson(assignment.resource),
-          ':version': assignment.version,
-          ':rev': assignment.revision,
-          ':at': assignment.renderedAt,
-          ':changedAt': assignment.changedAt ?? assignment.renderedAt,
-          ':kind': 'eds',
-        },
-      }),
-    );
-    if (stored) await this.changes.append(service, 'eds', assignment.version);
-    return stored;
-  }
 
   async getEndpointAssignments(services: readonly string[]): Promise<Map<string, EndpointAssignmentItem>> {
     return (await this.getRendered(undefined, services)).assignments;
@@ -72,13 +54,17 @@ export class DynamoRendered implements RenderedRepository {
     const unique = new Map(keyList.map(({ service, item }) => [`${item}\u0000${service}`, keyOf[item](service)]));
     const items = unique.size > 0 ? await this.table.batchGet('getRenderedMany', [...unique.values()], options) : [];
     const read: RenderedMany = { snapshots: new Map(), assignments: new Map(), secrets: new Map() };
+    const heads = new Map<string, Item>();
     for (const item of items) {
       const service = renderedServiceOf(item);
       if (item.sk === 'SNAPSHOT') read.snapshots.set(service, toSnapshotItem(item));
       else if (item.sk === 'SECRETS') read.secrets.set(service, toServiceSecrets(item));
-      // An EDS item with no body has a revision counter and nothing rendered yet.
+      // An assignment rendered in shards: its head names them (a head with neither has a counter and nothing rendered yet).
+      else if (item.generation !== undefined) heads.set(service, item);
+      // An assignment stored whole, before shards: served as it is until its next change renders it in shards.
       else if (item.body) read.assignments.set(service, toAssignment(item));
     }
+    if (heads.size > 0) for (const [service, assignment] of await this.assignments.readAssignments(heads, options)) read.assignments.set(service, assignment);
     return read;
   }
 

@@ -7,7 +7,8 @@ import { EnvoyResource, RetiringResource, SnapshotResources } from '../../envoy/
 import { unpackJson } from '../codec';
 import { prefixes } from '../layout';
 import { ChangeRecord, timeOfSequence } from '../change-log';
-import { EndpointAssignmentItem, ServiceRecord, ServiceSecretsItem, SnapshotItem, StoredEndpoint } from '../records';
+import { AssignmentEntry } from '../assignment-shards';
+import { AssignmentHead, AssignmentShardItem, EndpointAssignmentItem, ServiceRecord, ServiceSecretsItem, SnapshotItem, StoredEndpoint } from '../records';
 import { Item } from './table';
 
 /**
@@ -35,6 +36,21 @@ const endpointRow = z.discriminatedUnion('removed', [
   z.object({ removed: z.literal(true), orderingKey: z.number(), removedSource: source }),
 ]);
 const assignmentRow = z.object({ body: bytes, version: text, renderedRevision: z.number(), renderedAt: text, changedAt: text.optional() });
+const digestFields = { count: z.number(), sum1: z.number(), sum2: z.number(), bytes: z.number() };
+const headRow = z.object({
+  endpointRevision: z.number().optional(),
+  generation: z.number().optional(),
+  shards: z.number().int().positive().optional(),
+  overLimit: z.number().optional(),
+  count: z.number().optional(),
+  sum1: z.number().optional(),
+  sum2: z.number().optional(),
+  bytes: z.number().optional(),
+  body: bytes.optional(),
+  renderedAt: text.optional(),
+  changedAt: text.optional(),
+});
+const shardRow = z.object({ body: bytes, stamp: z.number(), ...digestFields });
 const snapshotRow = z.object({
   body: bytes,
   versions,
@@ -99,6 +115,37 @@ const renderedTimes = (r: { renderedAt: string; changedAt?: string | undefined }
 export function toAssignment(item: Item): EndpointAssignmentItem {
   const { body, version, renderedRevision, ...times } = row(assignmentRow, item);
   return { resource: unpackJson<EnvoyResource>(body), version, revision: renderedRevision, ...renderedTimes(times) };
+}
+
+/** toAssignmentHead reads a service's EDS item: a counter, a sharded assignment's head, or a whole assignment stored before shards. */
+export function toAssignmentHead(item: Item): AssignmentHead {
+  const r = row(headRow, item);
+  const layout =
+    r.generation !== undefined && r.shards !== undefined
+      ? {
+          generation: r.generation,
+          shards: r.shards,
+          digest: { count: r.count ?? 0, sum1: r.sum1 ?? 0, sum2: r.sum2 ?? 0, bytes: r.bytes ?? 0 },
+          overLimit: r.overLimit ?? 0,
+        }
+      : undefined;
+  return {
+    revision: r.endpointRevision ?? 0,
+    ...(layout ? { layout } : {}),
+    legacy: !layout && r.body !== undefined,
+    ...(r.renderedAt !== undefined ? { renderedAt: r.renderedAt } : {}),
+    ...(r.changedAt !== undefined ? { changedAt: r.changedAt } : {}),
+  };
+}
+
+/** toAssignmentShard reads one shard (`EDS#<generation>#<index>`): generation and index come from its key. */
+export function toAssignmentShard(item: Item): AssignmentShardItem {
+  const { body, stamp, ...digest } = row(shardRow, item);
+  const match = /^EDS#(\d+)#(\d+)$/.exec(String(item.sk));
+  if (!match) throw new CorruptItemError({ pk: item.pk, sk: item.sk }, [{ path: 'sk', message: 'not an assignment shard key' }]);
+  const entries = unpackJson<AssignmentEntry[]>(body);
+  if (!Array.isArray(entries)) throw new CorruptItemError({ pk: item.pk, sk: item.sk }, [{ path: 'body', message: 'not a list of entries' }]);
+  return { generation: Number(match[1]), index: Number(match[2]), entries, digest, stamp };
 }
 
 /** renderedServiceOf names the service a rendered item (SNAPSHOT, EDS, SECRETS) belongs to. */

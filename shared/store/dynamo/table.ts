@@ -56,13 +56,17 @@ export class StateTable {
     await this.send(operation, () => this.doc.send(new DeleteCommand({ ...input, TableName: this.tableName })));
   }
 
-  /** query reads every page of a query. */
-  async query(operation: string, input: Input<QueryCommandInput>): Promise<Item[]> {
+  /** query reads every page of a query; `signal` ends it, the SDK's retries included, when the caller's time is up. */
+  async query(operation: string, input: Input<QueryCommandInput>, options: { readonly signal?: AbortSignal } = {}): Promise<Item[]> {
     const items: Item[] = [];
     let startKey: Item | undefined;
     do {
+      if (options.signal?.aborted) throw new StoreUnavailableError(`${operation} (out of time)`);
       const out = await this.send(operation, () =>
-        this.doc.send(new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: startKey })),
+        this.doc.send(
+          new QueryCommand({ ...input, TableName: this.tableName, ExclusiveStartKey: startKey }),
+          options.signal ? { abortSignal: options.signal } : {},
+        ),
       );
       items.push(...(out.Items ?? []));
       startKey = out.LastEvaluatedKey;

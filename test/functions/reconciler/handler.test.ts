@@ -11,7 +11,7 @@ const dynamo = useDynalite();
 const ecs = mockClient(ECSClient);
 beforeEach(() => ecs.reset());
 
-const context = { functionName: 'reconciler', awsRequestId: 'req-1' } as Context;
+const context = { functionName: 'reconciler', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 120_000 } as Context;
 const scheduled: ScheduledEvent = {
   version: '0',
   id: '89d1a02d-5ec7-412e-82f5-13505f849b41',

@@ -175,14 +175,21 @@ describe('ECS task state changes (awsvpc)', () => {
     await declare(store, spec({ name: 'billing' }));
     counter.reset();
     await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 't1', ecsService: 'orders', version: 2, ip: '10.0.1.7' }));
-    // alias + spec, the conditional put, then the render: revision, endpoints of orders, EDS of
-    // orders, and its record in the change log.
-    expect(counter.snapshot()).toEqual({ GetItem: 2, PutItem: 2, Query: 1, UpdateItem: 2 });
-    const stored = await store.getEndpoint('orders', taskArn('t1'));
+    // alias + spec, the conditional put, the assignment's head (nothing rendered yet: the spec
+    // was stored without its render), then the render in full: revision, endpoints of orders,
+    // its one shard, the switch of the head, and its record in the change log.
+    expect(counter.snapshot()).toEqual({ GetItem: 3, PutItem: 3, Query: 1, UpdateItem: 2 });
+    counter.reset();
+    await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 't2', ecsService: 'orders', version: 2, ip: '10.0.1.8' }));
+    // alias + spec, the conditional put, then the fold: head, shard and endpoint read, the shard
+    // written, the head's digest moved, and the record in the change log. No listing.
+    expect(counter.snapshot()).toEqual({ GetItem: 5, PutItem: 3, UpdateItem: 1 });
+    const stored = await Promise.all(['t1', 't2'].map((t) => store.getEndpoint('orders', taskArn(t))));
     const eds = (await store.getEndpointAssignments(['orders'])).get('orders');
-    expect(eds?.resource).toEqual(clusterLoadAssignment('orders', stored && !stored.removed ? [stored.endpoint] : []));
+    expect(eds?.resource).toEqual(clusterLoadAssignment('orders', stored.flatMap((s) => (s && !s.removed ? [s.endpoint] : []))));
     expect(await edsEndpoints(store, 'orders')).toMatchObject([
       { endpoint: { address: { socket_address: { address: '10.0.1.7', port_value: 15000 } } }, health_status: 'HEALTHY' },
+      { endpoint: { address: { socket_address: { address: '10.0.1.8', port_value: 15000 } } }, health_status: 'HEALTHY' },
     ]);
     expect(await store.getEndpointAssignments(['billing'])).toEqual(new Map());
   });

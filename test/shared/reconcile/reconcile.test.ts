@@ -8,6 +8,10 @@ import { Ec2Instances } from '../../../functions/lifecycle/aws/ec2';
 import { EcsContainerInstances, EcsTasks } from '../../../functions/lifecycle/aws/ecs';
 import { MeshStore } from '../../../shared/store/mesh-store';
 import { useDynalite } from '../../support/dynamo';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { clusterLoadAssignment } from '../../../shared/render/endpoint';
+import { keys } from '../../../shared/store/layout';
+import { packJson } from '../../../shared/store/codec';
 import { declare, ec2Instance, ecsTaskEvent, spec, taskArn, taskDetail, TaskOptions } from '../lifecycle/fixtures';
 
 const dynamo = useDynalite();
@@ -155,8 +159,8 @@ describe('reconcileFleet with ECS', () => {
     mockFleet({ tasks: { orders: [] }, instances: [] });
     // The STOPPED event lands right after the run read the table, before it writes.
     const racing: MeshStore = Object.create(store);
-    racing.listEndpoints = async (service) => {
-      const read = await store.listEndpoints(service);
+    racing.readEndpointState = async (service) => {
+      const read = await store.readEndpointState(service);
       if (service === 'orders') {
         await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 'racing', ecsService: 'orders', version: 6, lastStatus: 'STOPPED' }));
       }
@@ -332,3 +336,67 @@ describe('reconcileFleet with EC2', () => {
     expect(await liveIds(store, 'web')).toEqual([`${id(1)}:healthy`]);
   });
 });
+
+describe('reconcileFleet and the stored assignments', () => {
+  const served = async (store: MeshStore, service: string) => (await store.getEndpointAssignments([service])).get(service)?.resource;
+  const rendered = async (store: MeshStore, service: string) =>
+    clusterLoadAssignment(service, (await store.listEndpoints(service)).flatMap((s) => (s.removed ? [] : [s.endpoint])));
+
+  it('renders again an assignment a fold stopped short of (endpoint written, shard not), and finds no drift on the next run', async () => {
+    const { store, deps } = await setup();
+    await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 'a', ecsService: 'orders', version: 2 }));
+    // The next event's function stops after its endpoint write, before it folds it in.
+    await store.applyEndpointChange({ kind: 'upsert', endpoint: { ...(await liveEndpoint(store, 'a')), id: taskArn('b'), address: '10.0.9.9' } });
+    expect(await served(store, 'orders')).not.toEqual(await rendered(store, 'orders'));
+    mockFleet({ tasks: { orders: [] }, undescribable: ['a', 'b'], instances: [] });
+    const report = await reconcileFleet(deps(t0), { runId: 'run-1' });
+    expect(report.assignmentDrift).toEqual(['service orders: 1 endpoint(s) missing from the shards']);
+    expect(await served(store, 'orders')).toEqual(await rendered(store, 'orders'));
+    expect((await reconcileFleet(deps(t0), { runId: 'run-2' })).assignmentDrift).toEqual([]);
+  });
+
+  it('serves an assignment stored whole before shards as it is, then renders it into shards', async () => {
+    const { store, deps } = await setup();
+    await store.applyEndpointChange({ kind: 'upsert', endpoint: { ...endpointOf('a'), address: '10.0.3.3' } });
+    const whole = clusterLoadAssignment('orders', [{ ...endpointOf('a'), address: '10.0.3.3' }]);
+    await dynamo.db().doc.send(
+      new PutCommand({ TableName: store.tableName, Item: { ...keys.endpointAssignment('orders'), kind: 'eds', endpointRevision: 3, body: new Uint8Array(packJson(whole)), version: 'v-whole', renderedRevision: 3, renderedAt: t0.toISOString() } }),
+    );
+    expect((await store.getEndpointAssignments(['orders'])).get('orders')).toMatchObject({ resource: whole, version: 'v-whole' });
+    mockFleet({ tasks: { orders: [] }, undescribable: ['a'], instances: [] });
+    expect((await reconcileFleet(deps(t0), { runId: 'run-1' })).assignmentDrift).toEqual(['service orders: stored whole, before shards']);
+    const after = await store.readEndpointState('orders');
+    expect(after.head?.layout?.shards).toBe(1);
+    expect(await served(store, 'orders')).toEqual(whole);
+  });
+
+  it('deletes the shards an older generation left behind, and finds no drift', async () => {
+    const { store, deps } = await setup();
+    await handleLifecycleEvent({ store }, ecsTaskEvent({ taskId: 'a', ecsService: 'orders', version: 2 }));
+    const before = await store.readEndpointState('orders');
+    // A shard of an older generation, as a render that stopped before deleting it leaves one.
+    const old = before.shards[0]!;
+    await dynamo.db().doc.send(new PutCommand({ TableName: store.tableName, Item: { ...keys.assignmentShard('orders', old.generation - 1, 0), body: new Uint8Array(packJson([])), stamp: 1, count: 0, sum1: 0, sum2: 0, bytes: 0 } }));
+    mockFleet({ tasks: { orders: [] }, undescribable: ['a'], instances: [] });
+    const report = await reconcileFleet(deps(t0), { runId: 'run-1' });
+    expect(report.assignmentDrift).toEqual([]);
+    const after = await store.readEndpointState('orders');
+    expect(after.shards.map((s) => s.generation)).toEqual([old.generation]);
+  });
+});
+
+const endpointOf = (taskId: string) => ({
+  service: 'orders',
+  id: taskArn(taskId),
+  address: '10.0.1.1',
+  port: 15000,
+  health: 'healthy' as const,
+  labels: {},
+  source: { kind: 'ecs-task' as const, eventId: `e-${taskId}`, eventTime: '2026-11-25T10:00:00Z', orderingKey: 2 },
+});
+
+async function liveEndpoint(store: MeshStore, taskId: string) {
+  const stored = await store.getEndpoint('orders', taskArn(taskId));
+  if (!stored || stored.removed) throw new Error(`no live endpoint ${taskId}`);
+  return stored.endpoint;
+}

@@ -1,0 +1,84 @@
+import { defaults } from '../config';
+import { RenderSettings } from '../render/settings';
+import { refreshEndpointAssignment } from '../state/endpoints';
+import { SnapshotStore, refreshSnapshots } from '../state/snapshots';
+import { AssignmentRepository, CatalogRepository } from '../store/repositories';
+
+/** RebuildStore is what a rebuild reads (the catalog) and writes (every snapshot and assignment). */
+export type RebuildStore = Pick<CatalogRepository, 'listServices'> & SnapshotStore & Pick<AssignmentRepository, 'renderAssignment'>;
+
+export interface RebuildOptions {
+  /** @default 25 — services rendered together (their specs and callers read in a few batch reads). */
+  readonly pageSize?: number;
+  /** @default 4 — pages in flight at once. */
+  readonly concurrency?: number;
+  /** Resume after this service (the `next` a previous, stopped rebuild returned). */
+  readonly startAfter?: string;
+  /**
+   * When to stop taking new pages (epoch ms): a rebuild that would outrun its function's
+   * timeout stops in time and returns where to resume (`next`).
+   */
+  readonly deadlineMs?: number;
+  readonly now?: () => number;
+  /** @default defaults.maxAssignmentBytes */
+  readonly maxAssignmentBytes?: number;
+}
+
+export interface RebuildReport {
+  readonly services: number;
+  readonly snapshots: number;
+  readonly assignments: number;
+  readonly overLimit: number;
+  readonly errors: readonly string[];
+  /** The last service a stopped rebuild finished its page of: pass it as `startAfter` to go on. Absent when done. */
+  readonly next?: string;
+}
+
+/**
+ * rebuildFleet renders every service's snapshot and assignment again from the stored state,
+ * as after a change of defaults or a redeploy that changes rendering: page by page (each page's
+ * specs and callers read in batches, its snapshots rendered, checked and stored, its
+ * assignments rendered in shards), a few pages at once, so it holds a few pages' worth of
+ * state, never the fleet's. It only keeps the service names of the catalog in memory. A page
+ * that fails is reported and the rest go on; past its deadline it stops between pages and
+ * says where to resume.
+ */
+export async function rebuildFleet(store: RebuildStore, settings: RenderSettings, options: RebuildOptions = {}): Promise<RebuildReport> {
+  const now = options.now ?? Date.now;
+  const names = (await store.listServices()).map((r) => r.spec.name).sort();
+  const from = options.startAfter === undefined ? 0 : names.findIndex((n) => n > options.startAfter!);
+  const todo = from < 0 ? [] : names.slice(from);
+  const size = Math.max(1, options.pageSize ?? 25);
+  const pages: string[][] = [];
+  for (let i = 0; i < todo.length; i += size) pages.push(todo.slice(i, i + size));
+  const errors: string[] = [];
+  const finished = new Array<boolean>(pages.length).fill(false);
+  let snapshots = 0;
+  let assignments = 0;
+  let overLimit = 0;
+  let nextPage = 0;
+  const worker = async () => {
+    while (nextPage < pages.length) {
+      if (options.deadlineMs !== undefined && now() >= options.deadlineMs) return;
+      const index = nextPage++;
+      const page = pages[index]!;
+      try {
+        const stored = await refreshSnapshots(store, page, settings);
+        snapshots += stored.length;
+        for (const service of page) {
+          const rendered = await refreshEndpointAssignment(store, service, options.maxAssignmentBytes ?? defaults.maxAssignmentBytes);
+          if (rendered.written) assignments++;
+          overLimit += rendered.overLimit;
+        }
+      } catch (err) {
+        errors.push(`services ${page[0]}..${page[page.length - 1]}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+      }
+      finished[index] = true;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, pages.length)) }, worker));
+  // Resume after the last page of the unbroken run of finished ones (pages run out of order).
+  const done = finished.findIndex((f) => !f);
+  const next = done < 0 ? undefined : done === 0 ? (options.startAfter ?? '') : pages[done - 1]!.at(-1);
+  return { services: names.length, snapshots, assignments, overLimit, errors, ...(done >= 0 && next !== undefined ? { next } : {}) };
+}
