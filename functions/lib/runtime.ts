@@ -1,18 +1,12 @@
-import { MeshStore } from '../../shared/store/mesh-store';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClientFor } from '../../shared/store/dynamodb';
 import { FunctionConfig } from './config';
 import { traced } from './observability';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Runtime, runtimeOf } from './store-runtime';
 
-/** Runtime is what every function shares per container: one client, one store. */
-export interface Runtime {
-  readonly config: FunctionConfig;
-  readonly doc: DynamoDBDocumentClient;
-  readonly store: MeshStore;
-}
+export type { Runtime };
 
+/** createRuntime gives a container its store; a client it makes itself is traced (X-Ray subsegments per call). */
 export function createRuntime(config: FunctionConfig, doc?: DynamoDBDocumentClient): Runtime {
-  const client = doc ?? documentClientFor(config);
-  const instrumented = doc ? client : traced(client);
-  return { config, doc: instrumented, store: new MeshStore(instrumented, config.tableName) };
+  return runtimeOf(config, doc ?? traced(documentClientFor(config)));
 }

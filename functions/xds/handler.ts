@@ -7,9 +7,9 @@ import { SnapshotCache } from '../../shared/xds/snapshot-cache';
 import { NodeTracker } from '../../shared/xds/node-tracker';
 import { AuthMode, Principal } from '../../shared/xds/authorization';
 import { SecretSealer } from '../../shared/secrets/sealer';
-import { Runtime } from '../lib/runtime';
+import type { Runtime } from '../lib/store-runtime';
 import { toHttpRequest, toLambdaResult } from '../lib/http-adapter';
-import { MetricWindow, createLogger, createMetrics } from '../lib/observability';
+import { MetricWindow, createLogger, createMetrics } from '../lib/telemetry';
 
 /** XdsSecurity is how the xDS function authenticates callers and opens the secrets it serves. */
 export interface XdsSecurity {
