@@ -99,12 +99,20 @@ function writeOnlyOwnLogs(fn: NodejsFunction, logGroup: logs.LogGroup): void {
 
 /**
  * lambdaAliases replace, in the bundles only, modules that cannot do anything inside Lambda
- * with ones that do the same there: the SDK's default credential chain becomes the provider
- * that reads the role's credentials from the environment (functions/lib/lambda-credentials.ts
- * says why). The cold-start bench bundles with the same aliases.
+ * (or for our calls) with ones that do the same there. The cold-start bench and
+ * test/infra/bundle-size.test.ts bundle with the same aliases.
+ * - The SDK's default credential chain becomes the provider that reads the role's credentials
+ *   from the environment (functions/lib/lambda-credentials.ts says why; about 130 KB).
+ * - `@smithy/core/event-streams`, which the SDK's protocols load only to serialise or read an
+ *   event stream, becomes a module that refuses (functions/lib/no-event-streams.ts): no
+ *   operation the functions call streams (14 KB, with the checksums it brings).
+ * - `mnemonist/lru-cache`, the DynamoDB client's endpoint-discovery cache, becomes a Map-based
+ *   LRU with the five methods that cache calls (functions/lib/lru-cache.ts; 7 KB).
  */
 export const lambdaAliases: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': path.join(repoRoot, 'functions/lib/lambda-credentials.ts'),
+  '@smithy/core/event-streams': path.join(repoRoot, 'functions/lib/no-event-streams.ts'),
+  'mnemonist/lru-cache': path.join(repoRoot, 'functions/lib/lru-cache.ts'),
 };
 
 /**

@@ -1,12 +1,18 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { MeshStore } from '../../shared/store/mesh-store';
 import { documentClientFor } from '../../shared/store/dynamodb';
 import { FunctionConfig } from './config';
 import { traced } from './observability';
-import { Runtime, runtimeOf } from './store-runtime';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
-export type { Runtime };
+/** Runtime is what every function shares per container: one client, one store. */
+export interface Runtime {
+  readonly config: FunctionConfig;
+  readonly doc: DynamoDBDocumentClient;
+  readonly store: MeshStore;
+}
 
-/** createRuntime gives a container its store; a client it makes itself is traced (X-Ray subsegments per call). */
 export function createRuntime(config: FunctionConfig, doc?: DynamoDBDocumentClient): Runtime {
-  return runtimeOf(config, doc ?? traced(documentClientFor(config)));
+  const client = doc ?? documentClientFor(config);
+  const instrumented = doc ? client : traced(client);
+  return { config, doc: instrumented, store: new MeshStore(instrumented, config.tableName) };
 }

@@ -21,6 +21,15 @@ export function createMetrics(serviceName: string): Metrics {
 }
 
 /**
+ * MetricSink is what MetricWindow publishes through: Powertools' Metrics, or the xds function's
+ * EmfMetrics (emf.ts), which writes the same line without Powertools' 10 KB.
+ */
+export interface MetricSink {
+  addMetric(name: string, unit: typeof MetricUnit.Count, value: number): void;
+  publishStoredMetrics(): unknown;
+}
+
+/**
  * MetricWindow counts in memory and publishes one EMF line per window instead of one per
  * invocation: the xds function runs on every poll of the fleet, and a metrics line per poll
  * costs more in log ingestion than the polls themselves (docs/cost.md). Counts are flushed on
@@ -31,7 +40,7 @@ export class MetricWindow {
   private openedAt: number;
 
   constructor(
-    private readonly metrics: Metrics,
+    private readonly metrics: MetricSink,
     private readonly windowMs = 60_000,
     private readonly now: () => number = Date.now,
   ) {
