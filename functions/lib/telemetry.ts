@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { MetricUnit } from '@aws-lambda-powertools/metrics';
 
 import { metricsNamespace } from '../../shared/config';
 
@@ -19,6 +20,9 @@ export function createLogger(serviceName: string): Logger {
 export function createMetrics(serviceName: string): Metrics {
   return new Metrics({ namespace: metricsNamespace, serviceName });
 }
+
+/** count is MetricUnit.Count, written out so that the xds bundle needs nothing of Powertools' metrics package. */
+const count: typeof MetricUnit.Count = 'Count';
 
 /**
  * MetricSink is what MetricWindow publishes through: Powertools' Metrics, or the xds function's
@@ -54,7 +58,7 @@ export class MetricWindow {
   /** flushIfDue publishes the window's counts once it is `windowMs` old; returns whether it did. */
   flushIfDue(): boolean {
     if (this.now() - this.openedAt < this.windowMs || this.counts.size === 0) return false;
-    for (const [name, value] of this.counts) this.metrics.addMetric(name, MetricUnit.Count, value);
+    for (const [name, value] of this.counts) this.metrics.addMetric(name, count, value);
     this.metrics.publishStoredMetrics();
     this.counts = new Map();
     this.openedAt = this.now();
