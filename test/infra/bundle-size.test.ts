@@ -102,3 +102,21 @@ describe('the xds bundle, built as infra/mesh-function.ts builds it', () => {
     expect(refused!.statusCode).toBe(403);
   }, 90_000);
 });
+
+describe('a traced function, bundled with the same aliases', () => {
+  it('still traces its AWS SDK clients with X-Ray (the aliased semver and event streams are never called)', async () => {
+    const entry = join(dir, 'traced.ts');
+    writeFileSync(
+      entry,
+      `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+       import { traced } from ${JSON.stringify(join(root, 'functions', 'lib', 'observability'))};
+       const client = traced(new DynamoDBClient({ region: 'us-east-1' }));
+       export const handler = () => client.middlewareStack.identify();`,
+    );
+    const out = join(dir, 'traced.js');
+    bundle(root, entry, out, { nodePaths: [join(root, 'node_modules')] });
+    const env = { PATH: process.env.PATH, AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR', POWERTOOLS_SERVICE_NAME: 'renewal' };
+    const { stdout } = await run(process.execPath, ['-e', `process.stdout.write(JSON.stringify(require(${JSON.stringify(out)}).handler()))`], { env, timeout: 60_000 });
+    expect((JSON.parse(stdout) as string[]).some((m) => m.startsWith('XRaySDKInstrumentation'))).toBe(true);
+  }, 90_000);
+});
