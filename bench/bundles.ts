@@ -46,12 +46,11 @@ export function bundle(root: string, entry: string, outfile: string, options: Pa
   return { bytes: code.length, gzipBytes: gzipSync(code).length, ...breakdown(result.metafile!) };
 }
 
-/** packageOf names what an input path belongs to: its package (the last node_modules in the path) or its first two folders. */
+/** packageOf names what an input path belongs to: its package (after the last node_modules in the path), else its first two path segments (`shared/store`, `shared/shape.ts`). */
 export function packageOf(input: string): { name: string; dir: string } {
   const at = input.lastIndexOf('node_modules/');
   if (at < 0) {
-    const parts = input.split('/');
-    const name = parts.length > 2 ? parts.slice(0, 2).join('/') : parts[0]!;
+    const name = input.split('/').slice(0, 2).join('/');
     return { name, dir: name };
   }
   const rest = input.slice(at + 'node_modules/'.length).split('/');

@@ -38,9 +38,9 @@ export interface MeshFunctionProps {
  * The xds function and X-Ray: it keeps active tracing (Lambda records each invocation's
  * segment, its init and its duration) but carries no X-Ray SDK, so its DynamoDB calls are not
  * subsegments. It runs on every poll of the fleet; most polls make no DynamoDB call at all (the
- * snapshot cache), the SDK with Powertools' tracer is about 115 KB of bundle and 20 to 30 ms of
- * every cold start, and a slow poll already shows in the function's segment and in its
- * DynamoDB metrics. The other functions (events, issuance, the reconciler), where one slow call
+ * snapshot cache), the SDK with Powertools' tracer is 93 KB of bundle and adds about 30% to the
+ * module load of every cold start (docs/deploy.md), and a slow poll already shows in the
+ * function's segment and in its DynamoDB metrics. The other functions (events, issuance, the reconciler), where one slow call
  * is worth a trace, keep Powertools' tracer with SDK subsegments (functions/lib/observability.ts).
  * The xds entry imports only tracer-free modules (functions/lib/telemetry.ts, json-logger.ts,
  * emf.ts, kms-decrypt.ts); test/infra/bundle-size.test.ts fails if the X-Ray SDK comes back.
