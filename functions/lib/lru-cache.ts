@@ -6,7 +6,7 @@
  * typed-array pointers, is 7 KB of every bundle. Endpoint discovery is off for DynamoDB unless
  * a client enables it, so in practice the cache is made and never filled.
  */
-export default class LRUCache<K, V> {
+class LRUCache<K, V> {
   private readonly items = new Map<K, V>();
 
   constructor(private readonly capacity: number) {
@@ -47,3 +47,7 @@ export default class LRUCache<K, V> {
     this.items.clear();
   }
 }
+
+// As mnemonist's module does (`module.exports = LRUCache`), so that both an ES import of its default
+// (the SDK's dist-es) and a require (its dist-cjs) get the class.
+export = LRUCache;
