@@ -16,6 +16,12 @@ const suiteNotes: Readonly<Record<string, string>> = {
     'child process on the same 2 cores, so latency includes their scheduling while CPU and heap are the server\'s own. ' +
     'Latency runs from the change watcher\'s check (poked right after the write) to each stream\'s receipt; CPU per push covers the push, ' +
     'its ACK and the node-status writes they cause, divided by the pushes delivered.',
+  'cold-start':
+    'Each function bundled as the stack bundles it (infra/mesh-function.ts). `bundle_ratio` and `init_ratio` are today\'s ' +
+    'figures over those of the build issue #20 measured (commit 58ebd7f, the baseline rows), bundled from that commit and ' +
+    'started in the same run, interleaved run by run, so they hold on a loaded or a different machine where absolute init ' +
+    'times do not. `largest` is the bundle\'s biggest packages by minified bytes (esbuild\'s metafile); `duplicate_packages` ' +
+    'counts packages bundled from two places.',
 };
 
 export function benchmarksDocument(report: BenchReport): string {
@@ -82,7 +88,11 @@ export function headlineRows(report: BenchReport): [string, string][] {
     ]);
   }
   const xdsBundle = find(report, 'cold-start', 'bundle and init of functions/xds');
-  rows.push(['xds Lambda bundle · gzipped · init p50', `${show(xdsBundle, 'bundle_kb', ' KB')} · ${show(xdsBundle, 'bundle_gzip_kb', ' KB')} · ${show(xdsBundle, 'init_p50_ms', ' ms')}`]);
+  rows.push([
+    'xds Lambda bundle · gzipped · init p50 (× the #20 baseline, measured in the same run: bundle · init)',
+    `${show(xdsBundle, 'bundle_kb', ' KB')} · ${show(xdsBundle, 'bundle_gzip_kb', ' KB')} · ${show(xdsBundle, 'init_p50_ms', ' ms')} ` +
+      `(${show(xdsBundle, 'bundle_ratio', '×')} · ${show(xdsBundle, 'init_ratio', '×')})`,
+  ]);
   const rebuild = find(report, 'render', 'full rebuild');
   rows.push([`full rebuild of the mesh, ${cell(rebuild?.params.services ?? 'n/a')} services`, show(rebuild, 'total_s', ' s')]);
   for (const row of report.suites.find((s) => s.name === 'convergence')?.rows ?? []) {

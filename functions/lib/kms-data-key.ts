@@ -3,6 +3,33 @@ import { AesGcmSealer, SecretSealer } from '../../shared/secrets/sealer';
 import { CertificateRepository } from '../../shared/store/repositories';
 
 /**
+ * DataKeyKms is what the data key asks of KMS: open it (every container that serves or issues
+ * secrets) and make it (issuers only, once per mesh). A reader's KMS need not make one.
+ */
+export interface DataKeyKms {
+  /** decrypt returns the plaintext of a KMS ciphertext blob (KMS Decrypt). */
+  readonly decrypt: (ciphertext: Uint8Array, keyId: string) => Promise<Uint8Array>;
+  /** generateDataKey makes an AES-256 data key and returns it only encrypted (KMS GenerateDataKey). */
+  readonly generateDataKey?: (keyId: string) => Promise<Uint8Array>;
+}
+
+/** sdkDataKeyKms is DataKeyKms on the AWS SDK's KMS client (the issuers: renewal, push-certificate, admin). */
+export function sdkDataKeyKms(kms: KMSClient): Required<DataKeyKms> {
+  return {
+    async decrypt(ciphertext, keyId) {
+      const opened = await kms.send(new DecryptCommand({ CiphertextBlob: ciphertext, KeyId: keyId }));
+      if (!opened.Plaintext) throw new Error('KMS Decrypt returned no plaintext for the data key');
+      return opened.Plaintext;
+    },
+    async generateDataKey(keyId) {
+      const made = await kms.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_256' }));
+      if (!made.CiphertextBlob) throw new Error('KMS GenerateDataKey returned no ciphertext');
+      return made.CiphertextBlob;
+    },
+  };
+}
+
+/**
  * loadKmsDataKeySealer gives a container the sealer for service private keys: an AES-256 data
  * key made once by KMS (`GenerateDataKey`), stored in the table only encrypted, and decrypted
  * by KMS once per cold start. Secrets are then sealed and opened in memory: no KMS call per
@@ -18,14 +45,25 @@ export async function loadKmsDataKeySealer(
   store: Pick<CertificateRepository, 'getSealedDataKey' | 'putSealedDataKey'>,
   options: { readonly make?: boolean } = {},
 ): Promise<SecretSealer> {
+  return loadDataKeySealer(sdkDataKeyKms(kms), keyId, store, options);
+}
+
+/**
+ * loadDataKeySealer is loadKmsDataKeySealer on any DataKeyKms: the xds function passes the
+ * decrypt-only client of kms-decrypt.ts, so its bundle carries no KMS SDK client.
+ */
+export async function loadDataKeySealer(
+  kms: DataKeyKms,
+  keyId: string,
+  store: Pick<CertificateRepository, 'getSealedDataKey' | 'putSealedDataKey'>,
+  options: { readonly make?: boolean } = {},
+): Promise<SecretSealer> {
   let ciphertext = await store.getSealedDataKey();
   if (!ciphertext) {
-    if (options.make === false) throw new Error('no data key has been made yet: a service must be declared (by an issuer) first');
-    const made = await kms.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_256' }));
-    if (!made.CiphertextBlob) throw new Error('KMS GenerateDataKey returned no ciphertext');
-    ciphertext = await store.putSealedDataKey(made.CiphertextBlob);
+    if (options.make === false || !kms.generateDataKey) {
+      throw new Error('no data key has been made yet: a service must be declared (by an issuer) first');
+    }
+    ciphertext = await store.putSealedDataKey(await kms.generateDataKey(keyId));
   }
-  const opened = await kms.send(new DecryptCommand({ CiphertextBlob: ciphertext, KeyId: keyId }));
-  if (!opened.Plaintext) throw new Error('KMS Decrypt returned no plaintext for the data key');
-  return new AesGcmSealer(opened.Plaintext);
+  return new AesGcmSealer(await kms.decrypt(ciphertext, keyId));
 }

@@ -1,11 +1,7 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
-import { metricsNamespace } from '../../shared/config';
-
-/** The metric namespace every function publishes to; the dashboard reads it (defined in shared/config.ts). */
-export { metricsNamespace };
+/** Logs and metrics live in telemetry.ts (which the xds function imports alone); re-exported for the others. */
+export { MetricWindow, createLogger, createMetrics, metricsNamespace } from './telemetry';
 
 /**
  * tracer is the container's one X-Ray tracer (service name from POWERTOOLS_SERVICE_NAME, which
@@ -22,45 +18,4 @@ export const tracer = new Tracer();
  */
 export function traced<T>(client: T): T {
   return tracer.captureAWSv3Client(client);
-}
-
-export function createLogger(serviceName: string): Logger {
-  return new Logger({ serviceName });
-}
-
-export function createMetrics(serviceName: string): Metrics {
-  return new Metrics({ namespace: metricsNamespace, serviceName });
-}
-
-/**
- * MetricWindow counts in memory and publishes one EMF line per window instead of one per
- * invocation: the xds function runs on every poll of the fleet, and a metrics line per poll
- * costs more in log ingestion than the polls themselves (docs/cost.md). Counts are flushed on
- * the first invocation after the window closes, so nothing is lost while the container lives.
- */
-export class MetricWindow {
-  private counts = new Map<string, number>();
-  private openedAt: number;
-
-  constructor(
-    private readonly metrics: Metrics,
-    private readonly windowMs = 60_000,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.openedAt = now();
-  }
-
-  count(name: string, value = 1): void {
-    this.counts.set(name, (this.counts.get(name) ?? 0) + value);
-  }
-
-  /** flushIfDue publishes the window's counts once it is `windowMs` old; returns whether it did. */
-  flushIfDue(): boolean {
-    if (this.now() - this.openedAt < this.windowMs || this.counts.size === 0) return false;
-    for (const [name, value] of this.counts) this.metrics.addMetric(name, MetricUnit.Count, value);
-    this.metrics.publishStoredMetrics();
-    this.counts = new Map();
-    this.openedAt = this.now();
-    return true;
-  }
 }

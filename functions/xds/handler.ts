@@ -1,15 +1,16 @@
 import { defaults } from '../../shared/config';
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { Context, APIGatewayProxyEventV2, APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handleDiscovery } from '../../shared/api/discovery';
 import { SnapshotCache } from '../../shared/xds/snapshot-cache';
 import { NodeTracker } from '../../shared/xds/node-tracker';
 import { AuthMode, Principal } from '../../shared/xds/authorization';
 import { SecretSealer } from '../../shared/secrets/sealer';
-import { Runtime } from '../lib/runtime';
+import type { FunctionConfig } from '../lib/config';
+import type { XdsStore } from './store';
 import { toHttpRequest, toLambdaResult } from '../lib/http-adapter';
-import { MetricWindow, createLogger, createMetrics } from '../lib/observability';
+import { MetricWindow, metricsNamespace } from '../lib/telemetry';
+import { createJsonLogger } from '../lib/json-logger';
+import { EmfMetrics } from '../lib/emf';
 
 /** XdsSecurity is how the xDS function authenticates callers and opens the secrets it serves. */
 export interface XdsSecurity {
@@ -26,14 +27,20 @@ export function iamPrincipalOf(event: APIGatewayProxyEventV2): Principal | undef
   return typeof arn === 'string' && arn ? { kind: 'iam', arn } : undefined;
 }
 
+/** XdsRuntime is what the xds function reads per container: its configuration and the store a poll uses (a Runtime is one). */
+export interface XdsRuntime {
+  readonly config: FunctionConfig;
+  readonly store: XdsStore;
+}
+
 /**
  * createXdsHandler wires the REST xDS core to a Lambda function URL: Envoys on VMs and in
  * tasks POST their DiscoveryRequests here every few seconds. The cache and the node tracker
  * live as long as the container, so most polls cost no DynamoDB operation at all.
  */
-export function createXdsHandler(runtime: Runtime, security: XdsSecurity = { authMode: runtime.config.xdsAuthMode }) {
-  const logger = createLogger('xds');
-  const window = new MetricWindow(createMetrics('xds'));
+export function createXdsHandler(runtime: XdsRuntime, security: XdsSecurity = { authMode: runtime.config.xdsAuthMode }) {
+  const logger = createJsonLogger('xds');
+  const window = new MetricWindow(new EmfMetrics(metricsNamespace, 'xds'));
   const cache = new SnapshotCache(runtime.store, { ttlMs: runtime.config.snapshotCacheTtlMs, readBudgetMs: defaults.xdsReadBudgetMs });
   const tracker = new NodeTracker(runtime.store, {
     minWriteGapMs: runtime.config.nodeStatusMinWriteGapMs,
@@ -74,5 +81,10 @@ export function createXdsHandler(runtime: Runtime, security: XdsSecurity = { aut
     window.flushIfDue();
     return toLambdaResult(answer);
   };
-  return Object.assign(middy(handle).use(injectLambdaContext(logger)), { cache, tracker, metrics: window });
+  // What Powertools' injectLambdaContext middleware did: the invocation's keys on every line.
+  const handler = (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    logger.addContext(context);
+    return handle(event);
+  };
+  return Object.assign(handler, { cache, tracker, metrics: window });
 }

@@ -1,15 +1,15 @@
 import * as z from 'zod';
 import { port, serviceName } from './spec';
+import { endpointHealths, endpointSourceKinds } from './endpoint-terms';
 
 /**
  * An endpoint is one running instance of a service, as learnt from a lifecycle event or
  * the reconciler: where to reach its Envoy, in which zone, and whether to send it traffic.
  */
 
-export const endpointHealths = ['healthy', 'unhealthy', 'draining'] as const;
-export type EndpointHealth = (typeof endpointHealths)[number];
-
-export const endpointSourceKinds = ['ecs-task', 'ec2-instance', 'reconciler', 'manual'] as const;
+// The words of an endpoint live in endpoint-terms.ts, which loads no zod (the xds function reads rows with them).
+export { endpointChangeTarget, endpointHealths, endpointSourceKinds } from './endpoint-terms';
+export type { EndpointHealth } from './endpoint-terms';
 
 export const endpointSchema = z.strictObject({
   service: serviceName,
@@ -51,7 +51,3 @@ export type EndpointChange =
       readonly id: string;
       readonly source: Endpoint['source'];
     };
-
-export function endpointChangeTarget(change: EndpointChange): { service: string; id: string } {
-  return change.kind === 'upsert' ? { service: change.endpoint.service, id: change.endpoint.id } : change;
-}

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { Problem } from '../errors';
-import { serviceDefaults } from './defaults';
+import { retryConditions } from './service-terms';
 import { affinitySchema } from './spec-affinity';
 import { rolloutSchema } from './spec-rollout';
 import { subsetLabels } from './labels';
@@ -30,21 +30,9 @@ const millis = z.int().min(0, 'must be 0 or more milliseconds').max(DAY_MS, 'mus
 const positiveMillis = z.int().min(1, 'must be at least 1 ms').max(DAY_MS, 'must be at most 86400000 ms (one day)');
 const count = (max: number) => z.int().min(0).max(max);
 
-/** HTTP retry conditions (Envoy's x-envoy-retry-on) that need no further configuration than statusCodes. */
-export const httpRetryConditions = [
-  '5xx',
-  'gateway-error',
-  'reset',
-  'reset-before-request',
-  'connect-failure',
-  'retriable-4xx',
-  'refused-stream',
-  'retriable-status-codes',
-] as const;
-/** gRPC retry conditions (x-envoy-retry-grpc-on): only meaningful on a gRPC dependency. */
-export const grpcRetryConditions = ['cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable'] as const;
-export const retryConditions = [...httpRetryConditions, ...grpcRetryConditions] as const;
-export type RetryCondition = (typeof retryConditions)[number];
+// Retry conditions, ecsServiceNameOf and mtlsEnabledOf live in service-terms.ts, which loads no zod (the read path uses them).
+export { grpcRetryConditions, httpRetryConditions, retryConditions } from './service-terms';
+export type { RetryCondition } from './service-terms';
 
 
 export const retriesSchema = z.strictObject({
@@ -277,15 +265,7 @@ export type ServiceSpecInput = z.input<typeof serviceSpecSchema>;
 export type ServiceSpec = z.output<typeof serviceSpecSchema>;
 export type Dependency = ServiceSpec['dependencies'][number];
 
-/** ecsServiceNameOf returns the ECS service name whose tasks belong to this mesh service. */
-export function ecsServiceNameOf(spec: ServiceSpec): string {
-  return spec.ecs?.serviceName ?? spec.name;
-}
-
-/** mtlsEnabledOf tells whether the service takes part in mutual TLS: it has a mesh identity and requires one from callers. */
-export function mtlsEnabledOf(spec: Pick<ServiceSpec, 'mtls'>): boolean {
-  return spec.mtls?.enabled ?? serviceDefaults.mtls.enabled;
-}
+export { ecsServiceNameOf, mtlsEnabledOf } from './service-terms';
 
 /** toProblems turns zod issues into path-located problems. */
 export function toProblems(error: z.ZodError): Problem[] {

@@ -1,5 +1,6 @@
 import { dependencyDefaults, serviceDefaults } from '../model/defaults';
-import { Dependency, Protocol, RetryCondition, ServiceSpec, grpcRetryConditions } from '../model/spec';
+import type { Dependency, Protocol, RetryCondition, ServiceSpec } from '../model/spec';
+import { grpcRetryConditions } from '../model/service-terms';
 
 /**
  * The effective traffic policy of one dependency or of the service itself: the spec with

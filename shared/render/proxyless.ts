@@ -1,5 +1,6 @@
 import { NodeWorld } from '../model/node-world';
-import { Dependency, ServiceSpec, grpcRetryConditions } from '../model/spec';
+import type { Dependency, ServiceSpec } from '../model/spec';
+import { grpcRetryConditions } from '../model/service-terms';
 import { EnvoyResource, SnapshotResources, byResourceName, typeUrls } from '../envoy/resources';
 import { names, subsetCluster, subsetOfCluster } from './names';
 import { DependencyPolicy, SubsetWeight, dependencyPolicy, duration } from './policy';

@@ -1,4 +1,5 @@
-import { ServiceSpec, mtlsEnabledOf } from '../model/spec';
+import type { ServiceSpec } from '../model/spec';
+import { mtlsEnabledOf } from '../model/service-terms';
 import { pushTierIdentityName, spiffeId } from '../pki/identity';
 import { names } from './names';
 import { servicePolicy } from './policy';

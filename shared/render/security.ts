@@ -1,4 +1,5 @@
-import { ServiceSpec, mtlsEnabledOf } from '../model/spec';
+import type { ServiceSpec } from '../model/spec';
+import { mtlsEnabledOf } from '../model/service-terms';
 import { EnvoyResource } from '../envoy/resources';
 import { usesHttp2 } from './cluster';
 import { jwksCluster, jwtAuthnFilter, jwtOf } from './jwt';

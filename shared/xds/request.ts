@@ -1,43 +1,33 @@
-import * as z from 'zod';
 import { XdsRefusal } from './refusal';
-import { toProblems } from '../model/spec';
 import { XdsTypeName } from '../envoy/resources';
+import { OutputOf, arrayOf, check, integer, looseObject, optional, recordOf, string, unknown } from '../shape';
 
 /**
  * The parts of a DiscoveryRequest we act on. Envoy sends proto3 JSON with the original
  * snake_case names (`version_info`, `resource_names`, `type_url`); proto3 JSON parsers also
  * accept lowerCamelCase, so we do too. The node carries much more (its build, every compiled-in
  * extension): we read what we need and tolerate the rest, as Envoy's own parser would.
+ * Checked with shapes (shared/shape.ts), not zod: this runs on every poll of the xds function.
  */
-const nodeSchema = z
-  .object({
-    id: z.string().max(1024).optional(),
-    cluster: z.string().max(1024).optional(),
-    user_agent_name: z.string().max(1024).optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
-    locality: z
-      .object({ region: z.string().optional(), zone: z.string().optional(), sub_zone: z.string().optional() })
-      .loose()
-      .optional(),
-  })
-  .loose();
+const nodeShape = looseObject({
+  id: optional(string(1024)),
+  cluster: optional(string(1024)),
+  user_agent_name: optional(string(1024)),
+  metadata: optional(recordOf(unknown)),
+  locality: optional(looseObject({ region: optional(string()), zone: optional(string()), sub_zone: optional(string()) })),
+});
 
-const requestSchema = z
-  .object({
-    version_info: z.string().max(256).optional(),
-    node: nodeSchema.optional(),
-    resource_names: z.array(z.string().max(1024)).max(10000).optional(),
-    type_url: z.string().max(512).optional(),
-    response_nonce: z.string().max(256).optional(),
-    error_detail: z
-      .object({ code: z.number().int().optional(), message: z.string().max(65536).optional() })
-      .loose()
-      .optional(),
-  })
-  .loose();
+const requestShape = looseObject({
+  version_info: optional(string(256)),
+  node: optional(nodeShape),
+  resource_names: optional(arrayOf(string(1024), 10000)),
+  type_url: optional(string(512)),
+  response_nonce: optional(string(256)),
+  error_detail: optional(looseObject({ code: optional(integer), message: optional(string(65536)) })),
+});
 
-export type DiscoveryRequest = z.output<typeof requestSchema>;
-export type DiscoveryNode = z.output<typeof nodeSchema>;
+export type DiscoveryRequest = OutputOf<typeof requestShape>;
+export type DiscoveryNode = OutputOf<typeof nodeShape>;
 
 const camelToSnake: Record<string, string> = {
   versionInfo: 'version_info',
@@ -64,11 +54,11 @@ export function parseDiscoveryRequest(body: unknown): DiscoveryRequest {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new XdsRefusal('bad-request', 'a DiscoveryRequest must be a JSON object');
   }
-  const parsed = requestSchema.safeParse(normaliseKeys(body));
-  if (!parsed.success) {
-    throw new XdsRefusal('bad-request', 'invalid DiscoveryRequest', { problems: toProblems(parsed.error) });
+  const parsed = check(requestShape, normaliseKeys(body));
+  if (!parsed.ok) {
+    throw new XdsRefusal('bad-request', 'invalid DiscoveryRequest', { problems: parsed.problems });
   }
-  return parsed.data;
+  return parsed.value;
 }
 
 /**

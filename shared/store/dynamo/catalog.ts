@@ -1,5 +1,6 @@
 import { ConflictError } from '../../errors';
-import { ServiceSpec, ecsServiceNameOf } from '../../model/spec';
+import type { ServiceSpec } from '../../model/spec';
+import { ecsServiceNameOf } from '../../model/service-terms';
 import { catalogPk, keys, prefixes, servicePartition } from '../layout';
 import { ServiceRecord, nextRevision } from '../records';
 import { ChangeLogWriter } from '../change-log';

@@ -1,4 +1,5 @@
-import { EndpointChange, endpointChangeTarget } from '../../model/endpoint';
+import type { EndpointChange } from '../../model/endpoint';
+import { endpointChangeTarget } from '../../model/endpoint-terms';
 import { keys, prefixes, servicePartition } from '../layout';
 import { EndpointState, StoredEndpoint } from '../records';
 import { DynamoAssignments } from './assignments';

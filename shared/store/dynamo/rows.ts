@@ -1,9 +1,10 @@
-import * as z from 'zod';
 import { CorruptItemError } from '../../errors';
-import { Endpoint, endpointHealths, endpointSourceKinds } from '../../model/endpoint';
+import type { Endpoint } from '../../model/endpoint';
+import { endpointHealths, endpointSourceKinds } from '../../model/endpoint-terms';
 import { NodeStatus } from '../../model/node-status';
-import { ServiceSpec, toProblems } from '../../model/spec';
+import type { ServiceSpec } from '../../model/spec';
 import { EnvoyResource, RetiringResource, SnapshotResources } from '../../envoy/resources';
+import { Shape, arrayOf, bytes, check, integer, literal, looseObject, number, object, oneOf, optional, recordOf, string, unknown } from '../../shape';
 import { unpackJson } from '../codec';
 import { prefixes } from '../layout';
 import { ChangeRecord, timeOfSequence } from '../change-log';
@@ -15,79 +16,77 @@ import { Item } from './table';
  * Rows are validated on the way out: an item that is not what its key promises fails with
  * CorruptItemError naming the key and the field, rather than travelling on as a bad cast.
  * Specs and node status were validated whole on the way in; here their envelope is checked.
+ * The checks are shapes (shared/shape.ts), not zod: the xds function reads rows on its polls.
  */
 
-const bytes = z.instanceof(Uint8Array);
-const text = z.string();
-const versions = z.record(z.string(), z.string());
+const text = string();
+const versions = recordOf(string());
 
-const serviceRow = z.object({
-  spec: z.looseObject({ name: z.string(), dependencies: z.array(z.looseObject({ service: z.string() })) }),
-  revision: z.number(),
+const serviceRow = object({
+  spec: looseObject({ name: string(), dependencies: arrayOf(looseObject({ service: string() })) }),
+  revision: number,
   updatedAt: text,
 });
-const source = z.looseObject({ kind: z.enum(endpointSourceKinds), eventId: z.string(), orderingKey: z.number() });
-const endpointRow = z.discriminatedUnion('removed', [
-  z.object({
-    removed: z.literal(false),
-    orderingKey: z.number(),
-    endpoint: z.looseObject({ address: z.string(), port: z.number(), health: z.enum(endpointHealths), source }),
-  }),
-  z.object({ removed: z.literal(true), orderingKey: z.number(), removedSource: source }),
-]);
-const assignmentRow = z.object({ body: bytes, version: text, renderedRevision: z.number(), renderedAt: text, changedAt: text.optional() });
-const digestFields = { count: z.number(), sum1: z.number(), sum2: z.number(), bytes: z.number() };
-const headRow = z.object({
-  endpointRevision: z.number().optional(),
-  generation: z.number().optional(),
-  shards: z.number().int().positive().optional(),
-  overLimit: z.number().optional(),
-  count: z.number().optional(),
-  sum1: z.number().optional(),
-  sum2: z.number().optional(),
-  bytes: z.number().optional(),
-  body: bytes.optional(),
-  renderedAt: text.optional(),
-  changedAt: text.optional(),
+const source = looseObject({ kind: oneOf(endpointSourceKinds), eventId: string(), orderingKey: number });
+const liveEndpointRow = object({
+  removed: literal(false),
+  orderingKey: number,
+  endpoint: looseObject({ address: string(), port: number, health: oneOf(endpointHealths), source }),
 });
-const shardRow = z.object({ body: bytes, stamp: z.number(), ...digestFields });
-const snapshotRow = z.object({
+const tombstoneRow = object({ removed: literal(true), orderingKey: number, removedSource: source });
+const assignmentRow = object({ body: bytes, version: text, renderedRevision: number, renderedAt: text, changedAt: optional(text) });
+const digestFields = { count: number, sum1: number, sum2: number, bytes: number };
+const headRow = object({
+  endpointRevision: optional(number),
+  generation: optional(number),
+  shards: optional(integer),
+  overLimit: optional(number),
+  count: optional(number),
+  sum1: optional(number),
+  sum2: optional(number),
+  bytes: optional(number),
+  body: optional(bytes),
+  renderedAt: optional(text),
+  changedAt: optional(text),
+});
+const shardRow = object({ body: bytes, stamp: number, ...digestFields });
+const snapshotRow = object({
   body: bytes,
   versions,
-  specRevision: z.number(),
+  specRevision: number,
   renderedAt: text,
-  changedAt: text.optional(),
-  identity: z.object({ iamRoleArns: z.array(z.string()) }).optional(),
-  proxyless: bytes.optional(),
-  proxylessVersions: versions.optional(),
-  retiring: bytes.optional(),
-  proxylessRetiring: bytes.optional(),
+  changedAt: optional(text),
+  identity: optional(object({ iamRoleArns: arrayOf(string()) })),
+  proxyless: optional(bytes),
+  proxylessVersions: optional(versions),
+  retiring: optional(bytes),
+  proxylessRetiring: optional(bytes),
 });
-const secretsRow = z.object({
+const secretsRow = object({
   certificatePem: text,
   sealedPrivateKey: bytes,
   trustBundlePem: text,
   notBefore: text,
   notAfter: text,
   serial: text,
-  issuedForRoles: z.array(z.string()).optional(),
-  sds: bytes.optional(),
-  sdsVersions: versions.optional(),
+  issuedForRoles: optional(arrayOf(string())),
+  sds: optional(bytes),
+  sdsVersions: optional(versions),
 });
-const nodeRow = z.object({
-  status: z.looseObject({ nodeId: z.string(), service: z.string(), lastPollAt: z.string(), subscriptions: z.record(z.string(), z.unknown()) }),
-  expiresAt: z.number(),
+const nodeRow = object({
+  status: looseObject({ nodeId: string(), service: string(), lastPollAt: string(), subscriptions: recordOf(unknown) }),
+  expiresAt: number,
 });
-const aliasRow = z.object({ service: text });
-const dependentRow = z.object({ caller: text });
-const caRow = z.object({ certificatePem: text, retiredCertificatePem: text.optional() });
-const dataKeyRow = z.object({ ciphertext: bytes });
-const changeRow = z.object({ sk: text, service: text, item: z.enum(['snapshot', 'eds', 'secrets']), version: text });
+const aliasRow = object({ service: text });
+const dependentRow = object({ caller: text });
+const caRow = object({ certificatePem: text, retiredCertificatePem: optional(text) });
+const dataKeyRow = object({ ciphertext: bytes });
+const changeRow = object({ sk: text, service: text, item: oneOf(['snapshot', 'eds', 'secrets']), version: text });
 
-function row<S extends z.ZodType>(schema: S, item: Item): z.output<S> {
-  const parsed = schema.safeParse(item);
-  if (!parsed.success) throw new CorruptItemError({ pk: item.pk, sk: item.sk }, toProblems(parsed.error));
-  return parsed.data;
+function row<T>(shape: Shape<T>, item: Item): T {
+  const read = check(shape, item);
+  if (!read.ok) throw new CorruptItemError({ pk: item.pk, sk: item.sk }, read.problems);
+  return read.value;
 }
 
 const serviceOfPartition = (item: Item) => String(item.pk).slice(prefixes.service.length);
@@ -98,7 +97,7 @@ export function toServiceRecord(item: Item): ServiceRecord {
 }
 
 export function toStoredEndpoint(item: Item): StoredEndpoint {
-  const r = row(endpointRow, item);
+  const r = item.removed === true ? row(tombstoneRow, item) : row(liveEndpointRow, item);
   const service = serviceOfPartition(item);
   const id = String(item.sk).slice(prefixes.endpoint.length);
   return r.removed

@@ -1,0 +1,62 @@
+import type { MetricSink } from './telemetry';
+
+const truthy = /^(true|1|yes|on|y)$/i;
+
+export interface EmfMetricsOptions {
+  /** Where a line goes. @default stdout, as Powertools writes it */
+  readonly write?: (line: string) => void;
+  readonly now?: () => number;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * EmfMetrics writes the CloudWatch Embedded Metric Format line that Powertools' Metrics writes
+ * for the same counts (namespace, the `service` dimension, one value per metric or an array
+ * when a name was added more than once), and honours POWERTOOLS_METRICS_DISABLED and
+ * POWERTOOLS_DEV as it does; test/functions/emf.test.ts compares the two lines. The xds
+ * function publishes through it: one line per MetricWindow, and Powertools' Metrics is 10 KB
+ * of a bundle that every poll of the fleet may cold-start (docs/deploy.md).
+ */
+export class EmfMetrics implements MetricSink {
+  private stored = new Map<string, { unit: string; values: number[] }>();
+  private readonly disabled: boolean;
+  private readonly write: (line: string) => void;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly namespace: string,
+    private readonly serviceName: string,
+    options: EmfMetricsOptions = {},
+  ) {
+    const env = options.env ?? process.env;
+    const switchedOff = env.POWERTOOLS_METRICS_DISABLED;
+    this.disabled = switchedOff !== undefined ? truthy.test(switchedOff.trim()) : truthy.test((env.POWERTOOLS_DEV ?? '').trim());
+    this.write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
+    this.now = options.now ?? Date.now;
+  }
+
+  addMetric(name: string, unit: string, value: number): void {
+    const metric = this.stored.get(name) ?? { unit, values: [] };
+    metric.values.push(value);
+    this.stored.set(name, metric);
+  }
+
+  publishStoredMetrics(): void {
+    if (this.stored.size === 0) return;
+    const metrics = [...this.stored];
+    this.stored = new Map();
+    if (this.disabled) return;
+    this.write(
+      JSON.stringify({
+        _aws: {
+          Timestamp: this.now(),
+          CloudWatchMetrics: [
+            { Namespace: this.namespace, Dimensions: [['service']], Metrics: metrics.map(([name, { unit }]) => ({ Name: name, Unit: unit })) },
+          ],
+        },
+        service: this.serviceName,
+        ...Object.fromEntries(metrics.map(([name, { values }]) => [name, values.length === 1 ? values[0] : values])),
+      }),
+    );
+  }
+}

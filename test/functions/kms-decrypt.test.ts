@@ -1,0 +1,115 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createServer, IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { NodeSha256 } from '../../cli/sigv4';
+import { KmsRequestError, dnsSuffixOf, kmsDecryptOnly } from '../../functions/lib/kms-decrypt';
+import { loadDataKeySealer, loadKmsDataKeySealer } from '../../functions/lib/kms-data-key';
+import { credentials, fixedCredentials } from '../support/sigv4-endpoint';
+import { useDynalite } from '../support/dynamo';
+
+const dynalite = useDynalite();
+const region = 'eu-west-1';
+
+/** A KMS master key only the fake KMS holds: ciphertext blobs are iv, tag and AES-GCM body. */
+const masterKey = randomBytes(32);
+const wrap = (plain: Uint8Array) => {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', masterKey, iv);
+  const body = Buffer.concat([c.update(plain), c.final()]);
+  return Buffer.concat([iv, c.getAuthTag(), body]);
+};
+const unwrap = (blob: Uint8Array) => {
+  const b = Buffer.from(blob);
+  const d = createDecipheriv('aes-256-gcm', masterKey, b.subarray(0, 12));
+  d.setAuthTag(b.subarray(12, 28));
+  return Buffer.concat([d.update(b.subarray(28)), d.final()]);
+};
+
+const read = (req: IncomingMessage) =>
+  new Promise<string>((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+
+/**
+ * KMS is the external boundary: this stand-in speaks its JSON 1.1 protocol, recomputes each
+ * request's SigV4 signature (service kms) and answers as KMS does: the plaintext, or a typed error.
+ */
+let server: Server;
+let endpoint: string;
+const seen: { target: string; keyId: string; verified: boolean; token: string }[] = [];
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    void read(req).then(async (body) => {
+      const auth = String(req.headers.authorization ?? '');
+      const signedNames = /SignedHeaders=([^,]+)/.exec(auth)?.[1]?.split(';') ?? [];
+      const headers = Object.fromEntries(signedNames.map((h) => [h, String(req.headers[h] ?? '')]));
+      const amzDate = String(req.headers['x-amz-date'] ?? '');
+      const signingDate = new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+      const signer = new SignatureV4({ service: 'kms', region, credentials: fixedCredentials, sha256: NodeSha256 });
+      const expected = await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: '/', query: {}, headers, body }, { signingDate });
+      const verified = expected.headers.authorization === auth && signedNames.includes('x-amz-target');
+      const input = JSON.parse(body) as { CiphertextBlob: string; KeyId: string };
+      seen.push({ target: String(req.headers['x-amz-target']), keyId: input.KeyId, verified, token: String(req.headers['x-amz-security-token']) });
+      const answer = (status: number, json: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify(json));
+      };
+      if (!verified) return answer(400, { __type: 'InvalidSignatureException', message: 'The request signature we calculated does not match' });
+      if (input.KeyId !== 'alias/data') return answer(400, { __type: 'com.amazonaws.kms#IncorrectKeyException', message: 'The key ID in the request does not identify the key' });
+      try {
+        return answer(200, { KeyId: input.KeyId, Plaintext: unwrap(Buffer.from(input.CiphertextBlob, 'base64')).toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' });
+      } catch {
+        return answer(400, { __type: 'InvalidCiphertextException', message: null });
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe('the xds function KMS Decrypt', () => {
+  it('is a signed TrentService.Decrypt that returns the plaintext, with the session token', async () => {
+    const kms = kmsDecryptOnly({ region, credentials: fixedCredentials, endpoint });
+    const secret = randomBytes(32);
+    expect(Buffer.from(await kms.decrypt(wrap(secret), 'alias/data'))).toEqual(secret);
+    expect(seen.at(-1)).toEqual({ target: 'TrentService.Decrypt', keyId: 'alias/data', verified: true, token: credentials.sessionToken });
+  });
+
+  it('fails with KMS error type and status when KMS refuses', async () => {
+    const kms = kmsDecryptOnly({ region, credentials: fixedCredentials, endpoint });
+    const refused = kms.decrypt(wrap(randomBytes(32)), 'alias/other');
+    await expect(refused).rejects.toThrow(KmsRequestError);
+    await expect(refused).rejects.toMatchObject({ status: 400, type: 'IncorrectKeyException' });
+    await expect(kms.decrypt(Buffer.from('not a blob of this key, long enough to be split'), 'alias/data')).rejects.toMatchObject({ type: 'InvalidCiphertextException' });
+  });
+
+  it('opens the data key an issuer made with the SDK client, and never makes one', async () => {
+    const sdk = mockClient(KMSClient);
+    sdk.on(GenerateDataKeyCommand).callsFake(() => {
+      const plain = randomBytes(32);
+      return { Plaintext: plain, CiphertextBlob: wrap(plain) };
+    });
+    sdk.on(DecryptCommand).callsFake((input: { CiphertextBlob: Uint8Array }) => ({ Plaintext: unwrap(input.CiphertextBlob) }));
+    const store = await dynalite.newStore();
+    const reader = kmsDecryptOnly({ region, credentials: fixedCredentials, endpoint });
+    await expect(loadDataKeySealer(reader, 'alias/data', store, { make: false })).rejects.toThrow('no data key has been made yet');
+    await expect(loadDataKeySealer(reader, 'alias/data', store)).rejects.toThrow('no data key has been made yet'); // it cannot make one
+    const issuer = await loadKmsDataKeySealer(new KMSClient({ region }), 'alias/data', store);
+    const opened = await loadDataKeySealer(reader, 'alias/data', store, { make: false });
+    expect(opened.open(issuer.seal('-----BEGIN PRIVATE KEY-----', 'orders'), 'orders')).toBe('-----BEGIN PRIVATE KEY-----');
+    sdk.restore();
+  });
+
+  it.each([
+    ['eu-west-1', 'amazonaws.com'],
+    ['us-gov-west-1', 'amazonaws.com'],
+    ['cn-north-1', 'amazonaws.com.cn'],
+  ])('finds KMS in %s under %s', (r, suffix) => {
+    expect(dnsSuffixOf(r)).toBe(suffix);
+  });
+});
