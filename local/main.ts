@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { startLocalControlPlane } from './server';
+import { parseObservability } from '../functions/lib/config';
+import { defaultRenderSettings } from '../shared/render/settings';
 
 /**
  * `npm start`: the control plane on this machine, on embedded DynamoDB (in memory unless
@@ -13,12 +15,13 @@ async function main(): Promise<void> {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       auth: { type: 'string' },
+      observability: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: npm start -- [--port 18000] [--grpc-port 18001] [--host 127.0.0.1] [--data-dir ./.data] [--auth none|token] [--verbose]');
+    console.log('usage: npm start -- [--port 18000] [--grpc-port 18001] [--host 127.0.0.1] [--data-dir ./.data] [--auth none|token] [--observability JSON] [--verbose]');
     return;
   }
   process.env.POWERTOOLS_LOG_LEVEL ??= values.verbose ? 'INFO' : 'WARN';
@@ -42,7 +45,23 @@ async function main(): Promise<void> {
     console.error(`--auth must be none or token, got "${auth}"`);
     process.exit(2);
   }
-  const cp = await startLocalControlPlane({ port, grpcPort, host: values.host, dataDir: values['data-dir'], auth });
+  // The mesh-wide observability default, as ControlPlaneProps.observability sets it in AWS.
+  const rawObservability = values.observability ?? process.env.MESH_OBSERVABILITY;
+  let observability;
+  try {
+    observability = rawObservability ? parseObservability(rawObservability) : undefined;
+  } catch (err) {
+    console.error(`--observability: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const cp = await startLocalControlPlane({
+    port,
+    grpcPort,
+    host: values.host,
+    dataDir: values['data-dir'],
+    auth,
+    ...(observability ? { config: { render: { ...defaultRenderSettings, observability } } } : {}),
+  });
   const store = values['data-dir'] ? `embedded DynamoDB in ${values['data-dir']}` : 'embedded DynamoDB in memory';
   const authLine =
     auth === 'token'

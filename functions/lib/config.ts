@@ -2,6 +2,8 @@ import { RenderSettings, defaultRenderSettings } from '../../shared/render/setti
 import { parseMeshName } from '../../shared/pki/identity';
 import { AuthMode } from '../../shared/xds/authorization';
 import { defaults } from '../../shared/config';
+import { ObservabilitySpec, observabilitySchema } from '../../shared/model/spec-observability';
+import { toProblems } from '../../shared/model/spec';
 
 /**
  * FunctionConfig is read once per container from the environment the CDK stack sets; a
@@ -42,6 +44,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
       refreshDelay: env.XDS_REFRESH_DELAY ?? defaultRenderSettings.refreshDelay,
       requestTimeout: env.XDS_REQUEST_TIMEOUT ?? defaultRenderSettings.requestTimeout,
       meshName: parseMeshName(env.MESH_NAME ?? defaultRenderSettings.meshName),
+      ...(env.MESH_OBSERVABILITY ? { observability: parseObservability(env.MESH_OBSERVABILITY) } : {}),
     },
     // 0 is meaningful for these two: no cache, and a status write on every change.
     snapshotCacheTtlMs: integer(env, 'SNAPSHOT_CACHE_TTL_MS', defaults.snapshotCacheTtlMs, 0),
@@ -53,6 +56,24 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
     caKeyId: env.CA_KEY_ID || undefined,
     certificateLifetimeSeconds: integer(env, 'CERTIFICATE_LIFETIME_SECONDS', defaults.certificateLifetimeSeconds, 1),
   };
+}
+
+/**
+ * parseObservability reads the mesh-wide observability default (MESH_OBSERVABILITY, JSON in the
+ * shape of a spec's `observability`), failing the cold start with what is wrong in it.
+ */
+export function parseObservability(raw: string): ObservabilitySpec {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new Error(`MESH_OBSERVABILITY is not JSON: "${raw.slice(0, 100)}"`);
+  }
+  const parsed = observabilitySchema.safeParse(json);
+  if (!parsed.success) {
+    throw new Error(`MESH_OBSERVABILITY is not a valid observability block: ${toProblems(parsed.error).map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`);
+  }
+  return parsed.data;
 }
 
 function authMode(raw: string): AuthMode {

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { Problem } from '../errors';
 import { serviceDefaults } from './defaults';
+import { observabilitySchema } from './spec-observability';
 
 /**
  * The service spec is what an operator declares about one mesh service. Its core fields
@@ -266,6 +267,8 @@ export const serviceSpecSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  /** Metrics to CloudWatch and request tracing (spec-observability.ts); the mesh-wide default fills the gaps. */
+  observability: observabilitySchema.optional(),
 });
 
 export type ServiceSpecInput = z.input<typeof serviceSpecSchema>;
