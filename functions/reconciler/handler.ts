@@ -47,6 +47,9 @@ export function createReconcilerHandler(
     const nodes = await nodesReport(deps.store);
     const behind = nodes.services.reduce((sum, s) => sum + s.behind.length, 0);
     metrics.addMetric('NodesBehind', MetricUnit.Count, behind);
+    // How long the newest change took to reach every node of its service: the slowest service's.
+    const convergence = nodes.services.flatMap((s) => (s.lastChange ? [s.lastChange.convergenceMs.max] : []));
+    if (convergence.length > 0) metrics.addMetric('ConvergenceMs', MetricUnit.Milliseconds, Math.max(...convergence));
     if (behind > 0) {
       logger.warn('nodes behind the latest version', {
         services: nodes.services.filter((s) => s.behind.length > 0).map((s) => ({ service: s.service, behind: s.behind.slice(0, 10) })),
