@@ -1,3 +1,4 @@
+import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { BootstrapTelemetry } from '../../shared/render/stats';
 
@@ -116,4 +117,10 @@ export function telemetryAgents(telemetry: BootstrapTelemetry, region: string, o
 /** grantTelemetry gives a node's role what its agents need to send. */
 export function grantTelemetry(role: iam.IRole, agents: readonly TelemetryAgent[]): void {
   for (const agent of agents) for (const statement of agent.statements) role.addToPrincipalPolicy(new iam.PolicyStatement(statement));
+  if (agents.length === 0) return;
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'The telemetry agents send with actions that take no resource: PutMetricData is held to the sidecar namespace by its condition, and X-Ray writes and sampling reads have no resource-level permissions',
+  });
 }
