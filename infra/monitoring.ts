@@ -179,7 +179,6 @@ export class ControlPlaneMonitoring extends Construct {
       }),
     );
     if (props.pushTier) this.watchPushTier(props.pushTier, alarm, props.alarmTopic);
-    for (const row of dataPlaneWidgets(props.dataPlaneNamespace)) this.dashboard.addWidgets(...row);
     if (props.renewalMissedPeriod) {
       this.dashboard.addWidgets(
         new cloudwatch.GraphWidget({
@@ -190,6 +189,8 @@ export class ControlPlaneMonitoring extends Construct {
         }),
       );
     }
+    // The data plane below the control plane: what the sidecars measure (infra/dashboard.ts).
+    for (const row of dataPlaneWidgets(props.dataPlaneNamespace)) this.dashboard.addWidgets(...row);
   }
 
   /**
