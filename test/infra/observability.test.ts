@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -213,5 +215,14 @@ describe('observability per service, without a mesh default', () => {
 
   it('refuses an observability default that is not one, naming the prop', () => {
     expect(() => new ControlPlane(newUnbundledStack(), 'ControlPlane', { observability: { tracing: { provider: 'zipkin' } } as never })).toThrow(/observability tracing.provider/);
+  });
+});
+
+describe('the observability docs', () => {
+  it('show the saved access-log queries exactly as the CDK saves them', () => {
+    const docs = readFileSync(join(__dirname, '..', '..', 'docs', 'rendering.md'), 'utf8');
+    for (const question of ['slowest-routes', '5xx-by-dependency', 'who-calls-whom'] as const) {
+      expect(docs).toContain('```\n' + accessLogQueryText(question) + '\n```');
+    }
   });
 });
