@@ -55,7 +55,7 @@ const tagExtractors: readonly { tag_name: string; regex: string }[] = [
  * mesh asks of its sidecars: request rate, errors by class and latency per listener and per
  * upstream; retries, circuit-breaker overflows, outlier ejections, connection failures and mTLS
  * handshake failures per upstream; RBAC and JWT denials; handshake failures of inbound
- * connections; and Envoy's own rejections of served configuration (NACKs seen from the node).
+ * connections; and Envoy's own rejections and acceptances of served configuration.
  */
 export const includedStats: readonly string[] = [
   '^cluster\\.[^.]+\\.(upstream_rq_total|upstream_rq_[2-5]xx|upstream_rq_time|upstream_rq_retry|upstream_rq_retry_overflow|upstream_rq_pending_overflow|upstream_cx_overflow|upstream_cx_connect_fail|outlier_detection\\.ejections_enforced_total|ssl\\.connection_error)$',
@@ -64,7 +64,9 @@ export const includedStats: readonly string[] = [
   '^listener\\.[0-9._]+_[0-9]+\\.ssl\\.(connection_error|fail_verify_no_cert|fail_verify_error)$',
   // The network RBAC filter of a TCP service counts under its own stat prefix.
   '^[A-Za-z0-9_]+\\.rbac\\.denied$',
-  '^(cluster_manager\\.cds|listener_manager\\.lds)\\.update_rejected$',
+  // Rejections are NACKs seen from the node; successes are what the sidecar's health check reads
+  // (infra/sidecar/envoy-health.sh): a stat left out here would not exist, and no task would turn healthy.
+  '^(cluster_manager\\.cds|listener_manager\\.lds)\\.update_(rejected|success)$',
 ];
 
 /** MetricsPolicy is a service's effective metrics: the spec over the mesh-wide default, gaps from defaults.ts. */

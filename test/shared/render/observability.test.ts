@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { renderSnapshot } from '../../../shared/render/snapshot';
 import { inboundListener, outboundListener } from '../../../shared/render/listener';
 import { hcmTracing, tracingPolicy } from '../../../shared/render/tracing';
@@ -177,6 +179,13 @@ describe('metrics', () => {
     'cluster.xds_cluster.update_attempt',
   ])('drops %s', (full) => {
     expect(extract(config, full).kept).toBe(false);
+  });
+
+  it("keeps every stat the sidecar's health check reads (a stat left out does not exist: no task would turn healthy)", () => {
+    const script = readFileSync(join(__dirname, '..', '..', '..', 'infra', 'sidecar', 'envoy-health.sh'), 'utf8');
+    const read = [...script.matchAll(/grep -Eq '\^([a-z_\\.]+): /g)].map((m) => m[1]!.replace(/\\\./g, '.'));
+    expect(read).toEqual(['cluster_manager.cds.update_success', 'listener_manager.lds.update_success']);
+    for (const stat of read) expect(extract(config, stat).kept).toBe(true);
   });
 
   it('every kept regex compiles in JavaScript as in RE2 (no look-around, no back-references)', () => {
