@@ -8,6 +8,8 @@ import { parseMeshName } from '../shared/pki/identity';
 import { ValidationError } from '../shared/errors';
 import type { PushTierOptions } from './xds-server';
 import { RouteDelivery, routeDeliveries } from '../shared/render/settings';
+import { ObservabilitySpec, observabilitySchema } from '../shared/model/spec-observability';
+import { toProblems } from '../shared/model/spec';
 
 export interface ControlPlaneProps {
   /** Keep the state table (and its data) when the stack is deleted. @default RemovalPolicy.RETAIN */
@@ -76,6 +78,14 @@ export interface ControlPlaneProps {
    * @default - REST polling only
    */
   readonly pushTier?: PushTierOptions;
+  /**
+   * The mesh's observability default, in the shape of a spec's `observability`: metrics of
+   * every sidecar to CloudWatch (the DogStatsD sink and the CloudWatch agent beside Envoy) and
+   * request tracing (X-Ray or OpenTelemetry); a service's own fields win. The functions render
+   * with it (MESH_OBSERVABILITY) and the sidecar helpers add the agents it calls for.
+   * @default - no metrics, no tracing unless a service declares them
+   */
+  readonly observability?: ObservabilitySpec;
 }
 
 /** The defaults of the props that have one (shared/config.ts holds those the functions share). */
@@ -120,6 +130,10 @@ export function validateControlPlaneProps(props: ControlPlaneProps): void {
       const reason = err instanceof ValidationError ? err.problems.map((p) => p.message).join('; ') : String(err);
       check(false, 'meshName', `${reason} (got '${meshName}')`);
     }
+  }
+  if (props.observability !== undefined) {
+    const parsed = observabilitySchema.safeParse(props.observability);
+    if (!parsed.success) check(false, 'observability', toProblems(parsed.error).map((p) => `${p.path || '(root)'}: ${p.message}`).join('; '));
   }
   const renewal = props.renewalInterval;
   if (renewal !== undefined && !renewal.isUnresolved()) {

@@ -117,6 +117,7 @@ export class ControlPlane extends Construct {
       requestTimeout: props.requestTimeout ?? defaultRenderSettings.requestTimeout,
       meshName: props.meshName ?? defaultRenderSettings.meshName,
       routeDelivery: props.routeDelivery ?? 'rds',
+      ...(props.observability ? { observability: props.observability } : {}),
     };
     this.meshTagKey = props.meshTagKey ?? controlPlaneDefaults.meshTagKey;
 
@@ -129,6 +130,7 @@ export class ControlPlane extends Construct {
       MESH_NAME: this.renderSettings.meshName,
       XDS_ROUTE_DELIVERY: this.renderSettings.routeDelivery!,
       MESH_TAG_KEY: this.meshTagKey,
+      ...(props.observability ? { MESH_OBSERVABILITY: JSON.stringify(props.observability) } : {}),
     };
     const { logRetention, ecsClusterArns } = props;
     const common = { table: state.table, environment, ecsClusterArns, logRetention };

@@ -60,6 +60,8 @@ export class ExampleMeshStack extends Stack {
       // An example is meant to be torn down: production keeps the defaults (retain, protected).
       tableRemovalPolicy: RemovalPolicy.DESTROY,
       deletionProtection: false,
+      // Every sidecar's metrics to CloudWatch and 5 % of requests traced in X-Ray: the agents ride beside Envoy.
+      observability: { metrics: { enabled: true }, tracing: { provider: 'xray', samplingPercent: 5 } },
       ...(props.pushTier ? { pushTier: { vpc } } : {}),
     });
 

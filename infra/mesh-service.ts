@@ -4,6 +4,8 @@ import { Construct } from 'constructs';
 import { ServiceSpec, ServiceSpecInput } from '../shared/model/spec';
 import { parseServiceSpec } from '../shared/model/parse-spec';
 import type { ControlPlane } from './control-plane';
+import { metricsPolicy } from '../shared/render/stats';
+import { servicePolicy } from '../shared/render/policy';
 
 /**
  * MeshServiceProps are the service spec itself (the same type the management API accepts,
@@ -65,6 +67,10 @@ export class MeshService extends Construct {
       properties: { Spec: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.specWithBoundRoles(input)) }) },
       serviceTimeout: Duration.minutes(2),
     });
+    // With metrics on, an alarm on the 5xx its sidecars answer (HTTP protocols: TCP has no status).
+    if (this.spec.protocol !== 'tcp' && metricsPolicy(this.spec, controlPlane.renderSettings)) {
+      controlPlane.monitoring.watchService(this.serviceName, servicePolicy(this.spec).statsPrefix);
+    }
     this.resource.node.addDependency(controlPlane.table);
 
     for (const dep of this.spec.dependencies) services.get(dep.service)?.dependOnService(this);

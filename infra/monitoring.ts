@@ -9,6 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { metricsNamespace } from '../functions/lib/observability';
 import { pushMetricNames, pushMetricsService } from '../server/metrics';
+import { ServiceErrorAlarmOptions, dataPlaneWidgets, serviceErrors } from './dashboard';
 
 export interface ControlPlaneMonitoringProps {
   readonly functions: readonly lambda.Function[];
@@ -18,6 +19,8 @@ export interface ControlPlaneMonitoringProps {
   readonly renewalMissedPeriod?: Duration;
   /** With the push tier (infra/xds-server.ts): its alarms and widgets. @default - none */
   readonly pushTier?: { readonly service: ecs.FargateService; readonly targetGroup: elbv2.NetworkTargetGroup; readonly minTasks: number };
+  /** The CloudWatch namespace the sidecars' metrics land in (the data-plane rows of the dashboard). @default 'EnvoyMesh' */
+  readonly dataPlaneNamespace?: string;
 }
 
 /**
@@ -36,9 +39,13 @@ export function meshMetric(service: string, metricName: string, statistic = 'Sum
 export class ControlPlaneMonitoring extends Construct {
   public readonly alarms: cloudwatch.Alarm[] = [];
   public readonly dashboard: cloudwatch.Dashboard;
+  private readonly alarmTopic?: sns.ITopic;
+  private readonly dataPlaneNamespace?: string;
 
   constructor(scope: Construct, id: string, props: ControlPlaneMonitoringProps) {
     super(scope, id);
+    this.alarmTopic = props.alarmTopic;
+    this.dataPlaneNamespace = props.dataPlaneNamespace;
     const alarm = (alarmId: string, metric: cloudwatch.Metric, description: string, threshold = 0, evaluationPeriods = 1) => {
       const created = metric.createAlarm(this, alarmId, {
         alarmDescription: description,
@@ -149,8 +156,9 @@ export class ControlPlaneMonitoring extends Construct {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Nodes behind the latest version',
+        title: 'Nodes behind the latest version; convergence of the last change (ms)',
         left: [meshMetric('reconciler', 'NodesBehind', 'Maximum', Duration.minutes(5)).with({ label: 'NodesBehind' })],
+        right: [meshMetric('reconciler', 'ConvergenceMs', 'Maximum', Duration.minutes(5)).with({ label: 'slowest service to converge' })],
         width: 8,
       }),
       new cloudwatch.GraphWidget({
@@ -181,6 +189,29 @@ export class ControlPlaneMonitoring extends Construct {
         }),
       );
     }
+    // The data plane below the control plane: what the sidecars measure (infra/dashboard.ts).
+    for (const row of dataPlaneWidgets(props.dataPlaneNamespace)) this.dashboard.addWidgets(...row);
+  }
+
+  /**
+   * watchService alarms when a service's sidecars answer 5xx on their inbound listener, summed
+   * over its tasks and zones, for several minutes in a row (a Metrics Insights alarm: the
+   * sidecars' metrics carry the zone, which an alarm on one metric would have to name). The
+   * MeshService construct calls it for each service whose metrics are on.
+   */
+  public watchService(service: string, inboundStatPrefix: string, options: ServiceErrorAlarmOptions = {}): cloudwatch.Alarm {
+    const minutes = options.minutes ?? 3;
+    const created = new cloudwatch.Alarm(this, `ServiceErrors-${service}`, {
+      metric: serviceErrors(service, inboundStatPrefix, this.dataPlaneNamespace),
+      alarmDescription: `${service}: its sidecars answered more than ${options.errorsPerMinute ?? 10} 5xx a minute for ${minutes} minutes; see the mesh dashboard and the access-log query mesh/${service}/5xx-by-dependency`,
+      threshold: options.errorsPerMinute ?? 10,
+      evaluationPeriods: minutes,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (this.alarmTopic) created.addAlarmAction(new actions.SnsAction(this.alarmTopic));
+    this.alarms.push(created);
+    return created;
   }
 
   /**

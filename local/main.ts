@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { startLocalControlPlane } from './server';
 import { RouteDelivery, defaultRenderSettings, routeDeliveries } from '../shared/render/settings';
+import { parseObservability } from '../functions/lib/render-config';
 
 /**
  * `npm start`: the control plane on this machine, on embedded DynamoDB (in memory unless
@@ -15,12 +16,15 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       auth: { type: 'string' },
       routes: { type: 'string' },
+      observability: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: npm start -- [--port 18000] [--grpc-port 18001] [--host 127.0.0.1] [--data-dir ./.data] [--auth none|token] [--routes rds|inline] [--verbose]');
+    console.log(
+      'usage: npm start -- [--port 18000] [--grpc-port 18001] [--host 127.0.0.1] [--data-dir ./.data] [--auth none|token] [--routes rds|inline] [--observability JSON] [--verbose]',
+    );
     return;
   }
   process.env.POWERTOOLS_LOG_LEVEL ??= values.verbose ? 'INFO' : 'WARN';
@@ -49,13 +53,22 @@ async function main(): Promise<void> {
     console.error(`--routes must be ${routeDeliveries.join(' or ')}, got "${routeDelivery}"`);
     process.exit(2);
   }
+  // The mesh-wide observability default, as ControlPlaneProps.observability sets it in AWS.
+  const rawObservability = values.observability ?? process.env.MESH_OBSERVABILITY;
+  let observability;
+  try {
+    observability = rawObservability ? parseObservability(rawObservability) : undefined;
+  } catch (err) {
+    console.error(`--observability: ${(err as Error).message}`);
+    process.exit(2);
+  }
   const cp = await startLocalControlPlane({
     port,
     grpcPort,
     host: values.host,
     dataDir: values['data-dir'],
     auth,
-    config: { render: { ...defaultRenderSettings, routeDelivery: routeDelivery as RouteDelivery } },
+    config: { render: { ...defaultRenderSettings, routeDelivery: routeDelivery as RouteDelivery, ...(observability ? { observability } : {}) } },
   });
   const store = values['data-dir'] ? `embedded DynamoDB in ${values['data-dir']}` : 'embedded DynamoDB in memory';
   const authLine =

@@ -2,7 +2,10 @@ import { Endpoint } from '../../shared/model/endpoint';
 import { Protocol, ServiceSpec } from '../../shared/model/spec';
 import { parseServiceSpec } from '../../shared/model/parse-spec';
 import { clusterLoadAssignment } from '../../shared/render/endpoint';
-import { defaultRenderSettings } from '../../shared/render/settings';
+import { RenderSettings, defaultRenderSettings } from '../../shared/render/settings';
+import { envoyBootstrap } from '../../shared/bootstrap/envoy-bootstrap';
+import { bootstrapTelemetry } from '../../shared/render/stats';
+import { ObservabilitySpec } from '../../shared/model/spec-observability';
 import { renderSnapshot, snapshotVersions } from '../../shared/render/snapshot';
 import { contentVersion } from '../../shared/envoy/version';
 import { BenchContext, BenchRow, BenchSuite, percentile, round, timeSamples } from '../harness';
@@ -107,6 +110,53 @@ async function oneNode(ctx: BenchContext, depCount: number, endpointCount: numbe
   ];
 }
 
+/**
+ * observabilityCost measures what tracing and metrics add (there is no Envoy here to time per
+ * request): the bytes of one node's listeners (every HTTP listener carries the tracer), its
+ * bootstrap (the sink, the inclusion list and tags, the collector cluster), and the render time.
+ */
+async function observabilityCost(ctx: BenchContext, depCount: number): Promise<BenchRow[]> {
+  const protocolOf = (j: number) => protocols[j % protocols.length]!;
+  const deps = Array.from({ length: depCount }, (_, k) => serviceSpec(k + 1, [], protocolOf));
+  const caller = serviceSpec(0, deps.map((_, k) => k + 1), () => 'http');
+  const world = { spec: caller, dependencies: new Map(deps.map((d) => [d.name, d])), callers: [] };
+  const samples = ctx.scale === 'full' ? 200 : 5;
+  const variants: [string, ObservabilitySpec | undefined][] = [
+    ['none', undefined],
+    ['metrics + X-Ray', { metrics: { enabled: true }, tracing: { provider: 'xray' } }],
+    ['metrics + OpenTelemetry', { metrics: { enabled: true }, tracing: { provider: 'opentelemetry' } }],
+  ];
+  const rows: BenchRow[] = [];
+  for (const [variant, observability] of variants) {
+    const settings: RenderSettings = { ...defaultRenderSettings, ...(observability ? { observability } : {}) };
+    const listeners = renderSnapshot(world, settings).listeners ?? [];
+    const bootstrap = envoyBootstrap(
+      {
+        service: caller.name,
+        nodeId: 'i-0123456789abcdef0',
+        zone: 'eu-west-1a',
+        controlPlaneUrl: 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws',
+        signing: { region: 'eu-west-1', serviceName: 'lambda' },
+        telemetry: bootstrapTelemetry(caller, settings),
+      },
+      settings,
+    );
+    const times = await timeSamples(samples, () => snapshotVersions(renderSnapshot(world, settings)));
+    rows.push({
+      name: 'observability: one node\u2019s listeners and bootstrap',
+      params: { dependencies: depCount, observability: variant },
+      metrics: {
+        render_p50_ms: round(percentile(times, 50)),
+        lds_bytes: bytesOf(listeners),
+        http_listeners: listeners.filter((l) => JSON.stringify(l).includes('http_connection_manager')).length,
+        bootstrap_bytes: bytesOf(bootstrap),
+      },
+    });
+  }
+  ctx.log(`observability: ${rows.map((r) => `${r.params.observability} ${r.metrics.lds_bytes} B LDS, ${r.metrics.bootstrap_bytes} B bootstrap`).join('; ')}`);
+  return rows;
+}
+
 async function fullRebuild(ctx: BenchContext, serviceCount: number, depsPerService: number, endpointCount: number): Promise<BenchRow> {
   // Each service calls the next depsPerService services (wrapping): every service is called by as many.
   const protocolOf = (j: number) => protocols[j % protocols.length]!;
@@ -169,6 +219,7 @@ export const suite: BenchSuite = {
     const full = ctx.scale === 'full';
     return [
       ...(await oneNode(ctx, full ? 100 : 5, full ? 50 : 3)),
+      ...(await observabilityCost(ctx, full ? 100 : 5)),
       await fullRebuild(ctx, full ? 10_000 : 20, full ? 10 : 3, full ? 20 : 3),
     ];
   },

@@ -1,9 +1,9 @@
-import { readConfig } from '../lib/config';
+import { readRenderConfig } from '../lib/render-config';
 import { createRuntime } from '../lib/runtime';
 import { kmsCertificateIssuer } from '../lib/certificates';
 import { createAdminHandler, readPushTier } from './handler';
 
-const config = readConfig();
+const config = readRenderConfig();
 const runtime = createRuntime(config);
 const certificates = kmsCertificateIssuer(runtime);
 const xdsUrl = process.env.XDS_URL;

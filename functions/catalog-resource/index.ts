@@ -1,9 +1,9 @@
 import { kmsCertificateIssuer } from '../lib/certificates';
-import { readConfig } from '../lib/config';
+import { readRenderConfig } from '../lib/render-config';
 import { createRuntime } from '../lib/runtime';
 import { createCatalogResourceHandler } from './handler';
 
-const runtime = createRuntime(readConfig());
+const runtime = createRuntime(readRenderConfig());
 const certificates = kmsCertificateIssuer(runtime);
 export const handler = createCatalogResourceHandler({
   store: runtime.store,

@@ -1,5 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { readConfig } from '../lib/config';
+import { readRenderConfig } from '../lib/render-config';
 import { createRuntime } from '../lib/runtime';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AutoScalingLifecycleActions } from '../lifecycle/aws/autoscaling';
@@ -7,7 +7,7 @@ import { SqsDrainScheduler } from '../lifecycle/aws/sqs';
 import { createLifecycleCompleteHandler } from './handler';
 import { traced } from '../lib/observability';
 
-const runtime = createRuntime(readConfig());
+const runtime = createRuntime(readRenderConfig());
 export const handler = createLifecycleCompleteHandler({
   store: runtime.store,
   lifecycleActions: new AutoScalingLifecycleActions(traced(new AutoScalingClient({ region: runtime.config.region }))),

@@ -1,8 +1,8 @@
-import { readConfig } from '../lib/config';
+import { readRenderConfig } from '../lib/render-config';
 import { createRuntime } from '../lib/runtime';
 import { awsLifecycleDeps, readLifecycleEnvironment } from './aws/clients';
 import { createLifecycleHandler } from './handler';
 
-const runtime = createRuntime(readConfig());
+const runtime = createRuntime(readRenderConfig());
 const env = readLifecycleEnvironment(process.env, runtime.config.region, runtime.config.meshTagKey);
 export const handler = createLifecycleHandler(awsLifecycleDeps(runtime.store, env), { accountOfFunction: true });

@@ -37,12 +37,17 @@ export function createReconcilerHandler(
     // listing of the fleet, bounded concurrency), while the invocation has time to spare.
     const behindBy = new Map<string, ServiceConvergence['behind']>();
     let unchecked = 0;
+    // How long the newest change took to reach every node of its service: the slowest service's.
+    let slowestConvergenceMs: number | undefined;
     const afterService = async (service: string) => {
       if (context.getRemainingTimeInMillis() < convergenceCheckReserveMs) {
         unchecked++;
         return;
       }
-      for (const s of (await nodesReport(deps.store, service)).services) if (s.behind.length > 0) behindBy.set(s.service, s.behind);
+      for (const s of (await nodesReport(deps.store, service)).services) {
+        if (s.behind.length > 0) behindBy.set(s.service, s.behind);
+        if (s.lastChange) slowestConvergenceMs = Math.max(slowestConvergenceMs ?? 0, s.lastChange.convergenceMs.max);
+      }
     };
     const report = await reconcileFleet({ ...deps, afterService }, { ...options, runId });
     metrics.addMetric('DriftAdded', MetricUnit.Count, report.drift.added);
@@ -64,6 +69,7 @@ export function createReconcilerHandler(
     const behind = [...behindBy.values()].reduce((sum, b) => sum + b.length, 0);
     metrics.addMetric('NodesBehind', MetricUnit.Count, behind);
     if (unchecked > 0) logger.warn('convergence not checked for every service: the run ran short of time', { unchecked });
+    if (slowestConvergenceMs !== undefined) metrics.addMetric('ConvergenceMs', MetricUnit.Milliseconds, slowestConvergenceMs);
     if (behind > 0) {
       logger.warn('nodes behind the latest version', {
         services: [...behindBy].slice(0, 50).map(([service, b]) => ({ service, behind: b.slice(0, 10) })),

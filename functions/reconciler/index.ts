@@ -1,14 +1,14 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { readConfig } from '../lib/config';
+import { readRenderConfig } from '../lib/render-config';
 import { createRuntime } from '../lib/runtime';
 import { Ec2Instances } from '../lifecycle/aws/ec2';
 import { EcsContainerInstances, EcsTasks } from '../lifecycle/aws/ecs';
 import { createReconcilerHandler } from './handler';
 import { traced } from '../lib/observability';
 
-const runtime = createRuntime(readConfig());
+const runtime = createRuntime(readRenderConfig());
 const region = runtime.config.region;
 const ec2 = traced(new EC2Client({ region }));
 const ecs = traced(new ECSClient({ region }));

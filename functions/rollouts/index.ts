@@ -1,11 +1,11 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { readConfig } from '../lib/config';
+import { readRenderConfig } from '../lib/render-config';
 import { createRuntime } from '../lib/runtime';
 import { traced } from '../lib/observability';
 import { CloudWatchRolloutMetrics } from '../lib/cloudwatch-rollout-metrics';
 import { createRolloutHandler } from './handler';
 
-const config = readConfig();
+const config = readRenderConfig();
 const runtime = createRuntime(config);
 // No certificates: a step changes a split, never a service's identity; renewal issues as ever.
 export const handler = createRolloutHandler({

@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { envoyBootstrap } from '../../shared/bootstrap/envoy-bootstrap';
 import { ServiceSpec } from '../../shared/model/spec';
 import { localClusterName, localServiceCluster } from '../../shared/render/cluster';
+import { bootstrapTelemetry } from '../../shared/render/stats';
 import type { ControlPlane } from '../control-plane';
 import { placeholders, substitute } from './placeholders';
 
@@ -53,6 +54,7 @@ export function sidecarBootstrapJson(controlPlane: ControlPlane, spec: ServiceSp
       ...(options.adminPort !== undefined ? { adminPort: options.adminPort } : {}),
       ...(options.pollOverIpv6 ? { xdsDnsLookupFamily: 'AUTO' as const } : {}),
       ...(localClusterName(spec) ? { localCluster: localServiceCluster(spec, settings) } : {}),
+      telemetry: bootstrapTelemetry(spec, settings),
     },
     settings,
   );

@@ -3,6 +3,7 @@ import { bootstrapDefaults } from '../../shared/bootstrap/envoy-bootstrap';
 import { placeholders } from './placeholders';
 import { defaultEnvoyImage } from './image';
 import { envoyEntrypoint, envoyHealthCheck } from './scripts';
+import { TelemetryAgent } from './telemetry';
 
 /**
  * CA bundles Envoy may verify the front door's certificate with, in the order tried at boot:
@@ -32,6 +33,11 @@ export interface Ec2SidecarOptions {
   readonly logGroupName?: string;
   /** How long boot waits for Envoy to have configuration from the control plane. @default 240 */
   readonly readyTimeoutSeconds?: number;
+  /**
+   * Agents that carry Envoy's metrics and traces (telemetry.ts), run with Docker on the host
+   * network before Envoy starts, restarted by Docker; their logs go where Envoy's do. @default - none
+   */
+  readonly agents?: readonly TelemetryAgent[];
 }
 
 /**
@@ -57,9 +63,11 @@ export function envoyUserDataCommands(options: Ec2SidecarOptions): string[] {
   const runEnvoy = options.envoyBinary
     ? [`exec ${options.envoyBinary} "\\$@"`]
     : [`exec /usr/bin/docker run --rm --name ${container} --network host -v /etc/envoy:/etc/envoy:ro${logging} ${options.image ?? defaultEnvoyImage} "\\$@"`];
-  const installDocker = options.envoyBinary
-    ? []
-    : ['command -v docker >/dev/null || dnf install -y docker || yum install -y docker', 'systemctl enable --now docker'];
+  const agents = options.agents ?? [];
+  const installDocker =
+    options.envoyBinary && agents.length === 0
+      ? []
+      : ['command -v docker >/dev/null || dnf install -y docker || yum install -y docker', 'systemctl enable --now docker'];
   return [
     'set -euo pipefail',
     `IMDS_TOKEN=$(curl -sfS -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')`,
@@ -80,6 +88,7 @@ export function envoyUserDataCommands(options: Ec2SidecarOptions): string[] {
     `sed -e "s|${placeholders.nodeId}|$INSTANCE_ID|g" -e "s|${placeholders.zone}|$ZONE|g" -e "s|${bootstrapDefaults.caBundlePath}|$CA_BUNDLE|g" /etc/envoy/envoy.template.json > /etc/envoy/envoy.json`,
     'chmod 0644 /etc/envoy/envoy.json',
     ...installDocker,
+    ...agents.flatMap((agent) => agentCommands(agent, options.logGroupName)),
     // Unquoted: region and instance id are filled in now; "$@" (escaped) is Envoy's arguments.
     'cat > /usr/local/bin/mesh-envoy-run <<MESH_RUN_EOF',
     '#!/bin/bash',
@@ -122,6 +131,28 @@ export function envoyUserDataCommands(options: Ec2SidecarOptions): string[] {
     'MESH_UNIT_EOF',
     'systemctl daemon-reload',
     'systemctl enable --now envoy.service',
+  ];
+}
+
+/**
+ * agentCommands start one telemetry agent with Docker: its environment written byte for byte to
+ * an env file (a quoted here-document: JSON values need no escaping), the host network so it
+ * listens on the loopback Envoy sends to, and a restart policy so it comes back after a reboot.
+ */
+function agentCommands(agent: TelemetryAgent, logGroupName: string | undefined): string[] {
+  const container = `mesh-${agent.name}`;
+  const envFile = `/etc/mesh/${agent.name}.env`;
+  const logging = logGroupName
+    ? ` --log-driver awslogs --log-opt awslogs-region=$REGION --log-opt awslogs-group=${logGroupName} --log-opt awslogs-stream=${agent.name}/$INSTANCE_ID`
+    : '';
+  const args = agent.command.map((a) => ` '${a}'`).join('');
+  return [
+    'install -d -m 0755 /etc/mesh',
+    `cat > ${envFile} <<'MESH_AGENT_ENV_EOF'`,
+    ...Object.entries(agent.environment).map(([k, v]) => `${k}=${v}`),
+    'MESH_AGENT_ENV_EOF',
+    `/usr/bin/docker rm -f ${container} >/dev/null 2>&1 || true`,
+    `/usr/bin/docker run -d --restart unless-stopped --name ${container} --network host --env-file ${envFile}${logging} ${agent.image}${args}`,
   ];
 }
 

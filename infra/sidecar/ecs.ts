@@ -1,7 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { checkEnvoyImage, defaultEnvoyImage } from './image';
 import { envoyEntrypoint, envoyHealthCheck } from './scripts';
+import { TelemetryAgent } from './telemetry';
 
 export interface EcsSidecarOptions {
   /** The bootstrap JSON, with the node id and zone placeholders still in it. */
@@ -27,6 +29,13 @@ export interface EcsSidecarOptions {
    * (stopTimeout), so the drain is capped at 115 s. @default 30
    */
   readonly drainTimeSeconds?: number;
+  /** Where Envoy's output (its JSON access log and its own log) and the agents' go. @default - a group the log driver creates */
+  readonly logGroup?: logs.ILogGroup;
+  /**
+   * Agents that carry Envoy's metrics and traces (telemetry.ts): each a non-essential container
+   * beside Envoy, sharing its loopback (awsvpc or host networking). @default - none
+   */
+  readonly agents?: readonly TelemetryAgent[];
 }
 
 /** The longest drain ECS allows: stopTimeout is at most 120 s, and Envoy needs a moment to stop. */
@@ -62,10 +71,23 @@ export function addEnvoySidecar(taskDefinition: ecs.TaskDefinition, options: Ecs
       // The first xDS answers (CDS, EDS, LDS) must arrive and be applied: give a cold start room.
       startPeriod: Duration.seconds(30),
     },
-    logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'envoy' }),
+    logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'envoy', ...(options.logGroup ? { logGroup: options.logGroup } : {}) }),
     // SIGTERM starts the drain; ECS kills the container after stopTimeout.
     stopTimeout: Duration.seconds(drainSeconds + 5),
   });
+  for (const agent of options.agents ?? []) {
+    // Not essential: a failed agent costs metrics or traces, never the task's traffic; and Envoy
+    // does not wait for it (StatsD and X-Ray segments are UDP, fire and forget; OTLP export retries).
+    taskDefinition.addContainer(agent.name, {
+      containerName: agent.name,
+      image: ecs.ContainerImage.fromRegistry(agent.image),
+      essential: false,
+      memoryReservationMiB: 64,
+      environment: { ...agent.environment },
+      ...(agent.command.length > 0 ? { command: [...agent.command] } : {}),
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: agent.name, ...(options.logGroup ? { logGroup: options.logGroup } : {}) }),
+    });
+  }
   for (const app of appContainers) {
     if (app === envoy) continue;
     app.addContainerDependencies({ container: envoy, condition: ecs.ContainerDependencyCondition.HEALTHY });

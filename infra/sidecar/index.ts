@@ -1,12 +1,16 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { bootstrapTelemetry } from '../../shared/render/stats';
 import type { ControlPlane } from '../control-plane';
 import type { MeshService } from '../mesh-service';
 import { SidecarTier, sidecarBootstrapJson } from './bootstrap';
 import { Ec2SidecarOptions, addEnvoyToUserData } from './ec2';
 import { EcsSidecarOptions, addEnvoySidecar } from './ecs';
 import { checkEnvoyImage, defaultEnvoyImage } from './image';
+import { addAccessLogQueries } from './access-logs';
+import { TelemetryAgentOptions, grantTelemetry, telemetryAgents } from './telemetry';
 
 export { envoyUserDataCommands } from './ec2';
 export { checkEnvoyImage, defaultEnvoyImage } from './image';
@@ -15,6 +19,9 @@ export { envoyEntrypoint, envoyHealthCheck } from './scripts';
 export { placeholders } from './placeholders';
 export { sidecarBootstrapJson } from './bootstrap';
 export type { SidecarTier } from './bootstrap';
+export { accessLogQueries, accessLogQueryText, addAccessLogQueries } from './access-logs';
+export { dataPlaneMetricsNamespace, defaultTelemetryImages, telemetryAgents } from './telemetry';
+export type { TelemetryAgentOptions } from './telemetry';
 
 export interface MeshSidecarOptions {
   readonly controlPlane: ControlPlane;
@@ -33,6 +40,12 @@ export interface MeshSidecarOptions {
    * The node must reach the push tier's load balancer (PushTierOptions.allowFrom). @default 'rest'
    */
   readonly tier?: SidecarTier;
+  /**
+   * The agents that carry the service's metrics and traces when its observability (or the
+   * mesh's default) turns them on: the CloudWatch agent, the X-Ray daemon or the OpenTelemetry
+   * collector, beside Envoy, with the role allowed to send. @default - the default images
+   */
+  readonly telemetryAgents?: TelemetryAgentOptions;
 }
 
 /**
@@ -42,15 +55,22 @@ export interface MeshSidecarOptions {
  */
 export function addMeshSidecar(
   taskDefinition: ecs.TaskDefinition,
-  options: MeshSidecarOptions & Omit<EcsSidecarOptions, 'bootstrapJson' | 'inboundPort' | 'externalPort'>,
+  options: MeshSidecarOptions & Omit<EcsSidecarOptions, 'bootstrapJson' | 'inboundPort' | 'externalPort' | 'agents'>,
 ): ecs.ContainerDefinition {
-  const { controlPlane, service, pollOverIpv6, tier, ...rest } = options;
+  const { controlPlane, service, pollOverIpv6, tier, telemetryAgents: agentOptions, ...rest } = options;
   refuseNetworkModeWithoutLocalhost(taskDefinition);
   controlPlane.grantPoll(taskDefinition.taskRole);
   service.bindNodeRole(taskDefinition.taskRole);
+  const agents = telemetryAgents(bootstrapTelemetry(service.spec, controlPlane.renderSettings), Stack.of(taskDefinition).region, agentOptions);
+  grantTelemetry(taskDefinition.taskRole, agents);
+  // Envoy's access log is its stdout: a group of our own (a month), with the saved queries beside it.
+  const logGroup = rest.logGroup ?? new logs.LogGroup(taskDefinition, 'EnvoyLogs', { retention: logs.RetentionDays.ONE_MONTH });
+  if (!rest.logGroup) addAccessLogQueries(taskDefinition, service.serviceName, logGroup);
   return addEnvoySidecar(taskDefinition, {
     drainTimeSeconds: service.drainSeconds,
     ...rest,
+    logGroup,
+    agents,
     bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort: rest.adminPort, pollOverIpv6, tier }),
     inboundPort: service.spec.inboundPort,
     ...(service.spec.inbound?.external ? { externalPort: service.spec.inbound.external.port } : {}),
@@ -65,7 +85,7 @@ export function addMeshSidecar(
 export function addMeshUserData(
   launchTemplate: ec2.LaunchTemplate,
   options: MeshSidecarOptions &
-    Omit<Ec2SidecarOptions, 'bootstrapJson' | 'service' | 'logGroupName'> & {
+    Omit<Ec2SidecarOptions, 'bootstrapJson' | 'service' | 'logGroupName' | 'agents'> & {
       /**
        * Where Envoy's container logs go. @default - a new log group (one month), the instance
        * role allowed to write to it; ignored with `envoyBinary` (its logs go to the journal)
@@ -73,16 +93,19 @@ export function addMeshUserData(
       readonly logGroup?: logs.ILogGroup;
     },
 ): void {
-  const { controlPlane, service, adminPort, logGroup, pollOverIpv6, tier, ...rest } = options;
+  const { controlPlane, service, adminPort, logGroup, pollOverIpv6, tier, telemetryAgents: agentOptions, ...rest } = options;
   if (!launchTemplate.userData) throw new Error('addMeshUserData: the launch template has no user data (pass userData when creating it)');
   if (!launchTemplate.role) throw new Error('addMeshUserData: the launch template has no role (pass role when creating it)');
   controlPlane.grantPoll(launchTemplate.role);
   service.bindNodeRole(launchTemplate.role);
+  const agents = telemetryAgents(bootstrapTelemetry(service.spec, controlPlane.renderSettings), Stack.of(launchTemplate).region, agentOptions);
+  grantTelemetry(launchTemplate.role, agents);
   let logGroupName: string | undefined;
   if (!rest.envoyBinary) {
     checkEnvoyImage(launchTemplate, rest.image ?? defaultEnvoyImage);
     const group = logGroup ?? new logs.LogGroup(launchTemplate, 'EnvoyLogs', { retention: logs.RetentionDays.ONE_MONTH });
     group.grantWrite(launchTemplate.role);
+    if (!logGroup) addAccessLogQueries(launchTemplate, service.serviceName, group);
     logGroupName = group.logGroupName;
   }
   addEnvoyToUserData(launchTemplate.userData, {
@@ -92,6 +115,7 @@ export function addMeshUserData(
     ...rest,
     service: service.serviceName,
     bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort, pollOverIpv6, tier }),
+    agents,
   });
 }
 

@@ -8,6 +8,7 @@ import { endpointsReport } from './endpoints';
 import { serviceConfig } from './config-view';
 import { BootstrapOptions, envoyBootstrap } from '../bootstrap/envoy-bootstrap';
 import { localClusterName, localServiceCluster } from '../render/cluster';
+import { bootstrapTelemetry } from '../render/stats';
 import { CertificateIssuer } from '../state/certificates';
 import { ServiceTokens } from '../xds/authorization';
 
@@ -148,6 +149,7 @@ async function bootstrapFor(deps: AdminApiDeps, req: HttpRequest, service: strin
       // Under the local `--auth token`, the node proves its service with that service's token.
       ...(deps.tokens ? { bearerToken: deps.tokens.issue(service) } : {}),
       ...(localClusterName(record.spec) ? { localCluster: localServiceCluster(record.spec, deps.settings) } : {}),
+      telemetry: bootstrapTelemetry(record.spec, deps.settings),
     },
     deps.settings,
   );

@@ -1,5 +1,7 @@
 import { AdsFormOptions, adsResource } from '../render/ads-forms';
 import { upstreamTlsTransportSocket } from '../render/secret';
+import { BootstrapTelemetry, statsConfig, statsSinks } from '../render/stats';
+import { otelCollectorCluster } from '../render/tracing';
 import { RenderSettings, adsConfigSource, adsNodeMetadata, restConfigSource, restSdsNodeMetadata } from '../render/settings';
 import { pushTierIdentityName } from '../pki/identity';
 
@@ -69,6 +71,12 @@ export interface BootstrapOptions {
    * fall back to IPv4 when an IPv6 connect fails. @default 'V4_PREFERRED'
    */
   readonly xdsDnsLookupFamily?: 'V4_PREFERRED' | 'AUTO' | 'V6_ONLY';
+  /**
+   * The service's observability as its nodes start with it (render/stats.ts, bootstrapTelemetry):
+   * the DogStatsD sink, inclusion list and tags of its metrics, and the static cluster of the
+   * OpenTelemetry collector its tracer names. @default - no sink, Envoy's default tags
+   */
+  readonly telemetry?: BootstrapTelemetry;
 }
 
 /**
@@ -346,6 +354,7 @@ export function envoyBootstrap(options: BootstrapOptions, settings: RenderSettin
   const staticClusters: Record<string, unknown>[] = [
     xdsCluster(options, requestSettings),
     ...(options.pushTier ? [pushTierCluster(options, requestSettings, options.pushTier)] : []),
+    ...(options.telemetry?.tracing?.provider === 'opentelemetry' ? [otelCollectorCluster(options.telemetry.tracing.collectorPort)] : []),
   ];
   let localClusterName: string | undefined;
   if (options.localCluster) {
@@ -372,10 +381,8 @@ export function envoyBootstrap(options: BootstrapOptions, settings: RenderSettin
     dynamic_resources: dynamicResources(options, requestSettings),
     static_resources: { clusters: staticClusters },
     ...(localClusterName ? { cluster_manager: { local_cluster_name: localClusterName } } : {}),
-    stats_config: {
-      use_all_default_tags: true,
-      stats_tags: [{ tag_name: 'mesh_service', fixed_value: options.service }],
-    },
+    stats_config: statsConfig(options.service, options.zone, options.telemetry?.metrics),
+    ...(options.telemetry?.metrics ? { stats_sinks: statsSinks(options.telemetry.metrics) } : {}),
     overload_manager: {
       resource_monitors: [
         {

@@ -102,3 +102,22 @@ export const maxEndpointWeight = 128;
 
 /** How long a leaving VM drains (Auto Scaling terminate hook) when its spec sets no `drainSeconds`. */
 export const defaultDrainSeconds = 30;
+
+/**
+ * observabilityDefaults fill the gaps of a service's `observability` and the mesh-wide default
+ * (RenderSettings.observability). Metrics and tracing are off unless declared: both need an
+ * agent beside Envoy (the sidecar helpers add it), and metrics cost per CloudWatch metric.
+ */
+export const observabilityDefaults = {
+  metrics: {
+    enabled: false,
+    /** The CloudWatch agent's StatsD listener (its default port), UDP on 127.0.0.1. */
+    statsdPort: 8125,
+  },
+  tracing: {
+    /** 5 % of requests that arrive without a sampling decision start a trace (X-Ray's own default rate is 5 % too). */
+    samplingPercent: 5,
+    /** The X-Ray daemon's UDP port, and the OTLP gRPC port of an OpenTelemetry collector. */
+    collectorPort: { xray: 2000, opentelemetry: 4317 },
+  },
+} as const;

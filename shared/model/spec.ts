@@ -4,6 +4,8 @@ import { retryConditions } from './service-terms';
 import { affinitySchema } from './spec-affinity';
 import { rolloutSchema } from './spec-rollout';
 import { subsetLabels } from './labels';
+import { serviceDefaults } from './defaults';
+import { observabilitySchema } from './spec-observability';
 
 /**
  * The service spec is what an operator declares about one mesh service. Its core fields
@@ -259,6 +261,8 @@ export const serviceSpecSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  /** Metrics to CloudWatch and request tracing (spec-observability.ts); the mesh-wide default fills the gaps. */
+  observability: observabilitySchema.optional(),
 });
 
 export type ServiceSpecInput = z.input<typeof serviceSpecSchema>;

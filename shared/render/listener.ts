@@ -6,6 +6,7 @@ import { DependencyPolicy, dependencyPolicy, duration, servicePolicy } from './p
 import { subsetMatch } from './route';
 import { tcpHashPolicy } from './affinity';
 import { RenderSettings, configSource } from './settings';
+import { hcmTracing } from './tracing';
 
 const hcmType = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const tcpProxyType = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
@@ -38,6 +39,7 @@ interface HcmParams {
 
 function httpConnectionManager(p: HcmParams, settings: RenderSettings, options: ListenerOptions): Record<string, unknown> {
   const policy = servicePolicy(p.spec);
+  const tracing = hcmTracing(p.spec, settings);
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
@@ -50,6 +52,7 @@ function httpConnectionManager(p: HcmParams, settings: RenderSettings, options: 
       generate_request_id: policy.generateRequestId,
       preserve_external_request_id: p.preserveExternalRequestId,
       ...(policy.generateRequestId ? { request_id_extension: { typed_config: { '@type': uuidRequestIdType } } } : {}),
+      ...(tracing ? { tracing } : {}),
     },
   };
 }

@@ -33,6 +33,8 @@ export const names = {
   jwtProvider: (service: string) => `${service}_jwt`,
   /** The RBAC policy that lists who may call a service. */
   allowedCallersPolicy: 'allowed_callers',
+  /** The bootstrap's static cluster to the local OpenTelemetry collector (OTLP over gRPC), which tracing names. */
+  otelCollectorCluster: 'mesh_otel_collector',
 } as const;
 
 /**

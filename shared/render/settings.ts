@@ -1,3 +1,5 @@
+import type { ObservabilitySpec } from '../model/spec-observability';
+
 /**
  * RenderSettings are the deployment-wide facts rendering needs that no spec carries: how the
  * rendered resources point back at the control plane for their own sub-resources (EDS, RDS, SDS).
@@ -26,6 +28,12 @@ export interface RenderSettings {
    * @default 'rds'
    */
   readonly routeDelivery?: RouteDelivery;
+  /**
+   * The mesh-wide observability default (metrics to CloudWatch, request tracing): a service's
+   * own `observability` overrides it field by field (render/stats.ts, render/tracing.ts).
+   * Set by ControlPlaneProps.observability (MESH_OBSERVABILITY) and the local runner. @default - off
+   */
+  readonly observability?: ObservabilitySpec;
 }
 
 /** RouteDelivery says whether route configurations are served over RDS or inline in their listeners. */

@@ -180,17 +180,24 @@ describe('IAM', () => {
   const allowedOnAnyResource = [
     'autoscaling:DescribeAutoScalingInstances',
     'cloudwatch:GetMetricData',
+    // The sidecars' metrics, held to their namespace by a condition (see the nodes' roles below).
+    'cloudwatch:PutMetricData',
     'ec2:DescribeInstances',
     'ecs:ListTasks',
+    // X-Ray: the functions' active tracing, and the nodes' daemons (sampling rules too).
+    'xray:GetSamplingRules',
+    'xray:GetSamplingStatisticSummaries',
+    'xray:GetSamplingTargets',
     'xray:PutTelemetryRecords',
     'xray:PutTraceSegments',
   ];
   const statements = () =>
     Object.entries(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(([policy, r]) =>
-      (r.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement.map((s) => ({
+      (r.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown; Condition?: unknown }[] }).Statement.map((s) => ({
         policy,
         actions: [s.Action].flat(),
         resources: [s.Resource].flat(),
+        condition: s.Condition,
       })),
     );
 
@@ -246,7 +253,14 @@ describe('IAM', () => {
       const granted = statements().filter((s) => s.policy === policy && s.actions.some((a) => a.startsWith('lambda:')));
       expect(granted.map((s) => s.actions).flat().sort()).toEqual(['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl']);
       for (const s of granted) expect(s.resources).toEqual([arnOf(stack.controlPlane.xdsFunction)]);
-      const others = statements().filter((s) => s.policy === policy && !s.actions.some((a) => a.startsWith('lambda:')));
+      // The telemetry agents beside Envoy send the example's metrics (to their namespace only) and traces.
+      const sendsTelemetry = (s: { actions: string[] }) => s.actions.some((a) => a.startsWith('cloudwatch:') || a.startsWith('xray:'));
+      const telemetry = statements().filter((s) => s.policy === policy && sendsTelemetry(s));
+      expect(telemetry).toEqual([
+        expect.objectContaining({ actions: ['cloudwatch:PutMetricData'], resources: ['*'], condition: { StringEquals: { 'cloudwatch:namespace': 'EnvoyMesh' } } }),
+        expect.objectContaining({ actions: expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']), resources: ['*'] }),
+      ]);
+      const others = statements().filter((s) => s.policy === policy && !s.actions.some((a) => a.startsWith('lambda:')) && !sendsTelemetry(s));
       if (role === stack.paymentsTemplate.role) {
         const logGroup = stack.getLogicalId(stack.paymentsTemplate.node.findChild('EnvoyLogs').node.defaultChild as never);
         expect(others).toEqual([expect.objectContaining({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [{ 'Fn::GetAtt': [logGroup, 'Arn'] }] })]);
@@ -427,7 +441,8 @@ describe('the functions', () => {
 describe('alarms and dashboard', () => {
   it('alarm on each dead-letter queue, each function’s errors and throttles, NACKs, refused polls, nodes behind, held reconciler repairs and oversized assignments', () => {
     const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
-    expect(alarms).toHaveLength(3 + 8 * 2 + 5 + 3 + 1);
+    // ... and one per HTTP service on the 5xx its sidecars answer (the example's metrics are on).
+    expect(alarms).toHaveLength(3 + 8 * 2 + 5 + 3 + 1 + 2);
     expect(alarms.filter((a) => ['VanishHeld', 'EndpointsOverLimit'].includes(String(a.MetricName))).map((a) => [a.MetricName, a.Dimensions])).toEqual([
       ['VanishHeld', [{ Name: 'service', Value: 'reconciler' }]],
       ['EndpointsOverLimit', [{ Name: 'service', Value: 'lifecycle' }]],

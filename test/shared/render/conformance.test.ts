@@ -79,6 +79,16 @@ const serviceVariants: [string, Record<string, unknown>][] = [
     },
   ],
   ['access log and request ids off', { accessLog: { enabled: false }, requestId: { generate: false } }],
+  [
+    'X-Ray tracing and metrics with every option',
+    {
+      observability: {
+        tracing: { provider: 'xray', samplingPercent: 12.5, collectorPort: 2001 },
+        metrics: { enabled: true, statsdPort: 8126, extraStatPrefixes: ['cluster.dep-http.upstream_rq_503'] },
+      },
+    },
+  ],
+  ['OpenTelemetry tracing with defaults', { observability: { tracing: { provider: 'opentelemetry' } } }],
 ];
 
 const cases: Case[] = [
@@ -251,6 +261,18 @@ describe('rendered resources conform to Envoy v3', () => {
       jwt: true,
       jwksCluster: true,
     });
+  });
+
+  it('the matrix renders both tracers on HTTP listeners and none on proxyless forms', () => {
+    const rendered = cases.map(({ caller, deps, callers }) => JSON.stringify(renderSnapshot(world(caller, deps, callers), settings)));
+    const proxyless = cases.map(({ caller, deps, callers }) => JSON.stringify(renderProxylessSnapshot(world(caller, deps, callers))));
+    const somewhere = (text: string) => rendered.some((r) => r.includes(text));
+    expect({
+      xray: somewhere('"name":"envoy.tracers.xray"'),
+      otel: somewhere('"name":"envoy.tracers.opentelemetry"'),
+      sampling: somewhere('"random_sampling":{"value":12.5}'),
+      proxylessTracing: proxyless.some((r) => r.includes('"tracing"')),
+    }).toEqual({ xray: true, otel: true, sampling: true, proxylessTracing: false });
   });
 
   it.each(['listeners', 'routes', 'clusters'] as const)('the %s of the fullest case conform as a whole DiscoveryResponse', (type) => {
