@@ -102,3 +102,24 @@ export const maxEndpointWeight = 128;
 
 /** How long a leaving VM drains (Auto Scaling terminate hook) when its spec sets no `drainSeconds`. */
 export const defaultDrainSeconds = 30;
+
+/** defaults for `interception` (spec-interception.ts), after App Mesh's proxy configuration. */
+export const interceptionDefaults = {
+  mode: 'localhost',
+  /** App Mesh's ProxyEgressPort; the ingress side is the service's own inboundPort. */
+  egressPort: 15001,
+  /**
+   * Never redirected: the instance metadata service (IMDS) and the ECS task metadata and
+   * credentials endpoint, which App Mesh's script and the ECS agent exclude too. The node's
+   * role credentials come from there.
+   */
+  egressIgnoredIps: ['169.254.169.254', '169.254.170.2'],
+  unknownDestinations: 'passthrough',
+  /** The domain under which every service has a name, `<service>.<domain>` (RenderSettings.serviceDomain). */
+  serviceDomain: 'mesh.internal',
+  /**
+   * The UID Envoy runs as in the official image (its entrypoint drops to the `envoy` user):
+   * its own traffic is never redirected.
+   */
+  envoyUid: 101,
+} as const;

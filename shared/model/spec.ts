@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { Problem } from '../errors';
 import { serviceDefaults } from './defaults';
+import { interceptionSchema } from './spec-interception';
 
 /**
  * The service spec is what an operator declares about one mesh service. Its core fields
@@ -266,6 +267,8 @@ export const serviceSpecSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  /** How the payload reaches its dependencies: at 127.0.0.1 (default) or by name, intercepted (spec-interception.ts). */
+  interception: z.lazy(() => interceptionSchema).optional(),
 });
 
 export type ServiceSpecInput = z.input<typeof serviceSpecSchema>;

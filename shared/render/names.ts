@@ -33,6 +33,12 @@ export const names = {
   jwtProvider: (service: string) => `${service}_jwt`,
   /** The RBAC policy that lists who may call a service. */
   allowedCallersPolicy: 'allowed_callers',
+  /** Transparent mode: the listener (and its route configuration and stat prefix) on the egress port. */
+  transparentOutbound: 'transparent_outbound',
+  /** Transparent mode: where traffic to no mesh service goes on unchanged (an ORIGINAL_DST cluster). */
+  passthroughCluster: 'transparent_passthrough',
+  /** Transparent mode: a cluster with no hosts, for connections that would loop back into Envoy. */
+  blackholeCluster: 'transparent_blackhole',
 } as const;
 
 /**

@@ -17,6 +17,12 @@ export interface RenderSettings {
    * tier are derived from them when served (render/ads-forms.ts). @default 'rest'
    */
   readonly configSources?: ConfigSourceKind;
+  /**
+   * The domain every service has a name under, `<service>.<serviceDomain>`: transparent callers
+   * route requests for it (render/transparent.ts), and MeshDns serves it as a private hosted
+   * zone. @default 'mesh.internal' (interceptionDefaults.serviceDomain)
+   */
+  readonly serviceDomain?: string;
 }
 
 /** ConfigSourceKind says how an Envoy fetches a sub-resource: polling over REST, or on its ADS stream. */
