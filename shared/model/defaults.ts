@@ -118,6 +118,13 @@ export const interceptionDefaults = {
   /** The domain under which every service has a name, `<service>.<domain>` (RenderSettings.serviceDomain). */
   serviceDomain: 'mesh.internal',
   /**
+   * What every service name resolves to (infra/mesh-dns.ts). A transparent caller's Envoy routes
+   * by Host and destination port, never by this address, so one address serves every name; it
+   * only has to leave the host by its default route. From 240.0.0.0/4, reserved and never
+   * assigned, as Istio's and Kuma's DNS proxies choose: a caller outside the mesh reaches nothing.
+   */
+  serviceAddress: '240.240.0.1',
+  /**
    * The UID Envoy runs as in the official image (its entrypoint drops to the `envoy` user):
    * its own traffic is never redirected.
    */
