@@ -112,6 +112,7 @@ export class ControlPlane extends Construct {
       refreshDelay: props.refreshDelay ?? defaultRenderSettings.refreshDelay,
       requestTimeout: props.requestTimeout ?? defaultRenderSettings.requestTimeout,
       meshName: props.meshName ?? defaultRenderSettings.meshName,
+      ...(props.serviceDomain ? { serviceDomain: props.serviceDomain } : {}),
     };
     this.meshTagKey = props.meshTagKey ?? controlPlaneDefaults.meshTagKey;
 
@@ -123,6 +124,7 @@ export class ControlPlane extends Construct {
       XDS_REQUEST_TIMEOUT: this.renderSettings.requestTimeout,
       MESH_NAME: this.renderSettings.meshName,
       MESH_TAG_KEY: this.meshTagKey,
+      ...(props.serviceDomain ? { MESH_SERVICE_DOMAIN: props.serviceDomain } : {}),
     };
     const { logRetention, ecsClusterArns } = props;
     const common = { table: state.table, environment, ecsClusterArns, logRetention };

@@ -7,6 +7,8 @@ import { SidecarTier, sidecarBootstrapJson } from './bootstrap';
 import { Ec2SidecarOptions, addEnvoyToUserData } from './ec2';
 import { EcsSidecarOptions, addEnvoySidecar } from './ecs';
 import { checkEnvoyImage, defaultEnvoyImage } from './image';
+import { isTransparent } from '../../shared/render/transparent';
+import { addTransparentProxyConfiguration, envoyUserDropInCommands, refuseTransparentTask, transparentUserDataCommands } from './transparent';
 
 export { envoyUserDataCommands } from './ec2';
 export { checkEnvoyImage, defaultEnvoyImage } from './image';
@@ -14,6 +16,8 @@ export { maxEcsDrainSeconds } from './ecs';
 export { envoyEntrypoint, envoyHealthCheck } from './scripts';
 export { placeholders } from './placeholders';
 export { sidecarBootstrapJson } from './bootstrap';
+export { meshRedirectScript } from './scripts';
+export { transparentProxyConfiguration, transparentUserDataCommands, redirectUnit } from './transparent';
 export type { SidecarTier } from './bootstrap';
 
 export interface MeshSidecarOptions {
@@ -46,15 +50,19 @@ export function addMeshSidecar(
 ): ecs.ContainerDefinition {
   const { controlPlane, service, pollOverIpv6, tier, ...rest } = options;
   refuseNetworkModeWithoutLocalhost(taskDefinition);
+  if (isTransparent(service.spec)) refuseTransparentTask(taskDefinition, service.spec);
   controlPlane.grantPoll(taskDefinition.taskRole);
   service.bindNodeRole(taskDefinition.taskRole);
-  return addEnvoySidecar(taskDefinition, {
+  const envoy = addEnvoySidecar(taskDefinition, {
     drainTimeSeconds: service.drainSeconds,
     ...rest,
     bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort: rest.adminPort, pollOverIpv6, tier }),
     inboundPort: service.spec.inboundPort,
     ...(service.spec.inbound?.external ? { externalPort: service.spec.inbound.external.port } : {}),
   });
+  // Transparent mode: the task's traffic is redirected through Envoy (sidecar/transparent.ts).
+  if (isTransparent(service.spec)) addTransparentProxyConfiguration(taskDefinition, service.spec, envoy);
+  return envoy;
 }
 
 /**
@@ -85,6 +93,8 @@ export function addMeshUserData(
     group.grantWrite(launchTemplate.role);
     logGroupName = group.logGroupName;
   }
+  // Transparent mode: a host's Envoy binary runs as the UID the redirection leaves alone.
+  if (isTransparent(service.spec) && rest.envoyBinary) launchTemplate.userData.addCommands(...envoyUserDropInCommands());
   addEnvoyToUserData(launchTemplate.userData, {
     drainTimeSeconds: service.drainSeconds,
     adminPort,
@@ -93,6 +103,7 @@ export function addMeshUserData(
     service: service.serviceName,
     bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort, pollOverIpv6, tier }),
   });
+  if (isTransparent(service.spec)) launchTemplate.userData.addCommands(...transparentUserDataCommands(service.spec));
 }
 
 /**
