@@ -53,12 +53,12 @@ export function isTransparent(spec: ServiceSpec): boolean {
 }
 
 /** serviceDomainOf is the domain every service has a name under. */
-export function serviceDomainOf(settings: RenderSettings): string {
+export function serviceDomainOf(settings: Pick<RenderSettings, 'serviceDomain'>): string {
   return settings.serviceDomain ?? interceptionDefaults.serviceDomain;
 }
 
 /** serviceHostnames are the names a service answers to: `<name>.<serviceDomain>`, then what its spec lists. */
-export function serviceHostnames(spec: ServiceSpec, settings: RenderSettings): string[] {
+export function serviceHostnames(spec: ServiceSpec, settings: Pick<RenderSettings, 'serviceDomain'>): string[] {
   return [...new Set([`${spec.name}.${serviceDomainOf(settings)}`, ...(spec.interception?.hostnames ?? [])])];
 }
 
@@ -79,7 +79,11 @@ export interface TransparentDependency {
  * the same name claimed twice), and dependencies whose traffic would never reach Envoy (called
  * at the egress port or at an ignored port). Empty for a service in localhost mode.
  */
-export function transparentProblems(caller: ServiceSpec, deps: readonly TransparentDependency[], settings: RenderSettings): string[] {
+export function transparentProblems(
+  caller: ServiceSpec,
+  deps: readonly Pick<TransparentDependency, 'dependency'>[],
+  settings: Pick<RenderSettings, 'serviceDomain'>,
+): string[] {
   if (!isTransparent(caller)) return [];
   const own = interceptionPolicy(caller);
   const problems: string[] = [];

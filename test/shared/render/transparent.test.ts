@@ -4,6 +4,7 @@ import { EnvoyResource } from '../../../shared/envoy/resources';
 import { renderProxylessSnapshot } from '../../../shared/render/proxyless';
 import { renderSnapshot } from '../../../shared/render/snapshot';
 import { interceptionPolicy, serviceHostnames } from '../../../shared/render/transparent';
+import { analyzeSpec } from '../../../shared/state/catalog';
 import { settings, spec, world } from './fixtures';
 
 type Chain = { name: string; filter_chain_match?: { destination_port: number }; filters: { name: string; typed_config: Record<string, unknown> }[] };
@@ -154,5 +155,15 @@ describe('transparent mode', () => {
     expect(problemsOf({ inboundPort: 15001, interception: { mode: 'localhost' } })).toEqual([]);
     expect(problemsOf({ interception: { hostnames: ['Payments'] } }).map((p) => p.path)).toEqual(['interception.hostnames.0']);
     expect(problemsOf({ interception: { egressIgnoredIps: ['10.0.0.0/33'] } }).map((p) => p.path)).toEqual(['interception.egressIgnoredIps.0']);
+  });
+
+  it('is analyzed against the declared services before anything is stored (meshctl analyze, the management API)', () => {
+    const clashing = spec({ name: 'ledger', protocol: 'tcp', appPort: 8080 });
+    const caller = spec({ name: 'orders', interception: { mode: 'transparent' }, dependencies: [{ service: 'payments', localPort: 9001 }, { service: 'ledger', localPort: 9002 }] });
+    const declared = new Map([payments, clashing].map((s) => [s.name, s]));
+    expect(analyzeSpec(caller, declared)).toEqual([
+      { path: 'interception', message: 'dependencies "payments", "ledger" are all called at port 8080: a TCP dependency needs a port of its own (interception.port)' },
+    ]);
+    expect(analyzeSpec(spec({ ...caller, interception: {} }), declared)).toEqual([]);
   });
 });
