@@ -78,7 +78,7 @@ export const redirectUnit = 'mesh-redirect.service';
  * transparentUserDataCommands are the user data lines that redirect an EC2 node's traffic:
  * iptables if the image lacks it, mesh-redirect.sh as /usr/local/sbin/mesh-redirect, and a
  * oneshot unit that installs the rules once Envoy is started (configured) and removes them when
- * stopped. Run after envoyUserDataCommands. The payload must run in the host's network
+ * stopped (but not at shutdown, while Envoy drains). Run after envoyUserDataCommands. The payload must run in the host's network
  * namespace (a process, or a container with `--network host`): a bridged container's traffic
  * never passes the host's OUTPUT chain.
  */
@@ -101,7 +101,10 @@ export function transparentUserDataCommands(spec: ServiceSpec, envoyUid: number 
     'Type=oneshot',
     'RemainAfterExit=yes',
     'ExecStart=/usr/local/sbin/mesh-redirect install',
-    'ExecStop=/usr/local/sbin/mesh-redirect remove',
+    // Stopped by hand, the rules go. At shutdown they stay: this unit stops before envoy.service
+    // (the reverse of start order), and the payload must still reach its dependencies while Envoy drains.
+    // `$$` is systemd's escape for a literal `$`.
+    `ExecStop=/bin/bash -c 'if [ "$$(systemctl is-system-running)" = stopping ]; then exit 0; fi; exec /usr/local/sbin/mesh-redirect remove'`,
     '[Install]',
     'WantedBy=multi-user.target',
     'MESH_REDIRECT_UNIT_EOF',

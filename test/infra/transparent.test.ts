@@ -116,7 +116,7 @@ describe('transparent mode on EC2', () => {
     return { userData: renderJoin(data), orders };
   }
 
-  it('installs the redirection script the network namespace test runs, under a unit started after Envoy and stopped by removing the rules', () => {
+  it('installs the redirection script the network namespace test runs, under a unit started after Envoy that removes the rules when stopped, but not at shutdown', () => {
     const { userData, orders } = userDataOf();
     expect(userData).toContain(`#!/bin/bash\n${meshRedirectScript(redirectSettings(orders.spec))}\nMESH_REDIRECT_EOF`);
     expect(userData).toContain(
@@ -127,7 +127,7 @@ describe('transparent mode on EC2', () => {
         'Type=oneshot',
         'RemainAfterExit=yes',
         'ExecStart=/usr/local/sbin/mesh-redirect install',
-        'ExecStop=/usr/local/sbin/mesh-redirect remove',
+        `ExecStop=/bin/bash -c 'if [ "$$(systemctl is-system-running)" = stopping ]; then exit 0; fi; exec /usr/local/sbin/mesh-redirect remove'`,
       ].join('\n'),
     );
     expect(userData.indexOf('systemctl enable --now mesh-redirect.service')).toBeGreaterThan(userData.indexOf('systemctl enable --now envoy.service'));
