@@ -86,6 +86,11 @@ export interface ControlPlaneProps {
    * @default - no metrics, no tracing unless a service declares them
    */
   readonly observability?: ObservabilitySpec;
+  /**
+   * The domain every service has a name under (`payments.<serviceDomain>`): transparent callers
+   * route requests for these names, and MeshDns serves them. @default 'mesh.internal'
+   */
+  readonly serviceDomain?: string;
 }
 
 /** The defaults of the props that have one (shared/config.ts holds those the functions share). */
@@ -105,6 +110,9 @@ const known = (value: unknown) => value !== undefined && !(typeof value === 'str
  * each in the message, as aws-cdk-lib's own constructs do: the stack fails at synth, not at
  * the first poll. Values not known until deployment (tokens) are left to CloudFormation.
  */
+/** A lowercase DNS name of two labels or more: the service domain. */
+const serviceDomainPattern = /^(?=.{1,200}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 export function validateControlPlaneProps(props: ControlPlaneProps): void {
   const problems: string[] = [];
   const check = (ok: boolean, prop: keyof ControlPlaneProps, message: string) => {
@@ -143,6 +151,7 @@ export function validateControlPlaneProps(props: ControlPlaneProps): void {
   for (const [i, arn] of (props.ecsClusterArns ?? []).entries()) {
     if (known(arn)) check(ecsClusterArn.test(arn), 'ecsClusterArns', `[${i}] must be an ECS cluster ARN (got '${arn}')`);
   }
+  if (known(props.serviceDomain)) check(serviceDomainPattern.test(props.serviceDomain!), 'serviceDomain', `must be a lowercase DNS name such as 'mesh.internal' (got '${props.serviceDomain}')`);
   if (props.pushTier && props.meshKeys === false) check(false, 'pushTier', 'needs the mesh keys (meshKeys: false turns them off): streams are bound to services by mesh certificates');
   if (problems.length > 0) throw new Error(`ControlPlane: ${problems.join('; ')}`);
 }

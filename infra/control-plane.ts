@@ -118,6 +118,7 @@ export class ControlPlane extends Construct {
       meshName: props.meshName ?? defaultRenderSettings.meshName,
       routeDelivery: props.routeDelivery ?? 'rds',
       ...(props.observability ? { observability: props.observability } : {}),
+      ...(props.serviceDomain ? { serviceDomain: props.serviceDomain } : {}),
     };
     this.meshTagKey = props.meshTagKey ?? controlPlaneDefaults.meshTagKey;
 
@@ -131,6 +132,7 @@ export class ControlPlane extends Construct {
       XDS_ROUTE_DELIVERY: this.renderSettings.routeDelivery!,
       MESH_TAG_KEY: this.meshTagKey,
       ...(props.observability ? { MESH_OBSERVABILITY: JSON.stringify(props.observability) } : {}),
+      ...(props.serviceDomain ? { MESH_SERVICE_DOMAIN: props.serviceDomain } : {}),
     };
     const { logRetention, ecsClusterArns } = props;
     const common = { table: state.table, environment, ecsClusterArns, logRetention };

@@ -5,6 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ControlPlane } from './control-plane';
+import { MeshDns } from './mesh-dns';
 import { MeshService } from './mesh-service';
 import { addMeshSidecar, addMeshUserData } from './sidecar';
 
@@ -22,8 +23,10 @@ export interface ExampleMeshStackProps extends StackProps {
 
 /**
  * ExampleMeshStack is the control plane with two services: `orders` on ECS Fargate calls
- * `payments` on an EC2 Auto Scaling group. Environment-agnostic and lookup-free, so it
- * synthesizes offline.
+ * `payments` on an EC2 Auto Scaling group. `orders` is transparent: its payload calls
+ * `http://payments.mesh.internal/` by name, its task's traffic redirected through Envoy (the
+ * task definition's proxy configuration), and MeshDns gives both services their names.
+ * Environment-agnostic and lookup-free, so it synthesizes offline.
  */
 export class ExampleMeshStack extends Stack {
   public readonly controlPlane: ControlPlane;
@@ -33,6 +36,7 @@ export class ExampleMeshStack extends Stack {
   public readonly paymentsGroup: autoscaling.AutoScalingGroup;
   public readonly cluster: ecs.Cluster;
   public readonly paymentsTemplate: ec2.LaunchTemplate;
+  public readonly dns: MeshDns;
 
   constructor(scope: Construct, id: string, props: ExampleMeshStackProps = {}) {
     super(scope, id, props);
@@ -89,7 +93,10 @@ export class ExampleMeshStack extends Stack {
       protocol: 'http',
       dependencies: [{ service: 'payments', localPort: 9001 }],
       ecs: { serviceName: 'orders', cluster: cluster.clusterArn },
+      // The payload calls http://payments.mesh.internal/ as it would without a mesh (127.0.0.1:9001 works too).
+      interception: { mode: 'transparent' },
     });
+    this.dns = new MeshDns(this, 'Dns', { controlPlane: this.controlPlane, vpc, services: [this.payments, this.orders] });
     // No identity prop: addMeshSidecar binds the task role to orders and addMeshUserData the
     // instance role to payments, so only their nodes fetch their configuration and certificate.
 

@@ -43,6 +43,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
       requestTimeout: env.XDS_REQUEST_TIMEOUT ?? defaultRenderSettings.requestTimeout,
       meshName: parseMeshName(env.MESH_NAME ?? defaultRenderSettings.meshName),
       routeDelivery: routeDelivery(env.XDS_ROUTE_DELIVERY || 'rds'),
+      ...(env.MESH_SERVICE_DOMAIN ? { serviceDomain: env.MESH_SERVICE_DOMAIN } : {}),
     },
     // 0 is meaningful for these two: no cache, and a status write on every change.
     snapshotCacheTtlMs: integer(env, 'SNAPSHOT_CACHE_TTL_MS', defaults.snapshotCacheTtlMs, 0),

@@ -11,6 +11,8 @@ import { EcsSidecarOptions, addEnvoySidecar } from './ecs';
 import { checkEnvoyImage, defaultEnvoyImage } from './image';
 import { addAccessLogQueries } from './access-logs';
 import { TelemetryAgentOptions, grantTelemetry, telemetryAgents } from './telemetry';
+import { isTransparent } from '../../shared/render/transparent';
+import { addTransparentProxyConfiguration, envoyUserDropInCommands, refuseTransparentTask, transparentUserDataCommands } from './transparent';
 
 export { envoyUserDataCommands } from './ec2';
 export { checkEnvoyImage, defaultEnvoyImage } from './image';
@@ -18,6 +20,8 @@ export { maxEcsDrainSeconds } from './ecs';
 export { envoyEntrypoint, envoyHealthCheck } from './scripts';
 export { placeholders } from './placeholders';
 export { sidecarBootstrapJson } from './bootstrap';
+export { meshRedirectScript } from './scripts';
+export { transparentProxyConfiguration, transparentUserDataCommands, redirectUnit } from './transparent';
 export type { SidecarTier } from './bootstrap';
 export { accessLogQueries, accessLogQueryText, addAccessLogQueries } from './access-logs';
 export { dataPlaneMetricsNamespace, defaultTelemetryImages, telemetryAgents } from './telemetry';
@@ -59,6 +63,7 @@ export function addMeshSidecar(
 ): ecs.ContainerDefinition {
   const { controlPlane, service, pollOverIpv6, tier, telemetryAgents: agentOptions, ...rest } = options;
   refuseNetworkModeWithoutLocalhost(taskDefinition);
+  if (isTransparent(service.spec)) refuseTransparentTask(taskDefinition, service.spec);
   controlPlane.grantPoll(taskDefinition.taskRole);
   service.bindNodeRole(taskDefinition.taskRole);
   const agents = telemetryAgents(bootstrapTelemetry(service.spec, controlPlane.renderSettings), Stack.of(taskDefinition).region, agentOptions);
@@ -66,7 +71,7 @@ export function addMeshSidecar(
   // Envoy's access log is its stdout: a group of our own (a month), with the saved queries beside it.
   const logGroup = rest.logGroup ?? new logs.LogGroup(taskDefinition, 'EnvoyLogs', { retention: logs.RetentionDays.ONE_MONTH });
   if (!rest.logGroup) addAccessLogQueries(taskDefinition, service.serviceName, logGroup);
-  return addEnvoySidecar(taskDefinition, {
+  const envoy = addEnvoySidecar(taskDefinition, {
     drainTimeSeconds: service.drainSeconds,
     ...rest,
     logGroup,
@@ -75,6 +80,9 @@ export function addMeshSidecar(
     inboundPort: service.spec.inboundPort,
     ...(service.spec.inbound?.external ? { externalPort: service.spec.inbound.external.port } : {}),
   });
+  // Transparent mode: the task's traffic is redirected through Envoy (sidecar/transparent.ts).
+  if (isTransparent(service.spec)) addTransparentProxyConfiguration(taskDefinition, service.spec, envoy);
+  return envoy;
 }
 
 /**
@@ -108,6 +116,8 @@ export function addMeshUserData(
     if (!logGroup) addAccessLogQueries(launchTemplate, service.serviceName, group);
     logGroupName = group.logGroupName;
   }
+  // Transparent mode: a host's Envoy binary runs as the UID the redirection leaves alone.
+  if (isTransparent(service.spec) && rest.envoyBinary) launchTemplate.userData.addCommands(...envoyUserDropInCommands());
   addEnvoyToUserData(launchTemplate.userData, {
     drainTimeSeconds: service.drainSeconds,
     adminPort,
@@ -117,6 +127,7 @@ export function addMeshUserData(
     bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort, pollOverIpv6, tier }),
     agents,
   });
+  if (isTransparent(service.spec)) launchTemplate.userData.addCommands(...transparentUserDataCommands(service.spec));
 }
 
 /**

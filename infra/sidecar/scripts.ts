@@ -64,3 +64,36 @@ export function envoyEntrypoint(settings: EntrypointSettings): string {
 export function envoyHealthCheck(adminPort: number, drainMarker = defaultDrainMarker): string {
   return [...assignments({ ENVOY_ADMIN_PORT: adminPort, MESH_DRAIN_MARKER: drainMarker }), script('envoy-health.sh')].join('\n');
 }
+
+/** RedirectSettings are what mesh-redirect.sh redirects and what it leaves alone (transparent mode). */
+export interface RedirectSettings {
+  /** Envoy's UID: its own connections are never redirected. */
+  readonly ignoredUid: number;
+  readonly ignoredGid?: number;
+  readonly egressPort: number;
+  /** Envoy's inbound port; traffic arriving at `appPorts` goes there. */
+  readonly ingressPort?: number;
+  readonly appPorts: readonly number[];
+  readonly egressIgnoredIps: readonly string[];
+  readonly egressIgnoredPorts: readonly number[];
+}
+
+/**
+ * meshRedirectScript is the redirection script (infra/sidecar/mesh-redirect.sh, a real script
+ * the tests run in a network namespace) with its settings in front: `install`, `remove` or
+ * `status` as its first argument.
+ */
+export function meshRedirectScript(settings: RedirectSettings): string {
+  return [
+    ...assignments({
+      MESH_IGNORED_UID: settings.ignoredUid,
+      MESH_IGNORED_GID: settings.ignoredGid ?? '',
+      MESH_EGRESS_PORT: settings.egressPort,
+      MESH_INGRESS_PORT: settings.ingressPort ?? '',
+      MESH_APP_PORTS: settings.appPorts.join(','),
+      MESH_EGRESS_IGNORED_IPS: settings.egressIgnoredIps.join(','),
+      MESH_EGRESS_IGNORED_PORTS: settings.egressIgnoredPorts.join(','),
+    }),
+    script('mesh-redirect.sh'),
+  ].join('\n');
+}

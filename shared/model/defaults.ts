@@ -121,3 +121,31 @@ export const observabilityDefaults = {
     collectorPort: { xray: 2000, opentelemetry: 4317 },
   },
 } as const;
+
+/** defaults for `interception` (spec-interception.ts), after App Mesh's proxy configuration. */
+export const interceptionDefaults = {
+  mode: 'localhost',
+  /** App Mesh's ProxyEgressPort; the ingress side is the service's own inboundPort. */
+  egressPort: 15001,
+  /**
+   * Never redirected: the instance metadata service (IMDS) and the ECS task metadata and
+   * credentials endpoint, which App Mesh's script and the ECS agent exclude too. The node's
+   * role credentials come from there.
+   */
+  egressIgnoredIps: ['169.254.169.254', '169.254.170.2'],
+  unknownDestinations: 'passthrough',
+  /** The domain under which every service has a name, `<service>.<domain>` (RenderSettings.serviceDomain). */
+  serviceDomain: 'mesh.internal',
+  /**
+   * What every service name resolves to (infra/mesh-dns.ts). A transparent caller's Envoy routes
+   * by Host and destination port, never by this address, so one address serves every name; it
+   * only has to leave the host by its default route. From 240.0.0.0/4, reserved and never
+   * assigned, as Istio's and Kuma's DNS proxies choose: a caller outside the mesh reaches nothing.
+   */
+  serviceAddress: '240.240.0.1',
+  /**
+   * The UID Envoy runs as in the official image (its entrypoint drops to the `envoy` user):
+   * its own traffic is never redirected.
+   */
+  envoyUid: 101,
+} as const;

@@ -1,5 +1,6 @@
 import { Problem, ValidationError } from '../errors';
-import { dependencyDefaults } from './defaults';
+import { dependencyDefaults, interceptionDefaults } from './defaults';
+import { checkInterceptionPorts } from './spec-interception';
 import { Dependency, ServiceSpec, mtlsEnabledOf, serviceSpecSchema, toProblems } from './spec';
 import { RolloutSpec } from './spec-rollout';
 
@@ -47,6 +48,8 @@ export function checkSpecConsistency(spec: ServiceSpec): Problem[] {
   if (external !== undefined && portOwners.has(external)) {
     problems.push({ path: 'inbound.external.port', message: `${external} clashes with ${portOwners.get(external)}` });
   }
+  if (external !== undefined && !portOwners.has(external)) portOwners.set(external, 'inbound.external.port');
+  problems.push(...checkInterceptionPorts(spec, portOwners, interceptionDefaults.egressPort));
   problems.push(...checkInboundSecurity(spec));
   return problems;
 }

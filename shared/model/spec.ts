@@ -6,6 +6,7 @@ import { rolloutSchema } from './spec-rollout';
 import { subsetLabels } from './labels';
 import { serviceDefaults } from './defaults';
 import { observabilitySchema } from './spec-observability';
+import { interceptionSchema } from './spec-interception';
 
 /**
  * The service spec is what an operator declares about one mesh service. Its core fields
@@ -263,6 +264,8 @@ export const serviceSpecSchema = z.strictObject({
     .optional(),
   /** Metrics to CloudWatch and request tracing (spec-observability.ts); the mesh-wide default fills the gaps. */
   observability: observabilitySchema.optional(),
+  /** How the payload reaches its dependencies: at 127.0.0.1 (default) or by name, intercepted (spec-interception.ts). */
+  interception: z.lazy(() => interceptionSchema).optional(),
 });
 
 export type ServiceSpecInput = z.input<typeof serviceSpecSchema>;

@@ -125,10 +125,30 @@ export function inboundListener(spec: ServiceSpec, settings: RenderSettings, opt
   return listener(names.inboundListener, '0.0.0.0', spec.inboundPort, filter, options);
 }
 
+/** outboundTcpProxy carries a caller's TCP connections to one dependency: its cluster, or its subsets by weight. */
+export function outboundTcpProxy(caller: ServiceSpec, dependency: ServiceSpec, policy: DependencyPolicy): Record<string, unknown> {
+  const statPrefix = names.outboundStatPrefix(dependency.name);
+  return tcpProxy(statPrefix, tcpTarget(names.serviceCluster(dependency.name), policy), policy.idleTimeoutMs, caller, 'outbound');
+}
+
+/**
+ * outboundHttpConnectionManager is a caller's HTTP on its way out, routed by `routeName`: the
+ * payload's request id is always kept, so a trace follows the call through; the caller's
+ * access-log and request-id settings apply.
+ */
+export function outboundHttpConnectionManager(
+  caller: ServiceSpec,
+  statPrefix: string,
+  routeName: string,
+  settings: RenderSettings,
+  options: ListenerOptions = {},
+): Record<string, unknown> {
+  return httpConnectionManager({ statPrefix, routeName, direction: 'outbound', spec: caller, preserveExternalRequestId: true }, settings, options);
+}
+
 /**
  * outboundListener is where the caller's payload reaches one dependency: loopback only, at
- * its local port. The payload's request id is always kept, so a trace follows the call
- * through; the caller's access-log and request-id settings apply.
+ * its local port.
  */
 export function outboundListener(
   caller: ServiceSpec,
@@ -137,22 +157,11 @@ export function outboundListener(
   settings: RenderSettings,
   options: OutboundListenerOptions = {},
 ): EnvoyResource {
-  const statPrefix = names.outboundStatPrefix(dependency.name);
   const policy = options.policy ?? dependencyPolicy(dep, dependency.protocol);
   const filter =
     dependency.protocol === 'tcp'
-      ? tcpProxy(statPrefix, tcpTarget(names.serviceCluster(dependency.name), policy), policy.idleTimeoutMs, caller, 'outbound')
-      : httpConnectionManager(
-          {
-            statPrefix,
-            routeName: names.outboundRoute(dependency.name),
-            direction: 'outbound',
-            spec: caller,
-            preserveExternalRequestId: true,
-          },
-          settings,
-          options,
-        );
+      ? outboundTcpProxy(caller, dependency, policy)
+      : outboundHttpConnectionManager(caller, names.outboundStatPrefix(dependency.name), names.outboundRoute(dependency.name), settings, options);
   return listener(names.outboundListener(dependency.name), '127.0.0.1', dep.localPort, filter, options);
 }
 

@@ -35,6 +35,12 @@ export const names = {
   allowedCallersPolicy: 'allowed_callers',
   /** The bootstrap's static cluster to the local OpenTelemetry collector (OTLP over gRPC), which tracing names. */
   otelCollectorCluster: 'mesh_otel_collector',
+  /** Transparent mode: the listener (and its route configuration and stat prefix) on the egress port. */
+  transparentOutbound: 'transparent_outbound',
+  /** Transparent mode: where traffic to no mesh service goes on unchanged (an ORIGINAL_DST cluster). */
+  passthroughCluster: 'transparent_passthrough',
+  /** Transparent mode: a cluster with no hosts, for connections that would loop back into Envoy. */
+  blackholeCluster: 'transparent_blackhole',
 } as const;
 
 /**

@@ -34,6 +34,12 @@ export interface RenderSettings {
    * Set by ControlPlaneProps.observability (MESH_OBSERVABILITY) and the local runner. @default - off
    */
   readonly observability?: ObservabilitySpec;
+  /**
+   * The domain every service has a name under, `<service>.<serviceDomain>`: transparent callers
+   * route requests for it (render/transparent.ts), and MeshDns serves it as a private hosted
+   * zone. @default 'mesh.internal' (interceptionDefaults.serviceDomain)
+   */
+  readonly serviceDomain?: string;
 }
 
 /** RouteDelivery says whether route configurations are served over RDS or inline in their listeners. */

@@ -9,6 +9,7 @@ import { dependencyPolicy } from './policy';
 import { dependencyTransportSocket, inboundSecurity } from './security';
 import { RenderSettings } from './settings';
 import { inlineRoutes } from './inline-routes';
+import { transparentResources } from './transparent';
 import { contentVersion } from '../envoy/version';
 
 /**
@@ -23,15 +24,21 @@ export function renderSnapshot(world: NodeWorld, settings: RenderSettings): Snap
   const listeners = [inboundListener(spec, settings, inbound.listenerOptions), ...(external ? [external] : [])];
   const routes = spec.protocol === 'tcp' ? [] : [inboundRouteConfiguration(spec)];
   const clusters = [localAppCluster(spec), ...inbound.clusters];
+  const policies = new Map<string, ReturnType<typeof dependencyPolicy>>();
   for (const dep of spec.dependencies) {
     const dependency = world.dependencies.get(dep.service);
     if (!dependency) throw new InconsistentSnapshotError(spec.name, [`dependency "${dep.service}" of "${spec.name}" is not declared`]);
     const policy = dependencyPolicy(dep, dependency.protocol);
+    policies.set(dep.service, policy);
     listeners.push(outboundListener(spec, dep, dependency, settings, { policy }));
     if (dependency.protocol !== 'tcp') routes.push(outboundRouteConfiguration(dependency, { policy }));
     const transportSocket = dependencyTransportSocket(spec, dependency, settings);
     clusters.push(dependencyCluster(dependency, settings, { policy, ...(transportSocket ? { transportSocket } : {}) }));
   }
+  const transparent = transparentResources(world, policies, settings);
+  listeners.push(...transparent.listeners);
+  routes.push(...transparent.routes);
+  clusters.push(...transparent.clusters);
   const resources = {
     listeners: listeners.sort(byResourceName),
     routes: routes.sort(byResourceName),

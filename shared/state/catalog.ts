@@ -8,6 +8,7 @@ import { SnapshotStore, planSnapshots, refreshSnapshots, storeSnapshots } from '
 import { RenderSettings } from '../render/settings';
 import { RolloutRepository } from '../store/rollouts';
 import { declaredRollouts } from '../model/rollouts';
+import { transparentProblems } from '../render/transparent';
 import { CertificateRepository } from '../store/repositories';
 import { CertificateIssuer, ensureServiceCertificate } from './certificates';
 
@@ -33,6 +34,9 @@ export function analyzeSpec(spec: ServiceSpec, declared: ReadonlyMap<string, Ser
     problems.push(...analyzeDependencyMtls(spec, i, target));
     problems.push(...analyzeDependencyHealthCheck(dep, i, target));
   });
+  // Transparent mode: dependencies its Envoy could not tell apart (the service domain's names cannot clash with each other).
+  const targets = spec.dependencies.flatMap((d) => declared.get(d.service) ?? []).map((dependency) => ({ dependency }));
+  problems.push(...transparentProblems(spec, targets, {}).map((message) => ({ path: 'interception', message })));
   return problems;
 }
 

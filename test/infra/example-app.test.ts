@@ -615,3 +615,16 @@ describe('the template', () => {
     expect(report.pluginReports.flatMap((r) => r.violations.map((v) => `${r.pluginName} ${v.ruleName}: ${v.description}`))).toEqual([]);
   });
 });
+
+describe('transparent mode (orders)', () => {
+  it('redirects the orders task’s traffic through its Envoy (the proxy configuration) and names both services in a private zone', () => {
+    const [task] = Object.values(resourcesOf(template, 'AWS::ECS::TaskDefinition'));
+    expect(task!.Properties!.ProxyConfiguration).toMatchObject({ Type: 'APPMESH', ContainerName: 'envoy' });
+    expect(Object.values(resourcesOf(template, 'AWS::Route53::HostedZone')).map((z) => z.Properties!.Name)).toEqual(['mesh.internal.']);
+    const records = Object.values(resourcesOf(template, 'AWS::Route53::RecordSet')).map((r) => [r.Properties!.Name, r.Properties!.ResourceRecords]);
+    expect(records.sort()).toEqual([
+      ['orders.mesh.internal.', ['240.240.0.1']],
+      ['payments.mesh.internal.', ['240.240.0.1']],
+    ]);
+  });
+});

@@ -35,6 +35,11 @@ describe('readConfig', () => {
     expect(() => readConfig({ ...base, [name]: raw })).toThrow(`${name} ${message}`);
   });
 
+  it('renders under the service domain the construct sets, and leaves it to the default without one', () => {
+    expect(readConfig({ ...base, MESH_SERVICE_DOMAIN: 'svc.example.internal' }).render.serviceDomain).toBe('svc.example.internal');
+    expect(readConfig(base).render).not.toHaveProperty('serviceDomain');
+  });
+
   it('refuses to start without its table', () => {
     expect(() => readConfig({})).toThrow('TABLE_NAME is not set');
   });

@@ -177,6 +177,46 @@ const cases: Case[] = [
     }),
     deps: dependencySpecs,
   },
+  // Transparent mode: the egress listener (original_dst, filter chains by destination port, the
+  // loop guard, the passthrough default) and its route configuration (virtual hosts by name).
+  ...protocols.map((protocol) => ({
+    name: `a transparent ${protocol} service calling every protocol by name, every interception option set`,
+    caller: callerWithEveryPolicy(protocol, {
+      interception: {
+        mode: 'transparent',
+        egressPort: 15101,
+        egressIgnoredIps: ['10.0.0.0/8', '192.0.2.7'],
+        egressIgnoredPorts: [22, 5439],
+        unknownDestinations: 'passthrough',
+        hostnames: ['caller.prod.local'],
+      },
+    }),
+    deps: protocols.map((p, i) =>
+      spec({
+        name: `dep-${p}`,
+        protocol: p,
+        inboundPort: 15000 + i,
+        appPort: 9000 + i,
+        ...(p === 'tcp' ? { interception: { port: 5432 } } : { interception: { hostnames: [`dep-${p}.prod.local`] } }),
+      }),
+    ),
+    callers: ['web'],
+  })),
+  ...protocols.map((protocol) => ({
+    name: `a transparent ${protocol} service that denies unknown destinations, calling every protocol with defaults`,
+    caller: spec({
+      name: `deny-${protocol}`,
+      protocol,
+      interception: { mode: 'transparent', unknownDestinations: 'deny' },
+      dependencies: dependencySpecs.map((d, i) => ({ service: d.name, localPort: 7000 + i })),
+    }),
+    deps: dependencySpecs,
+  })),
+  {
+    name: 'a transparent service calling only a TCP dependency, passing the rest through',
+    caller: spec({ name: 'tcp-only', interception: { mode: 'transparent' }, dependencies: [{ service: 'dep-tcp', localPort: 7000 }] }),
+    deps: dependencySpecs,
+  },
 ];
 
 function everyResource(resources: ReturnType<typeof renderSnapshot>): EnvoyResource[] {
@@ -250,6 +290,10 @@ describe('rendered resources conform to Envoy v3', () => {
       anyCaller: somewhere('"prefix":"spiffe://mesh.local/service/"'),
       jwt: somewhere('envoy.filters.http.jwt_authn'),
       jwksCluster: somewhere('"name":"jwks_caller-grpc"'),
+      originalDst: somewhere('envoy.filters.listener.original_dst'),
+      passthrough: somewhere('"type":"ORIGINAL_DST"'),
+      hostVirtualHost: somewhere('"domains":["dep-http.mesh.internal","dep-http.mesh.internal:9000","dep-http.prod.local","dep-http.prod.local:9000"]'),
+      tcpByPort: somewhere('"name":"tcp_dep-tcp","filter_chain_match":{"destination_port":5432}'),
     }).toEqual({
       downstreamTls: true,
       upstreamTls: true,
@@ -260,6 +304,10 @@ describe('rendered resources conform to Envoy v3', () => {
       anyCaller: true,
       jwt: true,
       jwksCluster: true,
+      originalDst: true,
+      passthrough: true,
+      hostVirtualHost: true,
+      tcpByPort: true,
     });
   });
 
