@@ -1,6 +1,7 @@
 import { Problem, ValidationError } from '../errors';
 import { dependencyDefaults } from './defaults';
 import { Dependency, ServiceSpec, mtlsEnabledOf, serviceSpecSchema, toProblems } from './spec';
+import { checkServiceTraffic, checkTrafficPolicy } from './spec-traffic';
 
 /**
  * Parsing a spec: the schema (spec.ts) checks each field; the checks here find what a
@@ -40,12 +41,14 @@ export function checkSpecConsistency(spec: ServiceSpec): Problem[] {
       portOwners.set(dep.localPort, `${where}.localPort`);
     }
     problems.push(...checkDependencyPolicy(dep, where));
+    problems.push(...checkTrafficPolicy(dep, where, spec.dependencies.map((d) => d.service)));
   });
   const external = spec.inbound?.external?.port;
   if (external !== undefined && portOwners.has(external)) {
     problems.push({ path: 'inbound.external.port', message: `${external} clashes with ${portOwners.get(external)}` });
   }
   problems.push(...checkInboundSecurity(spec));
+  problems.push(...checkServiceTraffic(spec));
   return problems;
 }
 

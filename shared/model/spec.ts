@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { Problem } from '../errors';
 import { serviceDefaults } from './defaults';
+import { faultsSchema, mirrorSchema, rateLimitSchema, trafficRouteSchema } from './spec-traffic';
 
 /**
  * The service spec is what an operator declares about one mesh service. Its core fields
@@ -23,8 +24,8 @@ export type Protocol = (typeof protocols)[number];
 
 /** Durations in the spec are whole milliseconds (`...Ms`); rendering turns them into proto Durations ("2.5s"). */
 const DAY_MS = 86_400_000;
-const millis = z.int().min(0, 'must be 0 or more milliseconds').max(DAY_MS, 'must be at most 86400000 ms (one day)');
-const positiveMillis = z.int().min(1, 'must be at least 1 ms').max(DAY_MS, 'must be at most 86400000 ms (one day)');
+export const millis = z.int().min(0, 'must be 0 or more milliseconds').max(DAY_MS, 'must be at most 86400000 ms (one day)');
+export const positiveMillis = z.int().min(1, 'must be at least 1 ms').max(DAY_MS, 'must be at most 86400000 ms (one day)');
 const count = (max: number) => z.int().min(0).max(max);
 
 /** HTTP retry conditions (Envoy's x-envoy-retry-on) that need no further configuration than statusCodes. */
@@ -44,7 +45,7 @@ export const retryConditions = [...httpRetryConditions, ...grpcRetryConditions] 
 export type RetryCondition = (typeof retryConditions)[number];
 
 /** Endpoint labels that select a subset of a dependency's endpoints, e.g. `{ revision: "13" }`. */
-const subsetLabels = z
+export const subsetLabels = z
   .record(z.string().min(1).max(128), z.string().max(256))
   .refine((labels) => Object.keys(labels).length > 0, 'must name at least one label');
 
@@ -133,6 +134,12 @@ export const dependencySchema = z.strictObject({
   /** Requests matching a header go to a subset, before the split applies (HTTP protocols). */
   headerRoutes: z.array(headerRouteSchema).max(20).optional(),
   zoneAware: zoneAwareSchema.optional(),
+  /** Routes by path, method, headers and query, first match first, before headerRoutes and the split (spec-traffic.ts). */
+  routes: z.array(trafficRouteSchema).min(1).max(50).optional(),
+  /** Injected delays and aborts on calls to this dependency, for chaos testing (spec-traffic.ts). */
+  faults: faultsSchema.optional(),
+  /** A copy of a share of the requests to another dependency, answers dropped (spec-traffic.ts). */
+  mirror: mirrorSchema.optional(),
 });
 
 /** An https URL whose host is a DNS name: Envoy fetches it through a cluster it resolves by DNS, verifying the name. */
@@ -266,6 +273,8 @@ export const serviceSpecSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  /** A local rate limit on the requests this service's sidecar accepts: 429 beyond it (spec-traffic.ts). */
+  rateLimit: rateLimitSchema.optional(),
 });
 
 export type ServiceSpecInput = z.input<typeof serviceSpecSchema>;

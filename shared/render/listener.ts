@@ -5,6 +5,7 @@ import { names } from './names';
 import { DependencyPolicy, dependencyPolicy, duration, servicePolicy } from './policy';
 import { subsetMatch } from './route';
 import { RenderSettings, configSource } from './settings';
+import { inboundTrafficFilters, outboundTrafficFilters, withFilters } from './traffic';
 
 const hcmType = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const tcpProxyType = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
@@ -110,7 +111,7 @@ function payloadFilter(spec: ServiceSpec, statPrefix: string, settings: RenderSe
   return httpConnectionManager(
     { statPrefix, routeName: names.inboundRoute, direction: 'inbound', spec, preserveExternalRequestId: policy.preserveExternalRequestId },
     settings,
-    options,
+    withFilters(options, inboundTrafficFilters(spec)),
   );
 }
 
@@ -146,7 +147,7 @@ export function outboundListener(
             preserveExternalRequestId: true,
           },
           settings,
-          options,
+          withFilters(options, outboundTrafficFilters(dependency.name, policy)),
         );
   return listener(names.outboundListener(dependency.name), '127.0.0.1', dep.localPort, filter, options);
 }
