@@ -55,8 +55,9 @@ function splitTarget(service: string, split: readonly SubsetWeight[]): Record<st
     : { weighted_clusters: { clusters: split.map((s) => ({ name: subsetCluster(service, s.labels), weight: s.weight })) } };
 }
 
-/** routeSubsets are the subsets one of `routes[]` sends to (none: it takes the dependency's default). */
+/** routeSubsets are the subsets one of `routes[]` sends gRPC calls to: none when it takes the default, or no gRPC call can match it. */
 function routeSubsets(route: RoutePolicy): Readonly<Record<string, string>>[] {
+  if (!proxylessRouteMatch(route.match)) return [];
   return route.subset ? [route.subset] : splitWeights({ split: route.split ?? [] }).map((s) => s.labels);
 }
 
