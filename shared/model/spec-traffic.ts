@@ -49,7 +49,7 @@ export const percent = z
   .number()
   .min(0, 'must be a percentage from 0 to 100')
   .max(100, 'must be a percentage from 0 to 100')
-  .refine((p) => Number.isInteger(Math.round(p * 10_000)) && Math.abs(p * 10_000 - Math.round(p * 10_000)) < 1e-6, 'must have at most four decimals');
+  .refine((p) => Math.abs(p * 10_000 - Math.round(p * 10_000)) < 1e-6, 'must have at most four decimals');
 
 /** oneOf reports, on the object, that exactly one (or at most one) of `keys` must be set. */
 function oneOf<T extends Record<string, unknown>>(keys: readonly (keyof T & string)[], required: boolean) {

@@ -39,7 +39,7 @@ describe('meshctl import appmesh', () => {
     const result = run.json<{ specs: { name: string }[]; unsupported: { at: string; what: string }[]; notes: string[]; findings: { severity: string }[] }>();
     expect(result.specs.map((s) => s.name)).toEqual(['checkout', 'ledger', 'payments']);
     expect(result.unsupported.map((u) => u.at)).not.toContain('Resources.PaymentsRefundsRoute.spec.http2Route.match');
-    const checkout = result.specs[0] as { dependencies: { service: string; routes?: unknown }[] };
+    const checkout = result.specs[0] as unknown as { dependencies: { service: string; routes?: unknown }[] };
     expect(checkout.dependencies.find((d) => d.service === 'payments')?.routes).toContainEqual({
       match: { pathPrefix: '/refunds', method: 'GET' },
       subset: { family: 'payments-green' },
