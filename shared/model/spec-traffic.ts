@@ -9,9 +9,9 @@ import * as spec from './spec';
  * (`routes[]`), local rate limits (`rateLimit`, on the inbound side and per route), fault
  * injection (`faults`) and request mirroring (`mirror`).
  *
- * spec.ts imports these schemas, so the primitives taken from spec.ts (durations, subset
- * labels, splits, retries, service names) are read through `z.lazy`: at parse time, never
- * while the modules load, which keeps the import cycle harmless.
+ * spec.ts imports these schemas and this file imports spec.ts's primitives (durations, subset
+ * labels, splits, retries, service names): both sides read the other's through `z.lazy`, at
+ * parse time, never while the modules load, so the cycle is harmless whichever loads first.
  */
 
 const subsetLabels = z.lazy(() => spec.subsetLabels);
@@ -131,6 +131,9 @@ export const trafficRouteSchema = z
       ctx.addIssue({ code: 'custom', path: ['rewritePrefix'], message: 'needs match.pathPrefix or match.exactPath: it replaces the matched part' });
     }
   });
+
+/** The `routes` field of a dependency: first match first. */
+export const trafficRoutesSchema = z.array(trafficRouteSchema).min(1).max(50);
 
 export const faultsSchema = z
   .strictObject({

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { Problem } from '../errors';
 import { serviceDefaults } from './defaults';
-import { faultsSchema, mirrorSchema, rateLimitSchema, trafficRouteSchema } from './spec-traffic';
+// spec-traffic.ts reads this module's primitives, so its schemas are read lazily: either module may load first.
+import { faultsSchema, mirrorSchema, rateLimitSchema, trafficRoutesSchema } from './spec-traffic';
 
 /**
  * The service spec is what an operator declares about one mesh service. Its core fields
@@ -135,11 +136,11 @@ export const dependencySchema = z.strictObject({
   headerRoutes: z.array(headerRouteSchema).max(20).optional(),
   zoneAware: zoneAwareSchema.optional(),
   /** Routes by path, method, headers and query, first match first, before headerRoutes and the split (spec-traffic.ts). */
-  routes: z.array(trafficRouteSchema).min(1).max(50).optional(),
+  routes: z.lazy(() => trafficRoutesSchema).optional(),
   /** Injected delays and aborts on calls to this dependency, for chaos testing (spec-traffic.ts). */
-  faults: faultsSchema.optional(),
+  faults: z.lazy(() => faultsSchema).optional(),
   /** A copy of a share of the requests to another dependency, answers dropped (spec-traffic.ts). */
-  mirror: mirrorSchema.optional(),
+  mirror: z.lazy(() => mirrorSchema).optional(),
 });
 
 /** An https URL whose host is a DNS name: Envoy fetches it through a cluster it resolves by DNS, verifying the name. */
@@ -274,7 +275,7 @@ export const serviceSpecSchema = z.strictObject({
     })
     .optional(),
   /** A local rate limit on the requests this service's sidecar accepts: 429 beyond it (spec-traffic.ts). */
-  rateLimit: rateLimitSchema.optional(),
+  rateLimit: z.lazy(() => rateLimitSchema).optional(),
 });
 
 export type ServiceSpecInput = z.input<typeof serviceSpecSchema>;

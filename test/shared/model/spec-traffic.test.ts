@@ -94,6 +94,20 @@ describe('traffic fields of the spec', () => {
   });
 });
 
+describe('the import cycle between spec.ts and spec-traffic.ts', () => {
+  it.each(['spec-traffic', 'spec'])('parses traffic fields whichever module loads first (%s)', (first) => {
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require(`../../../shared/model/${first}`);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const fresh = require('../../../shared/model/parse-spec') as typeof import('../../../shared/model/parse-spec');
+      const input = { ...route({ match: { regex: '/a.*' }, rateLimit: { requestsPerSecond: 1 } }), rateLimit: { requestsPerSecond: 2 } };
+      expect(fresh.parseServiceSpec(input)).toEqual(input);
+      expect(() => fresh.parseServiceSpec(route({ match: { regex: '(?=a)' } }))).toThrow('invalid service spec');
+    });
+  });
+});
+
 describe('traffic fields against the catalog', () => {
   const svc = (name: string, protocol: string, extra: Record<string, unknown> = {}): ServiceSpec =>
     parseServiceSpec({ name, inboundPort: 15000, appPort: 8080, protocol, ...extra });
