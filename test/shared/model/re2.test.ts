@@ -88,6 +88,17 @@ describe('checkRe2', () => {
     expect(re2Problem('(a)\\1')).toMatch(/^is not an RE2 regex: backreferences/);
   });
 
+  it('gives a verdict on any string, never an exception', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (pattern) => {
+        const check = checkRe2(pattern);
+        expect(check.ok ? check.programSize : check.message).toEqual(check.ok ? expect.any(Number) : expect.any(String));
+      }),
+      runs(2000),
+    );
+    expect(checkRe2('('.repeat(150) + 'a' + ')'.repeat(150))).toMatchObject({ ok: false, message: expect.stringMatching(/groups nest deeper than 100/) });
+  });
+
   it('accepts nothing RE2 refuses: random patterns built from regex tokens', () => {
     const tokens = [
       'a', 'b', '/', '.', '*', '+', '?', '|', '(', ')', '[', ']', '^', '$', '{', '}', '-', ',', ':', '<', '>', '=', '!', 'P',
