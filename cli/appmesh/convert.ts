@@ -1,4 +1,5 @@
 import { ServiceSpecInput } from '../../shared/model/spec';
+import { re2Problem } from '../../shared/model/re2';
 import { AppMeshResource, Json } from './read';
 
 /**
@@ -18,9 +19,12 @@ import { AppMeshResource, Json } from './read';
  *   caller's healthCheck, outlierDetection and circuitBreakers for that dependency; its
  *   timeouts become the inbound timeouts;
  * - the router's catch-all route gives each caller's split (weighted targets), retries and
- *   timeout; routes on an exact header value give header routes.
+ *   timeout; routes on an exact header value give header routes, and routes with any other
+ *   match (path prefix, exact or regex path, method, headers, query parameters, gRPC service
+ *   and method) give `routes[]`, with their own targets, retries and timeout; when one route
+ *   needs `routes[]`, they all go there, in App Mesh's priority order.
  *
- * What has no equivalent (path, method and query matches, regex and prefix header matches,
+ * What has no equivalent (scheme, port, suffix and range matches, regexes RE2 refuses,
  * gateways, DNS and Cloud Map discovery, TLS certificates) is reported with where it was.
  */
 
@@ -289,39 +293,44 @@ function policyTowards(target: Planned, unsupported: Unsupported[]): Partial<Non
 
   const versions = target.members.length;
   const labelsOfNode = new Map(target.members.map((m) => [m.node.name, m.labels]));
-  const headerRoutes: { header: string; exact: string; subset: Record<string, string> }[] = [];
+  // Routes with conditions, by priority. Each exact-header route also has the headerRoutes form;
+  // when every one has it, headerRoutes are kept, otherwise all go to routes[], in App Mesh's order.
+  const matched: { route: Record<string, unknown>; headerRoute?: { header: string; exact: string; subset: Record<string, string> } }[] = [];
   let catchAll = false;
   for (const route of target.routes) {
     const spec = obj(route.spec);
     const kind = routeKinds.find((k) => spec[k] !== undefined);
     if (!kind) continue;
     const body = obj(spec[kind]);
-    const match = obj(body.match);
     const at = `${route.at}.spec.${kind}.match`;
-    const reasons: string[] = [];
-    if (kind !== 'tcpRoute') {
-      if (match.prefix !== undefined && match.prefix !== '/') reasons.push(`path prefix "${String(match.prefix)}"`);
-      if (match.path !== undefined) reasons.push(`path match ${JSON.stringify(match.path)}`);
-      if (match.method !== undefined) reasons.push(`method ${String(match.method)}`);
-      if (match.queryParameters !== undefined) reasons.push('query parameter matches');
-      if (match.scheme !== undefined) reasons.push(`scheme ${String(match.scheme)}`);
-      if (match.serviceName !== undefined || match.methodName !== undefined) reasons.push('gRPC service or method match');
-    }
-    const headers = arr(kind === 'grpcRoute' ? match.metadata : match.headers).map(obj);
-    const exactHeaders = headers.filter((h) => typeof obj(h.match).exact === 'string' && !h.invert);
-    if (exactHeaders.length !== headers.length) reasons.push('header match other than an exact value');
-    if (exactHeaders.length > 1) reasons.push('more than one header');
+    const conditions = kind === 'tcpRoute' ? { match: {}, unsupported: [] } : matchOf(kind, obj(body.match));
     const targets = targetsOf(route).filter((t) => t.weight > 0);
-    if (reasons.length > 0) {
-      unsupported.push({ at, what: `route "${route.name}" not imported: ${reasons.join(', ')} has no equivalent (routing is by header value and weights only)` });
+    if (conditions.unsupported.length > 0) {
+      unsupported.push({ at, what: `route "${route.name}" not imported: ${conditions.unsupported.join(', ')} has no equivalent` });
       continue;
     }
-    if (exactHeaders.length === 1) {
-      if (targets.length !== 1 || !labelsOfNode.has(targets[0]!.node)) {
-        unsupported.push({ at: `${route.at}.spec.${kind}.action`, what: `route "${route.name}": a header route sends to exactly one version` });
+    if (Object.keys(conditions.match).length > 0) {
+      if (targets.length === 0 || targets.some((t) => !labelsOfNode.has(t.node))) {
+        unsupported.push({ at: `${route.at}.spec.${kind}.action`, what: `route "${route.name}": its targets are not versions of "${target.name}"` });
         continue;
       }
-      headerRoutes.push({ header: String(exactHeaders[0]!.name).toLowerCase(), exact: String(obj(exactHeaders[0]!.match).exact), subset: labelsOfNode.get(targets[0]!.node)! });
+      const total = targets.reduce((n, t) => n + t.weight, 0);
+      const goesTo: { subset: Record<string, string> } | { split: Record<string, unknown> } =
+        targets.length === 1
+          ? { subset: labelsOfNode.get(targets[0]!.node)! }
+          : { split: { ...(total !== 100 ? { total } : {}), subsets: targets.map((t) => ({ labels: labelsOfNode.get(t.node)!, weight: t.weight })) } };
+      const retry = obj(body.retryPolicy);
+      const perRequest = millis(obj(body.timeout).perRequest);
+      const entry = {
+        match: conditions.match,
+        ...goesTo,
+        ...(perRequest !== undefined ? { timeoutMs: perRequest } : {}),
+        ...(Object.keys(retry).length > 0 ? { retries: retriesOf(retry, route, kind, unsupported) } : {}),
+      };
+      const headers = (conditions.match.headers ?? []) as { name: string; exact?: string; invert?: boolean }[];
+      const onlyHeader = Object.keys(conditions.match).length === 1 && headers.length === 1 && headers[0]!.exact !== undefined && !headers[0]!.invert;
+      const simple = onlyHeader && 'subset' in goesTo && Object.keys(entry).length === 2;
+      matched.push({ route: entry, ...(simple ? { headerRoute: { header: headers[0]!.name, exact: headers[0]!.exact!, subset: goesTo.subset } } : {}) });
       continue;
     }
     if (catchAll) {
@@ -339,8 +348,67 @@ function policyTowards(target: Planned, unsupported: Unsupported[]): Partial<Non
     if (millis(timeout.perRequest) !== undefined && protocol !== 'tcp') policy.timeoutMs = millis(timeout.perRequest);
     if (millis(timeout.idle) !== undefined) policy.idleTimeoutMs = millis(timeout.idle);
   }
-  if (headerRoutes.length > 0 && protocol !== 'tcp') policy.headerRoutes = headerRoutes;
+  if (matched.length > 0 && protocol !== 'tcp') {
+    if (matched.every((m) => m.headerRoute)) policy.headerRoutes = matched.map((m) => m.headerRoute!);
+    else policy.routes = matched.map((m) => m.route);
+  }
   return policy;
+}
+
+const httpMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE']);
+
+/** valueMatchOf turns an App Mesh header or query match into the spec's, or says why it cannot. */
+function valueMatchOf(m: Json, what: string): { match?: Record<string, unknown>; unsupported?: string } {
+  if (m.exact !== undefined) return { match: { exact: String(m.exact) } };
+  if (m.prefix !== undefined) return { match: { prefix: String(m.prefix) } };
+  if (m.regex !== undefined) {
+    const problem = re2Problem(String(m.regex));
+    return problem ? { unsupported: `${what} regex ${JSON.stringify(m.regex)} (${problem})` } : { match: { regex: String(m.regex) } };
+  }
+  if (Object.keys(m).length === 0) return { match: { present: true } };
+  return { unsupported: `${what} ${Object.keys(m).join(', ')} match` };
+}
+
+/**
+ * matchOf turns an HTTP or gRPC route's match into `routes[].match`: path prefix, exact path
+ * or regex, method, headers (gRPC metadata) and query parameters; a gRPC service and method
+ * become the path `/<service>/<method>`. Scheme, port, suffix and range matches have no equivalent.
+ */
+function matchOf(kind: string, match: Json): { match: Record<string, unknown>; unsupported: string[] } {
+  const out: Record<string, unknown> = {};
+  const unsupported: string[] = [];
+  const path = obj(match.path);
+  if (typeof match.prefix === 'string' && match.prefix !== '/') out.pathPrefix = match.prefix;
+  if (typeof path.exact === 'string') out.exactPath = path.exact;
+  if (typeof path.regex === 'string') {
+    const problem = re2Problem(path.regex);
+    if (problem) unsupported.push(`path regex ${JSON.stringify(path.regex)} (${problem})`);
+    else out.regex = path.regex;
+  }
+  if (typeof match.serviceName === 'string') {
+    if (typeof match.methodName === 'string') out.exactPath = `/${match.serviceName}/${match.methodName}`;
+    else out.pathPrefix = `/${match.serviceName}/`;
+  }
+  if (match.method !== undefined) {
+    if (httpMethods.has(String(match.method))) out.method = String(match.method);
+    else unsupported.push(`method ${String(match.method)}`);
+  }
+  const headers = arr(kind === 'grpcRoute' ? match.metadata : match.headers).map(obj);
+  const headerMatches = headers.flatMap((h) => {
+    const v = valueMatchOf(obj(h.match), 'header');
+    if (v.unsupported) unsupported.push(v.unsupported);
+    return v.match ? [{ name: String(h.name).toLowerCase(), ...v.match, ...(h.invert === true ? { invert: true } : {}) }] : [];
+  });
+  if (headerMatches.length > 0) out.headers = headerMatches;
+  const query = arr(match.queryParameters).map(obj).flatMap((q) => {
+    const v = valueMatchOf(obj(q.match), 'query parameter');
+    if (v.unsupported) unsupported.push(v.unsupported);
+    return v.match ? [{ name: String(q.name), ...v.match }] : [];
+  });
+  if (query.length > 0) out.queryParams = query;
+  if (match.scheme !== undefined) unsupported.push(`scheme ${String(match.scheme)}`);
+  if (match.port !== undefined) unsupported.push(`port ${String(match.port)}`);
+  return { match: out, unsupported };
 }
 
 const httpRetryEvents: Readonly<Record<string, string>> = { 'server-error': '5xx', 'gateway-error': 'gateway-error', 'client-error': 'retriable-4xx', 'stream-error': 'refused-stream' };

@@ -3,6 +3,7 @@ import { dependencyDefaults, interceptionDefaults } from './defaults';
 import { checkInterceptionPorts } from './spec-interception';
 import { Dependency, ServiceSpec, mtlsEnabledOf, serviceSpecSchema, toProblems } from './spec';
 import { RolloutSpec } from './spec-rollout';
+import { checkServiceTraffic, checkTrafficPolicy } from './spec-traffic';
 
 /**
  * Parsing a spec: the schema (spec.ts) checks each field; the checks here find what a
@@ -43,6 +44,7 @@ export function checkSpecConsistency(spec: ServiceSpec): Problem[] {
       portOwners.set(dep.localPort, `${where}.localPort`);
     }
     problems.push(...checkDependencyPolicy(dep, where));
+    problems.push(...checkTrafficPolicy(dep, where, spec.dependencies.map((d) => d.service)));
   });
   const external = spec.inbound?.external?.port;
   if (external !== undefined && portOwners.has(external)) {
@@ -51,6 +53,7 @@ export function checkSpecConsistency(spec: ServiceSpec): Problem[] {
   if (external !== undefined && !portOwners.has(external)) portOwners.set(external, 'inbound.external.port');
   problems.push(...checkInterceptionPorts(spec, portOwners, interceptionDefaults.egressPort));
   problems.push(...checkInboundSecurity(spec));
+  problems.push(...checkServiceTraffic(spec));
   return problems;
 }
 

@@ -7,6 +7,8 @@ import { subsetLabels } from './labels';
 import { serviceDefaults } from './defaults';
 import { observabilitySchema } from './spec-observability';
 import { interceptionSchema } from './spec-interception';
+// spec-traffic.ts reads this module's primitives, so its schemas are read lazily: either module may load first.
+import { faultsSchema, mirrorSchema, rateLimitSchema, trafficRoutesSchema } from './spec-traffic';
 
 /**
  * The service spec is what an operator declares about one mesh service. Its core fields
@@ -29,14 +31,16 @@ export type Protocol = (typeof protocols)[number];
 
 /** Durations in the spec are whole milliseconds (`...Ms`); rendering turns them into proto Durations ("2.5s"). */
 const DAY_MS = 86_400_000;
-const millis = z.int().min(0, 'must be 0 or more milliseconds').max(DAY_MS, 'must be at most 86400000 ms (one day)');
-const positiveMillis = z.int().min(1, 'must be at least 1 ms').max(DAY_MS, 'must be at most 86400000 ms (one day)');
+export const millis = z.int().min(0, 'must be 0 or more milliseconds').max(DAY_MS, 'must be at most 86400000 ms (one day)');
+export const positiveMillis = z.int().min(1, 'must be at least 1 ms').max(DAY_MS, 'must be at most 86400000 ms (one day)');
 const count = (max: number) => z.int().min(0).max(max);
 
 // Retry conditions, ecsServiceNameOf and mtlsEnabledOf live in service-terms.ts, which loads no zod (the read path uses them).
 export { grpcRetryConditions, httpRetryConditions, retryConditions } from './service-terms';
 export type { RetryCondition } from './service-terms';
 
+/** Endpoint labels that select a subset of a dependency's endpoints (labels.ts, where spec-rollout.ts reads them too). */
+export { subsetLabels };
 
 export const retriesSchema = z.strictObject({
   /** When to retry; defaults differ for HTTP and gRPC (see defaults.ts). */
@@ -127,6 +131,12 @@ export const dependencySchema = z.strictObject({
   affinity: affinitySchema.optional(),
   /** A progressive rollout of this caller's traffic from one subset to another (spec-rollout.ts). */
   rollout: rolloutSchema.optional(),
+  /** Routes by path, method, headers and query, first match first, before headerRoutes and the split (spec-traffic.ts). */
+  routes: z.lazy(() => trafficRoutesSchema).optional(),
+  /** Injected delays and aborts on calls to this dependency, for chaos testing (spec-traffic.ts). */
+  faults: z.lazy(() => faultsSchema).optional(),
+  /** A copy of a share of the requests to another dependency, answers dropped (spec-traffic.ts). */
+  mirror: z.lazy(() => mirrorSchema).optional(),
 });
 
 /** An https URL whose host is a DNS name: Envoy fetches it through a cluster it resolves by DNS, verifying the name. */
@@ -266,6 +276,8 @@ export const serviceSpecSchema = z.strictObject({
   observability: observabilitySchema.optional(),
   /** How the payload reaches its dependencies: at 127.0.0.1 (default) or by name, intercepted (spec-interception.ts). */
   interception: z.lazy(() => interceptionSchema).optional(),
+  /** A local rate limit on the requests this service's sidecar accepts: 429 beyond it (spec-traffic.ts). */
+  rateLimit: z.lazy(() => rateLimitSchema).optional(),
 });
 
 export type ServiceSpecInput = z.input<typeof serviceSpecSchema>;

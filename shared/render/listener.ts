@@ -7,6 +7,7 @@ import { subsetMatch } from './route';
 import { tcpHashPolicy } from './affinity';
 import { RenderSettings, configSource } from './settings';
 import { hcmTracing } from './tracing';
+import { inboundTrafficFilters, outboundTrafficFilters, withFilters } from './traffic';
 
 const hcmType = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const tcpProxyType = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
@@ -115,7 +116,7 @@ function payloadFilter(spec: ServiceSpec, statPrefix: string, settings: RenderSe
   return httpConnectionManager(
     { statPrefix, routeName: names.inboundRoute, direction: 'inbound', spec, preserveExternalRequestId: policy.preserveExternalRequestId },
     settings,
-    options,
+    withFilters(options, inboundTrafficFilters(spec)),
   );
 }
 
@@ -161,7 +162,13 @@ export function outboundListener(
   const filter =
     dependency.protocol === 'tcp'
       ? outboundTcpProxy(caller, dependency, policy)
-      : outboundHttpConnectionManager(caller, names.outboundStatPrefix(dependency.name), names.outboundRoute(dependency.name), settings, options);
+      : outboundHttpConnectionManager(
+          caller,
+          names.outboundStatPrefix(dependency.name),
+          names.outboundRoute(dependency.name),
+          settings,
+          withFilters(options, outboundTrafficFilters(dependency.name, policy)),
+        );
   return listener(names.outboundListener(dependency.name), '127.0.0.1', dep.localPort, filter, options);
 }
 

@@ -1,6 +1,7 @@
 import { dependencyDefaults, serviceDefaults } from '../model/defaults';
 import type { Dependency, Protocol, RetryCondition, ServiceSpec } from '../model/spec';
 import { grpcRetryConditions } from '../model/service-terms';
+import type { Faults, Mirror, RateLimit, RouteMatch } from '../model/spec-traffic';
 
 /**
  * The effective traffic policy of one dependency or of the service itself: the spec with
@@ -52,6 +53,22 @@ function affinityOf(spec: Dependency['affinity']): AffinityPolicy | undefined {
   return { kind: 'sourceIp' };
 }
 
+/**
+ * RoutePolicy is one entry of a dependency's `routes[]`, resolved: where matching requests
+ * go (a subset, a split, or the dependency's default when neither) and under which timeouts
+ * and retries (the route's own, else the dependency's).
+ */
+export interface RoutePolicy {
+  readonly match: RouteMatch;
+  readonly subset: Readonly<Record<string, string>> | undefined;
+  readonly split: readonly SubsetWeight[] | undefined;
+  readonly timeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly retries: RetryPolicy;
+  readonly rewritePrefix: string | undefined;
+  readonly rateLimit: RateLimit | undefined;
+}
+
 export interface DependencyPolicy {
   readonly protocol: Protocol;
   readonly connectTimeoutMs: number;
@@ -79,6 +96,10 @@ export interface DependencyPolicy {
   readonly zoneAware: { readonly minClusterSize: number; readonly routingEnabledPercent: number } | undefined;
   /** Sticky sessions by consistent hashing (affinity.ts); zone-aware routing is then off, as Envoy does not combine them. */
   readonly affinity: AffinityPolicy | undefined;
+  /** routes[] (HTTP protocols), matched before headerRoutes and the split. */
+  readonly routes: readonly RoutePolicy[];
+  readonly faults: Faults | undefined;
+  readonly mirror: Mirror | undefined;
 }
 
 const grpcOnly: ReadonlySet<string> = new Set(grpcRetryConditions);
@@ -147,13 +168,39 @@ export function dependencyPolicy(dep: DependencyPolicyInput, protocol: Protocol)
             routingEnabledPercent: za?.routingEnabledPercent ?? d.zoneAware.routingEnabledPercent,
           }
         : undefined,
+    routes: tcp
+      ? []
+      : (dep.routes ?? []).map((route) => {
+          const own = dependencyPolicy({ timeoutMs: route.timeoutMs ?? dep.timeoutMs, retries: route.retries ?? dep.retries, idleTimeoutMs: dep.idleTimeoutMs }, protocol);
+          return {
+            match: route.match,
+            subset: route.subset,
+            split: route.split?.subsets,
+            timeoutMs: own.timeoutMs,
+            idleTimeoutMs: own.idleTimeoutMs,
+            retries: own.retries,
+            rewritePrefix: route.rewritePrefix,
+            rateLimit: route.rateLimit,
+          };
+        }),
+    faults: tcp ? undefined : dep.faults,
+    mirror: tcp ? undefined : dep.mirror,
   };
 }
 
-/** subsetKeySets lists the distinct label-key sets a dependency's splits and header routes select on, sorted. */
+/** subsetsOf lists every label set a dependency's policy sends to: its split, header routes and routes. */
+export function subsetsOf(policy: DependencyPolicy): Readonly<Record<string, string>>[] {
+  return [
+    ...policy.split.map((s) => s.labels),
+    ...policy.headerRoutes.map((h) => h.subset),
+    ...policy.routes.flatMap((r) => [...(r.subset ? [r.subset] : []), ...(r.split ?? []).map((s) => s.labels)]),
+  ];
+}
+
+/** subsetKeySets lists the distinct label-key sets a dependency's splits, header routes and routes select on, sorted. */
 export function subsetKeySets(policy: DependencyPolicy): string[][] {
   const sets = new Map<string, string[]>();
-  for (const labels of [...policy.split.map((s) => s.labels), ...policy.headerRoutes.map((h) => h.subset)]) {
+  for (const labels of subsetsOf(policy)) {
     const keys = Object.keys(labels).sort();
     sets.set(keys.join('\n'), keys);
   }
@@ -189,4 +236,12 @@ export function duration(ms: number): string {
   const seconds = Math.trunc(ms / 1000);
   const rest = ms % 1000;
   return rest === 0 ? `${seconds}s` : `${seconds}.${String(rest).padStart(3, '0').replace(/0+$/, '')}s`;
+}
+
+/**
+ * fractionalPercent renders a spec percentage (up to four decimals) as an Envoy
+ * FractionalPercent per million, which gRPC reads too: 12.5 → 125000 / MILLION.
+ */
+export function fractionalPercent(percent: number): Record<string, unknown> {
+  return { numerator: Math.round(percent * 10_000), denominator: 'MILLION' };
 }

@@ -3,8 +3,10 @@ import type { Dependency, ServiceSpec } from '../model/spec';
 import { grpcRetryConditions } from '../model/service-terms';
 import { EnvoyResource, SnapshotResources, byResourceName, typeUrls } from '../envoy/resources';
 import { names, subsetCluster, subsetOfCluster } from './names';
-import { DependencyPolicy, SubsetWeight, dependencyPolicy, duration } from './policy';
+import { DependencyPolicy, RoutePolicy, SubsetWeight, dependencyPolicy, duration } from './policy';
 import { proxylessHashPolicy, ringHashLb } from './affinity';
+import { proxylessRouteMatch } from './route-match';
+import { faultFilter } from './fault';
 import { adsConfigSource } from './settings';
 
 /**
@@ -23,9 +25,13 @@ const routerType = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.
  * in the fields gRPC reads (A31: `max_stream_duration`, not `timeout`; A44: retries on gRPC
  * status names only, with a back-off).
  */
-function proxylessRouteAction(target: Record<string, unknown>, policy: DependencyPolicy): Record<string, unknown> {
+function proxylessRouteAction(
+  target: Record<string, unknown>,
+  policy: Pick<DependencyPolicy, 'timeoutMs' | 'retries'>,
+  affinity: DependencyPolicy['affinity'],
+): Record<string, unknown> {
   const retryOn = policy.retries.retryOn.filter((c) => (grpcRetryConditions as readonly string[]).includes(c));
-  const hashPolicy = proxylessHashPolicy(policy.affinity);
+  const hashPolicy = proxylessHashPolicy(affinity);
   return {
     ...target,
     max_stream_duration: { max_stream_duration: duration(policy.timeoutMs) },
@@ -46,12 +52,44 @@ function proxylessRouteAction(target: Record<string, unknown>, policy: Dependenc
  * splitWeights is the split gRPC is given: the subsets with a weight above 0 (a subset at 0
  * gets no calls, and needs no cluster unless a header route names it). Empty: no split.
  */
-function splitWeights(policy: DependencyPolicy): readonly SubsetWeight[] {
+function splitWeights(policy: Pick<DependencyPolicy, 'split'>): readonly SubsetWeight[] {
   return policy.split.filter((s) => s.weight > 0);
 }
 
+/** splitTarget is the whole cluster, or with a split the subsets' clusters by weight. */
+function splitTarget(service: string, split: readonly SubsetWeight[]): Record<string, unknown> {
+  return split.length === 0
+    ? { cluster: names.serviceCluster(service) }
+    : { weighted_clusters: { clusters: split.map((s) => ({ name: subsetCluster(service, s.labels), weight: s.weight })) } };
+}
+
+/** routeSubsets are the subsets one of `routes[]` sends gRPC calls to: none when it takes the default, or no gRPC call can match it. */
+function routeSubsets(route: RoutePolicy): Readonly<Record<string, string>>[] {
+  if (!proxylessRouteMatch(route.match)) return [];
+  return route.subset ? [route.subset] : splitWeights({ split: route.split ?? [] }).map((s) => s.labels);
+}
+
 /**
- * proxylessRoutes are the dependency's routes as gRPC takes them (A28): header routes first,
+ * proxylessTrafficRoutes are the dependency's `routes[]` as gRPC takes them: the same matches
+ * (routes no gRPC call can match are left out, route-match.ts), each to its subset's cluster,
+ * its subsets' clusters by weight, or the default target. gRPC neither rewrites paths, rate
+ * limits nor mirrors: those fields are not rendered here.
+ */
+function proxylessTrafficRoutes(service: string, policy: DependencyPolicy, defaultTarget: Record<string, unknown>): Record<string, unknown>[] {
+  return policy.routes.flatMap((r) => {
+    const match = proxylessRouteMatch(r.match);
+    if (!match) return [];
+    const target = r.subset
+      ? { cluster: subsetCluster(service, r.subset) }
+      : r.split
+        ? splitTarget(service, splitWeights({ split: r.split }))
+        : defaultTarget;
+    return [{ match, route: proxylessRouteAction(target, r, policy.affinity) }];
+  });
+}
+
+/**
+ * proxylessRoutes are the dependency's routes as gRPC takes them (A28): `routes[]` first, then header routes,
  * each to its subset's cluster (an exact value, or the header being present), then every
  * other call to the whole cluster or, with a split, to the subsets' clusters by weight
  * (`weighted_clusters`; gRPC picks by each weight over their sum, so no total is given).
@@ -63,14 +101,10 @@ function proxylessRoutes(dependency: ServiceSpec, policy: DependencyPolicy): Rec
       prefix: '',
       headers: [h.exact === undefined ? { name: h.header, present_match: true } : { name: h.header, string_match: { exact: h.exact } }],
     },
-    route: proxylessRouteAction({ cluster: subsetCluster(service, h.subset) }, policy),
+    route: proxylessRouteAction({ cluster: subsetCluster(service, h.subset) }, policy, policy.affinity),
   }));
-  const split = splitWeights(policy);
-  const target =
-    split.length === 0
-      ? { cluster: names.serviceCluster(service) }
-      : { weighted_clusters: { clusters: split.map((s) => ({ name: subsetCluster(service, s.labels), weight: s.weight })) } };
-  return [...headerRoutes, { match: { prefix: '' }, route: proxylessRouteAction(target, policy) }];
+  const target = splitTarget(service, splitWeights(policy));
+  return [...proxylessTrafficRoutes(service, policy, target), ...headerRoutes, { match: { prefix: '' }, route: proxylessRouteAction(target, policy, policy.affinity) }];
 }
 
 /**
@@ -91,7 +125,7 @@ export function proxylessListener(dependency: ServiceSpec, dep?: Dependency): En
           name: names.outboundRoute(target),
           virtual_hosts: [{ name: target, domains: ['*'], routes: proxylessRoutes(dependency, policy) }],
         },
-        http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': routerType } }],
+        http_filters: [...(policy.faults ? [faultFilter(policy.faults)] : []), { name: 'envoy.filters.http.router', typed_config: { '@type': routerType } }],
       },
     },
   };
@@ -123,7 +157,9 @@ export function proxylessCluster(dependency: ServiceSpec, dep?: Dependency): Env
 export function proxylessClusters(dependency: ServiceSpec, dep?: Dependency): EnvoyResource[] {
   const policy = dependencyPolicy(dep ?? {}, dependency.protocol);
   const split = splitWeights(policy);
-  const subsets = new Set([...split.map((s) => s.labels), ...policy.headerRoutes.map((h) => h.subset)].map((labels) => subsetCluster(dependency.name, labels)));
+  const subsets = new Set(
+    [...split.map((s) => s.labels), ...policy.headerRoutes.map((h) => h.subset), ...policy.routes.flatMap(routeSubsets)].map((labels) => subsetCluster(dependency.name, labels)),
+  );
   return [...(split.length === 0 ? [edsCluster(names.serviceCluster(dependency.name), policy)] : []), ...[...subsets].map((name) => edsCluster(name, policy))];
 }
 

@@ -1,8 +1,11 @@
 import { ServiceSpec } from '../model/spec';
 import { EnvoyResource, typeUrls } from '../envoy/resources';
 import { names } from './names';
-import { DependencyPolicy, RetryPolicy, dependencyPolicy, duration, servicePolicy } from './policy';
+import { DependencyPolicy, RetryPolicy, RoutePolicy, dependencyPolicy, duration, servicePolicy } from './policy';
 import { routeHashPolicy } from './affinity';
+import { envoyRouteMatch } from './route-match';
+import { requestMirror } from './mirror';
+import { localRateLimitPerRoute } from './rate-limit';
 
 const previousHostsType = 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
 
@@ -30,16 +33,36 @@ function retryPolicy(retries: RetryPolicy): Record<string, unknown> | undefined 
   };
 }
 
-/** routeAction is where a matched request goes and under which timeouts and retries. */
-function routeAction(target: Record<string, unknown>, policy: DependencyPolicy): Record<string, unknown> {
-  const retries = retryPolicy(policy.retries);
+/** routeAction is where a matched request goes, under which timeouts and retries, and whether it is mirrored. */
+function routeAction(target: Record<string, unknown>, timing: Pick<DependencyPolicy, 'timeoutMs' | 'idleTimeoutMs' | 'retries'>, policy: DependencyPolicy): Record<string, unknown> {
+  const retries = retryPolicy(timing.retries);
   return {
     ...target,
-    timeout: duration(policy.timeoutMs),
-    idle_timeout: duration(policy.idleTimeoutMs),
+    timeout: duration(timing.timeoutMs),
+    idle_timeout: duration(timing.idleTimeoutMs),
     ...(retries ? { retry_policy: retries } : {}),
     ...(policy.affinity ? { hash_policy: routeHashPolicy(policy.affinity) } : {}),
+    ...requestMirror(policy.mirror),
   };
+}
+
+/** routeTarget is where one of `routes[]` sends: its subset, its split, or the dependency's default. */
+function routeTarget(cluster: string, route: RoutePolicy, policy: DependencyPolicy): Record<string, unknown> {
+  if (route.subset) return { cluster, metadata_match: subsetMatch(route.subset) };
+  if (route.split) return defaultTarget(cluster, { ...policy, split: route.split });
+  return defaultTarget(cluster, policy);
+}
+
+/**
+ * trafficRoutes are a dependency's `routes[]`, in order: the match, the target, the route's
+ * timeouts and retries, a prefix rewrite, and a rate limit bucket (rate-limit.ts).
+ */
+function trafficRoutes(dependency: string, cluster: string, policy: DependencyPolicy): Record<string, unknown>[] {
+  return policy.routes.map((r) => ({
+    match: envoyRouteMatch(r.match),
+    route: { ...routeAction(routeTarget(cluster, r, policy), r, policy), ...(r.rewritePrefix !== undefined ? { prefix_rewrite: r.rewritePrefix } : {}) },
+    ...(r.rateLimit ? { typed_per_filter_config: localRateLimitPerRoute(names.outboundStatPrefix(dependency), r.rateLimit, policy.protocol) } : {}),
+  }));
 }
 
 /** defaultTarget is the whole cluster, or its subsets by weight when the dependency declares a split. */
@@ -71,14 +94,16 @@ export function inboundRouteConfiguration(spec: ServiceSpec): EnvoyResource {
         timeout: duration(policy.inboundTimeoutMs),
         idle_timeout: duration(policy.inboundIdleTimeoutMs),
       },
+      ...(spec.rateLimit ? { typed_per_filter_config: localRateLimitPerRoute(policy.statsPrefix, spec.rateLimit, spec.protocol) } : {}),
     },
   ]);
 }
 
 /**
- * outboundRouteConfiguration routes the payload's calls to one dependency: header routes to
- * a subset first (first match wins), then the default route, split by weight if declared.
- * Every route carries the same timeouts and retries.
+ * outboundRouteConfiguration routes the payload's calls to one dependency: `routes[]` first,
+ * in order, then header routes to a subset (first match wins), then the default route, split
+ * by weight if declared. Header routes and the default carry the dependency's timeouts and
+ * retries; a `routes[]` entry its own where it sets them. Every route mirrors, when declared.
  */
 export function outboundRouteConfiguration(dependency: ServiceSpec, options: { policy?: DependencyPolicy } = {}): EnvoyResource {
   const policy = options.policy ?? dependencyPolicy({}, dependency.protocol);
@@ -88,10 +113,11 @@ export function outboundRouteConfiguration(dependency: ServiceSpec, options: { p
       prefix: '/',
       headers: [h.exact === undefined ? { name: h.header, present_match: true } : { name: h.header, string_match: { exact: h.exact } }],
     },
-    route: routeAction({ cluster, metadata_match: subsetMatch(h.subset) }, policy),
+    route: routeAction({ cluster, metadata_match: subsetMatch(h.subset) }, policy, policy),
   }));
   return routeConfiguration(names.outboundRoute(dependency.name), [
+    ...trafficRoutes(dependency.name, cluster, policy),
     ...headerRoutes,
-    { match: { prefix: '/' }, route: routeAction(defaultTarget(cluster, policy), policy) },
+    { match: { prefix: '/' }, route: routeAction(defaultTarget(cluster, policy), policy, policy) },
   ]);
 }

@@ -1,6 +1,7 @@
 import { ConflictError, NotFoundError, Problem, ValidationError } from '../errors';
 import { Dependency, ServiceSpec, grpcRetryConditions, mtlsEnabledOf } from '../model/spec';
 import { parseServiceSpec } from '../model/parse-spec';
+import { analyzeMirrorTarget, analyzeTrafficProtocol } from '../model/spec-traffic';
 import { CatalogRepository } from '../store/repositories';
 import { ServiceRecord, nextRevision } from '../store/records';
 import { EndpointStore, refreshEndpointAssignment } from './endpoints';
@@ -31,6 +32,7 @@ export function analyzeSpec(spec: ServiceSpec, declared: ReadonlyMap<string, Ser
       return;
     }
     problems.push(...analyzeDependencyProtocol(dep, i, target));
+    problems.push(...analyzeMirrorTarget(dep, `dependencies.${i}`, target, declared));
     problems.push(...analyzeDependencyMtls(spec, i, target));
     problems.push(...analyzeDependencyHealthCheck(dep, i, target));
   });
@@ -92,6 +94,7 @@ function analyzeDependencyProtocol(dep: Dependency, i: number, target: ServiceSp
       }
     }
   }
+  problems.push(...analyzeTrafficProtocol(dep, where, target));
   if (target.protocol !== 'grpc') {
     const grpcOnly: ReadonlySet<string> = new Set(grpcRetryConditions);
     (dep.retries?.retryOn ?? []).forEach((condition, j) => {

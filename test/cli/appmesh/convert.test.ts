@@ -19,7 +19,11 @@ const towardsCatalog = {
   },
   retries: { retryOn: ['5xx', 'gateway-error', 'connect-failure'], numRetries: 3, perTryTimeoutMs: 2000 },
   timeoutMs: 10000,
-  headerRoutes: [{ header: 'x-canary', exact: 'true', subset: { family: 'catalog-v2' } }],
+  // catalog-admin (path, method and a regex header) needs routes[], so the x-canary header route goes there too, after it by priority.
+  routes: [
+    { match: { exactPath: '/admin/reindex', method: 'POST', headers: [{ name: 'x-user', regex: '^ops-.*' }] }, subset: { family: 'catalog-v1' } },
+    { match: { headers: [{ name: 'x-canary', exact: 'true' }] }, subset: { family: 'catalog-v2' } },
+  ],
 };
 
 describe('importing App Mesh', () => {
@@ -55,7 +59,7 @@ describe('importing App Mesh', () => {
     ]);
   });
 
-  it('reports what has no equivalent, once, with where it was: path, method and regex header matches, gateways, discovery, TLS', () => {
+  it('reports what has no equivalent, once, with where it was: gateways, discovery, TLS', () => {
     const { unsupported } = convertAppMesh(readAppMesh(fixture('describe-outputs.json')).resources);
     expect(unsupported.map((u) => u.at)).toEqual([
       '[1].virtualNode.spec.serviceDiscovery.dns',
@@ -65,12 +69,48 @@ describe('importing App Mesh', () => {
       '[3].virtualNode.spec.serviceDiscovery.awsCloudMap',
       '[4].virtualNode.spec.backends[0].virtualService.clientPolicy',
       '[4].virtualNode.spec.serviceDiscovery.dns',
-      '[8].route.spec.httpRoute.match',
       '[12].virtualGateway',
     ]);
-    expect(unsupported.find((u) => u.at === '[8].route.spec.httpRoute.match')!.what).toBe(
-      'route "catalog-admin" not imported: path match {"exact":"/admin/reindex"}, method POST, header match other than an exact value has no equivalent (routing is by header value and weights only)',
-    );
+  });
+
+  it('imports route matches onto routes[], and reports the matches that have no equivalent', () => {
+    const router = { kind: 'virtualRouter', name: 'r', at: '[1]', spec: { listeners: [{ portMapping: { port: 8080, protocol: 'grpc' } }] } };
+    const node = (name: string) => ({ kind: 'virtualNode', name, at: `[${name}]`, spec: { listeners: [{ portMapping: { port: 8080, protocol: 'grpc' } }] } });
+    const route = (name: string, priority: number, grpcRoute: Record<string, unknown>) => ({ kind: 'route', name, at: `[${name}]`, router: 'r', spec: { priority, grpcRoute } });
+    const to = (...nodes: [string, number][]) => ({ weightedTargets: nodes.map(([virtualNode, weight]) => ({ virtualNode, weight })) });
+    const resources = [
+      router,
+      node('pay-a'),
+      node('pay-b'),
+      node('shop'),
+      { kind: 'virtualService', name: 'pay.local', at: '[vs]', spec: { provider: { virtualRouter: { virtualRouterName: 'r' } } } },
+      { ...node('shop'), spec: { ...node('shop').spec, backends: [{ virtualService: { virtualServiceName: 'pay.local' } }] } },
+      route('refund', 1, {
+        match: { serviceName: 'pay.v1.Payments', methodName: 'Refund', metadata: [{ name: 'X-Tier', invert: true, match: { prefix: 'free' } }] },
+        action: to(['pay-b', 1]),
+        timeout: { perRequest: { unit: 'ms', value: 700 } },
+        retryPolicy: { grpcRetryEvents: ['unavailable'], maxRetries: 2 },
+      }),
+      route('service', 2, { match: { serviceName: 'pay.v1.Payments' }, action: to(['pay-a', 3], ['pay-b', 1]) }),
+      route('suffix', 3, { match: { metadata: [{ name: 'x-a', match: { suffix: '.internal' } }] }, action: to(['pay-a', 1]) }),
+      route('lookahead', 4, { match: { metadata: [{ name: 'x-a', match: { regex: '(?=a)b' } }] }, action: to(['pay-a', 1]) }),
+      route('default', 5, { action: to(['pay-a', 1], ['pay-b', 1]) }),
+    ] as unknown as Parameters<typeof convertAppMesh>[0];
+    const { specs, unsupported } = convertAppMesh(resources);
+    const dep = specs.find((s) => s.name === 'shop')!.dependencies![0]!;
+    expect(dep.routes).toEqual([
+      {
+        match: { exactPath: '/pay.v1.Payments/Refund', headers: [{ name: 'x-tier', prefix: 'free', invert: true }] },
+        subset: { family: 'pay-b' },
+        timeoutMs: 700,
+        retries: { retryOn: ['unavailable'], numRetries: 2 },
+      },
+      { match: { pathPrefix: '/pay.v1.Payments/' }, split: { total: 4, subsets: [{ labels: { family: 'pay-a' }, weight: 3 }, { labels: { family: 'pay-b' }, weight: 1 }] } },
+    ]);
+    expect(unsupported.filter((u) => u.at.includes('grpcRoute')).map((u) => u.what)).toEqual([
+      expect.stringMatching(/^route "lookahead" not imported: header regex "\(\?=a\)b" \(is not an RE2 regex: lookahead/),
+      'route "suffix" not imported: header suffix match has no equivalent',
+    ]);
   });
 
   it('reads a CloudFormation template: PascalCase properties, Ref-named meshes, http2 and tcp listeners, weights not out of 100', () => {
@@ -113,7 +153,10 @@ describe('importing App Mesh', () => {
               ],
             },
             retries: { retryOn: ['refused-stream', '5xx'], numRetries: 2, perTryTimeoutMs: 1500 },
-            headerRoutes: [{ header: 'x-tester', exact: 'yes', subset: { family: 'payments-green' } }],
+            routes: [
+              { match: { headers: [{ name: 'x-tester', exact: 'yes' }] }, subset: { family: 'payments-green' } },
+              { match: { pathPrefix: '/refunds', method: 'GET' }, subset: { family: 'payments-green' } },
+            ],
           },
         ],
       },
@@ -129,7 +172,6 @@ describe('importing App Mesh', () => {
       'Resources.PaymentsBlueNode.spec.serviceDiscovery.dns',
       'Resources.PaymentsGreenNode.spec.listeners[0]',
       'Resources.PaymentsGreenNode.spec.serviceDiscovery.dns',
-      'Resources.PaymentsRefundsRoute.spec.http2Route.match',
     ]);
     expect(notes).toContain('the endpoints of virtual node "payments-blue" are assumed to be ECS tasks of task definition family "payments-blue" (label family=payments-blue)');
   });

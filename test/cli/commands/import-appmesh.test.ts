@@ -20,13 +20,17 @@ describe('meshctl import appmesh', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(`wrote 3 spec(s) to ${out}: cart, catalog, frontend\n`);
     expect(run.stderr).toContain('Not imported (no equivalent):');
-    expect(run.stderr).toMatch(/\[8\]\.route\.spec\.httpRoute\.match\s+route "catalog-admin" not imported/);
+    expect(run.stderr).not.toContain('catalog-admin'); // its path, method and regex header match became routes[]
     expect(readdirSync(out).sort()).toEqual(['cart.json', 'catalog.json', 'frontend.json']);
     expect((await runMeshctl(['analyze', out])).code).toBe(0);
     const applied = await runMeshctl(['apply', out, '--endpoint', cp.url]);
     expect(applied.stdout).toBe('created catalog\ncreated cart\ncreated frontend\n3 created, 0 updated, 0 deleted, 0 unchanged\n');
     const cart = (await request(cp.url, 'GET', '/services/cart')).body as { spec: { dependencies: { service: string; split?: unknown }[] } };
-    expect(cart.spec.dependencies[0]).toMatchObject({ service: 'catalog', split: { subsets: [{ weight: 90 }, { weight: 10 }] } });
+    expect(cart.spec.dependencies[0]).toMatchObject({
+      service: 'catalog',
+      split: { subsets: [{ weight: 90 }, { weight: 10 }] },
+      routes: [{ match: { exactPath: '/admin/reindex', method: 'POST' } }, { match: { headers: [{ name: 'x-canary', exact: 'true' }] } }],
+    });
   });
 
   it('prints specs, what was not imported and notes as JSON for scripts', async () => {
@@ -34,9 +38,11 @@ describe('meshctl import appmesh', () => {
     expect(run.code).toBe(0);
     const result = run.json<{ specs: { name: string }[]; unsupported: { at: string; what: string }[]; notes: string[]; findings: { severity: string }[] }>();
     expect(result.specs.map((s) => s.name)).toEqual(['checkout', 'ledger', 'payments']);
-    expect(result.unsupported).toContainEqual({
-      at: 'Resources.PaymentsRefundsRoute.spec.http2Route.match',
-      what: 'route "refunds-get" not imported: path prefix "/refunds", method GET has no equivalent (routing is by header value and weights only)',
+    expect(result.unsupported.map((u) => u.at)).not.toContain('Resources.PaymentsRefundsRoute.spec.http2Route.match');
+    const checkout = result.specs[0] as unknown as { dependencies: { service: string; routes?: unknown }[] };
+    expect(checkout.dependencies.find((d) => d.service === 'payments')?.routes).toContainEqual({
+      match: { pathPrefix: '/refunds', method: 'GET' },
+      subset: { family: 'payments-green' },
     });
     expect(result.findings.map((f) => f.severity)).toEqual(['warning']);
   });

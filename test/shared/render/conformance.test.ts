@@ -219,6 +219,72 @@ const cases: Case[] = [
   },
 ];
 
+/** Mirror targets, one per HTTP protocol: a mirror must speak its dependency's protocol and be a dependency too. */
+const mirrorSpecs: ServiceSpec[] = (['http', 'http2', 'grpc'] as const).map((protocol, i) =>
+  spec({ name: `mirror-${protocol}`, protocol, inboundPort: 15100 + i, appPort: 9100 + i }),
+);
+
+/** trafficFeatures are every routes[], faults and mirror option, in the form a dependency of `protocol` accepts. */
+function trafficFeatures(protocol: Protocol): Record<string, unknown> {
+  if (protocol === 'tcp') return {};
+  return {
+    routes: [
+      {
+        match: {
+          pathPrefix: '/api/',
+          method: 'GET',
+          headers: [
+            { name: 'x-tier', exact: 'gold' },
+            { name: 'x-beta', present: true },
+            { name: 'x-user', regex: 'u-[0-9]+', invert: true },
+            { name: 'x-region', prefix: 'eu-' },
+          ],
+          queryParams: [
+            { name: 'debug', exact: '1' },
+            { name: 'trace', present: true },
+            { name: 'q', regex: '[a-z]+' },
+            { name: 'page', prefix: '1' },
+          ],
+        },
+        subset: { revision: '13' },
+        timeoutMs: 500,
+        retries: { numRetries: 1, perTryTimeoutMs: 200 },
+        rewritePrefix: '/v2/',
+        rateLimit: { requestsPerSecond: 10, burst: 20 },
+      },
+      {
+        match: { exactPath: '/healthz' },
+        split: { subsets: [{ labels: { revision: '12' }, weight: 50 }, { labels: { revision: '14', track: 'b' }, weight: 50 }] },
+        rewritePrefix: '/health',
+      },
+      { match: { regex: '/orders/[0-9]+/items(/.*)?' }, timeoutMs: 0 },
+      { match: { method: 'POST' }, rateLimit: { requestsPerSecond: 5 } },
+    ],
+    faults: {
+      delay: { percent: 12.5, fixedDelayMs: 100 },
+      abort: protocol === 'grpc' ? { percent: 0.0001, grpcStatus: 14 } : { percent: 0.0001, httpStatus: 503 },
+    },
+    mirror: { service: `mirror-${protocol}`, percent: 10 },
+  };
+}
+
+/** A caller of every protocol with every traffic feature on its HTTP dependencies, and an inbound rate limit. */
+const trafficCases: Case[] = (['http', 'http2', 'grpc'] as const).map((protocol) => ({
+  name: `a ${protocol} service with an inbound rate limit, calling every protocol with routes, faults and mirroring`,
+  caller: spec({
+    name: `traffic-${protocol}`,
+    protocol,
+    rateLimit: { requestsPerSecond: 100, burst: 150 },
+    dependencies: [
+      ...dependencySpecs.map((d, i) => ({ ...fullPolicy(d.name, d.protocol, 7000 + i), ...trafficFeatures(d.protocol) })),
+      ...mirrorSpecs.map((m, i) => ({ service: m.name, localPort: 7100 + i })),
+    ],
+  }),
+  deps: [...dependencySpecs, ...mirrorSpecs],
+  callers: ['web'],
+}));
+cases.push(...trafficCases);
+
 function everyResource(resources: ReturnType<typeof renderSnapshot>): EnvoyResource[] {
   return [...(resources.listeners ?? []), ...(resources.routes ?? []), ...(resources.clusters ?? [])];
 }
@@ -321,6 +387,47 @@ describe('rendered resources conform to Envoy v3', () => {
       sampling: somewhere('"random_sampling":{"value":12.5}'),
       proxylessTracing: proxyless.some((r) => r.includes('"tracing"')),
     }).toEqual({ xray: true, otel: true, sampling: true, proxylessTracing: false });
+  });
+
+  it('the matrix renders every traffic feature for Envoy, and for gRPC only what gRPC implements', () => {
+    const envoy = trafficCases.map(({ caller, deps, callers }) => JSON.stringify(renderSnapshot(world(caller, deps, callers), settings))).join('\n');
+    const grpc = trafficCases.map(({ caller, deps, callers }) => JSON.stringify(renderProxylessSnapshot(world(caller, deps, callers)))).join('\n');
+    const features = (text: string) => ({
+      rateLimitFilter: text.includes('"name":"envoy.filters.http.local_ratelimit"'),
+      rateLimitBucket: text.includes('"token_bucket":{"max_tokens":20,"tokens_per_fill":10,"fill_interval":"1s"}'),
+      resourceExhausted: text.includes('"rate_limited_as_resource_exhausted":true'),
+      fault: text.includes('"delay":{"fixed_delay":"0.1s","percentage":{"numerator":125000,"denominator":"MILLION"}}'),
+      grpcAbort: text.includes('"abort":{"grpc_status":14,"percentage":{"numerator":1,"denominator":"MILLION"}}'),
+      mirror: text.includes('"request_mirror_policies":[{"cluster":"mirror-http"'),
+      regex: text.includes('"safe_regex":{"regex":"/orders/[0-9]+/items(/.*)?"}') || text.includes('"safe_regex":{"regex":"(?:/orders/[0-9]+/items(/.*)?)"}'),
+      query: text.includes('"query_parameters"'),
+      rewrite: text.includes('"prefix_rewrite":"/v2/"'),
+      routeSubsetCluster: text.includes('"name":"dep-grpc|revision=14,track=b"'),
+    });
+    expect(features(envoy)).toEqual({
+      rateLimitFilter: true,
+      rateLimitBucket: true,
+      resourceExhausted: true,
+      fault: true,
+      grpcAbort: true,
+      mirror: true,
+      regex: true,
+      query: true,
+      rewrite: true,
+      routeSubsetCluster: false,
+    });
+    expect(features(grpc)).toEqual({
+      rateLimitFilter: false,
+      rateLimitBucket: false,
+      resourceExhausted: false,
+      fault: true,
+      grpcAbort: true,
+      mirror: false,
+      regex: true,
+      query: false,
+      rewrite: false,
+      routeSubsetCluster: true,
+    });
   });
 
   it.each(['listeners', 'routes', 'clusters'] as const)('the %s of the fullest case conform as a whole DiscoveryResponse', (type) => {
