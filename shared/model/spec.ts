@@ -4,7 +4,6 @@ import { retryConditions } from './service-terms';
 import { affinitySchema } from './spec-affinity';
 import { rolloutSchema } from './spec-rollout';
 import { subsetLabels } from './labels';
-import { serviceDefaults } from './defaults';
 import { observabilitySchema } from './spec-observability';
 import { interceptionSchema } from './spec-interception';
 // spec-traffic.ts reads this module's primitives, so its schemas are read lazily: either module may load first.
