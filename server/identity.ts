@@ -88,6 +88,7 @@ export class RenewingTls implements experimental.CertificateProvider {
   private timer: NodeJS.Timeout | undefined;
   private trustTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private checkingTrust = false;
 
   constructor(private readonly options: RenewingTlsOptions) {}
 
@@ -97,9 +98,16 @@ export class RenewingTls implements experimental.CertificateProvider {
     const current = this.options.currentTrustBundle;
     if (current && !this.trustTimer) {
       this.trustTimer = setInterval(() => {
+        // One check at a time: a tick that comes while a check (or the renewal it started) is in
+        // flight would see the old material and renew a second time for the same new bundle.
+        if (this.checkingTrust) return;
+        this.checkingTrust = true;
         current()
           .then((bundle) => (bundle !== undefined && bundle !== this.material?.trustBundlePem && !this.stopped ? this.renew() : undefined))
-          .catch((err: unknown) => this.options.onError?.(`checking the mesh trust bundle failed: ${(err as Error).message}`));
+          .catch((err: unknown) => this.options.onError?.(`checking the mesh trust bundle failed: ${(err as Error).message}`))
+          .finally(() => {
+            this.checkingTrust = false;
+          });
       }, this.options.trustCheckMs ?? 60_000);
       this.trustTimer.unref();
     }

@@ -169,6 +169,41 @@ describe('meshTls', () => {
     }
   });
 
+  it('renews once for a new trust bundle, however many checks come while that renewal is in flight', async () => {
+    const store = await dynalite.newStore();
+    let signer = createLocalCaSigner();
+    await loadCertificateAuthority(store, signer, { mesh, now: new Date(), replaceForeign: false });
+    let issued = 0;
+    let gate: Promise<void> | undefined;
+    const tls = await meshTls(
+      async (request) => {
+        issued++;
+        if (gate) await gate;
+        return inProcess(store, signer)(request);
+      },
+      () => undefined,
+      { currentTrustBundle: () => currentTrustBundle(store), trustCheckMs: 5 },
+    );
+    try {
+      const seen = identities(tls);
+      await new Promise((resolve) => setImmediate(resolve));
+      let release!: () => void;
+      gate = new Promise((resolve) => (release = resolve));
+      signer = createLocalCaSigner();
+      await loadCertificateAuthority(store, signer, { mesh, now: new Date(), replaceForeign: true });
+      // The renewal for the new bundle starts, and is held while checks keep coming (every 5 ms).
+      for (let i = 0; i < 400 && issued < 2; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(issued).toBe(2);
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      release();
+      for (let i = 0; i < 400 && seen.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect({ issued, delivered: seen.length }).toEqual({ issued: 2, delivered: 2 });
+    } finally {
+      tls.stop();
+    }
+  });
+
   it('refuses a certificate for another key than the one it sent', async () => {
     const store = await dynalite.newStore();
     const signer = createLocalCaSigner();
