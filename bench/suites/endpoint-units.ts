@@ -21,7 +21,7 @@ import { handleLifecycleEvent } from '../../shared/lifecycle/handle';
  * handler (the alias and spec reads included), on embedded DynamoDB. The change is folded into
  * the one shard of the stored assignment its endpoint lives in (store/dynamo/assignments.ts),
  * so the units must be the same at every size. A row per size also shows the other side of the
- * trade: what an EDS poll reads (the head, then one Query of the shards), next to what the one
+ * trade: what an EDS poll reads (one Query of the head and its shards), next to what the one
  * whole item it replaced would read, and what the re-listing it replaced read per event (all
  * the service's endpoint items, consistently): both computed from item sizes by DynamoDB's
  * rules (shared/store/capacity.ts).
@@ -132,7 +132,7 @@ async function storedForm(doc: DynamoDBDocumentClient, tableName: string, seeded
     metrics: {
       shards: shards.length,
       stored_bytes: itemBytes(head) + shardBytes,
-      poll_read_units: readUnits(itemBytes(head), false) + readUnits(shardBytes, false),
+      poll_read_units: readUnits(itemBytes(head) + shardBytes, false),
       whole_item_bytes: whole,
       whole_poll_read_units: readUnits(whole, false),
       relist_read_units_per_event: readUnits(endpointBytes, true),

@@ -62,6 +62,7 @@ export const suite: BenchSuite = {
         params,
         metrics: {
           seconds: round(rebuilt.seconds, 1),
+          cpu_s: round(rebuilt.cpuSeconds, 1),
           peak_rss_mb: round(rebuilt.peakRssMb, 0),
           peak_heap_mb: round(rebuilt.peakHeapMb, 0),
           snapshots: rebuilt.result.snapshots,
@@ -80,6 +81,7 @@ export const suite: BenchSuite = {
         params,
         metrics: {
           seconds: round(run.seconds, 1),
+          cpu_s: round(run.cpuSeconds, 1),
           peak_rss_mb: round(run.peakRssMb, 0),
           peak_heap_mb: round(run.peakHeapMb, 0),
           drift: drift.added + drift.updated + drift.drained + drift.removed,
@@ -177,7 +179,7 @@ async function seed(doc: DynamoDBDocumentClient, tableName: string, services: nu
 }
 
 /** measured runs a job after a full GC, sampling this process's RSS and heap every 20 ms. */
-async function measured<T>(job: () => Promise<T>): Promise<{ result: T; seconds: number; peakRssMb: number; peakHeapMb: number }> {
+async function measured<T>(job: () => Promise<T>): Promise<{ result: T; seconds: number; cpuSeconds: number; peakRssMb: number; peakHeapMb: number }> {
   (globalThis as { gc?: () => void }).gc?.();
   let peakRss = process.memoryUsage().rss;
   let peakHeap = process.memoryUsage().heapUsed;
@@ -187,11 +189,13 @@ async function measured<T>(job: () => Promise<T>): Promise<{ result: T; seconds:
     peakHeap = Math.max(peakHeap, m.heapUsed);
   }, 20);
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   try {
     const result = await job();
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const used = process.cpuUsage(cpu);
     const m = process.memoryUsage();
-    return { result, seconds, peakRssMb: Math.max(peakRss, m.rss) / 2 ** 20, peakHeapMb: Math.max(peakHeap, m.heapUsed) / 2 ** 20 };
+    return { result, seconds, cpuSeconds: (used.user + used.system) / 1e6, peakRssMb: Math.max(peakRss, m.rss) / 2 ** 20, peakHeapMb: Math.max(peakHeap, m.heapUsed) / 2 ** 20 };
   } finally {
     clearInterval(timer);
   }

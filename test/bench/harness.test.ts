@@ -41,7 +41,8 @@ describe('the benchmark harness at smoke scale', () => {
     const cold = row('xds', 'DynamoDB operations per poll, cold').metrics.reads_per_poll!;
     const warm = row('xds', 'DynamoDB operations per poll, warm').metrics.reads_per_poll!;
     // The fleet polls CDS and EDS in turn. EDS reads the snapshot alone first (it says who may
-    // have the assignments), then the assignments: authorization before any other read.
+    // have the assignments), then the assignment (one Query of its head and shards):
+    // authorization before any other read.
     expect(cold).toBe(1.5);
     expect(warm).toBeLessThan(cold);
   });

@@ -10,9 +10,10 @@ import { createDocumentClient } from '../../shared/store/dynamodb';
  * deserializer, where the HTTP response is made), so the SDK's own retries, error parsing
  * and the document client's unmarshalling all run as they do against AWS:
  *
- * - `lag()` freezes a replica: from then on, every eventually consistent GetItem and
- *   BatchGetItem is answered from the table as it was at that moment, as a replica that has
- *   not caught up would (Query and Scan pass through: nothing here reads specs by them).
+ * - `lag()` freezes a replica: from then on, every eventually consistent GetItem, BatchGetItem
+ *   and Query (of one partition, by `begins_with` or `BETWEEN` on the sort key) is answered
+ *   from the table as it was at that moment, as a replica that has not caught up would (Scan,
+ *   and a Query of another form, pass through).
  *   Strongly consistent reads see the real table. `catchUp()` ends the lag.
  * - `throttle(n)` answers the next n requests with ProvisionedThroughputExceededException
  *   (HTTP 400), which the SDK retries with back-off, as it does in AWS.
@@ -81,6 +82,13 @@ export function faultyDynamoDb(endpoint: string, tableName: string, options: { m
         }
         return respond(200, { Responses: responses, UnprocessedKeys: {} });
       }
+      if (replica && !consistent && operation === 'Query') {
+        const answer = replicaQuery(replica, input);
+        if (answer) {
+          calls.push({ operation, consistent, served: 'replica' });
+          return respond(200, answer);
+        }
+      }
       calls.push({ operation, consistent, served: 'table' });
       return next(args);
     },
@@ -108,4 +116,26 @@ export function faultyDynamoDb(endpoint: string, tableName: string, options: { m
       throttledOps = operations;
     },
   };
+}
+
+/**
+ * replicaQuery answers a Query of one partition from a frozen replica, for the key conditions
+ * the store uses (`pk = :pk AND begins_with(sk, :p)`, `pk = :pk AND sk BETWEEN :a AND :b`,
+ * `pk = :pk AND sk >= :a`), sorted by sort key, in one page; any other form is not answered.
+ */
+function replicaQuery(replica: Map<string, Item>, input: Record<string, unknown>): { Items: Item[]; Count: number; ScannedCount: number } | undefined {
+  const condition = String(input.KeyConditionExpression ?? '');
+  const values = (input.ExpressionAttributeValues ?? {}) as Record<string, { S?: string }>;
+  const pk = /^pk = (:\w+)/.exec(condition)?.[1];
+  if (!pk || input.FilterExpression || input.ExclusiveStartKey) return undefined;
+  const prefix = /begins_with\(sk, (:\w+)\)/.exec(condition)?.[1];
+  const between = /sk BETWEEN (:\w+) AND (:\w+)/.exec(condition);
+  const from = /sk >= (:\w+)/.exec(condition)?.[1];
+  if (!prefix && !between && !from) return undefined;
+  const inRange = (sk: string) =>
+    prefix ? sk.startsWith(values[prefix]!.S!) : between ? sk >= values[between[1]!]!.S! && sk <= values[between[2]!]!.S! : sk >= values[from!]!.S!;
+  const items = [...replica.values()]
+    .filter((item) => item.pk?.S === values[pk]?.S && inRange(item.sk?.S ?? ''))
+    .sort((a, b) => ((a.sk?.S ?? '') < (b.sk?.S ?? '') ? -1 : 1));
+  return { Items: items, Count: items.length, ScannedCount: items.length };
 }

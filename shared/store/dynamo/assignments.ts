@@ -22,7 +22,7 @@ import {
   withEntry,
 } from '../assignment-shards';
 import { Item, StateTable, written } from './table';
-import { toAssignmentHead, toAssignmentShard, toStoredEndpoint } from './rows';
+import { toAssignment, toAssignmentHead, toAssignmentShard, toStoredEndpoint } from './rows';
 
 /** shardBudgetBytes keeps a shard item within one write unit (a little is left for its stamp to grow). */
 export const shardBudgetBytes = writeUnitBytes - 16;
@@ -213,30 +213,45 @@ export class DynamoAssignments implements AssignmentRepository {
   }
 
   /**
-   * readAssignments reads the assignments of the services whose heads were read: a sharded one
-   * with one Query of its generation's shards (a head read before a render switched may name
-   * shards already deleted: the head is read again, three times at most), one stored whole
-   * before shards as it is.
+   * readAssignments reads the assignments of the named services, one Query each (bounded
+   * concurrency) of the head and its shards together (`begins_with(sk, 'EDS')`): a Query is
+   * billed by the total size it returns, so a poll reads what one whole item would have cost it
+   * in requests, with the shards' bytes. Shards of another generation (a render in flight, or
+   * leftovers) are skipped; if the head's generation is not all there (a render switched and
+   * deleted between the pages of the Query, or a replica is behind), it reads again
+   * consistently, three times at most. An assignment stored whole before shards is read as it is.
    */
   async readAssignments(
-    heads: ReadonlyMap<string, Item>,
+    services: readonly string[],
     options: { readonly consistent?: boolean; readonly signal?: AbortSignal },
   ): Promise<Map<string, EndpointAssignmentItem>> {
     const out = new Map<string, EndpointAssignmentItem>();
-    await forEachLimited([...heads], 8, async ([service, item]) => {
-      let head = toAssignmentHead(item);
+    await forEachLimited([...new Set(services)], 8, async (service) => {
       for (let attempt = 0; attempt < 3; attempt++) {
-        if (!head.layout) return;
-        // Tried again (a replica behind the head, or a generation switched meanwhile): read what was written.
-        const shards = await this.queryShards(service, head.layout.generation, attempt === 0 ? options : { ...options, consistent: true });
+        if (attempt > 0 && options.signal?.aborted) throw new StoreUnavailableError('readAssignments (out of time)');
+        const items = await this.table.query(
+          'readAssignments',
+          {
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': servicePartition(service), ':prefix': keys.endpointAssignment(service).sk },
+            ...(options.consistent || attempt > 0 ? { ConsistentRead: true } : {}),
+          },
+          options.signal ? { signal: options.signal } : {},
+        );
+        const headItem = items.find((i) => i.sk === keys.endpointAssignment(service).sk);
+        if (!headItem) return;
+        const head = toAssignmentHead(headItem);
+        if (!head.layout) {
+          // A counter with nothing rendered yet, or an assignment stored whole before shards.
+          if (head.legacy) out.set(service, toAssignment(headItem));
+          return;
+        }
+        const prefix = assignmentShardPrefix(head.layout.generation);
+        const shards = items.filter((i) => String(i.sk).startsWith(prefix)).map(toAssignmentShard);
         if (shards.length === head.layout.shards && shards.every((s, i) => s.index === i)) {
           out.set(service, assembled(service, head, shards));
           return;
         }
-        if (options.signal?.aborted) throw new StoreUnavailableError('readAssignments (out of time)');
-        const fresh = await this.table.get('readAssignments', keys.endpointAssignment(service), { consistent: true });
-        if (!fresh) return;
-        head = toAssignmentHead(fresh);
       }
       throw new StoreUnavailableError(`readAssignments (the shards of "${service}" kept changing generation)`);
     });
@@ -260,23 +275,6 @@ export class DynamoAssignments implements AssignmentRepository {
       else if (sk.startsWith(prefixes.endpoint)) endpoints.push(toStoredEndpoint(item));
     }
     return { endpoints, ...(head ? { head } : {}), shards };
-  }
-
-  private async queryShards(
-    service: string,
-    generation: number,
-    options: { readonly consistent?: boolean; readonly signal?: AbortSignal },
-  ): Promise<AssignmentShardItem[]> {
-    const items = await this.table.query(
-      'readAssignments',
-      {
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': servicePartition(service), ':prefix': assignmentShardPrefix(generation) },
-        ...(options.consistent ? { ConsistentRead: true } : {}),
-      },
-      options.signal ? { signal: options.signal } : {},
-    );
-    return items.map(toAssignmentShard);
   }
 
   private async listEndpoints(service: string): Promise<StoredEndpoint[]> {

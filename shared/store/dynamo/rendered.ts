@@ -3,9 +3,9 @@ import { keys } from '../layout';
 import { EndpointAssignmentItem, RenderedKey, SnapshotItem } from '../records';
 import { RenderedItems, RenderedMany, RenderedRepository } from '../repositories';
 import { ChangeLogWriter, snapshotChangeVersion } from '../change-log';
-import { Item, StateTable, written } from './table';
+import { StateTable, written } from './table';
 import { DynamoAssignments } from './assignments';
-import { renderedServiceOf, toAssignment, toServiceSecrets, toSnapshotItem } from './rows';
+import { renderedServiceOf, toServiceSecrets, toSnapshotItem } from './rows';
 
 /**
  * DynamoRendered keeps what polls are served, gzipped (see codec.ts): each service's snapshot
@@ -50,21 +50,25 @@ export class DynamoRendered implements RenderedRepository {
     keyList: readonly RenderedKey[],
     options: { readonly signal?: AbortSignal; readonly consistent?: boolean } = {},
   ): Promise<RenderedMany> {
-    const keyOf = { snapshot: keys.snapshot, eds: keys.endpointAssignment, secrets: keys.secrets };
-    const unique = new Map(keyList.map(({ service, item }) => [`${item}\u0000${service}`, keyOf[item](service)]));
-    const items = unique.size > 0 ? await this.table.batchGet('getRenderedMany', [...unique.values()], options) : [];
+    const keyOf = { snapshot: keys.snapshot, secrets: keys.secrets };
+    const unique = new Map<string, { pk: string; sk: string }>();
+    const assignmentsOf = new Set<string>();
+    for (const { service, item } of keyList) {
+      if (item === 'eds') assignmentsOf.add(service);
+      else unique.set(`${item}\u0000${service}`, keyOf[item](service));
+    }
+    // Snapshots and secrets in batches; assignments a Query each (head and shards together), at the same time.
+    const [items, assignments] = await Promise.all([
+      unique.size > 0 ? this.table.batchGet('getRenderedMany', [...unique.values()], options) : [],
+      assignmentsOf.size > 0 ? this.assignments.readAssignments([...assignmentsOf], options) : new Map<string, EndpointAssignmentItem>(),
+    ]);
     const read: RenderedMany = { snapshots: new Map(), assignments: new Map(), secrets: new Map() };
-    const heads = new Map<string, Item>();
     for (const item of items) {
       const service = renderedServiceOf(item);
       if (item.sk === 'SNAPSHOT') read.snapshots.set(service, toSnapshotItem(item));
       else if (item.sk === 'SECRETS') read.secrets.set(service, toServiceSecrets(item));
-      // An assignment rendered in shards: its head names them (a head with neither has a counter and nothing rendered yet).
-      else if (item.generation !== undefined) heads.set(service, item);
-      // An assignment stored whole, before shards: served as it is until its next change renders it in shards.
-      else if (item.body) read.assignments.set(service, toAssignment(item));
     }
-    if (heads.size > 0) for (const [service, assignment] of await this.assignments.readAssignments(heads, options)) read.assignments.set(service, assignment);
+    for (const [service, assignment] of assignments) read.assignments.set(service, assignment);
     return read;
   }
 
