@@ -5,7 +5,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { reconcileFleet, ReconcileDeps, ReconcileOptions, ReconcileReport } from '../../shared/reconcile/reconcile';
 import { createLogger, createMetrics } from '../lib/observability';
-import { nodesReport } from '../../shared/api/nodes';
+import { ServiceConvergence, nodesReport } from '../../shared/api/nodes';
 
 /** ReconcileIncompleteError says a run repaired what it could but some listings or repairs failed. */
 export class ReconcileIncompleteError extends Error {
@@ -47,9 +47,8 @@ export function createReconcilerHandler(
     const nodes = await nodesReport(deps.store);
     const behind = nodes.services.reduce((sum, s) => sum + s.behind.length, 0);
     metrics.addMetric('NodesBehind', MetricUnit.Count, behind);
-    // How long the newest change took to reach every node of its service: the slowest service's.
-    const convergence = nodes.services.flatMap((s) => (s.lastChange ? [s.lastChange.convergenceMs.max] : []));
-    if (convergence.length > 0) metrics.addMetric('ConvergenceMs', MetricUnit.Milliseconds, Math.max(...convergence));
+    const convergence = slowestConvergenceMs(nodes.services);
+    if (convergence !== undefined) metrics.addMetric('ConvergenceMs', MetricUnit.Milliseconds, convergence);
     if (behind > 0) {
       logger.warn('nodes behind the latest version', {
         services: nodes.services.filter((s) => s.behind.length > 0).map((s) => ({ service: s.service, behind: s.behind.slice(0, 10) })),
@@ -59,4 +58,13 @@ export function createReconcilerHandler(
     return report;
   };
   return middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+}
+
+/**
+ * slowestConvergenceMs is how long the newest change of the slowest service took to reach all
+ * the nodes it reached (the dashboard's convergence panel), or undefined while no service has one.
+ */
+export function slowestConvergenceMs(services: readonly Pick<ServiceConvergence, 'lastChange'>[]): number | undefined {
+  const times = services.flatMap((s) => (s.lastChange ? [s.lastChange.convergenceMs.max] : []));
+  return times.length > 0 ? Math.max(...times) : undefined;
 }
