@@ -5,7 +5,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { reconcileFleet, ReconcileDeps, ReconcileOptions, ReconcileReport } from '../../shared/reconcile/reconcile';
 import { createLogger, createMetrics } from '../lib/observability';
-import { nodesReport, ServiceConvergence } from '../../shared/api/nodes';
+import { ServiceConvergence, nodesReport } from '../../shared/api/nodes';
 
 /** How much of the invocation's time is kept back from the convergence check, for the run's end and its report. */
 const convergenceCheckReserveMs = 20_000;
@@ -37,8 +37,8 @@ export function createReconcilerHandler(
     // listing of the fleet, bounded concurrency), while the invocation has time to spare.
     const behindBy = new Map<string, ServiceConvergence['behind']>();
     let unchecked = 0;
-    // How long the newest change took to reach every node of its service: the slowest service's.
-    let slowestConvergenceMs: number | undefined;
+    // Each service's newest change and how long it took to reach its nodes (the slowest is reported).
+    const convergences: Pick<ServiceConvergence, 'lastChange'>[] = [];
     const afterService = async (service: string) => {
       if (context.getRemainingTimeInMillis() < convergenceCheckReserveMs) {
         unchecked++;
@@ -46,7 +46,7 @@ export function createReconcilerHandler(
       }
       for (const s of (await nodesReport(deps.store, service)).services) {
         if (s.behind.length > 0) behindBy.set(s.service, s.behind);
-        if (s.lastChange) slowestConvergenceMs = Math.max(slowestConvergenceMs ?? 0, s.lastChange.convergenceMs.max);
+        if (s.lastChange) convergences.push(s);
       }
     };
     const report = await reconcileFleet({ ...deps, afterService }, { ...options, runId });
@@ -69,7 +69,8 @@ export function createReconcilerHandler(
     const behind = [...behindBy.values()].reduce((sum, b) => sum + b.length, 0);
     metrics.addMetric('NodesBehind', MetricUnit.Count, behind);
     if (unchecked > 0) logger.warn('convergence not checked for every service: the run ran short of time', { unchecked });
-    if (slowestConvergenceMs !== undefined) metrics.addMetric('ConvergenceMs', MetricUnit.Milliseconds, slowestConvergenceMs);
+    const convergence = slowestConvergenceMs(convergences);
+    if (convergence !== undefined) metrics.addMetric('ConvergenceMs', MetricUnit.Milliseconds, convergence);
     if (behind > 0) {
       logger.warn('nodes behind the latest version', {
         services: [...behindBy].slice(0, 50).map(([service, b]) => ({ service, behind: b.slice(0, 10) })),
@@ -79,4 +80,13 @@ export function createReconcilerHandler(
     return report;
   };
   return middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+}
+
+/**
+ * slowestConvergenceMs is how long the newest change of the slowest service took to reach all
+ * the nodes it reached (the dashboard's convergence panel), or undefined while no service has one.
+ */
+export function slowestConvergenceMs(services: readonly Pick<ServiceConvergence, 'lastChange'>[]): number | undefined {
+  const times = services.flatMap((s) => (s.lastChange ? [s.lastChange.convergenceMs.max] : []));
+  return times.length > 0 ? Math.max(...times) : undefined;
 }

@@ -1,7 +1,7 @@
 import { mockClient } from 'aws-sdk-client-mock';
 import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { createReconcilerHandler, ReconcileIncompleteError } from '../../../functions/reconciler/handler';
+import { createReconcilerHandler, ReconcileIncompleteError, slowestConvergenceMs } from '../../../functions/reconciler/handler';
 import { EcsTasks } from '../../../functions/lifecycle/aws/ecs';
 import { handleLifecycleEvent } from '../../../shared/lifecycle/handle';
 import { useDynalite } from '../../support/dynamo';
@@ -52,5 +52,18 @@ describe('reconciler handler', () => {
     expect((error as ReconcileIncompleteError).report.errors).toEqual([
       'listing ECS tasks in cluster prod: ThrottlingException: Rate exceeded',
     ]);
+  });
+});
+
+describe('the convergence the reconciler reports (ConvergenceMs)', () => {
+  const change = (max: number) => ({ lastChange: { at: '2026-11-25T12:00:00.000Z', reachedNodes: 3, convergenceMs: { p50: max / 2, max } } });
+
+  it("is the slowest service's time for its newest change to reach its nodes", () => {
+    expect(slowestConvergenceMs([change(1_200), {}, change(8_400), change(300)])).toBe(8_400);
+  });
+
+  it('is not reported while no service has a change its nodes applied', () => {
+    expect(slowestConvergenceMs([{}, {}])).toBeUndefined();
+    expect(slowestConvergenceMs([])).toBeUndefined();
   });
 });
