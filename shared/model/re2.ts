@@ -1,4 +1,7 @@
 /**
+ * (Over 350 lines on purpose: one recursive-descent reader of RE2's syntax, whose parts only
+ * make sense together.)
+ *
  * A syntax check for the regular expressions Envoy compiles with RE2 (`safe_regex`), and an
  * estimate of their RE2 program size, so a spec is refused at write time instead of being
  * NACKed by every sidecar. JavaScript's RegExp is not RE2: backreferences, lookarounds,
