@@ -1,6 +1,7 @@
 import { Problem, ValidationError } from '../errors';
 import { dependencyDefaults } from './defaults';
 import { Dependency, ServiceSpec, mtlsEnabledOf, serviceSpecSchema, toProblems } from './spec';
+import { checkEdgeSpec, kindOf } from './spec-edges';
 
 /**
  * Parsing a spec: the schema (spec.ts) checks each field; the checks here find what a
@@ -13,8 +14,8 @@ import { Dependency, ServiceSpec, mtlsEnabledOf, serviceSpecSchema, toProblems }
  * ports that clash, a dependency on itself, the same dependency twice.
  */
 export function checkSpecConsistency(spec: ServiceSpec): Problem[] {
-  const problems: Problem[] = [];
-  if (spec.inboundPort === spec.appPort) {
+  const problems: Problem[] = checkEdgeSpec(spec);
+  if (spec.inboundPort === spec.appPort && kindOf(spec) === 'service') {
     problems.push({ path: 'appPort', message: `clashes with inboundPort ${spec.inboundPort}` });
   }
   const portOwners = new Map<number, string>([

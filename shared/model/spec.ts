@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { Problem } from '../errors';
-import { serviceDefaults } from './defaults';
+import { edgeFields, mtlsModeOf, mtlsSchema, withEdgeKindPorts } from './spec-edges';
+import { port, serviceName } from './spec-primitives';
 
 /**
  * The service spec is what an operator declares about one mesh service. Its core fields
@@ -9,14 +10,7 @@ import { serviceDefaults } from './defaults';
  * written down in `defaults.ts`.
  */
 
-/** DNS_LABEL is RFC 1123: lowercase alphanumerics and '-', 1 to 63 characters, alphanumeric at both ends. */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-export const serviceName = z
-  .string()
-  .regex(DNS_LABEL, 'must be a DNS label: 1-63 lowercase letters, digits or "-", starting and ending alphanumeric');
-
-export const port = z.int().min(1, 'must be a port from 1 to 65535').max(65535, 'must be a port from 1 to 65535');
+export { port, serviceName } from './spec-primitives';
 
 export const protocols = ['http', 'http2', 'grpc', 'tcp'] as const;
 export type Protocol = (typeof protocols)[number];
@@ -194,7 +188,7 @@ export const jwtSchema = z.strictObject({
   if (problem) ctx.addIssue({ code: 'custom', path: ['jwksUri'], message: `${problem}; set allowPrivateJwksUri to allow it` });
 });
 
-export const serviceSpecSchema = z.strictObject({
+const serviceSpecObject = z.strictObject({
   name: serviceName,
   /** Where this service's Envoy accepts mesh traffic: the port other services' endpoints point at. */
   inboundPort: port,
@@ -251,7 +245,7 @@ export const serviceSpecSchema = z.strictObject({
     })
     .optional(),
   /** Mutual TLS with the mesh CA's certificates on the inbound listener and towards this service; on unless disabled. */
-  mtls: z.strictObject({ enabled: z.boolean().optional() }).optional(),
+  mtls: mtlsSchema.optional(),
   /**
    * Who may fetch this service's configuration and certificate: the IAM roles of its instances
    * and tasks. A poll signed by another role is refused (403). ARNs of roles, compared by
@@ -266,10 +260,22 @@ export const serviceSpecSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  /** "service" (default), "gateway" or "external": spec-edges.ts. */
+  kind: edgeFields.kind,
+  /** kind "external": the host names, port and TLS of a service outside the mesh. */
+  hosts: edgeFields.hosts,
+  port: edgeFields.port,
+  tls: edgeFields.tls,
+  /** kind "gateway": where it accepts traffic from outside, and the mesh services it routes to. */
+  listeners: edgeFields.listeners,
+  routes: edgeFields.routes,
 });
 
-export type ServiceSpecInput = z.input<typeof serviceSpecSchema>;
-export type ServiceSpec = z.output<typeof serviceSpecSchema>;
+/** serviceSpecSchema parses a spec; a gateway or external service may leave out the core fields it does not use (withEdgeKindPorts). */
+export const serviceSpecSchema = z.preprocess(withEdgeKindPorts, serviceSpecObject);
+
+export type ServiceSpecInput = z.input<typeof serviceSpecObject>;
+export type ServiceSpec = z.output<typeof serviceSpecObject>;
 export type Dependency = ServiceSpec['dependencies'][number];
 
 /** ecsServiceNameOf returns the ECS service name whose tasks belong to this mesh service. */
@@ -277,9 +283,12 @@ export function ecsServiceNameOf(spec: ServiceSpec): string {
   return spec.ecs?.serviceName ?? spec.name;
 }
 
-/** mtlsEnabledOf tells whether the service takes part in mutual TLS: it has a mesh identity and requires one from callers. */
+/**
+ * mtlsEnabledOf tells whether the service takes part in mutual TLS: it has a mesh identity and
+ * terminates mTLS on its inbound side (mode strict or permissive, spec-edges.ts).
+ */
 export function mtlsEnabledOf(spec: Pick<ServiceSpec, 'mtls'>): boolean {
-  return spec.mtls?.enabled ?? serviceDefaults.mtls.enabled;
+  return mtlsModeOf(spec) !== 'off';
 }
 
 /** toProblems turns zod issues into path-located problems. */

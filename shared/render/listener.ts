@@ -104,7 +104,7 @@ function listener(
 }
 
 /** payloadFilter is the last filter of a listener that serves the payload: a TCP proxy to it, or HTTP through the inbound route. */
-function payloadFilter(spec: ServiceSpec, statPrefix: string, settings: RenderSettings, options: ListenerOptions): Record<string, unknown> {
+export function payloadFilter(spec: ServiceSpec, statPrefix: string, settings: RenderSettings, options: ListenerOptions): Record<string, unknown> {
   const policy = servicePolicy(spec);
   if (spec.protocol === 'tcp') return tcpProxy(statPrefix, { cluster: names.localAppCluster }, policy.inboundIdleTimeoutMs, spec, 'inbound');
   return httpConnectionManager(

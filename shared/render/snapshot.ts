@@ -2,7 +2,9 @@ import { NodeWorld } from '../model/node-world';
 import { InconsistentSnapshotError } from '../errors';
 import { EnvoyResource, RetiringResource, SnapshotResources, TypeVersions, XdsTypeName, byResourceName } from '../envoy/resources';
 import { dependencyCluster, localAppCluster } from './cluster';
-import { externalListener, inboundListener, outboundListener } from './listener';
+import { externalListener, outboundListener } from './listener';
+import { inboundListenerFor } from './mtls-mode';
+import { withCallerPolicy } from './inbound-policy';
 import { inboundRouteConfiguration, outboundRouteConfiguration } from './route';
 import { servedSecretNames } from './names';
 import { dependencyPolicy } from './policy';
@@ -18,8 +20,9 @@ export function renderSnapshot(world: NodeWorld, settings: RenderSettings): Snap
   const { spec } = world;
   const inbound = inboundSecurity(spec, world.callers, settings);
   const external = externalListener(spec, settings, inbound.externalListenerOptions);
-  const listeners = [inboundListener(spec, settings, inbound.listenerOptions), ...(external ? [external] : [])];
-  const routes = spec.protocol === 'tcp' ? [] : [inboundRouteConfiguration(spec)];
+  const listeners = [inboundListenerFor(spec, settings, inbound.listenerOptions, inbound.externalListenerOptions), ...(external ? [external] : [])];
+  const inboundRoute = (r: EnvoyResource) => (inbound.routeCallerPolicy ? withCallerPolicy(r, inbound.routeCallerPolicy, settings) : r);
+  const routes = spec.protocol === 'tcp' ? [] : [inboundRoute(inboundRouteConfiguration(spec))];
   const clusters = [localAppCluster(spec), ...inbound.clusters];
   for (const dep of spec.dependencies) {
     const dependency = world.dependencies.get(dep.service);
