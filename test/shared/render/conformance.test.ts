@@ -45,6 +45,9 @@ const securityVariants: [string, Record<string, unknown>, readonly string[], rea
   ['an explicit allow-list', { inbound: { allowedCallers: ['web', 'batch', 'ops'] } }, ['web'], protocols],
   ['any mesh caller', { inbound: { allowedCallers: ['*'] } }, ['web'], protocols],
   ['mTLS off', { mtls: { enabled: false } }, ['web'], protocols],
+  ['permissive mTLS (mTLS and plaintext chains)', { mtls: { mode: 'permissive' } }, ['web'], protocols],
+  ['permissive mTLS, a JWT check and an external listener', { mtls: { mode: 'permissive' }, inbound: { jwt, external: { port: 8443 } } }, ['web'], ['http', 'http2', 'grpc']],
+  ['mTLS mode off', { mtls: { mode: 'off' } }, ['web'], protocols],
   ['mTLS off, any caller', { mtls: { enabled: false }, inbound: { allowedCallers: ['*'] } }, [], protocols],
   [
     'a JWT check with every option',
