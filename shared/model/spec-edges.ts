@@ -142,15 +142,12 @@ export function dependencyNamesOf(spec: Pick<EdgeSpec, 'dependencies' | 'routes'
 export function withEdgeKindPorts(input: unknown): unknown {
   if (!input || typeof input !== 'object' || Array.isArray(input)) return input;
   const spec = input as Record<string, unknown>;
-  let filled: number | undefined;
-  if (spec.kind === 'external' && typeof spec.port === 'number') filled = spec.port;
-  else if (spec.kind === 'gateway' && Array.isArray(spec.listeners)) {
-    const first = (spec.listeners[0] as { port?: unknown } | undefined)?.port;
-    if (typeof first === 'number') filled = first;
-  } else return input;
+  if (spec.kind !== 'external' && spec.kind !== 'gateway') return input;
+  const first = Array.isArray(spec.listeners) ? (spec.listeners[0] as { port?: unknown } | undefined)?.port : undefined;
+  const filled = spec.kind === 'external' ? spec.port : first;
   const protocol = spec.kind === 'external' ? edgeDefaults.externalProtocol : edgeDefaults.gatewayProtocol;
   return {
-    ...(filled !== undefined ? { inboundPort: filled, appPort: filled } : {}),
+    ...(typeof filled === 'number' ? { inboundPort: filled, appPort: filled } : {}),
     protocol,
     ...spec,
   };

@@ -27,7 +27,7 @@ export interface OutboundListenerOptions extends ListenerOptions {
   readonly policy?: DependencyPolicy;
 }
 
-interface HcmParams {
+export interface HcmParams {
   readonly statPrefix: string;
   readonly routeName: string;
   readonly direction: 'inbound' | 'outbound';
@@ -35,7 +35,7 @@ interface HcmParams {
   readonly preserveExternalRequestId: boolean;
 }
 
-function httpConnectionManager(p: HcmParams, settings: RenderSettings, options: ListenerOptions): Record<string, unknown> {
+export function httpConnectionManager(p: HcmParams, settings: RenderSettings, options: ListenerOptions): Record<string, unknown> {
   const policy = servicePolicy(p.spec);
   return {
     name: 'envoy.filters.network.http_connection_manager',

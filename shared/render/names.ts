@@ -33,6 +33,15 @@ export const names = {
   jwtProvider: (service: string) => `${service}_jwt`,
   /** The RBAC policy that lists who may call a service. */
   allowedCallersPolicy: 'allowed_callers',
+  /** Transparent mode, egress "allow-all": the cluster that forwards undeclared traffic to where it was going. */
+  egressPassthroughCluster: 'egress_passthrough',
+  /** Transparent mode, egress "allow-declared": the cluster without hosts that undeclared traffic dies in. */
+  egressBlockedCluster: 'egress_blocked',
+  /** A gateway's listener on one port, and the route configuration its HTTP listeners share. */
+  gatewayListener: (port: number) => `gateway_${port}`,
+  gatewayRoute: 'gateway',
+  /** The SDS secret with the operator's certificate a gateway terminates TLS with on one listener. */
+  gatewayCertificateSecret: (gateway: string, port: number) => `gateway_certificate_${gateway}_${port}`,
 } as const;
 
 /**
@@ -87,8 +96,15 @@ export function assignmentSource(edsName: string): string {
 
 /**
  * servedSecretNames are the only SDS secrets the nodes of `service` may be served: its own
- * certificate and the trust bundle. A snapshot that references another secret is inconsistent.
+ * certificate and the trust bundle (and a gateway's listener certificates: isGatewayCertificateOf).
+ * A snapshot that references another secret is inconsistent.
  */
 export function servedSecretNames(service: string): readonly string[] {
   return [names.trustBundleSecret, names.serviceCertificateSecret(service)].sort();
+}
+
+/** isGatewayCertificateOf tells whether a secret name is one of `service`'s gateway listener certificates (names.gatewayCertificateSecret). */
+export function isGatewayCertificateOf(service: string, secret: string): boolean {
+  const prefix = names.gatewayCertificateSecret(service, 0).slice(0, -1);
+  return secret.startsWith(prefix) && /^[1-9][0-9]{0,4}$/.test(secret.slice(prefix.length));
 }

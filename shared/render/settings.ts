@@ -17,7 +17,22 @@ export interface RenderSettings {
    * tier are derived from them when served (render/ads-forms.ts). @default 'rest'
    */
   readonly configSources?: ConfigSourceKind;
+  /**
+   * The CA bundle TLS to hosts outside the mesh is verified against (external services): the
+   * system bundle of Envoy's official images. @default '/etc/ssl/certs/ca-certificates.crt'
+   */
+  readonly systemCaBundlePath?: string;
+  /**
+   * Whether a sidecar may reach destinations no dependency declares: 'allow-declared' (App
+   * Mesh's DROP_ALL) or 'allow-all' (ALLOW_ALL). It takes effect where the sidecar intercepts
+   * outbound traffic (transparent mode, render/egress.ts); a localhost-mode sidecar only ever
+   * sees the traffic its payload sends to its dependencies' local ports. @default 'allow-declared'
+   */
+  readonly egress?: EgressPolicy;
 }
+
+/** EgressPolicy says what happens to traffic towards a destination no dependency declares. */
+export type EgressPolicy = 'allow-declared' | 'allow-all';
 
 /** ConfigSourceKind says how an Envoy fetches a sub-resource: polling over REST, or on its ADS stream. */
 export type ConfigSourceKind = 'rest' | 'ads';

@@ -6,11 +6,14 @@ import { externalListener, outboundListener } from './listener';
 import { inboundListenerFor } from './mtls-mode';
 import { withCallerPolicy } from './inbound-policy';
 import { inboundRouteConfiguration, outboundRouteConfiguration } from './route';
-import { servedSecretNames } from './names';
+import { isGatewayCertificateOf, servedSecretNames } from './names';
 import { dependencyPolicy } from './policy';
 import { dependencyTransportSocket, inboundSecurity } from './security';
 import { RenderSettings } from './settings';
 import { contentVersion } from '../envoy/version';
+import { kindOf } from '../model/spec-edges';
+import { externalCluster, withHostRewrite } from './external';
+import { renderGatewaySnapshot } from './gateway';
 
 /**
  * renderSnapshot turns a node's world into its LDS, RDS and CDS resources, each list sorted
@@ -18,6 +21,9 @@ import { contentVersion } from '../envoy/version';
  */
 export function renderSnapshot(world: NodeWorld, settings: RenderSettings): SnapshotResources {
   const { spec } = world;
+  // A gateway has listeners of its own and no payload; an external service has no Envoy at all.
+  if (kindOf(spec) === 'gateway') return renderGatewaySnapshot(world, settings);
+  if (kindOf(spec) === 'external') return { listeners: [], routes: [], clusters: [] };
   const inbound = inboundSecurity(spec, world.callers, settings);
   const external = externalListener(spec, settings, inbound.externalListenerOptions);
   const listeners = [inboundListenerFor(spec, settings, inbound.listenerOptions, inbound.externalListenerOptions), ...(external ? [external] : [])];
@@ -29,6 +35,11 @@ export function renderSnapshot(world: NodeWorld, settings: RenderSettings): Snap
     if (!dependency) throw new InconsistentSnapshotError(spec.name, [`dependency "${dep.service}" of "${spec.name}" is not declared`]);
     const policy = dependencyPolicy(dep, dependency.protocol);
     listeners.push(outboundListener(spec, dep, dependency, settings, { policy }));
+    if (kindOf(dependency) === 'external') {
+      if (dependency.protocol !== 'tcp') routes.push(withHostRewrite(outboundRouteConfiguration(dependency, { policy })));
+      clusters.push(externalCluster(dependency, dep, policy, settings));
+      continue;
+    }
     if (dependency.protocol !== 'tcp') routes.push(outboundRouteConfiguration(dependency, { policy }));
     const transportSocket = dependencyTransportSocket(spec, dependency, settings);
     clusters.push(dependencyCluster(dependency, settings, { policy, ...(transportSocket ? { transportSocket } : {}) }));
@@ -132,7 +143,7 @@ export function checkSnapshotConsistency(resources: SnapshotResources, service?:
   const clusterNames = new Set((resources.clusters ?? []).map((c) => String(c.name)));
   if (service !== undefined) {
     const served = new Set(servedSecretNames(service));
-    for (const name of secretNamesOf(resources).filter((n) => !served.has(n))) {
+    for (const name of secretNamesOf(resources).filter((n) => !served.has(n) && !isGatewayCertificateOf(service, n))) {
       problems.push(`secret "${name}" is referenced, but the nodes of "${service}" are not served it`);
     }
   }

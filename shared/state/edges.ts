@@ -15,6 +15,14 @@ export function analyzeEdges(spec: ServiceSpec, declared: ReadonlyMap<string, Se
     if (target && kindOf(target) === 'gateway') {
       problems.push({ path: `dependencies.${i}.service`, message: `"${dep.service}" is a gateway: it takes traffic from outside the mesh, not from services` });
     }
+    if (target && kindOf(target) === 'external') {
+      // An external service's hosts come from DNS: no endpoint labels to pick subsets by, no zones, and nobody else's to probe.
+      for (const field of ['split', 'headerRoutes', 'zoneAware', 'healthCheck'] as const) {
+        if (dep[field] !== undefined) {
+          problems.push({ path: `dependencies.${i}.${field}`, message: `"${dep.service}" is an external service, reached by DNS: ${field} needs mesh endpoints` });
+        }
+      }
+    }
   });
   (spec.routes ?? []).forEach((route, i) => {
     const where = `routes.${i}.service`;

@@ -69,3 +69,68 @@ describe('kind', () => {
     expect(problemsOf(input).map((p) => [p.path, p.message])).toEqual(expected);
   });
 });
+
+describe('kind "external"', () => {
+  it('needs only its hosts, port and tls: the core fields it has no use for are filled in', () => {
+    expect(parseServiceSpec({ name: 'github', kind: 'external', hosts: ['api.github.com'], port: 443, tls: true })).toEqual({
+      name: 'github',
+      kind: 'external',
+      hosts: ['api.github.com'],
+      port: 443,
+      tls: true,
+      inboundPort: 443,
+      appPort: 443,
+      protocol: 'tcp',
+      dependencies: [],
+    });
+  });
+
+  it('keeps a protocol that is written', () => {
+    expect(parseServiceSpec({ name: 'github', kind: 'external', hosts: ['api.github.com'], port: 443, tls: true, protocol: 'http' }).protocol).toBe('http');
+  });
+
+  it.each([
+    ['without hosts, port and tls', { name: 'x', kind: 'external' }, ['inboundPort', 'appPort']],
+    ['without tls', { name: 'x', kind: 'external', hosts: ['a.example.com'], port: 443 }, ['tls']],
+    ['with a bad host', { name: 'x', kind: 'external', hosts: ['not a host'], port: 443, tls: true }, ['hosts.0']],
+    ['with a single-label host', { name: 'x', kind: 'external', hosts: ['localhost'], port: 443, tls: true }, ['hosts.0']],
+    ['with a host twice', { name: 'x', kind: 'external', hosts: ['a.example.com', 'a.example.com'], port: 443, tls: true }, ['hosts.1']],
+    ['with dependencies', { name: 'x', kind: 'external', hosts: ['a.example.com'], port: 443, tls: true, dependencies: [{ service: 'y', localPort: 7000 }] }, ['dependencies']],
+    ['with mtls', { name: 'x', kind: 'external', hosts: ['a.example.com'], port: 443, tls: true, mtls: { mode: 'strict' } }, ['mtls']],
+    ['gRPC in plaintext', { name: 'x', kind: 'external', hosts: ['a.example.com'], port: 443, tls: false, protocol: 'grpc' }, ['tls']],
+  ])('is rejected %s, at the field', (_, input, paths) => {
+    expect(problemsOf(input).map((p) => p.path)).toEqual(paths);
+  });
+});
+
+describe('kind "gateway"', () => {
+  const gateway = (extra: Record<string, unknown> = {}) => ({
+    name: 'edge',
+    kind: 'gateway',
+    listeners: [{ port: 8443, protocol: 'http' }],
+    routes: [{ pathPrefix: '/', service: 'web' }],
+    ...extra,
+  });
+
+  it('needs only listeners and routes: its inbound and app ports are its first listener’s', () => {
+    const parsed = parseServiceSpec(gateway());
+    expect([parsed.inboundPort, parsed.appPort, parsed.protocol]).toEqual([8443, 8443, 'http']);
+  });
+
+  it.each([
+    ['a route with both pathPrefix and exactPath', { routes: [{ pathPrefix: '/', exactPath: '/a', service: 'web' }] }, [['routes.0.pathPrefix', 'set exactly one of pathPrefix and exactPath']]],
+    ['a route with neither', { routes: [{ service: 'web' }] }, [['routes.0.pathPrefix', 'set exactly one of pathPrefix and exactPath']]],
+    ['a rewrite of an exact path', { routes: [{ exactPath: '/a', rewritePrefix: '/b', service: 'web' }] }, [['routes.0.rewritePrefix', 'needs pathPrefix: only a matched prefix can be rewritten']]],
+    ['a relative path', { routes: [{ pathPrefix: 'api', service: 'web' }] }, [['routes.0.pathPrefix', 'must be an absolute path of printable characters']]],
+    ['a bad host name', { routes: [{ pathPrefix: '/', hostnames: ['Example.COM'], service: 'web' }] }, [['routes.0.hostnames.0', 'must be a lowercase host name, optionally starting with "*."']]],
+    ['a route that can never match', { routes: [{ pathPrefix: '/', service: 'web' }, { pathPrefix: '/', service: 'orders' }] }, [['routes.1', 'matches the same requests as routes.0, which takes them all']]],
+    ['a route to itself', { routes: [{ pathPrefix: '/', service: 'edge' }] }, [['routes.0.service', 'a gateway cannot route to itself']]],
+    ['two listeners on one port', { listeners: [{ port: 8443, protocol: 'http' }, { port: 8443, protocol: 'grpc' }] }, [['listeners.1.port', '8443 is already used by listeners.0']]],
+    ['a TCP listener', { listeners: [{ port: 8443, protocol: 'tcp' }] }, [['listeners.0.protocol', 'Invalid option: expected one of "http"|"http2"|"grpc"']]],
+    ['a TLS certificate that is not a Secrets Manager ARN', { listeners: [{ port: 8443, protocol: 'http', tls: { certificateSecretArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/abc' } }] }, [['listeners.0.tls.certificateSecretArn', 'must be a Secrets Manager secret ARN']]],
+    ['no routes', { routes: undefined }, [['routes', 'is required for kind "gateway"']]],
+    ['an inbound side', { inbound: { timeoutMs: 10 } }, [['inbound', 'a gateway has no inbound side of a payload']]],
+  ])('rejects %s, at the field', (_, extra, expected) => {
+    expect(problemsOf(gateway(extra)).map((p) => [p.path, p.message])).toEqual(expected);
+  });
+});
