@@ -7,6 +7,7 @@ import { defaults } from '../shared/config';
 import { parseMeshName } from '../shared/pki/identity';
 import { ValidationError } from '../shared/errors';
 import type { PushTierOptions } from './xds-server';
+import type { EgressPolicy } from '../shared/render/settings';
 
 export interface ControlPlaneProps {
   /** Keep the state table (and its data) when the stack is deleted. @default RemovalPolicy.RETAIN */
@@ -27,6 +28,14 @@ export interface ControlPlaneProps {
   readonly requestTimeout?: string;
   /** The mesh's trust domain: identities are `spiffe://<meshName>/service/<name>`. @default 'mesh.local' */
   readonly meshName?: string;
+  /**
+   * What sidecars do with traffic to destinations no dependency declares (App Mesh's egress
+   * filter): 'allow-declared' (DROP_ALL) or 'allow-all' (ALLOW_ALL). Only transparent-mode
+   * sidecars see such traffic (docs/rendering.md, "The mesh's edges"). @default 'allow-declared'
+   */
+  readonly egress?: EgressPolicy;
+  /** The CA bundle in the Envoy image that external services' certificates are verified against. @default '/etc/ssl/certs/ca-certificates.crt' */
+  readonly systemCaBundlePath?: string;
   /** How long the xds function reuses a snapshot read from the table, in ms (0: no cache). @default 2000 */
   readonly snapshotCacheTtlMs?: number;
   /** The EC2 tag naming an instance's mesh service. @default 'mesh:service' */

@@ -112,6 +112,8 @@ export class ControlPlane extends Construct {
       refreshDelay: props.refreshDelay ?? defaultRenderSettings.refreshDelay,
       requestTimeout: props.requestTimeout ?? defaultRenderSettings.requestTimeout,
       meshName: props.meshName ?? defaultRenderSettings.meshName,
+      ...(props.egress ? { egress: props.egress } : {}),
+      ...(props.systemCaBundlePath ? { systemCaBundlePath: props.systemCaBundlePath } : {}),
     };
     this.meshTagKey = props.meshTagKey ?? controlPlaneDefaults.meshTagKey;
 
@@ -123,6 +125,8 @@ export class ControlPlane extends Construct {
       XDS_REQUEST_TIMEOUT: this.renderSettings.requestTimeout,
       MESH_NAME: this.renderSettings.meshName,
       MESH_TAG_KEY: this.meshTagKey,
+      ...(this.renderSettings.egress ? { MESH_EGRESS: this.renderSettings.egress } : {}),
+      ...(this.renderSettings.systemCaBundlePath ? { SYSTEM_CA_BUNDLE_PATH: this.renderSettings.systemCaBundlePath } : {}),
     };
     const { logRetention, ecsClusterArns } = props;
     const common = { table: state.table, environment, ecsClusterArns, logRetention };

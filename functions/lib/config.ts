@@ -1,4 +1,4 @@
-import { RenderSettings, defaultRenderSettings } from '../../shared/render/settings';
+import { EgressPolicy, RenderSettings, defaultRenderSettings } from '../../shared/render/settings';
 import { parseMeshName } from '../../shared/pki/identity';
 import { AuthMode } from '../../shared/xds/authorization';
 import { defaults } from '../../shared/config';
@@ -42,6 +42,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
       refreshDelay: env.XDS_REFRESH_DELAY ?? defaultRenderSettings.refreshDelay,
       requestTimeout: env.XDS_REQUEST_TIMEOUT ?? defaultRenderSettings.requestTimeout,
       meshName: parseMeshName(env.MESH_NAME ?? defaultRenderSettings.meshName),
+      ...(env.MESH_EGRESS ? { egress: egressPolicy(env.MESH_EGRESS) } : {}),
+      ...(env.SYSTEM_CA_BUNDLE_PATH ? { systemCaBundlePath: env.SYSTEM_CA_BUNDLE_PATH } : {}),
     },
     // 0 is meaningful for these two: no cache, and a status write on every change.
     snapshotCacheTtlMs: integer(env, 'SNAPSHOT_CACHE_TTL_MS', defaults.snapshotCacheTtlMs, 0),
@@ -53,6 +55,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
     caKeyId: env.CA_KEY_ID || undefined,
     certificateLifetimeSeconds: integer(env, 'CERTIFICATE_LIFETIME_SECONDS', defaults.certificateLifetimeSeconds, 1),
   };
+}
+
+function egressPolicy(raw: string): EgressPolicy {
+  if (raw === 'allow-declared' || raw === 'allow-all') return raw;
+  throw new Error(`MESH_EGRESS must be allow-declared or allow-all, got "${raw}"`);
 }
 
 function authMode(raw: string): AuthMode {
