@@ -75,6 +75,22 @@ describe('declaring the edges', () => {
     expect((await store.getSnapshot('github'))!.resources).toEqual({ listeners: [], routes: [], clusters: [] });
   });
 
+  it('turns mTLS on in two steps: permissive admits a caller without mTLS, strict is refused while it still has one', async () => {
+    const store = await newStore();
+    await declareService(store, spec('payments', { mtls: { mode: 'off' } }), settings);
+    await declareService(store, spec('legacy', { mtls: { mode: 'off' }, dependencies: [{ service: 'payments', localPort: 7000 }] }), settings);
+    await declareService(store, spec('payments', { mtls: { mode: 'permissive' } }), settings);
+    const legacyCluster = (await store.getSnapshot('legacy'))!.resources.clusters!.find((c) => c.name === 'payments')!;
+    expect(legacyCluster).not.toHaveProperty('transport_socket');
+    const error = await declareService(store, spec('payments', { mtls: { mode: 'strict' } }), settings).catch((e: unknown) => e);
+    expect((error as ValidationError).problems).toEqual([
+      { path: 'mtls.enabled', message: 'service "legacy" calls this one (dependencies.0) and has mtls.enabled false: it has no certificate to present' },
+    ]);
+    await declareService(store, spec('legacy', { dependencies: [{ service: 'payments', localPort: 7000 }] }), settings);
+    await declareService(store, spec('payments', { mtls: { mode: 'strict' } }), settings);
+    expect((await store.getSnapshot('legacy'))!.resources.clusters!.find((c) => c.name === 'payments')).toHaveProperty('transport_socket');
+  });
+
   it('refuses a gateway route to an undeclared service and writes nothing', async () => {
     const store = await newStore();
     const error = await declareService(store, gateway([{ pathPrefix: '/', service: 'web' }]), settings).catch((e: unknown) => e);
