@@ -122,6 +122,8 @@ export function validateControlPlaneProps(props: ControlPlaneProps): void {
       check(false, 'meshName', `${reason} (got '${meshName}')`);
     }
   }
+  if (known(props.egress)) check(props.egress === 'allow-declared' || props.egress === 'allow-all', 'egress', `must be 'allow-declared' or 'allow-all' (got '${props.egress}')`);
+  if (known(props.systemCaBundlePath)) check(/^\/[\x21-\x7e]+$/.test(props.systemCaBundlePath!), 'systemCaBundlePath', `must be an absolute file path in the Envoy image (got '${props.systemCaBundlePath}')`);
   const renewal = props.renewalInterval;
   if (renewal !== undefined && !renewal.isUnresolved()) {
     const seconds = renewal.toSeconds();
