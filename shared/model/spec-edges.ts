@@ -147,7 +147,10 @@ export function withEdgeKindPorts(input: unknown): unknown {
   const filled = spec.kind === 'external' ? spec.port : first;
   const protocol = spec.kind === 'external' ? edgeDefaults.externalProtocol : edgeDefaults.gatewayProtocol;
   return {
-    ...(typeof filled === 'number' ? { inboundPort: filled, appPort: filled } : {}),
+    // Without a port to copy, a stand-in lets the schema pass so that checkEdgeSpec names what is
+    // really missing (`port`, `listeners`) and the spec is refused there.
+    inboundPort: typeof filled === 'number' ? filled : 1,
+    appPort: typeof filled === 'number' ? filled : 1,
     protocol,
     ...spec,
   };

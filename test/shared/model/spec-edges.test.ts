@@ -90,7 +90,7 @@ describe('kind "external"', () => {
   });
 
   it.each([
-    ['without hosts, port and tls', { name: 'x', kind: 'external' }, ['inboundPort', 'appPort']],
+    ['without hosts, port and tls', { name: 'x', kind: 'external' }, ['hosts', 'port', 'tls']],
     ['without tls', { name: 'x', kind: 'external', hosts: ['a.example.com'], port: 443 }, ['tls']],
     ['with a bad host', { name: 'x', kind: 'external', hosts: ['not a host'], port: 443, tls: true }, ['hosts.0']],
     ['with a single-label host', { name: 'x', kind: 'external', hosts: ['localhost'], port: 443, tls: true }, ['hosts.0']],
@@ -129,6 +129,7 @@ describe('kind "gateway"', () => {
     ['a TCP listener', { listeners: [{ port: 8443, protocol: 'tcp' }] }, [['listeners.0.protocol', 'Invalid option: expected one of "http"|"http2"|"grpc"']]],
     ['a TLS certificate that is not a Secrets Manager ARN', { listeners: [{ port: 8443, protocol: 'http', tls: { certificateSecretArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/abc' } }] }, [['listeners.0.tls.certificateSecretArn', 'must be a Secrets Manager secret ARN']]],
     ['no routes', { routes: undefined }, [['routes', 'is required for kind "gateway"']]],
+    ['no listeners', { listeners: undefined }, [['listeners', 'is required for kind "gateway"']]],
     ['an inbound side', { inbound: { timeoutMs: 10 } }, [['inbound', 'a gateway has no inbound side of a payload']]],
   ])('rejects %s, at the field', (_, extra, expected) => {
     expect(problemsOf(gateway(extra)).map((p) => [p.path, p.message])).toEqual(expected);
