@@ -7,7 +7,7 @@ import { defaults } from '../shared/config';
 import { parseMeshName } from '../shared/pki/identity';
 import { ValidationError } from '../shared/errors';
 import type { PushTierOptions } from './xds-server';
-import { RouteDelivery, routeDeliveries } from '../shared/render/settings';
+import { EgressPolicy, RouteDelivery, routeDeliveries } from '../shared/render/settings';
 import { ObservabilitySpec, observabilitySchema } from '../shared/model/spec-observability';
 import { toProblems } from '../shared/model/spec';
 
@@ -36,6 +36,14 @@ export interface ControlPlaneProps {
   readonly requestTimeout?: string;
   /** The mesh's trust domain: identities are `spiffe://<meshName>/service/<name>`. @default 'mesh.local' */
   readonly meshName?: string;
+  /**
+   * What sidecars do with traffic to destinations no dependency declares (App Mesh's egress
+   * filter): 'allow-declared' (DROP_ALL) or 'allow-all' (ALLOW_ALL). Only transparent-mode
+   * sidecars see such traffic (docs/rendering.md, "The mesh's edges"). @default 'allow-declared'
+   */
+  readonly egress?: EgressPolicy;
+  /** The CA bundle in the Envoy image that external services' certificates are verified against. @default '/etc/ssl/certs/ca-certificates.crt' */
+  readonly systemCaBundlePath?: string;
   /** How long the xds function reuses a snapshot read from the table, in ms (0: no cache). @default 2000 */
   readonly snapshotCacheTtlMs?: number;
   /** The EC2 tag naming an instance's mesh service. @default 'mesh:service' */
@@ -143,6 +151,8 @@ export function validateControlPlaneProps(props: ControlPlaneProps): void {
     const parsed = observabilitySchema.safeParse(props.observability);
     if (!parsed.success) check(false, 'observability', toProblems(parsed.error).map((p) => `${p.path || '(root)'}: ${p.message}`).join('; '));
   }
+  if (known(props.egress)) check(props.egress === 'allow-declared' || props.egress === 'allow-all', 'egress', `must be 'allow-declared' or 'allow-all' (got '${props.egress}')`);
+  if (known(props.systemCaBundlePath)) check(/^\/[\x21-\x7e]+$/.test(props.systemCaBundlePath!), 'systemCaBundlePath', `must be an absolute file path in the Envoy image (got '${props.systemCaBundlePath}')`);
   const renewal = props.renewalInterval;
   if (renewal !== undefined && !renewal.isUnresolved()) {
     const seconds = renewal.toSeconds();

@@ -119,6 +119,8 @@ export class ControlPlane extends Construct {
       routeDelivery: props.routeDelivery ?? 'rds',
       ...(props.observability ? { observability: props.observability } : {}),
       ...(props.serviceDomain ? { serviceDomain: props.serviceDomain } : {}),
+      ...(props.egress ? { egress: props.egress } : {}),
+      ...(props.systemCaBundlePath ? { systemCaBundlePath: props.systemCaBundlePath } : {}),
     };
     this.meshTagKey = props.meshTagKey ?? controlPlaneDefaults.meshTagKey;
 
@@ -133,6 +135,8 @@ export class ControlPlane extends Construct {
       MESH_TAG_KEY: this.meshTagKey,
       ...(props.observability ? { MESH_OBSERVABILITY: JSON.stringify(props.observability) } : {}),
       ...(props.serviceDomain ? { MESH_SERVICE_DOMAIN: props.serviceDomain } : {}),
+      ...(this.renderSettings.egress ? { MESH_EGRESS: this.renderSettings.egress } : {}),
+      ...(this.renderSettings.systemCaBundlePath ? { SYSTEM_CA_BUNDLE_PATH: this.renderSettings.systemCaBundlePath } : {}),
     };
     const { logRetention, ecsClusterArns } = props;
     const common = { table: state.table, environment, ecsClusterArns, logRetention };

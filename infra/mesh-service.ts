@@ -1,7 +1,8 @@
 import { Annotations, CustomResource, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ServiceSpec, ServiceSpecInput } from '../shared/model/spec';
+import { ServiceSpec, ServiceSpecInput, mtlsEnabledOf } from '../shared/model/spec';
+import { dependencyNamesOf, kindOf } from '../shared/model/spec-edges';
 import { parseServiceSpec } from '../shared/model/parse-spec';
 import type { ControlPlane } from './control-plane';
 import { metricsPolicy } from '../shared/render/stats';
@@ -73,9 +74,10 @@ export class MeshService extends Construct {
     }
     this.resource.node.addDependency(controlPlane.table);
 
-    for (const dep of this.spec.dependencies) services.get(dep.service)?.dependOnService(this);
+    // A gateway's routes order it after the services it routes to, as dependencies do.
+    for (const dep of dependencyNamesOf(this.spec)) services.get(dep)?.dependOnService(this);
     for (const other of services.values()) {
-      if (other.spec.dependencies.some((d) => d.service === this.serviceName)) this.dependOnService(other);
+      if (dependencyNamesOf(other.spec).includes(this.serviceName)) this.dependOnService(other);
     }
     this.node.addValidation({ validate: () => this.identityProblems() });
     this.node.addValidation({ validate: () => this.warnIfUnreachable(services) });
@@ -110,8 +112,8 @@ export class MeshService extends Construct {
    * declared elsewhere (through the management API). Returns no error.
    */
   private warnIfUnreachable(services: ReadonlyMap<string, MeshService>): string[] {
-    if (this.spec.inbound?.allowedCallers || this.spec.inbound?.external || this.spec.mtls?.enabled === false) return [];
-    const called = [...services.values()].some((s) => s.spec.dependencies.some((d) => d.service === this.serviceName));
+    if (this.spec.inbound?.allowedCallers || this.spec.inbound?.external || !mtlsEnabledOf(this.spec) || kindOf(this.spec) !== 'service') return [];
+    const called = [...services.values()].some((s) => dependencyNamesOf(s.spec).includes(this.serviceName));
     if (!called) {
       Annotations.of(this).addWarningV2(
         'mesh:unreachable-service',

@@ -1,6 +1,7 @@
 import { ServiceSpecInput } from '../../shared/model/spec';
 import { re2Problem } from '../../shared/model/re2';
 import { AppMeshResource, Json } from './read';
+import { convertGateways } from './gateway';
 
 /**
  * (Over 350 lines on purpose: one mapping of App Mesh's objects onto the spec, read top to
@@ -24,8 +25,10 @@ import { AppMeshResource, Json } from './read';
  *   and method) give `routes[]`, with their own targets, retries and timeout; when one route
  *   needs `routes[]`, they all go there, in App Mesh's priority order.
  *
+ * - a virtual gateway becomes a spec of kind "gateway", its gateway routes its routes (gateway.ts).
+ *
  * What has no equivalent (scheme, port, suffix and range matches, regexes RE2 refuses,
- * gateways, DNS and Cloud Map discovery, TLS certificates) is reported with where it was.
+ * DNS and Cloud Map discovery, TLS certificates) is reported with where it was.
  */
 
 export interface Unsupported {
@@ -83,11 +86,10 @@ export function convertAppMesh(resources: readonly AppMeshResource[]): Conversio
   const of = (kind: AppMeshResource['kind']) => resources.filter((r) => r.kind === kind);
   const nodes = new Map(of('virtualNode').map((n) => [n.name, n]));
   const routers = new Map(of('virtualRouter').map((r) => [r.name, r]));
-  for (const r of [...of('virtualGateway'), ...of('gatewayRoute')]) {
-    unsupported.push({ at: r.at, what: `${r.kind} "${r.name}": ingress gateways have no equivalent; put a load balancer in front of a service's Envoy` });
-  }
   for (const m of of('mesh')) {
-    if (obj(obj(m.spec).egressFilter).type === 'ALLOW_ALL') unsupported.push({ at: m.at, what: 'egressFilter ALLOW_ALL: traffic outside the mesh is not proxied by our Envoys at all' });
+    if (obj(obj(m.spec).egressFilter).type === 'ALLOW_ALL') {
+      notes.push('egressFilter ALLOW_ALL: set egress "allow-all" on the ControlPlane; it acts only where sidecars intercept traffic (docs/rendering.md, "Egress")');
+    }
   }
 
   // Services: one per virtual service, then one per virtual node no virtual service provides.
@@ -176,6 +178,8 @@ export function convertAppMesh(resources: readonly AppMeshResource[]): Conversio
     }
     if (dependencies.length > 0) (spec as { dependencies?: unknown }).dependencies = dependencies;
   }
+  const taken = new Set(specs.map((s) => s.name));
+  specs.push(...convertGateways(of('virtualGateway'), of('gatewayRoute'), { serviceOfVirtualService, taken, unsupported, notes, nameOf: serviceNameOf }));
   return { specs, unsupported: dedupe(unsupported), notes };
 }
 

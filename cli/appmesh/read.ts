@@ -16,6 +16,8 @@ export interface AppMeshResource {
   readonly name: string;
   /** For a route: its virtual router. */
   readonly router?: string;
+  /** For a gateway route: its virtual gateway. */
+  readonly gateway?: string;
   readonly spec: Json;
   /** Where it was found, for the report: `virtualNodes[2]`, `Resources.ServiceBNode`. */
   readonly at: string;
@@ -90,7 +92,15 @@ function add(kind: Kind, item: Json, at: string, out: ReadResult): void {
     return;
   }
   const router = item.virtualRouterName;
-  out.resources.push({ kind, name, ...(typeof router === 'string' && kind === 'route' ? { router } : {}), spec: item.spec, at });
+  const gateway = item.virtualGatewayName;
+  out.resources.push({
+    kind,
+    name,
+    ...(typeof router === 'string' && kind === 'route' ? { router } : {}),
+    ...(typeof gateway === 'string' && kind === 'gatewayRoute' ? { gateway } : {}),
+    spec: item.spec,
+    at,
+  });
 }
 
 function readTemplate(resources: Json, out: ReadResult): void {

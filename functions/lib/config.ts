@@ -1,4 +1,4 @@
-import { RenderSettings, RouteDelivery, defaultRenderSettings, routeDeliveries } from '../../shared/render/settings';
+import { EgressPolicy, RenderSettings, RouteDelivery, defaultRenderSettings, routeDeliveries } from '../../shared/render/settings';
 import { parseMeshName } from '../../shared/pki/identity';
 import { AuthMode } from '../../shared/xds/authorization';
 import { defaults } from '../../shared/config';
@@ -44,6 +44,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
       meshName: parseMeshName(env.MESH_NAME ?? defaultRenderSettings.meshName),
       routeDelivery: routeDelivery(env.XDS_ROUTE_DELIVERY || 'rds'),
       ...(env.MESH_SERVICE_DOMAIN ? { serviceDomain: env.MESH_SERVICE_DOMAIN } : {}),
+      ...(env.MESH_EGRESS ? { egress: egressPolicy(env.MESH_EGRESS) } : {}),
+      ...(env.SYSTEM_CA_BUNDLE_PATH ? { systemCaBundlePath: env.SYSTEM_CA_BUNDLE_PATH } : {}),
     },
     // 0 is meaningful for these two: no cache, and a status write on every change.
     snapshotCacheTtlMs: integer(env, 'SNAPSHOT_CACHE_TTL_MS', defaults.snapshotCacheTtlMs, 0),
@@ -60,6 +62,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
 function routeDelivery(raw: string): RouteDelivery {
   if ((routeDeliveries as readonly string[]).includes(raw)) return raw as RouteDelivery;
   throw new Error(`XDS_ROUTE_DELIVERY must be ${routeDeliveries.join(' or ')}, got "${raw}"`);
+}
+
+function egressPolicy(raw: string): EgressPolicy {
+  if (raw === 'allow-declared' || raw === 'allow-all') return raw;
+  throw new Error(`MESH_EGRESS must be allow-declared or allow-all, got "${raw}"`);
 }
 
 function authMode(raw: string): AuthMode {

@@ -149,3 +149,15 @@ export const interceptionDefaults = {
    */
   envoyUid: 101,
 } as const;
+
+/** defaults of the mesh's edges (spec-edges.ts): gateways, external services. */
+export const edgeDefaults = {
+  /** A spec without `kind` is a mesh service with a payload and a sidecar. */
+  kind: 'service',
+  /** An external service is reached over TCP unless its spec says how it speaks (http lets dependents retry and time out per request). */
+  externalProtocol: 'tcp',
+  /** What a gateway's own `protocol` says when left out: it is not used (each listener has its protocol). */
+  gatewayProtocol: 'http',
+  /** Connect timeout of the DNS cluster that reaches an external service (a host across the internet, not in the VPC). */
+  externalConnectTimeoutMs: 5_000,
+} as const;

@@ -1,4 +1,5 @@
 import { ServiceSpec } from './spec';
+import { dependencyNamesOf } from './spec-edges';
 
 /**
  * NodeWorld is everything the Envoys of one service need to know: its own spec, the specs of
@@ -26,14 +27,14 @@ export type NodeWorldResult = { readonly world: NodeWorld } | { readonly missing
 export function buildNodeWorld(spec: ServiceSpec, specs: ReadonlyMap<string, ServiceSpec>, listedCallers: readonly string[]): NodeWorldResult {
   const dependencies = new Map<string, ServiceSpec>();
   const missingDependencies: string[] = [];
-  for (const dep of spec.dependencies) {
-    const found = specs.get(dep.service);
-    if (found) dependencies.set(dep.service, found);
-    else missingDependencies.push(dep.service);
+  for (const name of dependencyNamesOf(spec)) {
+    const found = specs.get(name);
+    if (found) dependencies.set(name, found);
+    else missingDependencies.push(name);
   }
   if (missingDependencies.length > 0) return { missingDependencies };
   const callers = [...new Set(listedCallers)]
-    .filter((caller) => specs.get(caller)?.dependencies.some((d) => d.service === spec.name) ?? false)
+    .filter((caller) => { const c = specs.get(caller); return c !== undefined && dependencyNamesOf(c).includes(spec.name); })
     .sort();
   return { world: { spec, dependencies, callers } };
 }

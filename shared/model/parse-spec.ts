@@ -4,6 +4,7 @@ import { checkInterceptionPorts } from './spec-interception';
 import { Dependency, ServiceSpec, mtlsEnabledOf, serviceSpecSchema, toProblems } from './spec';
 import { RolloutSpec } from './spec-rollout';
 import { checkServiceTraffic, checkTrafficPolicy } from './spec-traffic';
+import { checkEdgeSpec, kindOf } from './spec-edges';
 
 /**
  * Parsing a spec: the schema (spec.ts) checks each field; the checks here find what a
@@ -16,9 +17,9 @@ import { checkServiceTraffic, checkTrafficPolicy } from './spec-traffic';
  * ports that clash, a dependency on itself, the same dependency twice.
  */
 export function checkSpecConsistency(spec: ServiceSpec): Problem[] {
-  const problems: Problem[] = [];
+  const problems: Problem[] = checkEdgeSpec(spec);
   if (spec.rollout) problems.push(...checkRollout(spec.rollout, 'rollout'));
-  if (spec.inboundPort === spec.appPort) {
+  if (spec.inboundPort === spec.appPort && kindOf(spec) === 'service') {
     problems.push({ path: 'appPort', message: `clashes with inboundPort ${spec.inboundPort}` });
   }
   const portOwners = new Map<number, string>([

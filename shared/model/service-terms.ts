@@ -1,4 +1,4 @@
-import { serviceDefaults } from './defaults';
+import { edgeDefaults, serviceDefaults } from './defaults';
 import type { ServiceSpec } from './spec';
 
 /**
@@ -29,7 +29,43 @@ export function ecsServiceNameOf(spec: ServiceSpec): string {
   return spec.ecs?.serviceName ?? spec.name;
 }
 
-/** mtlsEnabledOf tells whether the service takes part in mutual TLS: it has a mesh identity and requires one from callers. */
-export function mtlsEnabledOf(spec: Pick<ServiceSpec, 'mtls'>): boolean {
-  return spec.mtls?.enabled ?? serviceDefaults.mtls.enabled;
+/** What a spec declares: a mesh service (default), an ingress gateway, or a service outside the mesh (spec-edges.ts). */
+export const serviceKinds = ['service', 'gateway', 'external'] as const;
+export type ServiceKind = (typeof serviceKinds)[number];
+
+/** How strictly a service asks for mutual TLS on its inbound side (spec-edges.ts, mtlsSchema). */
+export const mtlsModes = ['strict', 'permissive', 'off'] as const;
+export type MtlsMode = (typeof mtlsModes)[number];
+
+/** kindOf is a spec's kind: "service" unless it says otherwise. */
+export function kindOf(spec: { readonly kind?: ServiceKind | undefined }): ServiceKind {
+  return spec.kind ?? edgeDefaults.kind;
+}
+
+/** mtlsModeOf resolves `mtls.mode`, reading the older `enabled` switch when mode is not set. */
+export function mtlsModeOf(spec: { readonly mtls?: { readonly enabled?: boolean | undefined; readonly mode?: MtlsMode | undefined } | undefined }): MtlsMode {
+  if (spec.mtls?.mode) return spec.mtls.mode;
+  const enabled = spec.mtls?.enabled ?? serviceDefaults.mtls.enabled;
+  return enabled ? 'strict' : 'off';
+}
+
+/**
+ * mtlsEnabledOf tells whether the service takes part in mutual TLS: it has a mesh identity and
+ * terminates mTLS on its inbound side (mode strict or permissive).
+ */
+export function mtlsEnabledOf(spec: Parameters<typeof mtlsModeOf>[0]): boolean {
+  return mtlsModeOf(spec) !== 'off';
+}
+
+/**
+ * dependencyNamesOf lists the services a spec sends traffic to, sorted and unique: its
+ * dependencies and, for a gateway, the services its routes name. Gateway routes count as
+ * declared dependencies everywhere the graph matters (the callers' allow-list default, the
+ * dependents index, re-rendering and the checks against the catalog).
+ */
+export function dependencyNamesOf(spec: {
+  readonly dependencies: readonly { readonly service: string }[];
+  readonly routes?: readonly { readonly service: string }[] | undefined;
+}): string[] {
+  return [...new Set([...spec.dependencies.map((d) => d.service), ...(spec.routes ?? []).map((r) => r.service)])].sort();
 }

@@ -8,6 +8,8 @@ import { observabilitySchema } from './spec-observability';
 import { interceptionSchema } from './spec-interception';
 // spec-traffic.ts reads this module's primitives, so its schemas are read lazily: either module may load first.
 import { faultsSchema, mirrorSchema, rateLimitSchema, trafficRoutesSchema } from './spec-traffic';
+import { edgeFields, mtlsSchema, withEdgeKindPorts } from './spec-edges';
+import { port, serviceName } from './spec-primitives';
 
 /**
  * The service spec is what an operator declares about one mesh service. Its core fields
@@ -16,14 +18,7 @@ import { faultsSchema, mirrorSchema, rateLimitSchema, trafficRoutesSchema } from
  * written down in `defaults.ts`.
  */
 
-/** DNS_LABEL is RFC 1123: lowercase alphanumerics and '-', 1 to 63 characters, alphanumeric at both ends. */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-export const serviceName = z
-  .string()
-  .regex(DNS_LABEL, 'must be a DNS label: 1-63 lowercase letters, digits or "-", starting and ending alphanumeric');
-
-export const port = z.int().min(1, 'must be a port from 1 to 65535').max(65535, 'must be a port from 1 to 65535');
+export { port, serviceName } from './spec-primitives';
 
 export const protocols = ['http', 'http2', 'grpc', 'tcp'] as const;
 export type Protocol = (typeof protocols)[number];
@@ -197,7 +192,7 @@ export const jwtSchema = z.strictObject({
   if (problem) ctx.addIssue({ code: 'custom', path: ['jwksUri'], message: `${problem}; set allowPrivateJwksUri to allow it` });
 });
 
-export const serviceSpecSchema = z.strictObject({
+const serviceSpecObject = z.strictObject({
   name: serviceName,
   /** Where this service's Envoy accepts mesh traffic: the port other services' endpoints point at. */
   inboundPort: port,
@@ -256,7 +251,7 @@ export const serviceSpecSchema = z.strictObject({
   /** A progressive rollout of every caller's traffic to this service, from one subset to another (spec-rollout.ts). */
   rollout: rolloutSchema.optional(),
   /** Mutual TLS with the mesh CA's certificates on the inbound listener and towards this service; on unless disabled. */
-  mtls: z.strictObject({ enabled: z.boolean().optional() }).optional(),
+  mtls: mtlsSchema.optional(),
   /**
    * Who may fetch this service's configuration and certificate: the IAM roles of its instances
    * and tasks. A poll signed by another role is refused (403). ARNs of roles, compared by
@@ -277,10 +272,22 @@ export const serviceSpecSchema = z.strictObject({
   interception: z.lazy(() => interceptionSchema).optional(),
   /** A local rate limit on the requests this service's sidecar accepts: 429 beyond it (spec-traffic.ts). */
   rateLimit: z.lazy(() => rateLimitSchema).optional(),
+  /** "service" (default), "gateway" or "external": spec-edges.ts. */
+  kind: edgeFields.kind,
+  /** kind "external": the host names, port and TLS of a service outside the mesh. */
+  hosts: edgeFields.hosts,
+  port: edgeFields.port,
+  tls: edgeFields.tls,
+  /** kind "gateway": where it accepts traffic from outside, and the mesh services it routes to. */
+  listeners: edgeFields.listeners,
+  routes: edgeFields.routes,
 });
 
-export type ServiceSpecInput = z.input<typeof serviceSpecSchema>;
-export type ServiceSpec = z.output<typeof serviceSpecSchema>;
+/** serviceSpecSchema parses a spec; a gateway or external service may leave out the core fields it does not use (withEdgeKindPorts). */
+export const serviceSpecSchema = z.preprocess(withEdgeKindPorts, serviceSpecObject);
+
+export type ServiceSpecInput = z.input<typeof serviceSpecObject>;
+export type ServiceSpec = z.output<typeof serviceSpecObject>;
 export type Dependency = ServiceSpec['dependencies'][number];
 
 export { ecsServiceNameOf, mtlsEnabledOf } from './service-terms';

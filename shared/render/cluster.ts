@@ -22,7 +22,7 @@ export interface ClusterOptions {
 }
 
 /** upstreamProtocolOptions makes a cluster speak HTTP/2 to its hosts where the protocol needs it. */
-function upstreamProtocolOptions(protocol: Protocol): Record<string, unknown> {
+export function upstreamProtocolOptions(protocol: Protocol): Record<string, unknown> {
   if (!usesHttp2(protocol)) return {};
   return {
     typed_extension_protocol_options: {
@@ -50,7 +50,7 @@ function edsCluster(service: string, connectTimeoutMs: number, settings: RenderS
 }
 
 /** circuitBreakers bounds what one caller may load on a dependency; track_remaining feeds the remaining_* gauges. */
-function circuitBreakers(policy: DependencyPolicy): Record<string, unknown> {
+export function circuitBreakers(policy: DependencyPolicy): Record<string, unknown> {
   const cb = policy.circuitBreakers;
   return {
     thresholds: [
@@ -70,7 +70,7 @@ function circuitBreakers(policy: DependencyPolicy): Record<string, unknown> {
  * outlierDetection ejects hosts that keep failing. Gateway errors are enforced explicitly:
  * Envoy counts them but, by default (enforcing 0 %), never ejects on them.
  */
-function outlierDetection(policy: DependencyPolicy): Record<string, unknown> {
+export function outlierDetection(policy: DependencyPolicy): Record<string, unknown> {
   const od = policy.outlierDetection;
   if (!od) return {};
   return {

@@ -30,7 +30,7 @@ export interface OutboundListenerOptions extends ListenerOptions {
   readonly policy?: DependencyPolicy;
 }
 
-interface HcmParams {
+export interface HcmParams {
   readonly statPrefix: string;
   readonly routeName: string;
   readonly direction: 'inbound' | 'outbound';
@@ -38,7 +38,7 @@ interface HcmParams {
   readonly preserveExternalRequestId: boolean;
 }
 
-function httpConnectionManager(p: HcmParams, settings: RenderSettings, options: ListenerOptions): Record<string, unknown> {
+export function httpConnectionManager(p: HcmParams, settings: RenderSettings, options: ListenerOptions): Record<string, unknown> {
   const policy = servicePolicy(p.spec);
   const tracing = hcmTracing(p.spec, settings);
   return {
@@ -110,7 +110,7 @@ function listener(
 }
 
 /** payloadFilter is the last filter of a listener that serves the payload: a TCP proxy to it, or HTTP through the inbound route. */
-function payloadFilter(spec: ServiceSpec, statPrefix: string, settings: RenderSettings, options: ListenerOptions): Record<string, unknown> {
+export function payloadFilter(spec: ServiceSpec, statPrefix: string, settings: RenderSettings, options: ListenerOptions): Record<string, unknown> {
   const policy = servicePolicy(spec);
   if (spec.protocol === 'tcp') return tcpProxy(statPrefix, { cluster: names.localAppCluster }, policy.inboundIdleTimeoutMs, spec, 'inbound');
   return httpConnectionManager(

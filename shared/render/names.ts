@@ -41,6 +41,11 @@ export const names = {
   passthroughCluster: 'transparent_passthrough',
   /** Transparent mode: a cluster with no hosts, for connections that would loop back into Envoy. */
   blackholeCluster: 'transparent_blackhole',
+  /** A gateway's listener on one port, and the route configuration its HTTP listeners share. */
+  gatewayListener: (port: number) => `gateway_${port}`,
+  gatewayRoute: 'gateway',
+  /** The SDS secret with the operator's certificate a gateway terminates TLS with on one listener. */
+  gatewayCertificateSecret: (gateway: string, port: number) => `gateway_certificate_${gateway}_${port}`,
 } as const;
 
 /**
@@ -95,8 +100,15 @@ export function assignmentSource(edsName: string): string {
 
 /**
  * servedSecretNames are the only SDS secrets the nodes of `service` may be served: its own
- * certificate and the trust bundle. A snapshot that references another secret is inconsistent.
+ * certificate and the trust bundle (and a gateway's listener certificates: isGatewayCertificateOf).
+ * A snapshot that references another secret is inconsistent.
  */
 export function servedSecretNames(service: string): readonly string[] {
   return [names.trustBundleSecret, names.serviceCertificateSecret(service)].sort();
+}
+
+/** isGatewayCertificateOf tells whether a secret name is one of `service`'s gateway listener certificates (names.gatewayCertificateSecret). */
+export function isGatewayCertificateOf(service: string, secret: string): boolean {
+  const prefix = names.gatewayCertificateSecret(service, 0).slice(0, -1);
+  return secret.startsWith(prefix) && /^[1-9][0-9]{0,4}$/.test(secret.slice(prefix.length));
 }

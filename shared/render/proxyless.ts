@@ -1,3 +1,4 @@
+import { kindOf } from '../model/spec-edges';
 import { NodeWorld } from '../model/node-world';
 import type { Dependency, ServiceSpec } from '../model/spec';
 import { grpcRetryConditions } from '../model/service-terms';
@@ -171,7 +172,7 @@ export function proxylessClusters(dependency: ServiceSpec, dep?: Dependency): En
 export function renderProxylessSnapshot(world: NodeWorld): SnapshotResources {
   const deps = world.spec.dependencies.flatMap((dep) => {
     const dependency = world.dependencies.get(dep.service);
-    return dependency && dependency.protocol !== 'tcp' ? [{ dep, dependency }] : [];
+    return dependency && dependency.protocol !== 'tcp' && kindOf(dependency) === 'service' ? [{ dep, dependency }] : [];
   });
   return {
     listeners: deps.map((d) => proxylessListener(d.dependency, d.dep)).sort(byResourceName),

@@ -30,7 +30,7 @@ export function allowedCallers(spec: ServiceSpec, callers: readonly string[]): A
 }
 
 /** rbacRules is one ALLOW policy over the callers' identities; no callers means no policy, which denies everything. */
-function rbacRules(allowed: AllowedCallers, settings: RenderSettings): Record<string, unknown> {
+export function rbacRules(allowed: AllowedCallers, settings: RenderSettings): Record<string, unknown> {
   const principals = allowed.any
     ? // The trust bundle already limits peers to the mesh CA; the prefix limits them to service
       // identities, less the push tier's own (`_xds`): it is a server, never a caller.

@@ -4,7 +4,9 @@ import { EnvoyResource } from '../envoy/resources';
 import { usesHttp2 } from './cluster';
 import { jwksCluster, jwtAuthnFilter, jwtOf } from './jwt';
 import { ListenerOptions } from './listener';
-import { allowedCallers, httpRbacFilter, networkRbacFilter } from './rbac';
+import { AllowedCallers, allowedCallers, networkRbacFilter } from './rbac';
+import { inboundRbacListenerFilter } from './inbound-policy';
+import { kindOf, mtlsModeOf } from '../model/spec-edges';
 import { downstreamTlsTransportSocket, upstreamTlsTransportSocket } from './secret';
 import { RenderSettings } from './settings';
 
@@ -19,6 +21,12 @@ export interface InboundSecurity {
   /** What the external listener (inbound.external) keeps: the JWT check, never mTLS or the allow-list. */
   readonly externalListenerOptions: Pick<ListenerOptions, 'httpFilters'>;
   readonly clusters: readonly EnvoyResource[];
+  /**
+   * The allow-list of an HTTP service, which rides on its inbound route (inbound-policy.ts) so a
+   * caller change never touches the listener. Undefined: no allow-list, or a TCP service (whose
+   * network RBAC stays in the listener).
+   */
+  readonly routeCallerPolicy?: AllowedCallers;
 }
 
 /**
@@ -35,7 +43,7 @@ export function inboundSecurity(spec: ServiceSpec, callers: readonly string[], s
     ? downstreamTlsTransportSocket(spec, settings, http ? { alpnProtocols: ['h2', 'http/1.1'] } : {})
     : undefined;
   const httpFilters = http
-    ? [...(jwt ? [jwtAuthnFilter(spec, jwt)] : []), ...(allowed ? [httpRbacFilter(allowed, settings)] : [])]
+    ? [...(jwt ? [jwtAuthnFilter(spec, jwt)] : []), ...(allowed ? [inboundRbacListenerFilter(settings)] : [])]
     : [];
   const networkFilters = !http && allowed ? [networkRbacFilter(spec, allowed, settings)] : [];
   return {
@@ -46,20 +54,23 @@ export function inboundSecurity(spec: ServiceSpec, callers: readonly string[], s
     },
     externalListenerOptions: http && jwt ? { httpFilters: [jwtAuthnFilter(spec, jwt)] } : {},
     clusters: jwt ? [jwksCluster(spec, jwt)] : [],
+    ...(http && allowed ? { routeCallerPolicy: allowed } : {}),
   };
 }
 
 /**
- * dependencyTransportSocket is how the caller's cluster reaches a dependency: mTLS exactly
- * when the dependency's listener requires it (its spec decides, not the caller's), offering
- * h2 by ALPN where the cluster speaks HTTP/2. Undefined: plaintext.
+ * dependencyTransportSocket is how the caller's cluster reaches a mesh dependency: mTLS when
+ * the dependency's listener requires it (strict: its spec decides, not the caller's), or
+ * accepts it (permissive) and the caller has mTLS on; offering h2 by ALPN where the cluster
+ * speaks HTTP/2. Undefined: plaintext (an external service's TLS is external.ts's).
  */
 export function dependencyTransportSocket(
   caller: ServiceSpec,
   dependency: ServiceSpec,
   settings: RenderSettings,
 ): Record<string, unknown> | undefined {
-  if (!mtlsEnabledOf(dependency)) return undefined;
+  const mode = mtlsModeOf(dependency);
+  if (kindOf(dependency) === 'external' || mode === 'off' || (mode === 'permissive' && !mtlsEnabledOf(caller))) return undefined;
   return upstreamTlsTransportSocket(
     { caller: caller.name, dependency: dependency.name, mesh: settings.meshName },
     settings,

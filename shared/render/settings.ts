@@ -40,11 +40,26 @@ export interface RenderSettings {
    * zone. @default 'mesh.internal' (interceptionDefaults.serviceDomain)
    */
   readonly serviceDomain?: string;
+  /**
+   * The CA bundle TLS to hosts outside the mesh is verified against (external services): the
+   * system bundle of Envoy's official images. @default '/etc/ssl/certs/ca-certificates.crt'
+   */
+  readonly systemCaBundlePath?: string;
+  /**
+   * Whether a sidecar may reach destinations no dependency declares: 'allow-declared' (App
+   * Mesh's DROP_ALL) or 'allow-all' (ALLOW_ALL). It takes effect where the sidecar intercepts
+   * outbound traffic (transparent mode, render/egress.ts); a localhost-mode sidecar only ever
+   * sees the traffic its payload sends to its dependencies' local ports. @default 'allow-declared'
+   */
+  readonly egress?: EgressPolicy;
 }
 
 /** RouteDelivery says whether route configurations are served over RDS or inline in their listeners. */
 export type RouteDelivery = 'rds' | 'inline';
 export const routeDeliveries: readonly RouteDelivery[] = ['rds', 'inline'];
+
+/** EgressPolicy says what happens to traffic towards a destination no dependency declares. */
+export type EgressPolicy = 'allow-declared' | 'allow-all';
 
 /** ConfigSourceKind says how an Envoy fetches a sub-resource: polling over REST, or on its ADS stream. */
 export type ConfigSourceKind = 'rest' | 'ads';

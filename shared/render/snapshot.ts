@@ -2,15 +2,20 @@ import { NodeWorld } from '../model/node-world';
 import { InconsistentSnapshotError } from '../errors';
 import { EnvoyResource, RetiringResource, SnapshotResources, TypeVersions, XdsTypeName, byResourceName } from '../envoy/resources';
 import { dependencyCluster, localAppCluster } from './cluster';
-import { externalListener, inboundListener, outboundListener } from './listener';
+import { externalListener, outboundListener } from './listener';
+import { inboundListenerFor } from './mtls-mode';
+import { withCallerPolicy } from './inbound-policy';
 import { inboundRouteConfiguration, outboundRouteConfiguration } from './route';
-import { servedSecretNames } from './names';
+import { isGatewayCertificateOf, servedSecretNames } from './names';
 import { dependencyPolicy } from './policy';
 import { dependencyTransportSocket, inboundSecurity } from './security';
 import { RenderSettings } from './settings';
 import { inlineRoutes } from './inline-routes';
 import { transparentResources } from './transparent';
 import { contentVersion } from '../envoy/version';
+import { kindOf } from '../model/spec-edges';
+import { externalCluster, withHostRewrite } from './external';
+import { renderGatewaySnapshot } from './gateway';
 
 /**
  * renderSnapshot turns a node's world into its LDS, RDS and CDS resources, each list sorted
@@ -19,10 +24,14 @@ import { contentVersion } from '../envoy/version';
  */
 export function renderSnapshot(world: NodeWorld, settings: RenderSettings): SnapshotResources {
   const { spec } = world;
+  // A gateway has listeners of its own and no payload; an external service has no Envoy at all.
+  if (kindOf(spec) === 'gateway') return renderGatewaySnapshot(world, settings);
+  if (kindOf(spec) === 'external') return { listeners: [], routes: [], clusters: [] };
   const inbound = inboundSecurity(spec, world.callers, settings);
   const external = externalListener(spec, settings, inbound.externalListenerOptions);
-  const listeners = [inboundListener(spec, settings, inbound.listenerOptions), ...(external ? [external] : [])];
-  const routes = spec.protocol === 'tcp' ? [] : [inboundRouteConfiguration(spec)];
+  const listeners = [inboundListenerFor(spec, settings, inbound.listenerOptions, inbound.externalListenerOptions), ...(external ? [external] : [])];
+  const inboundRoute = (r: EnvoyResource) => (inbound.routeCallerPolicy ? withCallerPolicy(r, inbound.routeCallerPolicy, settings) : r);
+  const routes = spec.protocol === 'tcp' ? [] : [inboundRoute(inboundRouteConfiguration(spec))];
   const clusters = [localAppCluster(spec), ...inbound.clusters];
   const policies = new Map<string, ReturnType<typeof dependencyPolicy>>();
   for (const dep of spec.dependencies) {
@@ -31,6 +40,11 @@ export function renderSnapshot(world: NodeWorld, settings: RenderSettings): Snap
     const policy = dependencyPolicy(dep, dependency.protocol);
     policies.set(dep.service, policy);
     listeners.push(outboundListener(spec, dep, dependency, settings, { policy }));
+    if (kindOf(dependency) === 'external') {
+      if (dependency.protocol !== 'tcp') routes.push(withHostRewrite(outboundRouteConfiguration(dependency, { policy })));
+      clusters.push(externalCluster(dependency, dep, policy, settings));
+      continue;
+    }
     if (dependency.protocol !== 'tcp') routes.push(outboundRouteConfiguration(dependency, { policy }));
     const transportSocket = dependencyTransportSocket(spec, dependency, settings);
     clusters.push(dependencyCluster(dependency, settings, { policy, ...(transportSocket ? { transportSocket } : {}) }));
@@ -139,7 +153,7 @@ export function checkSnapshotConsistency(resources: SnapshotResources, service?:
   const clusterNames = new Set((resources.clusters ?? []).map((c) => String(c.name)));
   if (service !== undefined) {
     const served = new Set(servedSecretNames(service));
-    for (const name of secretNamesOf(resources).filter((n) => !served.has(n))) {
+    for (const name of secretNamesOf(resources).filter((n) => !served.has(n) && !isGatewayCertificateOf(service, n))) {
       problems.push(`secret "${name}" is referenced, but the nodes of "${service}" are not served it`);
     }
   }

@@ -36,14 +36,16 @@ export interface InterceptionPolicy {
 }
 
 /** interceptionPolicy is how the service's own node intercepts (the always-ignored addresses first). */
-export function interceptionPolicy(spec: ServiceSpec): InterceptionPolicy {
+export function interceptionPolicy(spec: ServiceSpec, settings: Pick<RenderSettings, 'egress'> = {}): InterceptionPolicy {
   const i = spec.interception ?? {};
+  // The mesh's egress setting, when the deployment gives one, is every transparent service's default.
+  const meshDefault = settings.egress === 'allow-all' ? 'passthrough' : settings.egress === 'allow-declared' ? 'deny' : undefined;
   return {
     mode: i.mode ?? interceptionDefaults.mode,
     egressPort: i.egressPort ?? interceptionDefaults.egressPort,
     egressIgnoredIps: [...new Set([...interceptionDefaults.egressIgnoredIps, ...(i.egressIgnoredIps ?? [])])],
     egressIgnoredPorts: [...new Set(i.egressIgnoredPorts ?? [])],
-    unknownDestinations: i.unknownDestinations ?? interceptionDefaults.unknownDestinations,
+    unknownDestinations: i.unknownDestinations ?? meshDefault ?? interceptionDefaults.unknownDestinations,
   };
 }
 
@@ -82,10 +84,10 @@ export interface TransparentDependency {
 export function transparentProblems(
   caller: ServiceSpec,
   deps: readonly Pick<TransparentDependency, 'dependency'>[],
-  settings: Pick<RenderSettings, 'serviceDomain'>,
+  settings: Pick<RenderSettings, 'serviceDomain' | 'egress'>,
 ): string[] {
   if (!isTransparent(caller)) return [];
-  const own = interceptionPolicy(caller);
+  const own = interceptionPolicy(caller, settings);
   const problems: string[] = [];
   const byPort = new Map<number, ServiceSpec[]>();
   const byName = new Map<string, string>();
@@ -129,7 +131,7 @@ function tcpProxyTo(caller: ServiceSpec, statPrefix: string, cluster: string): R
 
 /** transparentOutboundListener is the listener on the egress port (see the top of this file). */
 export function transparentOutboundListener(caller: ServiceSpec, deps: readonly TransparentDependency[], settings: RenderSettings): EnvoyResource {
-  const own = interceptionPolicy(caller);
+  const own = interceptionPolicy(caller, settings);
   const tcp = deps.filter((d) => d.dependency.protocol === 'tcp').sort((a, b) => servicePort(a.dependency) - servicePort(b.dependency));
   const httpPorts = [...new Set(deps.filter((d) => d.dependency.protocol !== 'tcp').map((d) => servicePort(d.dependency)))].sort((a, b) => a - b);
   const name = names.transparentOutbound;
@@ -187,17 +189,17 @@ export function transparentOutboundRouteConfiguration(
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const passthrough =
-    interceptionPolicy(caller).unknownDestinations === 'passthrough'
+    interceptionPolicy(caller, settings).unknownDestinations === 'passthrough'
       ? [{ name: names.passthroughCluster, domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: names.passthroughCluster, timeout: '0s' } }] }]
       : [];
   return { '@type': typeUrls.routes, name: names.transparentOutbound, virtual_hosts: [...virtualHosts, ...passthrough] };
 }
 
 /** transparentClusters are the egress listener's own: the host-less loop guard, and the passthrough unless denied. */
-export function transparentClusters(caller: ServiceSpec): EnvoyResource[] {
+export function transparentClusters(caller: ServiceSpec, settings: Pick<RenderSettings, 'egress'> = {}): EnvoyResource[] {
   const connectTimeout = duration(dependencyDefaults.connectTimeoutMs);
   const blackhole: EnvoyResource = { '@type': typeUrls.clusters, name: names.blackholeCluster, type: 'STATIC', connect_timeout: connectTimeout };
-  if (interceptionPolicy(caller).unknownDestinations === 'deny') return [blackhole];
+  if (interceptionPolicy(caller, settings).unknownDestinations === 'deny') return [blackhole];
   const passthrough: EnvoyResource = {
     '@type': typeUrls.clusters,
     name: names.passthroughCluster,
@@ -233,6 +235,6 @@ export function transparentResources(
   return {
     listeners: [transparentOutboundListener(caller, deps, settings)],
     routes: http ? [transparentOutboundRouteConfiguration(caller, deps, settings)] : [],
-    clusters: transparentClusters(caller),
+    clusters: transparentClusters(caller, settings),
   };
 }

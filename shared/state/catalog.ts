@@ -2,6 +2,8 @@ import { ConflictError, NotFoundError, Problem, ValidationError } from '../error
 import { Dependency, ServiceSpec, grpcRetryConditions, mtlsEnabledOf } from '../model/spec';
 import { parseServiceSpec } from '../model/parse-spec';
 import { analyzeMirrorTarget, analyzeTrafficProtocol } from '../model/spec-traffic';
+import { dependencyNamesOf, kindOf, mtlsModeOf } from '../model/spec-edges';
+import { analyzeEdges } from './edges';
 import { CatalogRepository } from '../store/repositories';
 import { ServiceRecord, nextRevision } from '../store/records';
 import { EndpointStore, refreshEndpointAssignment } from './endpoints';
@@ -39,6 +41,7 @@ export function analyzeSpec(spec: ServiceSpec, declared: ReadonlyMap<string, Ser
   // Transparent mode: dependencies its Envoy could not tell apart (the service domain's names cannot clash with each other).
   const targets = spec.dependencies.flatMap((d) => declared.get(d.service) ?? []).map((dependency) => ({ dependency }));
   problems.push(...transparentProblems(spec, targets, {}).map((message) => ({ path: 'interception', message })));
+  problems.push(...analyzeEdges(spec, declared));
   return problems;
 }
 
@@ -62,7 +65,8 @@ function analyzeDependencyHealthCheck(dep: Dependency, i: number, target: Servic
  * listener requires a mesh certificate, and a caller with mTLS off has no mesh identity.
  */
 function analyzeDependencyMtls(caller: ServiceSpec, i: number, target: ServiceSpec): Problem[] {
-  if (!mtlsEnabledOf(target) || mtlsEnabledOf(caller)) return [];
+  // Only a strict listener shuts out plaintext: a permissive one accepts it while callers migrate.
+  if (kindOf(target) !== 'service' || mtlsModeOf(target) !== 'strict' || mtlsEnabledOf(caller)) return [];
   return [
     {
       path: `dependencies.${i}.service`,
@@ -144,8 +148,8 @@ export function analyzeDependents(spec: ServiceSpec, dependents: readonly Servic
 
 /** changedDependencies are the services the new spec started or stopped calling: their allow-lists change. */
 function changedDependencies(previous: ServiceSpec | undefined, spec: ServiceSpec): string[] {
-  const before = new Set(previous?.dependencies.map((d) => d.service) ?? []);
-  const after = new Set(spec.dependencies.map((d) => d.service));
+  const before = new Set(previous ? dependencyNamesOf(previous) : []);
+  const after = new Set(dependencyNamesOf(spec));
   return [...before, ...after].filter((s) => before.has(s) !== after.has(s)).sort();
 }
 
@@ -203,10 +207,10 @@ export async function declareService(
   }
   const [previous, deps] = await Promise.all([
     store.getService(spec.name),
-    store.getServices(spec.dependencies.map((d) => d.service)),
+    store.getServices(dependencyNamesOf(spec)),
   ]);
   const problems = analyzeSpec(spec, new Map([...deps].map(([name, r]) => [name, r.spec])));
-  const mtlsTurnedOn = previous !== undefined && !mtlsEnabledOf(previous.spec) && mtlsEnabledOf(spec);
+  const mtlsTurnedOn = previous !== undefined && mtlsModeOf(previous.spec) !== 'strict' && mtlsModeOf(spec) === 'strict';
   const jwtTurnedOn = previous !== undefined && !previous.spec.inbound?.jwt && spec.inbound?.jwt !== undefined;
   if (previous && (previous.spec.protocol !== spec.protocol || mtlsTurnedOn || jwtTurnedOn)) {
     const dependents = await store.getServices(await store.listDependents(spec.name));

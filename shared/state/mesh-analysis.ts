@@ -2,6 +2,8 @@ import { Problem } from '../errors';
 import { ServiceSpec, mtlsEnabledOf, serviceSpecSchema, toProblems } from '../model/spec';
 import { checkSpecConsistency } from '../model/parse-spec';
 import { analyzeSpec } from './catalog';
+import { plaintextCallers } from './edges';
+import { dependencyNamesOf, kindOf } from '../model/spec-edges';
 
 /**
  * Analysis of a whole set of specs at once, as `meshctl analyze` runs it on a folder before
@@ -68,8 +70,8 @@ export function analyzeMesh(sources: readonly SpecSource[]): MeshAnalysis {
   const callers = new Map<string, string[]>();
   for (const { spec, source } of specs.values()) {
     findings.push(...analyzeSpec(spec, declared).map((p) => at(source, spec.name, 'error', p)));
+    for (const dep of dependencyNamesOf(spec)) callers.set(dep, [...(callers.get(dep) ?? []), spec.name]);
     spec.dependencies.forEach((dep, i) => {
-      callers.set(dep.service, [...(callers.get(dep.service) ?? []), spec.name]);
       const allowed = declared.get(dep.service)?.inbound?.allowedCallers;
       if (allowed && !allowed.includes('*') && !allowed.includes(spec.name)) {
         findings.push(
@@ -88,7 +90,7 @@ export function analyzeMesh(sources: readonly SpecSource[]): MeshAnalysis {
         findings.push(at(source, spec.name, 'warning', { path: `inbound.allowedCallers.${i}`, message: `"${caller}" is not a declared service` }));
       }
     });
-    if (!allowed && !callers.has(spec.name) && mtlsEnabledOf(spec)) {
+    if (!allowed && !callers.has(spec.name) && mtlsEnabledOf(spec) && kindOf(spec) === 'service') {
       findings.push(
         at(source, spec.name, 'warning', {
           path: 'inbound.allowedCallers',
@@ -96,6 +98,16 @@ export function analyzeMesh(sources: readonly SpecSource[]): MeshAnalysis {
         }),
       );
     }
+  }
+  // Permissive mTLS is a step, not a state: name the callers that keep a service from going strict.
+  for (const { service, caller } of plaintextCallers(declared)) {
+    const { source } = specs.get(service)!;
+    findings.push(
+      at(source, service, 'warning', {
+        path: 'mtls.mode',
+        message: `is permissive and "${caller}" still calls it in plaintext (its mTLS is off); turn mTLS on there before going strict`,
+      }),
+    );
   }
   return { findings: findings.sort(byLocation), specs };
 }

@@ -1,6 +1,7 @@
 import { InconsistentSnapshotError } from '../errors';
 import { buildNodeWorld } from '../model/node-world';
 import { ServiceSpec } from '../model/spec';
+import { dependencyNamesOf } from '../model/spec-edges';
 import { RenderSettings } from '../render/settings';
 import { renderProxylessSnapshot } from '../render/proxyless';
 import { RetirementLimits, checkSnapshotConsistency, renderSnapshot, retiringClusters, snapshotVersions } from '../render/snapshot';
@@ -61,7 +62,7 @@ export async function planSnapshots(
   if (pending && wanted.includes(pending.spec.name)) records.set(pending.spec.name, pending);
   // The pending spec's own dependents index entries are written with it: count it as a listed caller.
   const callersOf = new Map(listed.map(([name, callers]) => [name, pending ? [...callers, pending.spec.name] : callers]));
-  const depNames = [...records.values()].flatMap((r) => r.spec.dependencies.map((d) => d.service));
+  const depNames = [...records.values()].flatMap((r) => dependencyNamesOf(r.spec));
   const callerNames = [...callersOf.values()].flat();
   const unread = [...new Set([...depNames, ...callerNames])].filter((n) => !records.has(n) && n !== pending?.spec.name);
   const others = await store.getServices(unread);

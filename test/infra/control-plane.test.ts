@@ -1,6 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ControlPlane, ControlPlaneProps, lifecycleHookNames } from '../../infra/control-plane';
@@ -188,8 +188,20 @@ describe('ControlPlane props', () => {
     ['a renewal interval longer than 6 hours', { renewalInterval: Duration.hours(7) }, 'renewalInterval must be whole minutes from 1 minute to 6 hours'],
     ['a renewal interval under a minute', { renewalInterval: Duration.seconds(30) }, 'renewalInterval must be whole minutes'],
     ['a cluster ARN of another kind', { ecsClusterArns: ['arn:aws:ecs:us-east-1:111122223333:service/prod/orders'] }, 'ecsClusterArns [0] must be an ECS cluster ARN'],
+    ['an egress policy App Mesh spelled', { egress: 'DROP_ALL' as ControlPlaneProps['egress'] }, "egress must be 'allow-declared' or 'allow-all' (got 'DROP_ALL')"],
+    ['a relative CA bundle path', { systemCaBundlePath: 'certs/ca.pem' }, 'systemCaBundlePath must be an absolute file path in the Envoy image'],
   ])('refuses %s, naming the prop', (_what, props, message) => {
     expect(() => synth(props)).toThrow(message);
+  });
+
+  it('hands the egress policy and the CA bundle path to the functions, and leaves them out unless set', () => {
+    const withEdges = synth({ egress: 'allow-all', systemCaBundlePath: '/etc/pki/tls/certs/ca-bundle.crt' }).template;
+    withEdges.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MESH_EGRESS: 'allow-all', SYSTEM_CA_BUNDLE_PATH: '/etc/pki/tls/certs/ca-bundle.crt' }) },
+    });
+    synth({}).template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MESH_NAME: Match.anyValue(), MESH_EGRESS: Match.absent() }) },
+    });
   });
 
   it('reports every wrong prop at once', () => {

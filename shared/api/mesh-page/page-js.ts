@@ -61,8 +61,9 @@ export const pageJs = String.raw`'use strict';
         spec: spec,
         revision: r.revision,
         updatedAt: r.updatedAt,
-        mtls: !(spec.mtls && spec.mtls.enabled === false),
-        deps: (spec.dependencies || []).map(function (d) { return d.service; }),
+        mtls: !(spec.mtls && (spec.mtls.enabled === false || spec.mtls.mode === 'off')),
+        mtlsMode: spec.mtls && spec.mtls.mode === 'permissive' ? 'permissive' : '',
+        deps: (spec.dependencies || []).map(function (d) { return d.service; }).concat((spec.routes || []).map(function (r) { return r.service; })).filter(function (d, i, all) { return all.indexOf(d) === i; }),
         dependents: [],
         zones: [],
         conv: { liveNodes: 0, onLatest: 0, behind: [], nodes: [] },
@@ -142,7 +143,7 @@ export const pageJs = String.raw`'use strict';
         svg('title', {}, s.name + ' · allowed callers: ' + (s.allowed.length ? s.allowed.join(', ') : 'none')),
         svg('rect', { width: W, height: H, rx: 8 }),
         svg('text', { class: 'name', x: 12, y: 20 }, s.name),
-        svg('text', { class: 'meta', x: 12, y: 37 }, s.spec.protocol + ' · ' + (s.mtls ? 'mTLS' : 'plaintext') + ' · ' + s.healthy + '/' + s.total + ' healthy'),
+        svg('text', { class: 'meta', x: 12, y: 37 }, s.spec.protocol + ' · ' + (s.mtls ? (s.mtlsMode ? 'mTLS ' + s.mtlsMode : 'mTLS') : 'plaintext') + ' · ' + s.healthy + '/' + s.total + ' healthy'),
         svg('text', { class: 'meta', x: 12, y: 54 }, envoys),
       ]);
       root.appendChild(g);
@@ -192,7 +193,7 @@ export const pageJs = String.raw`'use strict';
       return el('tr', { 'data-service': s.name }, [
         el('td', {}, el('b', {}, s.name)),
         el('td', {}, s.spec.protocol),
-        el('td', { 'data-col': 'mtls' }, s.mtls ? 'on' : 'off'),
+        el('td', { 'data-col': 'mtls' }, s.mtls ? (s.mtlsMode || 'on') : 'off'),
         el('td', { 'data-col': 'deps' }, s.deps.join(', ') || '–'),
         el('td', { 'data-col': 'callers' }, (s.allowed.join(', ') || 'none') + (s.allowedDeclared ? '' : ' (dependents)')),
         el('td', { class: 'num', 'data-col': 'endpoints' }, s.healthy + '/' + s.total),

@@ -1,6 +1,7 @@
 import { ConflictError } from '../../errors';
 import type { ServiceSpec } from '../../model/spec';
 import { ecsServiceNameOf } from '../../model/service-terms';
+import { dependencyNamesOf } from '../../model/service-terms';
 import { catalogPk, keys, prefixes, servicePartition } from '../layout';
 import { ServiceRecord, nextRevision } from '../records';
 import { ChangeLogWriter } from '../change-log';
@@ -46,7 +47,7 @@ export class DynamoCatalog implements CatalogRepository {
     const record: ServiceRecord = { spec, revision: nextRevision(previous), updatedAt: this.now().toISOString() };
     const ecsName = ecsServiceNameOf(spec);
     await this.table.put('putService', { Item: { ...keys.ecsAlias(ecsName), kind: 'ecs-alias', service: spec.name, ecsService: ecsName } });
-    const newDeps = new Set(spec.dependencies.map((d) => d.service));
+    const newDeps = new Set(dependencyNamesOf(spec));
     for (const dep of newDeps) {
       await this.table.put('putService', { Item: { ...keys.dependent(dep, spec.name), kind: 'dependent', service: dep, caller: spec.name } });
     }
@@ -62,8 +63,8 @@ export class DynamoCatalog implements CatalogRepository {
     if (previous) {
       const oldEcs = ecsServiceNameOf(previous.spec);
       if (oldEcs !== ecsName) await this.deleteAliasIfOf('putService', oldEcs, spec.name);
-      for (const dep of previous.spec.dependencies) {
-        if (!newDeps.has(dep.service)) await this.table.delete('putService', { Key: keys.dependent(dep.service, spec.name) });
+      for (const dep of dependencyNamesOf(previous.spec)) {
+        if (!newDeps.has(dep)) await this.table.delete('putService', { Key: keys.dependent(dep, spec.name) });
       }
     }
     return record;
@@ -82,7 +83,7 @@ export class DynamoCatalog implements CatalogRepository {
     if (!committed) throw changedConcurrently(spec.name);
     await this.deleteAliasIfOf('deleteService', ecsServiceNameOf(spec), spec.name);
     const leftovers: Key[] = [
-      ...spec.dependencies.map((dep) => keys.dependent(dep.service, spec.name)),
+      ...dependencyNamesOf(spec).map((dep) => keys.dependent(dep, spec.name)),
       keys.snapshot(spec.name),
       keys.secrets(spec.name),
     ];

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { convertAppMesh, serviceNameOf } from '../../../cli/appmesh/convert';
 import { readAppMesh } from '../../../cli/appmesh/read';
+import { parseServiceSpec } from '../../../shared/model/parse-spec';
 
 const fixture = (name: string) => JSON.parse(readFileSync(join(__dirname, 'fixtures', name), 'utf8')) as unknown;
 
@@ -128,6 +129,7 @@ describe('importing App Mesh', () => {
       'route testers',
       'virtualService payments.internal.example.com',
       'virtualService ledger.internal.example.com',
+      'virtualService checkout.internal.example.com',
       'virtualGateway edge',
       'gatewayRoute to-checkout',
     ]);
@@ -162,18 +164,28 @@ describe('importing App Mesh', () => {
       },
       { name: 'ledger', inboundPort: 15000, appPort: 5432, protocol: 'tcp', inbound: { idleTimeoutMs: 600000 } },
       { name: 'payments', inboundPort: 15000, appPort: 9090, protocol: 'http2', inbound: { timeoutMs: 5000 } },
+      {
+        name: 'edge',
+        kind: 'gateway',
+        inboundPort: 443,
+        appPort: 443,
+        protocol: 'http',
+        listeners: [{ port: 443, protocol: 'http' }],
+        routes: [{ pathPrefix: '/shop/', hostnames: ['shop.example.com'], service: 'checkout', rewritePrefix: '/' }],
+      },
     ]);
     expect(unsupported.map((u) => u.at)).toEqual([
       'Resources.CheckoutNode.spec.serviceDiscovery.awsCloudMap',
-      'Resources.Gateway',
-      'Resources.GatewayRoute',
       'Resources.LedgerNode.spec.serviceDiscovery.dns',
-      'Resources.Mesh',
       'Resources.PaymentsBlueNode.spec.serviceDiscovery.dns',
       'Resources.PaymentsGreenNode.spec.listeners[0]',
       'Resources.PaymentsGreenNode.spec.serviceDiscovery.dns',
     ]);
     expect(notes).toContain('the endpoints of virtual node "payments-blue" are assumed to be ECS tasks of task definition family "payments-blue" (label family=payments-blue)');
+    expect(notes).toContain('egressFilter ALLOW_ALL: set egress "allow-all" on the ControlPlane; it acts only where sidecars intercept traffic (docs/rendering.md, "Egress")');
+    expect(notes).toContain('virtual gateway "edge" is gateway "edge": run it with MeshGateway (infra/gateway.ts)');
+    // What the importer writes is what the API accepts.
+    for (const s of specs) expect(() => parseServiceSpec(s)).not.toThrow();
   });
 
   it('skips list-* outputs, which name resources without their specs, saying why', () => {

@@ -40,6 +40,15 @@ describe('readConfig', () => {
     expect(readConfig(base).render).not.toHaveProperty('serviceDomain');
   });
 
+  it('reads the mesh-wide egress policy and CA bundle into the render settings, leaving them unset otherwise', () => {
+    expect(readConfig({ ...base, MESH_EGRESS: 'allow-all', SYSTEM_CA_BUNDLE_PATH: '/etc/pki/tls/certs/ca-bundle.crt' }).render).toMatchObject({
+      egress: 'allow-all',
+      systemCaBundlePath: '/etc/pki/tls/certs/ca-bundle.crt',
+    });
+    expect(readConfig(base).render).not.toHaveProperty('egress');
+    expect(() => readConfig({ ...base, MESH_EGRESS: 'drop-all' })).toThrow('MESH_EGRESS must be allow-declared or allow-all, got "drop-all"');
+  });
+
   it('refuses to start without its table', () => {
     expect(() => readConfig({})).toThrow('TABLE_NAME is not set');
   });

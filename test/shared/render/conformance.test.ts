@@ -45,6 +45,9 @@ const securityVariants: [string, Record<string, unknown>, readonly string[], rea
   ['an explicit allow-list', { inbound: { allowedCallers: ['web', 'batch', 'ops'] } }, ['web'], protocols],
   ['any mesh caller', { inbound: { allowedCallers: ['*'] } }, ['web'], protocols],
   ['mTLS off', { mtls: { enabled: false } }, ['web'], protocols],
+  ['permissive mTLS (mTLS and plaintext chains)', { mtls: { mode: 'permissive' } }, ['web'], protocols],
+  ['permissive mTLS, a JWT check and an external listener', { mtls: { mode: 'permissive' }, inbound: { jwt, external: { port: 8443 } } }, ['web'], ['http', 'http2', 'grpc']],
+  ['mTLS mode off', { mtls: { mode: 'off' } }, ['web'], protocols],
   ['mTLS off, any caller', { mtls: { enabled: false }, inbound: { allowedCallers: ['*'] } }, [], protocols],
   [
     'a JWT check with every option',
@@ -285,6 +288,52 @@ const trafficCases: Case[] = (['http', 'http2', 'grpc'] as const).map((protocol)
 }));
 cases.push(...trafficCases);
 
+/** The mesh's edges (spec-edges.ts): external services of every protocol, with and without TLS, one host and several; gateways. */
+const externalSpecs: ServiceSpec[] = protocols.flatMap((protocol, i) => [
+  spec({ name: `ext-${protocol}`, kind: 'external', hosts: ['api.example.com'], port: 443, tls: true, protocol, inboundPort: 443, appPort: 443 }),
+  spec({ name: `ext-${protocol}-many`, kind: 'external', hosts: ['a.example.net', 'b.example.net'], port: 8000 + i, tls: protocol === 'grpc', protocol, inboundPort: 8000 + i, appPort: 8000 + i }),
+]);
+const secretArn = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:edge-tls-AbCdEf';
+cases.push(
+  ...protocols.map((protocol) => ({
+    name: `a ${protocol} service calling external services of every protocol with every policy that applies`,
+    caller: spec({
+      name: `egress-${protocol}`,
+      protocol,
+      dependencies: externalSpecs.map((d, i) => {
+        const { split: _split, headerRoutes: _headerRoutes, zoneAware: _zoneAware, healthCheck: _healthCheck, ...rest } = fullPolicy(d.name, d.protocol, 7000 + i);
+        return rest;
+      }),
+    }),
+    deps: externalSpecs,
+  })),
+  {
+    name: 'a gateway with TLS and plaintext listeners of every protocol, routing by host and path to services of every HTTP protocol',
+    caller: spec({
+      name: 'edge',
+      kind: 'gateway',
+      listeners: [
+        { port: 443, protocol: 'http', tls: { certificateSecretArn: secretArn } },
+        { port: 80, protocol: 'http' },
+        { port: 8443, protocol: 'http2', tls: { certificateSecretArn: secretArn } },
+        { port: 9443, protocol: 'grpc', tls: { certificateSecretArn: secretArn } },
+        { port: 9090, protocol: 'grpc' },
+      ],
+      routes: [
+        { pathPrefix: '/http/', rewritePrefix: '/', hostnames: ['api.example.com', '*.api.example.com'], service: 'dep-http' },
+        { exactPath: '/h2', hostnames: ['api.example.com', '*.api.example.com'], service: 'dep-http2' },
+        { pathPrefix: '/pkg.Service/', service: 'dep-grpc' },
+      ],
+    }),
+    deps: dependencySpecs,
+  },
+  {
+    name: 'a gateway without mTLS towards permissive services',
+    caller: spec({ name: 'edge-plain', kind: 'gateway', mtls: { mode: 'off' }, listeners: [{ port: 80, protocol: 'http' }], routes: [{ pathPrefix: '/', service: 'dep-http' }] }),
+    deps: [spec({ name: 'dep-http', mtls: { mode: 'permissive' } })],
+  },
+);
+
 function everyResource(resources: ReturnType<typeof renderSnapshot>): EnvoyResource[] {
   return [...(resources.listeners ?? []), ...(resources.routes ?? []), ...(resources.clusters ?? [])];
 }
@@ -293,7 +342,7 @@ describe('rendered resources conform to Envoy v3', () => {
   it.each(cases)('$name', ({ caller, deps, callers }) => {
     const resources = renderSnapshot(world(caller, deps, callers), settings);
     const all = everyResource(resources);
-    expect(all.length).toBeGreaterThan(caller.dependencies.length * 2);
+    expect(all.length).toBeGreaterThan(Math.max(caller.dependencies.length * 2, (caller.routes ?? []).length));
     for (const resource of all) {
       expect(() => assertConformant(resource)).not.toThrow();
     }
@@ -315,7 +364,11 @@ describe('rendered resources conform to Envoy v3', () => {
   it.each(cases)('proxyless: $name', ({ caller, deps, callers }) => {
     const resources = renderProxylessSnapshot(world(caller, deps, callers));
     const all = everyResource(resources);
-    const grpcDeps = caller.dependencies.filter((d) => deps.find((s) => s.name === d.service)?.protocol !== 'tcp');
+    // gRPC clients get mesh dependencies that speak HTTP: not TCP ones, not external ones (reached by DNS).
+    const grpcDeps = caller.dependencies.filter((d) => {
+      const target = deps.find((s) => s.name === d.service);
+      return target?.protocol !== 'tcp' && target?.kind !== 'external';
+    });
     expect(resources.listeners?.length).toBe(grpcDeps.length);
     for (const resource of all) {
       expect(() => assertConformant(resource)).not.toThrow();

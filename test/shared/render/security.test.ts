@@ -1,4 +1,5 @@
-import { renderSnapshot, checkSnapshotConsistency, secretNamesOf } from '../../../shared/render/snapshot';
+import { renderSnapshot, checkSnapshotConsistency, secretNamesOf, snapshotVersions } from '../../../shared/render/snapshot';
+import { contentVersion } from '../../../shared/envoy/version';
 import { restConfigSource } from '../../../shared/render/settings';
 import { EnvoyResource, SnapshotResources } from '../../../shared/envoy/resources';
 import { settings, spec, world } from './fixtures';
@@ -12,6 +13,12 @@ const clusterNamed = (r: SnapshotResources, name: string) => (r.clusters ?? []).
 const chainOf = (l: EnvoyResource) => (l.filter_chains as Chain[])[0]!;
 const httpFiltersOf = (l: EnvoyResource) => chainOf(l).filters.at(-1)!.typed_config.http_filters as Filter[];
 const rbacOf = (l: EnvoyResource) => httpFiltersOf(l).find((f) => f.name === 'envoy.filters.http.rbac')!.typed_config;
+/** routeRbacOf is the allow-list an inbound route configuration carries as the RBAC filter's per-route override. */
+const routeRbacOf = (r: SnapshotResources) => {
+  const route = (r.routes ?? []).find((x) => x.name === 'inbound') as { virtual_hosts: { typed_per_filter_config: Record<string, Record<string, unknown>> }[] };
+  return route.virtual_hosts[0]!.typed_per_filter_config['envoy.filters.http.rbac']!;
+};
+const routeRulesOf = (r: SnapshotResources) => (routeRbacOf(r).rbac as { rules: unknown }).rules;
 const principal = (service: string) => ({ authenticated: { principal_name: { exact: `spiffe://mesh.local/service/${service}` } } });
 
 const payments = spec({ name: 'payments', protocol: 'grpc', inboundPort: 15001 });
@@ -96,28 +103,36 @@ describe('mTLS', () => {
 });
 
 describe('allowed callers (RBAC)', () => {
-  it('lets exactly the services that depend on payments call it, by default', () => {
-    const inbound = listenerNamed(renderSnapshot(world(payments, [], ['orders']), settings), 'inbound');
+  it('lets exactly the services that depend on payments call it, by default, as the inbound route’s RBAC override', () => {
+    const resources = renderSnapshot(world(payments, [], ['orders']), settings);
+    const inbound = listenerNamed(resources, 'inbound');
     expect(httpFiltersOf(inbound).map((f) => f.name)).toEqual(['envoy.filters.http.rbac', 'envoy.filters.http.router']);
-    expect(rbacOf(inbound)).toEqual({
+    expect(routeRbacOf(resources)).toEqual({
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBACPerRoute',
+      rbac: { rules: { action: 'ALLOW', policies: { allowed_callers: { permissions: [{ any: true }], principals: [principal('orders')] } } } },
+    });
+  });
+
+  it('keeps rules in the listener that deny everyone, so a route without the allow-list fails closed', () => {
+    expect(rbacOf(listenerNamed(renderSnapshot(world(payments, [], ['orders']), settings), 'inbound'))).toEqual({
       '@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
-      rules: { action: 'ALLOW', policies: { allowed_callers: { permissions: [{ any: true }], principals: [principal('orders')] } } },
+      rules: { action: 'ALLOW', policies: {} },
     });
   });
 
   it('denies everyone when nobody depends on the service: an ALLOW rule set without policies', () => {
-    expect(rbacOf(listenerNamed(renderSnapshot(world(payments, []), settings), 'inbound')).rules).toEqual({ action: 'ALLOW', policies: {} });
+    expect(routeRulesOf(renderSnapshot(world(payments, []), settings))).toEqual({ action: 'ALLOW', policies: {} });
   });
 
   it('takes an explicit list instead of the callers, sorted', () => {
     const listed = spec({ name: 'payments', inbound: { allowedCallers: ['web', 'batch'] } });
-    const rules = rbacOf(listenerNamed(renderSnapshot(world(listed, [], ['orders', 'web']), settings), 'inbound')).rules;
+    const rules = routeRulesOf(renderSnapshot(world(listed, [], ['orders', 'web']), settings));
     expect(rules).toEqual({ action: 'ALLOW', policies: { allowed_callers: { permissions: [{ any: true }], principals: [principal('batch'), principal('web')] } } });
   });
 
   it('lets any mesh service identity in with "*", but not the push tier\'s certificate', () => {
     const anyone = spec({ name: 'payments', inbound: { allowedCallers: ['*'] } });
-    const rules = rbacOf(listenerNamed(renderSnapshot(world(anyone, []), settings), 'inbound')).rules as { policies: Record<string, { principals: unknown }> };
+    const rules = routeRulesOf(renderSnapshot(world(anyone, []), settings)) as { policies: Record<string, { principals: unknown }> };
     expect(rules.policies.allowed_callers!.principals).toEqual([
       {
         and_ids: {
@@ -140,11 +155,25 @@ describe('allowed callers (RBAC)', () => {
     });
   });
 
-  it('changes only the listeners when the callers change', () => {
-    const before = renderSnapshot(world(payments, [], ['orders']), settings);
-    const after = renderSnapshot(world(payments, [], ['orders', 'web']), settings);
-    expect(JSON.stringify(after.listeners)).not.toBe(JSON.stringify(before.listeners));
-    expect({ routes: after.routes, clusters: after.clusters }).toEqual({ routes: before.routes, clusters: before.clusters });
+  it.each([
+    ['an HTTP service', spec({ name: 'payments' })],
+    ['a gRPC service with a JWT check', spec({ name: 'payments', protocol: 'grpc', inbound: { jwt: { issuer: 'https://auth.example.com/', audiences: ['a'], jwksUri: 'https://auth.example.com/jwks' } } })],
+    ['a permissive HTTP service', spec({ name: 'payments', mtls: { mode: 'permissive' } })],
+  ])('changes only the inbound route, never a listener, when the callers of %s change (no drain)', (_, service) => {
+    const before = renderSnapshot(world(service, [], ['orders']), settings);
+    const after = renderSnapshot(world(service, [], ['orders', 'web']), settings);
+    const inboundOf = (r: SnapshotResources) => listenerNamed(r, 'inbound');
+    expect(contentVersion(inboundOf(after))).toBe(contentVersion(inboundOf(before)));
+    expect(JSON.stringify(after.listeners)).toBe(JSON.stringify(before.listeners));
+    expect(contentVersion(after.routes!)).not.toBe(contentVersion(before.routes!));
+    expect(snapshotVersions(after).listeners).toBe(snapshotVersions(before).listeners);
+    expect(after.clusters).toEqual(before.clusters);
+  });
+
+  it('still changes the listener of a TCP service when its callers change: network RBAC has no per-route form', () => {
+    const before = renderSnapshot(world(ledger, [], ['orders']), settings);
+    const after = renderSnapshot(world(ledger, [], ['orders', 'web']), settings);
+    expect(contentVersion(listenerNamed(after, 'inbound'))).not.toBe(contentVersion(listenerNamed(before, 'inbound')));
   });
 });
 

@@ -12,14 +12,20 @@ const settings = defaultRenderSettings;
 const spec = (name: string, extra: Record<string, unknown> = {}) => ({ name, inboundPort: 15000, appPort: 8080, protocol: 'http', ...extra });
 const calls = (...services: string[]) => ({ dependencies: services.map((service, i) => ({ service, localPort: 7000 + i })) });
 
-/** allowedOf reads the identities the stored inbound RBAC of a service lets in; undefined: no RBAC. */
+type Rules = { rules: { policies: Record<string, { principals: { authenticated: { principal_name: { exact: string } } }[] }> } };
+
+/**
+ * allowedOf reads the identities the stored inbound RBAC of a service lets in; undefined: no
+ * RBAC. The listener's filter denies all; the allow-list is the inbound route's override.
+ */
 async function allowedOf(store: MeshStore, service: string): Promise<string[] | undefined> {
-  const inbound = (await store.getSnapshot(service))?.resources.listeners?.find((l) => l.name === 'inbound');
+  const resources = (await store.getSnapshot(service))?.resources;
+  const inbound = resources?.listeners?.find((l) => l.name === 'inbound');
   const chain = (inbound?.filter_chains as { filters: { name: string; typed_config: { http_filters?: { name: string; typed_config: unknown }[] } }[] }[])[0]!;
-  const rbac = chain.filters.at(-1)!.typed_config.http_filters?.find((f) => f.name === 'envoy.filters.http.rbac')?.typed_config as
-    | { rules: { policies: Record<string, { principals: { authenticated: { principal_name: { exact: string } } }[] }> } }
-    | undefined;
-  if (!rbac) return undefined;
+  const inListener = chain.filters.at(-1)!.typed_config.http_filters?.some((f) => f.name === 'envoy.filters.http.rbac');
+  if (!inListener) return undefined;
+  const route = resources?.routes?.find((r) => r.name === 'inbound') as { virtual_hosts: { typed_per_filter_config: Record<string, { rbac: Rules }> }[] };
+  const rbac = route.virtual_hosts[0]!.typed_per_filter_config['envoy.filters.http.rbac']!.rbac;
   return Object.values(rbac.rules.policies).flatMap((p) => p.principals.map((x) => x.authenticated.principal_name.exact));
 }
 

@@ -36,6 +36,20 @@ describe('analyzing a set of specs', () => {
       sources(spec('a', { dependencies: [dep('b')], inbound: { allowedCallers: ['*'] } }), spec('b', { mtls: { enabled: false }, inbound: { allowedCallers: ['*'] }, dependencies: [dep('c')] }), spec('c')),
       ['error b.json:dependencies.0.service: "c" requires mTLS, and this service has mtls.enabled false: it has no certificate to present'],
     ],
+    [
+      'a permissive service that a caller without mTLS still reaches in plaintext',
+      sources(
+        spec('a', { mtls: { mode: 'off' }, dependencies: [dep('c')], inbound: { allowedCallers: ['*'] } }),
+        spec('b', { dependencies: [dep('c')], inbound: { allowedCallers: ['*'] } }),
+        spec('c', { mtls: { mode: 'permissive' } }),
+      ),
+      ['warning c.json:mtls.mode: is permissive and "a" still calls it in plaintext (its mTLS is off); turn mTLS on there before going strict'],
+    ],
+    [
+      'a permissive service whose callers all send mTLS',
+      sources(spec('b', { dependencies: [dep('c')], inbound: { allowedCallers: ['*'] } }), spec('c', { mtls: { mode: 'permissive' } })),
+      [],
+    ],
   ])('reports %s', (_, input, expected) => {
     expect(brief(input)).toEqual(expected);
   });

@@ -25,7 +25,7 @@ describe('planning snapshots before the spec is written', () => {
     const clusters = (service: string) => planned.find((p) => p.service === service)!.snapshot.resources.clusters!.map((c) => c.name);
     expect(clusters('orders')).toContain('ledger');
     // ledger's allow-list already names orders, although the dependents index does not yet.
-    expect(JSON.stringify(planned.find((p) => p.service === 'ledger')!.snapshot.resources.listeners)).toContain('orders');
+    expect(JSON.stringify(planned.find((p) => p.service === 'ledger')!.snapshot.resources.routes)).toContain('orders');
     expect(await store.getSnapshot('ledger')).toEqual(before);
     expect((await store.getService('orders'))?.revision).toBe(1);
   });
