@@ -1,7 +1,8 @@
 import { InconsistentSnapshotError } from '../errors';
 import { NodeWorld } from '../model/node-world';
 import { ServiceSpec } from '../model/spec';
-import { GatewayListener, GatewayRoute, dependencyNamesOf } from '../model/spec-edges';
+import type { GatewayListener, GatewayRoute } from '../model/spec-edges';
+import { dependencyNamesOf } from '../model/service-terms';
 import { EnvoyResource, SnapshotResources, byResourceName, typeUrls } from '../envoy/resources';
 import { dependencyCluster } from './cluster';
 import { httpConnectionManager } from './listener';

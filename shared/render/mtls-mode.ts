@@ -1,5 +1,5 @@
 import { ServiceSpec } from '../model/spec';
-import { mtlsModeOf } from '../model/spec-edges';
+import { mtlsModeOf } from '../model/service-terms';
 import { EnvoyResource, typeUrls } from '../envoy/resources';
 import { ListenerOptions, inboundListener, payloadFilter } from './listener';
 import { names } from './names';

@@ -1,4 +1,4 @@
-import { kindOf } from '../model/spec-edges';
+import { kindOf } from '../model/service-terms';
 import { NodeWorld } from '../model/node-world';
 import type { Dependency, ServiceSpec } from '../model/spec';
 import { grpcRetryConditions } from '../model/service-terms';

@@ -6,7 +6,7 @@ import { jwksCluster, jwtAuthnFilter, jwtOf } from './jwt';
 import { ListenerOptions } from './listener';
 import { AllowedCallers, allowedCallers, networkRbacFilter } from './rbac';
 import { inboundRbacListenerFilter } from './inbound-policy';
-import { kindOf, mtlsModeOf } from '../model/spec-edges';
+import { kindOf, mtlsModeOf } from '../model/service-terms';
 import { downstreamTlsTransportSocket, upstreamTlsTransportSocket } from './secret';
 import { RenderSettings } from './settings';
 

@@ -13,7 +13,7 @@ import { RenderSettings } from './settings';
 import { inlineRoutes } from './inline-routes';
 import { transparentResources } from './transparent';
 import { contentVersion } from '../envoy/version';
-import { kindOf } from '../model/spec-edges';
+import { kindOf } from '../model/service-terms';
 import { externalCluster, withHostRewrite } from './external';
 import { renderGatewaySnapshot } from './gateway';
 
@@ -25,7 +25,10 @@ import { renderGatewaySnapshot } from './gateway';
 export function renderSnapshot(world: NodeWorld, settings: RenderSettings): SnapshotResources {
   const { spec } = world;
   // A gateway has listeners of its own and no payload; an external service has no Envoy at all.
-  if (kindOf(spec) === 'gateway') return renderGatewaySnapshot(world, settings);
+  if (kindOf(spec) === 'gateway') {
+    const gateway = renderGatewaySnapshot(world, settings);
+    return settings.routeDelivery === 'inline' ? inlineRoutes(gateway, spec.name) : gateway;
+  }
   if (kindOf(spec) === 'external') return { listeners: [], routes: [], clusters: [] };
   const inbound = inboundSecurity(spec, world.callers, settings);
   const external = externalListener(spec, settings, inbound.externalListenerOptions);

@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError, Problem, ValidationError } from '../error
 import { Dependency, ServiceSpec, grpcRetryConditions, mtlsEnabledOf } from '../model/spec';
 import { parseServiceSpec } from '../model/parse-spec';
 import { analyzeMirrorTarget, analyzeTrafficProtocol } from '../model/spec-traffic';
-import { dependencyNamesOf, kindOf, mtlsModeOf } from '../model/spec-edges';
+import { dependencyNamesOf, kindOf, mtlsModeOf } from '../model/service-terms';
 import { analyzeEdges } from './edges';
 import { CatalogRepository } from '../store/repositories';
 import { ServiceRecord, nextRevision } from '../store/records';

@@ -1,6 +1,6 @@
 import { Problem } from '../errors';
 import { ServiceSpec, mtlsEnabledOf } from '../model/spec';
-import { kindOf, mtlsModeOf } from '../model/spec-edges';
+import { kindOf, mtlsModeOf } from '../model/service-terms';
 
 /**
  * analyzeEdges checks the mesh's edges against the catalog: a gateway routes only to mesh

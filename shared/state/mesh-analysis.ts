@@ -3,7 +3,7 @@ import { ServiceSpec, mtlsEnabledOf, serviceSpecSchema, toProblems } from '../mo
 import { checkSpecConsistency } from '../model/parse-spec';
 import { analyzeSpec } from './catalog';
 import { plaintextCallers } from './edges';
-import { dependencyNamesOf, kindOf } from '../model/spec-edges';
+import { dependencyNamesOf, kindOf } from '../model/service-terms';
 
 /**
  * Analysis of a whole set of specs at once, as `meshctl analyze` runs it on a folder before

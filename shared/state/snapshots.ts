@@ -1,7 +1,7 @@
 import { InconsistentSnapshotError } from '../errors';
 import { buildNodeWorld } from '../model/node-world';
 import { ServiceSpec } from '../model/spec';
-import { dependencyNamesOf } from '../model/spec-edges';
+import { dependencyNamesOf } from '../model/service-terms';
 import { RenderSettings } from '../render/settings';
 import { renderProxylessSnapshot } from '../render/proxyless';
 import { RetirementLimits, checkSnapshotConsistency, renderSnapshot, retiringClusters, snapshotVersions } from '../render/snapshot';
