@@ -107,6 +107,12 @@ export class DynamoAssignments implements AssignmentRepository {
       const layout = toAssignmentHead(after ?? {}).layout;
       const version = assignmentVersion(service, layout?.digest ?? emptyDigest);
       await this.changes.append(service, 'eds', version);
+      // The endpoint may have changed since it was read: a writer that changed it then, and read
+      // the shard before this write, found nothing to do. So the last fold to write checks, and
+      // folds again what it no longer matches.
+      const recheck = await this.table.get('foldEndpoint', keys.endpoint(service, id), { consistent: true });
+      const current = recheck ? toStoredEndpoint(recheck) : undefined;
+      if (!sameEntry(entry, current && !current.removed ? entryOf(current.endpoint) : undefined)) continue;
       // A fold cannot cut the assignment down to size: past the cap, a full render does (fittingAssignment).
       if ((layout?.digest.bytes ?? 0) > options.maxBytes) return { kind: 'needs-render', reason: 'larger than the served cap' };
       return { kind: 'updated', version };
