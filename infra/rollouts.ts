@@ -6,9 +6,6 @@ import { functionEntries } from './paths';
 import { tableActions } from './iam';
 import { ScheduledPartProps, scheduledFunction } from './scheduled';
 
-/** The data plane's metrics namespace, where the controller reads each subset's requests, errors and latency. */
-export const rolloutMetricsNamespace = 'EnvoyMesh';
-
 /**
  * rolloutController builds what carries out progressive rollouts (shared/rollout): a small
  * function run once a minute by an EventBridge schedule, not a Step Functions state machine per

@@ -1,6 +1,7 @@
 import { CloudWatchClient, GetMetricDataCommand, MetricDataQuery, MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { SubsetStats } from '../../shared/model/rollout-state';
 import { RolloutMetrics } from '../../shared/rollout/controller';
+import { labelTag, statsTags } from '../../shared/render/stats';
 
 /**
  * Where the data plane's metrics are in CloudWatch, as the sidecars' StatsD sink sends them
@@ -12,11 +13,11 @@ export const dataPlaneMetricNames = {
   namespace: 'EnvoyMesh',
   requests: 'envoy.http.downstream_rq_xx',
   requestTime: 'envoy.http.downstream_rq_time',
-  serviceDimension: 'mesh_service',
-  listenerDimension: 'mesh_listener',
+  serviceDimension: statsTags.service,
+  listenerDimension: statsTags.listener,
   inboundListener: 'inbound',
-  responseClassDimension: 'mesh_response_class',
-  labelDimension: (key: string) => `mesh_${key}`,
+  responseClassDimension: statsTags.responseClass,
+  labelDimension: labelTag,
 } as const;
 
 const responseClasses = ['1', '2', '3', '4', '5'] as const;

@@ -18,6 +18,12 @@ export interface SidecarBootstrapOptions {
    * the signed front door (docs/deploy.md, "The push tier"). @default 'rest'
    */
   readonly tier?: SidecarTier;
+  /**
+   * Endpoint labels the node's stats carry as tags, with placeholders the host fills at boot:
+   * an ECS task tags them with its task definition's revision (placeholders.revision), the
+   * label a rollout's subsets are told apart by in CloudWatch. @default none
+   */
+  readonly statsLabels?: Readonly<Record<string, string>>;
 }
 
 /** SidecarTier is where a sidecar takes its configuration from: REST polls, or the push tier's ADS stream. */
@@ -55,6 +61,7 @@ export function sidecarBootstrapJson(controlPlane: ControlPlane, spec: ServiceSp
       ...(options.pollOverIpv6 ? { xdsDnsLookupFamily: 'AUTO' as const } : {}),
       ...(localClusterName(spec) ? { localCluster: localServiceCluster(spec, settings) } : {}),
       telemetry: bootstrapTelemetry(spec, settings),
+      ...(options.statsLabels ? { labels: options.statsLabels } : {}),
     },
     settings,
   );

@@ -8,7 +8,8 @@
 #   MESH_DRAIN_MARKER     a file that exists while draining: the health check fails when it does
 #   ENVOY_BOOTSTRAP       (ECS) the bootstrap with the node id and zone placeholders; written to
 #                         ENVOY_CONFIG_PATH with this task's id and zone from the task metadata v4
-#   MESH_NODE_ID_PLACEHOLDER, MESH_ZONE_PLACEHOLDER  the placeholders to replace
+#   MESH_NODE_ID_PLACEHOLDER, MESH_ZONE_PLACEHOLDER, MESH_REVISION_PLACEHOLDER  the placeholders to
+#                         replace (the revision is the task definition's: the stats' mesh_revision tag)
 #   ENVOY_COMMAND         the command that runs Envoy (default: envoy); its arguments follow
 #   ENVOY_LOG_LEVEL       (optional) Envoy's --log-level, as App Mesh's image read it
 #
@@ -25,7 +26,7 @@ admin_request() {
 
 # write_bootstrap_from_task_metadata: the node id is the task id (the ARN's last segment).
 write_bootstrap_from_task_metadata() {
-  local meta authority host port task task_arn zone
+  local meta authority host port task task_arn zone revision
   meta="${ECS_CONTAINER_METADATA_URI_V4#http://}"
   authority="${meta%%/*}"
   host="${authority%%:*}"
@@ -37,9 +38,11 @@ write_bootstrap_from_task_metadata() {
   exec 3<&-
   task_arn=$(printf '%s' "$task" | grep -o '"TaskARN":"[^"]*"' | head -n1 | cut -d'"' -f4 || true)
   zone=$(printf '%s' "$task" | grep -o '"AvailabilityZone":"[^"]*"' | head -n1 | cut -d'"' -f4 || true)
+  revision=$(printf '%s' "$task" | grep -o '"Revision":"[^"]*"' | head -n1 | cut -d'"' -f4 || true)
   test -n "$task_arn" || { echo "no TaskARN in the task metadata" >&2; exit 1; }
   printf '%s' "$ENVOY_BOOTSTRAP" |
-    sed -e "s|$MESH_NODE_ID_PLACEHOLDER|${task_arn##*/}|g" -e "s|$MESH_ZONE_PLACEHOLDER|$zone|g" > "$ENVOY_CONFIG_PATH"
+    sed -e "s|$MESH_NODE_ID_PLACEHOLDER|${task_arn##*/}|g" -e "s|$MESH_ZONE_PLACEHOLDER|$zone|g" \
+      -e "s|${MESH_REVISION_PLACEHOLDER:-__MESH_REVISION__}|$revision|g" > "$ENVOY_CONFIG_PATH"
 }
 
 if [ -n "${ENVOY_BOOTSTRAP:-}" ]; then write_bootstrap_from_task_metadata; fi

@@ -6,6 +6,7 @@ import { bootstrapTelemetry } from '../../shared/render/stats';
 import type { ControlPlane } from '../control-plane';
 import type { MeshService } from '../mesh-service';
 import { SidecarTier, sidecarBootstrapJson } from './bootstrap';
+import { placeholders } from './placeholders';
 import { Ec2SidecarOptions, addEnvoyToUserData } from './ec2';
 import { EcsSidecarOptions, addEnvoySidecar } from './ecs';
 import { checkEnvoyImage, defaultEnvoyImage } from './image';
@@ -76,7 +77,8 @@ export function addMeshSidecar(
     ...rest,
     logGroup,
     agents,
-    bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort: rest.adminPort, pollOverIpv6, tier }),
+    // The task's stats carry its task definition revision, the `revision` label its endpoint has.
+    bootstrapJson: sidecarBootstrapJson(controlPlane, service.spec, { adminPort: rest.adminPort, pollOverIpv6, tier, statsLabels: { revision: placeholders.revision } }),
     inboundPort: service.spec.inboundPort,
     ...(service.spec.inbound?.external ? { externalPort: service.spec.inbound.external.port } : {}),
   });

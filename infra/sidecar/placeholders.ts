@@ -8,6 +8,8 @@
 export const placeholders = {
   nodeId: '__MESH_NODE_ID__',
   zone: '__MESH_ZONE__',
+  /** An ECS task's task definition revision (its endpoint's `revision` label), for its stats' tags. */
+  revision: '__MESH_REVISION__',
   /** A host name under `.invalid` (RFC 6761): it can never resolve. */
   xdsHost: 'xds-front-door.mesh.invalid',
   /** The push tier's load balancer (its DNS name is known at deploy time), also under `.invalid`. */

@@ -50,6 +50,7 @@ export function envoyEntrypoint(settings: EntrypointSettings): string {
       MESH_DRAIN_MARKER: settings.drainMarker ?? defaultDrainMarker,
       MESH_NODE_ID_PLACEHOLDER: placeholders.nodeId,
       MESH_ZONE_PLACEHOLDER: placeholders.zone,
+      MESH_REVISION_PLACEHOLDER: placeholders.revision,
     }),
     ...(settings.envoyCommand ? assignments({ ENVOY_COMMAND: settings.envoyCommand }) : []),
     script('envoy-entrypoint.sh'),

@@ -19,6 +19,11 @@ export interface BootstrapOptions {
   /** The availability zone, for zone-aware routing and locality stats. */
   readonly zone?: string;
   /**
+   * Labels of the node's endpoint that its stats carry as tags (with metrics on), e.g. the ECS
+   * task definition's `revision`: a rollout judges each subset on them (render/stats.ts, labelTag).
+   */
+  readonly labels?: Readonly<Record<string, string>>;
+  /**
    * The control plane's xDS URL, e.g. `https://abc.lambda-url.eu-west-1.on.aws` or `http://127.0.0.1:18000`;
    * for the `grpc` tier, the push tier's gRPC address as a URL (`http://127.0.0.1:18001`: plaintext HTTP/2; `https://`: TLS).
    */
@@ -381,7 +386,7 @@ export function envoyBootstrap(options: BootstrapOptions, settings: RenderSettin
     dynamic_resources: dynamicResources(options, requestSettings),
     static_resources: { clusters: staticClusters },
     ...(localClusterName ? { cluster_manager: { local_cluster_name: localClusterName } } : {}),
-    stats_config: statsConfig(options.service, options.zone, options.telemetry?.metrics),
+    stats_config: statsConfig(options.service, options.zone, options.telemetry?.metrics, options.labels),
     ...(options.telemetry?.metrics ? { stats_sinks: statsSinks(options.telemetry.metrics) } : {}),
     overload_manager: {
       resource_monitors: [

@@ -37,6 +37,15 @@ export const statsTags = {
 } as const;
 
 /**
+ * labelTag is the tag (so the CloudWatch dimension) an endpoint label becomes on the stats of the
+ * node that carries it, e.g. `mesh_revision`: what tells a rollout's subsets apart in the
+ * metrics (shared/rollout, functions/lib/cloudwatch-rollout-metrics.ts).
+ */
+export function labelTag(key: string): string {
+  return `mesh_${key}`;
+}
+
+/**
  * Tag extractors (RE2): the first capture group is cut out of the stat's name, the second (or
  * the only one) is the tag's value, so `cluster.payments.upstream_rq_5xx` is sent as `envoy.cluster.upstream_rq_xx`
  * with mesh_dependency=payments and mesh_response_class=5. Cluster and stat prefixes never
@@ -89,15 +98,23 @@ export function metricsPolicy(spec: Pick<ServiceSpec, 'observability'>, settings
 
 /**
  * statsConfig is the bootstrap's `stats_config`: without metrics, Envoy's default tags and the
- * service as a fixed tag (admin's /stats as ever); with them, the service and zone as fixed
- * tags, our extractors and the inclusion list.
+ * service as a fixed tag (admin's /stats as ever); with them, the service, zone and the node's
+ * endpoint labels as fixed tags, our extractors and the inclusion list.
  */
-export function statsConfig(service: string, zone: string | undefined, metrics: MetricsPolicy | undefined): Record<string, unknown> {
+export function statsConfig(
+  service: string,
+  zone: string | undefined,
+  metrics: MetricsPolicy | undefined,
+  labels: Readonly<Record<string, string>> = {},
+): Record<string, unknown> {
   const service_ = { tag_name: statsTags.service, fixed_value: service };
   if (!metrics) return { use_all_default_tags: true, stats_tags: [service_] };
+  const labelTags = Object.keys(labels)
+    .sort()
+    .map((key) => ({ tag_name: labelTag(key), fixed_value: labels[key]! }));
   return {
     use_all_default_tags: false,
-    stats_tags: [service_, ...(zone ? [{ tag_name: statsTags.zone, fixed_value: zone }] : []), ...tagExtractors],
+    stats_tags: [service_, ...(zone ? [{ tag_name: statsTags.zone, fixed_value: zone }] : []), ...labelTags, ...tagExtractors],
     stats_matcher: {
       inclusion_list: {
         patterns: [...includedStats.map((regex) => ({ safe_regex: { regex } })), ...metrics.extraStatPrefixes.map((prefix) => ({ prefix }))],

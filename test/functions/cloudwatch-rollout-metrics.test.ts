@@ -1,6 +1,7 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CloudWatchRolloutMetrics, dataPlaneMetricNames } from '../../functions/lib/cloudwatch-rollout-metrics';
+import { dataPlaneMetricsNamespace } from '../../infra/sidecar/telemetry';
 
 /**
  * The rollout controller's CloudWatch reader, at the one boundary no local implementation
@@ -34,7 +35,8 @@ describe('CloudWatchRolloutMetrics', () => {
     ]);
     expect(input.MetricDataQueries![4]!.MetricStat!.Metric!.Dimensions).toEqual([...dims, { Name: 'mesh_response_class', Value: '5' }]);
     expect(input.MetricDataQueries![5]!.MetricStat!.Metric!.Dimensions).toEqual(dims);
-    for (const q of input.MetricDataQueries!) expect(q.MetricStat!.Metric!.Namespace).toBe('EnvoyMesh');
+    // Where the sidecars' CloudWatch agents put them (infra/sidecar/telemetry.ts).
+    for (const q of input.MetricDataQueries!) expect(q.MetricStat!.Metric!.Namespace).toBe(dataPlaneMetricsNamespace);
   });
 
   it('adds up every class as requests and 5xx as errors, across pages, and reads the largest p99', async () => {

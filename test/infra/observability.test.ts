@@ -105,6 +105,15 @@ describe('a mesh with metrics and X-Ray tracing by default', () => {
     expect(JSON.stringify(bootstrap.stats_sinks)).toContain('"port_value":8125');
   });
 
+  it('tags an ECS task\u2019s stats with its task definition revision (its endpoint\u2019s label, a rollout\u2019s subsets), and EC2 nodes with none', () => {
+    const envoy = containers(template).find((c) => c.Name === 'envoy');
+    const ecsBootstrap = JSON.parse(env(envoy, 'ENVOY_BOOTSTRAP')!) as { stats_config: { stats_tags: { tag_name: string; fixed_value?: string }[] } };
+    expect(ecsBootstrap.stats_config.stats_tags).toContainEqual({ tag_name: 'mesh_revision', fixed_value: '__MESH_REVISION__' });
+    // The entrypoint replaces it from the task metadata (sidecar.test.ts runs that script).
+    expect(JSON.stringify(envoy)).toContain('MESH_REVISION_PLACEHOLDER=');
+    expect(userDataText(template)).not.toContain('mesh_revision');
+  });
+
   it('lets the task role send metrics to its namespace only, and traces', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {

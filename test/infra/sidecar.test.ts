@@ -54,17 +54,20 @@ async function serveRoutes(routes: Record<string, [number, string]>, seen: strin
 }
 
 describe('the sidecar entrypoint', () => {
-  it('writes the bootstrap with the task id and zone from the task metadata, then runs Envoy on it', async () => {
+  it('writes the bootstrap with the task id, zone and task definition revision from the task metadata, then runs Envoy on it', async () => {
     const seen: string[] = [];
     const port = await serve(
       200,
-      JSON.stringify({ Cluster: 'mesh', TaskARN: 'arn:aws:ecs:eu-west-1:123456789012:task/mesh/0f1e2d3c4b5a', AvailabilityZone: 'eu-west-1b' }),
+      JSON.stringify({ Cluster: 'mesh', TaskARN: 'arn:aws:ecs:eu-west-1:123456789012:task/mesh/0f1e2d3c4b5a', Family: 'payments', Revision: '13', AvailabilityZone: 'eu-west-1b' }),
       seen,
     );
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sidecar-'));
     // A stand-in for the envoy binary: shows how it was called and the file it was given.
     fs.writeFileSync(path.join(dir, 'envoy'), '#!/bin/sh\necho "args: $*"\ncat "$2"\n', { mode: 0o755 });
-    const bootstrap = JSON.stringify({ node: { id: placeholders.nodeId, locality: { zone: placeholders.zone } } });
+    const bootstrap = JSON.stringify({
+      node: { id: placeholders.nodeId, locality: { zone: placeholders.zone } },
+      stats_config: { stats_tags: [{ tag_name: 'mesh_revision', fixed_value: placeholders.revision }] },
+    });
     const configPath = path.join(dir, 'envoy.json');
 
     const run = await bash(envoyEntrypoint({ drainSeconds: 20, adminPort: 1, configPath, drainMarker: path.join(dir, 'draining') }), {
@@ -77,7 +80,10 @@ describe('the sidecar entrypoint', () => {
     expect(run.code).toBe(0);
     expect(seen).toEqual(['/v4/0f1e2d3c4b5a-123/task']);
     expect(run.stdout).toBe(
-      `args: -c ${configPath} --drain-time-s 20\n${JSON.stringify({ node: { id: '0f1e2d3c4b5a', locality: { zone: 'eu-west-1b' } } })}`,
+      `args: -c ${configPath} --drain-time-s 20\n${JSON.stringify({
+        node: { id: '0f1e2d3c4b5a', locality: { zone: 'eu-west-1b' } },
+        stats_config: { stats_tags: [{ tag_name: 'mesh_revision', fixed_value: '13' }] },
+      })}`,
     );
     fs.rmSync(dir, { recursive: true });
   });
