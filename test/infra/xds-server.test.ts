@@ -219,7 +219,9 @@ describe('the example on the push tier (-c pushTier=true): bootstraps that open 
       return text === JSON.stringify({ Ref: 'AWS::Region' }) ? 'eu-west-1' : 'deploy-time-value';
     });
   /** What the node fills in at boot. */
-  const boot = (deployed: string): ReturnType<typeof deployAndBoot> => JSON.parse(substitute(deployed, { [placeholders.nodeId]: 'n-1', [placeholders.zone]: 'eu-west-1a' }));
+  // What the host does at boot: an ECS task also fills its task definition revision (its stats' tag).
+  const boot = (deployed: string): ReturnType<typeof deployAndBoot> =>
+    JSON.parse(substitute(deployed, { [placeholders.nodeId]: 'n-1', [placeholders.zone]: 'eu-west-1a', [placeholders.revision]: '7' }));
   function deployAndBoot(value: unknown): Record<string, unknown> & { node: { metadata: Record<string, string> }; static_resources: { clusters: Record<string, unknown>[] } } {
     return boot(deploy(value));
   }

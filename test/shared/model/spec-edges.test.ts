@@ -1,18 +1,8 @@
-import { ValidationError } from '../../../shared/errors';
 import { parseServiceSpec } from '../../../shared/model/parse-spec';
 import { dependencyNamesOf, kindOf, mtlsModeOf } from '../../../shared/model/spec-edges';
+import { problemsOf } from '../../support/spec-problems';
 
 const base = { name: 'web', inboundPort: 15000, appPort: 8080, protocol: 'http' };
-
-function problemsOf(input: unknown): { path: string; message: string }[] {
-  try {
-    parseServiceSpec(input);
-  } catch (err) {
-    if (err instanceof ValidationError) return [...err.problems];
-    throw err;
-  }
-  return [];
-}
 
 describe('mtls.mode', () => {
   it.each([

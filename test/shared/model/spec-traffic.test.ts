@@ -1,7 +1,7 @@
-import { ValidationError } from '../../../shared/errors';
 import { parseServiceSpec } from '../../../shared/model/parse-spec';
 import { analyzeDependents, analyzeSpec } from '../../../shared/state/catalog';
 import { ServiceSpec } from '../../../shared/model/spec';
+import { problemsOf } from '../../support/spec-problems';
 
 /** Write-time validation of routes[], rateLimit, faults and mirror: every bad value is a path-located problem. */
 
@@ -11,16 +11,6 @@ const withDep = (dep: Record<string, unknown>, extra: Record<string, unknown>[] 
   dependencies: [{ service: 'orders', localPort: 7000, ...dep }, ...extra],
 });
 const route = (r: Record<string, unknown>) => withDep({ routes: [r] });
-
-function problemsOf(input: unknown): { path: string; message: string }[] {
-  try {
-    parseServiceSpec(input);
-  } catch (err) {
-    if (err instanceof ValidationError) return [...err.problems];
-    throw err;
-  }
-  return [];
-}
 
 describe('traffic fields of the spec', () => {
   it('accepts every traffic option at once', () => {

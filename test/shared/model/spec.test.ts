@@ -1,18 +1,8 @@
-import { ValidationError } from '../../../shared/errors';
 import { parseServiceSpec } from '../../../shared/model/parse-spec';
+import { problemsOf } from '../../support/spec-problems';
 
 const base = { name: 'web', inboundPort: 15000, appPort: 8080, protocol: 'http' };
 const withDep = (dep: Record<string, unknown>) => ({ ...base, dependencies: [{ service: 'orders', localPort: 7000, ...dep }] });
-
-function problemsOf(input: unknown): { path: string; message: string }[] {
-  try {
-    parseServiceSpec(input);
-  } catch (err) {
-    if (err instanceof ValidationError) return [...err.problems];
-    throw err;
-  }
-  return [];
-}
 
 describe('parseServiceSpec', () => {
   it('accepts a minimal spec and leaves every policy field unset', () => {

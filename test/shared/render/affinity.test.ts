@@ -1,4 +1,3 @@
-import { ValidationError } from '../../../shared/errors';
 import { parseServiceSpec } from '../../../shared/model/parse-spec';
 import { analyzeSpec } from '../../../shared/state/catalog';
 import { renderSnapshot } from '../../../shared/render/snapshot';
@@ -7,6 +6,7 @@ import { localClusterName } from '../../../shared/render/cluster';
 import { EnvoyResource } from '../../../shared/envoy/resources';
 import { assertConformant } from '../../support/envoy-schema';
 import { settings, spec, world } from './fixtures';
+import { problemsOf } from '../../support/spec-problems';
 
 /**
  * Session affinity (`dependencies[].affinity`): validated with path-located problems, rendered
@@ -14,15 +14,6 @@ import { settings, spec, world } from './fixtures';
  * Envoys and for proxyless gRPC clients.
  */
 
-function problemsOf(input: unknown): { path: string; message: string }[] {
-  try {
-    parseServiceSpec(input);
-  } catch (err) {
-    if (err instanceof ValidationError) return [...err.problems];
-    throw err;
-  }
-  return [];
-}
 const withAffinity = (affinity: unknown, extra: Record<string, unknown> = {}) => ({
   name: 'web',
   inboundPort: 15000,

@@ -1,18 +1,9 @@
-import { ValidationError } from '../../../shared/errors';
 import { parseServiceSpec } from '../../../shared/model/parse-spec';
 import { RolloutState } from '../../../shared/model/rollout-state';
 import { declaredRollouts } from '../../../shared/model/rollouts';
 import { decide } from '../../../shared/rollout/decide';
+import { problemsOf } from '../../support/spec-problems';
 
-function problemsOf(input: unknown): { path: string; message: string }[] {
-  try {
-    parseServiceSpec(input);
-  } catch (err) {
-    if (err instanceof ValidationError) return [...err.problems];
-    throw err;
-  }
-  return [];
-}
 const rollout = { from: { revision: '1' }, to: { revision: '2' }, steps: [10, 50, 100], intervalSeconds: 300, maxErrorRatePercent: 1 };
 const caller = (dep: Record<string, unknown>) => ({ name: 'web', inboundPort: 15000, appPort: 8080, protocol: 'http', dependencies: [{ service: 'orders', localPort: 7000, ...dep }] });
 
