@@ -12,7 +12,7 @@ import { MeshStore } from '../../shared/store/mesh-store';
 import { createDocumentClient } from '../../shared/store/dynamodb';
 import { XdsTypeName, typeUrls } from '../../shared/envoy/resources';
 import { spawnLocalControlPlane } from '../local-process';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { keys } from '../../shared/store/layout';
@@ -259,7 +259,8 @@ function itemBytes(item: Record<string, unknown>): number {
 
 /**
  * itemSizes declares callers of 10 and of every dependency and services of 10 and 100
- * endpoints, and reads back the stored (gzipped) SNAPSHOT and EDS items a poll reads.
+ * endpoints, and reads back the stored (gzipped) SNAPSHOT and EDS items a poll reads (an
+ * assignment's head and shards together).
  */
 async function itemSizes(cp: Awaited<ReturnType<typeof startLocalControlPlane>>, dependencies: number): Promise<BenchRow[]> {
   const store = cp.runtime.store;
@@ -292,7 +293,20 @@ async function itemSizes(cp: Awaited<ReturnType<typeof startLocalControlPlane>>,
     const name = `eds-${endpoints}`;
     await declareService(store, { name, inboundPort: 15000, appPort: 8080, protocol: 'http' }, defaultRenderSettings);
     await applyEndpointChanges(store, endpointsOf(name, 0, endpoints));
-    rows.push({ name: 'stored EDS item (gzipped ClusterLoadAssignment)', params: { endpoints }, metrics: { item_bytes: await read(keys.endpointAssignment(name)) } });
+    // An assignment is a head and its shards (docs/table-layout.md), read by a poll with one Query:
+    // its read units follow their bytes together.
+    const items = await cp.runtime.doc.send(
+      new QueryCommand({
+        TableName: cp.runtime.config.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :eds)',
+        ExpressionAttributeValues: { ':pk': keys.endpointAssignment(name).pk, ':eds': keys.endpointAssignment(name).sk },
+      }),
+    );
+    rows.push({
+      name: 'stored EDS item (gzipped ClusterLoadAssignment)',
+      params: { endpoints },
+      metrics: { item_bytes: (items.Items ?? []).reduce((sum, item) => sum + itemBytes(item), 0), items: items.Count ?? 0 },
+    });
   }
   return rows;
 }
