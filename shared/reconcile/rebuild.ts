@@ -47,10 +47,10 @@ export async function rebuildFleet(store: RebuildStore, settings: RenderSettings
   const now = options.now ?? Date.now;
   const names = (await store.listServices()).map((r) => r.spec.name).sort();
   const from = options.startAfter === undefined ? 0 : names.findIndex((n) => n > options.startAfter!);
-  const todo = from < 0 ? [] : names.slice(from);
+  const remaining = from < 0 ? [] : names.slice(from);
   const size = Math.max(1, options.pageSize ?? 25);
   const pages: string[][] = [];
-  for (let i = 0; i < todo.length; i += size) pages.push(todo.slice(i, i + size));
+  for (let i = 0; i < remaining.length; i += size) pages.push(remaining.slice(i, i + size));
   const errors: string[] = [];
   const finished = new Array<boolean>(pages.length).fill(false);
   let snapshots = 0;

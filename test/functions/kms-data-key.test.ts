@@ -1,8 +1,9 @@
-import { randomBytes, createCipheriv, createDecipheriv } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { loadKmsDataKeySealer } from '../../functions/lib/kms-data-key';
 import { useDynalite } from '../support/dynamo';
+import { fakeKmsKey } from '../support/fake-kms-key';
 
 const dynalite = useDynalite();
 
@@ -11,20 +12,8 @@ const dynalite = useDynalite();
  * only the "KMS" side knows), so a data key sealed by one cold start opens in the next.
  */
 function fakeKms() {
-  const masterKey = randomBytes(32);
+  const { wrap, unwrap } = fakeKmsKey();
   const kms = mockClient(KMSClient);
-  const wrap = (plain: Uint8Array) => {
-    const iv = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', masterKey, iv);
-    const body = Buffer.concat([c.update(plain), c.final()]);
-    return Buffer.concat([iv, c.getAuthTag(), body]);
-  };
-  const unwrap = (blob: Uint8Array) => {
-    const b = Buffer.from(blob);
-    const d = createDecipheriv('aes-256-gcm', masterKey, b.subarray(0, 12));
-    d.setAuthTag(b.subarray(12, 28));
-    return Buffer.concat([d.update(b.subarray(28)), d.final()]);
-  };
   kms.on(GenerateDataKeyCommand).callsFake(() => {
     const plain = randomBytes(32);
     return { Plaintext: plain, CiphertextBlob: wrap(plain), KeyId: 'arn:aws:kms:us-east-1:111122223333:key/data' };

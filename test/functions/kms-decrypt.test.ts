@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -9,24 +9,12 @@ import { KmsRequestError, dnsSuffixOf, kmsDecryptOnly } from '../../functions/li
 import { loadDataKeySealer, loadKmsDataKeySealer } from '../../functions/lib/kms-data-key';
 import { credentials, fixedCredentials } from '../support/sigv4-endpoint';
 import { useDynalite } from '../support/dynamo';
+import { fakeKmsKey } from '../support/fake-kms-key';
 
 const dynalite = useDynalite();
 const region = 'eu-west-1';
 
-/** A KMS master key only the fake KMS holds: ciphertext blobs are iv, tag and AES-GCM body. */
-const masterKey = randomBytes(32);
-const wrap = (plain: Uint8Array) => {
-  const iv = randomBytes(12);
-  const c = createCipheriv('aes-256-gcm', masterKey, iv);
-  const body = Buffer.concat([c.update(plain), c.final()]);
-  return Buffer.concat([iv, c.getAuthTag(), body]);
-};
-const unwrap = (blob: Uint8Array) => {
-  const b = Buffer.from(blob);
-  const d = createDecipheriv('aes-256-gcm', masterKey, b.subarray(0, 12));
-  d.setAuthTag(b.subarray(12, 28));
-  return Buffer.concat([d.update(b.subarray(28)), d.final()]);
-};
+const { wrap, unwrap } = fakeKmsKey();
 
 const read = (req: IncomingMessage) =>
   new Promise<string>((resolve) => {

@@ -1,7 +1,7 @@
 import { LocalControlPlane, startLocalControlPlane } from '../../local/server';
 import { request } from '../support/http-client';
-import { ecsTaskEvent } from '../support/ecs-events';
-import { CallBatch, startWhoServer, WhoServer, XdsClientProcess } from '../support/xds-client';
+import { CallBatch, XdsClientProcess } from '../support/xds-client';
+import { proxylessMesh } from '../support/proxyless-mesh';
 
 /**
  * End to end, on loopback, with a real @grpc/grpc-js-xds client in its own process: `routes[]`
@@ -12,39 +12,23 @@ import { CallBatch, startWhoServer, WhoServer, XdsClientProcess } from '../suppo
  */
 describe('a proxyless gRPC client: route matching and fault injection', () => {
   let cp: LocalControlPlane;
-  const servers: WhoServer[] = [];
-  const clients: XdsClientProcess[] = [];
+  const mesh = proxylessMesh(() => cp);
+  const { server, client, task } = mesh;
 
   beforeAll(async () => {
     cp = await startLocalControlPlane({ port: 0, grpcPort: 0 });
   });
   afterAll(async () => {
-    for (const c of clients) await c.close();
-    for (const s of servers) s.close();
+    await mesh.close();
     await cp.close();
   });
 
-  const server = async (id: string) => {
-    const s = await startWhoServer(id, 0);
-    servers.push(s);
-    return s;
-  };
-  const client = (nodeId: string, target: string) => {
-    const c = new XdsClientProcess(cp.grpc!.port, { id: nodeId, cluster: 'orders' }, target);
-    clients.push(c);
-    return c;
-  };
-  const task = (ecsService: string, s: WhoServer, revision = 1) =>
-    ecsTaskEvent({ ecsService, revision, bridge: { containerInstanceId: 'local', bindings: [{ containerPort: 15000, hostPort: s.port, bindIP: '127.0.0.1' }] } });
   const declare = async (spec: Record<string, unknown>) => {
-    const res = await request(cp.url, 'PUT', `/services/${String(spec.name)}`, { inboundPort: 15000, appPort: 8080, protocol: 'grpc', ...spec });
+    const res = await mesh.declare(spec);
     expect({ status: res.status, body: res.status < 300 ? 'accepted' : res.body }).toEqual({ status: expect.any(Number), body: 'accepted' });
   };
-  /** ready makes single calls until one succeeds: each waits for the channel's config (5 s); ten bound the start. */
   const ready = async (c: XdsClientProcess) => {
-    let batch: CallBatch | undefined;
-    for (let i = 0; i < 10 && !(batch && batch.failed === 0); i++) batch = await c.calls(1);
-    expect(batch).toMatchObject({ failed: 0 });
+    expect(await mesh.ready(c)).toMatchObject({ failed: 0 });
   };
 
   it('sends calls whose path matches the regex and whose header matches to the declared subset, and the rest to every endpoint', async () => {

@@ -2,9 +2,9 @@ import { LocalControlPlane, startLocalControlPlane } from '../../local/server';
 import { snapshotVersions } from '../../shared/render/snapshot';
 import { EnvoyResource } from '../../shared/envoy/resources';
 import { request } from '../support/http-client';
-import { ecsTaskEvent } from '../support/ecs-events';
 import { assertConformant } from '../support/envoy-schema';
-import { CallBatch, startWhoServer, WhoServer, XdsClientProcess } from '../support/xds-client';
+import { CallBatch, XdsClientProcess } from '../support/xds-client';
+import { proxylessMesh } from '../support/proxyless-mesh';
 
 /**
  * End to end, on loopback, with a real @grpc/grpc-js-xds client in its own process: a split
@@ -15,40 +15,23 @@ import { CallBatch, startWhoServer, WhoServer, XdsClientProcess } from '../suppo
  */
 describe('a proxyless gRPC client: splits, retries and NACKs', () => {
   let cp: LocalControlPlane;
-  const servers: WhoServer[] = [];
-  const clients: XdsClientProcess[] = [];
+  const mesh = proxylessMesh(() => cp);
+  const { server, client, task, clients } = mesh;
 
   beforeAll(async () => {
     // Node status is written at every change, so GET /nodes shows a NACK at once.
     cp = await startLocalControlPlane({ port: 0, grpcPort: 0, config: { nodeStatusMinWriteGapMs: 0 } });
   });
   afterAll(async () => {
-    for (const c of clients) await c.close();
-    for (const s of servers) s.close();
+    await mesh.close();
     await cp.close();
   });
 
-  const server = async (id: string, options?: Parameters<typeof startWhoServer>[2]) => {
-    const s = await startWhoServer(id, 0, options);
-    servers.push(s);
-    return s;
-  };
-  const client = (nodeId: string, target: string) => {
-    const c = new XdsClientProcess(cp.grpc!.port, { id: nodeId, cluster: 'orders' }, target);
-    clients.push(c);
-    return c;
-  };
-  const task = (ecsService: string, s: WhoServer, revision = 1) =>
-    ecsTaskEvent({ ecsService, revision, bridge: { containerInstanceId: 'local', bindings: [{ containerPort: 15000, hostPort: s.port, bindIP: '127.0.0.1' }] } });
   const declare = async (spec: Record<string, unknown>) => {
-    const res = await request(cp.url, 'PUT', `/services/${String(spec.name)}`, { inboundPort: 15000, appPort: 8080, protocol: 'grpc', ...spec });
-    expect([200, 201]).toContain(res.status);
+    expect([200, 201]).toContain((await mesh.declare(spec)).status);
   };
-  /** ready makes single calls until one succeeds: each waits for the channel's config (5 s); ten bound the start. */
   const ready = async (c: XdsClientProcess) => {
-    let batch: CallBatch | undefined;
-    for (let i = 0; i < 10 && !(batch && batch.failed === 0); i++) batch = await c.calls(1);
-    expect(batch).toMatchObject({ failed: 0 });
+    expect(await mesh.ready(c)).toMatchObject({ failed: 0 });
   };
 
   const split = { subsets: [{ labels: { revision: '1' }, weight: 80 }, { labels: { revision: '2' }, weight: 20 }] };

@@ -3,6 +3,7 @@ import { defaultRenderSettings } from '../../../shared/render/settings';
 import { decodeStrict, validateRules } from '../../support/envoy-schema';
 import { startLocalControlPlane, LocalControlPlane } from '../../../local/server';
 import { request } from '../../support/http-client';
+import { awsNode } from './fixtures';
 
 const bootstrapType = 'type.googleapis.com/envoy.config.bootstrap.v3.Bootstrap';
 
@@ -12,13 +13,7 @@ function conformant(bootstrap: unknown): void {
 }
 
 describe('the Envoy bootstrap', () => {
-  const aws = {
-    service: 'orders',
-    nodeId: 'i-0123456789abcdef0',
-    zone: 'eu-west-1b',
-    controlPlaneUrl: 'https://abcdefghijklmnop.lambda-url.eu-west-1.on.aws',
-    signing: { region: 'eu-west-1', serviceName: 'lambda' as const },
-  };
+  const aws = awsNode;
 
   it('decodes strictly as an envoy.config.bootstrap.v3.Bootstrap, signed and over TLS', () => {
     conformant(envoyBootstrap(aws, defaultRenderSettings));

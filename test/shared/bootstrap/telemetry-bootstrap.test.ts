@@ -6,6 +6,7 @@ import { decodeStrict, validateRules } from '../../support/envoy-schema';
 import { startLocalControlPlane, LocalControlPlane } from '../../../local/server';
 import { request } from '../../support/http-client';
 import { parseObservability } from '../../../functions/lib/render-config';
+import { awsNode } from './fixtures';
 
 const bootstrapType = 'type.googleapis.com/envoy.config.bootstrap.v3.Bootstrap';
 
@@ -23,13 +24,7 @@ const orders = (observability?: Record<string, unknown>) =>
   parseServiceSpec({ name: 'orders', inboundPort: 15000, appPort: 8080, protocol: 'http', ...(observability ? { observability } : {}) });
 
 describe('the bootstrap carries the service observability', () => {
-  const aws = {
-    service: 'orders',
-    nodeId: 'i-0123456789abcdef0',
-    zone: 'eu-west-1b',
-    controlPlaneUrl: 'https://abcdefghijklmnop.lambda-url.eu-west-1.on.aws',
-    signing: { region: 'eu-west-1', serviceName: 'lambda' as const },
-  };
+  const aws = awsNode;
 
   it('with metrics: a DogStatsD sink to the agent on loopback, the service and zone as tags, the inclusion list; strictly a Bootstrap', () => {
     const telemetry = bootstrapTelemetry(orders({ metrics: { enabled: true }, tracing: { provider: 'xray' } }), defaultRenderSettings);
