@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { RenderSettings, defaultRenderSettings } from '../shared/render/settings';
 import { ControlPlaneProps, controlPlaneDefaults, validateControlPlaneProps } from './control-plane-props';
@@ -209,6 +210,30 @@ export class ControlPlane extends Construct {
     }
     this.xdsFunction.addEnvironment('DATA_KEY_ID', this.dataKey.keyArn);
     grantKeyUse(this.dataKey, this.xdsFunction, ['kms:Decrypt']);
+  }
+
+  /**
+   * grantGatewayCertificateRead lets the functions that copy gateway listener certificates read
+   * an operator's certificate secret: the management API and the MeshService handler (a
+   * gateway declared through either is checked and copied at once) and the renewal function
+   * (which copies a rotated secret). secretsmanager:GetSecretValue and DescribeSecret on that
+   * secret's ARN alone; kms:Decrypt through Secrets Manager too when the secret was imported
+   * with its customer managed key (`Secret.fromSecretAttributes({ encryptionKey })`).
+   */
+  public grantGatewayCertificateRead(secret: secretsmanager.ISecret): void {
+    for (const fn of [this.adminFunction, this.catalogFunction, ...(this.renewalFunction ? [this.renewalFunction] : [])]) {
+      secret.grantRead(fn);
+      // An imported key's grant adds nothing to the role: say it here, through Secrets Manager only.
+      if (secret.encryptionKey) {
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['kms:Decrypt'],
+            resources: [secret.encryptionKey.keyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${secret.env.region}.${Stack.of(this).urlSuffix}` } },
+          }),
+        );
+      }
+    }
   }
 
   /**

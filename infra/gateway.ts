@@ -32,6 +32,13 @@ export interface MeshGatewayProps {
   readonly internetFacing?: boolean;
   /** The subnets of the Envoy tasks. @default - the cluster VPC's private subnets */
   readonly taskSubnets?: ec2.SubnetSelection;
+  /**
+   * The certificate secrets of TLS listeners, by port, when one is encrypted with a customer
+   * managed KMS key: import it with `Secret.fromSecretAttributes(this, id, { secretCompleteArn,
+   * encryptionKey })` so the control plane is granted kms:Decrypt on that key too.
+   * @default - imported from the listeners' ARNs (encrypted with the aws/secretsmanager key)
+   */
+  readonly certificateSecrets?: Readonly<Record<number, secretsmanager.ISecret>>;
 }
 
 /**
@@ -44,9 +51,10 @@ export interface MeshGatewayProps {
  * Envoy's port over TCP.
  *
  * The Secrets Manager secrets of TLS listeners are granted for reading to the control plane's
- * catalog function, which declares the gateway: that is where the certificate is to be copied
- * into the mesh's secret store (sealed like service keys) and served over SDS. That import is
- * not built yet (docs/rendering.md, "Ingress gateways").
+ * functions that copy them (ControlPlane.grantGatewayCertificateRead): the certificate is
+ * checked and copied into the mesh's secret store (its key sealed like service keys) when the
+ * gateway is declared, copied again by the renewal function when the secret rotates, and served
+ * over SDS to the gateway's nodes (docs/rendering.md, "Gateway certificates").
  */
 export class MeshGateway extends Construct {
   public readonly service: MeshService;
@@ -110,8 +118,12 @@ export class MeshGateway extends Construct {
     const secrets = new Map<number, secretsmanager.ISecret>();
     for (const l of listeners) {
       if (!l.tls) continue;
-      const secret = secretsmanager.Secret.fromSecretCompleteArn(this, `Certificate${l.port}`, l.tls.certificateSecretArn);
-      secret.grantRead(controlPlane.catalogFunction);
+      const given = props.certificateSecrets?.[l.port];
+      if (given && given.secretArn !== l.tls.certificateSecretArn) {
+        throw new Error(`MeshGateway "${props.name}": certificateSecrets[${l.port}] is not the secret listener ${l.port} names (${l.tls.certificateSecretArn})`);
+      }
+      const secret = given ?? secretsmanager.Secret.fromSecretCompleteArn(this, `Certificate${l.port}`, l.tls.certificateSecretArn);
+      controlPlane.grantGatewayCertificateRead(secret);
       secrets.set(l.port, secret);
     }
     this.certificateSecrets = secrets;

@@ -1,4 +1,6 @@
 import { KMSClient } from '@aws-sdk/client-kms';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { secretsManagerCertificateSource } from './secrets-manager';
 import { rotationPolicy } from '../../shared/pki/rotation';
 import { CertificateIssuer, loadCertificateAuthority } from '../../shared/state/certificates';
 import { createKmsCaSigner } from './kms-ca-signer';
@@ -21,7 +23,9 @@ export function kmsCertificateIssuer(runtime: Runtime): (() => Promise<Certifica
       const kms = traced(new KMSClient({ region }));
       const [signer, sealer] = await Promise.all([createKmsCaSigner(kms, caKeyId), loadKmsDataKeySealer(kms, dataKeyId, runtime.store)]);
       const ca = await loadCertificateAuthority(runtime.store, signer, { mesh: render.meshName, now: new Date(), replaceForeign: false });
-      return { ca, sealer, policy: rotationPolicy({ lifetimeSeconds: certificateLifetimeSeconds }), now: () => new Date() };
+      // Gateway listener certificates are read from Secrets Manager with the function's own role (infra/gateway.ts grants it).
+      const operatorCertificates = secretsManagerCertificateSource({ credentials: defaultProvider() });
+      return { ca, sealer, policy: rotationPolicy({ lifetimeSeconds: certificateLifetimeSeconds }), now: () => new Date(), operatorCertificates };
     })().catch((err) => {
       issuer = undefined; // try again on the next invocation
       throw err;

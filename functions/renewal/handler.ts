@@ -28,6 +28,12 @@ export function createRenewalHandler(
     metrics.addMetric('CertificatesRenewed', MetricUnit.Count, rotation.issued.length);
     metrics.addMetric('RenewalRuns', MetricUnit.Count, 1);
     if (rotation.issued.length > 0) logger.info('certificates renewed', { services: rotation.issued });
+    // Gateway listener certificates: a rotated secret copied, or one that cannot be served (the last good copy stays).
+    const gateways = rotation.gatewayCertificates;
+    metrics.addMetric('GatewayCertificatesCopied', MetricUnit.Count, gateways.copied.length);
+    metrics.addMetric('GatewayCertificateProblems', MetricUnit.Count, gateways.problems.length);
+    if (gateways.copied.length > 0) logger.info('gateway certificates copied', { listeners: gateways.copied });
+    for (const problem of gateways.problems) logger.error('gateway certificate not served', problem);
     return rotation;
   };
   return middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -66,3 +66,10 @@ export class AesGcmSealer implements SecretSealer {
     }
   }
 }
+
+/**
+ * gatewayKeyContext binds a gateway listener's sealed private key (the operator's, copied from
+ * Secrets Manager) to its gateway, port and certificate, as privateKeyContext does for services.
+ */
+export const gatewayKeyContext = (gateway: string, port: number, fingerprint: string): string =>
+  `envoy-mesh/gateway-private-key\n${gateway}\n${port}\n${fingerprint}`;

@@ -14,6 +14,7 @@ import { declaredRollouts } from '../model/rollouts';
 import { transparentProblems } from '../render/transparent';
 import { CertificateRepository } from '../store/repositories';
 import { CertificateIssuer, ensureServiceCertificate } from './certificates';
+import { GatewayCertificateCopier, copyGatewayCertificates, listenerProblems, readListenerSecrets } from './gateway-certificates';
 
 /**
  * analyzeSpec checks a spec against the rest of the catalog, as `istioctl analyze` does:
@@ -216,6 +217,10 @@ export async function declareService(
     const dependents = await store.getServices(await store.listDependents(spec.name));
     problems.push(...analyzeDependents(spec, [...dependents.values()].map((r) => r.spec)));
   }
+  // A gateway's listener certificates are read and checked before anything is written.
+  const copier = gatewayCertificateCopier(options.certificates?.issuer);
+  const listenerSecrets = copier && problems.length === 0 ? await readListenerSecrets(spec, copier.source, copier.now()) : undefined;
+  problems.push(...listenerProblems(listenerSecrets ?? []));
   if (problems.length > 0) throw new ValidationError(`invalid service spec "${spec.name}"`, problems);
 
   // Every snapshot the change touches is rendered and checked before the spec is stored: an
@@ -237,7 +242,13 @@ export async function declareService(
     force: revoked.length > 0,
     boundRoles: spec.identity?.iamRoleArns ?? [],
   });
+  if (copier) await copyGatewayCertificates(certificateStore, copier, spec, listenerSecrets);
   return { record, created: !previous, rendered, revokedRoles: revoked, certificate: revoked.length > 0 ? 'reissued' : outcome };
+}
+
+/** gatewayCertificateCopier is what copying gateway listener certificates needs, when the issuer has a source for them. */
+function gatewayCertificateCopier(issuer: CertificateIssuer | undefined): GatewayCertificateCopier | undefined {
+  return issuer?.operatorCertificates ? { source: issuer.operatorCertificates, sealer: issuer.sealer, now: issuer.now } : undefined;
 }
 
 /**

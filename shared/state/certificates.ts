@@ -4,6 +4,10 @@ import { certificatesOfBundle, issueCaCertificate, issueServiceCertificate } fro
 import { RotationPolicy, needsRotation } from '../pki/rotation';
 import { SealedSecretError, SecretSealer, isCurrentSealFormat, privateKeyContext } from '../secrets/sealer';
 import { CatalogRepository, CertificateRepository } from '../store/repositories';
+import { ServiceSecretsItem } from '../store/records';
+import { kindOf } from '../model/service-terms';
+import { OperatorCertificateSource } from '../secrets/operator-source';
+import { copyGatewayCertificates } from './gateway-certificates';
 import { renderServiceSecrets } from '../render/secret';
 
 /** MeshCertificateAuthority is the CA as the control plane uses it: a signer (KMS or local) and its certificate. */
@@ -66,6 +70,12 @@ export interface CertificateIssuer {
   readonly sealer: SecretSealer;
   readonly policy: RotationPolicy;
   readonly now: () => Date;
+  /**
+   * Where gateway listener certificates are read (Secrets Manager, or local files): with it, a
+   * gateway's are copied when it is declared and at every rotation pass (gateway-certificates.ts).
+   * @default - none: TLS gateway listeners get no certificate
+   */
+  readonly operatorCertificates?: OperatorCertificateSource;
 }
 
 /**
@@ -154,16 +164,24 @@ function trusts(bundlePem: string, certificatePem: string): boolean {
 export async function rotateCertificates(
   store: Pick<CatalogRepository, 'listServices'> & CertificateRepository,
   issuer: CertificateIssuer,
-): Promise<{ issued: string[]; trustUpdated: string[]; current: number; retiredCaForgotten: boolean }> {
+): Promise<{ issued: string[]; trustUpdated: string[]; current: number; retiredCaForgotten: boolean; gatewayCertificates: GatewayCertificatesRun }> {
   const issued: string[] = [];
   const trustUpdated: string[] = [];
   let current = 0;
+  const gatewayCertificates = { copied: [] as string[], removed: [] as string[], problems: [] as { gateway: string; path: string; message: string }[] };
   const services = await store.listServices();
   for (const { spec } of services) {
     const result = await ensureServiceCertificate(store, issuer, spec.name, { boundRoles: spec.identity?.iamRoleArns ?? [] });
     if (result === 'issued') issued.push(spec.name);
     else if (result === 'trust-updated') trustUpdated.push(spec.name);
     else current++;
+    // A gateway's listener certificates: a rotated secret is copied, one with a problem keeps its last good copy.
+    if (issuer.operatorCertificates && (kindOf(spec) === 'gateway' || hasGatewaySlots(await store.getServiceSecrets(spec.name)))) {
+      const report = await copyGatewayCertificates(store, { source: issuer.operatorCertificates, sealer: issuer.sealer, now: issuer.now }, spec);
+      gatewayCertificates.copied.push(...report.copied.map((port) => `${spec.name}:${port}`));
+      gatewayCertificates.removed.push(...report.removed.map((port) => `${spec.name}:${port}`));
+      gatewayCertificates.problems.push(...report.problems.map((p) => ({ gateway: spec.name, ...p })));
+    }
   }
   let retiredCaForgotten = false;
   if (issuer.ca.trustBundlePem !== issuer.ca.certificatePem) {
@@ -173,5 +191,14 @@ export async function rotateCertificates(
       retiredCaForgotten = true;
     }
   }
-  return { issued, trustUpdated, current, retiredCaForgotten };
+  return { issued, trustUpdated, current, retiredCaForgotten, gatewayCertificates };
 }
+
+/** GatewayCertificatesRun is what a rotation pass did to gateway listener certificates (`<gateway>:<port>`). */
+export interface GatewayCertificatesRun {
+  readonly copied: string[];
+  readonly removed: string[];
+  readonly problems: { readonly gateway: string; readonly path: string; readonly message: string }[];
+}
+
+const hasGatewaySlots = (secrets: ServiceSecretsItem | undefined): boolean => (secrets?.gatewayCertificates?.length ?? 0) > 0;

@@ -87,9 +87,13 @@ export function snapshotChangeVersion(snapshot: Pick<SnapshotItem, 'versions' | 
   return snapshot ? canonicalJson({ versions: snapshot.versions, proxyless: snapshot.proxyless?.versions ?? null }) : '';
 }
 
-/** secretsChangeVersion is the version a secrets change carries: the certificate's serial. */
-export function secretsChangeVersion(secrets: Pick<ServiceSecretsItem, 'serial'> | undefined): string {
-  return secrets?.serial ?? '';
+/**
+ * secretsChangeVersion is the version a secrets change carries: the certificate's serial and,
+ * on a gateway, the versions of its listener certificates (a rotated one is a change too).
+ */
+export function secretsChangeVersion(secrets: Pick<ServiceSecretsItem, 'serial' | 'gatewayCertificates'> | undefined): string {
+  const gateway = (secrets?.gatewayCertificates ?? []).map((c) => `${c.port}:${c.version}`);
+  return [secrets?.serial ?? '', ...gateway].join('+');
 }
 
 /**

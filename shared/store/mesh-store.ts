@@ -3,7 +3,7 @@ import { defaults } from '../config';
 import { Endpoint, EndpointChange } from '../model/endpoint';
 import { NodeStatus } from '../model/node-status';
 import { ServiceSpec } from '../model/spec';
-import { RenderedKey, ServiceRecord, ServiceSecretsItem, SnapshotItem } from './records';
+import { GatewayCertificateItem, RenderedKey, ServiceRecord, ServiceSecretsItem, SnapshotItem } from './records';
 import {
   AssignmentRepository,
   AssignmentSelection,
@@ -103,6 +103,8 @@ export class MeshStore implements Repositories, RolloutRepository {
   // certificates
   putServiceSecrets = (service: string, secrets: ServiceSecretsItem) => this.certificates.putServiceSecrets(service, secrets);
   getServiceSecrets = (service: string) => this.certificates.getServiceSecrets(service);
+  putGatewayCertificate = (gateway: string, certificate: GatewayCertificateItem) => this.certificates.putGatewayCertificate(gateway, certificate);
+  removeGatewayCertificates = (gateway: string, ports: readonly number[]) => this.certificates.removeGatewayCertificates(gateway, ports);
   getCertificateAuthority = () => this.certificates.getCertificateAuthority();
   putCertificateAuthority = (certificatePem: string, replace: boolean) => this.certificates.putCertificateAuthority(certificatePem, replace);
   getRetiredCertificateAuthority = () => this.certificates.getRetiredCertificateAuthority();

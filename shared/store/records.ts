@@ -129,4 +129,29 @@ export interface ServiceSecretsItem {
    * per request. Absent on an item issued before secrets were stored rendered: it is re-issued.
    */
   readonly rendered?: NamedVersionedResources;
+  /**
+   * A gateway's listener certificates (the operator's, copied from Secrets Manager), one slot
+   * per TLS listener port, sorted by port: kept in the same item so an SDS poll is one read.
+   * Issuing the service's own certificate never touches them (putServiceSecrets writes only
+   * its own fields).
+   */
+  readonly gatewayCertificates?: readonly GatewayCertificateItem[];
+}
+
+/**
+ * GatewayCertificateItem is one gateway listener's certificate as stored: the chain in clear,
+ * the key sealed (sealer.ts gatewayKeyContext), where it was copied from (the secret's ARN and
+ * version id, compared at each renewal run to notice a rotation) and the version of the SDS
+ * secret it renders to (its whole content, key included, hashed when it was copied).
+ */
+export interface GatewayCertificateItem {
+  readonly port: number;
+  readonly sourceArn: string;
+  readonly sourceVersion: string;
+  readonly certificatePem: string;
+  readonly sealedPrivateKey: Uint8Array;
+  readonly fingerprint: string;
+  readonly notAfter: string;
+  readonly copiedAt: string;
+  readonly version: string;
 }

@@ -3,7 +3,7 @@ import { Endpoint, EndpointChange } from '../model/endpoint';
 import { NodeStatus } from '../model/node-status';
 import { ServiceSpec } from '../model/spec';
 import { EndpointView } from '../render/endpoint';
-import { EndpointAssignmentItem, EndpointState, RenderedKey, ServiceRecord, ServiceSecretsItem, SnapshotItem, StoredEndpoint } from './records';
+import { EndpointAssignmentItem, EndpointState, GatewayCertificateItem, RenderedKey, ServiceRecord, ServiceSecretsItem, SnapshotItem, StoredEndpoint } from './records';
 
 /**
  * The control plane's state, as one small repository per aggregate. The core depends on these
@@ -119,6 +119,13 @@ export interface RenderedRepository {
 export interface CertificateRepository {
   putServiceSecrets(service: string, secrets: ServiceSecretsItem): Promise<void>;
   getServiceSecrets(service: string): Promise<ServiceSecretsItem | undefined>;
+  /**
+   * putGatewayCertificate stores one gateway listener's certificate in the gateway's secrets
+   * item (which must exist: its own certificate is issued first), replacing the one of that
+   * port; removing drops the slots of the ports given. Both are recorded in the change log.
+   */
+  putGatewayCertificate(gateway: string, certificate: GatewayCertificateItem): Promise<void>;
+  removeGatewayCertificates(gateway: string, ports: readonly number[]): Promise<void>;
   getCertificateAuthority(): Promise<string | undefined>;
   /**
    * putCertificateAuthority stores the CA certificate (only if none, unless `replace`); it

@@ -1,9 +1,10 @@
 import { contentVersion } from '../envoy/version';
-import { EndpointAssignmentItem, ServiceSecretsItem, SnapshotItem } from '../store/records';
-import { names as secretNames } from '../render/names';
+import { EndpointAssignmentItem, GatewayCertificateItem, ServiceSecretsItem, SnapshotItem } from '../store/records';
+import { isGatewayCertificateOf, names as secretNames } from '../render/names';
+import { gatewayCertificateSecret } from '../render/gateway-certificate';
 import { needsPrivateKey, withPrivateKey } from '../render/secret';
 import { proxylessLoadAssignment } from '../render/proxyless';
-import { SealedSecretError, SecretSealer, privateKeyContext } from '../secrets/sealer';
+import { SealedSecretError, SecretSealer, gatewayKeyContext, privateKeyContext } from '../secrets/sealer';
 import { XdsRefusal } from './refusal';
 import { EnvoyResource, XdsTypeName, wildcardTypes } from '../envoy/resources';
 
@@ -53,7 +54,7 @@ export function checkSecretsRequest(sealer: SecretSealer | 'unavailable' | undef
   if (sealer === 'unavailable') throw new XdsRefusal('unavailable', 'secrets cannot be opened right now; retry');
   if (names.length === 0) throw new XdsRefusal('bad-request', 'a secrets request must name the secrets it wants in resource_names');
   const allowed = new Set([secretNames.serviceCertificateSecret(service), secretNames.trustBundleSecret]);
-  const refused = names.filter((n) => !allowed.has(n));
+  const refused = names.filter((n) => !allowed.has(n) && !isGatewayCertificateOf(service, n));
   if (refused.length > 0) throw new XdsRefusal('refused', `service "${service}" may not fetch ${refused.map((n) => `"${n}"`).join(', ')}`);
 }
 
@@ -77,10 +78,11 @@ export function selectProxylessAssignments(assignments: ReadonlyMap<string, Endp
 }
 
 /**
- * selectSecrets serves a service its own certificate and the mesh trust bundle, and nothing
- * else. Envoy polls each SDS secret on its own and rejects an answer that does not hold
- * exactly the one it asked for, so the answer is filtered to the names asked. The secrets were
- * rendered and versioned at issuance; only the private key is opened here, and only when the
+ * selectSecrets serves a service its own certificate and the mesh trust bundle (and a gateway
+ * its listeners' certificates), and nothing else. Envoy polls each SDS secret on its own and
+ * rejects an answer that does not hold exactly the one it asked for, so the answer is filtered
+ * to the names asked. The secrets were rendered and versioned at issuance (a listener's
+ * certificate when it was copied); only a private key is opened here, and only when its
  * certificate secret is asked for.
  */
 export function selectSecrets(
@@ -91,15 +93,40 @@ export function selectSecrets(
 ): Selection {
   checkSecretsRequest(sealer, service, names);
   if (!sealer || sealer === 'unavailable') throw new XdsRefusal('unavailable', 'secrets cannot be opened right now; retry');
-  if (!secrets?.rendered) throw new XdsRefusal('unavailable', `the certificate of "${service}" is not issued yet; retry`);
-  const { rendered } = secrets;
-  const wanted = new Set(names);
-  const resources = rendered.resources
-    .filter((r) => wanted.has(String(r.name)))
-    .map((r) => (needsPrivateKey(r) ? withPrivateKey(r, openPrivateKey(sealer, service, secrets)) : r));
-  const versions = resources.map((r) => rendered.versions[String(r.name)] ?? '');
+  const wanted = new Set(names.filter((n) => !isGatewayCertificateOf(service, n)));
+  const listeners = [...new Set(names.filter((n) => isGatewayCertificateOf(service, n)))];
+  const served: { resource: EnvoyResource; version: string }[] = [];
+  if (wanted.size > 0) {
+    if (!secrets?.rendered) throw new XdsRefusal('unavailable', `the certificate of "${service}" is not issued yet; retry`);
+    const { rendered } = secrets;
+    for (const r of rendered.resources.filter((r) => wanted.has(String(r.name)))) {
+      served.push({ resource: needsPrivateKey(r) ? withPrivateKey(r, openPrivateKey(sealer, service, secrets)) : r, version: rendered.versions[String(r.name)] ?? '' });
+    }
+  }
+  const slots = listeners.map((name) => {
+    const slot = secrets?.gatewayCertificates?.find((c) => secretNames.gatewayCertificateSecret(service, c.port) === name);
+    if (!slot) throw new XdsRefusal('unavailable', `the certificate of gateway listener "${name}" is not copied from its secret yet; retry`);
+    return slot;
+  });
+  for (const slot of slots) {
+    const keyPair = { certificatePem: slot.certificatePem, privateKeyPem: openGatewayKey(sealer, service, slot) };
+    served.push({ resource: gatewayCertificateSecret(service, slot.port, keyPair), version: slot.version });
+  }
+  served.sort((a, b) => (String(a.resource.name) < String(b.resource.name) ? -1 : String(a.resource.name) > String(b.resource.name) ? 1 : 0));
+  const versions = served.map((s) => s.version);
   const version = versions.length === 1 ? versions[0]! : contentVersion(versions);
-  return { version, resources, changedAt: secrets.notBefore };
+  const changedAt = wanted.size > 0 ? secrets?.notBefore : slots.map((s) => s.copiedAt).sort().pop();
+  return { version, resources: served.map((s) => s.resource), ...(changedAt ? { changedAt } : {}) };
+}
+
+/** openGatewayKey opens a gateway listener's sealed key, bound to the gateway, the port and the certificate. */
+function openGatewayKey(sealer: SecretSealer, gateway: string, slot: GatewayCertificateItem): string {
+  try {
+    return sealer.open(slot.sealedPrivateKey, gatewayKeyContext(gateway, slot.port, slot.fingerprint));
+  } catch (err) {
+    if (!(err instanceof SealedSecretError)) throw err;
+    throw new XdsRefusal('unavailable', `the private key stored for listener ${slot.port} of "${gateway}" does not open for it; it is copied again at the next renewal run`, undefined, { cause: err });
+  }
 }
 
 /**

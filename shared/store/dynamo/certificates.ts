@@ -1,10 +1,11 @@
 import { packJson } from '../codec';
 import { keys } from '../layout';
-import { ServiceSecretsItem } from '../records';
+import { ConditionFailedError, NotFoundError } from '../../errors';
+import { GatewayCertificateItem, ServiceSecretsItem } from '../records';
 import { CertificateRepository } from '../repositories';
 import { ChangeLogWriter, secretsChangeVersion } from '../change-log';
 import { StateTable, written } from './table';
-import { caCertificate, caRetiredCertificate, dataKeyCiphertext, toServiceSecrets } from './rows';
+import { caCertificate, caRetiredCertificate, dataKeyCiphertext, gatewayCertificateAttribute, toServiceSecrets } from './rows';
 
 /**
  * DynamoCertificates keeps the mesh CA certificate (`CATALOG / CA`), the KMS-encrypted data key
@@ -18,17 +19,59 @@ export class DynamoCertificates implements CertificateRepository {
     private readonly changes: ChangeLogWriter,
   ) {}
 
+  /**
+   * putServiceSecrets writes the issued fields of the secrets item and nothing else: a gateway's
+   * listener certificates, in the same item, stay as they are (an UpdateItem, not a Put).
+   */
   async putServiceSecrets(service: string, secrets: ServiceSecretsItem): Promise<void> {
-    const { rendered, ...issued } = secrets;
-    await this.table.put('putServiceSecrets', {
-      Item: {
-        ...keys.secrets(service),
-        kind: 'secrets',
-        ...issued,
-        ...(rendered ? { sds: packJson(rendered.resources), sdsVersions: rendered.versions } : {}),
-      },
+    const { rendered, gatewayCertificates: _kept, ...issued } = secrets;
+    const fields: Record<string, unknown> = {
+      kind: 'secrets',
+      ...issued,
+      ...(rendered ? { sds: packJson(rendered.resources), sdsVersions: rendered.versions } : {}),
+    };
+    const removed = ['issuedForRoles', 'sds', 'sdsVersions'].filter((f) => !(f in fields));
+    const names = Object.fromEntries([...Object.keys(fields), ...removed].map((f) => [`#${f}`, f]));
+    const stored = await this.table.update('putServiceSecrets', {
+      Key: keys.secrets(service),
+      UpdateExpression:
+        `SET ${Object.keys(fields).map((f) => `#${f} = :${f}`).join(', ')}` + (removed.length > 0 ? ` REMOVE ${removed.map((f) => `#${f}`).join(', ')}` : ''),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: Object.fromEntries(Object.entries(fields).map(([f, v]) => [`:${f}`, v])),
+      ReturnValues: 'ALL_NEW',
     });
-    await this.changes.append(service, 'secrets', secretsChangeVersion(secrets));
+    await this.changes.append(service, 'secrets', secretsChangeVersion(stored ? toServiceSecrets(stored) : secrets));
+  }
+
+  async putGatewayCertificate(gateway: string, certificate: GatewayCertificateItem): Promise<void> {
+    const { port, ...slot } = certificate;
+    let stored;
+    try {
+      stored = await this.table.update('putGatewayCertificate', {
+        Key: keys.secrets(gateway),
+        UpdateExpression: 'SET #slot = :slot',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#slot': gatewayCertificateAttribute(port) },
+        ExpressionAttributeValues: { ':slot': slot },
+        ReturnValues: 'ALL_NEW',
+      });
+    } catch (err) {
+      if (err instanceof ConditionFailedError) throw new NotFoundError(`the secrets of gateway "${gateway}" (its own certificate is issued before its listeners' are stored)`);
+      throw err;
+    }
+    await this.changes.append(gateway, 'secrets', secretsChangeVersion(stored ? toServiceSecrets(stored) : undefined));
+  }
+
+  async removeGatewayCertificates(gateway: string, ports: readonly number[]): Promise<void> {
+    if (ports.length === 0) return;
+    const stored = await this.table.update('removeGatewayCertificates', {
+      Key: keys.secrets(gateway),
+      UpdateExpression: `REMOVE ${ports.map((_, i) => `#s${i}`).join(', ')}`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: Object.fromEntries(ports.map((p, i) => [`#s${i}`, gatewayCertificateAttribute(p)])),
+      ReturnValues: 'ALL_NEW',
+    });
+    await this.changes.append(gateway, 'secrets', secretsChangeVersion(stored ? toServiceSecrets(stored) : undefined));
   }
 
   async getServiceSecrets(service: string): Promise<ServiceSecretsItem | undefined> {

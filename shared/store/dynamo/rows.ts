@@ -73,6 +73,20 @@ const secretsRow = object({
   sds: optional(bytes),
   sdsVersions: optional(versions),
 });
+/** A gateway listener's certificate slot: attribute `gwcert<port>` of the secrets item (gatewayCertificateAttribute). */
+const gatewayCertificateRow = object({
+  sourceArn: text,
+  sourceVersion: text,
+  certificatePem: text,
+  sealedPrivateKey: bytes,
+  fingerprint: text,
+  notAfter: text,
+  copiedAt: text,
+  version: text,
+});
+const gatewayCertificatePrefix = 'gwcert';
+/** gatewayCertificateAttribute names the attribute of the secrets item that holds one listener's certificate. */
+export const gatewayCertificateAttribute = (port: number): string => `${gatewayCertificatePrefix}${port}`;
 const nodeRow = object({
   status: looseObject({ nodeId: string(), service: string(), lastPollAt: string(), subscriptions: recordOf(unknown) }),
   expiresAt: number,
@@ -173,9 +187,18 @@ export function toSnapshotItem(item: Item): SnapshotItem {
 
 export function toServiceSecrets(item: Item): ServiceSecretsItem {
   const { sds, sdsVersions, ...issued } = row(secretsRow, item);
+  const gatewayCertificates = Object.keys(item)
+    .filter((k) => k.startsWith(gatewayCertificatePrefix) && /^\d+$/.test(k.slice(gatewayCertificatePrefix.length)))
+    .map((k) => {
+      const read = check(gatewayCertificateRow, item[k]);
+      if (!read.ok) throw new CorruptItemError({ pk: item.pk, sk: item.sk }, read.problems.map((p) => ({ ...p, path: p.path ? `${k}.${p.path}` : k })));
+      return { port: Number(k.slice(gatewayCertificatePrefix.length)), ...read.value };
+    })
+    .sort((a, b) => a.port - b.port);
   return {
     ...issued,
     ...(sds && sdsVersions ? { rendered: { resources: unpackJson<EnvoyResource[]>(sds), versions: sdsVersions } } : {}),
+    ...(gatewayCertificates.length > 0 ? { gatewayCertificates } : {}),
   };
 }
 
