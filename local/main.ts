@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { startLocalControlPlane } from './server';
 import { RouteDelivery, defaultRenderSettings, routeDeliveries } from '../shared/render/settings';
 import { parseObservability } from '../functions/lib/render-config';
+import { fileCertificateSource, parseGatewayCertificateFlags } from './gateway-certificates';
 
 /**
  * `npm start`: the control plane on this machine, on embedded DynamoDB (in memory unless
@@ -17,13 +18,14 @@ async function main(): Promise<void> {
       auth: { type: 'string' },
       routes: { type: 'string' },
       observability: { type: 'string' },
+      'gateway-certificate': { type: 'string', multiple: true },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'usage: npm start -- [--port 18000] [--grpc-port 18001] [--host 127.0.0.1] [--data-dir ./.data] [--auth none|token] [--routes rds|inline] [--observability JSON] [--verbose]',
+      'usage: npm start -- [--port 18000] [--grpc-port 18001] [--host 127.0.0.1] [--data-dir ./.data] [--auth none|token] [--routes rds|inline] [--observability JSON] [--gateway-certificate <secret arn>=<chain.pem>,<key.pem> ...] [--verbose]',
     );
     return;
   }
@@ -62,7 +64,16 @@ async function main(): Promise<void> {
     console.error(`--observability: ${(err as Error).message}`);
     process.exit(2);
   }
+  // The gateway TLS certificates Secrets Manager holds in AWS, as PEM files by secret ARN.
+  let gatewayCertificates;
+  try {
+    gatewayCertificates = fileCertificateSource(parseGatewayCertificateFlags(values['gateway-certificate'] ?? []));
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
   const cp = await startLocalControlPlane({
+    gatewayCertificates,
     port,
     grpcPort,
     host: values.host,

@@ -28,6 +28,8 @@ import { keepAliveMs, readBody, requestUrl, send } from '../server/http-io';
 import { LocalRolloutMetrics } from './rollout-metrics';
 import { RolloutOutcome, runRollouts } from '../shared/rollout/controller';
 import { ChangeWatcher } from '../server/change-watcher';
+import { OperatorCertificateSource } from '../shared/secrets/operator-source';
+import { fileCertificateSource } from './gateway-certificates';
 
 /** The largest body the local server reads: a batch of events (EventBridge caps one at 256 KB). */
 export const localBodyLimitBytes = 1024 * 1024;
@@ -57,6 +59,12 @@ export interface LocalControlPlaneOptions {
   readonly rolloutCheckIntervalMs?: number;
   /** The rollout controller's clock (default the real one): tests move it through a rollout's intervals. */
   readonly now?: () => Date;
+  /**
+   * Where gateway listener certificates are read, by secret ARN (Secrets Manager in AWS):
+   * `npm start -- --gateway-certificate <arn>=<chain.pem>,<key.pem>` (local/gateway-certificates.ts).
+   * @default - none: a gateway with a TLS listener is refused, naming the flag
+   */
+  readonly gatewayCertificates?: OperatorCertificateSource;
 }
 
 export interface LocalControlPlane {
@@ -121,6 +129,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     sealer,
     policy: rotationPolicy({ lifetimeSeconds: config.certificateLifetimeSeconds }),
     now: () => new Date(),
+    operatorCertificates: options.gatewayCertificates ?? fileCertificateSource(new Map()),
   };
   /** rotate renews what is due; once a retired CA is no longer needed, the CA is loaded again with the new bundle. */
   const rotate = async () => {
