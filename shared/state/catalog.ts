@@ -242,7 +242,10 @@ export async function declareService(
     force: revoked.length > 0,
     boundRoles: spec.identity?.iamRoleArns ?? [],
   });
-  if (copier) await copyGatewayCertificates(certificateStore, copier, spec, listenerSecrets);
+  // A gateway's listener certificates (and those of a gateway that is one no longer: dropped).
+  if (copier && (kindOf(spec) === 'gateway' || (previous && kindOf(previous.spec) === 'gateway'))) {
+    await copyGatewayCertificates(certificateStore, copier, spec, listenerSecrets);
+  }
   return { record, created: !previous, rendered, revokedRoles: revoked, certificate: revoked.length > 0 ? 'reissued' : outcome };
 }
 

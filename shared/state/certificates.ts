@@ -4,7 +4,6 @@ import { certificatesOfBundle, issueCaCertificate, issueServiceCertificate } fro
 import { RotationPolicy, needsRotation } from '../pki/rotation';
 import { SealedSecretError, SecretSealer, isCurrentSealFormat, privateKeyContext } from '../secrets/sealer';
 import { CatalogRepository, CertificateRepository } from '../store/repositories';
-import { ServiceSecretsItem } from '../store/records';
 import { kindOf } from '../model/service-terms';
 import { OperatorCertificateSource } from '../secrets/operator-source';
 import { copyGatewayCertificates } from './gateway-certificates';
@@ -176,7 +175,7 @@ export async function rotateCertificates(
     else if (result === 'trust-updated') trustUpdated.push(spec.name);
     else current++;
     // A gateway's listener certificates: a rotated secret is copied, one with a problem keeps its last good copy.
-    if (issuer.operatorCertificates && (kindOf(spec) === 'gateway' || hasGatewaySlots(await store.getServiceSecrets(spec.name)))) {
+    if (issuer.operatorCertificates && kindOf(spec) === 'gateway') {
       const report = await copyGatewayCertificates(store, { source: issuer.operatorCertificates, sealer: issuer.sealer, now: issuer.now }, spec);
       gatewayCertificates.copied.push(...report.copied.map((port) => `${spec.name}:${port}`));
       gatewayCertificates.removed.push(...report.removed.map((port) => `${spec.name}:${port}`));
@@ -200,5 +199,3 @@ export interface GatewayCertificatesRun {
   readonly removed: string[];
   readonly problems: { readonly gateway: string; readonly path: string; readonly message: string }[];
 }
-
-const hasGatewaySlots = (secrets: ServiceSecretsItem | undefined): boolean => (secrets?.gatewayCertificates?.length ?? 0) > 0;
