@@ -25,11 +25,13 @@ export class DynamoCertificates implements CertificateRepository {
    */
   async putServiceSecrets(service: string, secrets: ServiceSecretsItem): Promise<void> {
     const { rendered, gatewayCertificates: _kept, ...issued } = secrets;
-    const fields: Record<string, unknown> = {
-      kind: 'secrets',
-      ...issued,
-      ...(rendered ? { sds: packJson(rendered.resources), sdsVersions: rendered.versions } : {}),
-    };
+    const fields: Record<string, unknown> = Object.fromEntries(
+      Object.entries({
+        kind: 'secrets',
+        ...issued,
+        ...(rendered ? { sds: packJson(rendered.resources), sdsVersions: rendered.versions } : {}),
+      }).filter(([, value]) => value !== undefined),
+    );
     const removed = ['issuedForRoles', 'sds', 'sdsVersions'].filter((f) => !(f in fields));
     const names = Object.fromEntries([...Object.keys(fields), ...removed].map((f) => [`#${f}`, f]));
     const stored = await this.table.update('putServiceSecrets', {
