@@ -1,4 +1,3 @@
-import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -6,6 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { GatewayListener, GatewayRoute } from '../shared/model/spec-edges';
 import type { ControlPlane } from './control-plane';
+import { GatewayLoadBalancerProps, gatewayLoadBalancer } from './gateway-load-balancer';
 import { MeshService, MeshServiceProps } from './mesh-service';
 import { addMeshSidecar } from './sidecar';
 
@@ -28,6 +28,8 @@ export interface MeshGatewayProps {
   readonly cpu?: number;
   /** @default 1024 */
   readonly memoryLimitMiB?: number;
+  /** What fronts the fleet: an NLB passing TCP through, or an ALB terminating TLS (gateway-load-balancer.ts). @default { type: 'nlb' } */
+  readonly loadBalancer?: GatewayLoadBalancerProps;
   /** A load balancer reachable from the internet, or only inside the VPC. @default true */
   readonly internetFacing?: boolean;
   /** The subnets of the Envoy tasks. @default - the cluster VPC's private subnets */
@@ -43,8 +45,9 @@ export interface MeshGatewayProps {
 
 /**
  * MeshGateway runs an ingress gateway: a MeshService of kind "gateway", a Fargate service of
- * Envoy tasks (nodes of that service, polling the control plane like any sidecar), and a
- * Network Load Balancer with one TCP listener per gateway listener. The NLB passes TCP
+ * Envoy tasks (nodes of that service, polling the control plane like any sidecar), and a load
+ * balancer: by default a Network Load Balancer with one TCP listener per gateway listener, or
+ * an ALB that terminates TLS with an ACM certificate (`loadBalancer`). The NLB passes TCP
  * through, so Envoy terminates TLS itself with the operator's certificate (from Secrets
  * Manager, served to it over SDS) and the certificate's key never leaves the mesh's secret
  * store; it also keeps HTTP/2 and gRPC end to end. Each listener's target group health-checks
@@ -61,7 +64,8 @@ export class MeshGateway extends Construct {
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   public readonly envoy: ecs.ContainerDefinition;
   public readonly fargateService: ecs.FargateService;
-  public readonly loadBalancer: elbv2.NetworkLoadBalancer;
+  /** The NLB (the default) or the ALB (`loadBalancer: { type: 'alb', ... }`). */
+  public readonly loadBalancer: elbv2.NetworkLoadBalancer | elbv2.ApplicationLoadBalancer;
   public readonly securityGroup: ec2.SecurityGroup;
   /** The operator's certificates of the TLS listeners, by port. */
   public readonly certificateSecrets: ReadonlyMap<number, secretsmanager.ISecret>;
@@ -89,8 +93,6 @@ export class MeshGateway extends Construct {
 
     const vpc = cluster.vpc;
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', { vpc, description: `Envoy tasks of mesh gateway ${props.name}` });
-    // Targets are registered by IP, so the NLB does not preserve client addresses: traffic arrives from its nodes in the VPC.
-    for (const l of listeners) this.securityGroup.addIngressRule(ec2.Peer.ipv4(vpc.vpcCidrBlock), ec2.Port.tcp(l.port), `gateway listener ${l.port} from the NLB`);
 
     this.fargateService = new ecs.FargateService(this, 'Fleet', {
       cluster,
@@ -102,18 +104,20 @@ export class MeshGateway extends Construct {
       minHealthyPercent: 100,
     });
 
-    this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', { vpc, internetFacing: props.internetFacing ?? true, crossZoneEnabled: true });
-    for (const l of listeners) {
-      const listener = this.loadBalancer.addListener(`Port${l.port}`, { port: l.port, protocol: elbv2.Protocol.TCP });
-      listener.addTargets(`Port${l.port}Fleet`, {
-        port: l.port,
-        protocol: elbv2.Protocol.TCP,
-        targets: [this.fargateService.loadBalancerTarget({ containerName: this.envoy.containerName, containerPort: l.port })],
-        healthCheck: { protocol: elbv2.Protocol.TCP, interval: Duration.seconds(10) },
-        // Envoy drains for the service's drainSeconds after SIGTERM; the NLB stops sending new connections first.
-        deregistrationDelay: Duration.seconds(Math.min(this.service.drainSeconds ?? 30, 300)),
-      });
-    }
+    this.loadBalancer = gatewayLoadBalancer(
+      this,
+      {
+        name: props.name,
+        vpc,
+        listeners,
+        service: this.fargateService,
+        envoy: this.envoy,
+        securityGroup: this.securityGroup,
+        internetFacing: props.internetFacing ?? true,
+        drainSeconds: this.service.drainSeconds ?? 30,
+      },
+      props.loadBalancer,
+    );
 
     const secrets = new Map<number, secretsmanager.ISecret>();
     for (const l of listeners) {

@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -106,9 +106,13 @@ export function ecsStatement(
  * control plane's clusters when they are given (ecsClusterArns).
  */
 export function acknowledgeEcsWildcards(fn: Construct, resourceTypes: readonly ('task' | 'container-instance')[]): void {
+  // cdk-nag names the resource as the template has it: the stack's region and account, or their pseudo parameters.
+  const stack = Stack.of(fn);
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
   for (const type of resourceTypes) {
     Validations.of(fn).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:${type}/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:${region}:${account}:${type}/*]`,
       reason: `ECS ${type} ARNs are made at run time: the account's ${type}s in this region, narrowed to the control plane's clusters by the ecs:cluster condition when ecsClusterArns is given`,
     });
   }

@@ -28,6 +28,8 @@ export interface NodeRow {
   /** How long the node has been off the current version (from the change it has not applied); 0 when synced. */
   readonly behindForMs: number;
   readonly behindTooLong: boolean;
+  /** Permissive services this Envoy calls in plaintext (its mTLS is off); absent: none. */
+  readonly plaintextTo?: readonly string[];
 }
 
 /** nodeRows reads a `/nodes` report into one row per Envoy, with ages computed against `now`. */
@@ -61,6 +63,7 @@ export function nodeRows(services: readonly ServiceConvergence[], now: Date, thr
         ...(node.lastNack ? { nack: { type: node.lastNack.type, message: node.lastNack.message, at: node.lastNack.at } } : {}),
         behindForMs,
         behindTooLong: behind !== undefined && behindForMs > thresholdMs,
+        ...(node.plaintextTo ? { plaintextTo: node.plaintextTo } : {}),
       };
     }),
   );
@@ -74,7 +77,8 @@ export const statusCommand: Command = {
 and how fast the last change reached them (with a service named, its progressive rollouts:
 status, percent on the new subset, the last decision and why); per Envoy, each xDS type's version applied and
 current (SYNCED, STALE or NACKED), its last NACK with the message, and the time since its last
-poll. Exits 1 when an Envoy has been behind for longer than --threshold.`,
+poll; per permissive mTLS service, the callers (and their Envoys) that still come in plaintext.
+Exits 1 when an Envoy has been behind for longer than --threshold.`,
   optionsHelp: '  --threshold DUR     how long an Envoy may be behind before the exit code is 1 (default 60s; 30s, 5m, ...)',
   options: { threshold: { type: 'string' } },
   minArgs: 0,
@@ -96,7 +100,9 @@ poll. Exits 1 when an Envoy has been behind for longer than --threshold.`,
       onLatest: s.onLatest,
       behind: s.behind.length,
       ...(s.lastChange ? { lastChange: s.lastChange } : {}),
+      ...(s.plaintextCallers ? { plaintextCallers: s.plaintextCallers } : {}),
     }));
+    const plaintext = services.flatMap((s) => (s.plaintextCallers ?? []).map((c) => [s.service, c.caller, c.nodes.length > 0 ? c.nodes.join(', ') : '-']));
     if (ctx.json) {
       printJson(ctx.io, { now: now.toISOString(), thresholdMs, services, nodes: rows, behindTooLong: late.map((r) => r.nodeId), ...(only ? { rollouts } : {}) });
     } else {
@@ -130,6 +136,11 @@ poll. Exits 1 when an Envoy has been behind for longer than --threshold.`,
             ]),
           ),
         );
+      }
+      if (plaintext.length > 0) {
+        // Permissive services' callers without mTLS: what still blocks turning the service strict.
+        ctx.io.stdout('\n');
+        ctx.io.stdout(table(['PERMISSIVE SERVICE', 'PLAINTEXT CALLER', 'ITS ENVOYS'], plaintext));
       }
       if (rollouts.length > 0) {
         ctx.io.stdout('\n');

@@ -44,7 +44,7 @@ export function createReconcilerHandler(
         unchecked++;
         return;
       }
-      for (const s of (await nodesReport(deps.store, service)).services) {
+      for (const s of (await nodesReport(deps.store, service, { plaintext: false })).services) {
         if (s.behind.length > 0) behindBy.set(s.service, s.behind);
         if (s.lastChange) convergences.push(s);
       }

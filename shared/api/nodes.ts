@@ -3,6 +3,8 @@ import { NodeStatus, ServedForms } from '../model/node-status';
 import { selectAssignments, selectFromSnapshot, selectProxylessAssignments } from '../xds/selection';
 import { adsSnapshotOf, isAdsForms } from '../xds/ads-node';
 import { EndpointAssignmentItem, SnapshotItem } from '../store/records';
+import { ServiceSpec } from '../model/spec';
+import { PlaintextCaller, plaintextCallers } from '../state/edges';
 
 /** ServiceConvergence is the fleet view of one service: who polls it, who is on the latest config, and how fast it got there. */
 export interface ServiceConvergence {
@@ -18,7 +20,21 @@ export interface ServiceConvergence {
     readonly reachedNodes: number;
     readonly convergenceMs: { readonly p50: number; readonly max: number };
   };
-  readonly nodes: readonly NodeStatus[];
+  readonly nodes: readonly ReportedNode[];
+  /**
+   * For a permissive service: the callers that still come in plaintext (their mTLS is off, the
+   * rule `meshctl analyze` warns on), each with its live Envoys. Absent when none does.
+   */
+  readonly plaintextCallers?: readonly PlaintextCallerNodes[];
+}
+
+/** ReportedNode is a node's status, with the permissive services it calls in plaintext (absent: none). */
+export type ReportedNode = NodeStatus & { readonly plaintextTo?: readonly string[] };
+
+/** PlaintextCallerNodes is one caller of a permissive service that comes in plaintext, and its live Envoys (sorted). */
+export interface PlaintextCallerNodes {
+  readonly caller: string;
+  readonly nodes: readonly string[];
 }
 
 export interface NodeBehind {
@@ -98,16 +114,58 @@ export function convergenceOf(
  */
 export async function nodesReport(
   store: Pick<CatalogRepository, 'listServices'> & Pick<RenderedRepository, 'getSnapshot' | 'getEndpointAssignments'> & NodeStatusRepository,
-   only?: string): Promise<{ services: ServiceConvergence[] }> {
-  const names = only ? [only] : (await store.listServices()).map((r) => r.spec.name);
+  only?: string,
+  options: NodesReportOptions = {},
+): Promise<{ services: ServiceConvergence[] }> {
+  const withPlaintext = options.plaintext ?? true;
+  const specs = withPlaintext || !only ? (await store.listServices()).map((r) => r.spec) : [];
+  const names = only ? [only] : specs.map((s) => s.name);
+  // Live nodes per service, listed once however many reports need them (a caller's nodes show under each service it calls).
+  const listed = new Map<string, Promise<NodeStatus[]>>();
+  const nodesOf = (service: string) => {
+    if (!listed.has(service)) listed.set(service, store.listNodeStatus(service));
+    return listed.get(service)!;
+  };
+  const plaintext = withPlaintext ? plaintextCallers(new Map(specs.map((s): [string, ServiceSpec] => [s.name, s]))) : [];
   const services: ServiceConvergence[] = [];
   for (const service of names.sort()) {
-    const [nodes, snapshot] = await Promise.all([store.listNodeStatus(service), store.getSnapshot(service)]);
+    const [nodes, snapshot] = await Promise.all([nodesOf(service), store.getSnapshot(service)]);
     const edsNames = new Set(
       nodes.flatMap((n) => Object.values(n.subscriptions).filter((s) => s.type === 'endpoints').flatMap((s) => s.resourceNames)),
     );
     const assignments = edsNames.size > 0 ? await store.getEndpointAssignments([...edsNames]) : new Map();
-    services.push(convergenceOf(service, nodes, snapshot, assignments));
+    const convergence = convergenceOf(service, nodes, snapshot, assignments);
+    services.push(withPlaintext ? await withPlaintextCallers(convergence, plaintext, nodesOf) : convergence);
   }
   return { services };
+}
+
+export interface NodesReportOptions {
+  /**
+   * Whether to add who calls permissive services in plaintext (default true): it reads the
+   * whole catalog, which the reconciler's per-service convergence check does not need.
+   */
+  readonly plaintext?: boolean;
+}
+
+/**
+ * withPlaintextCallers adds to a service's report, from the catalog's plaintext edges
+ * (state/edges.ts), the callers that reach it in plaintext with their live nodes, and, on each
+ * of its own nodes, the permissive services that node calls in plaintext.
+ */
+async function withPlaintextCallers(
+  report: ServiceConvergence,
+  plaintext: readonly PlaintextCaller[],
+  nodesOf: (service: string) => Promise<readonly NodeStatus[]>,
+): Promise<ServiceConvergence> {
+  const callers: PlaintextCallerNodes[] = [];
+  for (const { caller } of plaintext.filter((p) => p.service === report.service)) {
+    callers.push({ caller, nodes: (await nodesOf(caller)).map((n) => n.nodeId).sort() });
+  }
+  const calls = plaintext.filter((p) => p.caller === report.service).map((p) => p.service);
+  return {
+    ...report,
+    nodes: calls.length > 0 ? report.nodes.map((n) => ({ ...n, plaintextTo: calls })) : report.nodes,
+    ...(callers.length > 0 ? { plaintextCallers: callers } : {}),
+  };
 }

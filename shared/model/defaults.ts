@@ -160,4 +160,9 @@ export const edgeDefaults = {
   gatewayProtocol: 'http',
   /** Connect timeout of the DNS cluster that reaches an external service (a host across the internet, not in the VPC). */
   externalConnectTimeoutMs: 5_000,
+  /**
+   * The port of a gateway's health listener (render/gateway-health.ts), which its load
+   * balancer's health checks ask: Istio's gateways answer health on the same port.
+   */
+  gatewayHealthPort: 15021,
 } as const;

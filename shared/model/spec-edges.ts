@@ -177,6 +177,7 @@ export function checkEdgeSpec(spec: EdgeCheckSpec): Problem[] {
       const first = ports.get(l.port);
       if (first !== undefined) problems.push({ path: `listeners.${i}.port`, message: `${l.port} is already used by listeners.${first}` });
       else ports.set(l.port, i);
+      if (l.port === edgeDefaults.gatewayHealthPort) problems.push({ path: `listeners.${i}.port`, message: `${l.port} is the gateway's health port (its load balancer's health checks)` });
     });
     const matches = new Map<string, number>();
     (spec.routes ?? []).forEach((r, i) => {

@@ -6,6 +6,7 @@ import { dependencyNamesOf } from '../model/service-terms';
 import { EnvoyResource, SnapshotResources, byResourceName, typeUrls } from '../envoy/resources';
 import { dependencyCluster } from './cluster';
 import { httpConnectionManager } from './listener';
+import { gatewayHealthListener } from './gateway-health';
 import { names } from './names';
 import { dependencyPolicy, duration } from './policy';
 import { dependencyTransportSocket } from './security';
@@ -103,8 +104,9 @@ export function gatewayRouteConfiguration(spec: ServiceSpec, world: NodeWorld): 
 }
 
 /**
- * renderGatewaySnapshot is a gateway's LDS, RDS and CDS: one listener per declared port, the
- * shared route configuration, and an mTLS cluster per routed service, each list sorted by name.
+ * renderGatewaySnapshot is a gateway's LDS, RDS and CDS: one listener per declared port and the
+ * health listener (gateway-health.ts), the shared route configuration, and an mTLS cluster per
+ * routed service, each list sorted by name.
  */
 export function renderGatewaySnapshot(world: NodeWorld, settings: RenderSettings): SnapshotResources {
   const { spec } = world;
@@ -115,7 +117,7 @@ export function renderGatewaySnapshot(world: NodeWorld, settings: RenderSettings
     return dependencyCluster(dependency, settings, { policy: dependencyPolicy({}, dependency.protocol), ...(transportSocket ? { transportSocket } : {}) });
   });
   return {
-    listeners: (spec.listeners ?? []).map((l) => gatewayListener(spec, l, settings)).sort(byResourceName),
+    listeners: [...(spec.listeners ?? []).map((l) => gatewayListener(spec, l, settings)), gatewayHealthListener()].sort(byResourceName),
     routes: [gatewayRouteConfiguration(spec, world)],
     clusters: clusters.sort(byResourceName),
   };

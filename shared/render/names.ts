@@ -44,6 +44,8 @@ export const names = {
   /** A gateway's listener on one port, and the route configuration its HTTP listeners share. */
   gatewayListener: (port: number) => `gateway_${port}`,
   gatewayRoute: 'gateway',
+  /** A gateway's health listener, which its load balancer's health checks ask (render/gateway-health.ts). */
+  gatewayHealthListener: 'gateway_health',
   /** The SDS secret with the operator's certificate a gateway terminates TLS with on one listener. */
   gatewayCertificateSecret: (gateway: string, port: number) => `gateway_certificate_${gateway}_${port}`,
 } as const;

@@ -9,6 +9,8 @@ import { names } from './names';
 import { DependencyPolicy, duration, servicePolicy } from './policy';
 import { outboundRouteConfiguration } from './route';
 import { RenderSettings } from './settings';
+import { withFilters } from './traffic';
+import { transparentTrafficFilters, transparentVirtualHostFilters } from './transparent-traffic';
 
 /**
  * Transparent mode (spec-interception.ts): the payload calls services by name and the host
@@ -129,6 +131,11 @@ function tcpProxyTo(caller: ServiceSpec, statPrefix: string, cluster: string): R
   };
 }
 
+/** httpAt are the HTTP dependencies called at `port`: one connection manager serves them all. */
+function httpAt(deps: readonly TransparentDependency[], port: number): TransparentDependency[] {
+  return deps.filter((d) => d.dependency.protocol !== 'tcp' && servicePort(d.dependency) === port);
+}
+
 /** transparentOutboundListener is the listener on the egress port (see the top of this file). */
 export function transparentOutboundListener(caller: ServiceSpec, deps: readonly TransparentDependency[], settings: RenderSettings): EnvoyResource {
   const own = interceptionPolicy(caller, settings);
@@ -156,7 +163,15 @@ export function transparentOutboundListener(caller: ServiceSpec, deps: readonly 
       ...httpPorts.map((port) => ({
         name: `http_${port}`,
         filter_chain_match: { destination_port: port },
-        filters: [outboundHttpConnectionManager(caller, name, names.transparentOutbound, settings)],
+        filters: [
+          outboundHttpConnectionManager(
+            caller,
+            name,
+            names.transparentOutbound,
+            settings,
+            withFilters({}, transparentTrafficFilters(name, httpAt(deps, port).map((d) => d.policy))),
+          ),
+        ],
       })),
     ],
     ...(own.unknownDestinations === 'passthrough'
@@ -168,8 +183,9 @@ export function transparentOutboundListener(caller: ServiceSpec, deps: readonly 
 /**
  * transparentOutboundRouteConfiguration routes the HTTP calls a transparent caller makes by
  * name: one virtual host per HTTP dependency, matching its names with and without its port,
- * carrying the same routes (header routes, split, timeouts, retries) as its localhost route;
- * then, under `passthrough`, every other host to where it was going.
+ * carrying the same routes (header routes, split, timeouts, retries, rate limits, mirroring) as
+ * its localhost route, and its faults (transparent-traffic.ts); then, under `passthrough`,
+ * every other host to where it was going.
  */
 export function transparentOutboundRouteConfiguration(
   caller: ServiceSpec,
@@ -185,6 +201,7 @@ export function transparentOutboundRouteConfiguration(
         name: dependency.name,
         domains: serviceHostnames(dependency, settings).flatMap((h) => [h, `${h}:${port}`]),
         routes,
+        ...transparentVirtualHostFilters(policy),
       };
     })
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

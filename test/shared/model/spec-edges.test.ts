@@ -116,6 +116,7 @@ describe('kind "gateway"', () => {
     ['a route that can never match', { routes: [{ pathPrefix: '/', service: 'web' }, { pathPrefix: '/', service: 'orders' }] }, [['routes.1', 'matches the same requests as routes.0, which takes them all']]],
     ['a route to itself', { routes: [{ pathPrefix: '/', service: 'edge' }] }, [['routes.0.service', 'a gateway cannot route to itself']]],
     ['two listeners on one port', { listeners: [{ port: 8443, protocol: 'http' }, { port: 8443, protocol: 'grpc' }] }, [['listeners.1.port', '8443 is already used by listeners.0']]],
+    ['a listener on the health port', { listeners: [{ port: 15021, protocol: 'http' }] }, [['listeners.0.port', "15021 is the gateway's health port (its load balancer's health checks)"]]],
     ['a TCP listener', { listeners: [{ port: 8443, protocol: 'tcp' }] }, [['listeners.0.protocol', 'Invalid option: expected one of "http"|"http2"|"grpc"']]],
     ['a TLS certificate that is not a Secrets Manager ARN', { listeners: [{ port: 8443, protocol: 'http', tls: { certificateSecretArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/abc' } }] }, [['listeners.0.tls.certificateSecretArn', 'must be a Secrets Manager secret ARN']]],
     ['no routes', { routes: undefined }, [['routes', 'is required for kind "gateway"']]],

@@ -287,6 +287,13 @@ const trafficCases: Case[] = (['http', 'http2', 'grpc'] as const).map((protocol)
   callers: ['web'],
 }));
 cases.push(...trafficCases);
+/** The same traffic features on dependencies called by name: one connection manager per port, faults per virtual host. */
+const transparentTrafficCases: Case[] = trafficCases.map((c) => ({
+  ...c,
+  name: `${c.name.replace(/^a /, 'a transparent ')}, by name`,
+  caller: { ...c.caller, interception: { mode: 'transparent' } },
+}));
+cases.push(...transparentTrafficCases);
 
 /** The mesh's edges (spec-edges.ts): external services of every protocol, with and without TLS, one host and several; gateways. */
 const externalSpecs: ServiceSpec[] = protocols.flatMap((protocol, i) => [

@@ -134,6 +134,7 @@ describe('ingress gateways', () => {
     expect((rendered.listeners ?? []).map((l) => [l.name, (l.address as { socket_address: { port_value: number } }).socket_address.port_value])).toEqual([
       ['gateway_8080', 8080],
       ['gateway_8443', 8443],
+      ['gateway_health', 15021],
     ]);
     expect(named(rendered.listeners, 'gateway_8080').filter_chains).toMatchObject([
       { filters: [{ typed_config: { stat_prefix: 'gateway_8080', use_remote_address: true, strip_any_host_port: true, rds: { route_config_name: 'gateway' } } }] },
