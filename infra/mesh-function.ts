@@ -120,15 +120,11 @@ function writeOnlyOwnLogs(fn: NodejsFunction, logGroup: logs.LogGroup): void {
  *   operation the functions call streams (14 KB, with the checksums it brings).
  * - `mnemonist/lru-cache`, the DynamoDB client's endpoint-discovery cache, becomes a Map-based
  *   LRU with the five methods that cache calls (functions/lib/lru-cache.ts; 7 KB).
- * - `semver`, which only the X-Ray SDK's patcher for the v2 AWS SDK calls (never called: the
- *   functions trace the v3 SDK), becomes a module that refuses (functions/lib/no-semver.ts; 28 KB
- *   of every traced function).
  */
 export const lambdaAliases: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': path.join(repoRoot, 'functions/lib/lambda-credentials.ts'),
   '@smithy/core/event-streams': path.join(repoRoot, 'functions/lib/no-event-streams.ts'),
   'mnemonist/lru-cache': path.join(repoRoot, 'functions/lib/lru-cache.ts'),
-  semver: path.join(repoRoot, 'functions/lib/no-semver.ts'),
 };
 
 /**

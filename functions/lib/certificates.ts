@@ -4,7 +4,6 @@ import { CertificateIssuer, loadCertificateAuthority } from '../../shared/state/
 import { createKmsCaSigner } from './kms-ca-signer';
 import { loadKmsDataKeySealer } from './kms-data-key';
 import { Runtime } from './runtime';
-import { traced } from './observability';
 
 /**
  * kmsCertificateIssuer builds, once per container, what issuing service certificates needs in
@@ -18,7 +17,7 @@ export function kmsCertificateIssuer(runtime: Runtime): (() => Promise<Certifica
   let issuer: Promise<CertificateIssuer> | undefined;
   return () => {
     issuer ??= (async () => {
-      const kms = traced(new KMSClient({ region }));
+      const kms = new KMSClient({ region });
       const [signer, sealer] = await Promise.all([createKmsCaSigner(kms, caKeyId), loadKmsDataKeySealer(kms, dataKeyId, runtime.store)]);
       const ca = await loadCertificateAuthority(runtime.store, signer, { mesh: render.meshName, now: new Date(), replaceForeign: false });
       return { ca, sealer, policy: rotationPolicy({ lifetimeSeconds: certificateLifetimeSeconds }), now: () => new Date() };

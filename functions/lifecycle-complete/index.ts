@@ -5,13 +5,12 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { AutoScalingLifecycleActions } from '../lifecycle/aws/autoscaling';
 import { SqsDrainScheduler } from '../lifecycle/aws/sqs';
 import { createLifecycleCompleteHandler } from './handler';
-import { traced } from '../lib/observability';
 
 const runtime = createRuntime(readRenderConfig());
 export const handler = createLifecycleCompleteHandler({
   store: runtime.store,
-  lifecycleActions: new AutoScalingLifecycleActions(traced(new AutoScalingClient({ region: runtime.config.region }))),
+  lifecycleActions: new AutoScalingLifecycleActions(new AutoScalingClient({ region: runtime.config.region })),
   ...(process.env.DRAIN_QUEUE_URL
-    ? { readinessScheduler: new SqsDrainScheduler(traced(new SQSClient({ region: runtime.config.region })), process.env.DRAIN_QUEUE_URL) }
+    ? { readinessScheduler: new SqsDrainScheduler(new SQSClient({ region: runtime.config.region }), process.env.DRAIN_QUEUE_URL) }
     : {}),
 });

@@ -6,16 +6,15 @@ import { createRuntime } from '../lib/runtime';
 import { Ec2Instances } from '../lifecycle/aws/ec2';
 import { EcsContainerInstances, EcsTasks } from '../lifecycle/aws/ecs';
 import { createReconcilerHandler } from './handler';
-import { traced } from '../lib/observability';
 
 const runtime = createRuntime(readRenderConfig());
 const region = runtime.config.region;
-const ec2 = traced(new EC2Client({ region }));
-const ecs = traced(new ECSClient({ region }));
+const ec2 = new EC2Client({ region });
+const ecs = new ECSClient({ region });
 export const handler = createReconcilerHandler({
   store: runtime.store,
   tasks: new EcsTasks(ecs),
   containerInstances: new EcsContainerInstances(ecs, ec2),
-  instances: new Ec2Instances(ec2, traced(new AutoScalingClient({ region }))),
+  instances: new Ec2Instances(ec2, new AutoScalingClient({ region })),
   meshTagKey: runtime.config.meshTagKey,
 });

@@ -1,7 +1,6 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { readRenderConfig } from '../lib/render-config';
 import { createRuntime } from '../lib/runtime';
-import { traced } from '../lib/observability';
 import { CloudWatchRolloutMetrics } from '../lib/cloudwatch-rollout-metrics';
 import { createRolloutHandler } from './handler';
 
@@ -10,7 +9,7 @@ const runtime = createRuntime(config);
 // No certificates: a step changes a split, never a service's identity; renewal issues as ever.
 export const handler = createRolloutHandler({
   store: runtime.store,
-  metrics: new CloudWatchRolloutMetrics(traced(new CloudWatchClient({ region: config.region }))),
+  metrics: new CloudWatchRolloutMetrics(new CloudWatchClient({ region: config.region })),
   settings: config.render,
   now: () => new Date(),
 });

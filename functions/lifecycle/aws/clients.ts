@@ -7,7 +7,6 @@ import { AutoScalingLifecycleActions } from './autoscaling';
 import { Ec2Instances } from './ec2';
 import { EcsContainerInstances } from './ecs';
 import { SqsDrainScheduler } from './sqs';
-import { traced } from '../../lib/observability';
 
 /** LifecycleEnvironment is the part of a function's environment the lifecycle ports read. */
 export interface LifecycleEnvironment {
@@ -34,15 +33,15 @@ export function readLifecycleEnvironment(env: NodeJS.ProcessEnv, region: string,
 
 /** awsLifecycleDeps wires the AWS SDK adapters of every lifecycle port: one client per service, per container. */
 export function awsLifecycleDeps(store: LifecycleDeps['store'], env: LifecycleEnvironment): LifecycleDeps {
-  const ec2 = traced(new EC2Client({ region: env.region }));
-  const ecs = traced(new ECSClient({ region: env.region }));
-  const autoScaling = traced(new AutoScalingClient({ region: env.region }));
+  const ec2 = new EC2Client({ region: env.region });
+  const ecs = new ECSClient({ region: env.region });
+  const autoScaling = new AutoScalingClient({ region: env.region });
   return {
     store,
     containerInstances: new EcsContainerInstances(ecs, ec2),
     instances: new Ec2Instances(ec2, autoScaling),
     lifecycleActions: new AutoScalingLifecycleActions(autoScaling),
-    ...(env.drainQueueUrl ? queueSchedulers(new SqsDrainScheduler(traced(new SQSClient({ region: env.region })), env.drainQueueUrl)) : {}),
+    ...(env.drainQueueUrl ? queueSchedulers(new SqsDrainScheduler(new SQSClient({ region: env.region }), env.drainQueueUrl)) : {}),
     meshTagKey: env.meshTagKey,
     // The account is read from the function's own ARN at the first invocation (createLifecycleHandler).
     deployment: { region: env.region },
