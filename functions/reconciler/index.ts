@@ -1,15 +1,16 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { readRenderConfig } from '../lib/render-config';
 import { createRuntime } from '../lib/runtime';
 import { Ec2Instances } from '../lifecycle/aws/ec2';
+import { ec2DescribeInstances } from '../lifecycle/aws/ec2-describe-instances';
 import { EcsContainerInstances, EcsTasks } from '../lifecycle/aws/ecs';
 import { createReconcilerHandler } from './handler';
 
 const runtime = createRuntime(readRenderConfig());
 const region = runtime.config.region;
-const ec2 = new EC2Client({ region });
+const ec2 = ec2DescribeInstances({ region, credentials: fromEnv() });
 const ecs = new ECSClient({ region });
 export const handler = createReconcilerHandler({
   store: runtime.store,

@@ -1,10 +1,11 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { LifecycleDeps } from '../../../shared/lifecycle/handle';
 import { AutoScalingLifecycleActions } from './autoscaling';
-import { Ec2Instances } from './ec2';
+import { DescribeInstancesApi, Ec2Instances } from './ec2';
+import { ec2DescribeInstances } from './ec2-describe-instances';
 import { EcsContainerInstances } from './ecs';
 import { SqsDrainScheduler } from './sqs';
 
@@ -31,9 +32,16 @@ export function readLifecycleEnvironment(env: NodeJS.ProcessEnv, region: string,
   };
 }
 
-/** awsLifecycleDeps wires the AWS SDK adapters of every lifecycle port: one client per service, per container. */
-export function awsLifecycleDeps(store: LifecycleDeps['store'], env: LifecycleEnvironment): LifecycleDeps {
-  const ec2 = new EC2Client({ region: env.region });
+/**
+ * awsLifecycleDeps wires the AWS adapters of every lifecycle port: one client per service, per
+ * container. EC2 is the signed DescribeInstances of ec2-describe-instances.ts unless one is given
+ * (tests pass the SDK's client, mocked).
+ */
+export function awsLifecycleDeps(
+  store: LifecycleDeps['store'],
+  env: LifecycleEnvironment,
+  ec2: DescribeInstancesApi = ec2DescribeInstances({ region: env.region, credentials: fromEnv() }),
+): LifecycleDeps {
   const ecs = new ECSClient({ region: env.region });
   const autoScaling = new AutoScalingClient({ region: env.region });
   return {

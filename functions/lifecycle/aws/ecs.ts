@@ -1,7 +1,7 @@
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeContainerInstancesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { BoundedCache } from '../../../shared/lifecycle/bounded-cache';
 import { ClusterTaskListing, ContainerInstanceDirectory, EcsTaskInventory } from '../../../shared/lifecycle/ports';
+import type { DescribeInstancesApi } from './ec2';
 
 /**
  * EcsContainerInstances resolves a container instance to its EC2 instance's private IP
@@ -13,7 +13,7 @@ export class EcsContainerInstances implements ContainerInstanceDirectory {
 
   constructor(
     private readonly ecs: ECSClient,
-    private readonly ec2: EC2Client,
+    private readonly ec2: DescribeInstancesApi,
     cacheSize = 10_000,
   ) {
     this.cache = new BoundedCache(cacheSize);
@@ -30,7 +30,7 @@ export class EcsContainerInstances implements ContainerInstanceDirectory {
     if (!instanceId) return undefined;
     let ip: string | undefined;
     try {
-      const described = await this.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+      const described = await this.ec2.describeInstances({ InstanceIds: [instanceId] });
       ip = described.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId)?.PrivateIpAddress;
     } catch (err) {
       if (err instanceof Error && err.name === 'InvalidInstanceID.NotFound') return undefined;
