@@ -4,7 +4,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { NodeSha256 } from '../../cli/sigv4';
 import { DescribeInstancesApi, DescribeInstancesInput, DescribeInstancesPage, Ec2Instances } from '../../functions/lifecycle/aws/ec2';
-import { Ec2RequestError, ec2DescribeInstances } from '../../functions/lifecycle/aws/ec2-describe-instances';
+import { AwsRequestError } from '../../functions/lib/aws-request';
+import { ec2DescribeInstances } from '../../functions/lifecycle/aws/ec2-describe-instances';
 import { fixedCredentials } from '../support/sigv4-endpoint';
 import { sdkEc2 } from '../support/sdk-ec2';
 
@@ -213,7 +214,7 @@ describe('ec2DescribeInstances, the signed Query request in the lifecycle and re
   it('gives up after its attempts with the last error, and does not retry a refusal', async () => {
     answers = [1, 2, 3].map(() => ({ status: 503, xml: errorXml('RequestLimitExceeded', 'Request limit exceeded.') }));
     const throttled = await slim(3).describeInstances({ InstanceIds: ['i-01'] }).catch((err: unknown) => err);
-    expect(throttled).toBeInstanceOf(Ec2RequestError);
+    expect(throttled).toBeInstanceOf(AwsRequestError);
     expect(throttled).toMatchObject({ name: 'RequestLimitExceeded', code: 'RequestLimitExceeded', status: 503, requestId: 'ea966190-f9aa-478e-9ede-example' });
     expect(seen).toHaveLength(3);
     seen.length = 0;
