@@ -1,8 +1,9 @@
-import { KMSClient } from '@aws-sdk/client-kms';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { rotationPolicy } from '../../shared/pki/rotation';
 import { CertificateIssuer, loadCertificateAuthority } from '../../shared/state/certificates';
 import { createKmsCaSigner } from './kms-ca-signer';
-import { loadKmsDataKeySealer } from './kms-data-key';
+import { loadDataKeySealer } from './kms-data-key';
+import { kmsClient } from './kms';
 import { Runtime } from './runtime';
 
 /**
@@ -17,8 +18,8 @@ export function kmsCertificateIssuer(runtime: Runtime): (() => Promise<Certifica
   let issuer: Promise<CertificateIssuer> | undefined;
   return () => {
     issuer ??= (async () => {
-      const kms = new KMSClient({ region });
-      const [signer, sealer] = await Promise.all([createKmsCaSigner(kms, caKeyId), loadKmsDataKeySealer(kms, dataKeyId, runtime.store)]);
+      const kms = kmsClient({ region, credentials: fromEnv() });
+      const [signer, sealer] = await Promise.all([createKmsCaSigner(kms, caKeyId), loadDataKeySealer(kms, dataKeyId, runtime.store)]);
       const ca = await loadCertificateAuthority(runtime.store, signer, { mesh: render.meshName, now: new Date(), replaceForeign: false });
       return { ca, sealer, policy: rotationPolicy({ lifetimeSeconds: certificateLifetimeSeconds }), now: () => new Date() };
     })().catch((err) => {
