@@ -1,8 +1,8 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { readRenderConfig } from '../lib/render-config';
 import { createRuntime } from '../lib/runtime';
+import { autoScalingQuery } from '../lifecycle/aws/autoscaling-query';
 import { Ec2Instances } from '../lifecycle/aws/ec2';
 import { ec2DescribeInstances } from '../lifecycle/aws/ec2-describe-instances';
 import { EcsContainerInstances, EcsTasks } from '../lifecycle/aws/ecs';
@@ -10,12 +10,14 @@ import { createReconcilerHandler } from './handler';
 
 const runtime = createRuntime(readRenderConfig());
 const region = runtime.config.region;
-const ec2 = ec2DescribeInstances({ region, credentials: fromEnv() });
+const credentials = fromEnv();
+// EC2 and Auto Scaling as signed requests, not the SDK's clients (docs/deploy.md, "Bundles and cold starts").
+const ec2 = ec2DescribeInstances({ region, credentials });
 const ecs = new ECSClient({ region });
 export const handler = createReconcilerHandler({
   store: runtime.store,
   tasks: new EcsTasks(ecs),
   containerInstances: new EcsContainerInstances(ecs, ec2),
-  instances: new Ec2Instances(ec2, new AutoScalingClient({ region })),
+  instances: new Ec2Instances(ec2, autoScalingQuery({ region, credentials })),
   meshTagKey: runtime.config.meshTagKey,
 });

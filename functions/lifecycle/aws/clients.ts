@@ -1,13 +1,13 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { LifecycleDeps } from '../../../shared/lifecycle/handle';
-import { AutoScalingLifecycleActions } from './autoscaling';
+import { AutoScalingApi, AutoScalingLifecycleActions } from './autoscaling';
+import { autoScalingQuery } from './autoscaling-query';
 import { DescribeInstancesApi, Ec2Instances } from './ec2';
 import { ec2DescribeInstances } from './ec2-describe-instances';
 import { EcsContainerInstances } from './ecs';
-import { SqsDrainScheduler } from './sqs';
+import { SqsDrainScheduler, SqsSendMessageApi } from './sqs';
+import { sqsSendMessage } from './sqs-send-message';
 
 /** LifecycleEnvironment is the part of a function's environment the lifecycle ports read. */
 export interface LifecycleEnvironment {
@@ -32,24 +32,40 @@ export function readLifecycleEnvironment(env: NodeJS.ProcessEnv, region: string,
   };
 }
 
+/** LeanAwsClients are the lifecycle ports' AWS calls other than ECS's. */
+export interface LeanAwsClients {
+  readonly ec2: DescribeInstancesApi;
+  readonly autoScaling: AutoScalingApi;
+  readonly sqs: SqsSendMessageApi;
+}
+
+/** leanAwsClients are the signed requests the bundles make instead of the SDK's EC2, Auto Scaling and SQS clients (docs/deploy.md). */
+export function leanAwsClients(region: string): LeanAwsClients {
+  const credentials = fromEnv();
+  return {
+    ec2: ec2DescribeInstances({ region, credentials }),
+    autoScaling: autoScalingQuery({ region, credentials }),
+    sqs: sqsSendMessage({ region, credentials }),
+  };
+}
+
 /**
  * awsLifecycleDeps wires the AWS adapters of every lifecycle port: one client per service, per
- * container. EC2 is the signed DescribeInstances of ec2-describe-instances.ts unless one is given
- * (tests pass the SDK's client, mocked).
+ * container. EC2, Auto Scaling and SQS are the signed requests of leanAwsClients unless others
+ * are given (tests pass the SDK's clients, mocked).
  */
 export function awsLifecycleDeps(
   store: LifecycleDeps['store'],
   env: LifecycleEnvironment,
-  ec2: DescribeInstancesApi = ec2DescribeInstances({ region: env.region, credentials: fromEnv() }),
+  clients: LeanAwsClients = leanAwsClients(env.region),
 ): LifecycleDeps {
   const ecs = new ECSClient({ region: env.region });
-  const autoScaling = new AutoScalingClient({ region: env.region });
   return {
     store,
-    containerInstances: new EcsContainerInstances(ecs, ec2),
-    instances: new Ec2Instances(ec2, autoScaling),
-    lifecycleActions: new AutoScalingLifecycleActions(autoScaling),
-    ...(env.drainQueueUrl ? queueSchedulers(new SqsDrainScheduler(new SQSClient({ region: env.region }), env.drainQueueUrl)) : {}),
+    containerInstances: new EcsContainerInstances(ecs, clients.ec2),
+    instances: new Ec2Instances(clients.ec2, clients.autoScaling),
+    lifecycleActions: new AutoScalingLifecycleActions(clients.autoScaling),
+    ...(env.drainQueueUrl ? queueSchedulers(new SqsDrainScheduler(clients.sqs, env.drainQueueUrl)) : {}),
     meshTagKey: env.meshTagKey,
     // The account is read from the function's own ARN at the first invocation (createLifecycleHandler).
     deployment: { region: env.region },

@@ -1,5 +1,6 @@
-import { AwsRequestError, AwsRequestOptions, awsSender } from '../../lib/aws-request';
-import { XmlElement, child, childrenNamed, parseXml, textOf } from '../../lib/xml';
+import { AwsRequestError, AwsRequestOptions } from '../../lib/aws-request';
+import { querySender } from '../../lib/aws-query';
+import { XmlElement, child, childrenNamed, textOf } from '../../lib/xml';
 import type { DescribeInstancesApi, DescribeInstancesInput, DescribeInstancesPage, Ec2Instance } from './ec2';
 
 /** The EC2 Query API version the SDK's EC2 client speaks too. */
@@ -16,26 +17,23 @@ const apiVersion = '2016-11-15';
  * client and compares what both read.
  */
 export function ec2DescribeInstances(options: AwsRequestOptions): DescribeInstancesApi {
-  const send = awsSender('ec2', options, errorOf);
+  const send = querySender('ec2', apiVersion, options);
   return {
-    async describeInstances(input) {
-      const text = await send({ 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, describeInstancesForm(input));
-      return describeInstancesPageOf(parseXml(text));
-    },
+    describeInstances: async (input) => describeInstancesPageOf(await send('DescribeInstances', describeInstancesParams(input))),
   };
 }
 
-/** describeInstancesForm is the form body of a DescribeInstances request (the Query protocol's list and structure flattening). */
-export function describeInstancesForm(input: DescribeInstancesInput): string {
-  const form = new URLSearchParams({ Action: 'DescribeInstances', Version: apiVersion });
-  input.InstanceIds?.forEach((id, i) => form.append(`InstanceId.${i + 1}`, id));
+/** describeInstancesParams are the form fields of a DescribeInstances request (the Query protocol's list and structure flattening). */
+export function describeInstancesParams(input: DescribeInstancesInput): [string, string][] {
+  const params: [string, string][] = [];
+  input.InstanceIds?.forEach((id, i) => params.push([`InstanceId.${i + 1}`, id]));
   input.Filters?.forEach((filter, i) => {
-    form.append(`Filter.${i + 1}.Name`, filter.Name);
-    filter.Values.forEach((value, j) => form.append(`Filter.${i + 1}.Value.${j + 1}`, value));
+    params.push([`Filter.${i + 1}.Name`, filter.Name]);
+    filter.Values.forEach((value, j) => params.push([`Filter.${i + 1}.Value.${j + 1}`, value]));
   });
-  if (input.MaxResults !== undefined) form.append('MaxResults', String(input.MaxResults));
-  if (input.NextToken) form.append('NextToken', input.NextToken);
-  return form.toString();
+  if (input.MaxResults !== undefined) params.push(['MaxResults', String(input.MaxResults)]);
+  if (input.NextToken) params.push(['NextToken', input.NextToken]);
+  return params;
 }
 
 /** describeInstancesPageOf reads a DescribeInstancesResponse: each reservation's instances, with only the fields the mesh reads, and the next page's token. */
@@ -64,21 +62,4 @@ function instanceOf(item: XmlElement): Ec2Instance {
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
-}
-
-/** errorOf reads an EC2 error document (`<Response><Errors><Error><Code>…`), or names the status when there is none. */
-export function errorOf(status: number, text: string): AwsRequestError {
-  let code: string | undefined;
-  let message: string | undefined;
-  let requestId: string | undefined;
-  try {
-    const doc = parseXml(text);
-    const error = child(child(doc, 'Errors'), 'Error');
-    code = textOf(error, 'Code');
-    message = textOf(error, 'Message');
-    requestId = textOf(doc, 'RequestID') ?? textOf(doc, 'RequestId');
-  } catch {
-    // not XML: a load balancer's or proxy's answer
-  }
-  return new AwsRequestError(code ?? (status >= 500 ? 'ServiceUnavailable' : `Http${status}`), status, message ?? `EC2 answered ${status}`, requestId);
 }

@@ -1,5 +1,5 @@
-import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { InstanceDescription, InstanceDirectory, InstanceInventory } from '../../../shared/lifecycle/ports';
+import type { AutoScalingApi } from './autoscaling';
 
 /** Ec2Instance is what the mesh reads of a DescribeInstances instance (the SDK's Instance has these fields among many). */
 export interface Ec2Instance {
@@ -58,7 +58,7 @@ export function toInstanceDescription(instance: Ec2Instance, lifecycleState?: st
 export class Ec2Instances implements InstanceDirectory, InstanceInventory {
   constructor(
     private readonly ec2: DescribeInstancesApi,
-    private readonly autoScaling?: AutoScalingClient,
+    private readonly autoScaling?: Pick<AutoScalingApi, 'describeAutoScalingInstances'>,
   ) {}
 
   async describeInstance(instanceId: string): Promise<InstanceDescription | undefined> {
@@ -116,9 +116,11 @@ export class Ec2Instances implements InstanceDirectory, InstanceInventory {
     for (let i = 0; i < instanceIds.length; i += 50) {
       let nextToken: string | undefined;
       do {
-        const out = await this.autoScaling.send(
-          new DescribeAutoScalingInstancesCommand({ InstanceIds: instanceIds.slice(i, i + 50), MaxRecords: 50, NextToken: nextToken }),
-        );
+        const out = await this.autoScaling.describeAutoScalingInstances({
+          InstanceIds: instanceIds.slice(i, i + 50),
+          MaxRecords: 50,
+          ...(nextToken ? { NextToken: nextToken } : {}),
+        });
         for (const a of out?.AutoScalingInstances ?? []) if (a.InstanceId && a.LifecycleState) states.set(a.InstanceId, a.LifecycleState);
         nextToken = out?.NextToken;
       } while (nextToken);

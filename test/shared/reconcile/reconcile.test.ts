@@ -14,6 +14,7 @@ import { keys } from '../../../shared/store/layout';
 import { packJson } from '../../../shared/store/codec';
 import { declare, ec2Instance, ecsTaskEvent, spec, taskArn, taskDetail, TaskOptions } from '../lifecycle/fixtures';
 import { sdkEc2 } from '../../support/sdk-ec2';
+import { sdkAutoScaling } from '../../support/sdk-lifecycle';
 
 const dynamo = useDynalite();
 const ecs = mockClient(ECSClient);
@@ -86,7 +87,7 @@ async function setup(): Promise<{ store: MeshStore; deps: (now: Date) => Reconci
       store,
       tasks: new EcsTasks(ecsClient),
       containerInstances: new EcsContainerInstances(ecsClient, sdkEc2(ec2Client)),
-      instances: new Ec2Instances(sdkEc2(ec2Client), new AutoScalingClient({})),
+      instances: new Ec2Instances(sdkEc2(ec2Client), sdkAutoScaling(new AutoScalingClient({}))),
       now: () => now,
     }),
   };
