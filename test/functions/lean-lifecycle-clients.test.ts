@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { NodeSha256 } from '../../cli/sigv4';
 import { AutoScalingApi, AutoScalingLifecycleActions } from '../../functions/lifecycle/aws/autoscaling';
 import { autoScalingQuery } from '../../functions/lifecycle/aws/autoscaling-query';
@@ -11,6 +12,10 @@ import { SqsSendMessageApi } from '../../functions/lifecycle/aws/sqs';
 import { sqsSendMessage } from '../../functions/lifecycle/aws/sqs-send-message';
 import { fixedCredentials } from '../support/sigv4-endpoint';
 import { sdkAutoScaling, sdkSqs } from '../support/sdk-lifecycle';
+import { sdkEcs } from '../support/sdk-ecs';
+import { EcsApi, EcsContainerInstances, EcsTasks } from '../../functions/lifecycle/aws/ecs';
+import { ecsJson } from '../../functions/lifecycle/aws/ecs-json';
+import { DescribeInstancesApi } from '../../functions/lifecycle/aws/ec2';
 
 const region = 'us-east-1';
 
@@ -181,6 +186,98 @@ describe('sqsSendMessage, the signed SQS request in the lifecycle bundles', () =
     const missing = json(400, { __type: 'com.amazonaws.sqs#QueueDoesNotExist', message: 'The specified queue does not exist.' });
     const { ours, theirs } = await both(missing, (api) => (api === 'lean' ? leanSqs() : theSdk()).sendMessage({ QueueUrl: queueUrl, MessageBody: '{}' }));
     expect(ours).toEqual({ error: { name: 'QueueDoesNotExist', message: 'The specified queue does not exist.' } });
+    expect(ours).toEqual(theirs);
+  });
+});
+
+describe('ecsJson, the signed ECS requests in the lifecycle and reconciler bundles', () => {
+  beforeAll(() => void (service = 'ecs'));
+  const cluster = 'arn:aws:ecs:us-east-1:111122223333:cluster/mesh';
+  const leanEcs = (): EcsApi => ecsJson({ region, endpoint, credentials: fixedCredentials, maxAttempts: 1 });
+  const theSdk = (): EcsApi => sdkEcs(new ECSClient({ region, endpoint, credentials: fixedCredentials, maxAttempts: 1 }));
+  const json = (body: unknown, status = 200) => ({ status, body: JSON.stringify(body), type: 'application/x-amz-json-1.1' });
+  const taskArn = (id: string) => `arn:aws:ecs:us-east-1:111122223333:task/mesh/${id}`;
+  /** A task as ECS's JSON 1.1 answer carries it: timestamps in epoch seconds, with fractions. */
+  const task = (id: string, lastStatus = 'RUNNING') => ({
+    taskArn: taskArn(id),
+    clusterArn: cluster,
+    taskDefinitionArn: 'arn:aws:ecs:us-east-1:111122223333:task-definition/orders:7',
+    group: 'service:orders',
+    lastStatus,
+    desiredStatus: 'RUNNING',
+    launchType: 'FARGATE',
+    platformVersion: '1.4.0',
+    availabilityZone: 'us-east-1b',
+    cpu: '256',
+    memory: '512',
+    version: 4,
+    connectivity: 'CONNECTED',
+    connectivityAt: 1795600000.123,
+    createdAt: 1795599990.5,
+    pullStartedAt: 1795599995.017,
+    pullStoppedAt: 1795599999.999,
+    startedAt: 1795600003.25,
+    startedBy: 'ecs-svc/1234567890123456789',
+    healthStatus: 'HEALTHY',
+    tags: [{ key: 'mesh:service', value: 'orders' }],
+    attachments: [{ id: 'a1', type: 'ElasticNetworkInterface', status: 'ATTACHED', details: [{ name: 'privateIPv4Address', value: '10.0.2.31' }] }],
+    containers: [
+      {
+        containerArn: 'arn:aws:ecs:us-east-1:111122223333:container/mesh/c1',
+        taskArn: taskArn(id),
+        name: 'envoy',
+        image: 'public.ecr.aws/envoyproxy/envoy:v1.36.0',
+        lastStatus,
+        healthStatus: 'HEALTHY',
+        networkInterfaces: [{ attachmentId: 'a1', privateIpv4Address: '10.0.2.31' }],
+        managedAgents: [{ name: 'ExecuteCommandAgent', lastStatus: 'RUNNING', lastStartedAt: 1795600004.75 }],
+      },
+    ],
+  });
+
+  it('lists a cluster over pages into the same tasks as the SDK client, dates as ISO strings', async () => {
+    const read = async (api: EcsApi) => {
+      answers = [
+        json({ taskArns: [taskArn('t1'), taskArn('t2')], nextToken: 'page-2' }),
+        json({ taskArns: [taskArn('t3')] }),
+        json({ tasks: [task('t1'), task('t2'), task('t3', 'PENDING')], failures: [] }),
+      ];
+      return new EcsTasks(api).listClusterTasks(cluster);
+    };
+    const ours = await read(leanEcs());
+    const sentByOurs = seen.splice(0).map((s) => [s.target, s.body]);
+    const theirs = await read(theSdk());
+    const sentByTheirs = seen.splice(0).map((s) => [s.target, s.body]);
+    expect(ours.tasks.map((t) => [t.taskArn, t.startedAt])).toEqual([
+      [taskArn('t1'), '2026-11-25T09:46:43.250Z'],
+      [taskArn('t2'), '2026-11-25T09:46:43.250Z'],
+      [taskArn('t3'), '2026-11-25T09:46:43.250Z'],
+    ]);
+    expect(ours).toEqual(theirs);
+    expect(sentByOurs).toEqual(sentByTheirs);
+  });
+
+  it('reads failures and stopped tasks as the SDK client does', async () => {
+    const answer = json({ tasks: [task('t1', 'STOPPED')], failures: [{ arn: taskArn('t9'), reason: 'MISSING' }] });
+    const { ours, theirs } = await both(answer, (api) => new EcsTasks(api === 'lean' ? leanEcs() : theSdk()).confirmGone(cluster, [taskArn('t1'), taskArn('t9')]).then((g) => [...g]));
+    expect(ours).toEqual({ value: [taskArn('t1'), taskArn('t9')] });
+    expect(ours).toEqual(theirs);
+  });
+
+  it('resolves a container instance as the SDK client does', async () => {
+    const ec2: DescribeInstancesApi = { describeInstances: async () => ({ Reservations: [{ Instances: [{ InstanceId: 'i-0abc', PrivateIpAddress: '10.0.3.7' }] }] }) };
+    const containerInstanceArn = 'arn:aws:ecs:us-east-1:111122223333:container-instance/mesh/ci1';
+    const answer = json({ containerInstances: [{ containerInstanceArn, ec2InstanceId: 'i-0abc', status: 'ACTIVE', agentConnected: true, registeredAt: 1795500000 }], failures: [] });
+    const { ours, theirs, sent } = await both(answer, (api) => new EcsContainerInstances(api === 'lean' ? leanEcs() : theSdk(), ec2).privateIpOf(cluster, containerInstanceArn));
+    expect(ours).toEqual({ value: '10.0.3.7' });
+    expect(ours).toEqual(theirs);
+    expect(sent[0]).toEqual(sent[1]);
+  });
+
+  it('fails as the SDK client fails, named by ECS error type', async () => {
+    const missing = json({ __type: 'ClusterNotFoundException', message: 'Cluster not found.' }, 400);
+    const { ours, theirs } = await both(missing, (api) => (api === 'lean' ? leanEcs() : theSdk()).listTasks({ cluster, desiredStatus: 'RUNNING', maxResults: 100 }));
+    expect(ours).toEqual({ error: { name: 'ClusterNotFoundException', message: 'Cluster not found.' } });
     expect(ours).toEqual(theirs);
   });
 });

@@ -34,7 +34,7 @@ const notYetInBudget: Readonly<Record<string, number>> = {
  * Packages no function bundle may carry again: the X-Ray SDK and Powertools (tracer, logger,
  * metrics) with middy, whose lines functions/lib/json-logger.ts and emf.ts write
  * (infra/mesh-function.ts says why); the SDK clients whose calls are signed requests of our own
- * (KMS, EC2, Auto Scaling, SQS: functions/lib/aws-request.ts); and the modules the aliases replace.
+ * (KMS, EC2, ECS, Auto Scaling, SQS: functions/lib/aws-request.ts); and the modules the aliases replace.
  */
 const notInAnyFunction = [
   'aws-xray-sdk-core',
@@ -49,6 +49,7 @@ const notInAnyFunction = [
   '@aws-sdk/client-ec2',
   '@aws-sdk/client-auto-scaling',
   '@aws-sdk/client-sqs',
+  '@aws-sdk/client-ecs',
   'mnemonist',
   '@aws-sdk/credential-provider-node',
 ];

@@ -1,11 +1,11 @@
 import { fromEnv } from '@aws-sdk/credential-provider-env';
-import { ECSClient } from '@aws-sdk/client-ecs';
 import { LifecycleDeps } from '../../../shared/lifecycle/handle';
 import { AutoScalingApi, AutoScalingLifecycleActions } from './autoscaling';
 import { autoScalingQuery } from './autoscaling-query';
 import { DescribeInstancesApi, Ec2Instances } from './ec2';
 import { ec2DescribeInstances } from './ec2-describe-instances';
-import { EcsContainerInstances } from './ecs';
+import { EcsApi, EcsContainerInstances } from './ecs';
+import { ecsJson } from './ecs-json';
 import { SqsDrainScheduler, SqsSendMessageApi } from './sqs';
 import { sqsSendMessage } from './sqs-send-message';
 
@@ -32,18 +32,20 @@ export function readLifecycleEnvironment(env: NodeJS.ProcessEnv, region: string,
   };
 }
 
-/** LeanAwsClients are the lifecycle ports' AWS calls other than ECS's. */
+/** LeanAwsClients are the lifecycle ports' AWS calls. */
 export interface LeanAwsClients {
   readonly ec2: DescribeInstancesApi;
+  readonly ecs: Pick<EcsApi, 'describeContainerInstances'>;
   readonly autoScaling: AutoScalingApi;
   readonly sqs: SqsSendMessageApi;
 }
 
-/** leanAwsClients are the signed requests the bundles make instead of the SDK's EC2, Auto Scaling and SQS clients (docs/deploy.md). */
+/** leanAwsClients are the signed requests the bundles make instead of the SDK's EC2, ECS, Auto Scaling and SQS clients (docs/deploy.md). */
 export function leanAwsClients(region: string): LeanAwsClients {
   const credentials = fromEnv();
   return {
     ec2: ec2DescribeInstances({ region, credentials }),
+    ecs: ecsJson({ region, credentials }),
     autoScaling: autoScalingQuery({ region, credentials }),
     sqs: sqsSendMessage({ region, credentials }),
   };
@@ -51,7 +53,7 @@ export function leanAwsClients(region: string): LeanAwsClients {
 
 /**
  * awsLifecycleDeps wires the AWS adapters of every lifecycle port: one client per service, per
- * container. EC2, Auto Scaling and SQS are the signed requests of leanAwsClients unless others
+ * container. EC2, ECS, Auto Scaling and SQS are the signed requests of leanAwsClients unless others
  * are given (tests pass the SDK's clients, mocked).
  */
 export function awsLifecycleDeps(
@@ -59,10 +61,9 @@ export function awsLifecycleDeps(
   env: LifecycleEnvironment,
   clients: LeanAwsClients = leanAwsClients(env.region),
 ): LifecycleDeps {
-  const ecs = new ECSClient({ region: env.region });
   return {
     store,
-    containerInstances: new EcsContainerInstances(ecs, clients.ec2),
+    containerInstances: new EcsContainerInstances(clients.ecs, clients.ec2),
     instances: new Ec2Instances(clients.ec2, clients.autoScaling),
     lifecycleActions: new AutoScalingLifecycleActions(clients.autoScaling),
     ...(env.drainQueueUrl ? queueSchedulers(new SqsDrainScheduler(clients.sqs, env.drainQueueUrl)) : {}),

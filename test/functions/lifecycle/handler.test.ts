@@ -7,6 +7,8 @@ import { awsLifecycleDeps, readLifecycleEnvironment } from '../../../functions/l
 import { LifecycleEventError } from '../../../shared/lifecycle/envelope';
 import { useDynalite } from '../../support/dynamo';
 import { sdkEc2 } from '../../support/sdk-ec2';
+import { sdkEcs } from '../../support/sdk-ecs';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { sdkAutoScaling, sdkSqs } from '../../support/sdk-lifecycle';
 import { declare, ec2Instance, ecsTaskEvent, lifecycleActionEvent, spec, useLifecycleClients } from '../../shared/lifecycle/fixtures';
 
@@ -53,6 +55,7 @@ describe('lifecycle handler', () => {
     const env = readLifecycleEnvironment({ DRAIN_QUEUE_URL: 'https://sqs/q' }, 'us-east-1', 'mesh:service');
     const deps = awsLifecycleDeps(store, env, {
       ec2: sdkEc2(new EC2Client({ region: 'us-east-1' })),
+      ecs: sdkEcs(new ECSClient({ region: 'us-east-1' })),
       autoScaling: sdkAutoScaling(new AutoScalingClient({ region: 'us-east-1' })),
       sqs: sdkSqs(new SQSClient({ region: 'us-east-1' })),
     });

@@ -15,6 +15,7 @@ import { packJson } from '../../../shared/store/codec';
 import { declare, ec2Instance, ecsTaskEvent, spec, taskArn, taskDetail, TaskOptions } from '../lifecycle/fixtures';
 import { sdkEc2 } from '../../support/sdk-ec2';
 import { sdkAutoScaling } from '../../support/sdk-lifecycle';
+import { sdkEcs } from '../../support/sdk-ecs';
 
 const dynamo = useDynalite();
 const ecs = mockClient(ECSClient);
@@ -85,8 +86,8 @@ async function setup(): Promise<{ store: MeshStore; deps: (now: Date) => Reconci
     store,
     deps: (now) => ({
       store,
-      tasks: new EcsTasks(ecsClient),
-      containerInstances: new EcsContainerInstances(ecsClient, sdkEc2(ec2Client)),
+      tasks: new EcsTasks(sdkEcs(ecsClient)),
+      containerInstances: new EcsContainerInstances(sdkEcs(ecsClient), sdkEc2(ec2Client)),
       instances: new Ec2Instances(sdkEc2(ec2Client), sdkAutoScaling(new AutoScalingClient({}))),
       now: () => now,
     }),
