@@ -32,18 +32,18 @@ export interface MeshFunctionProps {
  * The AWS SDK v3 is bundled (externalModules is empty), not taken from the runtime: the code
  * then runs with exactly the SDK versions in package-lock.json that the tests ran against, and
  * esbuild keeps only the clients and commands used. The cost is a larger bundle to load on a
- * cold start; docs/deploy.md records the sizes and load times measured. Externalising the SDK
- * was not needed to meet the size targets (issue #20): the xds bundle is under 250 KB bundled.
+ * cold start; docs/deploy.md records the sizes and load times measured. The few calls whose SDK
+ * client costs more than the call is worth (KMS; EC2's DescribeInstances; Auto Scaling; SQS's
+ * SendMessage) are signed requests of our own (functions/lib/aws-request.ts), each tested
+ * against the SDK's client on the same answers.
  *
- * The xds function and X-Ray: it keeps active tracing (Lambda records each invocation's
- * segment, its init and its duration) but carries no X-Ray SDK, so its DynamoDB calls are not
- * subsegments. It runs on every poll of the fleet; most polls make no DynamoDB call at all (the
- * snapshot cache), the SDK with Powertools' tracer is 93 KB of bundle and adds about 30% to the
- * module load of every cold start (docs/deploy.md), and a slow poll already shows in the
- * function's segment and in its DynamoDB metrics. The other functions (events, issuance, the reconciler), where one slow call
- * is worth a trace, keep Powertools' tracer with SDK subsegments (functions/lib/observability.ts).
- * The xds entry imports only tracer-free modules (functions/lib/telemetry.ts, json-logger.ts,
- * emf.ts, kms-decrypt.ts); test/infra/bundle-size.test.ts fails if the X-Ray SDK comes back.
+ * X-Ray: every function keeps active tracing (Lambda records each invocation's segment, its
+ * init and its duration), and none carries the X-Ray SDK, so AWS calls are not subsegments.
+ * Powertools' tracer with the X-Ray SDK was about 85 KB of every bundle and about 30% of a
+ * cold start's module load (docs/deploy.md, "Bundles and cold starts"); a slow invocation still
+ * shows in its segment, and each service's own metrics (DynamoDB's latency and throttles) say
+ * which. Logs and metrics are functions/lib/json-logger.ts and emf.ts, the lines Powertools
+ * writes; test/infra/bundle-size.test.ts fails if the X-Ray SDK, Powertools or middy come back.
  */
 export class MeshFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: MeshFunctionProps) {
@@ -120,21 +120,16 @@ function writeOnlyOwnLogs(fn: NodejsFunction, logGroup: logs.LogGroup): void {
  *   operation the functions call streams (14 KB, with the checksums it brings).
  * - `mnemonist/lru-cache`, the DynamoDB client's endpoint-discovery cache, becomes a Map-based
  *   LRU with the five methods that cache calls (functions/lib/lru-cache.ts; 7 KB).
- * - `semver`, which only the X-Ray SDK's patcher for the v2 AWS SDK calls (never called: the
- *   functions trace the v3 SDK), becomes a module that refuses (functions/lib/no-semver.ts; 28 KB
- *   of every traced function).
  */
 export const lambdaAliases: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': path.join(repoRoot, 'functions/lib/lambda-credentials.ts'),
   '@smithy/core/event-streams': path.join(repoRoot, 'functions/lib/no-event-streams.ts'),
   'mnemonist/lru-cache': path.join(repoRoot, 'functions/lib/lru-cache.ts'),
-  semver: path.join(repoRoot, 'functions/lib/no-semver.ts'),
 };
 
 /**
- * meshBundling is the esbuild configuration of every function. CommonJS output: esbuild turns
- * the ESM-only @middy/core into CommonJS without complaint (checked by test/infra/example-app.test.ts,
- * which loads each bundle and finds its handler).
+ * meshBundling is the esbuild configuration of every function. CommonJS output, which
+ * test/infra/example-app.test.ts checks by loading each bundle and finding its handler.
  *
  * `mainFields` module first: packages are read from their ES module builds (the SDK's
  * `dist-es`), which esbuild tree-shakes to the commands and schemas a function uses. esbuild's

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { metricsNamespace } from '../functions/lib/observability';
+import { metricsNamespace } from '../functions/lib/telemetry';
 import { pushMetricNames, pushMetricsService } from '../server/metrics';
 import { ServiceErrorAlarmOptions, dataPlaneWidgets, serviceErrors } from './dashboard';
 

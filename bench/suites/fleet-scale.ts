@@ -18,6 +18,7 @@ import { instanceObservationChange } from '../../shared/reconcile/observe';
 import { reconcileFleet } from '../../shared/reconcile/reconcile';
 import { rebuildFleet } from '../../shared/reconcile/rebuild';
 import { Ec2Instances } from '../../functions/lifecycle/aws/ec2';
+import { sdkEc2 } from '../../test/support/sdk-ec2';
 
 /**
  * The whole-fleet jobs at 10,000 services and 100,000 endpoints (10 per service, each service
@@ -72,7 +73,7 @@ export const suite: BenchSuite = {
       });
 
       const run = await measured(() =>
-        reconcileFleet({ store, instances: new Ec2Instances(new EC2Client({ region: 'us-east-1' })), now: () => observedAt }, { runId: 'bench-fleet' }),
+        reconcileFleet({ store, instances: new Ec2Instances(sdkEc2(new EC2Client({ region: 'us-east-1' }))), now: () => observedAt }, { runId: 'bench-fleet' }),
       );
       ctx.log(`reconcile: ${run.seconds.toFixed(1)} s, peak RSS ${run.peakRssMb.toFixed(0)} MB`);
       const drift = run.result.drift;

@@ -12,6 +12,7 @@ import { defaults } from '../../shared/config';
 import { handleLifecycleEvent, LifecycleDeps } from '../../shared/lifecycle/handle';
 import { Ec2Instances } from '../../functions/lifecycle/aws/ec2';
 import { reconcileFleet } from '../../shared/reconcile/reconcile';
+import { sdkEc2 } from '../../test/support/sdk-ec2';
 
 /**
  * Lifecycle events against fleets of 10, 1,000 and 10,000 declared services (embedded
@@ -61,7 +62,7 @@ export const suite: BenchSuite = {
             ],
           };
         });
-        const deps: LifecycleDeps = { store, instances: new Ec2Instances(new EC2Client({ region: 'us-east-1' })) };
+        const deps: LifecycleDeps = { store, instances: new Ec2Instances(sdkEc2(new EC2Client({ region: 'us-east-1' }))) };
         const measure = async (name: string, event: (i: number) => Record<string, unknown>) => {
           counter.reset();
           const samples = await timeSamples(eventsPerKind, (i) => handleLifecycleEvent(deps, event(i)));
@@ -96,7 +97,7 @@ export const suite: BenchSuite = {
         const start = process.hrtime.bigint();
         const report = await reconcileFleet(
           // An hour after the benchmark's events, so their drain periods are over.
-          { store, instances: new Ec2Instances(new EC2Client({ region: 'us-east-1' })), now: () => new Date('2026-11-25T11:00:00Z') },
+          { store, instances: new Ec2Instances(sdkEc2(new EC2Client({ region: 'us-east-1' }))), now: () => new Date('2026-11-25T11:00:00Z') },
           { runId: `bench-${services}` },
         );
         const seconds = Number(process.hrtime.bigint() - start) / 1e9;

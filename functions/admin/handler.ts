@@ -1,5 +1,3 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handleAdminRequest } from '../../shared/api/admin';
 import { isMeshPagePath, meshPageAsset } from '../../shared/api/mesh-page';
@@ -7,7 +5,7 @@ import { CertificateIssuer } from '../../shared/state/certificates';
 import { ServiceTokens } from '../../shared/xds/authorization';
 import { Runtime } from '../lib/runtime';
 import { toHttpRequest, toLambdaResult } from '../lib/http-adapter';
-import { createLogger } from '../lib/observability';
+import { createLogger, withTelemetry } from '../lib/telemetry';
 
 export interface AdminExtras {
   /** Issues certificates for declared services (mTLS); loaded once per container. */
@@ -40,7 +38,7 @@ export function createAdminHandler(runtime: Runtime, extras: AdminExtras = {}) {
     if (response.status >= 500) logger.error('admin request failed', { path: event.rawPath, status: response.status });
     return toLambdaResult(response);
   };
-  return middy(handle).use(injectLambdaContext(logger));
+  return withTelemetry(logger, undefined, handle);
 }
 
 /**

@@ -1,5 +1,3 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
 import { NotFoundError } from '../../shared/errors';
 import { serviceName } from '../../shared/model/spec';
@@ -8,7 +6,7 @@ import { declareService, removeService } from '../../shared/state/catalog';
 import { CertificateIssuer } from '../../shared/state/certificates';
 import { CatalogStore } from '../../shared/state/catalog';
 import { CertificateRepository } from '../../shared/store/repositories';
-import { createLogger } from '../lib/observability';
+import { createLogger, withTelemetry } from '../lib/telemetry';
 
 export interface CatalogResourceDeps {
   readonly store: CatalogStore & CertificateRepository;
@@ -92,7 +90,7 @@ export function createCatalogResourceHandler(deps: CatalogResourceDeps) {
     await respond(event.ResponseURL, response);
     return response;
   };
-  return middy(handle).use(injectLambdaContext(logger));
+  return withTelemetry(logger, undefined, handle);
 }
 
 /** parseSpecProperty reads the spec JSON the MeshService construct wrote. */

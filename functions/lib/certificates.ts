@@ -1,12 +1,11 @@
-import { KMSClient } from '@aws-sdk/client-kms';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { secretsManagerCertificateSource } from './secrets-manager';
 import { rotationPolicy } from '../../shared/pki/rotation';
 import { CertificateIssuer, loadCertificateAuthority } from '../../shared/state/certificates';
 import { createKmsCaSigner } from './kms-ca-signer';
-import { loadKmsDataKeySealer } from './kms-data-key';
+import { loadDataKeySealer } from './kms-data-key';
+import { kmsClient } from './kms';
 import { Runtime } from './runtime';
-import { traced } from './observability';
 
 /**
  * kmsCertificateIssuer builds, once per container, what issuing service certificates needs in
@@ -20,11 +19,11 @@ export function kmsCertificateIssuer(runtime: Runtime): (() => Promise<Certifica
   let issuer: Promise<CertificateIssuer> | undefined;
   return () => {
     issuer ??= (async () => {
-      const kms = traced(new KMSClient({ region }));
-      const [signer, sealer] = await Promise.all([createKmsCaSigner(kms, caKeyId), loadKmsDataKeySealer(kms, dataKeyId, runtime.store)]);
+      const kms = kmsClient({ region, credentials: fromEnv() });
+      const [signer, sealer] = await Promise.all([createKmsCaSigner(kms, caKeyId), loadDataKeySealer(kms, dataKeyId, runtime.store)]);
       const ca = await loadCertificateAuthority(runtime.store, signer, { mesh: render.meshName, now: new Date(), replaceForeign: false });
       // Gateway listener certificates are read from Secrets Manager with the function's own role (infra/gateway.ts grants it).
-      const operatorCertificates = secretsManagerCertificateSource({ credentials: defaultProvider() });
+      const operatorCertificates = secretsManagerCertificateSource({ credentials: fromEnv() });
       return { ca, sealer, policy: rotationPolicy({ lifetimeSeconds: certificateLifetimeSeconds }), now: () => new Date(), operatorCertificates };
     })().catch((err) => {
       issuer = undefined; // try again on the next invocation

@@ -1,4 +1,4 @@
-import { CloudWatchClient, GetMetricDataCommand, MetricDataQuery, MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import { AwsRequestError, AwsRequestOptions, awsSender } from './aws-request';
 import { SubsetStats } from '../../shared/model/rollout-state';
 import { RolloutMetrics } from '../../shared/rollout/controller';
 import { labelTag, statsTags } from '../../shared/render/stats';
@@ -22,6 +22,57 @@ export const dataPlaneMetricNames = {
 
 const responseClasses = ['1', '2', '3', '4', '5'] as const;
 
+/** MetricDataQuery is the part of CloudWatch's query the rollout controller sends: one metric statistic. */
+export interface MetricDataQuery {
+  readonly Id: string;
+  readonly MetricStat: {
+    readonly Metric: { readonly Namespace: string; readonly MetricName: string; readonly Dimensions: readonly { readonly Name: string; readonly Value: string }[] };
+    readonly Period: number;
+    readonly Stat: string;
+  };
+}
+
+/**
+ * GetMetricDataApi is the one CloudWatch call the rollout controller makes. In its bundle it is
+ * the signed JSON request of cloudWatchGetMetricData (the SDK's CloudWatch client is 17 KB of
+ * the bundle); tests adapt the SDK's client to it (test/support/sdk-cloudwatch.ts).
+ */
+export interface GetMetricDataApi {
+  getMetricData(input: {
+    MetricDataQueries: MetricDataQuery[];
+    StartTime: Date;
+    EndTime: Date;
+    ScanBy: 'TimestampAscending';
+    NextToken?: string;
+  }): Promise<{ readonly MetricDataResults?: readonly { readonly Id?: string; readonly Values?: readonly number[] }[]; readonly NextToken?: string }>;
+}
+
+/**
+ * cloudWatchGetMetricData is GetMetricData as a signed request in CloudWatch's JSON 1.0 protocol
+ * (`X-Amz-Target: GraniteServiceVersion20100801.GetMetricData`, times in epoch seconds) on
+ * aws-request.ts, retried as the SDK retries; errors are AwsRequestErrors named by CloudWatch's
+ * type. test/functions/cloudwatch-rollout-metrics.test.ts compares it with the SDK's client.
+ */
+export function cloudWatchGetMetricData(options: AwsRequestOptions): GetMetricDataApi {
+  const send = awsSender('monitoring', options, (status, text) => {
+    let answer: Record<string, unknown> = {};
+    try {
+      answer = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      // not JSON
+    }
+    const type = String(answer.__type ?? (status >= 500 ? 'ServiceUnavailable' : `Http${status}`)).replace(/^.*#/, '');
+    return new AwsRequestError(type, status, String(answer.message ?? answer.Message ?? `CloudWatch answered ${status}`));
+  });
+  return {
+    async getMetricData(input) {
+      const body = JSON.stringify({ ...input, StartTime: input.StartTime.getTime() / 1000, EndTime: input.EndTime.getTime() / 1000 });
+      const text = await send({ 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'GraniteServiceVersion20100801.GetMetricData' }, body);
+      return JSON.parse(text) as Awaited<ReturnType<GetMetricDataApi['getMetricData']>>;
+    },
+  };
+}
+
 /**
  * CloudWatchRolloutMetrics reads what the new subset's Envoys served between two instants with
  * one GetMetricData: requests of every response class and the 5xx among them (an error is a 5xx
@@ -31,7 +82,7 @@ const responseClasses = ['1', '2', '3', '4', '5'] as const;
  */
 export class CloudWatchRolloutMetrics implements RolloutMetrics {
   constructor(
-    private readonly cloudWatch: CloudWatchClient,
+    private readonly cloudWatch: GetMetricDataApi,
     private readonly names = dataPlaneMetricNames,
   ) {}
 
@@ -56,12 +107,16 @@ export class CloudWatchRolloutMetrics implements RolloutMetrics {
       })),
       { Id: 'p99', MetricStat: { Metric: { Namespace: n.namespace, MetricName: n.requestTime, Dimensions: dimensions }, Period: period, Stat: 'p99' } },
     ];
-    const results: MetricDataResult[] = [];
+    const results: { readonly Id?: string; readonly Values?: readonly number[] }[] = [];
     let nextToken: string | undefined;
     do {
-      const out = await this.cloudWatch.send(
-        new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: query.from, EndTime: query.to, ScanBy: 'TimestampAscending', NextToken: nextToken }),
-      );
+      const out = await this.cloudWatch.getMetricData({
+        MetricDataQueries: queries,
+        StartTime: query.from,
+        EndTime: query.to,
+        ScanBy: 'TimestampAscending',
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      });
       results.push(...(out.MetricDataResults ?? []));
       nextToken = out.NextToken;
     } while (nextToken);

@@ -1,4 +1,3 @@
-import { GetPublicKeyCommand, KMSClient, SignCommand, SigningAlgorithmSpec } from '@aws-sdk/client-kms';
 import { CaSigner, sha256, SignatureAlgorithm } from '../../shared/pki/signer';
 
 /**
@@ -18,6 +17,16 @@ const algorithmOfKeySpec: Record<string, SignatureAlgorithm> = {
   RSA_4096: 'RSASSA_PKCS1_V1_5_SHA_256',
 };
 
+/**
+ * KmsSigning is what the CA signer asks of KMS: the key's public half and spec (GetPublicKey)
+ * and signatures (Sign). In the bundles it is the signed requests of kms.ts; tests adapt the
+ * SDK's client to it (test/support/sdk-kms.ts) and mock that at the SDK boundary.
+ */
+export interface KmsSigning {
+  getPublicKey(keyId: string): Promise<{ KeySpec?: string; KeyUsage?: string; PublicKey?: Uint8Array; SigningAlgorithms?: string[] }>;
+  sign(input: { KeyId: string; SigningAlgorithm: string; MessageType: 'RAW' | 'DIGEST'; Message: Uint8Array }): Promise<{ Signature?: Uint8Array }>;
+}
+
 /** KmsCaSignerError says KMS could not be used as the CA; it names the key, never key material. */
 export class KmsCaSignerError extends Error {
   override readonly name = 'KmsCaSignerError';
@@ -30,10 +39,10 @@ export class KmsCaSignerError extends Error {
  * createKmsCaSigner reads the key's public half and spec once (at cold start), checks that it
  * can sign certificates, and returns a signer whose every signature is one KMS `Sign` call.
  */
-export async function createKmsCaSigner(client: KMSClient, keyId: string): Promise<CaSigner> {
+export async function createKmsCaSigner(client: KmsSigning, keyId: string): Promise<CaSigner> {
   let key;
   try {
-    key = await client.send(new GetPublicKeyCommand({ KeyId: keyId }));
+    key = await client.getPublicKey(keyId);
   } catch (err) {
     throw new KmsCaSignerError(`cannot read the public key of KMS key ${keyId}`, { cause: err });
   }
@@ -44,7 +53,7 @@ export async function createKmsCaSigner(client: KMSClient, keyId: string): Promi
         `(it is ${key.KeyUsage ?? 'unknown usage'}, ${key.KeySpec ?? 'unknown spec'})`,
     );
   }
-  if (key.SigningAlgorithms && !key.SigningAlgorithms.includes(algorithm as SigningAlgorithmSpec)) {
+  if (key.SigningAlgorithms && !key.SigningAlgorithms.includes(algorithm)) {
     throw new KmsCaSignerError(`KMS key ${keyId} does not offer ${algorithm}`);
   }
   const publicKey = key.PublicKey;
@@ -54,14 +63,12 @@ export async function createKmsCaSigner(client: KMSClient, keyId: string): Promi
     async sign(message) {
       const raw = message.length <= maxRawMessageBytes;
       try {
-        const signed = await client.send(
-          new SignCommand({
-            KeyId: keyId,
-            SigningAlgorithm: algorithm,
-            MessageType: raw ? 'RAW' : 'DIGEST',
-            Message: raw ? message : sha256(message),
-          }),
-        );
+        const signed = await client.sign({
+          KeyId: keyId,
+          SigningAlgorithm: algorithm,
+          MessageType: raw ? 'RAW' : 'DIGEST',
+          Message: raw ? message : sha256(message),
+        });
         if (!signed.Signature) throw new KmsCaSignerError(`KMS Sign with key ${keyId} returned no signature`);
         return signed.Signature;
       } catch (err) {

@@ -13,7 +13,7 @@ export interface DataKeyKms {
   readonly generateDataKey?: (keyId: string) => Promise<Uint8Array>;
 }
 
-/** sdkDataKeyKms is DataKeyKms on the AWS SDK's KMS client (the issuers: renewal, push-certificate, admin). */
+/** sdkDataKeyKms is DataKeyKms on the AWS SDK's KMS client (the push tier's container, server/main.ts; the functions use kms.ts). */
 export function sdkDataKeyKms(kms: KMSClient): Required<DataKeyKms> {
   return {
     async decrypt(ciphertext, keyId) {
@@ -49,8 +49,8 @@ export async function loadKmsDataKeySealer(
 }
 
 /**
- * loadDataKeySealer is loadKmsDataKeySealer on any DataKeyKms: the xds function passes the
- * decrypt-only client of kms-decrypt.ts, so its bundle carries no KMS SDK client.
+ * loadDataKeySealer is loadKmsDataKeySealer on any DataKeyKms: the functions pass the signed
+ * requests of kms.ts (the xds function its decrypt-only one), so no bundle carries the KMS SDK client.
  */
 export async function loadDataKeySealer(
   kms: DataKeyKms,

@@ -1,7 +1,6 @@
 import { MeshStore } from '../../shared/store/mesh-store';
 import { documentClientFor } from '../../shared/store/dynamodb';
 import { FunctionConfig } from './config';
-import { traced } from './observability';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** Runtime is what every function shares per container: one client, one store. */
@@ -13,6 +12,5 @@ export interface Runtime {
 
 export function createRuntime(config: FunctionConfig, doc?: DynamoDBDocumentClient): Runtime {
   const client = doc ?? documentClientFor(config);
-  const instrumented = doc ? client : traced(client);
-  return { config, doc: instrumented, store: new MeshStore(instrumented, config.tableName) };
+  return { config, doc: client, store: new MeshStore(client, config.tableName) };
 }

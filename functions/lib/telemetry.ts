@@ -1,35 +1,54 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { MetricUnit } from '@aws-lambda-powertools/metrics';
-
+import type { Context } from 'aws-lambda';
 import { metricsNamespace } from '../../shared/config';
+import { EmfMetrics } from './emf';
+import { JsonLogger, createJsonLogger } from './json-logger';
 
 /**
- * The tracer-free half of the functions' observability: logs and metrics. The xds function
- * imports only this module (functions/lib/observability.ts adds the X-Ray tracer for the
- * others), so its bundle carries no X-Ray SDK: infra/mesh-function.ts says why.
+ * The functions' logs and metrics: the JSON log lines and EMF metric lines Powertools' Logger
+ * and Metrics write for the same calls (json-logger.ts and emf.ts, each checked against
+ * Powertools by its test), without Powertools, middy or the X-Ray SDK in any bundle
+ * (docs/deploy.md, "Bundles and cold starts"; infra/mesh-function.ts says why).
  */
 
 /** The metric namespace every function publishes to; the dashboard reads it (defined in shared/config.ts). */
 export { metricsNamespace };
 
-export function createLogger(serviceName: string): Logger {
-  return new Logger({ serviceName });
+/** MetricUnit names the CloudWatch units the functions publish in (the strings Powertools' MetricUnit holds). */
+export const MetricUnit = { Count: 'Count', Milliseconds: 'Milliseconds' } as const;
+export type MetricUnit = (typeof MetricUnit)[keyof typeof MetricUnit];
+
+export function createLogger(serviceName: string): JsonLogger {
+  return createJsonLogger(serviceName);
 }
 
-export function createMetrics(serviceName: string): Metrics {
-  return new Metrics({ namespace: metricsNamespace, serviceName });
+export function createMetrics(serviceName: string): EmfMetrics {
+  return new EmfMetrics(metricsNamespace, serviceName);
 }
-
-/** count is MetricUnit.Count, written out so that the xds bundle needs nothing of Powertools' metrics package. */
-const count: typeof MetricUnit.Count = 'Count';
 
 /**
- * MetricSink is what MetricWindow publishes through: Powertools' Metrics, or the xds function's
- * EmfMetrics (emf.ts), which writes the same line without Powertools' 10 KB.
+ * withTelemetry does for a handler what Powertools' injectLambdaContext and logMetrics
+ * middlewares did: the invocation's keys (function name, request id, cold start) on every log
+ * line, and the metrics the invocation added published as one EMF line when it ends, whether
+ * it returned or threw.
  */
+export function withTelemetry<E, R>(
+  logger: Pick<JsonLogger, 'addContext'>,
+  metrics: Pick<EmfMetrics, 'publishStoredMetrics'> | undefined,
+  handle: (event: E, context: Context) => Promise<R>,
+): (event: E, context: Context) => Promise<R> {
+  return async (event, context) => {
+    if (context) logger.addContext(context);
+    try {
+      return await handle(event, context);
+    } finally {
+      metrics?.publishStoredMetrics();
+    }
+  };
+}
+
+/** MetricSink is what MetricWindow publishes through: EmfMetrics (emf.ts), or Powertools' Metrics in its test. */
 export interface MetricSink {
-  addMetric(name: string, unit: typeof MetricUnit.Count, value: number): void;
+  addMetric(name: string, unit: 'Count', value: number): void;
   publishStoredMetrics(): unknown;
 }
 
@@ -58,7 +77,7 @@ export class MetricWindow {
   /** flushIfDue publishes the window's counts once it is `windowMs` old; returns whether it did. */
   flushIfDue(): boolean {
     if (this.now() - this.openedAt < this.windowMs || this.counts.size === 0) return false;
-    for (const [name, value] of this.counts) this.metrics.addMetric(name, count, value);
+    for (const [name, value] of this.counts) this.metrics.addMetric(name, MetricUnit.Count, value);
     this.metrics.publishStoredMetrics();
     this.counts = new Map();
     this.openedAt = this.now();

@@ -1,13 +1,9 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { completeDrain, drainCompletionSchema } from '../../shared/lifecycle/drain';
 import { LifecycleActions } from '../../shared/lifecycle/ports';
 import { ReadinessScheduler, ReadinessStore, checkLaunchReadiness, launchReadinessSchema } from '../../shared/lifecycle/readiness';
 import { toProblems } from '../../shared/model/spec';
-import { createLogger, createMetrics } from '../lib/observability';
+import { MetricUnit, createLogger, createMetrics, withTelemetry } from '../lib/telemetry';
 
 export interface LifecycleCompleteDeps {
   readonly store: ReadinessStore;
@@ -72,5 +68,5 @@ export function createLifecycleCompleteHandler(deps: LifecycleCompleteDeps) {
     }
     return { batchItemFailures };
   };
-  return middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  return withTelemetry(logger, metrics, handle);
 }

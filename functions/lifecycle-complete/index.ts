@@ -1,17 +1,14 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { readRenderConfig } from '../lib/render-config';
 import { createRuntime } from '../lib/runtime';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { AutoScalingLifecycleActions } from '../lifecycle/aws/autoscaling';
+import { leanAwsClients } from '../lifecycle/aws/clients';
 import { SqsDrainScheduler } from '../lifecycle/aws/sqs';
 import { createLifecycleCompleteHandler } from './handler';
-import { traced } from '../lib/observability';
 
 const runtime = createRuntime(readRenderConfig());
+const aws = leanAwsClients(runtime.config.region);
 export const handler = createLifecycleCompleteHandler({
   store: runtime.store,
-  lifecycleActions: new AutoScalingLifecycleActions(traced(new AutoScalingClient({ region: runtime.config.region }))),
-  ...(process.env.DRAIN_QUEUE_URL
-    ? { readinessScheduler: new SqsDrainScheduler(traced(new SQSClient({ region: runtime.config.region })), process.env.DRAIN_QUEUE_URL) }
-    : {}),
+  lifecycleActions: new AutoScalingLifecycleActions(aws.autoScaling),
+  ...(process.env.DRAIN_QUEUE_URL ? { readinessScheduler: new SqsDrainScheduler(aws.sqs, process.env.DRAIN_QUEUE_URL) } : {}),
 });

@@ -1,10 +1,6 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { LifecycleDeps, LifecycleOutcome, handleLifecycleEvent } from '../../shared/lifecycle/handle';
-import { createLogger, createMetrics } from '../lib/observability';
+import { MetricUnit, createLogger, createMetrics, withTelemetry } from '../lib/telemetry';
 
 /**
  * createLifecycleHandler wires lifecycle events (EventBridge) to the state pipeline. An event
@@ -44,7 +40,7 @@ export function createLifecycleHandler(deps: LifecycleDeps, options: { readonly 
       throw err;
     }
   };
-  return middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  return withTelemetry(logger, metrics, handle);
 }
 
 /** accountOfArn reads the account of an ARN (`arn:partition:service:region:account:...`). */

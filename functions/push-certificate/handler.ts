@@ -1,11 +1,7 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CaSigner } from '../../shared/pki/signer';
 import { issuePushTierCertificate, PushCertificateAnswer } from '../../shared/state/push-certificate';
 import { CertificateRepository } from '../../shared/store/repositories';
-import { createLogger, createMetrics } from '../lib/observability';
+import { MetricUnit, createLogger, createMetrics, withTelemetry } from '../lib/telemetry';
 
 export interface PushCertificateHandlerOptions {
   readonly mesh: string;
@@ -35,5 +31,5 @@ export function createPushCertificateHandler(store: CertificateRepository, signe
     }
     return answer;
   };
-  return middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  return withTelemetry(logger, metrics, handle);
 }

@@ -1,7 +1,7 @@
-import { KMSClient } from '@aws-sdk/client-kms';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
+import { kmsClient } from '../lib/kms';
 import { readConfig } from '../lib/config';
 import { createKmsCaSigner } from '../lib/kms-ca-signer';
-import { traced } from '../lib/observability';
 import { createRuntime } from '../lib/runtime';
 import { CaSigner } from '../../shared/pki/signer';
 import { createPushCertificateHandler } from './handler';
@@ -14,7 +14,7 @@ if (!caKeyId) throw new Error('the push-certificate function needs CA_KEY_ID');
 let signer: Promise<CaSigner> | undefined;
 /** caSigner reads the CA key once per container; a failed read is tried again on the next invocation. */
 const caSigner = () =>
-  (signer ??= createKmsCaSigner(traced(new KMSClient({ region })), caKeyId).catch((err: unknown) => {
+  (signer ??= createKmsCaSigner(kmsClient({ region, credentials: fromEnv() }), caKeyId).catch((err: unknown) => {
     signer = undefined;
     throw err;
   }));

@@ -1,10 +1,6 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { reconcileFleet, ReconcileDeps, ReconcileOptions, ReconcileReport } from '../../shared/reconcile/reconcile';
-import { createLogger, createMetrics } from '../lib/observability';
+import { MetricUnit, createLogger, createMetrics, withTelemetry } from '../lib/telemetry';
 import { ServiceConvergence, nodesReport } from '../../shared/api/nodes';
 
 /** How much of the invocation's time is kept back from the convergence check, for the run's end and its report. */
@@ -79,7 +75,7 @@ export function createReconcilerHandler(
     if (report.errors.length > 0) throw new ReconcileIncompleteError(report);
     return report;
   };
-  return middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  return withTelemetry(logger, metrics, handle);
 }
 
 /**

@@ -1,10 +1,6 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CertificateIssuer, rotateCertificates } from '../../shared/state/certificates';
 import { CatalogRepository, CertificateRepository } from '../../shared/store/repositories';
-import { createLogger, createMetrics } from '../lib/observability';
+import { MetricUnit, createLogger, createMetrics, withTelemetry } from '../lib/telemetry';
 
 /** RenewalReport is what one scheduled renewal run did: what rotateCertificates reports. */
 export type RenewalReport = Awaited<ReturnType<typeof rotateCertificates>>;
@@ -36,5 +32,5 @@ export function createRenewalHandler(
     for (const problem of gateways.problems) logger.error('gateway certificate not served', problem);
     return rotation;
   };
-  return middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  return withTelemetry(logger, metrics, handle);
 }

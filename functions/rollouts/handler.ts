@@ -1,9 +1,5 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { RolloutControllerDeps, RolloutOutcome, runRollouts } from '../../shared/rollout/controller';
-import { createLogger, createMetrics } from '../lib/observability';
+import { MetricUnit, createLogger, createMetrics, withTelemetry } from '../lib/telemetry';
 
 /**
  * createRolloutHandler runs the rollout controller once a minute (infra/rollouts.ts): every
@@ -24,5 +20,5 @@ export function createRolloutHandler(deps: RolloutControllerDeps) {
     }
     return outcomes;
   };
-  return middy(handle).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  return withTelemetry(logger, metrics, handle);
 }

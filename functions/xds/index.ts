@@ -2,7 +2,7 @@ import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { documentClientFor } from '../../shared/store/dynamodb';
 import { readConfig } from '../lib/config';
 import { loadDataKeySealer } from '../lib/kms-data-key';
-import { kmsDecryptOnly } from '../lib/kms-decrypt';
+import { kmsDecryptOnly } from '../lib/kms';
 import { createXdsHandler } from './handler';
 import { xdsStoreOf } from './store';
 

@@ -1,6 +1,12 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CloudWatchRolloutMetrics, dataPlaneMetricNames } from '../../functions/lib/cloudwatch-rollout-metrics';
+import { createServer, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../../cli/sigv4';
+import { fixedCredentials } from '../support/sigv4-endpoint';
+import { CloudWatchRolloutMetrics, cloudWatchGetMetricData, dataPlaneMetricNames } from '../../functions/lib/cloudwatch-rollout-metrics';
+import { sdkCloudWatch } from '../support/sdk-cloudwatch';
 import { dataPlaneMetricsNamespace } from '../../infra/sidecar/telemetry';
 
 /**
@@ -11,7 +17,8 @@ import { dataPlaneMetricsNamespace } from '../../infra/sidecar/telemetry';
 describe('CloudWatchRolloutMetrics', () => {
   const cloudWatch = mockClient(CloudWatchClient);
   beforeEach(() => cloudWatch.reset());
-  const metrics = new CloudWatchRolloutMetrics(new CloudWatchClient({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }));
+  afterAll(() => cloudWatch.restore());
+  const metrics = new CloudWatchRolloutMetrics(sdkCloudWatch(new CloudWatchClient({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })));
   const window = { service: 'payments', labels: { revision: '13', track: 'canary' }, from: new Date('2030-01-01T00:00:00Z'), to: new Date('2030-01-01T00:05:30Z') };
 
   it('asks for the inbound requests of every response class and the p99 request time of the subset, one datapoint over the window', async () => {
@@ -60,3 +67,69 @@ describe('CloudWatchRolloutMetrics', () => {
     expect(await metrics.subsetStats(window)).toBeUndefined();
   });
 });
+
+describe('cloudWatchGetMetricData, the signed request in the rollouts bundle', () => {
+  let server: Server;
+  let endpoint: string;
+  let answer = { status: 200, body: '{}' };
+  const seen: { target: string; body: Record<string, unknown>; verified: boolean }[] = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        void (async () => {
+          const auth = String(req.headers.authorization ?? '');
+          const signedNames = /SignedHeaders=([^,]+)/.exec(auth)?.[1]?.split(';') ?? [];
+          const headers = Object.fromEntries(signedNames.map((h) => [h, String(req.headers[h] ?? '')]));
+          const amzDate = String(req.headers['x-amz-date'] ?? '');
+          const signingDate = new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+          const signer = new SignatureV4({ service: 'monitoring', region: 'eu-west-1', credentials: fixedCredentials, sha256: NodeSha256 });
+          const expected = await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: '/', query: {}, headers, body }, { signingDate });
+          seen.push({ target: String(req.headers['x-amz-target']), body: JSON.parse(body) as Record<string, unknown>, verified: expected.headers.authorization === auth });
+          res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' });
+          res.end(answer.body);
+        })();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const lean = () => new CloudWatchRolloutMetrics(cloudWatchGetMetricData({ region: 'eu-west-1', endpoint, credentials: fixedCredentials, maxAttempts: 1 }));
+  const sdk = () => new CloudWatchRolloutMetrics(sdkCloudWatch(new CloudWatchClient({ region: 'eu-west-1', endpoint, credentials: fixedCredentials, maxAttempts: 1 })));
+  const query = { service: 'orders', labels: { revision: 'v2' }, from: new Date('2026-11-25T10:00:00Z'), to: new Date('2026-11-25T10:05:00Z') };
+
+  it('sends the request the SDK client sends and adds up the same answer', async () => {
+    answer = {
+      status: 200,
+      body: JSON.stringify({
+        MetricDataResults: [
+          { Id: 'class2', Label: 'class2', Timestamps: [1795600800], Values: [940], StatusCode: 'Complete' },
+          { Id: 'class5', Label: 'class5', Timestamps: [1795600800], Values: [12.0], StatusCode: 'Complete' },
+          { Id: 'p99', Label: 'p99', Timestamps: [1795600800], Values: [187.5], StatusCode: 'Complete' },
+        ],
+        Messages: [],
+      }),
+    };
+    seen.length = 0;
+    const ours = await lean().subsetStats(query);
+    const theirs = await sdk().subsetStats(query);
+    expect(ours).toEqual({ requests: 952, errors: 12, p99Ms: 187.5 });
+    expect(ours).toEqual(theirs);
+    expect(seen.map((s) => s.verified)).toEqual([true, true]);
+    expect(seen[0]!.target).toBe('GraniteServiceVersion20100801.GetMetricData');
+    expect(seen[0]!.body).toEqual(seen[1]!.body);
+    expect(seen[0]!.body).toMatchObject({ StartTime: 1795600800, EndTime: 1795601100 });
+  });
+
+  it('fails as the SDK client fails, named by CloudWatch error type', async () => {
+    answer = { status: 400, body: JSON.stringify({ __type: 'com.amazonaws.cloudwatch#InvalidNextToken', message: 'The next token is invalid.' }) };
+    const ours = await lean().subsetStats(query).catch((e: Error) => ({ name: e.name, message: e.message }));
+    const theirs = await sdk().subsetStats(query).catch((e: Error) => ({ name: e.name, message: e.message }));
+    expect(ours).toEqual({ name: 'InvalidNextToken', message: 'The next token is invalid.' });
+    expect(ours).toEqual(theirs);
+  });
+});
+

@@ -1,7 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { EmfMetrics } from '../../functions/lib/emf';
 
-type Sink = Pick<EmfMetrics, 'addMetric' | 'publishStoredMetrics'>;
+type Sink = Pick<EmfMetrics, 'addMetric' | 'publishStoredMetrics' | 'singleMetric'>;
 
 /** linesOf runs the same calls on a sink made in the given environment and returns what it wrote, timestamps blanked. */
 function linesOf(env: Record<string, string>, make: () => Sink, calls: (sink: Sink) => void): string[] {
@@ -42,6 +42,19 @@ describe('EmfMetrics', () => {
     ['a line when POWERTOOLS_METRICS_DISABLED is false', { POWERTOOLS_METRICS_DISABLED: 'false' }, (m) => (m.addMetric('Polls', MetricUnit.Count, 1), m.publishStoredMetrics())],
     ['nothing in dev mode (POWERTOOLS_DEV)', { POWERTOOLS_DEV: 'true' }, (m) => (m.addMetric('Polls', MetricUnit.Count, 1), m.publishStoredMetrics())],
     ['the counts cleared once published', {}, (m) => (m.addMetric('Polls', MetricUnit.Count, 1), m.publishStoredMetrics(), m.addMetric('Nacks', MetricUnit.Count, 2), m.publishStoredMetrics())],
+    ['milliseconds', {}, (m) => (m.addMetric('EventLag', MetricUnit.Milliseconds, 1200), m.publishStoredMetrics())],
+    [
+      'a single metric with a dimension of its own, written at once',
+      {},
+      (m) => {
+        const single = m.singleMetric();
+        single.addDimension('action', 'step');
+        single.addMetric('RolloutDecisions', MetricUnit.Count, 1);
+        m.addMetric('Polls', MetricUnit.Count, 1);
+        m.publishStoredMetrics();
+      },
+    ],
+    ['no single metric when switched off', { POWERTOOLS_METRICS_DISABLED: 'true' }, (m) => m.singleMetric().addMetric('RolloutDecisions', MetricUnit.Count, 1)],
   ])('writes what Powertools Metrics writes: %s', (_what, env, calls) => {
     const ours = linesOf(env, () => new EmfMetrics('EnvoyControlPlane', 'xds'), calls);
     const powertools = linesOf(env, () => new Metrics({ namespace: 'EnvoyControlPlane', serviceName: 'xds' }), calls);

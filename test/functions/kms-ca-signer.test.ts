@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createKmsCaSigner, KmsCaSignerError } from '../../functions/lib/kms-ca-signer';
 import { issueCaCertificate, issueServiceCertificate } from '../../shared/pki/certificate';
 import { PkiError } from '../../shared/pki/signer';
+import { sdkKmsSigning } from '../support/sdk-kms';
 
 /**
  * KMS is the external boundary, so it is mocked at the SDK client; but the mocked `Sign` signs
@@ -14,7 +15,7 @@ const keyId = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-12
 const mesh = 'mesh.local';
 const now = new Date('2026-11-25T04:00:00Z');
 const kms = mockClient(KMSClient);
-const client = new KMSClient({ region: 'us-east-1' });
+const client = sdkKmsSigning(new KMSClient({ region: 'us-east-1' }));
 
 /** SHA-256's DigestInfo prefix (RFC 8017 §9.2): what KMS wraps a DIGEST in before RSA PKCS#1 v1.5 signing. */
 const sha256DigestInfo = Buffer.from('3031300d060960864801650304020105000420', 'hex');

@@ -1,5 +1,5 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { MetricWindow } from '../../functions/lib/observability';
+import { MetricWindow } from '../../functions/lib/telemetry';
 
 describe('MetricWindow', () => {
   it('publishes one aggregated line per window instead of one per invocation', () => {

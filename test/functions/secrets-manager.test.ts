@@ -69,7 +69,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 describe('secretsManagerCertificateSource (GetSecretValue as one signed request)', () => {
-  const source = () => secretsManagerCertificateSource({ credentials: fixedCredentials, endpoint });
+  const source = () => secretsManagerCertificateSource({ credentials: fixedCredentials, endpoint, sleep: async () => undefined });
 
   it('reads the current version of a string secret, signed for the secret’s region', async () => {
     const value = await source().read(arnOf('edge-tls-AbCdEf'));
@@ -99,7 +99,7 @@ describe('secretsManagerCertificateSource (GetSecretValue as one signed request)
   });
 
   it('says unavailable when Secrets Manager does not answer at all', async () => {
-    const closed = secretsManagerCertificateSource({ credentials: fixedCredentials, endpoint: 'http://127.0.0.1:1/' });
+    const closed = secretsManagerCertificateSource({ credentials: fixedCredentials, endpoint: 'http://127.0.0.1:1/', sleep: async () => undefined });
     const err = await closed.read(arnOf('edge-tls-AbCdEf')).catch((e: unknown) => e);
     expect((err as OperatorSecretUnreadableError).reason).toBe('unavailable');
   });

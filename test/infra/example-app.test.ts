@@ -9,7 +9,7 @@ import { autoScalingLifecycleDetailTypes, ec2InstanceStates, ecsTaskStatuses } f
 import { lifecycleHookNames } from '../../infra/control-plane';
 import { placeholders } from '../../infra/sidecar/placeholders';
 import { envoyEntrypoint, envoyHealthCheck } from '../../infra/sidecar/scripts';
-import { metricsNamespace } from '../../functions/lib/observability';
+import { metricsNamespace } from '../../functions/lib/telemetry';
 import { nodeStatusPartitionPrefix, tableDefinition } from '../../shared/store/layout';
 import { findCycle } from './support/template-graph';
 import { keyAdministrationActions } from '../../infra/state-store';

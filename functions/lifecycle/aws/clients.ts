@@ -1,13 +1,13 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { LifecycleDeps } from '../../../shared/lifecycle/handle';
-import { AutoScalingLifecycleActions } from './autoscaling';
-import { Ec2Instances } from './ec2';
-import { EcsContainerInstances } from './ecs';
-import { SqsDrainScheduler } from './sqs';
-import { traced } from '../../lib/observability';
+import { AutoScalingApi, AutoScalingLifecycleActions } from './autoscaling';
+import { autoScalingQuery } from './autoscaling-query';
+import { DescribeInstancesApi, Ec2Instances } from './ec2';
+import { ec2DescribeInstances } from './ec2-describe-instances';
+import { EcsApi, EcsContainerInstances } from './ecs';
+import { ecsJson } from './ecs-json';
+import { SqsDrainScheduler, SqsSendMessageApi } from './sqs';
+import { sqsSendMessage } from './sqs-send-message';
 
 /** LifecycleEnvironment is the part of a function's environment the lifecycle ports read. */
 export interface LifecycleEnvironment {
@@ -32,17 +32,41 @@ export function readLifecycleEnvironment(env: NodeJS.ProcessEnv, region: string,
   };
 }
 
-/** awsLifecycleDeps wires the AWS SDK adapters of every lifecycle port: one client per service, per container. */
-export function awsLifecycleDeps(store: LifecycleDeps['store'], env: LifecycleEnvironment): LifecycleDeps {
-  const ec2 = traced(new EC2Client({ region: env.region }));
-  const ecs = traced(new ECSClient({ region: env.region }));
-  const autoScaling = traced(new AutoScalingClient({ region: env.region }));
+/** LeanAwsClients are the lifecycle ports' AWS calls. */
+export interface LeanAwsClients {
+  readonly ec2: DescribeInstancesApi;
+  readonly ecs: Pick<EcsApi, 'describeContainerInstances'>;
+  readonly autoScaling: AutoScalingApi;
+  readonly sqs: SqsSendMessageApi;
+}
+
+/** leanAwsClients are the signed requests the bundles make instead of the SDK's EC2, ECS, Auto Scaling and SQS clients (docs/deploy.md). */
+export function leanAwsClients(region: string): LeanAwsClients {
+  const credentials = fromEnv();
+  return {
+    ec2: ec2DescribeInstances({ region, credentials }),
+    ecs: ecsJson({ region, credentials }),
+    autoScaling: autoScalingQuery({ region, credentials }),
+    sqs: sqsSendMessage({ region, credentials }),
+  };
+}
+
+/**
+ * awsLifecycleDeps wires the AWS adapters of every lifecycle port: one client per service, per
+ * container. EC2, ECS, Auto Scaling and SQS are the signed requests of leanAwsClients unless others
+ * are given (tests pass the SDK's clients, mocked).
+ */
+export function awsLifecycleDeps(
+  store: LifecycleDeps['store'],
+  env: LifecycleEnvironment,
+  clients: LeanAwsClients = leanAwsClients(env.region),
+): LifecycleDeps {
   return {
     store,
-    containerInstances: new EcsContainerInstances(ecs, ec2),
-    instances: new Ec2Instances(ec2, autoScaling),
-    lifecycleActions: new AutoScalingLifecycleActions(autoScaling),
-    ...(env.drainQueueUrl ? queueSchedulers(new SqsDrainScheduler(traced(new SQSClient({ region: env.region })), env.drainQueueUrl)) : {}),
+    containerInstances: new EcsContainerInstances(clients.ecs, clients.ec2),
+    instances: new Ec2Instances(clients.ec2, clients.autoScaling),
+    lifecycleActions: new AutoScalingLifecycleActions(clients.autoScaling),
+    ...(env.drainQueueUrl ? queueSchedulers(new SqsDrainScheduler(clients.sqs, env.drainQueueUrl)) : {}),
     meshTagKey: env.meshTagKey,
     // The account is read from the function's own ARN at the first invocation (createLifecycleHandler).
     deployment: { region: env.region },

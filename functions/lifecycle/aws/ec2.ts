@@ -1,11 +1,42 @@
-import { DescribeInstancesCommand, EC2Client, Instance } from '@aws-sdk/client-ec2';
-import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { InstanceDescription, InstanceDirectory, InstanceInventory } from '../../../shared/lifecycle/ports';
+import type { AutoScalingApi } from './autoscaling';
+
+/** Ec2Instance is what the mesh reads of a DescribeInstances instance (the SDK's Instance has these fields among many). */
+export interface Ec2Instance {
+  readonly InstanceId?: string;
+  readonly InstanceType?: string;
+  readonly State?: { readonly Name?: string };
+  readonly PrivateIpAddress?: string;
+  readonly Placement?: { readonly AvailabilityZone?: string };
+  readonly Tags?: readonly { readonly Key?: string; readonly Value?: string }[];
+}
+
+export interface DescribeInstancesInput {
+  readonly InstanceIds?: string[];
+  readonly Filters?: { Name: string; Values: string[] }[];
+  readonly MaxResults?: number;
+  readonly NextToken?: string;
+}
+
+export interface DescribeInstancesPage {
+  readonly Reservations?: readonly { readonly Instances?: readonly Ec2Instance[] }[];
+  readonly NextToken?: string;
+}
+
+/**
+ * DescribeInstancesApi is the one EC2 call the functions make. In the bundles it is the signed
+ * Query request of ec2-describe-instances.ts (the SDK's EC2 client is about 550 KB); tests
+ * adapt the SDK's client to it (test/support/sdk-ec2.ts) and mock that at the SDK boundary.
+ * A failure throws an error named by EC2's code, as the SDK's do.
+ */
+export interface DescribeInstancesApi {
+  describeInstances(input: DescribeInstancesInput): Promise<DescribeInstancesPage>;
+}
 
 const notFound = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 
 /** toInstanceDescription reads the fields the mesh uses from a DescribeInstances result. */
-export function toInstanceDescription(instance: Instance, lifecycleState?: string): InstanceDescription {
+export function toInstanceDescription(instance: Ec2Instance, lifecycleState?: string): InstanceDescription {
   const tags: Record<string, string> = {};
   for (const tag of instance.Tags ?? []) if (tag.Key) tags[tag.Key] = tag.Value ?? '';
   return {
@@ -26,13 +57,13 @@ export function toInstanceDescription(instance: Instance, lifecycleState?: strin
  */
 export class Ec2Instances implements InstanceDirectory, InstanceInventory {
   constructor(
-    private readonly ec2: EC2Client,
-    private readonly autoScaling?: AutoScalingClient,
+    private readonly ec2: DescribeInstancesApi,
+    private readonly autoScaling?: Pick<AutoScalingApi, 'describeAutoScalingInstances'>,
   ) {}
 
   async describeInstance(instanceId: string): Promise<InstanceDescription | undefined> {
     try {
-      const out = await this.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+      const out = await this.ec2.describeInstances({ InstanceIds: [instanceId] });
       const instance = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
       if (!instance) return undefined;
       // A member of an Auto Scaling group: its lifecycle state says whether it is in service yet.
@@ -61,9 +92,11 @@ export class Ec2Instances implements InstanceDirectory, InstanceInventory {
     const grouped: string[] = [];
     let nextToken: string | undefined;
     do {
-      const out = await this.ec2.send(
-        new DescribeInstancesCommand({ Filters: [{ Name: 'tag-key', Values: [tagKey] }], MaxResults: 1000, NextToken: nextToken }),
-      );
+      const out = await this.ec2.describeInstances({
+        Filters: [{ Name: 'tag-key', Values: [tagKey] }],
+        MaxResults: 1000,
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      });
       for (const instance of (out.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
         if (!instance.InstanceId) continue;
         described.push(toInstanceDescription(instance, undefined));
@@ -83,9 +116,11 @@ export class Ec2Instances implements InstanceDirectory, InstanceInventory {
     for (let i = 0; i < instanceIds.length; i += 50) {
       let nextToken: string | undefined;
       do {
-        const out = await this.autoScaling.send(
-          new DescribeAutoScalingInstancesCommand({ InstanceIds: instanceIds.slice(i, i + 50), MaxRecords: 50, NextToken: nextToken }),
-        );
+        const out = await this.autoScaling.describeAutoScalingInstances({
+          InstanceIds: instanceIds.slice(i, i + 50),
+          MaxRecords: 50,
+          ...(nextToken ? { NextToken: nextToken } : {}),
+        });
         for (const a of out?.AutoScalingInstances ?? []) if (a.InstanceId && a.LifecycleState) states.set(a.InstanceId, a.LifecycleState);
         nextToken = out?.NextToken;
       } while (nextToken);

@@ -1,6 +1,14 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DrainCompletion, DrainScheduler } from '../../../shared/lifecycle/ports';
 import { LaunchReadiness, ReadinessScheduler } from '../../../shared/lifecycle/readiness';
+
+/**
+ * SqsSendMessageApi is the one SQS call the functions make. In the bundles it is the signed JSON
+ * request of sqs-send-message.ts (the SDK's SQS client is about 24 KB of each bundle); tests
+ * adapt the SDK's client to it (test/support/sdk-lifecycle.ts) and mock that at the SDK boundary.
+ */
+export interface SqsSendMessageApi {
+  sendMessage(input: { QueueUrl: string; MessageBody: string; DelaySeconds?: number }): Promise<unknown>;
+}
 
 /** maxDelaySeconds is SQS's cap on DelaySeconds, hence the spec's cap on drainSeconds. */
 export const maxDelaySeconds = 900;
@@ -12,7 +20,7 @@ export const maxDelaySeconds = 900;
  */
 export class SqsDrainScheduler implements DrainScheduler, ReadinessScheduler {
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: SqsSendMessageApi,
     private readonly queueUrl: string,
   ) {}
 
@@ -26,12 +34,10 @@ export class SqsDrainScheduler implements DrainScheduler, ReadinessScheduler {
   }
 
   private async send(message: DrainCompletion | LaunchReadiness, delaySeconds: number): Promise<void> {
-    await this.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: this.queueUrl,
-        MessageBody: JSON.stringify(message),
-        DelaySeconds: Math.max(0, Math.min(maxDelaySeconds, Math.round(delaySeconds))),
-      }),
-    );
+    await this.sqs.sendMessage({
+      QueueUrl: this.queueUrl,
+      MessageBody: JSON.stringify(message),
+      DelaySeconds: Math.max(0, Math.min(maxDelaySeconds, Math.round(delaySeconds))),
+    });
   }
 }

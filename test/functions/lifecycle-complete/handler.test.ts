@@ -8,6 +8,7 @@ import { AutoScalingLifecycleActions } from '../../../functions/lifecycle/aws/au
 import { terminalOrderingKey } from '../../../shared/lifecycle/ec2-instance';
 import { useDynalite } from '../../support/dynamo';
 import { declare, spec } from '../../shared/lifecycle/fixtures';
+import { sdkAutoScaling, sdkSqs } from '../../support/sdk-lifecycle';
 
 const dynamo = useDynalite();
 const autoScaling = mockClient(AutoScalingClient);
@@ -47,7 +48,7 @@ describe('lifecycle-complete handler', () => {
   it('completes every good message and reports only the bad ones as batch item failures', async () => {
     const store = await dynamo.newStore();
     await declare(store, spec({ name: 'web' }));
-    const handler = createLifecycleCompleteHandler({ store, lifecycleActions: new AutoScalingLifecycleActions(new AutoScalingClient({})) });
+    const handler = createLifecycleCompleteHandler({ store, lifecycleActions: new AutoScalingLifecycleActions(sdkAutoScaling(new AutoScalingClient({}))) });
     const event: SQSEvent = {
       Records: [
         record('m1', completion('i-0000000000000000a')),
@@ -70,7 +71,7 @@ describe('lifecycle-complete handler', () => {
     autoScaling.on(CompleteLifecycleActionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
     const handler = createLifecycleCompleteHandler({
       store,
-      lifecycleActions: new AutoScalingLifecycleActions(new AutoScalingClient({ maxAttempts: 1 })),
+      lifecycleActions: new AutoScalingLifecycleActions(sdkAutoScaling(new AutoScalingClient({ maxAttempts: 1 }))),
     });
     expect(await handler({ Records: [record('m1', completion('i-0000000000000000a'))] }, context)).toEqual({
       batchItemFailures: [{ itemIdentifier: 'm1' }],
@@ -100,8 +101,8 @@ describe('lifecycle-complete handler', () => {
     });
     const handler = createLifecycleCompleteHandler({
       store,
-      lifecycleActions: new AutoScalingLifecycleActions(new AutoScalingClient({})),
-      readinessScheduler: new SqsDrainScheduler(new SQSClient({}), 'https://sqs.us-east-1.amazonaws.com/111122223333/drain'),
+      lifecycleActions: new AutoScalingLifecycleActions(sdkAutoScaling(new AutoScalingClient({}))),
+      readinessScheduler: new SqsDrainScheduler(sdkSqs(new SQSClient({})), 'https://sqs.us-east-1.amazonaws.com/111122223333/drain'),
       now: () => new Date('2026-11-25T10:01:30Z'),
     });
     const check = (instanceId: string) => ({

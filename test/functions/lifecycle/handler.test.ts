@@ -1,11 +1,15 @@
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { createLifecycleHandler } from '../../../functions/lifecycle/handler';
 import { awsLifecycleDeps, readLifecycleEnvironment } from '../../../functions/lifecycle/aws/clients';
 import { LifecycleEventError } from '../../../shared/lifecycle/envelope';
 import { useDynalite } from '../../support/dynamo';
+import { sdkEc2 } from '../../support/sdk-ec2';
+import { sdkEcs } from '../../support/sdk-ecs';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { sdkAutoScaling, sdkSqs } from '../../support/sdk-lifecycle';
 import { declare, ec2Instance, ecsTaskEvent, lifecycleActionEvent, spec, useLifecycleClients } from '../../shared/lifecycle/fixtures';
 
 const dynamo = useDynalite();
@@ -48,7 +52,13 @@ describe('lifecycle handler', () => {
     });
     sqs.on(SendMessageCommand).resolves({});
     autoScaling.on(CompleteLifecycleActionCommand).resolves({});
-    const deps = awsLifecycleDeps(store, readLifecycleEnvironment({ DRAIN_QUEUE_URL: 'https://sqs/q' }, 'us-east-1', 'mesh:service'));
+    const env = readLifecycleEnvironment({ DRAIN_QUEUE_URL: 'https://sqs/q' }, 'us-east-1', 'mesh:service');
+    const deps = awsLifecycleDeps(store, env, {
+      ec2: sdkEc2(new EC2Client({ region: 'us-east-1' })),
+      ecs: sdkEcs(new ECSClient({ region: 'us-east-1' })),
+      autoScaling: sdkAutoScaling(new AutoScalingClient({ region: 'us-east-1' })),
+      sqs: sdkSqs(new SQSClient({ region: 'us-east-1' })),
+    });
     const handler = createLifecycleHandler(deps);
     const outcome = await handler(
       asEvent(lifecycleActionEvent({ transition: 'terminate', instanceId: 'i-0000000000000000a', time: '2026-11-25T11:00:00Z' })),

@@ -6,6 +6,7 @@ import { EcsTasks } from '../../../functions/lifecycle/aws/ecs';
 import { handleLifecycleEvent } from '../../../shared/lifecycle/handle';
 import { useDynalite } from '../../support/dynamo';
 import { declare, ecsTaskEvent, spec } from '../../shared/lifecycle/fixtures';
+import { sdkEcs } from '../../support/sdk-ecs';
 
 const dynamo = useDynalite();
 const ecs = mockClient(ECSClient);
@@ -32,7 +33,7 @@ describe('reconciler handler', () => {
     ecs.on(ListTasksCommand).resolves({ taskArns: [] });
     // The listing emptied the service: the valve asks ECS about the task itself, which is gone.
     ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({ tasks: [], failures: input.tasks.map((arn) => ({ arn, reason: 'MISSING' })) }));
-    const handler = createReconcilerHandler({ store, tasks: new EcsTasks(new ECSClient({})), now: () => new Date('2026-11-25T12:00:00Z') });
+    const handler = createReconcilerHandler({ store, tasks: new EcsTasks(sdkEcs(new ECSClient({}))), now: () => new Date('2026-11-25T12:00:00Z') });
     expect(await handler(scheduled, context)).toMatchObject({
       runId: 'reconcile-89d1a02d-5ec7-412e-82f5-13505f849b41',
       services: 1,
@@ -46,7 +47,7 @@ describe('reconciler handler', () => {
     const store = await dynamo.newStore();
     await declare(store, spec({ name: 'orders', ecs: { cluster: 'prod' } }));
     ecs.on(ListTasksCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    const handler = createReconcilerHandler({ store, tasks: new EcsTasks(new ECSClient({ maxAttempts: 1 })) });
+    const handler = createReconcilerHandler({ store, tasks: new EcsTasks(sdkEcs(new ECSClient({ maxAttempts: 1 }))) });
     const error = await handler(scheduled, context).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReconcileIncompleteError);
     expect((error as ReconcileIncompleteError).report.errors).toEqual([

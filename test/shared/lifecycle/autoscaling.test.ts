@@ -13,6 +13,8 @@ import { SqsDrainScheduler } from '../../../functions/lifecycle/aws/sqs';
 import { MeshStore } from '../../../shared/store/mesh-store';
 import { useDynalite } from '../../support/dynamo';
 import { declare, ec2Instance, ec2StateEvent, lifecycleActionEvent, spec, useLifecycleClients } from './fixtures';
+import { sdkEc2 } from '../../support/sdk-ec2';
+import { sdkAutoScaling, sdkSqs } from '../../support/sdk-lifecycle';
 
 const dynamo = useDynalite();
 const { ec2, autoScaling, sqs } = useLifecycleClients();
@@ -30,9 +32,9 @@ async function setup(drainSeconds?: number): Promise<LifecycleDeps & { store: Me
   await declare(store, spec({ name: 'web', inboundPort: 15001, ...(drainSeconds === undefined ? {} : { drainSeconds }) }));
   return {
     store,
-    instances: new Ec2Instances(new EC2Client({})),
-    lifecycleActions: new AutoScalingLifecycleActions(new AutoScalingClient({ maxAttempts: 1 })),
-    drainScheduler: new SqsDrainScheduler(new SQSClient({}), queueUrl),
+    instances: new Ec2Instances(sdkEc2(new EC2Client({}))),
+    lifecycleActions: new AutoScalingLifecycleActions(sdkAutoScaling(new AutoScalingClient({ maxAttempts: 1 }))),
+    drainScheduler: new SqsDrainScheduler(sdkSqs(new SQSClient({})), queueUrl),
   };
 }
 

@@ -8,6 +8,7 @@ import { MeshStore } from '../../../shared/store/mesh-store';
 import { OperationCounter } from '../../../bench/harness';
 import { useDynalite } from '../../support/dynamo';
 import { declare, ec2Instance, ec2StateEvent, spec } from './fixtures';
+import { sdkEc2 } from '../../support/sdk-ec2';
 
 const dynamo = useDynalite();
 const ec2 = mockClient(EC2Client);
@@ -29,7 +30,7 @@ function mockInstance(o: Partial<Parameters<typeof ec2Instance>[0]> = {}) {
 async function setup(): Promise<LifecycleDeps & { store: MeshStore }> {
   const store = await dynamo.newStore();
   await declare(store, web);
-  return { store, instances: new Ec2Instances(new EC2Client({ maxAttempts: 1 })) };
+  return { store, instances: new Ec2Instances(sdkEc2(new EC2Client({ maxAttempts: 1 }))) };
 }
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 25, 10, 0, s)).toISOString().replace('.000Z', 'Z');

@@ -12,6 +12,8 @@ import { OperationCounter } from '../../../bench/harness';
 import { clusterLoadAssignment } from '../../../shared/render/endpoint';
 import { useDynalite } from '../../support/dynamo';
 import { clusterArn, containerInstanceArn, declare, ec2Instance, ecsTaskEvent, spec, taskArn } from './fixtures';
+import { sdkEc2 } from '../../support/sdk-ec2';
+import { sdkEcs } from '../../support/sdk-ecs';
 
 const dynamo = useDynalite();
 const ecs = mockClient(ECSClient);
@@ -274,7 +276,7 @@ describe('ECS tasks in bridge and host mode', () => {
   it('reaches the task on its container instance IP and the host port of the Envoy port', async () => {
     const store = await ordersStore();
     mockContainerInstance();
-    const containerInstances = new EcsContainerInstances(new ECSClient({}), new EC2Client({}));
+    const containerInstances = new EcsContainerInstances(sdkEcs(new ECSClient({})), sdkEc2(new EC2Client({})));
     const event = ecsTaskEvent({
       taskId: 'b1',
       ecsService: 'orders',
@@ -291,7 +293,7 @@ describe('ECS tasks in bridge and host mode', () => {
   it('looks a container instance up once per container (the IP is immutable)', async () => {
     const store = await ordersStore();
     mockContainerInstance();
-    const containerInstances = new EcsContainerInstances(new ECSClient({}), new EC2Client({}));
+    const containerInstances = new EcsContainerInstances(sdkEcs(new ECSClient({})), sdkEc2(new EC2Client({})));
     const bridge = { containerInstanceId: 'ci-0001', bindings: [{ containerPort: 15000, hostPort: 32768 }] };
     await handleLifecycleEvent({ store, containerInstances }, ecsTaskEvent({ taskId: 'b1', ecsService: 'orders', version: 2, bridge }));
     await handleLifecycleEvent({ store, containerInstances }, ecsTaskEvent({ taskId: 'b2', ecsService: 'orders', version: 2, bridge }));
@@ -316,7 +318,7 @@ describe('ECS tasks in bridge and host mode', () => {
   it('rejects, naming the event, a task whose container instance cannot be found, and writes nothing', async () => {
     const store = await ordersStore();
     ecs.on(DescribeContainerInstancesCommand).resolves({ containerInstances: [], failures: [{ arn: ciArn, reason: 'MISSING' }] });
-    const containerInstances = new EcsContainerInstances(new ECSClient({}), new EC2Client({}));
+    const containerInstances = new EcsContainerInstances(sdkEcs(new ECSClient({})), sdkEc2(new EC2Client({})));
     const event = ecsTaskEvent({
       taskId: 'b1',
       ecsService: 'orders',
@@ -347,7 +349,7 @@ describe('ECS tasks in bridge and host mode', () => {
   it('lets an ECS API failure through, so the platform retries the event', async () => {
     const store = await ordersStore();
     ecs.on(DescribeContainerInstancesCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    const containerInstances = new EcsContainerInstances(new ECSClient({ maxAttempts: 1 }), new EC2Client({}));
+    const containerInstances = new EcsContainerInstances(sdkEcs(new ECSClient({ maxAttempts: 1 })), sdkEc2(new EC2Client({})));
     const event = ecsTaskEvent({
       taskId: 'b1',
       ecsService: 'orders',

@@ -7,6 +7,7 @@ import { instanceStates } from '../../../shared/lifecycle/ec2-instance';
 import { MeshStore } from '../../../shared/store/mesh-store';
 import { useDynalite } from '../../support/dynamo';
 import { declare, ec2Instance, ec2StateEvent, ecsTaskEvent, spec } from './fixtures';
+import { sdkEc2 } from '../../support/sdk-ec2';
 
 /**
  * The ordering property: EventBridge delivers at least once and in any order, so the final
@@ -97,7 +98,7 @@ function eventsOf(fleet: Fleet): { events: Record<string, unknown>[]; instances:
 async function deliver(fleet: Fleet, events: Record<string, unknown>[]): Promise<MeshStore> {
   const store = await dynamo.newStore();
   for (let s = 0; s < fleet.services; s++) await declare(store, spec({ name: `svc${s}` }));
-  const deps: LifecycleDeps = { store, instances: new Ec2Instances(new EC2Client({})) };
+  const deps: LifecycleDeps = { store, instances: new Ec2Instances(sdkEc2(new EC2Client({}))) };
   for (const event of events) await handleLifecycleEvent(deps, event);
   return store;
 }

@@ -11,6 +11,8 @@ import { MeshStore } from '../../../shared/store/mesh-store';
 import { useDynalite } from '../../support/dynamo';
 import { declare, ec2Instance, ec2StateEvent, lifecycleActionEvent, spec, useLifecycleClients } from './fixtures';
 import { instanceOrderingKey } from '../../../shared/lifecycle/ec2-instance';
+import { sdkEc2 } from '../../support/sdk-ec2';
+import { sdkAutoScaling, sdkSqs } from '../../support/sdk-lifecycle';
 
 const dynamo = useDynalite();
 const { ec2, autoScaling, sqs } = useLifecycleClients();
@@ -29,11 +31,11 @@ const at = (secondsAfterLaunch: number) => () => new Date(Date.parse(launchedAt)
 async function setup(now: () => Date): Promise<LifecycleDeps & { store: MeshStore }> {
   const store = await dynamo.newStore();
   await declare(store, spec({ name: 'web' }));
-  const queue = new SqsDrainScheduler(new SQSClient({}), queueUrl);
+  const queue = new SqsDrainScheduler(sdkSqs(new SQSClient({})), queueUrl);
   return {
     store,
-    instances: new Ec2Instances(new EC2Client({})),
-    lifecycleActions: new AutoScalingLifecycleActions(new AutoScalingClient({ maxAttempts: 1 })),
+    instances: new Ec2Instances(sdkEc2(new EC2Client({}))),
+    lifecycleActions: new AutoScalingLifecycleActions(sdkAutoScaling(new AutoScalingClient({ maxAttempts: 1 }))),
     drainScheduler: queue,
     readinessScheduler: queue,
     now,
@@ -120,7 +122,7 @@ describe('a launch readiness check', () => {
       Reservations: [{ Instances: [ec2Instance({ instanceId: id, ip: '10.0.2.20', tags: { 'mesh:service': 'web', 'aws:autoscaling:groupName': 'orders-asg' } })] }],
     });
     const running = ec2StateEvent({ instanceId: id, state: 'running', time: '2026-11-25T10:00:20Z' });
-    await handleLifecycleEvent({ ...deps, instances: new Ec2Instances(new EC2Client({}), new AutoScalingClient({})) }, running);
+    await handleLifecycleEvent({ ...deps, instances: new Ec2Instances(sdkEc2(new EC2Client({})), sdkAutoScaling(new AutoScalingClient({}))) }, running);
     expect(await deps.store.getEndpoint('web', id)).toMatchObject({ endpoint: { health: 'unhealthy' } });
   });
 

@@ -13,6 +13,9 @@ import { clusterLoadAssignment } from '../../../shared/render/endpoint';
 import { keys } from '../../../shared/store/layout';
 import { packJson } from '../../../shared/store/codec';
 import { declare, ec2Instance, ecsTaskEvent, spec, taskArn, taskDetail, TaskOptions } from '../lifecycle/fixtures';
+import { sdkEc2 } from '../../support/sdk-ec2';
+import { sdkAutoScaling } from '../../support/sdk-lifecycle';
+import { sdkEcs } from '../../support/sdk-ecs';
 
 const dynamo = useDynalite();
 const ecs = mockClient(ECSClient);
@@ -83,9 +86,9 @@ async function setup(): Promise<{ store: MeshStore; deps: (now: Date) => Reconci
     store,
     deps: (now) => ({
       store,
-      tasks: new EcsTasks(ecsClient),
-      containerInstances: new EcsContainerInstances(ecsClient, ec2Client),
-      instances: new Ec2Instances(ec2Client, new AutoScalingClient({})),
+      tasks: new EcsTasks(sdkEcs(ecsClient)),
+      containerInstances: new EcsContainerInstances(sdkEcs(ecsClient), sdkEc2(ec2Client)),
+      instances: new Ec2Instances(sdkEc2(ec2Client), sdkAutoScaling(new AutoScalingClient({}))),
       now: () => now,
     }),
   };
@@ -317,7 +320,7 @@ describe('reconcileFleet with EC2', () => {
     mockFleet({ tasks: {}, instances: [{ instanceId: id(1), tags }] });
     await reconcileFleet(deps(t0), { runId: 'run-1' });
     // The instance began stopping 30 s before the next run's listing, which still shows it running.
-    const ec2Only = new Ec2Instances(new EC2Client({}));
+    const ec2Only = new Ec2Instances(sdkEc2(new EC2Client({})));
     await handleLifecycleEvent(
       { store, instances: ec2Only },
       { version: '0', id: 'evt-stop', 'detail-type': 'EC2 Instance State-change Notification', source: 'aws.ec2', time: '2026-11-25T12:09:30Z', detail: { 'instance-id': id(1), state: 'stopping' } },
