@@ -43,7 +43,8 @@ export interface MeshFunctionProps {
  * cold start's module load (docs/deploy.md, "Bundles and cold starts"); a slow invocation still
  * shows in its segment, and each service's own metrics (DynamoDB's latency and throttles) say
  * which. Logs and metrics are functions/lib/json-logger.ts and emf.ts, the lines Powertools
- * writes; test/infra/bundle-size.test.ts fails if the X-Ray SDK, Powertools or middy come back.
+ * writes, through a middy middleware (functions/lib/telemetry.ts; middy itself is 3 KB);
+ * test/infra/bundle-size.test.ts fails if the X-Ray SDK or Powertools come back.
  */
 export class MeshFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: MeshFunctionProps) {

@@ -1,3 +1,4 @@
+import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handleAdminRequest } from '../../shared/api/admin';
 import { isMeshPagePath, meshPageAsset } from '../../shared/api/mesh-page';
@@ -5,7 +6,7 @@ import { CertificateIssuer } from '../../shared/state/certificates';
 import { ServiceTokens } from '../../shared/xds/authorization';
 import { Runtime } from '../lib/runtime';
 import { toHttpRequest, toLambdaResult } from '../lib/http-adapter';
-import { createLogger, withTelemetry } from '../lib/telemetry';
+import { createLogger, telemetry } from '../lib/telemetry';
 
 export interface AdminExtras {
   /** Issues certificates for declared services (mTLS); loaded once per container. */
@@ -38,7 +39,7 @@ export function createAdminHandler(runtime: Runtime, extras: AdminExtras = {}) {
     if (response.status >= 500) logger.error('admin request failed', { path: event.rawPath, status: response.status });
     return toLambdaResult(response);
   };
-  return withTelemetry(logger, undefined, handle);
+  return middy(handle).use(telemetry(logger));
 }
 
 /**

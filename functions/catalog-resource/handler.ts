@@ -1,3 +1,4 @@
+import middy from '@middy/core';
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
 import { NotFoundError } from '../../shared/errors';
 import { serviceName } from '../../shared/model/spec';
@@ -6,7 +7,7 @@ import { declareService, removeService } from '../../shared/state/catalog';
 import { CertificateIssuer } from '../../shared/state/certificates';
 import { CatalogStore } from '../../shared/state/catalog';
 import { CertificateRepository } from '../../shared/store/repositories';
-import { createLogger, withTelemetry } from '../lib/telemetry';
+import { createLogger, telemetry } from '../lib/telemetry';
 
 export interface CatalogResourceDeps {
   readonly store: CatalogStore & CertificateRepository;
@@ -90,7 +91,7 @@ export function createCatalogResourceHandler(deps: CatalogResourceDeps) {
     await respond(event.ResponseURL, response);
     return response;
   };
-  return withTelemetry(logger, undefined, handle);
+  return middy(handle).use(telemetry(logger));
 }
 
 /** parseSpecProperty reads the spec JSON the MeshService construct wrote. */

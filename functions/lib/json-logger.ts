@@ -37,9 +37,9 @@ export interface JsonLoggerOptions {
  * POWERTOOLS_LOG_LEVEL or LOG_LEVEL, else INFO). test/functions/json-logger.test.ts compares its
  * lines with Powertools' own.
  *
- * It is the xds function's logger because Powertools' is 20 KB of a bundle that every poll of
- * the fleet may cold-start (docs/deploy.md, "Bundles and cold starts"); the other functions keep
- * Powertools (functions/lib/telemetry.ts). What it leaves out, the xds function does not use:
+ * It is every function's logger (functions/lib/telemetry.ts) because Powertools' is 20 KB of
+ * each bundle, and of the xds function's, which every poll of the fleet may cold-start
+ * (docs/deploy.md, "Bundles and cold starts"). What it leaves out, no function uses:
  * debug sampling (it has no debug lines; the rate is still reported), log buffering, persistent
  * keys, custom formatters, time zones other than UTC (Lambda's), POWERTOOLS_DEV's indentation.
  */

@@ -1,3 +1,4 @@
+import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { metricsNamespace } from '../../shared/config';
 import { EmfMetrics } from './emf';
@@ -6,8 +7,9 @@ import { JsonLogger, createJsonLogger } from './json-logger';
 /**
  * The functions' logs and metrics: the JSON log lines and EMF metric lines Powertools' Logger
  * and Metrics write for the same calls (json-logger.ts and emf.ts, each checked against
- * Powertools by its test), without Powertools, middy or the X-Ray SDK in any bundle
- * (docs/deploy.md, "Bundles and cold starts"; infra/mesh-function.ts says why).
+ * Powertools by its test), without Powertools or the X-Ray SDK in any bundle (docs/deploy.md,
+ * "Bundles and cold starts"; infra/mesh-function.ts says why). Handlers are middy handlers with
+ * the `telemetry` middleware below.
  */
 
 /** The metric namespace every function publishes to; the dashboard reads it (defined in shared/config.ts). */
@@ -26,23 +28,24 @@ export function createMetrics(serviceName: string): EmfMetrics {
 }
 
 /**
- * withTelemetry does for a handler what Powertools' injectLambdaContext and logMetrics
- * middlewares did: the invocation's keys (function name, request id, cold start) on every log
- * line, and the metrics the invocation added published as one EMF line when it ends, whether
- * it returned or threw.
+ * telemetry is the middy middleware that does for a handler what Powertools' injectLambdaContext
+ * and logMetrics middlewares did: the invocation's keys (function name, request id, cold start)
+ * on every log line, and the metrics the invocation added published as one EMF line when it
+ * ends, whether it returned or threw (the error goes on to Lambda unchanged).
  */
-export function withTelemetry<E, R>(
+export function telemetry(
   logger: Pick<JsonLogger, 'addContext'>,
-  metrics: Pick<EmfMetrics, 'publishStoredMetrics'> | undefined,
-  handle: (event: E, context: Context) => Promise<R>,
-): (event: E, context: Context) => Promise<R> {
-  return async (event, context) => {
-    if (context) logger.addContext(context);
-    try {
-      return await handle(event, context);
-    } finally {
-      metrics?.publishStoredMetrics();
-    }
+  metrics?: Pick<EmfMetrics, 'publishStoredMetrics'>,
+): MiddlewareObj<unknown, unknown, Error, Context> {
+  const publish = async () => {
+    metrics?.publishStoredMetrics();
+  };
+  return {
+    before: async (request) => {
+      if (request.context) logger.addContext(request.context);
+    },
+    after: publish,
+    onError: publish,
   };
 }
 

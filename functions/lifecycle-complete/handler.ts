@@ -1,9 +1,10 @@
+import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { completeDrain, drainCompletionSchema } from '../../shared/lifecycle/drain';
 import { LifecycleActions } from '../../shared/lifecycle/ports';
 import { ReadinessScheduler, ReadinessStore, checkLaunchReadiness, launchReadinessSchema } from '../../shared/lifecycle/readiness';
 import { toProblems } from '../../shared/model/spec';
-import { MetricUnit, createLogger, createMetrics, withTelemetry } from '../lib/telemetry';
+import { MetricUnit, createLogger, createMetrics, telemetry } from '../lib/telemetry';
 
 export interface LifecycleCompleteDeps {
   readonly store: ReadinessStore;
@@ -68,5 +69,5 @@ export function createLifecycleCompleteHandler(deps: LifecycleCompleteDeps) {
     }
     return { batchItemFailures };
   };
-  return withTelemetry(logger, metrics, handle);
+  return middy(handle).use(telemetry(logger, metrics));
 }

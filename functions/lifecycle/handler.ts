@@ -1,6 +1,7 @@
+import middy from '@middy/core';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { LifecycleDeps, LifecycleOutcome, handleLifecycleEvent } from '../../shared/lifecycle/handle';
-import { MetricUnit, createLogger, createMetrics, withTelemetry } from '../lib/telemetry';
+import { MetricUnit, createLogger, createMetrics, telemetry } from '../lib/telemetry';
 
 /**
  * createLifecycleHandler wires lifecycle events (EventBridge) to the state pipeline. An event
@@ -40,7 +41,7 @@ export function createLifecycleHandler(deps: LifecycleDeps, options: { readonly 
       throw err;
     }
   };
-  return withTelemetry(logger, metrics, handle);
+  return middy(handle).use(telemetry(logger, metrics));
 }
 
 /** accountOfArn reads the account of an ARN (`arn:partition:service:region:account:...`). */

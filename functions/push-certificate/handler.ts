@@ -1,7 +1,8 @@
+import middy from '@middy/core';
 import { CaSigner } from '../../shared/pki/signer';
 import { issuePushTierCertificate, PushCertificateAnswer } from '../../shared/state/push-certificate';
 import { CertificateRepository } from '../../shared/store/repositories';
-import { MetricUnit, createLogger, createMetrics, withTelemetry } from '../lib/telemetry';
+import { MetricUnit, createLogger, createMetrics, telemetry } from '../lib/telemetry';
 
 export interface PushCertificateHandlerOptions {
   readonly mesh: string;
@@ -31,5 +32,5 @@ export function createPushCertificateHandler(store: CertificateRepository, signe
     }
     return answer;
   };
-  return withTelemetry(logger, metrics, handle);
+  return middy(handle).use(telemetry(logger, metrics));
 }

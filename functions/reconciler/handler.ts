@@ -1,6 +1,7 @@
+import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { reconcileFleet, ReconcileDeps, ReconcileOptions, ReconcileReport } from '../../shared/reconcile/reconcile';
-import { MetricUnit, createLogger, createMetrics, withTelemetry } from '../lib/telemetry';
+import { MetricUnit, createLogger, createMetrics, telemetry } from '../lib/telemetry';
 import { ServiceConvergence, nodesReport } from '../../shared/api/nodes';
 
 /** How much of the invocation's time is kept back from the convergence check, for the run's end and its report. */
@@ -75,7 +76,7 @@ export function createReconcilerHandler(
     if (report.errors.length > 0) throw new ReconcileIncompleteError(report);
     return report;
   };
-  return withTelemetry(logger, metrics, handle);
+  return middy(handle).use(telemetry(logger, metrics));
 }
 
 /**

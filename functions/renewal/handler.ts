@@ -1,6 +1,7 @@
+import middy from '@middy/core';
 import { CertificateIssuer, rotateCertificates } from '../../shared/state/certificates';
 import { CatalogRepository, CertificateRepository } from '../../shared/store/repositories';
-import { MetricUnit, createLogger, createMetrics, withTelemetry } from '../lib/telemetry';
+import { MetricUnit, createLogger, createMetrics, telemetry } from '../lib/telemetry';
 
 /** RenewalReport is what one scheduled renewal run did: what rotateCertificates reports. */
 export type RenewalReport = Awaited<ReturnType<typeof rotateCertificates>>;
@@ -32,5 +33,5 @@ export function createRenewalHandler(
     for (const problem of gateways.problems) logger.error('gateway certificate not served', problem);
     return rotation;
   };
-  return withTelemetry(logger, metrics, handle);
+  return middy(handle).use(telemetry(logger, metrics));
 }

@@ -1,5 +1,6 @@
+import middy from '@middy/core';
 import { RolloutControllerDeps, RolloutOutcome, runRollouts } from '../../shared/rollout/controller';
-import { MetricUnit, createLogger, createMetrics, withTelemetry } from '../lib/telemetry';
+import { MetricUnit, createLogger, createMetrics, telemetry } from '../lib/telemetry';
 
 /**
  * createRolloutHandler runs the rollout controller once a minute (infra/rollouts.ts): every
@@ -20,5 +21,5 @@ export function createRolloutHandler(deps: RolloutControllerDeps) {
     }
     return outcomes;
   };
-  return withTelemetry(logger, metrics, handle);
+  return middy(handle).use(telemetry(logger, metrics));
 }

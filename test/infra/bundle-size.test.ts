@@ -32,7 +32,7 @@ const notYetInBudget: Readonly<Record<string, number>> = {
 
 /**
  * Packages no function bundle may carry again: the X-Ray SDK and Powertools (tracer, logger,
- * metrics) with middy, whose lines functions/lib/json-logger.ts and emf.ts write
+ * metrics), whose lines functions/lib/json-logger.ts and emf.ts write
  * (infra/mesh-function.ts says why); the SDK clients whose calls are signed requests of our own
  * (KMS, EC2, ECS, Auto Scaling, SQS, CloudWatch: functions/lib/aws-request.ts); and the modules the aliases replace.
  */
@@ -44,7 +44,6 @@ const notInAnyFunction = [
   '@aws-lambda-powertools/logger',
   '@aws-lambda-powertools/metrics',
   '@aws-lambda-powertools/commons',
-  '@middy/core',
   '@aws-sdk/client-kms',
   '@aws-sdk/client-ec2',
   '@aws-sdk/client-auto-scaling',
@@ -55,8 +54,11 @@ const notInAnyFunction = [
   '@aws-sdk/credential-provider-node',
 ];
 
-/** The xds bundle carries no zod either: spec validation is the write path's. */
-const notInXds = [...notInAnyFunction, 'zod'];
+/**
+ * The xds bundle carries no zod either (spec validation is the write path's), nor middy: it runs
+ * on every poll of the fleet and wraps its one handler itself (functions/xds/handler.ts).
+ */
+const notInXds = [...notInAnyFunction, 'zod', '@middy/core'];
 
 let dir: string;
 let outfile: string;
