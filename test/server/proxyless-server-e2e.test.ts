@@ -1,20 +1,22 @@
 import { LocalControlPlane, startLocalControlPlane } from '../../local/server';
-import { grpcBootstrap } from '../../shared/bootstrap/grpc-bootstrap';
-import { certificatePems } from '../../shared/bootstrap/certificate-files';
-import { EnvoyResource, typeUrls } from '../../shared/envoy/resources';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { typeUrls } from '../../shared/envoy/resources';
 import { names } from '../../shared/render/names';
 import { defaultRenderSettings } from '../../shared/render/settings';
 import { AdsTestClient } from '../support/ads-client';
 import { ecsTaskEvent } from '../support/ecs-events';
 import { request } from '../support/http-client';
 import { CallBatch, XdsClientProcess } from '../support/xds-client';
-import { XdsServerProcess, freePort, writeCertificateFiles } from '../support/xds-server';
+import { runMeshctl } from '../support/meshctl';
+import { XdsServerProcess, freePort } from '../support/xds-server';
 
 /**
  * End to end, on loopback, with proxyless mTLS on: a real @grpc/grpc-js-xds XdsServer of
- * `payments` and a real xDS client of `orders`, each in its own process with a generated gRPC
- * bootstrap whose file_watcher certificate provider reads PEMs issued by the control plane's CA
- * (fetched from its SDS as the service's Envoys are). The server terminates mTLS and enforces the
+ * `payments` and a real xDS client of `orders`, each in its own process with the gRPC bootstrap
+ * `meshctl proxyless --certs` writes, whose file_watcher certificate provider reads PEMs issued by
+ * the control plane's CA (fetched from its SDS as the service's Envoys are). The server terminates mTLS and enforces the
  * allow-list as gRPC's RBAC filter, per route; an allow-list change reaches it over RDS while the
  * Listener it was sent keeps its version and bytes (no drain). Every wait is bounded.
  */
@@ -30,19 +32,23 @@ describe('a proxyless gRPC server with mTLS and the allow-list per route', () =>
     await cp.close();
   });
 
-  /** filesOf fetches a service's certificate, key and trust bundle from SDS (REST, as its Envoy would) and writes them for gRPC's file_watcher. */
-  const filesOf = async (service: string) => {
-    const asked = { node: { id: `${service}-certs`, cluster: service }, resource_names: [names.serviceCertificateSecret(service), names.trustBundleSecret] };
-    let secrets: EnvoyResource[] = [];
-    // Certificates are issued when a service is declared; a few tries bound the wait.
-    for (let i = 0; i < 50 && secrets.length < 2; i++) {
-      const res = await request(cp.url, 'POST', '/v3/discovery:secrets', asked);
-      secrets = res.status === 200 ? ((res.body as { resources?: EnvoyResource[] }).resources ?? []) : [];
-      if (secrets.length < 2) await new Promise((r) => setTimeout(r, 100));
+  /**
+   * bootstrapOf is a node's gRPC bootstrap as `meshctl proxyless --certs` writes it: the push
+   * tier's address, the server Listener template, and a file_watcher provider over the service's
+   * certificate, key and trust bundle, fetched from SDS as its Envoys are served them.
+   */
+  const bootstrapOf = async (service: string, nodeId: string): Promise<Record<string, unknown>> => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxyless-node-'));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    const argv = ['proxyless', service, '--node', nodeId, '--xds', `127.0.0.1:${cp.grpc!.port}`, '--dir', dir, '--certs', '--endpoint', cp.url];
+    // Certificates are issued as services are declared: a few tries bound the wait.
+    let run = await runMeshctl(argv);
+    for (let i = 0; i < 50 && run.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      run = await runMeshctl(argv);
     }
-    const files = writeCertificateFiles(certificatePems(secrets, service));
-    closers.push(() => files.remove());
-    return files;
+    expect(run).toMatchObject({ code: 0, stderr: expect.stringContaining('and its certificate files') });
+    return JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8')) as Record<string, unknown>;
   };
 
   /** served is what the push tier serves a proxyless node of payments for one type and name: version and bytes. */
@@ -74,14 +80,10 @@ describe('a proxyless gRPC server with mTLS and the allow-list per route', () =>
     const task = ecsTaskEvent({ ecsService: 'payments', bridge: { containerInstanceId: 'local', bindings: [{ containerPort: port, hostPort: port, bindIP: '127.0.0.1' }] } });
     expect((await request(cp.url, 'POST', '/events', task)).status).toBe(200);
 
-    const serverUri = `127.0.0.1:${cp.grpc!.port}`;
-    const server = new XdsServerProcess('payments-1', port, grpcBootstrap({ serverUri, service: 'payments', nodeId: 'payments-1', certificates: await filesOf('payments') }), {
-      rbacPerRouteShim: true,
-    });
+    const server = new XdsServerProcess('payments-1', port, await bootstrapOf('payments', 'payments-1'), { rbacPerRouteShim: true });
     closers.push(() => server.close());
     expect(await server.servingWithin()).toBe(port);
-    const bootstrap = grpcBootstrap({ serverUri, service: 'orders', nodeId: 'orders-1', certificates: await filesOf('orders') });
-    const client = new XdsClientProcess(cp.grpc!.port, { id: 'orders-1', cluster: 'orders' }, 'payments', 5000, bootstrap);
+    const client = new XdsClientProcess(cp.grpc!.port, { id: 'orders-1', cluster: 'orders' }, 'payments', 5000, await bootstrapOf('orders', 'orders-1'));
     closers.push(() => client.close());
 
     // (a) Allowed: the call goes over mTLS (the cluster's TLS context) and passes the per-route allow-list.
@@ -123,12 +125,10 @@ describe('a proxyless gRPC server with mTLS and the allow-list per route', () =>
     expect((await request(cp.url, 'PUT', '/services/orders', { name: 'orders', inboundPort: 15000, appPort: 8080, protocol: 'grpc', dependencies })).status).toBe(200);
     const task = ecsTaskEvent({ ecsService: 'ledger', bridge: { containerInstanceId: 'local', bindings: [{ containerPort: port, hostPort: port, bindIP: '127.0.0.1' }] } });
     expect((await request(cp.url, 'POST', '/events', task)).status).toBe(200);
-    const serverUri = `127.0.0.1:${cp.grpc!.port}`;
-    const server = new XdsServerProcess('ledger-1', port, grpcBootstrap({ serverUri, service: 'ledger', nodeId: 'ledger-1', certificates: await filesOf('ledger') }));
+    const server = new XdsServerProcess('ledger-1', port, await bootstrapOf('ledger', 'ledger-1'));
     closers.push(() => server.close());
     expect(await server.servingWithin()).toBe(port);
-    const bootstrap = grpcBootstrap({ serverUri, service: 'orders', nodeId: 'orders-2', certificates: await filesOf('orders') });
-    const client = new XdsClientProcess(cp.grpc!.port, { id: 'orders-2', cluster: 'orders' }, 'ledger', 5000, bootstrap);
+    const client = new XdsClientProcess(cp.grpc!.port, { id: 'orders-2', cluster: 'orders' }, 'ledger', 5000, await bootstrapOf('orders', 'orders-2'));
     closers.push(() => client.close());
     expect(await until(client, (b) => b.failed === 0 || permissionDenied(b))).toEqual({ counts: {}, failed: 1, lastError: '7 Unauthorized RPC rejected' });
   }, 120_000);

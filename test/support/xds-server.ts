@@ -1,11 +1,7 @@
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { CertificateFiles } from '../../shared/bootstrap/grpc-bootstrap';
-import { CertificatePems } from '../../shared/bootstrap/certificate-files';
 
 const childScript = path.join(__dirname, 'xds-server-child.cjs');
 
@@ -16,16 +12,6 @@ export async function freePort(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-/** writeCertificateFiles writes a node's PEMs into a new temporary directory: what its file_watcher provider reads. */
-export function writeCertificateFiles(pems: CertificatePems): CertificateFiles & { readonly dir: string; remove(): void } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'proxyless-certs-'));
-  const files = { certificateFile: path.join(dir, 'cert.pem'), privateKeyFile: path.join(dir, 'key.pem'), caCertificateFile: path.join(dir, 'ca.pem') };
-  writeFileSync(files.certificateFile, pems.certificatePem);
-  writeFileSync(files.privateKeyFile, pems.privateKeyPem, { mode: 0o600 });
-  writeFileSync(files.caCertificateFile, pems.trustBundlePem);
-  return { ...files, dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**
