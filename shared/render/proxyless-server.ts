@@ -1,6 +1,7 @@
 import type { ServiceSpec } from '../model/spec';
 import { kindOf } from '../model/service-terms';
 import { EnvoyResource, typeUrls } from '../envoy/resources';
+import { jwtOf } from './jwt';
 import { names } from './names';
 import { allowedCallers } from './rbac';
 import { callerPolicyPerFilterConfig, inboundRbacListenerFilter } from './inbound-policy';
@@ -26,9 +27,13 @@ import { RenderSettings, adsConfigSource } from './settings';
 const hcmType = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const routerType = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 
-/** servesProxyless: a proxyless server listener is rendered for mesh services that speak gRPC. */
+/**
+ * servesProxyless: a proxyless server listener is rendered for mesh services that speak gRPC,
+ * unless they check a JWT: gRPC has no JWT filter, so such a service's proxyless servers get no
+ * Listener and never serve (closed, rather than open without the check).
+ */
 export function servesProxyless(spec: ServiceSpec): boolean {
-  return kindOf(spec) === 'service' && spec.protocol === 'grpc';
+  return kindOf(spec) === 'service' && spec.protocol === 'grpc' && jwtOf(spec) === undefined;
 }
 
 /** proxylessServerListener is the Listener of the service's proxyless servers: one filter chain, TLS where proxyless-tls.ts says, routes over RDS. */
@@ -70,6 +75,7 @@ export function proxylessServerRoute(spec: ServiceSpec, callers: readonly string
   const allowed = proxylessServerEnforcesCallers(spec, settings) ? allowedCallers(spec, callers) : undefined;
   const perFilter = allowed ? callerPolicyPerFilterConfig(allowed, settings) : undefined;
   const rbacType = String((inboundRbacListenerFilter(settings).typed_config as Record<string, unknown>)['@type']);
+  // The same RBACPerRoute under the filter's name (perFilter's one key) and its type URL.
   const typedPerFilter = perFilter ? { ...perFilter, [rbacType]: Object.values(perFilter)[0] } : undefined;
   return {
     '@type': typeUrls.routes,

@@ -371,7 +371,7 @@ describe('rendered resources conform to Envoy v3', () => {
       const target = deps.find((s) => s.name === d.service);
       return target?.protocol !== 'tcp' && target?.kind !== 'external';
     });
-    const server = caller.protocol === 'grpc' && (caller.kind ?? 'service') === 'service' ? 1 : 0;
+    const server = caller.protocol === 'grpc' && (caller.kind ?? 'service') === 'service' && !caller.inbound?.jwt ? 1 : 0;
     expect(resources.listeners?.length).toBe(grpcDeps.length + server);
     expect(resources.routes?.length).toBe(server);
     for (const resource of all) {

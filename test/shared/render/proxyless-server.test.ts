@@ -123,6 +123,11 @@ describe('the server forms of a proxyless gRPC service', () => {
     for (const r of [...(snapshot.listeners ?? []), ...(snapshot.clusters ?? [])]) expect(() => assertConformant(r)).not.toThrow();
   });
 
+  it('a gRPC service that checks a JWT gets no server listener: gRPC has no JWT filter, so its servers stay closed', () => {
+    const guarded = spec({ name: 'payments', protocol: 'grpc', inboundPort: 15000, inbound: { jwt: { issuer: 'https://auth.example.com', jwksUri: 'https://auth.example.com/jwks.json', audiences: ['payments'] } } });
+    expect(renderProxylessSnapshot(world(guarded, []), mtlsOn)).toEqual({ listeners: [], routes: [], clusters: [] });
+  });
+
   it('a gRPC service that calls and serves gets both forms in one consistent, conformant snapshot', () => {
     const orders = spec({ name: 'orders', protocol: 'grpc', inboundPort: 15001, dependencies: [{ service: 'payments', localPort: 9001 }] });
     const snapshot = renderProxylessSnapshot(world(orders, [payments], ['web']), mtlsOn);
