@@ -63,10 +63,10 @@ describe('a proxyless gRPC server with mTLS and the allow-list per route', () =>
     }
   };
 
-  /** until makes batches of one call until `done` holds (at most 60: each waits up to its 5 s deadline only while nothing answers). */
+  /** until makes batches of one call until `done` holds (at most 30, inside the test's bound: each waits up to its 5 s deadline only while nothing answers). */
   const until = async (client: XdsClientProcess, done: (b: CallBatch) => boolean): Promise<CallBatch> => {
     let batch = await client.calls(1);
-    for (let i = 0; i < 60 && !done(batch); i++) batch = await client.calls(1);
+    for (let i = 0; i < 30 && !done(batch); i++) batch = await client.calls(1);
     return batch;
   };
   const permissionDenied = (b: CallBatch) => b.failed === 1 && /^7 /.test(b.lastError ?? ''); // 7: PERMISSION_DENIED
