@@ -2,6 +2,7 @@ import { analyzeCommand } from './commands/analyze';
 import { applyCommand, diffCommand } from './commands/apply';
 import { statusCommand } from './commands/status';
 import { bootstrapCommand } from './commands/bootstrap';
+import { proxylessCommand } from './commands/proxyless';
 import { configCommand } from './commands/config';
 import { importCommand } from './commands/import-appmesh';
 import { pageCommand } from './commands/page';
@@ -9,7 +10,7 @@ import { Command, contextFor, globalHelp, helpOf } from './command';
 import { CliError, CliIo } from './io';
 
 /** commands are meshctl's verbs, in the order `meshctl --help` lists them. */
-export const commands: readonly Command[] = [statusCommand, analyzeCommand, diffCommand, applyCommand, configCommand, bootstrapCommand, importCommand, pageCommand];
+export const commands: readonly Command[] = [statusCommand, analyzeCommand, diffCommand, applyCommand, configCommand, bootstrapCommand, proxylessCommand, importCommand, pageCommand];
 
 const usage = () => `meshctl: operate the Envoy control plane from a terminal or a CI job.
 

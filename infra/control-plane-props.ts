@@ -44,6 +44,12 @@ export interface ControlPlaneProps {
   readonly egress?: EgressPolicy;
   /** The CA bundle in the Envoy image that external services' certificates are verified against. @default '/etc/ssl/certs/ca-certificates.crt' */
   readonly systemCaBundlePath?: string;
+  /**
+   * Proxyless gRPC nodes do mutual TLS: their clusters and server listeners name the certificate
+   * provider instance their bootstrap must declare (docs/rendering.md, "Proxyless gRPC servers").
+   * @default false
+   */
+  readonly proxylessMtls?: boolean;
   /** How long the xds function reuses a snapshot read from the table, in ms (0: no cache). @default 2000 */
   readonly snapshotCacheTtlMs?: number;
   /** The EC2 tag naming an instance's mesh service. @default 'mesh:service' */

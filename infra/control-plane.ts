@@ -122,6 +122,7 @@ export class ControlPlane extends Construct {
       ...(props.serviceDomain ? { serviceDomain: props.serviceDomain } : {}),
       ...(props.egress ? { egress: props.egress } : {}),
       ...(props.systemCaBundlePath ? { systemCaBundlePath: props.systemCaBundlePath } : {}),
+      ...(props.proxylessMtls ? { proxylessMtls: true } : {}),
     };
     this.meshTagKey = props.meshTagKey ?? controlPlaneDefaults.meshTagKey;
 
@@ -138,6 +139,7 @@ export class ControlPlane extends Construct {
       ...(props.serviceDomain ? { MESH_SERVICE_DOMAIN: props.serviceDomain } : {}),
       ...(this.renderSettings.egress ? { MESH_EGRESS: this.renderSettings.egress } : {}),
       ...(this.renderSettings.systemCaBundlePath ? { SYSTEM_CA_BUNDLE_PATH: this.renderSettings.systemCaBundlePath } : {}),
+      ...(this.renderSettings.proxylessMtls ? { MESH_PROXYLESS_MTLS: 'true' } : {}),
     };
     const { logRetention, ecsClusterArns } = props;
     const common = { table: state.table, environment, ecsClusterArns, logRetention };

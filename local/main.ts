@@ -19,13 +19,14 @@ async function main(): Promise<void> {
       routes: { type: 'string' },
       observability: { type: 'string' },
       'gateway-certificate': { type: 'string', multiple: true },
+      'proxyless-mtls': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'usage: npm start -- [--port 18000] [--grpc-port 18001] [--host 127.0.0.1] [--data-dir ./.data] [--auth none|token] [--routes rds|inline] [--observability JSON] [--gateway-certificate <secret arn>=<chain.pem>,<key.pem> ...] [--verbose]',
+      'usage: npm start -- [--port 18000] [--grpc-port 18001] [--host 127.0.0.1] [--data-dir ./.data] [--auth none|token] [--routes rds|inline] [--observability JSON] [--gateway-certificate <secret arn>=<chain.pem>,<key.pem> ...] [--proxyless-mtls] [--verbose]',
     );
     return;
   }
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
     host: values.host,
     dataDir: values['data-dir'],
     auth,
-    config: { render: { ...defaultRenderSettings, routeDelivery: routeDelivery as RouteDelivery, ...(observability ? { observability } : {}) } },
+    config: { render: { ...defaultRenderSettings, routeDelivery: routeDelivery as RouteDelivery, ...(observability ? { observability } : {}), ...(values['proxyless-mtls'] ? { proxylessMtls: true } : {}) } },
   });
   const store = values['data-dir'] ? `embedded DynamoDB in ${values['data-dir']}` : 'embedded DynamoDB in memory';
   const authLine =

@@ -46,6 +46,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
       ...(env.MESH_SERVICE_DOMAIN ? { serviceDomain: env.MESH_SERVICE_DOMAIN } : {}),
       ...(env.MESH_EGRESS ? { egress: egressPolicy(env.MESH_EGRESS) } : {}),
       ...(env.SYSTEM_CA_BUNDLE_PATH ? { systemCaBundlePath: env.SYSTEM_CA_BUNDLE_PATH } : {}),
+      ...(env.MESH_PROXYLESS_MTLS ? { proxylessMtls: booleanFlag('MESH_PROXYLESS_MTLS', env.MESH_PROXYLESS_MTLS) } : {}),
     },
     // 0 is meaningful for these two: no cache, and a status write on every change.
     snapshotCacheTtlMs: integer(env, 'SNAPSHOT_CACHE_TTL_MS', defaults.snapshotCacheTtlMs, 0),
@@ -62,6 +63,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig
 function routeDelivery(raw: string): RouteDelivery {
   if ((routeDeliveries as readonly string[]).includes(raw)) return raw as RouteDelivery;
   throw new Error(`XDS_ROUTE_DELIVERY must be ${routeDeliveries.join(' or ')}, got "${raw}"`);
+}
+
+function booleanFlag(name: string, raw: string): boolean {
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
 function egressPolicy(raw: string): EgressPolicy {

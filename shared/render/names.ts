@@ -1,3 +1,6 @@
+/** proxylessServerListenerTemplate is the `server_listener_resource_name_template` of every proxyless bootstrap: what names.proxylessServerListener fills in. */
+export const proxylessServerListenerTemplate = 'grpc/server?xds.resource.listening_address=%s';
+
 /**
  * Names of rendered resources, from one place. Mesh service names are DNS labels, so any
  * name with '_' or '|' can never clash with a service.
@@ -48,6 +51,17 @@ export const names = {
   gatewayHealthListener: 'gateway_health',
   /** The SDS secret with the operator's certificate a gateway terminates TLS with on one listener. */
   gatewayCertificateSecret: (gateway: string, port: number) => `gateway_certificate_${gateway}_${port}`,
+  /**
+   * The Listener a proxyless gRPC server listening on `0.0.0.0:<port>` asks for: gRPC names it
+   * by its bootstrap's `server_listener_resource_name_template` (proxylessServerListenerTemplate)
+   * with the address it binds in place of `%s` (gRFC A36).
+   */
+  proxylessServerListener: (port: number) => proxylessServerListenerTemplate.replace('%s', `0.0.0.0:${port}`),
+  /**
+   * The certificate provider instance proxyless TLS contexts name (gRFC A29): the node's
+   * bootstrap maps it to the files holding its certificate, key and the mesh trust bundle.
+   */
+  proxylessCertificateProvider: 'mesh_certificates',
 } as const;
 
 /**

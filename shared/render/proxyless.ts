@@ -8,7 +8,9 @@ import { DependencyPolicy, RoutePolicy, SubsetWeight, dependencyPolicy, duration
 import { proxylessHashPolicy, ringHashLb } from './affinity';
 import { proxylessRouteMatch } from './route-match';
 import { faultFilter } from './fault';
-import { adsConfigSource } from './settings';
+import { RenderSettings, adsConfigSource } from './settings';
+import { proxylessServerListener, proxylessServerRoute, servesProxyless } from './proxyless-server';
+import { proxylessClusterTransportSocket } from './proxyless-tls';
 
 /**
  * The forms a proxyless gRPC client accepts (../shared/GRPC-XDS.md, gRPC A27/A28), rendered
@@ -133,7 +135,7 @@ export function proxylessListener(dependency: ServiceSpec, dep?: Dependency): En
 }
 
 /** edsCluster is a cluster whose endpoints come over ADS, named as its EDS resource. */
-function edsCluster(name: string, policy: DependencyPolicy): EnvoyResource {
+function edsCluster(name: string, policy: DependencyPolicy, transportSocket?: Record<string, unknown>): EnvoyResource {
   return {
     '@type': typeUrls.clusters,
     name,
@@ -142,12 +144,17 @@ function edsCluster(name: string, policy: DependencyPolicy): EnvoyResource {
     connect_timeout: duration(policy.connectTimeoutMs),
     // A ring where the client has something to hash (not cookies: proxylessHashPolicy).
     ...(proxylessHashPolicy(policy.affinity) ? ringHashLb() : { lb_policy: 'ROUND_ROBIN' }),
+    ...(transportSocket ? { transport_socket: transportSocket } : {}),
   };
 }
 
-/** proxylessCluster is the dependency's EDS cluster, its endpoints over ADS, round robin, with the caller's connect timeout. */
-export function proxylessCluster(dependency: ServiceSpec, dep?: Dependency): EnvoyResource {
-  return edsCluster(names.serviceCluster(dependency.name), dependencyPolicy(dep ?? {}, dependency.protocol));
+/**
+ * proxylessCluster is the dependency's EDS cluster, its endpoints over ADS, round robin, with the
+ * caller's connect timeout, and mTLS where proxyless-tls.ts says (given the settings).
+ */
+export function proxylessCluster(dependency: ServiceSpec, dep?: Dependency, settings?: RenderSettings): EnvoyResource {
+  const tls = settings && proxylessClusterTransportSocket(dependency, settings);
+  return edsCluster(names.serviceCluster(dependency.name), dependencyPolicy(dep ?? {}, dependency.protocol), tls);
 }
 
 /**
@@ -155,29 +162,33 @@ export function proxylessCluster(dependency: ServiceSpec, dep?: Dependency): Env
  * cluster unless a split replaces it, and one cluster per subset that a split or a header
  * route sends to (subsetCluster: its EDS resource holds only that subset's endpoints).
  */
-export function proxylessClusters(dependency: ServiceSpec, dep?: Dependency): EnvoyResource[] {
+export function proxylessClusters(dependency: ServiceSpec, dep?: Dependency, settings?: RenderSettings): EnvoyResource[] {
   const policy = dependencyPolicy(dep ?? {}, dependency.protocol);
+  const tls = settings && proxylessClusterTransportSocket(dependency, settings);
   const split = splitWeights(policy);
   const subsets = new Set(
     [...split.map((s) => s.labels), ...policy.headerRoutes.map((h) => h.subset), ...policy.routes.flatMap(routeSubsets)].map((labels) => subsetCluster(dependency.name, labels)),
   );
-  return [...(split.length === 0 ? [edsCluster(names.serviceCluster(dependency.name), policy)] : []), ...[...subsets].map((name) => edsCluster(name, policy))];
+  return [...(split.length === 0 ? [edsCluster(names.serviceCluster(dependency.name), policy, tls)] : []), ...[...subsets].map((name) => edsCluster(name, policy, tls))];
 }
 
 /**
- * renderProxylessSnapshot renders what a gRPC client of the world's service gets: a listener
- * and its clusters (one per subset a split or header route uses) per HTTP-family dependency (gRPC cannot speak raw TCP), sorted by name; no
- * RDS (routes are inline) and no SDS.
+ * renderProxylessSnapshot renders what a proxyless gRPC node of the world's service gets: as a
+ * client, a listener and its clusters (one per subset a split or header route uses) per
+ * HTTP-family dependency (gRPC cannot speak raw TCP), routes inline; as a server of a gRPC
+ * service, its server listener and that listener's route configuration over RDS
+ * (proxyless-server.ts). Sorted by name; no SDS (TLS comes from certificate files, proxyless-tls.ts).
  */
-export function renderProxylessSnapshot(world: NodeWorld): SnapshotResources {
+export function renderProxylessSnapshot(world: NodeWorld, settings: RenderSettings): SnapshotResources {
   const deps = world.spec.dependencies.flatMap((dep) => {
     const dependency = world.dependencies.get(dep.service);
     return dependency && dependency.protocol !== 'tcp' && kindOf(dependency) === 'service' ? [{ dep, dependency }] : [];
   });
+  const server = servesProxyless(world.spec);
   return {
-    listeners: deps.map((d) => proxylessListener(d.dependency, d.dep)).sort(byResourceName),
-    routes: [],
-    clusters: deps.flatMap((d) => proxylessClusters(d.dependency, d.dep)).sort(byResourceName),
+    listeners: [...deps.map((d) => proxylessListener(d.dependency, d.dep)), ...(server ? [proxylessServerListener(world.spec, settings)] : [])].sort(byResourceName),
+    routes: server ? [proxylessServerRoute(world.spec, world.callers, settings)] : [],
+    clusters: deps.flatMap((d) => proxylessClusters(d.dependency, d.dep, settings)).sort(byResourceName),
   };
 }
 

@@ -52,6 +52,16 @@ export interface RenderSettings {
    * sees the traffic its payload sends to its dependencies' local ports. @default 'allow-declared'
    */
   readonly egress?: EgressPolicy;
+  /**
+   * Whether proxyless gRPC nodes do mutual TLS (render/proxyless-tls.ts): their clusters of
+   * strict-mTLS dependencies carry an UpstreamTlsContext, and a proxyless server of an mTLS
+   * service a DownstreamTlsContext and the caller allow-list, both naming the certificate
+   * provider instance every proxyless bootstrap must then declare (bootstrap/grpc-bootstrap.ts:
+   * gRPC rejects a cluster or listener naming an instance its bootstrap lacks). Off, proxyless
+   * nodes speak plaintext and a proxyless server enforces no allow-list (no identity to match).
+   * Set by ControlPlaneProps.proxylessMtls (MESH_PROXYLESS_MTLS) and the local runner. @default false
+   */
+  readonly proxylessMtls?: boolean;
 }
 
 /** RouteDelivery says whether route configurations are served over RDS or inline in their listeners. */

@@ -77,7 +77,7 @@ export async function planSnapshots(
     const built = buildNodeWorld(record.spec, specs, callersOf.get(name) ?? []);
     if (!('world' in built)) continue; // a dependency deleted under our feet: keep the last good snapshot
     const resources = renderSnapshot(built.world, settings);
-    const proxyless = renderProxylessSnapshot(built.world);
+    const proxyless = renderProxylessSnapshot(built.world, settings);
     const problems = [...checkSnapshotConsistency(resources, name), ...checkSnapshotConsistency(proxyless, name)];
     if (problems.length > 0) throw new InconsistentSnapshotError(name, problems);
     const before = previous.get(name);

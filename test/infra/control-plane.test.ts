@@ -204,6 +204,15 @@ describe('ControlPlane props', () => {
     });
   });
 
+  it('hands proxyless mTLS to the functions, and leaves it out unless set', () => {
+    synth({ proxylessMtls: true }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MESH_PROXYLESS_MTLS: 'true' }) },
+    });
+    synth({}).template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MESH_NAME: Match.anyValue(), MESH_PROXYLESS_MTLS: Match.absent() }) },
+    });
+  });
+
   it('reports every wrong prop at once', () => {
     expect(() => synth({ snapshotCacheTtlMs: -1, refreshDelay: 'soon' })).toThrow(/^ControlPlane: snapshotCacheTtlMs .*; refreshDelay /);
   });

@@ -15,7 +15,10 @@ const deadlineMs = Number(process.argv[3] ?? 5000);
 const { whoService } = require('./who-service.cjs');
 
 const Client = grpc.makeGenericClientConstructor(whoService, 'Who');
-const client = new Client(`xds:///${target}`, grpc.credentials.createInsecure());
+// XDS_CLIENT_CREDENTIALS=xds: TLS where the cluster says so (gRFC A29), plaintext otherwise.
+const credentials =
+  process.env.XDS_CLIENT_CREDENTIALS === 'xds' ? new (require('@grpc/grpc-js-xds').XdsChannelCredentials)(grpc.credentials.createInsecure()) : grpc.credentials.createInsecure();
+const client = new Client(`xds:///${target}`, credentials);
 
 function call(metadata) {
   return new Promise((resolve) => {

@@ -76,14 +76,19 @@ export class XdsClientProcess {
   private waiter: (() => void) | undefined;
   private stderr = '';
 
-  constructor(adsPort: number, node: { id: string; cluster: string }, target: string, callDeadlineMs = 5000) {
-    const bootstrap = {
+  /**
+   * With `bootstrap`, the child uses it as given (e.g. grpcBootstrap's, with certificate
+   * providers) and dials with XdsChannelCredentials, so clusters with TLS contexts are dialed
+   * over mTLS (plaintext stays the fallback).
+   */
+  constructor(adsPort: number, node: { id: string; cluster: string }, target: string, callDeadlineMs = 5000, bootstrapConfig?: Record<string, unknown>) {
+    const bootstrap = bootstrapConfig ?? {
       xds_servers: [{ server_uri: `127.0.0.1:${adsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
       // This client version insists on a locality in the node, even an empty one.
       node: { locality: {}, ...node },
     };
     this.child = spawn(process.execPath, [childScript, target, String(callDeadlineMs)], {
-      env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(bootstrap) },
+      env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(bootstrap), ...(bootstrapConfig ? { XDS_CLIENT_CREDENTIALS: 'xds' } : {}) },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     createInterface({ input: this.child.stdout }).on('line', (line) => {

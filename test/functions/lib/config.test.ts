@@ -40,6 +40,13 @@ describe('readConfig', () => {
     expect(readConfig(base).render).not.toHaveProperty('serviceDomain');
   });
 
+  it('reads proxyless mTLS into the render settings, leaves it unset otherwise, and names the variable when it is not a boolean', () => {
+    expect(readConfig({ ...base, MESH_PROXYLESS_MTLS: 'true' }).render.proxylessMtls).toBe(true);
+    expect(readConfig({ ...base, MESH_PROXYLESS_MTLS: 'false' }).render.proxylessMtls).toBe(false);
+    expect(readConfig(base).render).not.toHaveProperty('proxylessMtls');
+    expect(() => readConfig({ ...base, MESH_PROXYLESS_MTLS: 'yes' })).toThrow('MESH_PROXYLESS_MTLS must be true or false, got "yes"');
+  });
+
   it('reads the mesh-wide egress policy and CA bundle into the render settings, leaving them unset otherwise', () => {
     expect(readConfig({ ...base, MESH_EGRESS: 'allow-all', SYSTEM_CA_BUNDLE_PATH: '/etc/pki/tls/certs/ca-bundle.crt' }).render).toMatchObject({
       egress: 'allow-all',

@@ -143,7 +143,7 @@ describe('affinity rendered for Envoy', () => {
 });
 
 describe('affinity rendered for proxyless gRPC clients', () => {
-  const proxyless = (affinity: Record<string, unknown>) => renderProxylessSnapshot(world(web(affinity), [orders, ledger, payments]));
+  const proxyless = (affinity: Record<string, unknown>) => renderProxylessSnapshot(world(web(affinity), [orders, ledger, payments]), settings);
   const actionsOf = (resources: ReturnType<typeof proxyless>) =>
     resources.listeners!.flatMap((l) => {
       const hcm = (l.api_listener as { api_listener: { route_config?: EnvoyResource } }).api_listener;

@@ -366,17 +366,21 @@ describe('rendered resources conform to Envoy v3', () => {
     expect(checkSnapshotConsistency(resources, caller.name)).toEqual([]);
   });
 
-  // The forms a proxyless gRPC client is served of the same worlds: API listeners with inline
-  // routes (header routes, weighted subset clusters), EDS clusters over ADS, one per subset.
-  it.each(cases)('proxyless: $name', ({ caller, deps, callers }) => {
-    const resources = renderProxylessSnapshot(world(caller, deps, callers));
+  // The forms a proxyless gRPC node is served of the same worlds: API listeners with inline
+  // routes (header routes, weighted subset clusters), EDS clusters over ADS, one per subset, and
+  // a gRPC service's server listener and its route configuration (proxyless-server.ts); with
+  // proxyless mTLS, TLS contexts naming certificate providers and the allow-list per route.
+  it.each(cases.flatMap((c) => [false, true].map((proxylessMtls) => ({ ...c, proxylessMtls }))))('proxyless (mTLS $proxylessMtls): $name', ({ caller, deps, callers, proxylessMtls }) => {
+    const resources = renderProxylessSnapshot(world(caller, deps, callers), { ...settings, proxylessMtls });
     const all = everyResource(resources);
     // gRPC clients get mesh dependencies that speak HTTP: not TCP ones, not external ones (reached by DNS).
     const grpcDeps = caller.dependencies.filter((d) => {
       const target = deps.find((s) => s.name === d.service);
       return target?.protocol !== 'tcp' && target?.kind !== 'external';
     });
-    expect(resources.listeners?.length).toBe(grpcDeps.length);
+    const server = caller.protocol === 'grpc' && (caller.kind ?? 'service') === 'service' && !caller.inbound?.jwt ? 1 : 0;
+    expect(resources.listeners?.length).toBe(grpcDeps.length + server);
+    expect(resources.routes?.length).toBe(server);
     for (const resource of all) {
       expect(() => assertConformant(resource)).not.toThrow();
     }
@@ -384,7 +388,7 @@ describe('rendered resources conform to Envoy v3', () => {
   });
 
   it('the proxyless matrix renders weighted subset clusters, exact and present header matches, and a subset EDS resource that conforms', () => {
-    const rendered = cases.map(({ caller, deps, callers }) => JSON.stringify(renderProxylessSnapshot(world(caller, deps, callers))));
+    const rendered = cases.map(({ caller, deps, callers }) => JSON.stringify(renderProxylessSnapshot(world(caller, deps, callers), settings)));
     const somewhere = (text: string) => rendered.some((r) => r.includes(text));
     expect({
       split: somewhere('"weighted_clusters":{"clusters":[{"name":"dep-grpc|revision=12","weight":90},{"name":"dep-grpc|revision=13","weight":10}]}'),
@@ -401,6 +405,19 @@ describe('rendered resources conform to Envoy v3', () => {
     expect(() => assertConformant(subset)).not.toThrow();
     const response = { version_info: 'v1', type_url: typeUrls.endpoints, resources: [subset, proxylessLoadAssignment(cla, 'dep-http|revision=12')] };
     expect(() => assertConformant(response)).not.toThrow();
+  });
+
+  it('the proxyless matrix with mTLS renders server listeners on certificate providers, the allow-list per route, and clusters that check the SPIFFE ID', () => {
+    const rendered = cases.map(({ caller, deps, callers }) => JSON.stringify(renderProxylessSnapshot(world(caller, deps, callers), { ...settings, proxylessMtls: true })));
+    const somewhere = (text: string) => rendered.some((r) => r.includes(text));
+    expect({
+      serverListener: somewhere('"name":"grpc/server?xds.resource.listening_address=0.0.0.0:'),
+      downstreamTls: somewhere('"require_client_certificate":true,"common_tls_context":{"tls_certificate_provider_instance":{"instance_name":"mesh_certificates"}'),
+      denyAllFilter: somewhere('"http_filters":[{"name":"envoy.filters.http.rbac","typed_config":{"@type":"type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC","rules":{"action":"ALLOW","policies":{}}}}'),
+      perRoute: somewhere('"non_forwarding_action":{},"typed_per_filter_config":{"envoy.filters.http.rbac":{"@type":"type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBACPerRoute"'),
+      principals: somewhere('"principal_name":{"exact":"spiffe://mesh.local/service/'),
+      upstreamTls: somewhere('"match_subject_alt_names":[{"exact":"spiffe://mesh.local/service/'),
+    }).toEqual({ serverListener: true, downstreamTls: true, denyAllFilter: true, perRoute: true, principals: true, upstreamTls: true });
   });
 
   it('the matrix renders TLS both ways, RBAC on HTTP and TCP with and without principals, and JWT', () => {
@@ -439,7 +456,7 @@ describe('rendered resources conform to Envoy v3', () => {
 
   it('the matrix renders both tracers on HTTP listeners and none on proxyless forms', () => {
     const rendered = cases.map(({ caller, deps, callers }) => JSON.stringify(renderSnapshot(world(caller, deps, callers), settings)));
-    const proxyless = cases.map(({ caller, deps, callers }) => JSON.stringify(renderProxylessSnapshot(world(caller, deps, callers))));
+    const proxyless = cases.map(({ caller, deps, callers }) => JSON.stringify(renderProxylessSnapshot(world(caller, deps, callers), settings)));
     const somewhere = (text: string) => rendered.some((r) => r.includes(text));
     expect({
       xray: somewhere('"name":"envoy.tracers.xray"'),
@@ -451,7 +468,7 @@ describe('rendered resources conform to Envoy v3', () => {
 
   it('the matrix renders every traffic feature for Envoy, and for gRPC only what gRPC implements', () => {
     const envoy = trafficCases.map(({ caller, deps, callers }) => JSON.stringify(renderSnapshot(world(caller, deps, callers), settings))).join('\n');
-    const grpc = trafficCases.map(({ caller, deps, callers }) => JSON.stringify(renderProxylessSnapshot(world(caller, deps, callers)))).join('\n');
+    const grpc = trafficCases.map(({ caller, deps, callers }) => JSON.stringify(renderProxylessSnapshot(world(caller, deps, callers), settings))).join('\n');
     const features = (text: string) => ({
       rateLimitFilter: text.includes('"name":"envoy.filters.http.local_ratelimit"'),
       rateLimitBucket: text.includes('"token_bucket":{"max_tokens":20,"tokens_per_fill":10,"fill_interval":"1s"}'),

@@ -77,7 +77,7 @@ describe('external services', () => {
 
   it('has no Envoy of its own, and gRPC clients are not given it', () => {
     expect(renderSnapshot(world(github, []), settings)).toEqual({ listeners: [], routes: [], clusters: [] });
-    expect(renderProxylessSnapshot(world(orders, [github, mirrors])).listeners).toEqual([]);
+    expect(renderProxylessSnapshot(world(orders, [github, mirrors]), settings).listeners).toEqual([]);
   });
 
   it.each(['http', 'http2', 'grpc', 'tcp'] as const)('conforms to Envoy v3 for a %s external service', (protocol) => {

@@ -4,7 +4,7 @@ import { clusterLoadAssignment } from '../../../shared/render/endpoint';
 import { checkSnapshotConsistency } from '../../../shared/render/snapshot';
 import { typeUrls } from '../../../shared/envoy/resources';
 import { assertConformant } from '../../support/envoy-schema';
-import { endpoint, spec, world } from './fixtures';
+import { endpoint, settings, spec, world } from './fixtures';
 
 const payments = spec({ name: 'payments', protocol: 'grpc' });
 const audit = spec({ name: 'audit', protocol: 'tcp' });
@@ -79,7 +79,7 @@ describe('proxyless gRPC rendering', () => {
   });
 
   it('renders a listener and a cluster per HTTP-family dependency, none for TCP ones, and the snapshot is consistent', () => {
-    const snapshot = renderProxylessSnapshot(world(orders, [payments, audit]));
+    const snapshot = renderProxylessSnapshot(world(orders, [payments, audit]), settings);
     expect(snapshot.listeners?.map((l) => l.name)).toEqual(['payments']);
     expect(snapshot.clusters?.map((c) => c.name)).toEqual(['payments']);
     expect(snapshot.routes).toEqual([]);
@@ -159,7 +159,7 @@ describe('proxyless gRPC rendering', () => {
         ['payments|revision=2,track=debug', 'payments|revision=2,track=debug'],
       ]);
       for (const c of clusters) assertConformant(c);
-      const snapshot = renderProxylessSnapshot(world(canary, [payments]));
+      const snapshot = renderProxylessSnapshot(world(canary, [payments]), settings);
       expect(checkSnapshotConsistency(snapshot, 'orders')).toEqual([]);
       const headerOnly = spec({ name: 'orders', dependencies: [{ service: 'payments', localPort: 9001, headerRoutes: [{ header: 'x-canary', subset: { revision: '2' } }] }] });
       expect(proxylessClusters(payments, headerOnly.dependencies[0]).map((c) => c.name)).toEqual(['payments', 'payments|revision=2']);

@@ -180,7 +180,7 @@ describe('the proxyless forms', () => {
       { service: 'audit', localPort: 7004 },
     ],
   });
-  const proxyless = renderProxylessSnapshot(world(grpcCaller, [payments, audit]));
+  const proxyless = renderProxylessSnapshot(world(grpcCaller, [payments, audit]), settings);
 
   it('keep the routes a gRPC call can match (POST, no query), group regexes for gRPC\'s ^...$ and leave out rate limits, rewrites and mirrors', () => {
     const hcm = hcmOf(proxyless.listeners, 'payments') as Hcm & { route_config: { virtual_hosts: { routes: Route[] }[] } };

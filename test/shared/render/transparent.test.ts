@@ -92,7 +92,7 @@ describe('transparent mode', () => {
   });
 
   it('leaves the forms served to proxyless gRPC clients unchanged', () => {
-    expect(renderProxylessSnapshot(world(orders(), deps))).toEqual(renderProxylessSnapshot(world(orders({}), deps)));
+    expect(renderProxylessSnapshot(world(orders(), deps), settings)).toEqual(renderProxylessSnapshot(world(orders({}), deps), settings));
   });
 
   it('takes the service domain from the settings', () => {
