@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import { functionEntries } from './paths';
+import { rebuildFunctionDefaults } from '../functions/rebuild/handler';
 import { rebuildWrites, tableActions } from './iam';
 import { ScheduledPartProps, scheduledFunction } from './scheduled';
 
@@ -9,7 +10,7 @@ import { ScheduledPartProps, scheduledFunction } from './scheduled';
  * rebuildTimeout is the rebuild function's timeout: each invocation renders pages until 30 s
  * before it (functions/rebuild/handler.ts, reserveMs), then hands its lease back.
  */
-export const rebuildTimeout = Duration.minutes(3);
+export const rebuildTimeout = Duration.seconds(rebuildFunctionDefaults.timeoutSeconds);
 
 /**
  * fleetRebuild builds what renders every stored snapshot and assignment again after a deploy

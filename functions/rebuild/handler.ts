@@ -10,6 +10,8 @@ import { createLogger, createMetrics } from '../lib/observability';
 
 /** The rebuild function's defaults: what infra/rebuild.ts deploys it with. */
 export const rebuildFunctionDefaults = {
+  /** The function's timeout (infra/rebuild.ts). */
+  timeoutSeconds: 180,
   /** How much of an invocation is kept back from rendering: no page starts after the timeout less this. */
   reserveMs: 30_000,
   /** How long past the invocation's end its lease still holds (clock skew between invocations). */

@@ -24,6 +24,8 @@ export interface RebuildSliceOptions {
   readonly pageSize?: number;
   /** @default 4 */
   readonly concurrency?: number;
+  /** Assignments of one page rendered at once (rebuild.ts). @default 8 */
+  readonly assignmentConcurrency?: number;
   /** Services per checkpoint: progress is written after each chunk. @default pageSize × concurrency × 2 */
   readonly chunkSize?: number;
   /** Retry rounds for the services of failed pages before the run finishes with them reported. @default 3 */
@@ -155,6 +157,7 @@ export async function advanceRebuild(deps: RebuildDriverDeps, options: RebuildSl
       names: chunk,
       pageSize,
       concurrency,
+      ...(options.assignmentConcurrency !== undefined ? { assignmentConcurrency: options.assignmentConcurrency } : {}),
       deadlineMs: options.deadlineMs,
       now,
       ...(options.maxAssignmentBytes !== undefined ? { maxAssignmentBytes: options.maxAssignmentBytes } : {}),

@@ -12,6 +12,11 @@ export interface RebuildOptions {
   readonly pageSize?: number;
   /** @default 4 — pages in flight at once. */
   readonly concurrency?: number;
+  /**
+   * @default 8 — assignments of one page rendered at once (each is a few requests in a row:
+   * read the endpoints, write the head and the shards); 1 renders them one after the other.
+   */
+  readonly assignmentConcurrency?: number;
   /** Render these services (any order) instead of every declared one: a driver's slice, or its retries. */
   readonly names?: readonly string[];
   /** Resume after this service (the `next` a previous, stopped rebuild returned). */
@@ -70,11 +75,19 @@ export async function rebuildFleet(store: RebuildStore, settings: RenderSettings
       try {
         const stored = await refreshSnapshots(store, page, settings);
         snapshots += stored.length;
-        for (const service of page) {
-          const rendered = await refreshEndpointAssignment(store, service, options.maxAssignmentBytes ?? defaults.maxAssignmentBytes);
-          if (rendered.written) assignments++;
-          overLimit += rendered.overLimit;
-        }
+        let nextService = 0;
+        const assign = async () => {
+          while (nextService < page.length) {
+            const service = page[nextService++]!;
+            const rendered = await refreshEndpointAssignment(store, service, options.maxAssignmentBytes ?? defaults.maxAssignmentBytes);
+            if (rendered.written) assignments++;
+            overLimit += rendered.overLimit;
+          }
+        };
+        // Every worker settles before the page counts as done or failed: no write of it outlives its report.
+        const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(options.assignmentConcurrency ?? 8, page.length)) }, assign));
+        const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failure) throw failure.reason;
       } catch (err) {
         failed.push(...page);
         errors.push(`services ${page[0]}..${page[page.length - 1]}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
