@@ -16,6 +16,12 @@ const suiteNotes: Readonly<Record<string, string>> = {
     'child process on the same 2 cores, so latency includes their scheduling while CPU and heap are the server\'s own. ' +
     'Latency runs from the change watcher\'s check (poked right after the write) to each stream\'s receipt; CPU per push covers the push, ' +
     'its ACK and the node-status writes they cause, divided by the pushes delivered.',
+  'fleet-scale':
+    'The rebuild rows run it as the rebuild function does (functions/rebuild): slices that stop taking pages 30 s before its ' +
+    '3-minute timeout, one after the other; `slices` is the invocations a whole rebuild needs, `slice_s_max` the longest ' +
+    '(to compare with the 180 s timeout), `peak_rss_mb` this process at its peak (the function has 1,024 MB). dynalite serves ' +
+    'one request at a time, so requests in flight gain here only what overlapping this process\'s work with dynalite\'s gives; ' +
+    'against DynamoDB, where each request is a round trip, they gain more: `requests_per_service` is the figure that carries over.',
   'cold-start':
     'Each function bundled as the stack bundles it (infra/mesh-function.ts). `bundle_ratio` and `init_ratio` are today\'s ' +
     'figures over those of the build issue #20 measured (commit 58ebd7f, the baseline rows), bundled from that commit and ' +

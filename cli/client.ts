@@ -60,6 +60,10 @@ export class MeshClient {
     return this.send('PUT', path, JSON.stringify(body));
   }
 
+  async post(path: string, body?: unknown): Promise<ApiAnswer> {
+    return this.send('POST', path, body === undefined ? '' : JSON.stringify(body));
+  }
+
   async delete(path: string): Promise<ApiAnswer> {
     return this.send('DELETE', path);
   }

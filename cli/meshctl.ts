@@ -6,11 +6,12 @@ import { proxylessCommand } from './commands/proxyless';
 import { configCommand } from './commands/config';
 import { importCommand } from './commands/import-appmesh';
 import { pageCommand } from './commands/page';
+import { rebuildCommand } from './commands/rebuild';
 import { Command, contextFor, globalHelp, helpOf } from './command';
 import { CliError, CliIo } from './io';
 
 /** commands are meshctl's verbs, in the order `meshctl --help` lists them. */
-export const commands: readonly Command[] = [statusCommand, analyzeCommand, diffCommand, applyCommand, configCommand, bootstrapCommand, proxylessCommand, importCommand, pageCommand];
+export const commands: readonly Command[] = [statusCommand, analyzeCommand, diffCommand, applyCommand, configCommand, bootstrapCommand, proxylessCommand, rebuildCommand, importCommand, pageCommand];
 
 const usage = () => `meshctl: operate the Envoy control plane from a terminal or a CI job.
 

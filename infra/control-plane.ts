@@ -17,6 +17,7 @@ import { ControlPlaneMonitoring } from './monitoring';
 import { reconciler } from './reconciler';
 import { renewal, renewalMissedPeriod } from './renewal';
 import { rolloutController } from './rollouts';
+import { fleetRebuild } from './rebuild';
 import { stateStore } from './state-store';
 import { grantKeyUse } from './iam';
 import { XdsGuardOptions, XdsGuardPolicy, xdsGuardDocument } from './xds-guard';
@@ -73,6 +74,9 @@ export class ControlPlane extends Construct {
   /** The rollout controller, run once a minute (rollouts.ts). */
   public readonly rolloutFunction!: MeshFunction;
   public readonly rolloutRule!: events.Rule;
+  /** Renders the fleet again after a deploy that changes rendering, a slice a minute (rebuild.ts). */
+  public readonly rebuildFunction!: MeshFunction;
+  public readonly rebuildRule!: events.Rule;
   public readonly renewalRule?: events.Rule;
   /** The custom resource handler behind MeshService. */
   public readonly catalogFunction!: MeshFunction;
@@ -153,7 +157,8 @@ export class ControlPlane extends Construct {
     const renewalInterval = props.renewalInterval ?? controlPlaneDefaults.renewalInterval;
     const renewing = state.caKey && state.dataKey ? renewal(this, { ...common, interval: renewalInterval, target: ruleTarget(pipeline.deliveryDlq) }) : {};
     const rollouts = rolloutController(this, { ...common, target: ruleTarget(pipeline.deliveryDlq) });
-    Object.assign(this, { ...state, ...pipeline, ...front, ...scheduled, ...renewing, ...rollouts } satisfies Partial<ControlPlane>);
+    const rebuild = fleetRebuild(this, { ...common, target: ruleTarget(pipeline.deliveryDlq) });
+    Object.assign(this, { ...state, ...pipeline, ...front, ...scheduled, ...renewing, ...rollouts, ...rebuild } satisfies Partial<ControlPlane>);
 
     this.grantMeshKeys();
     this.xdsGuardPolicy = new XdsGuardPolicy(this, 'XdsGuard', this.xdsFunction);
@@ -175,6 +180,7 @@ export class ControlPlane extends Construct {
         this.catalogFunction,
         ...(this.renewalFunction ? [this.renewalFunction] : []),
         this.rolloutFunction,
+        this.rebuildFunction,
         ...(this.xdsServer ? [this.xdsServer.certificateFunction] : []),
       ],
       deadLetterQueues: [this.deliveryDlq, this.lifecycleDlq, this.drainDlq],

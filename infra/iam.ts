@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { catalogPk, nodeStatusPartitionPrefix } from '../shared/store/layout';
+import { catalogPk, changeLogPartition, nodeStatusPartitionPrefix, prefixes } from '../shared/store/layout';
 
 /** The DynamoDB actions the store uses (shared/store/dynamo/table.ts): no Scan, no table management. */
 export const tableActions = {
@@ -31,6 +31,21 @@ export function nodeStatusWrites(table: dynamodb.ITable): iam.PolicyStatement {
     actions: ['dynamodb:PutItem'],
     resources: [table.tableArn],
     conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${nodeStatusPartitionPrefix}*`] } },
+  });
+}
+
+/**
+ * rebuildWrites lets the rebuild function write what a rebuild writes and nothing else of the
+ * table: snapshots and assignment shards (`SVC#<name>`), the change log records those writes
+ * append (`CHANGES#<shard>`) and its own state (`CATALOG / REBUILD`); never node status or
+ * rollouts. DeleteItem removes an assignment's replaced shards.
+ */
+export function rebuildWrites(table: dynamodb.ITable): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    resources: [table.tableArn],
+    // The change log's partitions are `CHANGES#<shard>`: the prefix of shard 0's name, then any shard.
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [catalogPk, `${prefixes.service}*`, `${changeLogPartition(0).slice(0, -1)}*`] } },
   });
 }
 

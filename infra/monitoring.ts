@@ -106,6 +106,19 @@ export class ControlPlaneMonitoring extends Construct {
       (service) => `A service's endpoint assignment reached its size limit (about 19,000 endpoints): the endpoints past it get no traffic; see the ${service} log`,
     );
 
+    // A rebuild under way for over an hour is stuck (at 10,000 services it needs a few slices: docs/benchmarks.md).
+    alarm(
+      'RebuildStalled',
+      meshMetric('rebuild', 'RebuildAgeSeconds', 'Maximum', Duration.minutes(5)),
+      'A fleet rebuild has been under way for over an hour: slices are failing, throttled or making no progress; see the rebuild log and GET /rebuild',
+      3600,
+    );
+    alarm(
+      'RebuildFailedServices',
+      meshMetric('rebuild', 'RebuildFailedServices'),
+      'A fleet rebuild finished with services whose snapshots kept failing to render: they serve their previous config; see GET /rebuild and the rebuild log "rebuild finished"',
+    );
+
     if (props.renewalMissedPeriod) {
       // Missing data is breaching: a renewal that never runs (rule disabled, function throttled or
       // failing before it counts) emits nothing, and that is exactly what must alarm.
@@ -150,7 +163,8 @@ export class ControlPlaneMonitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Reconciler drift',
         left: ['DriftAdded', 'DriftRemoved', 'DriftDrained', 'DriftUpdated'].map((m) => meshMetric('reconciler', m)),
-        right: [meshMetric('reconciler', 'ReconcileErrors')],
+        // AssignmentDrift: assignments the run found out of step with their endpoints and rendered again.
+        right: [meshMetric('reconciler', 'ReconcileErrors'), meshMetric('reconciler', 'AssignmentDrift')],
         width: 8,
       }),
     );
@@ -170,6 +184,12 @@ export class ControlPlaneMonitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Lifecycle hooks: drains and launches',
         left: ['HooksCompleted', 'HooksExpired', 'CompletionsFailed', 'LaunchesReady', 'LaunchesAbandoned'].map((m) => meshMetric('lifecycle-complete', m)),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Fleet rebuild: services rendered per slice; age of the run under way (s)',
+        left: [meshMetric('rebuild', 'RebuildServices'), meshMetric('rebuild', 'RebuildErrors'), meshMetric('rebuild', 'RebuildFailedServices')],
+        right: [meshMetric('rebuild', 'RebuildAgeSeconds', 'Maximum').with({ label: 'RebuildAgeSeconds' })],
         width: 8,
       }),
       new cloudwatch.GraphWidget({

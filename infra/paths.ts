@@ -15,6 +15,7 @@ export const functionEntries = {
   reconciler: path.join(repoRoot, 'functions/reconciler/index.ts'),
   renewal: path.join(repoRoot, 'functions/renewal/index.ts'),
   rollouts: path.join(repoRoot, 'functions/rollouts/index.ts'),
+  rebuild: path.join(repoRoot, 'functions/rebuild/index.ts'),
   pushCertificate: path.join(repoRoot, 'functions/push-certificate/index.ts'),
   catalogResource: path.join(repoRoot, 'functions/catalog-resource/index.ts'),
 } as const;

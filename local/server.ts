@@ -30,6 +30,8 @@ import { RolloutOutcome, runRollouts } from '../shared/rollout/controller';
 import { ChangeWatcher } from '../server/change-watcher';
 import { OperatorCertificateSource } from '../shared/secrets/operator-source';
 import { fileCertificateSource } from './gateway-certificates';
+import { createRebuildHandler } from '../functions/rebuild/handler';
+import { RebuildAdvance } from '../shared/reconcile/rebuild-driver';
 
 /** The largest body the local server reads: a batch of events (EventBridge caps one at 256 KB). */
 export const localBodyLimitBytes = 1024 * 1024;
@@ -65,6 +67,8 @@ export interface LocalControlPlaneOptions {
    * @default - none: a gateway with a TLS listener is refused, naming the flag
    */
   readonly gatewayCertificates?: OperatorCertificateSource;
+  /** How often the fleet rebuild checks for work (default 10 s; AWS: once a minute). It also runs at start and after `POST /rebuild`. */
+  readonly rebuildCheckIntervalMs?: number;
 }
 
 export interface LocalControlPlane {
@@ -91,6 +95,8 @@ export interface LocalControlPlane {
   readonly grpc?: { readonly port: number; readonly server: AdsServer; readonly watcher: ChangeWatcher };
   /** The rollout controller (it also runs on a timer) and the metrics it judges steps by (`POST /local/metrics`). */
   readonly rollouts: { run(): Promise<RolloutOutcome[]>; readonly metrics: LocalRolloutMetrics };
+  /** The fleet rebuild: runs its slices until none is left (at start, on a timer, after `POST /rebuild`), returning each slice's outcome. */
+  readonly rebuild: { run(): Promise<RebuildAdvance[]> };
   close(): Promise<void>;
 }
 
@@ -207,6 +213,28 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
   }, options.rolloutCheckIntervalMs ?? 10_000);
   rolloutTimer.unref();
 
+  // The fleet rebuild, as the scheduled function runs it: at start (the render settings may have
+  // changed since the table was written: --routes, --observability, a new version of this code),
+  // on a timer, and at once after POST /rebuild. Slices of 30 s, one after the other.
+  const rebuildHandler = createRebuildHandler({ store: runtime.store, settings: config.render }, { reserveMs: 0 });
+  let rebuilding: Promise<RebuildAdvance[]> | undefined;
+  const runRebuild = (): Promise<RebuildAdvance[]> =>
+    (rebuilding ??= (async () => {
+      const outcomes: RebuildAdvance[] = [];
+      for (;;) {
+        const step = await rebuildHandler({}, lambdaContext('rebuild'));
+        outcomes.push(step);
+        if (step.outcome !== 'advanced') break;
+      }
+      if (outcomes.some((o) => o.slice.services > 0)) await grpc?.watcher.poke();
+      return outcomes;
+    })().finally(() => (rebuilding = undefined)));
+  await runRebuild();
+  const rebuildTimer = setInterval(() => {
+    runRebuild().catch((err) => console.error(`fleet rebuild failed: ${(err as Error).message}`));
+  }, options.rebuildCheckIntervalMs ?? 10_000);
+  rebuildTimer.unref();
+
   const server = createServer({ keepAliveTimeout: keepAliveMs }, (req, res) => {
     serve(req, res)
       .catch((err) => send(res, errorResponse(err)))
@@ -246,10 +274,16 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
       path === '/endpoints' ||
       path.startsWith('/bootstrap/') ||
       path.startsWith('/config/') ||
+      path === '/rebuild' ||
       isMeshPagePath(path)
     ) {
       const event = functionUrlEvent({ method, url, headers: req.headers, body, sourceIp: req.socket.remoteAddress ?? '' });
-      return sendLambda(res, await admin(event, lambdaContext('admin')));
+      const result = await admin(event, lambdaContext('admin'));
+      // A rebuild asked for starts at once here, rather than at the next tick.
+      if (path === '/rebuild' && method === 'POST' && result.statusCode === 202) {
+        void runRebuild().catch((err) => console.error(`fleet rebuild failed: ${(err as Error).message}`));
+      }
+      return sendLambda(res, result);
     }
     throw new HttpError(404, `no route for ${method} ${path}; see README.md for the local API`);
   }
@@ -275,8 +309,12 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     drains,
     ...(grpc ? { grpc } : {}),
     rollouts: { run: runLocalRollouts, metrics: rolloutMetrics },
+    rebuild: { run: runRebuild },
     close: async () => {
       clearInterval(rotation);
+      clearInterval(rebuildTimer);
+      // A rebuild in flight must not read the table being closed.
+      await rebuilding?.catch(() => undefined);
       clearInterval(rolloutTimer);
       drains.cancelAll();
       // The watcher first, and awaited: a check in flight must not read the table being closed.

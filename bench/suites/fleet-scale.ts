@@ -16,7 +16,10 @@ import { defaultRenderSettings } from '../../shared/render/settings';
 import { InstanceDescription } from '../../shared/lifecycle/ports';
 import { instanceObservationChange } from '../../shared/reconcile/observe';
 import { reconcileFleet } from '../../shared/reconcile/reconcile';
-import { rebuildFleet } from '../../shared/reconcile/rebuild';
+import { advanceRebuild, requestRebuild } from '../../shared/reconcile/rebuild-driver';
+import { renderDigest } from '../../shared/reconcile/render-digest';
+import { RebuildRun } from '../../shared/store/rebuilds';
+import { rebuildFunctionDefaults } from '../../functions/rebuild/handler';
 import { Ec2Instances } from '../../functions/lifecycle/aws/ec2';
 import { sdkEc2 } from '../../test/support/sdk-ec2';
 
@@ -24,12 +27,19 @@ import { sdkEc2 } from '../../test/support/sdk-ec2';
  * The whole-fleet jobs at 10,000 services and 100,000 endpoints (10 per service, each service
  * calling 10 others): the full rebuild (every snapshot and every assignment rendered again and
  * stored, shared/reconcile/rebuild.ts) and a reconciler run (every instance listed, every
- * service's endpoints and assignment read and checked, shared/reconcile/reconcile.ts). Time
- * and peak memory of this process, sampled every 20 ms: DynamoDB (dynalite) runs in a child
- * process so its table is not counted, and EC2 is answered in process by aws-sdk-client-mock
- * (100 pages of 1,000 instances). The reconciler function has 1,024 MB and 2 minutes
- * (infra/reconciler.ts). dynalite answers one request at a time, so times here are bound by
- * its throughput (a few thousand small requests a second on this machine), not DynamoDB's.
+ * service's endpoints and assignment read and checked, shared/reconcile/reconcile.ts). The
+ * rebuild runs as the rebuild function runs it (rebuild-driver.ts): slices of the function's
+ * timeout less its reserve (150 s), one after the other; each row gives the slices it took, the
+ * longest, and the DynamoDB requests per service (what bounds it against real DynamoDB, where
+ * each is a round trip), once with a page's assignments rendered one after the other (as
+ * before) and once as deployed, both after an unmeasured warm-up rebuild (so each replaces
+ * the assignments a previous one wrote, as in a deployed mesh). Time and peak memory of this
+ * process, sampled every 20 ms: DynamoDB (dynalite) runs in a child process so its table is
+ * not counted, and EC2 is answered in process by aws-sdk-client-mock (100 pages of 1,000
+ * instances). The reconciler function has 1,024 MB and 2 minutes (infra/reconciler.ts), the
+ * rebuild function 1,024 MB and 3 minutes (infra/rebuild.ts). dynalite answers one request at
+ * a time, so times here are bound by its throughput (a few thousand small requests a second
+ * on this machine), not DynamoDB's.
  */
 export const suite: BenchSuite = {
   name: 'fleet-scale',
@@ -56,21 +66,41 @@ export const suite: BenchSuite = {
       });
       const params = { services, endpoints: services * perService, dependencies_per_service: dependencies };
 
-      const rebuilt = await measured(() => rebuildFleet(store, defaultRenderSettings, { concurrency: 4 }));
-      ctx.log(`rebuild: ${rebuilt.seconds.toFixed(1)} s, peak RSS ${rebuilt.peakRssMb.toFixed(0)} MB`);
-      rows.push({
-        name: 'full rebuild: every snapshot and assignment rendered and stored',
-        params,
-        metrics: {
-          seconds: round(rebuilt.seconds, 1),
-          cpu_s: round(rebuilt.cpuSeconds, 1),
-          peak_rss_mb: round(rebuilt.peakRssMb, 0),
-          peak_heap_mb: round(rebuilt.peakHeapMb, 0),
-          snapshots: rebuilt.result.snapshots,
-          assignments: rebuilt.result.assignments,
-          errors: rebuilt.result.errors.length,
-        },
-      });
+      // The rebuild as the rebuild function runs it (functions/rebuild/handler.ts): slices that
+      // stop taking pages at the timeout less the reserve, one after the other, until the run is
+      // done; then the same with a page's assignments rendered one after the other, as before.
+      const requests = countRequests(dynamo.doc);
+      // A warm-up rebuild first, not measured: in a deployed mesh every service already has an
+      // assignment, whose shards a rebuild replaces (one more request per service), and both
+      // variants must meet the same table.
+      const warmup = await slicedRebuild(store, rebuildVariants[1]!);
+      ctx.log(`warm-up rebuild: ${warmup.slices.length} slice(s)`);
+      for (const variant of rebuildVariants) {
+        await requestRebuild(store, new Date());
+        requests.reset();
+        const rebuilt = await measured(() => slicedRebuild(store, variant));
+        const slices = rebuilt.result.slices;
+        ctx.log(`rebuild (${variant.label}): ${rebuilt.seconds.toFixed(1)} s in ${slices.length} slice(s), peak RSS ${rebuilt.peakRssMb.toFixed(0)} MB; requests ${JSON.stringify(requests.byCommand())}`);
+        const last = rebuilt.result.last;
+        rows.push({
+          name: `full rebuild in slices of the rebuild function: ${variant.label}`,
+          params: { ...params, page_size: variant.pageSize, concurrency: variant.concurrency, assignment_concurrency: variant.assignmentConcurrency, slice_budget_s: sliceBudgetMs / 1000 },
+          metrics: {
+            seconds: round(rebuilt.seconds, 1),
+            slices: slices.length,
+            slice_s_max: round(Math.max(...slices), 1),
+            slice_s_mean: round(slices.reduce((a, b) => a + b, 0) / slices.length, 1),
+            services_per_s: round(last.services / rebuilt.seconds, 1),
+            requests_per_service: round(requests.total() / services, 2),
+            cpu_s: round(rebuilt.cpuSeconds, 1),
+            peak_rss_mb: round(rebuilt.peakRssMb, 0),
+            peak_heap_mb: round(rebuilt.peakHeapMb, 0),
+            snapshots: last.snapshots,
+            assignments: last.assignments,
+            errors: last.errorCount,
+          },
+        });
+      }
 
       const run = await measured(() =>
         reconcileFleet({ store, instances: new Ec2Instances(sdkEc2(new EC2Client({ region: 'us-east-1' }))), now: () => observedAt }, { runId: 'bench-fleet' }),
@@ -99,6 +129,53 @@ export const suite: BenchSuite = {
 };
 
 const observedAt = new Date('2026-11-25T12:00:00Z');
+
+/** A slice's time for pages: the rebuild function's timeout less its reserve (functions/rebuild/handler.ts). */
+const sliceBudgetMs = rebuildFunctionDefaults.timeoutSeconds * 1000 - rebuildFunctionDefaults.reserveMs;
+
+interface RebuildVariant {
+  readonly label: string;
+  readonly pageSize: number;
+  readonly concurrency: number;
+  readonly assignmentConcurrency: number;
+}
+
+const rebuildVariants: readonly RebuildVariant[] = [
+  { label: "a page's assignments one after the other (before)", pageSize: 25, concurrency: 4, assignmentConcurrency: 1 },
+  { label: 'as deployed', pageSize: rebuildFunctionDefaults.pageSize, concurrency: rebuildFunctionDefaults.concurrency, assignmentConcurrency: 8 },
+];
+
+/** slicedRebuild drives a rebuild to its end, a slice at a time as the schedule would, and times each slice. */
+async function slicedRebuild(store: MeshStore, variant: RebuildVariant): Promise<{ slices: number[]; last: RebuildRun }> {
+  const digest = renderDigest(defaultRenderSettings);
+  const slices: number[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const start = Date.now();
+    const step = await advanceRebuild(
+      { store, settings: defaultRenderSettings, digest, now: Date.now, owner: `bench-${i}` },
+      { deadlineMs: start + sliceBudgetMs, leaseUntilMs: start + sliceBudgetMs + rebuildFunctionDefaults.reserveMs, pageSize: variant.pageSize, concurrency: variant.concurrency, assignmentConcurrency: variant.assignmentConcurrency },
+    );
+    slices.push((Date.now() - start) / 1000);
+    if (step.outcome === 'finished') return { slices, last: step.state!.last! };
+    if (step.outcome !== 'advanced') throw new Error(`rebuild slice ${i}: ${step.outcome}`);
+  }
+  throw new Error('the rebuild did not finish in 1,000 slices');
+}
+
+/** countRequests counts the DynamoDB requests a document client sends (each retry is not counted again). */
+function countRequests(doc: DynamoDBDocumentClient): { total(): number; reset(): void; byCommand(): Record<string, number> } {
+  let count = 0;
+  let by: Record<string, number> = {};
+  doc.middlewareStack.add(
+    (next, context) => async (args) => {
+      count++;
+      by[context.commandName ?? '?'] = (by[context.commandName ?? '?'] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchRequestCounter' },
+  );
+  return { total: () => count, byCommand: () => by, reset: () => ((count = 0), (by = {})) };
+}
 const serviceName = (n: number) => `svc-${String(n).padStart(5, '0')}`;
 const instanceId = (k: number) => `i-${k.toString(16).padStart(17, '0')}`;
 const zones = ['us-east-1a', 'us-east-1b', 'us-east-1c'];

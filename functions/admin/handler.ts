@@ -30,6 +30,7 @@ export function createAdminHandler(runtime: Runtime, extras: AdminExtras = {}) {
       {
         store: runtime.store,
         settings: runtime.config.render,
+        rebuilds: runtime.store,
         ...(certificates ? { certificates } : {}),
         ...(extras.tokens ? { tokens: extras.tokens } : {}),
         ...(extras.bootstrap ? { bootstrap: extras.bootstrap } : {}),

@@ -16,7 +16,7 @@ import { JsonLogger, createJsonLogger } from './json-logger';
 export { metricsNamespace };
 
 /** MetricUnit names the CloudWatch units the functions publish in (the strings Powertools' MetricUnit holds). */
-export const MetricUnit = { Count: 'Count', Milliseconds: 'Milliseconds' } as const;
+export const MetricUnit = { Count: 'Count', Milliseconds: 'Milliseconds', Seconds: 'Seconds' } as const;
 export type MetricUnit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 export function createLogger(serviceName: string): JsonLogger {

@@ -11,6 +11,8 @@ import { localClusterName, localServiceCluster } from '../render/cluster';
 import { bootstrapTelemetry } from '../render/stats';
 import { CertificateIssuer } from '../state/certificates';
 import { ServiceTokens } from '../xds/authorization';
+import { RebuildRepository } from '../store/rebuilds';
+import { rebuildReport, startRebuild } from './rebuild';
 
 /** The management API's body limit: a spec with hundreds of dependencies fits well under it. */
 export const adminBodyLimitBytes = 256 * 1024;
@@ -34,6 +36,9 @@ export interface AdminApiDeps {
   readonly certificates?: CertificateIssuer;
   /** The local runner's per-service xDS tokens (`POST /services/{name}/token`); absent in AWS, which uses IAM. */
   readonly tokens?: ServiceTokens;
+  /** Where the fleet rebuild stands (`GET /rebuild`) and where an operator asks for one (`POST /rebuild`). */
+  readonly rebuilds?: RebuildRepository;
+  readonly now?: () => Date;
 }
 
 /**
@@ -105,6 +110,13 @@ async function route(deps: AdminApiDeps, req: HttpRequest): Promise<HttpResponse
     const name = decodeSegment(segments[1]!);
     if (!serviceName.safeParse(name).success) throw new HttpError(400, `"${name}" is not a valid service name: it must be a DNS label`);
     return jsonResponse(200, await serviceConfig(deps.store, name, req.query.type));
+  }
+  if (segments[0] === 'rebuild' && segments.length === 1) {
+    allow(req, ['GET', 'POST']);
+    if (!deps.rebuilds) throw new HttpError(404, 'no fleet rebuild here');
+    if (req.method === 'GET') return jsonResponse(200, await rebuildReport(deps.rebuilds, deps.settings));
+    // Accepted: the rebuild function's next tick (a minute at most; the local runner: at once) starts it.
+    return jsonResponse(202, await startRebuild(deps.rebuilds, deps.settings, (deps.now ?? (() => new Date()))()));
   }
   if (segments[0] === 'bootstrap' && segments.length === 2) {
     allow(req, ['GET']);

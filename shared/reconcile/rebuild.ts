@@ -12,6 +12,13 @@ export interface RebuildOptions {
   readonly pageSize?: number;
   /** @default 4 — pages in flight at once. */
   readonly concurrency?: number;
+  /**
+   * @default 8 — assignments of one page rendered at once (each is a few requests in a row:
+   * read the endpoints, write the head and the shards); 1 renders them one after the other.
+   */
+  readonly assignmentConcurrency?: number;
+  /** Render these services (any order) instead of every declared one: a driver's slice, or its retries. */
+  readonly names?: readonly string[];
   /** Resume after this service (the `next` a previous, stopped rebuild returned). */
   readonly startAfter?: string;
   /**
@@ -30,6 +37,8 @@ export interface RebuildReport {
   readonly assignments: number;
   readonly overLimit: number;
   readonly errors: readonly string[];
+  /** The services of the pages that failed (each named in `errors`), to render again later. */
+  readonly failed: readonly string[];
   /** The last service a stopped rebuild finished its page of: pass it as `startAfter` to go on. Absent when done. */
   readonly next?: string;
 }
@@ -41,17 +50,18 @@ export interface RebuildReport {
  * assignments rendered in shards), a few pages at once, so it holds a few pages' worth of
  * state, never the fleet's. It only keeps the service names of the catalog in memory. A page
  * that fails is reported and the rest go on; past its deadline it stops between pages and
- * says where to resume.
+ * says where to resume. The driver (rebuild-driver.ts) runs it a slice per invocation.
  */
 export async function rebuildFleet(store: RebuildStore, settings: RenderSettings, options: RebuildOptions = {}): Promise<RebuildReport> {
   const now = options.now ?? Date.now;
-  const names = (await store.listServices()).map((r) => r.spec.name).sort();
+  const names = options.names ? [...options.names].sort() : (await store.listServices()).map((r) => r.spec.name).sort();
   const from = options.startAfter === undefined ? 0 : names.findIndex((n) => n > options.startAfter!);
   const remaining = from < 0 ? [] : names.slice(from);
   const size = Math.max(1, options.pageSize ?? 25);
   const pages: string[][] = [];
   for (let i = 0; i < remaining.length; i += size) pages.push(remaining.slice(i, i + size));
   const errors: string[] = [];
+  const failed: string[] = [];
   const finished = new Array<boolean>(pages.length).fill(false);
   let snapshots = 0;
   let assignments = 0;
@@ -65,12 +75,21 @@ export async function rebuildFleet(store: RebuildStore, settings: RenderSettings
       try {
         const stored = await refreshSnapshots(store, page, settings);
         snapshots += stored.length;
-        for (const service of page) {
-          const rendered = await refreshEndpointAssignment(store, service, options.maxAssignmentBytes ?? defaults.maxAssignmentBytes);
-          if (rendered.written) assignments++;
-          overLimit += rendered.overLimit;
-        }
+        let nextService = 0;
+        const assign = async () => {
+          while (nextService < page.length) {
+            const service = page[nextService++]!;
+            const rendered = await refreshEndpointAssignment(store, service, options.maxAssignmentBytes ?? defaults.maxAssignmentBytes);
+            if (rendered.written) assignments++;
+            overLimit += rendered.overLimit;
+          }
+        };
+        // Every worker settles before the page counts as done or failed: no write of it outlives its report.
+        const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(options.assignmentConcurrency ?? 8, page.length)) }, assign));
+        const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failure) throw failure.reason;
       } catch (err) {
+        failed.push(...page);
         errors.push(`services ${page[0]}..${page[page.length - 1]}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
       }
       finished[index] = true;
@@ -80,5 +99,5 @@ export async function rebuildFleet(store: RebuildStore, settings: RenderSettings
   // Resume after the last page of the unbroken run of finished ones (pages run out of order).
   const done = finished.findIndex((f) => !f);
   const next = done < 0 ? undefined : done === 0 ? (options.startAfter ?? '') : pages[done - 1]!.at(-1);
-  return { services: names.length, snapshots, assignments, overLimit, errors, ...(done >= 0 && next !== undefined ? { next } : {}) };
+  return { services: names.length, snapshots, assignments, overLimit, errors, failed: failed.sort(), ...(done >= 0 && next !== undefined ? { next } : {}) };
 }

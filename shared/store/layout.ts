@@ -8,6 +8,7 @@
  * | CATALOG         | ECS#<ecsService>   | which mesh service an ECS service's tasks belong to     |
  * | CATALOG         | CA                 | the mesh CA certificate (public; its key stays in KMS)  |
  * | CATALOG         | DATAKEY            | the data key that seals secrets, encrypted by KMS       |
+ * | CATALOG         | REBUILD            | the fleet rebuild: its target digest, cursor, lease     |
  * | SVC#<name>      | SECRETS            | the service's certificate, its key sealed, the bundle   |
  * | SVC#<name>      | DEPENDENT#<caller> | <caller> depends on <name> (reverse index for re-render)|
  * | SVC#<name>      | EP#<endpointId>    | one endpoint, or its tombstone (TTL) once removed      |
@@ -45,6 +46,7 @@ export const keys = {
   nodeStatus: (service: string, nodeId: string) => ({ pk: nodeStatusPartition(service), sk: `NODE#${nodeId}` }),
   change: (shard: number, sequence: string) => ({ pk: changeLogPartition(shard), sk: sequence }),
   rollout: (id: string) => ({ pk: rolloutsPartition, sk: `ROLLOUT#${id}` }),
+  rebuild: () => ({ pk: catalogPk, sk: 'REBUILD' }),
 } as const;
 
 /**

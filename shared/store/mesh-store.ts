@@ -24,6 +24,8 @@ import { DynamoNodeStatus } from './dynamo/node-status';
 import { DynamoChangeLog } from './dynamo/change-log';
 import { DynamoRollouts } from './dynamo/rollouts';
 import { DeclaredRollout, RolloutRepository } from './rollouts';
+import { RebuildRepository, RebuildState } from './rebuilds';
+import { DynamoRebuilds } from './dynamo/rebuilds';
 import { RolloutState } from '../model/rollout-state';
 import { ChangeLogReader, ChangeLogSettings, changeLogDefaults } from './change-log';
 
@@ -42,7 +44,7 @@ export interface MeshStoreOptions {
  * once: the entry points build it and hand it on, and every function of the core asks only for
  * the repositories it uses (see repositories.ts). It adds no behaviour of its own.
  */
-export class MeshStore implements Repositories, RolloutRepository {
+export class MeshStore implements Repositories, RolloutRepository, RebuildRepository {
   readonly catalog: CatalogRepository;
   readonly endpoints: EndpointRepository;
   readonly assignments: AssignmentRepository;
@@ -50,6 +52,8 @@ export class MeshStore implements Repositories, RolloutRepository {
   readonly certificates: CertificateRepository;
   readonly nodes: NodeStatusRepository;
   readonly rollouts: RolloutRepository;
+  /** rebuilds keeps where the fleet rebuild stands (shared/reconcile/rebuild-driver.ts). */
+  readonly rebuilds: RebuildRepository;
   /** changes reads the change log the rendered writes append to (the push tier follows it). */
   readonly changes: ChangeLogReader;
 
@@ -69,6 +73,7 @@ export class MeshStore implements Repositories, RolloutRepository {
     this.rendered = new DynamoRendered(table, changes, assignments);
     this.certificates = new DynamoCertificates(table, changes);
     this.rollouts = new DynamoRollouts(table);
+    this.rebuilds = new DynamoRebuilds(table);
     this.nodes = new DynamoNodeStatus(table, { nodeStatusTtlSeconds: options.nodeStatusTtlSeconds ?? defaults.nodeStatusTtlSeconds, now });
   }
 
@@ -115,6 +120,9 @@ export class MeshStore implements Repositories, RolloutRepository {
   registerRollouts = (declared: readonly DeclaredRollout[], now: Date) => this.rollouts.registerRollouts(declared, now);
   listRollouts = () => this.rollouts.listRollouts();
   putRollout = (state: RolloutState, revision: number) => this.rollouts.putRollout(state, revision);
+  // rebuild
+  getRebuild = () => this.rebuilds.getRebuild();
+  putRebuild = (state: RebuildState, revision: number) => this.rebuilds.putRebuild(state, revision);
   // node status
   putNodeStatus = (status: NodeStatus) => this.nodes.putNodeStatus(status);
   getNodeStatus = (service: string, nodeId: string) => this.nodes.getNodeStatus(service, nodeId);

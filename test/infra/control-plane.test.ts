@@ -50,7 +50,7 @@ describe('ControlPlane defaults', () => {
     const logWrites = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
       .filter((s) => [s.Action].flat().includes('logs:PutLogEvents'));
-    expect(logWrites).toHaveLength(8);
+    expect(logWrites).toHaveLength(9);
     for (const s of logWrites) expect(s.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/Logs[0-9A-F]{8}$/), 'Arn'] });
   });
 

@@ -137,7 +137,7 @@ describe('the lifecycle rules', () => {
 
   it('retry delivery and dead-letter what EventBridge cannot deliver', () => {
     const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule'));
-    expect(rules).toHaveLength(6);
+    expect(rules).toHaveLength(7);
     for (const rule of rules) {
       expect(rule.Properties!.Targets).toEqual([
         expect.objectContaining({
@@ -366,7 +366,7 @@ describe('the front door', () => {
 describe('the functions', () => {
   it('all run Node.js 22 on arm64 with active tracing, JSON logs and source-mapped stack traces', () => {
     const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(8);
+    expect(functions).toHaveLength(9);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -442,7 +442,8 @@ describe('alarms and dashboard', () => {
   it('alarm on each dead-letter queue, each function’s errors and throttles, NACKs, refused polls, nodes behind, held reconciler repairs and oversized assignments', () => {
     const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
     // ... and one per HTTP service on the 5xx its sidecars answer (the example's metrics are on).
-    expect(alarms).toHaveLength(3 + 8 * 2 + 5 + 3 + 1 + 2);
+    // ... and the fleet rebuild's two (stalled, services that kept failing).
+    expect(alarms).toHaveLength(3 + 9 * 2 + 5 + 3 + 1 + 2 + 2);
     expect(alarms.filter((a) => ['VanishHeld', 'EndpointsOverLimit'].includes(String(a.MetricName))).map((a) => [a.MetricName, a.Dimensions])).toEqual([
       ['VanishHeld', [{ Name: 'service', Value: 'reconciler' }]],
       ['EndpointsOverLimit', [{ Name: 'service', Value: 'lifecycle' }]],
@@ -453,8 +454,8 @@ describe('alarms and dashboard', () => {
       [{ Name: 'service', Value: 'lifecycle-complete' }],
     ]);
     expect(alarms.filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toHaveLength(3);
-    expect(alarms.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda')).toHaveLength(8);
-    expect(alarms.filter((a) => a.MetricName === 'Throttles' && a.Namespace === 'AWS/Lambda')).toHaveLength(8);
+    expect(alarms.filter((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda')).toHaveLength(9);
+    expect(alarms.filter((a) => a.MetricName === 'Throttles' && a.Namespace === 'AWS/Lambda')).toHaveLength(9);
     // A renewal that fails or never runs: no completed run in an hour, missing data counting as one.
     expect(alarms.filter((a) => a.MetricName === 'RenewalRuns')).toEqual([
       expect.objectContaining({
@@ -488,7 +489,7 @@ describe('alarms and dashboard', () => {
   it('draw polls (refused ones too) and their 304 ratio, NACKs, event lag, drift and nodes behind', () => {
     const [dashboard] = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard!.Properties!.DashboardBody);
-    for (const metric of ['PollsAnswered', 'PollsNotModified', 'PollsFailed', 'PollsRefused', 'Nacks', 'EventLag', 'DriftAdded', 'DriftRemoved', 'DriftDrained', 'DriftUpdated', 'NodesBehind', 'CertificatesRenewed', 'RenewalRuns']) {
+    for (const metric of ['PollsAnswered', 'PollsNotModified', 'PollsFailed', 'PollsRefused', 'Nacks', 'EventLag', 'DriftAdded', 'DriftRemoved', 'DriftDrained', 'DriftUpdated', 'AssignmentDrift', 'RebuildServices', 'RebuildAgeSeconds', 'NodesBehind', 'CertificatesRenewed', 'RenewalRuns']) {
       expect(body).toContain(metric);
     }
     expect(body).toContain('100 * nm / (nm + ans + fail)');

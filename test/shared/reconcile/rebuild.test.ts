@@ -28,7 +28,7 @@ describe('rebuildFleet', () => {
   it('renders every snapshot and every assignment again, page by page', async () => {
     const store = await fleet();
     const report = await rebuildFleet(store, defaultRenderSettings, { pageSize: 2, concurrency: 2 });
-    expect(report).toEqual({ services: 5, snapshots: 5, assignments: 5, overLimit: 0, errors: [] });
+    expect(report).toEqual({ services: 5, snapshots: 5, assignments: 5, overLimit: 0, errors: [], failed: [] });
     for (const name of names) expect(await served(store, name)).toEqual(await truth(store, name));
   });
 
@@ -40,7 +40,7 @@ describe('rebuildFleet', () => {
     expect(first).toMatchObject({ assignments: 4, next: 'd' });
     expect(await served(store, 'e')).not.toEqual(await truth(store, 'e'));
     const rest = await rebuildFleet(store, defaultRenderSettings, { pageSize: 2, startAfter: first.next! });
-    expect(rest).toEqual({ services: 5, snapshots: 1, assignments: 1, overLimit: 0, errors: [] });
+    expect(rest).toEqual({ services: 5, snapshots: 1, assignments: 1, overLimit: 0, errors: [], failed: [] });
     expect(await served(store, 'e')).toEqual(await truth(store, 'e'));
   });
 });
