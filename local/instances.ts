@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../shared/model/zod';
 import { HttpError, HttpResponse, parseJsonBody } from '../shared/api/http';
 import { ValidationError } from '../shared/errors';
 import { toProblems } from '../shared/model/spec';
@@ -50,9 +50,9 @@ const instanceId = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
 /** What DescribeInstances (and Auto Scaling) would say about a local instance. */
 const localInstanceSchema = z.strictObject({
   state: z.enum(['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated']),
-  privateIp: z.ipv4().optional(),
-  zone: z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be an availability zone').optional(),
-  instanceType: z.string().min(1).max(64).optional(),
-  tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
-  lifecycleState: z.string().min(1).max(64).optional(),
+  privateIp: z.optional(z.ipv4()),
+  zone: z.optional(z.string().check(z.regex(/^[a-z0-9-]{1,64}$/, 'must be an availability zone'))),
+  instanceType: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  tags: z._default(z.record(z.string().check(z.minLength(1), z.maxLength(128)), z.string().check(z.maxLength(256))), {}),
+  lifecycleState: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
 });

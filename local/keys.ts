@@ -1,7 +1,7 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as z from 'zod';
+import * as z from '../shared/model/zod';
 
 /**
  * LocalKeys are the secrets KMS and IAM hold in AWS, made by the local runner: the mesh CA's
@@ -17,9 +17,9 @@ export interface LocalKeys {
 }
 
 const fileSchema = z.strictObject({
-  caPrivateKeyPem: z.string().startsWith('-----BEGIN PRIVATE KEY-----'),
-  dataKey: z.base64().refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes'),
-  tokenSecret: z.base64().refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes'),
+  caPrivateKeyPem: z.string().check(z.startsWith('-----BEGIN PRIVATE KEY-----')),
+  dataKey: z.base64().check(z.refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes')),
+  tokenSecret: z.base64().check(z.refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes')),
 });
 
 export const localKeysFile = 'local-keys.json';

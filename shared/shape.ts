@@ -3,7 +3,7 @@ import { Problem } from './errors';
 /**
  * Shapes check plain data that our own code wrote or that a protocol defines (table rows,
  * DiscoveryRequests) and say where it is wrong, as path-located problems. They are for the read
- * paths the xds function runs on every poll, which must not load zod (about 100 KB of its
+ * paths the xds function runs on every poll, which must not load zod (about 32 KB of its
  * bundle and of every cold start: docs/deploy.md, "Bundles and cold starts"); user input (specs,
  * lifecycle events) keeps its zod schemas in shared/model. A leaf: it imports only the Problem
  * type.

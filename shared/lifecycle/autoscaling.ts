@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../model/zod';
 import { toProblems } from '../model/spec';
 import { EventEnvelope, LifecycleEventError } from './envelope';
 import { LifecycleHookRef } from './ports';
@@ -13,16 +13,14 @@ const transitions = {
 } as const;
 
 /** The detail of an Auto Scaling lifecycle action event (EC2 Auto Scaling user guide, "lifecycle hooks"). */
-export const lifecycleActionDetailSchema = z
-  .object({
-    LifecycleActionToken: z.string().min(1),
-    AutoScalingGroupName: z.string().min(1),
-    LifecycleHookName: z.string().min(1),
-    EC2InstanceId: z.string().regex(/^i-[0-9a-f]{8,32}$/, 'must be an EC2 instance id (i-…)'),
-    LifecycleTransition: z.enum(['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING']),
-    NotificationMetadata: z.string().optional(),
-  })
-  .loose();
+export const lifecycleActionDetailSchema = z.looseObject({
+  LifecycleActionToken: z.string().check(z.minLength(1)),
+  AutoScalingGroupName: z.string().check(z.minLength(1)),
+  LifecycleHookName: z.string().check(z.minLength(1)),
+  EC2InstanceId: z.string().check(z.regex(/^i-[0-9a-f]{8,32}$/, 'must be an EC2 instance id (i-…)')),
+  LifecycleTransition: z.enum(['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING']),
+  NotificationMetadata: z.optional(z.string()),
+});
 
 export interface LifecycleAction {
   readonly transition: 'launch' | 'terminate';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../model/zod';
 import { EndpointChange } from '../model/endpoint';
 import { applyEndpointChanges } from '../state/endpoints';
 import { EndpointStore } from '../state/endpoints';
@@ -7,13 +7,13 @@ import { DrainCompletion, LifecycleActions } from './ports';
 
 /** drainCompletionSchema checks a DrainCompletion read back from a queue message. */
 export const drainCompletionSchema = z.strictObject({
-  eventId: z.string().min(1),
-  service: z.string().min(1),
+  eventId: z.string().check(z.minLength(1)),
+  service: z.string().check(z.minLength(1)),
   hook: z.strictObject({
-    autoScalingGroupName: z.string().min(1),
-    lifecycleHookName: z.string().min(1),
-    lifecycleActionToken: z.string().min(1),
-    instanceId: z.string().regex(/^i-[0-9a-f]{8,32}$/),
+    autoScalingGroupName: z.string().check(z.minLength(1)),
+    lifecycleHookName: z.string().check(z.minLength(1)),
+    lifecycleActionToken: z.string().check(z.minLength(1)),
+    instanceId: z.string().check(z.regex(/^i-[0-9a-f]{8,32}$/)),
   }),
 });
 

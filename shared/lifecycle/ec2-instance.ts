@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../model/zod';
 import { Endpoint, EndpointChange, EndpointHealth } from '../model/endpoint';
 import { port as portSchema, ServiceSpec } from '../model/spec';
 import { toProblems } from '../model/spec';
@@ -12,12 +12,10 @@ export const instanceStates = ['pending', 'running', 'stopping', 'stopped', 'shu
 export type InstanceState = (typeof instanceStates)[number];
 
 /** The detail of an `EC2 Instance State-change Notification`: only the instance and its new state. */
-export const ec2InstanceDetailSchema = z
-  .object({
-    'instance-id': z.string().regex(/^i-[0-9a-f]{8,32}$/, 'must be an EC2 instance id (i-…)'),
-    state: z.enum(instanceStates),
-  })
-  .loose();
+export const ec2InstanceDetailSchema = z.looseObject({
+  'instance-id': z.string().check(z.regex(/^i-[0-9a-f]{8,32}$/, 'must be an EC2 instance id (i-…)')),
+  state: z.enum(instanceStates),
+});
 
 export type Ec2InstanceDetail = z.output<typeof ec2InstanceDetailSchema>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../model/zod';
 import { Endpoint, EndpointChange, EndpointHealth } from '../model/endpoint';
 import { ServiceSpec } from '../model/spec';
 import { EventEnvelope, LifecycleEventError } from './envelope';
@@ -7,56 +7,50 @@ import { toProblems } from '../model/spec';
 
 export const ecsTaskStateChange = { source: 'aws.ecs', detailType: 'ECS Task State Change' } as const;
 
-const taskStatus = z.string().min(1, 'must name a task status'); // PROVISIONING … STOPPED; new ones may appear
+const taskStatus = z.string().check(z.minLength(1, 'must name a task status')); // PROVISIONING … STOPPED; new ones may appear
 
-const containerSchema = z
-  .object({
-    name: z.string(),
-    lastStatus: z.string().optional(),
-    healthStatus: z.string().optional(),
-    networkBindings: z
-      .array(
-        z
-          .object({ containerPort: z.number().int().optional(), hostPort: z.number().int().optional(), bindIP: z.string().optional() })
-          .loose(),
-      )
-      .optional(),
-    networkInterfaces: z
-      .array(z.object({ privateIpv4Address: z.string().optional(), ipv6Address: z.string().optional() }).loose())
-      .optional(),
-  })
-  .loose();
+const containerSchema = z.looseObject({
+  name: z.string(),
+  lastStatus: z.optional(z.string()),
+  healthStatus: z.optional(z.string()),
+  networkBindings: z.optional(
+    z.array(
+      z.looseObject({
+        containerPort: z.optional(z.number().check(z.int())),
+        hostPort: z.optional(z.number().check(z.int())),
+        bindIP: z.optional(z.string()),
+      }),
+    ),
+  ),
+  networkInterfaces: z.optional(z.array(z.looseObject({ privateIpv4Address: z.optional(z.string()), ipv6Address: z.optional(z.string()) }))),
+});
 
 /** The parts of an `ECS Task State Change` detail we use (AWS documents many more). */
-export const ecsTaskDetailSchema = z
-  .object({
-    taskArn: z.string().min(1),
-    clusterArn: z.string().min(1),
-    group: z.string().optional(),
-    taskDefinitionArn: z.string().min(1),
-    lastStatus: taskStatus,
-    desiredStatus: taskStatus,
-    healthStatus: z.string().optional(),
-    availabilityZone: z.string().optional(),
-    launchType: z.string().optional(),
-    capacityProviderName: z.string().optional(),
-    containerInstanceArn: z.string().optional(),
-    version: z.number().int().nonnegative(),
-    attachments: z
-      .array(
-        z
-          .object({
-            type: z.string().optional(),
-            status: z.string().optional(),
-            details: z.array(z.object({ name: z.string(), value: z.string() }).loose()).optional(),
-          })
-          .loose(),
-      )
-      .optional(),
-    containers: z.array(containerSchema).optional(),
-    updatedAt: z.string().optional(),
-  })
-  .loose();
+export const ecsTaskDetailSchema = z.looseObject({
+  taskArn: z.string().check(z.minLength(1)),
+  clusterArn: z.string().check(z.minLength(1)),
+  group: z.optional(z.string()),
+  taskDefinitionArn: z.string().check(z.minLength(1)),
+  lastStatus: taskStatus,
+  desiredStatus: taskStatus,
+  healthStatus: z.optional(z.string()),
+  availabilityZone: z.optional(z.string()),
+  launchType: z.optional(z.string()),
+  capacityProviderName: z.optional(z.string()),
+  containerInstanceArn: z.optional(z.string()),
+  version: z.number().check(z.int(), z.nonnegative()),
+  attachments: z.optional(
+    z.array(
+      z.looseObject({
+        type: z.optional(z.string()),
+        status: z.optional(z.string()),
+        details: z.optional(z.array(z.looseObject({ name: z.string(), value: z.string() }))),
+      }),
+    ),
+  ),
+  containers: z.optional(z.array(containerSchema)),
+  updatedAt: z.optional(z.string()),
+});
 
 export type EcsTaskDetail = z.output<typeof ecsTaskDetailSchema>;
 

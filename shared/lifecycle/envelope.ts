@@ -1,22 +1,20 @@
-import * as z from 'zod';
+import * as z from '../model/zod';
 
 /**
  * The EventBridge envelope every AWS event arrives in. AWS adds fields over time, so unknown
  * properties are tolerated everywhere; what we rely on is checked.
  */
-export const eventEnvelopeSchema = z
-  .object({
-    version: z.literal('0'),
-    id: z.string().min(1),
-    'detail-type': z.string().min(1),
-    source: z.string().min(1),
-    account: z.string().optional(),
-    time: z.iso.datetime({ offset: true }),
-    region: z.string().optional(),
-    resources: z.array(z.string()).optional(),
-    detail: z.record(z.string(), z.unknown()),
-  })
-  .loose();
+export const eventEnvelopeSchema = z.looseObject({
+  version: z.literal('0'),
+  id: z.string().check(z.minLength(1)),
+  'detail-type': z.string().check(z.minLength(1)),
+  source: z.string().check(z.minLength(1)),
+  account: z.optional(z.string()),
+  time: z.iso.datetime({ offset: true }),
+  region: z.optional(z.string()),
+  resources: z.optional(z.array(z.string())),
+  detail: z.record(z.string(), z.unknown()),
+});
 
 export type EventEnvelope = z.output<typeof eventEnvelopeSchema>;
 

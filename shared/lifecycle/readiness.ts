@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../model/zod';
 import { NodeStatus } from '../model/node-status';
 import { NodeStatusRepository } from '../store/repositories';
 import { applyEndpointChanges, EndpointStore } from '../state/endpoints';
@@ -27,8 +27,8 @@ export interface LaunchReadiness {
 /** launchReadinessSchema checks a LaunchReadiness read back from a queue message. */
 export const launchReadinessSchema = z.strictObject({
   kind: z.literal('launch-readiness'),
-  eventId: z.string().min(1),
-  service: z.string().min(1),
+  eventId: z.string().check(z.minLength(1)),
+  service: z.string().check(z.minLength(1)),
   hook: drainCompletionSchema.shape.hook,
   deadline: z.iso.datetime(),
 });

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod';
 import { port, serviceName } from './spec';
 import { endpointHealths, endpointSourceKinds } from './endpoint-terms';
 
@@ -14,18 +14,18 @@ export type { EndpointHealth } from './endpoint-terms';
 export const endpointSchema = z.strictObject({
   service: serviceName,
   /** Stable identity of the instance: an ECS task ARN or an EC2 instance id. */
-  id: z.string().min(1).max(512),
+  id: z.string().check(z.minLength(1), z.maxLength(512)),
   address: z.union([z.ipv4(), z.ipv6()]),
   port,
-  zone: z.string().min(1).max(64).optional(),
+  zone: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
   health: z.enum(endpointHealths),
   /** e.g. `revision: "12"`, `family: "orders"`, `capacityProvider: "FARGATE_SPOT"`. */
-  labels: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+  labels: z._default(z.record(z.string().check(z.minLength(1), z.maxLength(128)), z.string().check(z.maxLength(256))), {}),
   /** Where this state came from, to trace it back and to order it against newer state. */
   source: z.strictObject({
     kind: z.enum(endpointSourceKinds),
     /** The EventBridge event id (or reconciler run id). */
-    eventId: z.string().min(1),
+    eventId: z.string().check(z.minLength(1)),
     /** ISO time of the source event. */
     eventTime: z.iso.datetime({ offset: true }),
     /**
@@ -33,7 +33,7 @@ export const endpointSchema = z.strictObject({
      * event time in milliseconds for EC2. A change with an ordering key not greater than the
      * stored one is stale and is dropped.
      */
-    orderingKey: z.number().int().nonnegative(),
+    orderingKey: z.number().check(z.int(), z.nonnegative()),
   }),
 });
 

@@ -1,8 +1,8 @@
-import * as z from 'zod';
+import * as z from './zod';
 import { Problem } from '../errors';
 import { edgeDefaults } from './defaults';
 import { MtlsMode, ServiceKind, kindOf, mtlsModes, serviceKinds } from './service-terms';
-import { port, serviceName } from './spec-primitives';
+import { httpPath, port, serviceName } from './spec-primitives';
 
 /**
  * The mesh's edges in the spec: ingress gateways (`kind: "gateway"`, App Mesh's virtual gateway,
@@ -17,16 +17,16 @@ export type { MtlsMode, ServiceKind } from './service-terms';
 
 /** A DNS name of a host outside the mesh: labels of letters, digits and '-', a letter-led last label. */
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
-export const externalHost = z.string().regex(DNS_NAME, 'must be a lowercase DNS name with at least two labels, e.g. api.example.com');
+export const externalHost = z.string().check(z.regex(DNS_NAME, 'must be a lowercase DNS name with at least two labels, e.g. api.example.com'));
 
-/** An HTTP path: absolute, printable, no spaces (what Envoy's path matchers compare against). */
-const httpPath = z.string().min(1).max(1024).regex(/^\/[\x21-\x7e]*$/, 'must be an absolute path of printable characters');
 
 /** Host names a gateway route answers for: exact names or a leading wildcard (`*.example.com`). */
 const routeHostname = z
   .string()
-  .max(253)
-  .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a lowercase host name, optionally starting with "*."');
+  .check(
+    z.maxLength(253),
+    z.regex(/^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a lowercase host name, optionally starting with "*."'),
+  );
 
 /** Protocols a gateway listener accepts from outside (App Mesh virtual gateways: http, http2, grpc). */
 export const gatewayProtocols = ['http', 'http2', 'grpc'] as const;
@@ -37,34 +37,36 @@ export const gatewayProtocols = ['http', 'http2', 'grpc'] as const;
  */
 const secretArn = z
   .string()
-  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, 'must be a Secrets Manager secret ARN');
+  .check(z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, 'must be a Secrets Manager secret ARN'));
 
 export const gatewayListenerSchema = z.strictObject({
   port,
   protocol: z.enum(gatewayProtocols),
   /** TLS termination with the operator's certificate; absent: plaintext (e.g. behind an ALB that terminates). */
-  tls: z.strictObject({ certificateSecretArn: secretArn }).optional(),
+  tls: z.optional(z.strictObject({ certificateSecretArn: secretArn })),
 });
 
 export const gatewayRouteSchema = z
   .strictObject({
-    pathPrefix: httpPath.optional(),
-    exactPath: httpPath.optional(),
+    pathPrefix: z.optional(httpPath),
+    exactPath: z.optional(httpPath),
     /** Host names (Host / :authority) the route answers for; absent: any. */
-    hostnames: z.array(routeHostname).min(1).max(50).optional(),
+    hostnames: z.optional(z.array(routeHostname).check(z.minLength(1), z.maxLength(50))),
     /** The mesh service requests go to, over mTLS with the gateway's own certificate. */
     service: serviceName,
     /** Replaces the matched prefix (pathPrefix routes only), e.g. "/api/orders" → "/". */
-    rewritePrefix: httpPath.optional(),
+    rewritePrefix: z.optional(httpPath),
   })
-  .superRefine((route, ctx) => {
-    if ((route.pathPrefix === undefined) === (route.exactPath === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['pathPrefix'], message: 'set exactly one of pathPrefix and exactPath' });
-    }
-    if (route.rewritePrefix !== undefined && route.pathPrefix === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['rewritePrefix'], message: 'needs pathPrefix: only a matched prefix can be rewritten' });
-    }
-  });
+  .check(
+    z.superRefine((route, ctx) => {
+      if ((route.pathPrefix === undefined) === (route.exactPath === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['pathPrefix'], message: 'set exactly one of pathPrefix and exactPath' });
+      }
+      if (route.rewritePrefix !== undefined && route.pathPrefix === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['rewritePrefix'], message: 'needs pathPrefix: only a matched prefix can be rewritten' });
+      }
+    }),
+  );
 
 export type GatewayListener = z.output<typeof gatewayListenerSchema>;
 export type GatewayRoute = z.output<typeof gatewayRouteSchema>;
@@ -76,26 +78,28 @@ export type GatewayRoute = z.output<typeof gatewayRouteSchema>;
  * still accepted: `enabled: false` is `mode: "off"`, and both set must agree.
  */
 export const mtlsSchema = z
-  .strictObject({ enabled: z.boolean().optional(), mode: z.enum(mtlsModes).optional() })
-  .superRefine((mtls, ctx) => {
-    if (mtls.enabled === undefined || mtls.mode === undefined) return;
-    if (mtls.enabled !== (mtls.mode !== 'off')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['mode'],
-        message: `"${mtls.mode}" contradicts mtls.enabled ${mtls.enabled}; set only mode (enabled false is mode "off")`,
-      });
-    }
-  });
+  .strictObject({ enabled: z.optional(z.boolean()), mode: z.optional(z.enum(mtlsModes)) })
+  .check(
+    z.superRefine((mtls, ctx) => {
+      if (mtls.enabled === undefined || mtls.mode === undefined) return;
+      if (mtls.enabled !== (mtls.mode !== 'off')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mode'],
+          message: `"${mtls.mode}" contradicts mtls.enabled ${mtls.enabled}; set only mode (enabled false is mode "off")`,
+        });
+      }
+    }),
+  );
 
 /** The spec fields this file adds, as spec.ts's schema holds them (one line each there). */
 export const edgeFields = {
-  kind: z.enum(serviceKinds).optional(),
-  hosts: z.array(externalHost).min(1).max(20).optional(),
-  port: port.optional(),
-  tls: z.boolean().optional(),
-  listeners: z.array(gatewayListenerSchema).min(1).max(20).optional(),
-  routes: z.array(gatewayRouteSchema).min(1).max(500).optional(),
+  kind: z.optional(z.enum(serviceKinds)),
+  hosts: z.optional(z.array(externalHost).check(z.minLength(1), z.maxLength(20))),
+  port: z.optional(port),
+  tls: z.optional(z.boolean()),
+  listeners: z.optional(z.array(gatewayListenerSchema).check(z.minLength(1), z.maxLength(20))),
+  routes: z.optional(z.array(gatewayRouteSchema).check(z.minLength(1), z.maxLength(500))),
 };
 
 /** EdgeSpec is what these helpers read of a spec. */

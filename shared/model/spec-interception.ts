@@ -1,9 +1,5 @@
-import * as z from 'zod';
-import { port as specPort } from './spec';
-
-// spec.ts imports this file for its one `interception` field: the port primitive is read
-// lazily, so neither module needs the other fully loaded first.
-const port = z.lazy(() => specPort);
+import * as z from './zod';
+import { port } from './spec-primitives';
 
 /**
  * How a service's payload reaches its dependencies. `localhost` (the default): it calls each
@@ -24,43 +20,47 @@ export const unknownDestinations = ['passthrough', 'deny'] as const;
 /** A DNS name of lowercase labels, with at least one dot (a name callers resolve in the VPC). */
 const hostname = z
   .string()
-  .max(253)
-  .regex(
-    /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/,
-    'must be a lowercase DNS name with at least two labels, e.g. payments.prod.local',
+  .check(
+    z.maxLength(253),
+    z.regex(
+      /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/,
+      'must be a lowercase DNS name with at least two labels, e.g. payments.prod.local',
+    ),
   );
 
 /** An IPv4 address or CIDR block, e.g. 10.0.0.0/16 or 169.254.169.254. */
 const ipv4Cidr = z
   .string()
-  .regex(
-    /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\/(3[0-2]|[12]?\d))?$/,
-    'must be an IPv4 address or CIDR block, e.g. 10.0.0.0/16',
+  .check(
+    z.regex(
+      /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\/(3[0-2]|[12]?\d))?$/,
+      'must be an IPv4 address or CIDR block, e.g. 10.0.0.0/16',
+    ),
   );
 
 export const interceptionSchema = z.strictObject({
   /** localhost (default) or transparent: see above. */
-  mode: z.enum(interceptionModes).optional(),
+  mode: z.optional(z.enum(interceptionModes)),
   /**
    * More names this service answers to, beside `<name>.<serviceDomain>` (an App Mesh virtual
    * service name such as `payments.prod.local`). Transparent callers route HTTP requests whose
    * Host is one of them to this service; MeshDns gives each a record.
    */
-  hostnames: z.array(hostname).max(20).optional(),
+  hostnames: z.optional(z.array(hostname).check(z.maxLength(20))),
   /** The port callers address this service at by name (TCP callers are routed by it). @default appPort */
-  port: port.optional(),
+  port: z.optional(port),
   /** Transparent mode: Envoy's egress port, where redirected outbound traffic arrives. @default 15001 */
-  egressPort: port.optional(),
+  egressPort: z.optional(port),
   /** Transparent mode: outbound TCP to these addresses is never redirected (IMDS and the ECS task metadata endpoint always are not). */
-  egressIgnoredIps: z.array(ipv4Cidr).max(20).optional(),
+  egressIgnoredIps: z.optional(z.array(ipv4Cidr).check(z.maxLength(20))),
   /** Transparent mode: outbound TCP to these ports is never redirected. */
-  egressIgnoredPorts: z.array(port).max(15).optional(),
+  egressIgnoredPorts: z.optional(z.array(port).check(z.maxLength(15))),
   /**
    * Transparent mode: traffic to a destination that is no dependency goes on unchanged through
    * Envoy (`passthrough`, the default: AWS APIs, databases keep working) or is closed (`deny`,
    * App Mesh's DROP_ALL egress filter).
    */
-  unknownDestinations: z.enum(unknownDestinations).optional(),
+  unknownDestinations: z.optional(z.enum(unknownDestinations)),
 });
 
 export type Interception = z.output<typeof interceptionSchema>;

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from './zod';
+import { port } from './spec-primitives';
 
 /**
  * The `observability` block of a service spec (and, with the same shape, the mesh-wide
@@ -7,30 +8,23 @@ import * as z from 'zod';
  * (`observabilityDefaults`), and a service's fields win over the mesh-wide ones field by field.
  */
 
-/**
- * A port, as spec.ts checks it. Not imported from spec.ts: spec.ts imports this file, and the
- * cycle leaves one of the two half-loaded (a leaf module of primitives would let both share it).
- */
-const port = z.int().min(1, 'must be a port from 1 to 65535').max(65535, 'must be a port from 1 to 65535');
 
 /** A stat name prefix as Envoy writes them (`cluster.payments.upstream_rq_5`): letters, digits, '_', '-' and '.'. */
 const statPrefix = z
   .string()
-  .min(1)
-  .max(200)
-  .regex(/^[A-Za-z0-9_.-]+$/, 'must be a stat name prefix: letters, digits, "_", "-" or "."');
+  .check(z.minLength(1), z.maxLength(200), z.regex(/^[A-Za-z0-9_.-]+$/, 'must be a stat name prefix: letters, digits, "_", "-" or "."'));
 
 export const metricsSchema = z.strictObject({
   /** Send the sidecar's stats to the local StatsD listener (the CloudWatch agent beside it). */
-  enabled: z.boolean().optional(),
+  enabled: z.optional(z.boolean()),
   /** Where the agent listens (UDP on 127.0.0.1). */
-  statsdPort: port.optional(),
+  statsdPort: z.optional(port),
   /**
    * Stats kept beyond the mesh's inclusion list (render/stats.ts), by prefix of their full name,
    * e.g. `cluster.payments.upstream_rq_503`. Every stat kept is a CloudWatch metric per
    * combination of its tags: each prefix here can add many.
    */
-  extraStatPrefixes: z.array(statPrefix).max(20).optional(),
+  extraStatPrefixes: z.optional(z.array(statPrefix).check(z.maxLength(20))),
 });
 
 export const tracingProviders = ['xray', 'opentelemetry'] as const;
@@ -40,14 +34,14 @@ export const tracingSchema = z.strictObject({
   /** `xray`: Envoy's X-Ray tracer to the daemon (UDP); `opentelemetry`: OTLP over gRPC to a local collector. */
   provider: z.enum(tracingProviders),
   /** Share of requests without a sampling decision that start a trace (0-100; decimals allowed). */
-  samplingPercent: z.number().min(0).max(100).optional(),
+  samplingPercent: z.optional(z.number().check(z.minimum(0), z.maximum(100))),
   /** Where the X-Ray daemon (UDP) or the OpenTelemetry collector (OTLP gRPC) listens on 127.0.0.1. */
-  collectorPort: port.optional(),
+  collectorPort: z.optional(port),
 });
 
 export const observabilitySchema = z.strictObject({
-  metrics: metricsSchema.optional(),
-  tracing: tracingSchema.optional(),
+  metrics: z.optional(metricsSchema),
+  tracing: z.optional(tracingSchema),
 });
 
 export type MetricsSpec = z.output<typeof metricsSchema>;

@@ -1,5 +1,6 @@
-import * as z from 'zod';
+import * as z from './zod';
 import { subsetLabels } from './labels';
+import { intBetween } from './spec-primitives';
 
 /**
  * A progressive rollout: traffic moves from the endpoints labelled `from` to those labelled `to`
@@ -12,15 +13,17 @@ export const rolloutSchema = z.strictObject({
   from: subsetLabels,
   to: subsetLabels,
   /** Percent of traffic to `to` at each step, rising, ending at 100. */
-  steps: z.array(z.int().min(1, 'must be a percent from 1 to 100').max(100, 'must be a percent from 1 to 100')).min(1).max(20),
+  steps: z
+    .array(z.int().check(z.minimum(1, 'must be a percent from 1 to 100'), z.maximum(100, 'must be a percent from 1 to 100')))
+    .check(z.minLength(1), z.maxLength(20)),
   /** How long each step runs before it is judged. The controller runs once a minute in AWS. */
-  intervalSeconds: z.int().min(60, 'must be at least 60 s (the controller runs once a minute)').max(86_400, 'must be at most 86400 s (a day)'),
+  intervalSeconds: z.int().check(z.minimum(60, 'must be at least 60 s (the controller runs once a minute)'), z.maximum(86_400, 'must be at most 86400 s (a day)')),
   /** Roll back when more than this percent of the new subset's requests fail (5xx, or a gRPC error). */
-  maxErrorRatePercent: z.number().min(0).max(100),
+  maxErrorRatePercent: z.number().check(z.minimum(0), z.maximum(100)),
   /** Roll back when the new subset's p99 latency exceeds this. */
-  maxP99LatencyMs: z.int().min(1).max(600_000).optional(),
+  maxP99LatencyMs: z.optional(intBetween(1, 600_000)),
   /** A step is judged only on at least this many requests to the new subset; fewer, and it holds (default 100). */
-  minRequests: z.int().min(1).max(1_000_000_000).optional(),
+  minRequests: z.optional(intBetween(1, 1_000_000_000)),
 });
 
 export type RolloutSpec = z.output<typeof rolloutSchema>;

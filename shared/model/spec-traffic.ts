@@ -1,59 +1,48 @@
-import * as z from 'zod';
+import * as z from './zod';
 import type { Problem } from '../errors';
 import { dependencyDefaults } from './defaults';
 import { re2Problem } from './re2';
-import * as spec from './spec';
+import { subsetLabels } from './labels';
+import { headerName, intBetween, millis, positiveMillis, retriesSchema, serviceName, splitSchema } from './spec-primitives';
 
 /**
  * Traffic features of the spec (issue 17, items 3-6): route matching on a dependency
  * (`routes[]`), local rate limits (`rateLimit`, on the inbound side and per route), fault
  * injection (`faults`) and request mirroring (`mirror`).
  *
- * spec.ts imports these schemas and this file imports spec.ts's primitives (durations, subset
- * labels, splits, retries, service names): both sides read the other's through `z.lazy`, at
- * parse time, never while the modules load, so the cycle is harmless whichever loads first.
+ * spec.ts imports these schemas; the primitives they build on (durations, subset labels,
+ * splits, retries, service names) come from the leaf spec-primitives.ts, so there is no cycle.
  */
 
-const subsetLabels = z.lazy(() => spec.subsetLabels);
-const splitSchema = z.lazy(() => spec.splitSchema);
-const retriesSchema = z.lazy(() => spec.retriesSchema);
-const serviceName = z.lazy(() => spec.serviceName);
-const millis = z.lazy(() => spec.millis);
-const positiveMillis = z.lazy(() => spec.positiveMillis);
 
-const headerName = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[0-9a-z!#$%&'*+\-.^_|~`]+$/, 'must be a lowercase HTTP header name');
 
 /** A path as a route matches it: absolute, printable, no query. */
 const path = z
   .string()
-  .min(1)
-  .max(1024)
-  .regex(/^\/[\x21-\x3e\x40-\x7e]*$/, 'must be an absolute path of printable characters, without "?" or spaces');
+  .check(z.minLength(1), z.maxLength(1024), z.regex(/^\/[\x21-\x3e\x40-\x7e]*$/, 'must be an absolute path of printable characters, without "?" or spaces'));
 
 /** A regex Envoy compiles with RE2: refused when RE2 cannot compile it or its program is over Envoy's default size. */
-export const re2Regex = z
-  .string()
-  .min(1)
-  .max(1024)
-  .superRefine((value, ctx) => {
+export const re2Regex = z.string().check(
+  z.minLength(1),
+  z.maxLength(1024),
+  z.superRefine((value, ctx) => {
     const problem = re2Problem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  }),
+);
 
 /** A percentage of requests: 0 to 100, to four decimals (Envoy counts per million). */
 export const percent = z
   .number()
-  .min(0, 'must be a percentage from 0 to 100')
-  .max(100, 'must be a percentage from 0 to 100')
-  .refine((p) => Math.abs(p * 10_000 - Math.round(p * 10_000)) < 1e-6, 'must have at most four decimals');
+  .check(
+    z.minimum(0, 'must be a percentage from 0 to 100'),
+    z.maximum(100, 'must be a percentage from 0 to 100'),
+    z.refine((p) => Math.abs(p * 10_000 - Math.round(p * 10_000)) < 1e-6, 'must have at most four decimals'),
+  );
 
 /** oneOf reports, on the object, that exactly one (or at most one) of `keys` must be set. */
 function oneOf<T extends Record<string, unknown>>(keys: readonly (keyof T & string)[], required: boolean) {
-  return (value: T, ctx: z.RefinementCtx) => {
+  return (value: T, ctx: z.core.$RefinementCtx<T>) => {
     const set = keys.filter((k) => value[k] !== undefined);
     if (set.length > 1) ctx.addIssue({ code: 'custom', path: [set[1]!], message: `set only one of ${keys.join(', ')}` });
     if (required && set.length === 0) ctx.addIssue({ code: 'custom', message: `set one of ${keys.join(', ')}` });
@@ -61,99 +50,106 @@ function oneOf<T extends Record<string, unknown>>(keys: readonly (keyof T & stri
 }
 
 const valueMatchFields = {
-  exact: z.string().min(1).max(1024).optional(),
-  prefix: z.string().min(1).max(1024).optional(),
-  regex: re2Regex.optional(),
+  exact: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+  prefix: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+  regex: z.optional(re2Regex),
   /** true: the header or parameter being there is enough, whatever its value. */
-  present: z.literal(true).optional(),
+  present: z.optional(z.literal(true)),
 };
 const valueMatchKeys = ['exact', 'prefix', 'regex', 'present'] as const;
 
 export const headerMatchSchema = z
-  .strictObject({ name: headerName, ...valueMatchFields, /** Matches requests that do NOT match. */ invert: z.boolean().optional() })
-  .superRefine(oneOf(valueMatchKeys, true));
+  .strictObject({ name: headerName, ...valueMatchFields, /** Matches requests that do NOT match. */ invert: z.optional(z.boolean()) })
+  .check(z.superRefine(oneOf(valueMatchKeys, true)));
 
 export const queryParamMatchSchema = z
-  .strictObject({ name: z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/, 'must be printable, without spaces'), ...valueMatchFields })
-  .superRefine(oneOf(valueMatchKeys, true));
+  .strictObject({ name: z.string().check(z.minLength(1), z.maxLength(256), z.regex(/^[\x21-\x7e]+$/, 'must be printable, without spaces')), ...valueMatchFields })
+  .check(z.superRefine(oneOf(valueMatchKeys, true)));
 
 export const httpMethods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE'] as const;
 
 export const routeMatchSchema = z
   .strictObject({
     /** Paths starting with this; absent (with exactPath and regex): every path. */
-    pathPrefix: path.optional(),
-    exactPath: path.optional(),
+    pathPrefix: z.optional(path),
+    exactPath: z.optional(path),
     /** RE2, matched against the whole path (no query). */
-    regex: re2Regex.optional(),
-    method: z.enum(httpMethods).optional(),
-    headers: z.array(headerMatchSchema).min(1).max(10).optional(),
-    queryParams: z.array(queryParamMatchSchema).min(1).max(10).optional(),
+    regex: z.optional(re2Regex),
+    method: z.optional(z.enum(httpMethods)),
+    headers: z.optional(z.array(headerMatchSchema).check(z.minLength(1), z.maxLength(10))),
+    queryParams: z.optional(z.array(queryParamMatchSchema).check(z.minLength(1), z.maxLength(10))),
   })
-  .superRefine(oneOf(['pathPrefix', 'exactPath', 'regex'], false));
+  .check(z.superRefine(oneOf(['pathPrefix', 'exactPath', 'regex'], false)));
 
 export const rateLimitSchema = z
   .strictObject({
     /** Tokens added each second. */
-    requestsPerSecond: z.int().min(1).max(1_000_000),
+    requestsPerSecond: intBetween(1, 1_000_000),
     /** The bucket's size: how many requests may pass at once after a quiet spell (default: requestsPerSecond). */
-    burst: z.int().min(1).max(10_000_000).optional(),
+    burst: z.optional(intBetween(1, 10_000_000)),
   })
-  .superRefine((r, ctx) => {
-    if (r.burst !== undefined && r.burst < r.requestsPerSecond) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['burst'],
-        message: `${r.burst} is below requestsPerSecond ${r.requestsPerSecond}: the bucket would hold at most ${r.burst} tokens, capping the rate there`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((r, ctx) => {
+      if (r.burst !== undefined && r.burst < r.requestsPerSecond) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['burst'],
+          message: `${r.burst} is below requestsPerSecond ${r.requestsPerSecond}: the bucket would hold at most ${r.burst} tokens, capping the rate there`,
+        });
+      }
+    }),
+  );
 
 export const trafficRouteSchema = z
   .strictObject({
     match: routeMatchSchema,
     /** Matching requests go to this subset... */
-    subset: subsetLabels.optional(),
+    subset: z.optional(subsetLabels),
     /** ...or are split between subsets; neither: the dependency's default (its split, or every endpoint). */
-    split: splitSchema.optional(),
+    split: z.optional(splitSchema),
     /** Replaces the dependency's timeoutMs for matching requests. */
-    timeoutMs: millis.optional(),
+    timeoutMs: z.optional(millis),
     /** Replaces the dependency's retries for matching requests. */
-    retries: retriesSchema.optional(),
+    retries: z.optional(retriesSchema),
     /** Replaces the matched pathPrefix (or exactPath) before the request is sent on. */
-    rewritePrefix: path.optional(),
+    rewritePrefix: z.optional(path),
     /** A local rate limit on the matching requests this caller sends. */
-    rateLimit: rateLimitSchema.optional(),
+    rateLimit: z.optional(rateLimitSchema),
   })
-  .superRefine((route, ctx) => {
-    oneOf<typeof route>(['subset', 'split'], false)(route, ctx);
-    if (route.rewritePrefix !== undefined && route.match.pathPrefix === undefined && route.match.exactPath === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['rewritePrefix'], message: 'needs match.pathPrefix or match.exactPath: it replaces the matched part' });
-    }
-  });
+  .check(
+    z.superRefine((route, ctx) => {
+      oneOf<typeof route>(['subset', 'split'], false)(route, ctx);
+      if (route.rewritePrefix !== undefined && route.match.pathPrefix === undefined && route.match.exactPath === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['rewritePrefix'], message: 'needs match.pathPrefix or match.exactPath: it replaces the matched part' });
+      }
+    }),
+  );
 
 /** The `routes` field of a dependency: first match first. */
-export const trafficRoutesSchema = z.array(trafficRouteSchema).min(1).max(50);
+export const trafficRoutesSchema = z.array(trafficRouteSchema).check(z.minLength(1), z.maxLength(50));
 
 export const faultsSchema = z
   .strictObject({
     /** Hold this share of requests for fixedDelayMs before sending them on. */
-    delay: z.strictObject({ percent, fixedDelayMs: positiveMillis }).optional(),
+    delay: z.optional(z.strictObject({ percent, fixedDelayMs: positiveMillis })),
     /** Answer this share of requests with an error instead of sending them. */
-    abort: z
-      .strictObject({
-        percent,
-        /** An HTTP status from 200 to 599 (Envoy's range). */
-        httpStatus: z.int().min(200).max(599).optional(),
-        /** A gRPC status code from 1 (CANCELLED) to 16 (UNAUTHENTICATED); gRPC dependencies only. */
-        grpcStatus: z.int().min(1).max(16).optional(),
-      })
-      .superRefine(oneOf(['httpStatus', 'grpcStatus'], true))
-      .optional(),
+    abort: z.optional(
+      z
+        .strictObject({
+          percent,
+          /** An HTTP status from 200 to 599 (Envoy's range). */
+          httpStatus: z.optional(intBetween(200, 599)),
+          /** A gRPC status code from 1 (CANCELLED) to 16 (UNAUTHENTICATED); gRPC dependencies only. */
+          grpcStatus: z.optional(intBetween(1, 16)),
+        })
+        .check(z.superRefine(oneOf(['httpStatus', 'grpcStatus'], true))),
+    ),
   })
-  .superRefine((f, ctx) => {
-    if (f.delay === undefined && f.abort === undefined) ctx.addIssue({ code: 'custom', message: 'set delay, abort or both' });
-  });
+  .check(
+    z.superRefine((f, ctx) => {
+      if (f.delay === undefined && f.abort === undefined) ctx.addIssue({ code: 'custom', message: 'set delay, abort or both' });
+    }),
+  );
 
 export const mirrorSchema = z.strictObject({
   /** The service that gets a copy of the requests (fire and forget: its answers are dropped). It must be a dependency too. */

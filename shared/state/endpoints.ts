@@ -1,9 +1,10 @@
-import { EndpointChange, endpointChangeTarget } from '../model/endpoint';
+// The schema's types only: endpoint.ts's zod schema (an ISO date and IP checks) stays out of bundles that never parse an endpoint.
+import type { Endpoint, EndpointChange } from '../model/endpoint';
+import { endpointChangeTarget } from '../model/endpoint-terms';
 import { AssignmentRepository, AssignmentSelection, EndpointRepository } from '../store/repositories';
 import { StoredEndpoint } from '../store/records';
 import { clusterLoadAssignment, EndpointView } from '../render/endpoint';
 import { defaults } from '../config';
-import { Endpoint } from '../model/endpoint';
 
 /** EndpointStore is what applying endpoint changes needs: the endpoints, and the rendered assignments. */
 export type EndpointStore = EndpointRepository & Pick<AssignmentRepository, 'foldEndpoint' | 'renderAssignment'>;

@@ -1,5 +1,5 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../model/zod';
 import { certifyServiceKey, defaultLeafLifetimeSeconds } from '../pki/certificate';
 import { pushTierIdentityName } from '../pki/identity';
 import { CaSigner } from '../pki/signer';
@@ -24,7 +24,7 @@ export const pushTierCertificateLifetimeSeconds = defaultLeafLifetimeSeconds;
  * of no use to it, so proof of possession adds nothing here.
  */
 export const pushCertificateRequest = z.strictObject({
-  publicKeyPem: z.string().max(1024).startsWith('-----BEGIN PUBLIC KEY-----'),
+  publicKeyPem: z.string().check(z.maxLength(1024), z.startsWith('-----BEGIN PUBLIC KEY-----')),
 });
 export type PushCertificateRequest = z.infer<typeof pushCertificateRequest>;
 
