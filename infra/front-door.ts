@@ -3,10 +3,12 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { functionEntries } from './paths';
+import { functionEntries, meshPageSourceDir } from './paths';
 import { MeshFunction } from './mesh-function';
 import { nodeStatusWrites, tableActions } from './iam';
 import { defaults } from '../shared/config';
+import { meshPageFiles } from '../shared/api/mesh-page';
+import { meshPageDirName } from '../functions/admin/page-files';
 
 export interface FrontDoorProps {
   readonly table: dynamodb.Table;
@@ -45,6 +47,8 @@ export function frontDoor(scope: Construct, props: FrontDoorProps) {
     timeout: Duration.seconds(15),
     environment,
     logRetention,
+    // The mesh page is read from files beside the bundle, on its first request, not carried in it.
+    besideBundle: { dir: meshPageDirName, from: meshPageSourceDir, files: meshPageFiles },
   });
   table.grant(adminFunction, ...tableActions.readWrite);
   const adminUrl = adminFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });

@@ -1,7 +1,7 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { ICommandHooks, LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
@@ -21,6 +21,13 @@ export interface MeshFunctionProps {
   readonly reservedConcurrentExecutions?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Static files the function reads at run time rather than carries in its bundle (the admin
+   * function's mesh page): copied, after bundling, into the folder `dir` beside the bundle,
+   * where the handler finds them at `join(__dirname, dir)`. `from` is relative to the repository.
+   * @default - none
+   */
+  readonly besideBundle?: { readonly dir: string; readonly from: string; readonly files: readonly string[] };
 }
 
 /**
@@ -75,7 +82,7 @@ export class MeshFunction extends NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      bundling: meshBundling,
+      bundling: props.besideBundle ? { ...meshBundling, commandHooks: copyBesideBundle(props.besideBundle) } : meshBundling,
     });
     writeOnlyOwnLogs(this, logGroup);
     Validations.of(this).acknowledge(
@@ -96,6 +103,24 @@ export class MeshFunction extends NodejsFunction {
       },
     );
   }
+}
+
+/**
+ * copyBesideBundle copies files into a folder of the function's asset directory once esbuild
+ * has written the bundle there. The hook gets the project and output directories as the
+ * bundling sees them (local paths here, as bundling is never Docker), so the copy works in
+ * either; the asset's hash is of the output directory, so a changed file is a new asset.
+ */
+function copyBesideBundle(beside: NonNullable<MeshFunctionProps['besideBundle']>): ICommandHooks {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir, outputDir) => {
+      const to = path.join(outputDir, beside.dir);
+      return [`mkdir -p ${quote(to)}`, `cp ${beside.files.map((f) => quote(path.join(inputDir, beside.from, f))).join(' ')} ${quote(to)}`];
+    },
+  };
 }
 
 /**

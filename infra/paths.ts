@@ -21,3 +21,6 @@ export const functionEntries = {
 } as const;
 
 export type FunctionKind = keyof typeof functionEntries;
+
+/** meshPageSourceDir holds the mesh page's static files (relative to repoRoot): the admin function's bundling copies them beside its bundle. */
+export const meshPageSourceDir = 'shared/api/mesh-page/assets';

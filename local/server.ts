@@ -1,11 +1,13 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { HttpError, errorResponse, parseJsonBody } from '../shared/api/http';
 import { FunctionConfig } from '../functions/lib/config';
 import { createRuntime, Runtime } from '../functions/lib/runtime';
 import { createXdsHandler } from '../functions/xds/handler';
 import { createAdminHandler } from '../functions/admin/handler';
+import { readMeshPageFiles } from '../functions/admin/page-files';
 import { createLifecycleHandler } from '../functions/lifecycle/handler';
 import { defaultRenderSettings } from '../shared/render/settings';
 import { defaults, localRunnerDefaults } from '../shared/config';
@@ -189,6 +191,8 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions =
     grpc = { port: ads.port, server: ads, watcher };
   }
   const admin = createAdminHandler(runtime, {
+    // The mesh page as written in the source tree (the stack copies the same files beside the bundle).
+    pageFiles: readMeshPageFiles(join(__dirname, '..', 'shared', 'api', 'mesh-page', 'assets')),
     certificates: async () => certificates,
     ...(authMode === 'token' ? { tokens } : {}),
     // ADS bootstraps (`?tier=grpc`) point at the push tier's port on the host asked.

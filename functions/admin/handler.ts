@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handleAdminRequest } from '../../shared/api/admin';
-import { isMeshPagePath, meshPageAsset } from '../../shared/api/mesh-page';
+import { isMeshPagePath, meshPageAsset, MeshPageFiles } from '../../shared/api/mesh-page';
 import { CertificateIssuer } from '../../shared/state/certificates';
 import { ServiceTokens } from '../../shared/xds/authorization';
 import { Runtime } from '../lib/runtime';
@@ -9,6 +9,8 @@ import { toHttpRequest, toLambdaResult } from '../lib/http-adapter';
 import { createLogger, telemetry } from '../lib/telemetry';
 
 export interface AdminExtras {
+  /** Reads the mesh page's static files (functions/admin/page-files.ts): from beside the bundle in Lambda, from the source tree locally. */
+  readonly pageFiles: MeshPageFiles;
   /** Issues certificates for declared services (mTLS); loaded once per container. */
   readonly certificates?: () => Promise<CertificateIssuer>;
   /** The local runner's per-service xDS tokens. */
@@ -18,11 +20,11 @@ export interface AdminExtras {
 }
 
 /** createAdminHandler wires the management API (service specs, nodes, bootstraps) and the mesh page to a Lambda function URL. */
-export function createAdminHandler(runtime: Runtime, extras: AdminExtras = {}) {
+export function createAdminHandler(runtime: Runtime, extras: AdminExtras) {
   const logger = createLogger('admin');
   const handle = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     if (isMeshPagePath(event.rawPath)) {
-      const page = meshPageAsset(event.requestContext.http.method.toUpperCase(), event.rawPath);
+      const page = meshPageAsset(event.requestContext.http.method.toUpperCase(), event.rawPath, extras.pageFiles);
       return { statusCode: page.status, headers: { ...page.headers }, body: page.text };
     }
     const certificates = extras.certificates ? await extras.certificates() : undefined;

@@ -436,6 +436,49 @@ describe('the functions', () => {
       expect(sources.some((s) => s.endsWith('functions/lib/lambda-credentials.ts'))).toBe(true);
     }
   });
+
+  it('carry the mesh page beside the admin bundle, not in it, and the bundled admin handler serves it from there', () => {
+    const assembly = (stack.node.root as App).synth();
+    const code = template.toJSON().Resources[logicalId(stack.controlPlane.adminFunction)].Properties.Code as { S3Key: string };
+    const assetDir = path.join(assembly.directory, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+    const source = (file: string) => fs.readFileSync(path.join(__dirname, '..', '..', 'shared', 'api', 'mesh-page', 'assets', file), 'utf8');
+    expect(fs.readdirSync(path.join(assetDir, 'mesh-page')).sort()).toEqual(['page.css', 'page.html', 'page.js']);
+    for (const file of ['page.html', 'page.js', 'page.css']) expect(fs.readFileSync(path.join(assetDir, 'mesh-page', file), 'utf8')).toBe(source(file));
+    // The bundle itself does not carry the page's text.
+    expect(fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8')).not.toContain('Service graph');
+    // A fresh Node process loads the bundle from its asset directory, as Lambda does, and asks for the page.
+    const requests = [
+      ['GET', '/mesh'],
+      ['GET', '/mesh/app.js'],
+      ['GET', '/mesh/style.css'],
+      ['HEAD', '/mesh/app.js'],
+    ];
+    const script = `const { handler } = require(${JSON.stringify(path.join(assetDir, 'index.js'))});
+      (async () => {
+        const out = [];
+        for (const [method, rawPath] of ${JSON.stringify(requests)}) {
+          out.push(await handler({ version: '2.0', rawPath, rawQueryString: '', headers: {}, isBase64Encoded: false, requestContext: { http: { method, path: rawPath } } }, { awsRequestId: 'r1' }));
+        }
+        process.stdout.write(JSON.stringify(out));
+      })().catch((err) => { process.stderr.write(String(err && err.stack)); process.exit(1); });`;
+    const served = spawnSync(process.execPath, ['-e', script], {
+      env: { PATH: process.env.PATH, TABLE_NAME: 'mesh', AWS_REGION: 'us-east-1', POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(served.stderr).toBe('');
+    const [html, js, css, head] = JSON.parse(served.stdout) as { statusCode: number; headers: Record<string, string>; body: string }[];
+    expect([html, js, css, head].map((r) => [r!.statusCode, r!.headers['content-type']])).toEqual([
+      [200, 'text/html; charset=utf-8'],
+      [200, 'text/javascript; charset=utf-8'],
+      [200, 'text/css; charset=utf-8'],
+      [200, 'text/javascript; charset=utf-8'],
+    ]);
+    expect(html!.body).toBe(source('page.html'));
+    expect(js!.body).toBe(source('page.js'));
+    expect(css!.body).toBe(source('page.css'));
+    expect(head!.body).toBe('');
+  });
 });
 
 describe('alarms and dashboard', () => {

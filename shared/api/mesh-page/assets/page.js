@@ -1,12 +1,4 @@
-/**
- * pageJs is the mesh page's script, plain browser JavaScript served as written. It polls the
- * management API (`/services`, `/nodes`, `/endpoints`) and redraws the graph (inline SVG) and
- * the tables from what it says; `?refresh=<ms>` sets the polling interval (default 2000). It
- * counts its redraws in `body[data-refreshes]`, so a test can wait for the next one.
- *
- * It is inside a String.raw literal: no backticks and no dollar-brace sequences in it.
- */
-export const pageJs = String.raw`'use strict';
+'use strict';
 (function () {
   var SVG = 'http://www.w3.org/2000/svg';
   var params = new URLSearchParams(location.search);
@@ -272,4 +264,3 @@ export const pageJs = String.raw`'use strict';
   }
   refresh();
 })();
-`;
