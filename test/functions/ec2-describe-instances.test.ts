@@ -1,12 +1,10 @@
-import { createServer, IncomingMessage, Server } from 'node:http';
+import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { NodeSha256 } from '../../cli/sigv4';
 import { DescribeInstancesApi, DescribeInstancesInput, DescribeInstancesPage, Ec2Instances } from '../../functions/lifecycle/aws/ec2';
 import { AwsRequestError } from '../../functions/lib/aws-request';
 import { ec2DescribeInstances } from '../../functions/lifecycle/aws/ec2-describe-instances';
-import { fixedCredentials } from '../support/sigv4-endpoint';
+import { fixedCredentials, postSignature, readBody } from '../support/sigv4-endpoint';
 import { sdkEc2 } from '../support/sdk-ec2';
 
 const region = 'eu-west-1';
@@ -69,12 +67,6 @@ const responseXml = (reservations: string[], nextToken?: string) => `<?xml versi
 const errorXml = (code: string, message: string) =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>ea966190-f9aa-478e-9ede-example</RequestID></Response>`;
 
-const read = (req: IncomingMessage) =>
-  new Promise<string>((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
-
 /**
  * EC2 is the external boundary: this stand-in recomputes each request's SigV4 signature
  * (service ec2), records the form it was sent, and answers with the next queued answer, or by
@@ -87,16 +79,10 @@ let pages: Map<string, string> | undefined;
 const seen: { form: Record<string, string>; verified: boolean }[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
-    void read(req).then(async (body) => {
-      const auth = String(req.headers.authorization ?? '');
-      const signedNames = /SignedHeaders=([^,]+)/.exec(auth)?.[1]?.split(';') ?? [];
-      const headers = Object.fromEntries(signedNames.map((h) => [h, String(req.headers[h] ?? '')]));
-      const amzDate = String(req.headers['x-amz-date'] ?? '');
-      const signingDate = new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
-      const signer = new SignatureV4({ service: 'ec2', region, credentials: fixedCredentials, sha256: NodeSha256 });
-      const expected = await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: '/', query: {}, headers, body }, { signingDate });
+    void readBody(req).then(async (body) => {
+      const { valid } = await postSignature(req, body, 'ec2', region);
       const form = Object.fromEntries(new URLSearchParams(body));
-      const verified = expected.headers.authorization === auth && auth.includes(`/${region}/ec2/aws4_request`);
+      const verified = valid;
       seen.push({ form, verified });
       const answer = !verified
         ? { status: 401, xml: errorXml('AuthFailure', 'AWS was not able to validate the provided access credentials') }

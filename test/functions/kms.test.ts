@@ -1,16 +1,14 @@
 import { generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
-import { createServer, IncomingMessage, Server } from 'node:http';
+import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { NodeSha256 } from '../../cli/sigv4';
 import { KmsRequestError, dnsSuffixOf, kmsClient, kmsDecryptOnly } from '../../functions/lib/kms';
 import { createKmsCaSigner } from '../../functions/lib/kms-ca-signer';
 import { sdkDataKeyKms } from '../../functions/lib/kms-data-key';
 import { sdkKmsSigning } from '../support/sdk-kms';
 import { loadDataKeySealer, loadKmsDataKeySealer } from '../../functions/lib/kms-data-key';
-import { credentials, fixedCredentials } from '../support/sigv4-endpoint';
+import { credentials, fixedCredentials, postSignature, readBody } from '../support/sigv4-endpoint';
 import { useDynalite } from '../support/dynamo';
 import { fakeKmsKey } from '../support/fake-kms-key';
 
@@ -21,12 +19,6 @@ const { wrap, unwrap } = fakeKmsKey();
 const caKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const caArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
-const read = (req: IncomingMessage) =>
-  new Promise<string>((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
-
 /**
  * KMS is the external boundary: this stand-in speaks its JSON 1.1 protocol, recomputes each
  * request's SigV4 signature (service kms) and answers as KMS does: the plaintext, or a typed error.
@@ -36,15 +28,9 @@ let endpoint: string;
 const seen: { target: string; keyId: string; verified: boolean; token: string }[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
-    void read(req).then(async (body) => {
-      const auth = String(req.headers.authorization ?? '');
-      const signedNames = /SignedHeaders=([^,]+)/.exec(auth)?.[1]?.split(';') ?? [];
-      const headers = Object.fromEntries(signedNames.map((h) => [h, String(req.headers[h] ?? '')]));
-      const amzDate = String(req.headers['x-amz-date'] ?? '');
-      const signingDate = new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
-      const signer = new SignatureV4({ service: 'kms', region, credentials: fixedCredentials, sha256: NodeSha256 });
-      const expected = await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: '/', query: {}, headers, body }, { signingDate });
-      const verified = expected.headers.authorization === auth && signedNames.includes('x-amz-target');
+    void readBody(req).then(async (body) => {
+      const { valid, signedHeaders: signedNames } = await postSignature(req, body, 'kms', region);
+      const verified = valid && signedNames.includes('x-amz-target');
       const input = JSON.parse(body) as { CiphertextBlob: string; KeyId: string; Message: string; MessageType: string; SigningAlgorithm: string };
       const target = String(req.headers['x-amz-target']);
       seen.push({ target, keyId: input.KeyId, verified, token: String(req.headers['x-amz-security-token']) });

@@ -1,16 +1,14 @@
 import { createHash } from 'node:crypto';
-import { createServer, IncomingMessage, Server } from 'node:http';
+import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { NodeSha256 } from '../../cli/sigv4';
 import { AutoScalingApi, AutoScalingLifecycleActions } from '../../functions/lifecycle/aws/autoscaling';
 import { autoScalingQuery } from '../../functions/lifecycle/aws/autoscaling-query';
 import { SqsSendMessageApi } from '../../functions/lifecycle/aws/sqs';
 import { sqsSendMessage } from '../../functions/lifecycle/aws/sqs-send-message';
-import { fixedCredentials } from '../support/sigv4-endpoint';
+import { fixedCredentials, postSignature, readBody } from '../support/sigv4-endpoint';
 import { sdkAutoScaling, sdkSqs } from '../support/sdk-lifecycle';
 import { sdkEcs } from '../support/sdk-ecs';
 import { EcsApi, EcsContainerInstances, EcsTasks } from '../../functions/lifecycle/aws/ecs';
@@ -18,12 +16,6 @@ import { ecsJson } from '../../functions/lifecycle/aws/ecs-json';
 import { DescribeInstancesApi } from '../../functions/lifecycle/aws/ec2';
 
 const region = 'us-east-1';
-
-const read = (req: IncomingMessage) =>
-  new Promise<string>((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
 
 /**
  * Auto Scaling and SQS are the external boundary: this stand-in recomputes each request's SigV4
@@ -37,19 +29,13 @@ let answers: { status: number; body: string; type: string }[] = [];
 const seen: { body: Record<string, unknown>; target?: string; verified: boolean }[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
-    void read(req).then(async (body) => {
-      const auth = String(req.headers.authorization ?? '');
-      const signedNames = /SignedHeaders=([^,]+)/.exec(auth)?.[1]?.split(';') ?? [];
-      const headers = Object.fromEntries(signedNames.map((h) => [h, String(req.headers[h] ?? '')]));
-      const amzDate = String(req.headers['x-amz-date'] ?? '');
-      const signingDate = new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
-      const signer = new SignatureV4({ service, region, credentials: fixedCredentials, sha256: NodeSha256 });
-      const expected = await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: '/', query: {}, headers, body }, { signingDate });
+    void readBody(req).then(async (body) => {
+      const { valid } = await postSignature(req, body, service, region);
       const json = String(req.headers['content-type']).startsWith('application/x-amz-json');
       seen.push({
         body: json ? (JSON.parse(body) as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(body)),
         ...(req.headers['x-amz-target'] ? { target: String(req.headers['x-amz-target']) } : {}),
-        verified: expected.headers.authorization === auth && auth.includes(`/${region}/${service}/aws4_request`),
+        verified: valid,
       });
       const answer = answers.shift() ?? { status: 500, body: 'no answer queued', type: 'text/plain' };
       res.writeHead(answer.status, { 'content-type': answer.type });

@@ -1,22 +1,14 @@
-import { createServer, IncomingMessage, Server } from 'node:http';
+import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { NodeSha256 } from '../../cli/sigv4';
 import { secretsManagerCertificateSource } from '../../functions/lib/secrets-manager';
 import { parseOperatorCertificate } from '../../shared/pki/operator-certificate';
 import { OperatorSecretUnreadableError } from '../../shared/secrets/operator-source';
-import { fixedCredentials } from '../support/sigv4-endpoint';
+import { fixedCredentials, postSignature, readBody } from '../support/sigv4-endpoint';
 import { operatorChain, secretJson } from '../support/operator-certificates';
 
 const region = 'eu-west-1';
 const arnOf = (name: string) => `arn:aws:secretsmanager:${region}:111122223333:secret:${name}`;
 const chain = operatorChain(new Date(Date.UTC(2031, 4, 10)));
-
-const read = (req: IncomingMessage) =>
-  new Promise<string>((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
 
 /**
  * Secrets Manager is the external boundary: this stand-in speaks its JSON 1.1 protocol,
@@ -40,15 +32,9 @@ const errors: Record<string, [number, string]> = {
 };
 beforeAll(async () => {
   server = createServer((req, res) => {
-    void read(req).then(async (body) => {
-      const auth = String(req.headers.authorization ?? '');
-      const signedNames = /SignedHeaders=([^,]+)/.exec(auth)?.[1]?.split(';') ?? [];
-      const headers = Object.fromEntries(signedNames.map((h) => [h, String(req.headers[h] ?? '')]));
-      const amzDate = String(req.headers['x-amz-date'] ?? '');
-      const signingDate = new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
-      const signer = new SignatureV4({ service: 'secretsmanager', region, credentials: fixedCredentials, sha256: NodeSha256 });
-      const expected = await signer.sign({ method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: '/', query: {}, headers, body }, { signingDate });
-      const verified = expected.headers.authorization === auth && signedNames.includes('x-amz-target') && auth.includes(`/${region}/secretsmanager/aws4_request`);
+    void readBody(req).then(async (body) => {
+      const { valid, signedHeaders: signedNames } = await postSignature(req, body, 'secretsmanager', region);
+      const verified = valid && signedNames.includes('x-amz-target');
       const input = JSON.parse(body) as { SecretId: string };
       seen.push({ target: String(req.headers['x-amz-target']), secretId: input.SecretId, verified });
       const answer = (status: number, json: unknown) => {
