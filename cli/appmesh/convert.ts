@@ -1,6 +1,6 @@
 import { ServiceSpecInput } from '../../shared/model/spec';
 import { re2Problem } from '../../shared/model/re2';
-import { AppMeshResource, Json } from './read';
+import { AppMeshResource, Json, Unsupported } from './read';
 import { convertGateways } from './gateway';
 
 /**
@@ -31,10 +31,7 @@ import { convertGateways } from './gateway';
  * DNS and Cloud Map discovery, TLS certificates) is reported with where it was.
  */
 
-export interface Unsupported {
-  readonly at: string;
-  readonly what: string;
-}
+export type { Unsupported } from './read';
 
 export interface Conversion {
   readonly specs: ServiceSpecInput[];

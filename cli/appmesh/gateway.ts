@@ -1,6 +1,5 @@
 import { ServiceSpecInput } from '../../shared/model/spec';
-import { AppMeshResource, Json } from './read';
-import type { Unsupported } from './convert';
+import { AppMeshResource, Json, Unsupported } from './read';
 
 /**
  * Virtual gateways and their gateway routes, as specs of kind "gateway": each listener's port

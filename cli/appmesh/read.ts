@@ -7,6 +7,12 @@
 
 export type Json = Record<string, unknown>;
 
+/** Unsupported is a part of the App Mesh configuration with no equivalent here, and where it was. */
+export interface Unsupported {
+  readonly at: string;
+  readonly what: string;
+}
+
 export type Kind = 'virtualNode' | 'virtualService' | 'virtualRouter' | 'route' | 'virtualGateway' | 'gatewayRoute' | 'mesh';
 
 /** AppMeshResource is one resource as the API describes it, with where it was found. */

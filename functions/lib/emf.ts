@@ -1,4 +1,3 @@
-import type { MetricSink } from './telemetry';
 
 const truthy = /^(true|1|yes|on|y)$/i;
 
@@ -7,6 +6,12 @@ export interface EmfMetricsOptions {
   readonly write?: (line: string) => void;
   readonly now?: () => number;
   readonly env?: NodeJS.ProcessEnv;
+}
+
+/** MetricSink is what MetricWindow (telemetry.ts) publishes through: EmfMetrics, or Powertools' Metrics in its test. */
+export interface MetricSink {
+  addMetric(name: string, unit: 'Count', value: number): void;
+  publishStoredMetrics(): unknown;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { metricsNamespace } from '../../shared/config';
-import { EmfMetrics } from './emf';
+import { EmfMetrics, MetricSink } from './emf';
 import { JsonLogger, createJsonLogger } from './json-logger';
 
 /**
@@ -49,11 +49,7 @@ export function telemetry(
   };
 }
 
-/** MetricSink is what MetricWindow publishes through: EmfMetrics (emf.ts), or Powertools' Metrics in its test. */
-export interface MetricSink {
-  addMetric(name: string, unit: 'Count', value: number): void;
-  publishStoredMetrics(): unknown;
-}
+export type { MetricSink } from './emf';
 
 /**
  * MetricWindow counts in memory and publishes one EMF line per window instead of one per
