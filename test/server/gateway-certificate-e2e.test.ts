@@ -72,6 +72,14 @@ describe('a gateway listener certificate over the push tier, into a TLS handshak
       return value;
     },
   };
+  /** declareEdge declares the gateway `edge` with a TLS listener on 443 whose certificate is the secret `arn`. */
+  const declareEdge = () =>
+    declareService(
+      plane.store,
+      { name: 'edge', kind: 'gateway', listeners: [{ port: 443, protocol: 'http', tls: { certificateSecretArn: arn } }], routes: [{ pathPrefix: '/', service: 'payments' }] },
+      defaultRenderSettings,
+      { certificates: { issuer, store: plane.store } },
+    );
   const open = () => {
     const client = new AdsTestClient(plane.server.port);
     clients.push(client);
@@ -92,12 +100,7 @@ describe('a gateway listener certificate over the push tier, into a TLS handshak
   it('serves the operator’s chain and key, strict-valid, and pushes a rotated one; a client completes TLS with each', async () => {
     const first = operatorChain(new Date());
     values.set(arn, { versionId: 'v1', text: secretJson(first) });
-    await declareService(
-      plane.store,
-      { name: 'edge', kind: 'gateway', listeners: [{ port: 443, protocol: 'http', tls: { certificateSecretArn: arn } }], routes: [{ pathPrefix: '/', service: 'payments' }] },
-      defaultRenderSettings,
-      { certificates: { issuer, store: plane.store } },
-    );
+    await declareEdge();
 
     const client = open();
     client.send({ node: edgeNode, type_url: typeUrls.secrets, resource_names: [secretName] });
@@ -119,12 +122,7 @@ describe('a gateway listener certificate over the push tier, into a TLS handshak
 
   it('sends the certificate to no node of another service: the request is refused and the stream goes on', async () => {
     values.set(arn, { versionId: 'v1', text: secretJson(operatorChain(new Date())) });
-    await declareService(
-      plane.store,
-      { name: 'edge', kind: 'gateway', listeners: [{ port: 443, protocol: 'http', tls: { certificateSecretArn: arn } }], routes: [{ pathPrefix: '/', service: 'payments' }] },
-      defaultRenderSettings,
-      { certificates: { issuer, store: plane.store } },
-    );
+    await declareEdge();
     const client = open();
     client.send({ node: ordersNode, type_url: typeUrls.secrets, resource_names: [secretName] });
     client.send({ type_url: typeUrls.clusters });

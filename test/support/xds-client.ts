@@ -122,11 +122,19 @@ export class XdsClientProcess {
 
   /** close ends the child: it closes its channel and exits when its stdin closes. */
   async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.stdin.end();
-    const killer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(killer);
+    await endChild(this.child);
   }
+}
+
+/**
+ * endChild ends a test's child process as the children here expect: its stdin closes and it
+ * exits by itself; one that has not exited 10 s later is killed.
+ */
+export async function endChild(child: ChildProcessWithoutNullStreams): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stdin.end();
+  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(killer);
 }

@@ -2,6 +2,7 @@ import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { endChild } from './xds-client';
 
 const childScript = path.join(__dirname, 'xds-server-child.cjs');
 
@@ -60,11 +61,6 @@ export class XdsServerProcess {
   }
 
   async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.stdin.end();
-    const killer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(killer);
+    await endChild(this.child);
   }
 }

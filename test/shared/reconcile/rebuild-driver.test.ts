@@ -1,34 +1,19 @@
 import { RebuildAdvance, RebuildDriverStore, advanceRebuild, requestRebuild } from '../../../shared/reconcile/rebuild-driver';
 import { renderDigest } from '../../../shared/reconcile/render-digest';
-import { declareService } from '../../../shared/state/catalog';
 import { RenderSettings, defaultRenderSettings } from '../../../shared/render/settings';
-import { clusterLoadAssignment } from '../../../shared/render/endpoint';
 import { MeshStore } from '../../../shared/store/mesh-store';
 import { useDynalite } from '../../support/dynamo';
+import { rebuildFleetNames, seedRebuildFleet, served, truth } from '../../support/rebuild-fleet';
 import { faultyDynamoDb } from '../../support/dynamo-faults';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../../shared/store/layout';
 
 const dynamo = useDynalite();
-const names = ['a', 'b', 'c', 'd', 'e'];
+const names = rebuildFleetNames;
 const digest = renderDigest(defaultRenderSettings);
 const inline: RenderSettings = { ...defaultRenderSettings, routeDelivery: 'inline' };
 
-/** fleet declares five services, each calling the one before, each with an endpoint stored without its assignment. */
-async function fleet(): Promise<MeshStore> {
-  const store = await dynamo.newStore();
-  for (const [i, name] of names.entries()) {
-    await declareService(store, { name, inboundPort: 15000, appPort: 8080, protocol: 'http', dependencies: i > 0 ? [{ service: names[i - 1], localPort: 9001 }] : [] }, defaultRenderSettings);
-    await store.applyEndpointChange({
-      kind: 'upsert',
-      endpoint: { service: name, id: `i-0${i}`, address: `10.0.0.${i + 1}`, port: 15000, health: 'healthy', labels: {}, source: { kind: 'ec2-instance', eventId: `e${i}`, eventTime: '2026-11-25T10:00:00Z', orderingKey: 1 } },
-    });
-  }
-  return store;
-}
-
-const served = async (store: MeshStore, service: string) => (await store.getEndpointAssignments([service])).get(service)?.resource;
-const truth = async (store: MeshStore, service: string) => clusterLoadAssignment(service, (await store.listEndpoints(service)).flatMap((s) => (s.removed ? [] : [s.endpoint])));
+const fleet = () => seedRebuildFleet(() => dynamo.newStore());
 
 /** A clock that moves one millisecond each time it is read: every page and checkpoint costs time. */
 function tickingClock(start = Date.parse('2026-11-25T12:00:00Z')) {

@@ -1,28 +1,12 @@
 import { rebuildFleet } from '../../../shared/reconcile/rebuild';
-import { declareService } from '../../../shared/state/catalog';
 import { defaultRenderSettings } from '../../../shared/render/settings';
-import { clusterLoadAssignment } from '../../../shared/render/endpoint';
-import { MeshStore } from '../../../shared/store/mesh-store';
 import { useDynalite } from '../../support/dynamo';
+import { rebuildFleetNames, seedRebuildFleet, served, truth } from '../../support/rebuild-fleet';
 
 const dynamo = useDynalite();
-const names = ['a', 'b', 'c', 'd', 'e'];
+const names = rebuildFleetNames;
 
-async function fleet(): Promise<MeshStore> {
-  const store = await dynamo.newStore();
-  for (const [i, name] of names.entries()) {
-    await declareService(store, { name, inboundPort: 15000, appPort: 8080, protocol: 'http', dependencies: i > 0 ? [{ service: names[i - 1], localPort: 9001 }] : [] }, defaultRenderSettings);
-    // An endpoint written without its fold, as a function that stopped half-way leaves it.
-    await store.applyEndpointChange({
-      kind: 'upsert',
-      endpoint: { service: name, id: `i-0${i}`, address: `10.0.0.${i + 1}`, port: 15000, health: 'healthy', labels: {}, source: { kind: 'ec2-instance', eventId: `e${i}`, eventTime: '2026-11-25T10:00:00Z', orderingKey: 1 } },
-    });
-  }
-  return store;
-}
-
-const served = async (store: MeshStore, service: string) => (await store.getEndpointAssignments([service])).get(service)?.resource;
-const truth = async (store: MeshStore, service: string) => clusterLoadAssignment(service, (await store.listEndpoints(service)).flatMap((s) => (s.removed ? [] : [s.endpoint])));
+const fleet = () => seedRebuildFleet(() => dynamo.newStore());
 
 describe('rebuildFleet', () => {
   it('renders every snapshot and every assignment again, page by page', async () => {
